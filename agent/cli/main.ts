@@ -1,0 +1,41 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * `pc2`: the one command of the project. Each subcommand parses its own flags into one validated
+ * options object and hands it to the library that does the work.
+ */
+import { runDevnet } from './devnet.ts';
+import { runId } from './id.ts';
+import { CliError } from './errors.ts';
+
+const USAGE = `pc2 <command> [options]
+
+Commands:
+  id new|show      create or show this node's identity key (Ed25519, did:boson)
+  devnet           run the whole network on loopback (what \`npm start\` runs)
+
+Run \`pc2 <command> --help\` for the options of a command.`;
+
+const commands: Record<string, (args: string[]) => Promise<void>> = {
+  id: runId,
+  devnet: runDevnet,
+};
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    console.log(USAGE);
+    return;
+  }
+  const run = commands[command];
+  if (!run) throw new CliError(`unknown command "${command}"\n\n${USAGE}`, 2);
+  await run(rest);
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  if (e instanceof CliError) {
+    console.error(`pc2: ${e.message}`);
+    process.exit(e.exitCode);
+  }
+  console.error('pc2: unexpected error:', e);
+  process.exit(1);
+});

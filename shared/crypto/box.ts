@@ -1,0 +1,49 @@
+/**
+ * NaCl crypto_box (X25519 + XSalsa20-Poly1305) with a shared key precomputed once per peer.
+ * Output layout is libsodium's "easy" form: MAC(16) || ciphertext.
+ */
+import nacl from 'tweetnacl';
+import { SharedError } from '../errors.ts';
+
+export const NONCE_BYTES = 24;
+export const MAC_BYTES = 16;
+export const BOX_KEY_BYTES = 32;
+
+export class CryptoBox {
+  readonly #sharedKey: Uint8Array;
+
+  private constructor(sharedKey: Uint8Array) {
+    this.#sharedKey = sharedKey;
+  }
+
+  /** Precomputes the shared key from our X25519 secret key and their X25519 public key. */
+  static between(ourSecretKey: Uint8Array, theirPublicKey: Uint8Array): CryptoBox {
+    if (ourSecretKey.length !== BOX_KEY_BYTES || theirPublicKey.length !== BOX_KEY_BYTES) {
+      throw new SharedError('INVALID_KEY', `box keys are ${BOX_KEY_BYTES} bytes`);
+    }
+    return new CryptoBox(nacl.box.before(theirPublicKey, ourSecretKey));
+  }
+
+  /** MAC || ciphertext of `plain` under `nonce`. */
+  seal(plain: Uint8Array, nonce: Uint8Array): Uint8Array {
+    if (nonce.length !== NONCE_BYTES) throw new SharedError('INVALID_KEY', `a nonce is ${NONCE_BYTES} bytes`);
+    return nacl.box.after(plain, nonce, this.#sharedKey);
+  }
+
+  /** The plaintext, or null when the box does not authenticate. */
+  open(boxed: Uint8Array, nonce: Uint8Array): Uint8Array | null {
+    if (nonce.length !== NONCE_BYTES || boxed.length < MAC_BYTES) return null;
+    return nacl.box.open.after(boxed, nonce, this.#sharedKey);
+  }
+}
+
+/** libsodium `sodium_increment`: the nonce as a little-endian integer, plus one, in place. */
+export function incrementNonce(nonce: Uint8Array): Uint8Array {
+  let carry = 1;
+  for (let i = 0; i < nonce.length && carry; i++) {
+    const sum = nonce[i] + carry;
+    nonce[i] = sum & 0xff;
+    carry = sum >> 8;
+  }
+  return nonce;
+}

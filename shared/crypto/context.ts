@@ -1,0 +1,47 @@
+/**
+ * Boson 3.0 "CryptoContext": one per (our key, their key) pair. Each message is
+ * nonce(24) || MAC(16) || ciphertext; the send nonce starts random and is incremented after every
+ * message; a message carrying the same nonce as the previous one received is refused.
+ */
+import { bytesEqual, concatBytes, randomBytes } from '../bytes.ts';
+import { err, ok, type Result, SharedError } from '../errors.ts';
+import { CryptoBox, incrementNonce, MAC_BYTES, NONCE_BYTES } from './box.ts';
+
+export const CONTEXT_OVERHEAD = NONCE_BYTES + MAC_BYTES;
+
+export class CryptoContext {
+  readonly #box: CryptoBox;
+  readonly #sendNonce: Uint8Array;
+  #lastReceivedNonce: Uint8Array | null = null;
+
+  constructor(box: CryptoBox, startNonce: Uint8Array = randomBytes(NONCE_BYTES)) {
+    if (startNonce.length !== NONCE_BYTES) throw new SharedError('INVALID_KEY', `a nonce is ${NONCE_BYTES} bytes`);
+    this.#box = box;
+    this.#sendNonce = startNonce.slice();
+  }
+
+  static between(ourX25519Secret: Uint8Array, theirX25519Public: Uint8Array): CryptoContext {
+    return new CryptoContext(CryptoBox.between(ourX25519Secret, theirX25519Public));
+  }
+
+  encrypt(plain: Uint8Array): Uint8Array {
+    const nonce = this.#sendNonce.slice();
+    incrementNonce(this.#sendNonce);
+    return concatBytes(nonce, this.#box.seal(plain, nonce));
+  }
+
+  /** Never throws: a short, forged or replayed message is an error value. */
+  decrypt(message: Uint8Array): Result<Uint8Array> {
+    if (message.length < CONTEXT_OVERHEAD) {
+      return err(new SharedError('DECRYPT_FAILED', `message shorter than ${CONTEXT_OVERHEAD} bytes`));
+    }
+    const nonce = message.subarray(0, NONCE_BYTES);
+    if (this.#lastReceivedNonce && bytesEqual(nonce, this.#lastReceivedNonce)) {
+      return err(new SharedError('DUPLICATED_NONCE', 'duplicated nonce'));
+    }
+    const plain = this.#box.open(message.subarray(NONCE_BYTES), nonce);
+    if (!plain) return err(new SharedError('DECRYPT_FAILED', 'message does not authenticate'));
+    this.#lastReceivedNonce = nonce.slice();
+    return ok(plain);
+  }
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# `npm test`: the type check, then every runner (Node, workerd, Deno, end-to-end scripts), then one
+# line `N passed, N failed` summing them all. Exits non-zero if anything failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export WRANGLER_SEND_METRICS=false CI="${CI:-true}" CLOUDFLARE_CF_FETCH_ENABLED=false WRANGLER_HIDE_BANNER=true
+export DENO_NO_UPDATE_CHECK=1 NO_COLOR=1
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+passed=0
+failed=0
+
+# vitest: counts from its JSON report.
+vitest_counts() {
+  node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    console.log(r.numPassedTests, r.numFailedTests + (r.success === false && r.numFailedTests === 0 ? 1 : 0));
+  ' "$1" 2>/dev/null || echo "0 1"
+}
+
+step() { printf '\n=== %s ===\n' "$1"; }
+
+step "type check (tsc --noEmit)"
+if npx --no-install tsc --noEmit -p tsconfig.json; then passed=$((passed + 1)); echo "type check ok"; else failed=$((failed + 1)); fi
+
+for runner in node workerd; do
+  config=vitest.config.ts
+  [ "$runner" = workerd ] && config=vitest.workers.config.ts
+  step "vitest on $runner"
+  npx --no-install vitest run --config "$config" --reporter=default --reporter=json --outputFile="$out/$runner.json"
+  read -r p f < <(vitest_counts "$out/$runner.json")
+  passed=$((passed + p)); failed=$((failed + f))
+done
+
+step "deno test"
+bash tests/run-deno.sh 2>&1 | tee "$out/deno.txt"
+deno_line=$(sed -E 's/\x1b\[[0-9;]*m//g' "$out/deno.txt" | grep -E '(ok|FAILED) \| [0-9]+ passed' | tail -1)
+if [ -n "$deno_line" ]; then
+  p=$(sed -E 's/.*\| ([0-9]+) passed.*/\1/' <<<"$deno_line")
+  f=$(sed -E 's/.*\| ([0-9]+) failed.*/\1/' <<<"$deno_line")
+  passed=$((passed + p)); failed=$((failed + f))
+else
+  failed=$((failed + 1))
+fi
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
