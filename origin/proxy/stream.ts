@@ -24,9 +24,15 @@ export interface StreamCarrier {
   resumeReading(): void;
 }
 
+/** Who the stream is for (sent in CONNECT) and how it ends. */
 export interface StreamAddress {
   remoteAddress?: string;
   remotePort?: number;
+  /**
+   * Default true: the readable side ending leaves the writable side open (half-close). False behaves
+   * like a net.Socket without allowHalfOpen: the peer's end ends ours too (what node:http expects).
+   */
+  allowHalfOpen?: boolean;
 }
 
 export class ProxyStream extends Duplex {
@@ -39,7 +45,7 @@ export class ProxyStream extends Duplex {
   #idleTimer: NodeJS.Timeout | null = null;
 
   constructor(carrier: StreamCarrier, address: StreamAddress = {}) {
-    super({ allowHalfOpen: true, highWaterMark: 64 * 1024 });
+    super({ allowHalfOpen: address.allowHalfOpen ?? true, highWaterMark: 64 * 1024 });
     this.#carrier = carrier;
     this.remoteAddress = address.remoteAddress;
     this.remotePort = address.remotePort;
