@@ -20,7 +20,9 @@ export type SharedErrorCode =
   | 'INVALID_RECORD'
   | 'WRONG_SIGNER'
   | 'EXPIRED'
-  | 'INVALID_TOKEN';
+  | 'INVALID_TOKEN'
+  | 'FRAME_MALFORMED'
+  | 'FRAME_TOO_LARGE';
 
 export class SharedError extends Error {
   readonly code: SharedErrorCode;

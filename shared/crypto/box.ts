@@ -30,6 +30,11 @@ export class CryptoBox {
     return nacl.box.after(plain, nonce, this.#sharedKey);
   }
 
+  /** Writes MAC || ciphertext of `plain` into `out` at `offset` (room for MAC_BYTES + plain.length). */
+  sealInto(plain: Uint8Array, nonce: Uint8Array, out: Uint8Array, offset: number): void {
+    out.set(this.seal(plain, nonce), offset);
+  }
+
   /** The plaintext, or null when the box does not authenticate. */
   open(boxed: Uint8Array, nonce: Uint8Array): Uint8Array | null {
     if (nonce.length !== NONCE_BYTES || boxed.length < MAC_BYTES) return null;

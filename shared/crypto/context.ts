@@ -30,6 +30,19 @@ export class CryptoContext {
     return concatBytes(nonce, this.#box.seal(plain, nonce));
   }
 
+  /**
+   * `header || nonce || MAC || ciphertext` in one allocation: lets framing code put its own header in
+   * front of the message without copying the ciphertext again.
+   */
+  encryptAfter(header: Uint8Array, plain: Uint8Array): Uint8Array {
+    const out = new Uint8Array(header.length + CONTEXT_OVERHEAD + plain.length);
+    out.set(header, 0);
+    out.set(this.#sendNonce, header.length);
+    this.#box.sealInto(plain, out.subarray(header.length, header.length + NONCE_BYTES), out, header.length + NONCE_BYTES);
+    incrementNonce(this.#sendNonce);
+    return out;
+  }
+
   /** Never throws: a short, forged or replayed message is an error value. */
   decrypt(message: Uint8Array): Result<Uint8Array> {
     if (message.length < CONTEXT_OVERHEAD) {

@@ -1,0 +1,220 @@
+/**
+ * The node side of Active Proxy 3.0: dials OUT to a super node, AUTHs with the device key, and keeps
+ * a pool of proxy connections (one spare idle connection while below maxConnections, extra idle ones
+ * trimmed after idleTrimMs). Lost sessions are re-established with a new session key, after a few
+ * fast retries and then exponential backoff with full jitter, forever by default. AUTH refusals
+ * (signature, policy, version) are fatal: state `failed`, event `failed`.
+ *
+ * Events: `state` (ClientState), `connecting`, `authenticated` (AuthInfo), `reconnecting`
+ * ({attempt, delayMs, reason}), `failed` (AgentProxyError), `stopped`.
+ */
+import { EventEmitter } from 'node:events';
+import { connect } from 'node:net';
+import { CryptoContext } from '../../shared/crypto/context.ts';
+import { idToX25519 } from '../../shared/keys.ts';
+import { type AuthAckFrame, MAX_CONNECTIONS_CAP, newSessionKeyPair, type SessionKeyPair, sessionContext } from '../../shared/proxy/index.ts';
+import { backoffDelay } from './backoff.ts';
+import { ClientConnection, type ClientConnectionHost } from './connection.ts';
+import { AgentProxyError } from './errors.ts';
+import { type ActiveProxyClientOptions, resolveClientOptions, type ResolvedClientOptions } from './options.ts';
+
+export type ClientState = 'idle' | 'connecting' | 'authenticated' | 'reconnecting' | 'failed' | 'stopped';
+
+export interface AuthInfo {
+  endpoint: string;
+  namedEndpoint: string;
+  maxConnections: number;
+}
+
+export class ActiveProxyClient extends EventEmitter {
+  readonly options: ResolvedClientOptions;
+  #state: ClientState = 'idle';
+  #sessionKeys: SessionKeyPair = newSessionKeyPair();
+  #sessionCtx: CryptoContext | null = null;
+  #auth: AuthInfo | null = null;
+  #connections = new Set<ClientConnection>();
+  #idle = new Set<ClientConnection>();
+  #attaching = 0;
+  #failures = 0;
+  #attachFailures = 0;
+  #attachRetryAt = 0;
+  #retryTimer: NodeJS.Timeout | null = null;
+  #ticker: NodeJS.Timeout | null = null;
+  #lastError: AgentProxyError | null = null;
+
+  constructor(options: ActiveProxyClientOptions) {
+    super();
+    this.options = resolveClientOptions(options);
+  }
+
+  get state(): ClientState {
+    return this.#state;
+  }
+
+  /** What the server announced in AUTH_ACK (null before the first session). */
+  get authInfo(): AuthInfo | null {
+    return this.#auth;
+  }
+
+  get lastError(): AgentProxyError | null {
+    return this.#lastError;
+  }
+
+  stats(): { connections: number; idle: number; busy: number } {
+    const connections = [...this.#connections].filter((c) => c.state !== 'challenge' && c.state !== 'handshake').length;
+    return { connections, idle: this.#idle.size, busy: connections - this.#idle.size };
+  }
+
+  start(): void {
+    if (this.#state !== 'idle') throw new AgentProxyError('INVALID_OPTIONS', `cannot start from state ${this.#state}`);
+    const tickMs = Math.max(10, Math.min(1000, Math.floor(this.options.pingIntervalMs / 4)));
+    this.#ticker = setInterval(() => this.#tick(), tickMs);
+    this.#ticker.unref();
+    this.#authenticate();
+  }
+
+  /** Closes every connection and stops reconnecting. */
+  async stop(): Promise<void> {
+    if (this.#state === 'stopped') return;
+    this.#setState('stopped');
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    if (this.#ticker) clearInterval(this.#ticker);
+    const closing = [...this.#connections].map((c) => new Promise<void>((resolve) => {
+      if (c.socket.destroyed) return resolve();
+      c.socket.once('close', () => resolve());
+      c.close(new AgentProxyError('STOPPED', 'client stopped'));
+    }));
+    await Promise.all(closing);
+    this.emit('stopped');
+  }
+
+  #setState(state: ClientState): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.emit('state', state);
+  }
+
+  #host(): ClientConnectionHost {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const client = this;
+    return {
+      options: this.options,
+      get sessionKeys() {
+        return client.#sessionKeys;
+      },
+      get sessionCtx() {
+        return client.#sessionCtx;
+      },
+      peerContext: () => CryptoContext.between(this.options.deviceKey.x25519SecretKey, idToX25519(this.options.servicePeerId)),
+      now: () => performance.now(),
+      authenticated: (c, ack) => this.#onAuthenticated(c, ack),
+      attached: () => {
+        this.#attaching--;
+        this.#attachFailures = 0;
+      },
+      busy: (c) => {
+        this.#idle.delete(c);
+        this.#ensureSpare();
+      },
+      idle: (c) => {
+        this.#idle.add(c);
+      },
+      closed: (c, error) => this.#onClosed(c, error),
+    };
+  }
+
+  #open(kind: 'auth' | 'attach'): ClientConnection {
+    const o = this.options;
+    const socket = o.createSocket ? o.createSocket(o.serverHost, o.serverPort) : connect({ host: o.serverHost, port: o.serverPort, noDelay: true });
+    const connection = new ClientConnection(this.#host(), socket, kind);
+    this.#connections.add(connection);
+    return connection;
+  }
+
+  #authenticate(): void {
+    if (this.#state === 'stopped' || this.#state === 'failed') return;
+    this.#sessionKeys = newSessionKeyPair();
+    this.#sessionCtx = null;
+    this.#setState('connecting');
+    this.emit('connecting');
+    this.#open('auth');
+  }
+
+  #onAuthenticated(connection: ClientConnection, ack: AuthAckFrame): void {
+    try {
+      this.#sessionCtx = sessionContext(this.#sessionKeys, ack.sessionKey);
+    } catch {
+      connection.close(new AgentProxyError('PROTOCOL', 'bad server session key'));
+      return;
+    }
+    this.#failures = 0;
+    this.#lastError = null;
+    this.#auth = { endpoint: ack.endpoint, namedEndpoint: ack.namedEndpoint, maxConnections: Math.max(1, Math.min(MAX_CONNECTIONS_CAP, ack.maxConnections)) };
+    this.#setState('authenticated');
+    this.options.logger.info('active proxy session up', { endpoint: ack.endpoint });
+    this.emit('authenticated', this.#auth);
+  }
+
+  /** Keeps one idle connection ready while below maxConnections: the server's next CONNECT never waits for a handshake. */
+  #ensureSpare(): void {
+    if (this.#state !== 'authenticated' || !this.#auth) return;
+    if (this.#idle.size > 0 || this.#attaching > 0) return;
+    if (this.#connections.size >= this.#auth.maxConnections) return;
+    if (performance.now() < this.#attachRetryAt) return;
+    this.#attaching++;
+    this.#open('attach');
+  }
+
+  #onClosed(connection: ClientConnection, error: AgentProxyError): void {
+    this.#connections.delete(connection);
+    this.#idle.delete(connection);
+    if (connection.kind === 'attach' && !connection.handshakeDone) {
+      this.#attaching--;
+      this.#attachFailures++;
+      this.#attachRetryAt = performance.now() + backoffDelay(this.#attachFailures, this.options.backoff, this.options.random);
+    }
+    if (this.#state === 'stopped' || this.#state === 'failed') return;
+    if (connection.kind === 'auth' && !connection.handshakeDone) {
+      this.#lastError = error;
+      if (error.fatal) {
+        this.#setState('failed');
+        this.options.logger.warn('active proxy authentication refused', { code: error.code, message: error.message });
+        this.emit('failed', error);
+        return;
+      }
+      return this.#scheduleReconnect(error.message);
+    }
+    if (this.#connections.size === 0) {
+      this.#sessionCtx = null;
+      return this.#scheduleReconnect(error.message);
+    }
+    this.#ensureSpare();
+  }
+
+  #scheduleReconnect(reason: string): void {
+    this.#failures++;
+    if (this.#failures > this.options.backoff.maxAttempts) {
+      const error = new AgentProxyError('CONNECTION_LOST', `gave up after ${this.#failures - 1} attempts: ${reason}`);
+      this.#setState('failed');
+      this.emit('failed', error);
+      return;
+    }
+    const delayMs = backoffDelay(this.#failures, this.options.backoff, this.options.random);
+    this.#setState('reconnecting');
+    this.emit('reconnecting', { attempt: this.#failures, delayMs, reason });
+    this.#retryTimer = setTimeout(() => this.#authenticate(), delayMs);
+  }
+
+  #tick(): void {
+    const now = performance.now();
+    for (const c of this.#connections) c.tick(now);
+    // Trim idle connections beyond one spare.
+    if (this.#idle.size > 1) {
+      for (const c of this.#idle) {
+        if (this.#idle.size <= 1) break;
+        if (now - c.idleSince > this.options.idleTrimMs) c.close(new AgentProxyError('STOPPED', 'idle connection trimmed'));
+      }
+    }
+    this.#ensureSpare();
+  }
+}

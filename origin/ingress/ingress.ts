@@ -1,0 +1,215 @@
+/**
+ * The relay ingress: HTTP requests from the edge for a relayed node (header x-pc2-node-id plus an
+ * edge token in x-pc2-edge-token) are carried over the node's Active Proxy session to its upstream,
+ * with full HTTP/1.1 semantics: streaming bodies both ways, chunked and long-lived responses,
+ * 100-continue, Range (passed through untouched), and WebSocket/Upgrade (101, then raw bytes).
+ */
+import { Agent, type ClientRequest, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
+import { Id } from '../../shared/id.ts';
+import { INGRESS_HEADERS, type ErrorBody } from '../../shared/records/api.ts';
+import { verifyEdgeToken } from '../../shared/records/edge-token.ts';
+import { ProxyError } from '../proxy/errors.ts';
+import type { Logger } from '../proxy/options.ts';
+import { silentLogger } from '../proxy/options.ts';
+import type { ActiveProxyServer } from '../proxy/server.ts';
+import { clientAddress, downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts';
+
+export interface IngressOptions {
+  proxy: ActiveProxyServer;
+  /** This super node's id: edge tokens must name it as their audience. */
+  superNodeId: Id;
+  /** Edge keys whose tokens are accepted. */
+  edgeKeys: Id[];
+  /** Wall clock (ms since the epoch) for token expiry. Default Date.now. */
+  clock?: { now(): number };
+  logger?: Logger;
+  /** How long an idle kept-alive stream to a node is kept for the next request. Default 2,000 ms; 0 = one stream per request. */
+  keepAliveMs?: number;
+}
+
+export interface Ingress {
+  /** For `request` (and `checkContinue`, so the node decides on 100-continue) events. */
+  handleRequest(req: IncomingMessage, res: ServerResponse): void;
+  /** For `upgrade` events. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Closes kept-alive streams. */
+  close(): void;
+}
+
+const KNOWN = new Set(['proxy', 'superNodeId', 'edgeKeys', 'clock', 'logger', 'keepAliveMs']);
+
+type Verdict = { ok: true; node: Id } | { ok: false; status: number; code: string; message: string };
+
+function errorBody(code: string, message: string): string {
+  return JSON.stringify({ error: { code, message } } satisfies ErrorBody);
+}
+
+function statusFor(error: unknown): [number, string] {
+  if (error instanceof ProxyError) {
+    switch (error.code) {
+      case 'NO_SESSION':
+      case 'SESSION_CLOSED':
+      case 'QUEUE_FULL':
+      case 'QUEUE_TIMEOUT':
+      case 'SERVER_STOPPED':
+        return [503, 'NODE_UNAVAILABLE'];
+      default:
+        return [502, 'BAD_GATEWAY'];
+    }
+  }
+  return [502, 'BAD_GATEWAY'];
+}
+
+export function createIngress(options: IngressOptions): Ingress {
+  for (const name of Object.keys(options)) if (!KNOWN.has(name)) throw new ProxyError('INVALID_OPTIONS', `unknown ingress option ${name}`);
+  if (!options.proxy || !(options.superNodeId instanceof Id) || !Array.isArray(options.edgeKeys)) {
+    throw new ProxyError('INVALID_OPTIONS', 'proxy, superNodeId and edgeKeys are required');
+  }
+  const { proxy, superNodeId, edgeKeys } = options;
+  const clock = options.clock ?? { now: () => Date.now() };
+  const logger = options.logger ?? silentLogger;
+  const keepAliveMs = options.keepAliveMs ?? 2000;
+  const agents = new Map<string, Agent>();
+
+  async function authorise(req: IncomingMessage): Promise<Verdict> {
+    const nodeHeader = req.headers[INGRESS_HEADERS.nodeId];
+    let node: Id;
+    try {
+      node = Id.parse(String(nodeHeader));
+    } catch {
+      return { ok: false, status: 400, code: 'BAD_NODE_ID', message: `${INGRESS_HEADERS.nodeId} is not a node id` };
+    }
+    const token = await verifyEdgeToken(req.headers[INGRESS_HEADERS.edgeToken], edgeKeys, superNodeId, clock.now());
+    if (!token.ok) return { ok: false, status: 401, code: 'BAD_EDGE_TOKEN', message: token.error.message };
+    if (!token.value.node.equals(node)) return { ok: false, status: 401, code: 'BAD_EDGE_TOKEN', message: 'edge token is for another node' };
+    if (!proxy.hasSession(node)) return { ok: false, status: 503, code: 'NODE_UNAVAILABLE', message: 'the node has no tunnel to this super node' };
+    return { ok: true, node };
+  }
+
+  function agentFor(node: Id): Agent | undefined {
+    if (keepAliveMs <= 0) return undefined;
+    const key = node.toString();
+    let agent = agents.get(key);
+    if (!agent) {
+      agent = new Agent({ keepAlive: true, timeout: keepAliveMs, maxFreeSockets: 16, scheduling: 'lifo' });
+      // Each "socket" of this agent is a stream over the node's Active Proxy session.
+      (agent as unknown as { createConnection: unknown }).createConnection = (
+        o: { remoteAddress?: string; remotePort?: number },
+        callback: (error: Error | null, socket?: Duplex) => void,
+      ) => {
+        proxy.openStream(node, { remoteAddress: o.remoteAddress, remotePort: o.remotePort, allowHalfOpen: false }).then(
+          (stream) => callback(null, stream),
+          (error: Error) => callback(error),
+        );
+        return undefined;
+      };
+      agents.set(key, agent);
+    }
+    return agent;
+  }
+
+  function forward(req: IncomingMessage, res: ServerResponse, node: Id): void {
+    const remote = { remoteAddress: clientAddress(req), remotePort: req.socket.remotePort };
+    const agent = agentFor(node);
+    const expectsContinue = /100-continue/i.test(String(req.headers.expect ?? ''));
+    const requestOptions = {
+      method: req.method,
+      path: req.url,
+      headers: upstreamRequestHeaders(req) as unknown as Record<string, string>,
+      setHost: false,
+      ...(agent
+        ? { agent, ...remote }
+        : {
+            createConnection: (_o: unknown, callback: (error: Error | null, socket?: Socket) => void) => {
+              proxy.openStream(node, { ...remote, allowHalfOpen: false }).then(
+                (stream) => callback(null, stream as unknown as Socket),
+                (error: Error) => callback(error),
+              );
+              return undefined;
+            },
+          }),
+    };
+    const upstream: ClientRequest = request(requestOptions as unknown as import('node:http').RequestOptions);
+    if (expectsContinue) upstream.on('continue', () => res.writeContinue());
+    upstream.on('response', (upRes) => {
+      res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, downstreamResponseHeaders(upRes.rawHeaders));
+      // Long-lived responses (SSE, streaming) go out as they come.
+      res.flushHeaders();
+      upRes.pipe(res);
+      upRes.on('error', () => res.destroy());
+      upRes.on('aborted', () => res.destroy());
+    });
+    upstream.on('error', (error) => {
+      if (!res.headersSent) {
+        const [status, code] = statusFor(error);
+        sendError(res, status, code, error.message);
+      } else {
+        res.destroy(error);
+      }
+    });
+    res.on('close', () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
+    req.pipe(upstream);
+  }
+
+  return {
+    handleRequest(req, res) {
+      authorise(req).then(
+        (verdict) => (verdict.ok ? forward(req, res, verdict.node) : sendError(res, verdict.status, verdict.code, verdict.message)),
+        (error: Error) => {
+          logger.error('ingress failure', { message: error.message });
+          sendError(res, 500, 'INTERNAL', 'internal error');
+        },
+      );
+    },
+
+    handleUpgrade(req, socket, head) {
+      socket.on('error', () => {});
+      authorise(req).then(
+        async (verdict) => {
+          if (!verdict.ok) return rawError(socket, verdict.status, verdict.code, verdict.message);
+          let stream: Duplex;
+          try {
+            stream = await proxy.openStream(verdict.node, { remoteAddress: clientAddress(req), remotePort: req.socket.remotePort });
+          } catch (error) {
+            const [status, code] = statusFor(error);
+            return rawError(socket, status, code, (error as Error).message);
+          }
+          // The upgrade request goes out as it came (minus x-pc2-*); from then on it is raw bytes both ways.
+          const headers = upstreamRequestHeaders(req, true);
+          let head1 = `${req.method} ${req.url} HTTP/1.1\r\n`;
+          for (let i = 0; i < headers.length; i += 2) head1 += `${headers[i]}: ${headers[i + 1]}\r\n`;
+          stream.write(head1 + '\r\n');
+          if (head.length) stream.write(head);
+          stream.on('error', () => socket.destroy());
+          socket.on('close', () => stream.destroy());
+          stream.on('close', () => socket.destroy());
+          stream.pipe(socket);
+          socket.pipe(stream);
+        },
+        () => rawError(socket, 500, 'INTERNAL', 'internal error'),
+      );
+    },
+
+    close() {
+      for (const agent of agents.values()) agent.destroy();
+      agents.clear();
+    },
+  };
+}
+
+function sendError(res: ServerResponse, status: number, code: string, message: string): void {
+  if (res.headersSent) return void res.destroy();
+  const body = errorBody(code, message);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...(status === 503 ? { 'retry-after': '5' } : {}) });
+  res.end(body);
+}
+
+function rawError(socket: Duplex, status: number, code: string, message: string): void {
+  const body = errorBody(code, message);
+  const reason = status === 401 ? 'Unauthorized' : status === 503 ? 'Service Unavailable' : status === 400 ? 'Bad Request' : 'Bad Gateway';
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
