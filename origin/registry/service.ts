@@ -92,9 +92,11 @@ export class RegistryService {
       const entry = this.#store.get(name);
       const now = this.#now();
       const status = nameStatus(entry, now, this.#o.holdPeriodMs);
-      if (entry && (status === 'online' || status === 'offline' || status === 'held')) {
+      if (entry && (status === 'online' || status === 'offline' || status === 'bound')) {
         if (entry.binding.owner === req.signer.toString()) return { created: false, body: { name, binding: entry.state.binding } };
-        throw new RegistryError(status === 'online' ? 'NAME_TAKEN' : 'NAME_HELD', `"${name}" is bound to another key`);
+        throw new RegistryError(status === 'offline' ? 'NAME_HELD' : 'NAME_TAKEN', status === 'offline'
+          ? `"${name}" is offline but stays bound to its owner for the hold period`
+          : `"${name}" is bound to another key`);
       }
       const binding = await signBinding({ name, owner: req.signer.toString(), boundAt: now }, this.#o.key);
       const previous = entry?.state.released ? { binding: entry.state.binding, released: entry.state.released } : null;
@@ -201,6 +203,6 @@ export class RegistryService {
     if (!checked.ok) return { name, available: false, reason: checked.error.code === 'RESERVED_NAME' ? 'reserved' : 'invalid' };
     const status = nameStatus(this.#store.get(name), this.#now(), this.#o.holdPeriodMs);
     if (status === 'free' || status === 'lapsed') return { name, available: true };
-    return { name, available: false, reason: status === 'online' ? 'taken' : 'held' };
+    return { name, available: false, reason: status === 'offline' ? 'held' : 'taken' };
   }
 }

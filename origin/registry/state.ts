@@ -59,15 +59,16 @@ export function leaseEnd(entry: NameEntry): number {
   return Math.max(entry.ownedSince, entry.route?.exp ?? 0);
 }
 
-export type NameStatus = 'free' | 'online' | 'offline' | 'held' | 'lapsed';
+export type NameStatus = 'free' | 'online' | 'offline' | 'bound' | 'lapsed';
 
 /**
- * free: never bound or released; online: lease current; held: bound, lease expired, within the hold
- * period (the route shows "offline"); lapsed: hold period over, anyone may claim.
+ * free: never bound or released; online: lease current; offline: lease expired, within the hold
+ * period; bound: no route published yet, within the hold period; lapsed: hold period over, anyone
+ * may claim.
  */
 export function nameStatus(entry: NameEntry | undefined, now: number, holdPeriodMs: number): NameStatus {
   if (!entry || entry.state.released) return 'free';
   if (entry.route && entry.route.exp > now) return 'online';
   if (now >= leaseEnd(entry) + holdPeriodMs) return 'lapsed';
-  return entry.route ? 'offline' : 'held';
+  return entry.route ? 'offline' : 'bound';
 }
