@@ -54,17 +54,24 @@ export class Replication {
     this.#o = options;
     this.#store = store;
     this.#service = service;
-    this.#peers = options.peers.map((p) => ({
-      id: Id.parse(p.id), url: p.url.replace(/\/+$/, ''), queue: new Map(), timer: null, sending: null, cursor: 0,
-    }));
-    for (const p of this.#peers) {
-      if (!options.trustedRegistrars.some((t) => t.equals(p.id))) throw new TypeError(`peer ${p.id} is not among trustedRegistrars`);
-    }
+    this.#peers = [];
+    for (const p of options.peers) this.addPeer(p);
     service.onLocalCommit = (entries) => this.enqueue(entries);
   }
 
+  /** Adds a peer, or moves a known one to a new URL (its cursor is kept). */
+  addPeer(peer: { id: string; url: string }): void {
+    const id = Id.parse(peer.id);
+    if (!this.#o.trustedRegistrars.some((t) => t.equals(id))) throw new TypeError(`peer ${peer.id} is not among trustedRegistrars`);
+    if (id.equals(this.#o.key.id)) throw new TypeError('a registrar is not its own peer');
+    const url = peer.url.replace(/\/+$/, '');
+    const known = this.#peers.find((p) => p.id.equals(id));
+    if (known) known.url = url;
+    else this.#peers.push({ id, url, queue: new Map(), timer: null, sending: null, cursor: 0 });
+  }
+
   start(): void {
-    if (this.#peers.length === 0 || this.#o.pullIntervalMs === 0) return;
+    if (this.#o.pullIntervalMs === 0) return;
     const tick = (): void => {
       this.#pullTimer = setTimeout(() => {
         this.#pulling = this.pullAll().finally(() => {
