@@ -32,3 +32,59 @@ export const INGRESS_HEADERS = {
 export interface ErrorBody {
   error: { code: string; message: string };
 }
+
+/** Registry write and replication routes (relative to the super node's origin). */
+export const registryOpPaths = {
+  /** POST {request: JWS op=claim} -> 201/200 {@link ClaimResponse}. */
+  claim: (name: string) => `${API_PREFIX}/names/${encodeURIComponent(name)}/claim`,
+  /** PUT {route: route record JWS} -> 200 {@link PublishRouteResponse}. */
+  route: (name: string) => `${API_PREFIX}/names/${encodeURIComponent(name)}/route`,
+  /** POST {request: JWS op=release} -> 200 {name, released: true}. */
+  release: (name: string) => `${API_PREFIX}/names/${encodeURIComponent(name)}/release`,
+  /** POST {request: JWS op=transfer, to} -> 202 {@link TransferOfferResponse}. */
+  transfer: (name: string) => `${API_PREFIX}/names/${encodeURIComponent(name)}/transfer`,
+  /** POST {request: JWS op=accept-transfer, from} -> 200 {@link ClaimResponse}. */
+  acceptTransfer: (name: string) => `${API_PREFIX}/names/${encodeURIComponent(name)}/accept`,
+  /** Peer registrars only (Authorization: PC2-Peer <JWS>). */
+  replicationPush: `${API_PREFIX}/replication/push`,
+  replicationChanges: `${API_PREFIX}/replication/changes`,
+} as const;
+
+export interface ClaimResponse {
+  name: string;
+  /** Name binding JWS signed by the registrar. */
+  binding: string;
+}
+
+export interface PublishRouteResponse {
+  name: string;
+  seq: number;
+  exp: number;
+}
+
+export interface TransferOfferResponse {
+  name: string;
+  to: string;
+  /** The offer lapses at this time (ms since the epoch) unless the new key accepts it. */
+  expiresAt: number;
+}
+
+export interface AvailabilityResponse {
+  name: string;
+  available: boolean;
+  /** Why not: invalid, reserved, taken, held (bound, lease expired, still in the hold period). */
+  reason?: 'invalid' | 'reserved' | 'taken' | 'held';
+}
+
+export interface RegistrarResponse {
+  id: string;
+  did: string;
+  /** Registrar ids whose bindings this super node accepts (itself included). */
+  trusted: string[];
+}
+
+export interface HealthResponse {
+  ok: true;
+  registrar: string;
+  time: number;
+}

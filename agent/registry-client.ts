@@ -1,0 +1,148 @@
+/**
+ * The node's side of the registry API: signs each request with the node key and returns the typed
+ * answer, or throws a RegistryClientError carrying the server's stable error code.
+ */
+import { Id } from '../shared/id.ts';
+import type { KeyPair } from '../shared/keys.ts';
+import {
+  type AvailabilityResponse, type ClaimResponse, type ErrorBody, type HealthResponse, type PublishRouteResponse,
+  type RegistrarResponse, registryOpPaths, registryPaths, type ResolveResponse, type TransferOfferResponse,
+} from '../shared/records/api.ts';
+import { type RegistryOp, signRequest } from '../shared/records/request.ts';
+import { MAX_LEASE_MS, type RouteMode, signRoute } from '../shared/records/route.ts';
+
+export class RegistryClientError extends Error {
+  /** The server's code (e.g. NAME_TAKEN), or NETWORK / BAD_RESPONSE for failures before an answer. */
+  readonly code: string;
+  /** HTTP status, 0 when there was no answer. */
+  readonly status: number;
+
+  constructor(code: string, status: number, message: string) {
+    super(message);
+    this.name = 'RegistryClientError';
+    this.code = code;
+    this.status = status;
+  }
+}
+
+export interface RegistryClientOptions {
+  /** Base URL of a super node's registry API, e.g. `http://127.0.0.1:8080`. */
+  url: string;
+  key: KeyPair;
+  clock?: { now(): number };
+  /** Per-request timeout. Default 10 000 ms. */
+  timeoutMs?: number;
+}
+
+export interface PublishRouteInput {
+  name: string;
+  mode: RouteMode;
+  endpoint?: string;
+  relays?: string[];
+  /** Lease length. Default 10 minutes (at most 24 h). */
+  ttlMs?: number;
+  /** Default: the next value of the client's increasing counter. */
+  seq?: number;
+}
+
+const KNOWN_OPTIONS = new Set(['url', 'key', 'clock', 'timeoutMs']);
+
+export class RegistryClient {
+  readonly url: string;
+  readonly key: KeyPair;
+  readonly #clock: { now(): number };
+  readonly #timeoutMs: number;
+  #lastSeq = 0;
+
+  constructor(options: RegistryClientOptions) {
+    const unknown = Object.keys(options).filter((k) => !KNOWN_OPTIONS.has(k));
+    if (unknown.length > 0) throw new TypeError(`unknown registry client option(s): ${unknown.join(', ')}`);
+    if (!options.url || !options.key) throw new TypeError('a registry client needs url and key');
+    this.url = options.url.replace(/\/+$/, '');
+    this.key = options.key;
+    this.#clock = options.clock ?? { now: () => Date.now() };
+    this.#timeoutMs = options.timeoutMs ?? 10_000;
+  }
+
+  /** Clock-based, so it keeps increasing across restarts of the node; +1 when called twice in a ms. */
+  nextSeq(): number {
+    this.#lastSeq = Math.max(this.#clock.now(), this.#lastSeq + 1);
+    return this.#lastSeq;
+  }
+
+  signRequest(op: RegistryOp, name: string, extra: { to?: string; from?: string } = {}): Promise<string> {
+    return signRequest({ op, name, seq: this.nextSeq(), iat: this.#clock.now(), ...extra }, this.key);
+  }
+
+  async #call<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+    let res: Response;
+    try {
+      res = await fetch(this.url + path, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+    } catch (e) {
+      throw new RegistryClientError('NETWORK', 0, `registry ${this.url} unreachable: ${(e as Error).message}`);
+    }
+    let parsed: unknown;
+    try {
+      parsed = await res.json();
+    } catch {
+      throw new RegistryClientError('BAD_RESPONSE', res.status, `registry answered ${res.status} without JSON`);
+    }
+    if (!res.ok) {
+      const error = (parsed as Partial<ErrorBody>)?.error;
+      throw new RegistryClientError(String(error?.code ?? 'BAD_RESPONSE'), res.status, String(error?.message ?? `HTTP ${res.status}`));
+    }
+    return { status: res.status, body: parsed as T };
+  }
+
+  async claim(name: string): Promise<ClaimResponse & { created: boolean }> {
+    const { status, body } = await this.#call<ClaimResponse>('POST', registryOpPaths.claim(name), { request: await this.signRequest('claim', name) });
+    return { ...body, created: status === 201 };
+  }
+
+  async publishRoute(input: PublishRouteInput): Promise<PublishRouteResponse> {
+    const iat = this.#clock.now();
+    const ttl = Math.min(input.ttlMs ?? 600_000, MAX_LEASE_MS);
+    const route = await signRoute(
+      { name: input.name, mode: input.mode, endpoint: input.endpoint, relays: input.relays ?? [], seq: input.seq ?? this.nextSeq(), iat, exp: iat + ttl },
+      this.key,
+    );
+    return (await this.#call<PublishRouteResponse>('PUT', registryOpPaths.route(input.name), { route })).body;
+  }
+
+  async release(name: string): Promise<{ name: string; released: true }> {
+    return (await this.#call<{ name: string; released: true }>('POST', registryOpPaths.release(name), { request: await this.signRequest('release', name) })).body;
+  }
+
+  async transfer(name: string, newOwner: Id | string): Promise<TransferOfferResponse> {
+    const to = typeof newOwner === 'string' ? Id.parse(newOwner).toString() : newOwner.toString();
+    const request = await this.signRequest('transfer', name, { to });
+    return (await this.#call<TransferOfferResponse>('POST', registryOpPaths.transfer(name), { request })).body;
+  }
+
+  /** Run with the new owner's key: accepts a pending transfer (optionally pinning the current owner). */
+  async acceptTransfer(name: string, from?: Id | string): Promise<ClaimResponse> {
+    const request = await this.signRequest('accept-transfer', name, from === undefined ? {} : { from: from.toString() });
+    return (await this.#call<ClaimResponse>('POST', registryOpPaths.acceptTransfer(name), { request })).body;
+  }
+
+  async resolve(name: string): Promise<ResolveResponse> {
+    return (await this.#call<ResolveResponse>('GET', registryPaths.resolve(name))).body;
+  }
+
+  async available(name: string): Promise<AvailabilityResponse> {
+    return (await this.#call<AvailabilityResponse>('GET', registryPaths.available(name))).body;
+  }
+
+  async health(): Promise<HealthResponse> {
+    return (await this.#call<HealthResponse>('GET', registryPaths.health)).body;
+  }
+
+  async registrar(): Promise<RegistrarResponse> {
+    return (await this.#call<RegistrarResponse>('GET', registryPaths.registrar)).body;
+  }
+}

@@ -1,0 +1,143 @@
+/** The registry HTTP API (Hono), under /api/v1. Errors are `{error:{code,message}}` with a fixed status per code. */
+import { Hono, type Context } from 'hono';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { API_PREFIX, type ErrorBody, type HealthResponse, type RegistrarResponse } from '../../shared/records/api.ts';
+import { clientIp } from './client-ip.ts';
+import { RegistryError } from './errors.ts';
+import type { ResolvedOptions } from './options.ts';
+import { verifyPeerAuthorization } from './peer-auth.ts';
+import { RateLimiter } from './rate-limit.ts';
+import type { Replication } from './replication.ts';
+import type { RegistryService } from './service.ts';
+
+const MAX_WRITE_BODY_BYTES = 64 * 1024;
+const MAX_PUSH_BODY_BYTES = 16 * 1024 * 1024;
+
+export function errorBody(code: string, message: string): ErrorBody {
+  return { error: { code, message } };
+}
+
+function remoteAddress(c: Context): string | undefined {
+  try {
+    return getConnInfo(c).remote.address;
+  } catch {
+    return undefined; // not running on @hono/node-server (app.request in a test)
+  }
+}
+
+async function readBody(c: Context, max: number): Promise<string> {
+  const declared = Number(c.req.header('content-length') ?? '0');
+  if (declared > max) throw new RegistryError('BAD_REQUEST', `body larger than ${max} bytes`);
+  const text = await c.req.text();
+  if (text.length > max) throw new RegistryError('BAD_REQUEST', `body larger than ${max} bytes`);
+  return text;
+}
+
+async function readJson(c: Context): Promise<Record<string, unknown>> {
+  const text = await readBody(c, MAX_WRITE_BODY_BYTES);
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // fall through
+  }
+  throw new RegistryError('BAD_REQUEST', 'the body is a JSON object');
+}
+
+export function createRegistryApp(o: ResolvedOptions, service: RegistryService, replication: Replication): Hono {
+  const app = new Hono();
+  const proxies = new Set(o.trustedProxies.map((p) => p.toLowerCase()));
+  const limits = o.rateLimits;
+  const writesPerIp = limits ? new RateLimiter(limits.writesPerIpPerSec, limits.writesPerIpBurst) : null;
+  const readsPerIp = limits ? new RateLimiter(limits.readsPerIpPerSec, limits.readsPerIpBurst) : null;
+  const writesPerName = limits ? new RateLimiter(limits.writesPerNamePerMin / 60, limits.writesPerNameBurst) : null;
+
+  const limit = (c: Context, kind: 'read' | 'write', name?: string): void => {
+    if (!limits) return;
+    const now = o.clock.now();
+    const ip = clientIp(remoteAddress(c), c.req.header('x-forwarded-for'), proxies);
+    if (!(kind === 'read' ? readsPerIp! : writesPerIp!).take(ip, now)) throw new RegistryError('RATE_LIMITED', 'too many requests from this address');
+    if (name !== undefined && kind === 'write' && !writesPerName!.take(name, now)) {
+      throw new RegistryError('RATE_LIMITED', 'too many writes for this name');
+    }
+  };
+
+  app.onError((e, c) => {
+    if (e instanceof RegistryError) return c.json(errorBody(e.code, e.message), e.status);
+    o.logger.error('registry: unexpected error', { error: (e as Error).message });
+    return c.json(errorBody('INTERNAL', 'internal error'), 500);
+  });
+  app.notFound((c) => c.json(errorBody('NOT_FOUND', 'no such endpoint'), 404));
+
+  const api = new Hono();
+  api.get('/health', (c) => c.json({ ok: true, registrar: o.key.id.toString(), time: o.clock.now() } satisfies HealthResponse));
+  api.get('/registrar', (c) =>
+    c.json({ id: o.key.id.toString(), did: o.key.id.toDid(), trusted: o.trustedRegistrars.map((t) => t.toString()) } satisfies RegistrarResponse),
+  );
+
+  api.get('/names/:name', (c) => {
+    limit(c, 'read');
+    return c.body(service.resolveJson(c.req.param('name')), 200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  });
+  api.get('/names/:name/available', (c) => {
+    limit(c, 'read');
+    return c.json(service.available(c.req.param('name')));
+  });
+
+  api.post('/names/:name/claim', async (c) => {
+    const name = c.req.param('name');
+    limit(c, 'write', name);
+    const { created, body } = await service.claim(name, (await readJson(c)).request);
+    return c.json(body, created ? 201 : 200);
+  });
+  api.put('/names/:name/route', async (c) => {
+    const name = c.req.param('name');
+    limit(c, 'write', name);
+    return c.json(await service.publishRoute(name, (await readJson(c)).route));
+  });
+  api.post('/names/:name/release', async (c) => {
+    const name = c.req.param('name');
+    limit(c, 'write', name);
+    return c.json(await service.release(name, (await readJson(c)).request));
+  });
+  api.post('/names/:name/transfer', async (c) => {
+    const name = c.req.param('name');
+    limit(c, 'write', name);
+    return c.json(await service.transfer(name, (await readJson(c)).request), 202);
+  });
+  api.post('/names/:name/accept', async (c) => {
+    const name = c.req.param('name');
+    limit(c, 'write', name);
+    return c.json(await service.acceptTransfer(name, (await readJson(c)).request));
+  });
+
+  const peerAuth = (c: Context, op: 'push' | 'pull', body: string) =>
+    verifyPeerAuthorization(c.req.header('authorization'), {
+      op, self: o.key.id, trusted: o.trustedRegistrars, body, now: o.clock.now(), skewMs: o.clockSkewMs,
+    });
+
+  api.post('/replication/push', async (c) => {
+    const text = await readBody(c, MAX_PUSH_BODY_BYTES);
+    await peerAuth(c, 'push', text);
+    let items: unknown;
+    try {
+      items = (JSON.parse(text) as { items?: unknown }).items;
+    } catch {
+      items = undefined;
+    }
+    if (!Array.isArray(items)) throw new RegistryError('BAD_REQUEST', 'a push is {items: NameState[]}');
+    return c.json(await replication.receive(items));
+  });
+  api.get('/replication/changes', async (c) => {
+    await peerAuth(c, 'pull', '');
+    const since = Number(c.req.query('since') ?? '0');
+    const limitItems = Number(c.req.query('limit') ?? '500');
+    if (!Number.isSafeInteger(since) || since < 0 || !Number.isSafeInteger(limitItems)) {
+      throw new RegistryError('BAD_REQUEST', 'since and limit are non-negative integers');
+    }
+    return c.json(replication.changes(since, limitItems));
+  });
+
+  app.route(API_PREFIX, api);
+  return app;
+}

@@ -1,0 +1,71 @@
+/** The super node's name registry: `createRegistry` builds it, `startRegistryServer` serves it over HTTP. */
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import type { Hono } from 'hono';
+import { createRegistryApp } from './app.ts';
+import { type RegistryOptions, resolveOptions } from './options.ts';
+import { Replication } from './replication.ts';
+import { RegistryService } from './service.ts';
+import { RegistryStore } from './store.ts';
+
+export { RegistryError, REGISTRY_ERROR_STATUS, type RegistryErrorCode } from './errors.ts';
+export type { RegistryOptions, RateLimitOptions, PeerOption, Clock, Logger } from './options.ts';
+export { RegistryStore } from './store.ts';
+export { Replication, type ReplicationStats } from './replication.ts';
+export { checkEndpoint } from './ssrf.ts';
+
+export interface Registry {
+  app: Hono;
+  store: RegistryStore;
+  replication: Replication;
+  service: RegistryService;
+  close(): Promise<void>;
+}
+
+export function createRegistry(options: RegistryOptions): Registry {
+  const resolved = resolveOptions(options);
+  const store = RegistryStore.open(resolved.dataDir, { compactMinBytes: resolved.compactMinBytes, logger: resolved.logger });
+  const service = new RegistryService(resolved, store);
+  const replication = new Replication(resolved, store, service);
+  const app = createRegistryApp(resolved, service, replication);
+  replication.start();
+  return {
+    app,
+    store,
+    replication,
+    service,
+    async close() {
+      await replication.close();
+      await store.close();
+    },
+  };
+}
+
+export interface RegistryServer {
+  url: string;
+  registry: Registry;
+  close(): Promise<void>;
+}
+
+/** Creates the registry and serves it; `port: 0` picks a free port (see `url`). */
+export async function startRegistryServer(options: RegistryOptions & { host: string; port: number }): Promise<RegistryServer> {
+  const { host, port, ...rest } = options;
+  const registry = createRegistry(rest);
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const s = serve({ fetch: registry.app.fetch, hostname: host, port }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const address = server.address() as AddressInfo;
+  const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${hostPart}:${address.port}`,
+    registry,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      });
+      await registry.close();
+    },
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * Replication requests between registrars carry `Authorization: PC2-Peer <JWS>`, signed by the
+ * calling registrar's key, naming the callee (aud), the operation, the time and the SHA-256 of the
+ * body, so a captured header is useless for another body, another registrar or later than the skew.
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { toBase64Url } from '../../shared/bytes.ts';
+import type { Id } from '../../shared/id.ts';
+import type { KeyPair } from '../../shared/keys.ts';
+import { signJws, verifyJws } from '../../shared/records/jws.ts';
+import { RegistryError } from './errors.ts';
+
+export const PEER_TYP = 'pc2-peer';
+export const PEER_AUTH_SCHEME = 'PC2-Peer ';
+
+interface PeerClaims {
+  op: 'push' | 'pull';
+  aud: string;
+  iat: number;
+  body: string;
+}
+
+export function bodyDigest(body: string | Uint8Array): string {
+  return toBase64Url(sha256(typeof body === 'string' ? new TextEncoder().encode(body) : body));
+}
+
+export async function peerAuthorization(key: KeyPair, audience: Id, op: PeerClaims['op'], body: string, now: number): Promise<string> {
+  const claims: PeerClaims = { op, aud: audience.toString(), iat: now, body: bodyDigest(body) };
+  return PEER_AUTH_SCHEME + (await signJws(claims, key, PEER_TYP));
+}
+
+/** Returns the calling peer's id, or throws UNAUTHENTICATED. */
+export async function verifyPeerAuthorization(
+  header: string | undefined,
+  expected: { op: PeerClaims['op']; self: Id; trusted: readonly Id[]; body: string; now: number; skewMs: number },
+): Promise<Id> {
+  if (!header?.startsWith(PEER_AUTH_SCHEME)) throw new RegistryError('UNAUTHENTICATED', 'replication needs a PC2-Peer authorization');
+  const verified = await verifyJws<PeerClaims>(header.slice(PEER_AUTH_SCHEME.length), PEER_TYP);
+  if (!verified.ok) throw new RegistryError('UNAUTHENTICATED', verified.error.message);
+  const { payload, signer } = verified.value;
+  if (signer.equals(expected.self) || !expected.trusted.some((t) => t.equals(signer))) {
+    throw new RegistryError('UNAUTHENTICATED', `${signer} is not a peer registrar`);
+  }
+  if (payload?.op !== expected.op || payload.aud !== expected.self.toString()) throw new RegistryError('UNAUTHENTICATED', 'authorization is for another call');
+  if (typeof payload.iat !== 'number' || Math.abs(payload.iat - expected.now) > expected.skewMs) {
+    throw new RegistryError('CLOCK_SKEW', 'peer authorization is too old or too new');
+  }
+  if (payload.body !== bodyDigest(expected.body)) throw new RegistryError('UNAUTHENTICATED', 'body does not match the authorization');
+  return signer;
+}

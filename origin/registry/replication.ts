@@ -1,0 +1,196 @@
+/**
+ * Replication between super nodes: every local write is pushed to every peer at once (batched for
+ * pushDelayMs), and every peer is asked periodically for everything changed since a cursor, so a
+ * lost push or a partition heals. Items from peers are verified (merge.ts) before they are stored;
+ * they are not pushed on again, since every registrar pushes its own writes to all peers.
+ */
+import { Id } from '../../shared/id.ts';
+import { registryOpPaths } from '../../shared/records/api.ts';
+import type { ResolvedOptions } from './options.ts';
+import { mergeStates, verifyState } from './merge.ts';
+import { peerAuthorization } from './peer-auth.ts';
+import type { RegistryService } from './service.ts';
+import type { NameEntry, NameState } from './state.ts';
+import type { RegistryStore } from './store.ts';
+
+export const MAX_ITEMS_PER_CALL = 500;
+const MAX_PAGES_PER_ROUND = 200;
+
+export interface ReplicationStats {
+  pushed: number;
+  pushFailures: number;
+  pulled: number;
+  pullFailures: number;
+  stored: number;
+  rejected: number;
+}
+
+export interface ChangesResponse {
+  items: NameState[];
+  cursor: number;
+  more: boolean;
+}
+
+interface Peer {
+  id: Id;
+  url: string;
+  queue: Map<string, NameState>;
+  timer: ReturnType<typeof setTimeout> | null;
+  sending: Promise<void> | null;
+  cursor: number;
+}
+
+export class Replication {
+  readonly stats: ReplicationStats = { pushed: 0, pushFailures: 0, pulled: 0, pullFailures: 0, stored: 0, rejected: 0 };
+  readonly #o: ResolvedOptions;
+  readonly #store: RegistryStore;
+  readonly #service: RegistryService;
+  readonly #peers: Peer[];
+  #pullTimer: ReturnType<typeof setTimeout> | null = null;
+  #pulling: Promise<void> | null = null;
+  #closed = false;
+
+  constructor(options: ResolvedOptions, store: RegistryStore, service: RegistryService) {
+    this.#o = options;
+    this.#store = store;
+    this.#service = service;
+    this.#peers = [];
+    for (const p of options.peers) this.addPeer(p);
+    service.onLocalCommit = (entries) => this.enqueue(entries);
+  }
+
+  /** Adds a peer, or moves a known one to a new URL (its cursor is kept). */
+  addPeer(peer: { id: string; url: string }): void {
+    const id = Id.parse(peer.id);
+    if (!this.#o.trustedRegistrars.some((t) => t.equals(id))) throw new TypeError(`peer ${peer.id} is not among trustedRegistrars`);
+    if (id.equals(this.#o.key.id)) throw new TypeError('a registrar is not its own peer');
+    const url = peer.url.replace(/\/+$/, '');
+    const known = this.#peers.find((p) => p.id.equals(id));
+    if (known) known.url = url;
+    else this.#peers.push({ id, url, queue: new Map(), timer: null, sending: null, cursor: 0 });
+  }
+
+  start(): void {
+    if (this.#o.pullIntervalMs === 0) return;
+    const tick = (): void => {
+      this.#pullTimer = setTimeout(() => {
+        this.#pulling = this.pullAll().finally(() => {
+          this.#pulling = null;
+          if (!this.#closed) tick();
+        });
+      }, this.#o.pullIntervalMs);
+      this.#pullTimer.unref?.();
+    };
+    this.#pulling = this.pullAll().finally(() => {
+      this.#pulling = null;
+      if (!this.#closed) tick();
+    });
+  }
+
+  enqueue(entries: NameEntry[]): void {
+    if (this.#closed) return;
+    for (const peer of this.#peers) {
+      for (const e of entries) peer.queue.set(e.state.name, e.state);
+      if (!peer.timer && !peer.sending) peer.timer = setTimeout(() => this.#flush(peer), this.#o.pushDelayMs);
+    }
+  }
+
+  #flush(peer: Peer): void {
+    peer.timer = null;
+    if (peer.queue.size === 0 || this.#closed) return;
+    const items = [...peer.queue.values()].slice(0, MAX_ITEMS_PER_CALL);
+    for (const item of items) peer.queue.delete(item.name);
+    peer.sending = this.#post(peer, items)
+      .then(() => void (this.stats.pushed += items.length))
+      .catch((e: Error) => {
+        this.stats.pushFailures++;
+        this.#o.logger.warn('replication push failed; the next pull heals it', { peer: peer.id.toString(), error: e.message });
+      })
+      .finally(() => {
+        peer.sending = null;
+        if (peer.queue.size > 0 && !this.#closed) peer.timer = setTimeout(() => this.#flush(peer), this.#o.pushDelayMs);
+      });
+  }
+
+  async #post(peer: Peer, items: NameState[]): Promise<void> {
+    const body = JSON.stringify({ items });
+    const res = await fetch(peer.url + registryOpPaths.replicationPush, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: await peerAuthorization(this.#o.key, peer.id, 'push', body, this.#o.clock.now()),
+      },
+      body,
+      signal: AbortSignal.timeout(this.#o.replicationTimeoutMs),
+    });
+    await res.arrayBuffer();
+    if (!res.ok) throw new Error(`peer answered ${res.status}`);
+  }
+
+  /** Pulls every peer's changes since its cursor until none are left. */
+  async pullAll(): Promise<void> {
+    await Promise.all(this.#peers.map((p) => this.#pullPeer(p).catch((e: Error) => {
+      this.stats.pullFailures++;
+      this.#o.logger.warn('replication pull failed', { peer: p.id.toString(), error: e.message });
+    })));
+  }
+
+  async #pullPeer(peer: Peer): Promise<void> {
+    for (let page = 0; page < MAX_PAGES_PER_ROUND && !this.#closed; page++) {
+      const url = `${peer.url}${registryOpPaths.replicationChanges}?since=${peer.cursor}&limit=${MAX_ITEMS_PER_CALL}`;
+      const res = await fetch(url, {
+        headers: { authorization: await peerAuthorization(this.#o.key, peer.id, 'pull', '', this.#o.clock.now()) },
+        signal: AbortSignal.timeout(this.#o.replicationTimeoutMs),
+      });
+      if (!res.ok) {
+        await res.arrayBuffer();
+        throw new Error(`peer answered ${res.status}`);
+      }
+      const changes = (await res.json()) as ChangesResponse;
+      if (!Array.isArray(changes.items) || !Number.isSafeInteger(changes.cursor)) throw new Error('malformed changes');
+      await this.receive(changes.items);
+      this.stats.pulled += changes.items.length;
+      peer.cursor = changes.cursor;
+      if (!changes.more) return;
+    }
+  }
+
+  /** Verifies and merges items from a peer; returns how many changed the local store. */
+  async receive(items: unknown[]): Promise<{ stored: number; rejected: number }> {
+    let stored = 0;
+    let rejected = 0;
+    await Promise.all(items.slice(0, MAX_ITEMS_PER_CALL).map(async (item) => {
+      const checked = await verifyState(item, this.#o.trustedRegistrars);
+      if (!checked.ok) {
+        rejected++;
+        this.#o.logger.warn('replication: refused an item', { reason: checked.reason });
+        return;
+      }
+      const state = checked.state;
+      await this.#service.lock.run(state.name, async () => {
+        const merged = mergeStates(this.#store.get(state.name), state, this.#o.holdPeriodMs);
+        if (merged) {
+          await this.#store.commit({ states: [merged] });
+          stored++;
+        }
+      });
+    }));
+    this.stats.stored += stored;
+    this.stats.rejected += rejected;
+    return { stored, rejected };
+  }
+
+  changes(since: number, limit: number): ChangesResponse {
+    const n = Math.max(1, Math.min(MAX_ITEMS_PER_CALL, limit));
+    const { entries, cursor } = this.#store.changesSince(since, n + 1);
+    const page = entries.slice(0, n);
+    return { items: page.map((e) => e.state), cursor: page.at(-1)?.version ?? cursor, more: entries.length > n };
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#pullTimer) clearTimeout(this.#pullTimer);
+    for (const p of this.#peers) if (p.timer) clearTimeout(p.timer);
+    await Promise.allSettled([this.#pulling, ...this.#peers.map((p) => p.sending)]);
+  }
+}

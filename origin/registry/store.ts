@@ -1,0 +1,152 @@
+/**
+ * The registry's durable state: every name's {@link NameState}, and the highest request seq seen
+ * per (signer, name). Memory holds all of it; the append-only log under dataDir makes it survive a
+ * crash. A change is visible to readers only once it is on disk.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { AppendLog } from './append-log.ts';
+import { describeState, type NameEntry, type NameState } from './state.ts';
+import type { Logger } from './options.ts';
+
+interface LogRecord {
+  /** States with their versions. */
+  s?: { v: number; st: NameState }[];
+  /** Request seqs: [signer, name, seq]. */
+  q?: [string, string, number][];
+}
+
+export interface StoreChange {
+  states?: NameState[];
+  seqs?: [signer: string, name: string, seq: number][];
+}
+
+export const LOG_FILE = 'registry.log';
+const SNAPSHOT_CHUNK = 512;
+
+export class RegistryStore {
+  readonly #log: AppendLog;
+  readonly #entries = new Map<string, NameEntry>();
+  readonly #seqs = new Map<string, number>();
+  readonly #compactMinBytes: number;
+  readonly #logger: Logger;
+  #version = 0;
+  #liveBytes = 0;
+  #compacting: Promise<void> | null = null;
+  /** Torn bytes dropped at the last start. */
+  readonly droppedBytes: number;
+
+  private constructor(log: AppendLog, droppedBytes: number, compactMinBytes: number, logger: Logger) {
+    this.#log = log;
+    this.droppedBytes = droppedBytes;
+    this.#compactMinBytes = compactMinBytes;
+    this.#logger = logger;
+  }
+
+  static open(dataDir: string, options: { compactMinBytes: number; logger: Logger }): RegistryStore {
+    mkdirSync(dataDir, { recursive: true });
+    const { log, payloads, droppedBytes } = AppendLog.open(join(dataDir, LOG_FILE));
+    const store = new RegistryStore(log, droppedBytes, options.compactMinBytes, options.logger);
+    for (const payload of payloads) {
+      let record: LogRecord;
+      try {
+        record = JSON.parse(payload.toString('utf8')) as LogRecord;
+      } catch {
+        continue; // checksummed, so only a foreign file gets here
+      }
+      store.#apply(record);
+    }
+    store.#liveBytes = log.size;
+    if (droppedBytes > 0) options.logger.warn('registry store: dropped a torn last write', { droppedBytes });
+    return store;
+  }
+
+  #apply(record: LogRecord): void {
+    for (const { v, st } of record.s ?? []) {
+      this.#entries.set(st.name, describeState(st, v));
+      if (v > this.#version) this.#version = v;
+    }
+    for (const [signer, name, seq] of record.q ?? []) this.#seqs.set(signer + '|' + name, seq);
+  }
+
+  get(name: string): NameEntry | undefined {
+    return this.#entries.get(name);
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  get version(): number {
+    return this.#version;
+  }
+
+  get logBytes(): number {
+    return this.#log.size;
+  }
+
+  get syncs(): number {
+    return this.#log.syncs;
+  }
+
+  /** Highest request seq accepted from `signer` for `name`, -1 if none. */
+  requestSeq(signer: string, name: string): number {
+    return this.#seqs.get(signer + '|' + name) ?? -1;
+  }
+
+  /** Writes a change durably, then makes it visible; resolves with the new entries. */
+  async commit(change: StoreChange): Promise<NameEntry[]> {
+    const record: LogRecord = {};
+    if (change.states?.length) record.s = change.states.map((st) => ({ v: ++this.#version, st }));
+    if (change.seqs?.length) record.q = change.seqs;
+    const payload = Buffer.from(JSON.stringify(record), 'utf8');
+    await this.#log.append(payload, () => this.#apply(record));
+    this.#maybeCompact();
+    return (record.s ?? []).map(({ st }) => this.#entries.get(st.name)!);
+  }
+
+  /** Entries changed after `cursor`, in version order, at most `limit`. */
+  changesSince(cursor: number, limit: number): { entries: NameEntry[]; cursor: number } {
+    const changed: NameEntry[] = [];
+    for (const entry of this.#entries.values()) if (entry.version > cursor) changed.push(entry);
+    changed.sort((a, b) => a.version - b.version);
+    const entries = changed.slice(0, limit);
+    return { entries, cursor: entries.at(-1)?.version ?? cursor };
+  }
+
+  #maybeCompact(): void {
+    const size = this.#log.size;
+    if (this.#compacting || size < this.#compactMinBytes || size < 2 * this.#liveBytes) return;
+    this.#compacting = this.compact()
+      .catch((e: Error) => this.#logger.error('registry store: compaction failed', { error: e.message }))
+      .finally(() => (this.#compacting = null));
+  }
+
+  /** Rewrites the log as one snapshot of the live state. */
+  async compact(): Promise<void> {
+    await this.#log.compact(() => this.#snapshot());
+    this.#liveBytes = this.#log.size;
+  }
+
+  #snapshot(): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    const entries = [...this.#entries.values()];
+    for (let i = 0; i < entries.length; i += SNAPSHOT_CHUNK) {
+      const s = entries.slice(i, i + SNAPSHOT_CHUNK).map((e) => ({ v: e.version, st: e.state }));
+      out.push(Buffer.from(JSON.stringify({ s } satisfies LogRecord), 'utf8'));
+    }
+    const seqs = [...this.#seqs].map(([key, seq]) => {
+      const bar = key.indexOf('|');
+      return [key.slice(0, bar), key.slice(bar + 1), seq] as [string, string, number];
+    });
+    for (let i = 0; i < seqs.length; i += SNAPSHOT_CHUNK * 4) {
+      out.push(Buffer.from(JSON.stringify({ q: seqs.slice(i, i + SNAPSHOT_CHUNK * 4) } satisfies LogRecord), 'utf8'));
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    if (this.#compacting) await this.#compacting;
+    await this.#log.close();
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Signed registry requests: a compact JWS made with the node's key (`kid` = its DID). Every request
+ * names its operation and name and carries a seq (strictly increasing per signer and name) and an
+ * issued-at, so a captured request can neither be replayed nor reused for another name or operation.
+ */
+import { err, ok, type Result, SharedError } from '../errors.ts';
+import type { Id } from '../id.ts';
+import type { KeyPair } from '../keys.ts';
+import { signJws, verifyJws } from './jws.ts';
+import { NAME_PATTERN } from './names.ts';
+
+export const REQUEST_TYP = 'pc2-request';
+
+export type RegistryOp = 'claim' | 'release' | 'transfer' | 'accept-transfer';
+export const REGISTRY_OPS: readonly RegistryOp[] = ['claim', 'release', 'transfer', 'accept-transfer'];
+
+export interface RegistryRequest {
+  v: 1;
+  op: RegistryOp;
+  name: string;
+  seq: number;
+  /** Issued-at, ms since the epoch. */
+  iat: number;
+  /** transfer: the new owner's id; accept-transfer: the current owner's id. */
+  to?: string;
+  from?: string;
+}
+
+export interface VerifiedRequest {
+  request: RegistryRequest;
+  signer: Id;
+  jws: string;
+}
+
+export function signRequest(request: Omit<RegistryRequest, 'v'>, signer: KeyPair): Promise<string> {
+  return signJws({ v: 1, ...request }, signer, REQUEST_TYP);
+}
+
+function invalid(message: string): Result<never> {
+  return err(new SharedError('INVALID_RECORD', `registry request: ${message}`));
+}
+
+/** Checks signature and shape (not freshness, not ownership). Never throws. */
+export async function verifyRequest(jws: unknown): Promise<Result<VerifiedRequest>> {
+  const verified = await verifyJws<RegistryRequest>(jws, REQUEST_TYP);
+  if (!verified.ok) return verified;
+  const { payload: r, signer } = verified.value;
+  if (!r || typeof r !== 'object' || r.v !== 1) return invalid('unknown version');
+  if (!REGISTRY_OPS.includes(r.op)) return invalid('unknown op');
+  if (typeof r.name !== 'string' || !NAME_PATTERN.test(r.name)) return invalid('bad name');
+  if (!Number.isSafeInteger(r.seq) || r.seq < 0) return invalid('bad seq');
+  if (!Number.isSafeInteger(r.iat) || r.iat <= 0) return invalid('bad iat');
+  if (r.to !== undefined && typeof r.to !== 'string') return invalid('bad to');
+  if (r.from !== undefined && typeof r.from !== 'string') return invalid('bad from');
+  return ok({ request: r, signer, jws: jws as string });
+}
+
+/** Reads a JWS payload without verifying it: only for records this process verified before. */
+export function decodeJwsPayload<T>(jws: string): T {
+  const part = jws.split('.')[1] ?? '';
+  const b64 = part.replace(/-/g, '+').replace(/_/g, '/');
+  const bin = atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4));
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return JSON.parse(new TextDecoder().decode(bytes)) as T;
+}

@@ -1,0 +1,48 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { KeyPair } from '../../shared/keys.ts';
+import { registryPaths } from '../../shared/records/api.ts';
+import { clientFor, expectCode, ManualClock, removeTempDirs, startNode } from './helpers.ts';
+
+afterAll(removeTempDirs);
+
+describe('rate limits', () => {
+  it('limits writes per client IP and per name with 429 RATE_LIMITED', async () => {
+    const clock = new ManualClock();
+    const node = await startNode({ clock, rateLimits: { writesPerIpPerSec: 1, writesPerIpBurst: 3, writesPerNamePerMin: 1, writesPerNameBurst: 2 } });
+    try {
+      const c = clientFor(node, KeyPair.generate(), clock);
+      await c.claim('limited-a');
+      await c.claim('limited-a');
+      await expectCode(c.claim('limited-a'), 'RATE_LIMITED', 429); // per name
+      clock.advance(60_000);
+      await c.claim('limited-b');
+      await c.claim('limited-c');
+      await c.claim('limited-d');
+      await expectCode(c.claim('limited-e'), 'RATE_LIMITED', 429); // per IP
+      clock.advance(1000);
+      await c.claim('limited-e');
+    } finally {
+      await node.close();
+    }
+  });
+
+  it('believes X-Forwarded-For only from a trusted proxy', async () => {
+    const limits = { readsPerIpPerSec: 1, readsPerIpBurst: 2 };
+    const clock = new ManualClock();
+    const direct = await startNode({ clock, rateLimits: limits });
+    const behindEdge = await startNode({ clock, rateLimits: limits, trustedProxies: ['127.0.0.1'] });
+    try {
+      const get = (url: string, xff: string) => fetch(url + registryPaths.available('someone'), { headers: { 'x-forwarded-for': xff } }).then((r) => r.status);
+      // Untrusted peer: a spoofed header does not give fresh buckets.
+      expect([await get(direct.url, '1.1.1.1'), await get(direct.url, '2.2.2.2'), await get(direct.url, '3.3.3.3')]).toEqual([200, 200, 429]);
+      // Trusted edge: each forwarded client has its own bucket; the rightmost untrusted hop counts.
+      expect([await get(behindEdge.url, '1.1.1.1'), await get(behindEdge.url, '1.1.1.1'), await get(behindEdge.url, '1.1.1.1')]).toEqual([200, 200, 429]);
+      expect(await get(behindEdge.url, '9.9.9.9, 2.2.2.2')).toBe(200);
+      expect(await get(behindEdge.url, '9.9.9.9, 2.2.2.2')).toBe(200);
+      expect(await get(behindEdge.url, '1.1.1.1, 2.2.2.2')).toBe(429);
+    } finally {
+      await direct.close();
+      await behindEdge.close();
+    }
+  });
+});
