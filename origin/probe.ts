@@ -5,9 +5,9 @@
  * http(s), only targets the SSRF guard allows, no redirects, a short timeout, the body never read.
  */
 import { Hono } from 'hono';
-import { API_PREFIX } from '../shared/records/api.ts';
+import { probePath, type ProbeResponse } from '../shared/records/api.ts';
 
-export const PROBE_PATH = `${API_PREFIX}/probe`;
+export const PROBE_PATH = probePath;
 
 export interface ProbeOptions {
   /** The SSRF guard: may this URL be fetched at all? */
@@ -17,14 +17,8 @@ export interface ProbeOptions {
   fetch?: typeof fetch;
 }
 
-export interface ProbeResult {
-  reachable: boolean;
-  /** HTTP status the endpoint answered with, when it answered. */
-  status?: number;
-  error?: string;
-}
 
-export async function probeEndpoint(endpoint: string, options: ProbeOptions): Promise<ProbeResult> {
+export async function probeEndpoint(endpoint: string, options: ProbeOptions): Promise<ProbeResponse> {
   const doFetch = options.fetch ?? fetch;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), options.timeoutMs ?? 3000);

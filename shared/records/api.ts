@@ -88,3 +88,23 @@ export interface HealthResponse {
   registrar: string;
   time: number;
 }
+
+/** GET: what an agent learns about a super node: its id and where its other services are. */
+export const supernodeInfoPath = `${API_PREFIX}/supernode`;
+/** POST {endpoint}: the super node connects back to a node's advertised endpoint. */
+export const probePath = `${API_PREFIX}/probe`;
+
+export interface SuperNodeInfo {
+  id: string;
+  did: string;
+  activeProxy: { port: number };
+  /** Where a name is served, e.g. `https://{name}.ela.city`. */
+  publicUrlTemplate: string;
+}
+
+export interface ProbeResponse {
+  reachable: boolean;
+  /** HTTP status the endpoint answered with, when it answered. */
+  status?: number;
+  error?: string;
+}

@@ -1,0 +1,42 @@
+/** The small calls an agent makes to a super node besides the registry: info, probe, binding wait. */
+import type { Id } from '../shared/id.ts';
+import { probePath, type ProbeResponse, type SuperNodeInfo, supernodeInfoPath } from '../shared/records/api.ts';
+import { type RegistryClient } from './registry-client.ts';
+
+
+async function getJson<T>(url: string, init: RequestInit = {}): Promise<T> {
+  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(5000) });
+  const body = await res.json().catch(() => null);
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status} ${JSON.stringify(body)}`);
+  return body as T;
+}
+
+export function fetchSuperNodeInfo(baseUrl: string): Promise<SuperNodeInfo> {
+  return getJson<SuperNodeInfo>(baseUrl + supernodeInfoPath).catch((e: Error) => {
+    throw new Error(`super node ${baseUrl} unreachable: ${(e as { cause?: { code?: string } }).cause?.code ?? e.message}`);
+  });
+}
+
+export function probeEndpoint(baseUrl: string, endpoint: string): Promise<ProbeResponse> {
+  return getJson(baseUrl + probePath, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ endpoint }),
+  });
+}
+
+/** Resolves once the super node holds a binding of `name` to `owner`. */
+export async function waitForBinding(registry: RegistryClient, name: string, owner: Id, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const resolved = await registry.resolve(name);
+      const payload = JSON.parse(atob(resolved.binding.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))) as { owner?: string };
+      if (payload.owner === owner.toString()) return;
+    } catch {
+      /* not there yet */
+    }
+    if (Date.now() > deadline) throw new Error(`binding of ${name} not visible at ${registry.url}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * A super node: registry API, reachability probe and relay ingress on one HTTP port, the Active
+ * Proxy server on its own TCP port. One key signs for all of them: registrar id = relay id = Active
+ * Proxy service peer id. Requests that carry x-pc2-node-id are relay traffic from an edge; the rest
+ * is the API.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { getRequestListener } from '@hono/node-server';
+import { Hono } from 'hono';
+import { Id } from '../shared/id.ts';
+import type { KeyPair } from '../shared/keys.ts';
+import { INGRESS_HEADERS, probePath, type SuperNodeInfo, supernodeInfoPath } from '../shared/records/api.ts';
+import { createIngress, type Ingress } from './ingress/index.ts';
+import { createProbeApp } from './probe.ts';
+import { ActiveProxyServer } from './proxy/server.ts';
+import { checkEndpoint, createRegistry, type Registry } from './registry/index.ts';
+import type { PeerOption, RateLimitOptions } from './registry/options.ts';
+
+
+export interface Logger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+  debug?(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface SuperNodeOptions {
+  key: KeyPair;
+  /** Registry store and other state live under here. */
+  dataDir: string;
+  /** Public zone of the names, e.g. ela.city: a relayed node's public endpoint is `<name>.<zone>:<publicPort>`. */
+  zone: string;
+  /** Where browsers reach a name. Default `https://{name}.<zone>`; devnet: `http://{name}.localhost:8080`. */
+  publicUrlTemplate?: string;
+  /** Edge keys whose relay traffic is accepted. */
+  edgeKeys: Id[];
+  /** Bind address. Default 0.0.0.0. */
+  host?: string;
+  /** Registry API + relay ingress. Default 8080; 0 = any free port. */
+  apiPort?: number;
+  /** Active Proxy. Default 8090; 0 = any free port. */
+  proxyPort?: number;
+  /** Other super nodes (replication). */
+  peers?: PeerOption[];
+  /** Registrars whose bindings are accepted. Default: this node and its peers. */
+  trustedRegistrars?: Id[];
+  reservedNames?: readonly string[];
+  holdPeriodMs?: number;
+  /** Admits loopback and private addresses for endpoints and probes (tests, devnet). Default false. */
+  developerMode?: boolean;
+  /** Proxies (edge addresses) whose X-Forwarded-For is believed by the registry's rate limits. */
+  trustedProxies?: string[];
+  rateLimits?: Partial<RateLimitOptions> | false;
+  logger?: Logger;
+}
+
+const silent: Logger = { info() {}, warn() {}, error() {} };
+
+export class SuperNode {
+  readonly id: Id;
+  readonly registry: Registry;
+  readonly proxy: ActiveProxyServer;
+  readonly #ingress: Ingress;
+  readonly #server: Server;
+  readonly #options: SuperNodeOptions;
+  #apiPort = 0;
+  readonly #publicUrlTemplate: string;
+
+  constructor(options: SuperNodeOptions) {
+    this.#options = options;
+    const { key, developerMode = false } = options;
+    const logger = options.logger ?? silent;
+    this.id = key.id;
+    this.#publicUrlTemplate = options.publicUrlTemplate ?? `https://{name}.${options.zone}`;
+    this.registry = createRegistry({
+      key,
+      trustedRegistrars: options.trustedRegistrars ?? defaultTrust(key, options.peers),
+      dataDir: join(options.dataDir, 'registry'),
+      peers: options.peers,
+      reservedNames: options.reservedNames,
+      holdPeriodMs: options.holdPeriodMs,
+      developerMode,
+      trustedProxies: options.trustedProxies,
+      rateLimits: options.rateLimits,
+      logger,
+    });
+    this.proxy = new ActiveProxyServer({
+      key,
+      host: options.host ?? '0.0.0.0',
+      port: options.proxyPort ?? 8090,
+      // Only owners of a name here may hold a tunnel: the relay is not an open proxy.
+      accessPolicy: (deviceId) => this.#nameOwnedBy(deviceId) !== null,
+      endpointFor: (deviceId) => {
+        const name = this.#nameOwnedBy(deviceId);
+        const endpoint = name ? publicEndpoint(this.#publicUrlTemplate, name) : '';
+        return { endpoint, namedEndpoint: endpoint };
+      },
+      logger: { ...logger, debug: logger.debug ?? (() => {}) },
+    });
+    this.#ingress = createIngress({ proxy: this.proxy, superNodeId: key.id, edgeKeys: options.edgeKeys, logger: { ...logger, debug: logger.debug ?? (() => {}) } });
+    const api = this.#apiApp(developerMode);
+    const apiListener = getRequestListener(api.fetch);
+    const isRelay = (req: IncomingMessage) => req.headers[INGRESS_HEADERS.nodeId] !== undefined;
+    this.#server = createServer((req, res) => (isRelay(req) ? this.#ingress.handleRequest(req, res) : apiListener(req, res)));
+    this.#server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+      if (isRelay(req)) return this.#ingress.handleRequest(req, res);
+      res.writeContinue();
+      apiListener(req, res);
+    });
+    this.#server.on('upgrade', (req, socket, head) => {
+      if (isRelay(req)) this.#ingress.handleUpgrade(req, socket, head);
+      else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    });
+  }
+
+  #apiApp(developerMode: boolean): Hono {
+    const probe = createProbeApp({ isAllowedTarget: (url) => checkEndpoint(url.toString(), developerMode).ok });
+    const app = new Hono();
+    app.get(supernodeInfoPath, (c) =>
+      c.json({ id: this.id.toString(), did: this.id.toDid(), activeProxy: { port: this.proxy.address().port }, publicUrlTemplate: this.#publicUrlTemplate } satisfies SuperNodeInfo),
+    );
+    app.post(probePath, (c) => probe.fetch(c.req.raw));
+    app.all('*', (c) => this.registry.app.fetch(c.req.raw, c.env));
+    return app;
+  }
+
+  /** The name (if any) currently bound to this device id. */
+  #nameOwnedBy(deviceId: Id): string | null {
+    const owner = deviceId.toString();
+    for (const entry of this.registry.store.changesSince(0, Number.MAX_SAFE_INTEGER).entries) {
+      if (!entry.state.released && entry.binding.owner === owner) return entry.binding.name;
+    }
+    return null;
+  }
+
+  async start(): Promise<{ apiUrl: string; proxyPort: number }> {
+    await this.proxy.start();
+    const host = this.#options.host ?? '0.0.0.0';
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(this.#options.apiPort ?? 8080, host, () => {
+        this.#server.off('error', reject);
+        resolve();
+      });
+    });
+    this.#apiPort = (this.#server.address() as AddressInfo).port;
+    const shown = host === '0.0.0.0' ? '127.0.0.1' : host;
+    return { apiUrl: `http://${shown}:${this.#apiPort}`, proxyPort: this.proxy.address().port };
+  }
+
+  get apiPort(): number {
+    return this.#apiPort;
+  }
+
+  async stop(): Promise<void> {
+    this.#ingress.close();
+    await new Promise<void>((resolve) => {
+      this.#server.close(() => resolve());
+      this.#server.closeAllConnections();
+    });
+    await this.proxy.stop();
+    await this.registry.close();
+  }
+}
+
+function defaultTrust(key: KeyPair, peers: PeerOption[] | undefined): Id[] {
+  return [key.id, ...(peers ?? []).map((p) => Id.parse(p.id))];
+}
+
+/** host:port a name is reached at, from a URL template (the AUTH_ACK endpoint). */
+function publicEndpoint(template: string, name: string): string {
+  const url = new URL(template.replace('{name}', name));
+  return `${url.hostname}:${url.port || (url.protocol === 'https:' ? 443 : 80)}`;
+}
