@@ -5,18 +5,24 @@
  */
 import { runDevnet } from './devnet.ts';
 import { runId } from './id.ts';
+import { runNode } from './node.ts';
+import { runSupernode } from './supernode.ts';
 import { CliError } from './errors.ts';
 
 const USAGE = `pc2 <command> [options]
 
 Commands:
-  id new|show      create or show this node's identity key (Ed25519, did:boson)
-  devnet           run the whole network on loopback (what \`npm start\` runs)
+  id new|show|restore   this node's identity key (Ed25519, did:boson) and recovery phrase
+  node                  put this machine's PC2 app online under <name>.<zone>
+  supernode             run a super node (registry, relay ingress, Active Proxy)
+  devnet                run the whole network on loopback (what \`npm start\` runs)
 
 Run \`pc2 <command> --help\` for the options of a command.`;
 
 const commands: Record<string, (args: string[]) => Promise<void>> = {
   id: runId,
+  node: runNode,
+  supernode: runSupernode,
   devnet: runDevnet,
 };
 

@@ -1,0 +1,84 @@
+/** `pc2 supernode`: registry API + relay ingress, Active Proxy relay, DHT; one config. */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { Id } from '../../shared/id.ts';
+import { DEFAULT_RESERVED_NAMES } from '../../shared/records/names.ts';
+import { SuperNode } from '../../origin/supernode.ts';
+import { CliError } from './errors.ts';
+import { loadOrCreateKey, parseIdAt } from './keyfile.ts';
+import { createLogger } from './logger.ts';
+import { parseOptions } from './options.ts';
+import { onShutdown } from './shutdown.ts';
+
+const USAGE = `pc2 supernode --zone <zone> --edge-key <id> [options]
+
+Runs a super node: the name registry API and relay ingress (HTTP, --api-port), the Active Proxy
+relay that nodes behind NAT dial out to (TCP, --proxy-port), replicated with its --peer super nodes.`;
+
+export const SUPERNODE_SPEC = {
+  zone: { kind: 'string', value: '<zone>', description: 'zone the names live under, e.g. ela.city', required: true },
+  edgeKey: { kind: 'list', value: '<id>', description: 'edge (gateway) id whose relay traffic is accepted', default: [] as string[] },
+  key: { kind: 'string', value: '<file>', description: 'super node key file (created if missing)', default: join(homedir(), '.pc2', 'supernode.key') },
+  dataDir: { kind: 'string', value: '<dir>', description: 'where the registry store lives', default: join(homedir(), '.pc2', 'supernode') },
+  host: { kind: 'string', value: '<address>', description: 'address to listen on', default: '0.0.0.0' },
+  apiPort: { kind: 'number', value: '<port>', description: 'registry API + relay ingress port', default: 8080 },
+  proxyPort: { kind: 'number', value: '<port>', description: 'Active Proxy port', default: 8090 },
+  publicUrl: { kind: 'string', value: '<template>', description: 'where browsers reach a name (default https://{name}.<zone>)' },
+  peer: { kind: 'list', value: '<id>@<url>', description: 'another super node to replicate with' },
+  registrar: { kind: 'list', value: '<id>', description: 'extra registrar id whose bindings are trusted (self and peers always are)' },
+  reserved: { kind: 'list', value: '<name>', description: 'extra reserved name' },
+  trustedProxy: { kind: 'list', value: '<address>', description: 'proxy whose X-Forwarded-For is believed' },
+  developerMode: { kind: 'boolean', description: 'admit loopback/private endpoints (local testing only)', default: false },
+  debug: { kind: 'boolean', description: 'verbose logs', default: false },
+} as const;
+
+function ids(list: string[] | undefined, flag: string): Id[] {
+  return (list ?? []).map((text) => {
+    try {
+      return Id.parse(text);
+    } catch {
+      throw new CliError(`${flag}: "${text}" is not an id`, 2);
+    }
+  });
+}
+
+export async function runSupernode(args: string[]): Promise<void> {
+  const parsed = parseOptions(args, SUPERNODE_SPEC, USAGE);
+  if (!parsed) return;
+  const o = parsed.options;
+  const logger = createLogger('supernode', { debug: o.debug });
+  const key = await loadOrCreateKey(o.key!, 'super node', false);
+  const peers = (o.peer ?? []).map((p) => {
+    const { id, at } = parseIdAt(p, '--peer');
+    ids([id], '--peer');
+    return { id, url: at };
+  });
+  const extra = ids(o.registrar, '--registrar');
+  const edgeKeys = ids(o.edgeKey, '--edge-key');
+  if (!edgeKeys.length) logger.warn('no --edge-key given: relay traffic will be refused until an edge is configured');
+  const node = new SuperNode({
+    key,
+    dataDir: o.dataDir!,
+    zone: o.zone,
+    publicUrlTemplate: o.publicUrl,
+    edgeKeys,
+    host: o.host,
+    apiPort: o.apiPort,
+    proxyPort: o.proxyPort,
+    peers,
+    trustedRegistrars: [key.id, ...peers.map((p) => Id.parse(p.id)), ...extra],
+    reservedNames: o.reserved?.length ? [...DEFAULT_RESERVED_NAMES, ...o.reserved] : undefined,
+    developerMode: o.developerMode,
+    trustedProxies: o.trustedProxy,
+    logger,
+  });
+  let started;
+  try {
+    started = await node.start();
+  } catch (e) {
+    throw new CliError(`cannot start the super node: ${(e as Error).message}`);
+  }
+  logger.info('super node up', { id: key.id.toString(), api: started.apiUrl, activeProxyPort: started.proxyPort, peers: peers.length });
+  console.log(`super node ${key.id}\n  registry API + relay ingress  ${started.apiUrl}\n  Active Proxy                  tcp port ${started.proxyPort}`);
+  await onShutdown(() => node.stop());
+}
