@@ -13,29 +13,53 @@ export interface UpstreamCandidate {
   label: string;
 }
 
+/** Bytes of a request body kept so that a failed connection can be retried elsewhere. */
+export const REPLAY_LIMIT_BYTES = 64 * 1024;
+
 /**
- * A request body that can be handed to another upstream as long as no byte of it has been read:
- * each attempt gets a fresh stream over the same source reader.
+ * A request body that can be handed to another upstream: each attempt gets a fresh stream over the
+ * same source reader. The body still streams; a copy of its first REPLAY_LIMIT_BYTES is kept, so an
+ * attempt whose connection failed after the runtime had read some of it (workerd reads eagerly) can
+ * be replayed to the next upstream.
  */
 class RetryableBody {
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #kept: Uint8Array[] | null = [];
+  #keptBytes = 0;
+  #reading: Promise<void> = Promise.resolve();
+  /** Some of the body has been handed to an upstream. */
   consumed = false;
 
   constructor(body: ReadableStream<Uint8Array>) {
     this.#reader = body.getReader();
   }
 
+  /** Whether another attempt can still send the whole body. */
+  get replayable(): boolean {
+    return this.#kept !== null;
+  }
+
   stream(): ReadableStream<Uint8Array> {
-    const reader = this.#reader;
+    let index = 0;
     return new ReadableStream<Uint8Array>({
       pull: async (controller) => {
+        // A read started by an abandoned attempt lands in the kept copy first.
+        await this.#reading;
+        if (this.#kept && index < this.#kept.length) return controller.enqueue(this.#kept[index++]);
         this.consumed = true;
-        const { done, value } = await reader.read();
-        if (done) controller.close();
-        else controller.enqueue(value);
-      },
-      cancel: (reason) => {
-        if (this.consumed) return reader.cancel(reason);
+        const read = this.#reader.read();
+        this.#reading = read.then(() => {}, () => {});
+        const { done, value } = await read;
+        if (done) return controller.close();
+        if (this.#kept) {
+          this.#keptBytes += value.byteLength;
+          if (this.#keptBytes > REPLAY_LIMIT_BYTES) this.#kept = null;
+          else {
+            this.#kept.push(value);
+            index++;
+          }
+        }
+        controller.enqueue(value);
       },
     }, { highWaterMark: 0 });
   }
@@ -74,7 +98,7 @@ export async function proxyHttp(
     } catch (e) {
       if (request.signal.aborted) throw e;
       failures.push(`${candidate.label}: ${(e as Error).message}`);
-      if (body?.consumed) break;
+      if (body && !body.replayable) break;
       continue;
     }
     if (!last && RETRYABLE_STATUS.has(res.status) && !body?.consumed) {
