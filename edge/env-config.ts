@@ -21,7 +21,17 @@ export const ENV_KEYS = {
   resolveTimeoutMs: 'PC2_EDGE_RESOLVE_TIMEOUT_MS',
 } as const;
 
-const KNOWN = new Set<string>(Object.values(ENV_KEYS));
+/** Variables the Deno and Node adapters read for themselves (listening, certificate, config file). */
+export const ADAPTER_ENV_KEYS = {
+  configFile: 'PC2_EDGE_CONFIG_FILE',
+  hostname: 'PC2_EDGE_HOSTNAME',
+  port: 'PC2_EDGE_PORT',
+  httpPort: 'PC2_EDGE_HTTP_PORT',
+  certFile: 'PC2_EDGE_TLS_CERT_FILE',
+  keyFile: 'PC2_EDGE_TLS_KEY_FILE',
+} as const;
+
+const KNOWN = new Set<string>([...Object.values(ENV_KEYS), ...Object.values(ADAPTER_ENV_KEYS)]);
 
 function invalid(message: string): EdgeError {
   return new EdgeError('INVALID_CONFIG', `edge environment: ${message}`);
