@@ -34,14 +34,21 @@ done
 
 step "deno test"
 bash tests/run-deno.sh 2>&1 | tee "$out/deno.txt"
-deno_line=$(sed -E 's/\x1b\[[0-9;]*m//g' "$out/deno.txt" | grep -E '(ok|FAILED) \| [0-9]+ passed' | tail -1)
-if [ -n "$deno_line" ]; then
-  p=$(sed -E 's/.*\| ([0-9]+) passed.*/\1/' <<<"$deno_line")
-  f=$(sed -E 's/.*\| ([0-9]+) failed.*/\1/' <<<"$deno_line")
-  passed=$((passed + p)); failed=$((failed + f))
+deno_status=${PIPESTATUS[0]}
+failed_before_deno=$failed
+deno_lines=$(sed -E 's/\x1b\[[0-9;]*m//g' "$out/deno.txt" | grep -E '(ok|FAILED) \| [0-9]+ passed' || true)
+if [ -n "$deno_lines" ]; then
+  # One summary line per `deno test` run in tests/run-deno.sh.
+  while read -r line; do
+    p=$(sed -E 's/.*\| ([0-9]+) passed.*/\1/' <<<"$line")
+    f=$(sed -E 's/.*\| ([0-9]+) failed.*/\1/' <<<"$line")
+    passed=$((passed + p)); failed=$((failed + f))
+  done <<<"$deno_lines"
 else
   failed=$((failed + 1))
 fi
+# A run that died before its summary (e.g. a type error) still counts as a failure.
+if [ "$deno_status" -ne 0 ] && [ "$failed" -eq "$failed_before_deno" ]; then failed=$((failed + 1)); fi
 
 echo
 echo "$passed passed, $failed failed"

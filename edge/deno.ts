@@ -1,0 +1,163 @@
+/**
+ * The edge on Deno: Deno.serve with a certificate (or plain HTTP for development), WebSockets
+ * accepted with Deno.upgradeWebSocket and bridged to an upstream WebSocket.
+ *
+ *   deno run --allow-net --allow-read --allow-env edge/deno.ts
+ *
+ * reads PC2_EDGE_* (or the JSON file named by PC2_EDGE_CONFIG_FILE) and PC2_EDGE_TLS_CERT_FILE /
+ * PC2_EDGE_TLS_KEY_FILE, PC2_EDGE_HOSTNAME, PC2_EDGE_PORT.
+ */
+import { Edge } from './app.ts';
+import type { EdgeConfig } from './config.ts';
+import { ADAPTER_ENV_KEYS, edgeConfigFromEnv, edgeConfigFromJson } from './env-config.ts';
+import { EdgeError } from './errors.ts';
+import type { UpstreamCandidate } from './proxy.ts';
+
+/** The parts of the Deno namespace used here, so the file also type-checks under Node's types. */
+interface DenoServer {
+  finished: Promise<void>;
+  addr: { hostname: string; port: number };
+  shutdown(): Promise<void>;
+}
+interface DenoServeInfo {
+  remoteAddr: { hostname: string };
+}
+declare const Deno: {
+  serve(
+    options: { hostname?: string; port?: number; cert?: string; key?: string; signal?: AbortSignal; onListen?: (addr: { hostname: string; port: number }) => void },
+    handler: (request: Request, info: DenoServeInfo) => Response | Promise<Response>,
+  ): DenoServer;
+  upgradeWebSocket(request: Request, options?: { protocol?: string }): { socket: WebSocket; response: Response };
+  readTextFile(path: string): Promise<string>;
+  env: { toObject(): Record<string, string> };
+};
+
+export interface DenoEdgeOptions {
+  config: EdgeConfig;
+  /** Default `0.0.0.0`. */
+  hostname?: string;
+  /** Default 443 with a certificate, 8080 without; 0 picks a free port. */
+  port?: number;
+  /** PEM certificate and key; left out, the edge serves plain HTTP (development). */
+  cert?: string;
+  key?: string;
+  /** Longest wait for an upstream WebSocket to open, ms. Default 10 000. */
+  webSocketOpenTimeoutMs?: number;
+}
+
+function openUpstream(candidate: UpstreamCandidate, protocols: string[], timeoutMs: number): Promise<WebSocket> {
+  const headers = new Headers(candidate.headers);
+  for (const h of ['sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol']) headers.delete(h);
+  const url = candidate.url.replace(/^http/, 'ws');
+  return new Promise((resolve, reject) => {
+    // Deno's WebSocket takes request headers (node id, edge token, X-Forwarded-*) as a second-argument option.
+    const ws = new (WebSocket as unknown as new (url: string, options: object) => WebSocket)(url, { protocols, headers });
+    ws.binaryType = 'arraybuffer';
+    const timer = setTimeout(() => {
+      ws.close();
+      reject(new Error('upstream WebSocket did not open in time'));
+    }, timeoutMs);
+    ws.onopen = () => {
+      clearTimeout(timer);
+      resolve(ws);
+    };
+    ws.onerror = (e) => {
+      clearTimeout(timer);
+      reject(new Error((e as ErrorEvent).message ?? 'upstream WebSocket failed'));
+    };
+  });
+}
+
+function pipeMessages(from: WebSocket, to: WebSocket): void {
+  from.onmessage = (e) => {
+    if (to.readyState === WebSocket.OPEN) to.send(e.data);
+  };
+  from.onclose = (e) => {
+    if (to.readyState === WebSocket.OPEN || to.readyState === WebSocket.CONNECTING) {
+      to.close(e.code >= 1000 && e.code < 5000 && e.code !== 1005 && e.code !== 1006 ? e.code : 1011, e.reason);
+    }
+  };
+}
+
+function bridgeWith(timeoutMs: number) {
+  return async (request: Request, candidates: UpstreamCandidate[]): Promise<Response> => {
+    const protocols = (request.headers.get('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+    const failures: string[] = [];
+    for (const candidate of candidates) {
+      let upstream: WebSocket;
+      try {
+        upstream = await openUpstream(candidate, protocols, timeoutMs);
+      } catch (e) {
+        failures.push(`${candidate.label}: ${(e as Error).message}`);
+        continue;
+      }
+      const { socket, response } = Deno.upgradeWebSocket(request, upstream.protocol ? { protocol: upstream.protocol } : {});
+      socket.binaryType = 'arraybuffer';
+      pipeMessages(socket, upstream);
+      pipeMessages(upstream, socket);
+      return response;
+    }
+    throw new EdgeError('UPSTREAM_UNAVAILABLE', `no upstream took the WebSocket (${failures.join('; ')})`);
+  };
+}
+
+const DECODED_BY_DENO = new Set(['gzip', 'x-gzip', 'br', 'deflate']);
+
+/**
+ * Deno's fetch always decodes gzip/br/deflate bodies and cannot be told not to, so upstreams are
+ * asked for identity encoding, and a body Deno decoded anyway loses the headers that described the
+ * encoded form (otherwise the client would get plain bytes labelled gzip).
+ */
+export function denoUpstreamFetch(base: typeof fetch = fetch): typeof fetch {
+  return async (input, init = {}) => {
+    const headers = new Headers(init.headers);
+    headers.delete('accept-encoding');
+    const res = await base(input, { ...init, headers });
+    const encoding = res.headers.get('content-encoding')?.trim().toLowerCase();
+    if (!encoding || !DECODED_BY_DENO.has(encoding)) return res;
+    const out = new Headers(res.headers);
+    out.delete('content-encoding');
+    out.delete('content-length');
+    return new Response(res.body, { status: res.status, statusText: res.statusText, headers: out });
+  };
+}
+
+/** Starts the edge with Deno.serve; `shutdown()` on the result stops it. */
+export function serveEdge(options: DenoEdgeOptions, onListen?: (addr: { hostname: string; port: number }) => void): DenoServer {
+  const known = new Set(['config', 'hostname', 'port', 'cert', 'key', 'webSocketOpenTimeoutMs']);
+  const unknown = Object.keys(options).filter((k) => !known.has(k));
+  if (unknown.length) throw new EdgeError('INVALID_CONFIG', `serveEdge: unknown option(s) ${unknown.join(', ')}`);
+  if ((options.cert === undefined) !== (options.key === undefined)) throw new EdgeError('INVALID_CONFIG', 'serveEdge: cert and key go together');
+  const config = { ...options.config, fetch: options.config.fetch ?? denoUpstreamFetch() };
+  const edge = new Edge(config, { webSocket: bridgeWith(options.webSocketOpenTimeoutMs ?? 10_000) });
+  const secure = options.cert !== undefined;
+  return Deno.serve(
+    {
+      hostname: options.hostname ?? '0.0.0.0',
+      port: options.port ?? (secure ? 443 : 8080),
+      ...(secure ? { cert: options.cert, key: options.key } : {}),
+      onListen: onListen ?? (() => {}),
+    },
+    async (request, info) => {
+      const res = await edge.app.fetch(request, { clientIp: info.remoteAddr.hostname });
+      if (secure && res.status !== 101) res.headers.set('strict-transport-security', 'max-age=63072000; includeSubDomains');
+      return res;
+    },
+  );
+}
+
+async function main(): Promise<void> {
+  const env = Deno.env.toObject();
+  const file = env[ADAPTER_ENV_KEYS.configFile];
+  const config = file ? edgeConfigFromJson(await Deno.readTextFile(file)) : edgeConfigFromEnv(env);
+  const certFile = env[ADAPTER_ENV_KEYS.certFile];
+  const keyFile = env[ADAPTER_ENV_KEYS.keyFile];
+  const tls = certFile && keyFile ? { cert: await Deno.readTextFile(certFile), key: await Deno.readTextFile(keyFile) } : {};
+  const port = env[ADAPTER_ENV_KEYS.port];
+  serveEdge(
+    { config, hostname: env[ADAPTER_ENV_KEYS.hostname], port: port ? Number(port) : undefined, ...tls },
+    (addr) => console.log(`pc2 edge listening on ${certFile ? 'https' : 'http'}://${addr.hostname}:${addr.port}`),
+  );
+}
+
+if ((import.meta as { main?: boolean }).main) await main();

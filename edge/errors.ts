@@ -1,0 +1,40 @@
+/**
+ * The one error class of edge/. Codes are stable; `statusOf` is the single place that maps them to
+ * HTTP statuses, and `errorPage` the single place that renders them for a browser.
+ */
+export type EdgeErrorCode =
+  | 'INVALID_CONFIG'
+  | 'MALFORMED_HOST'
+  | 'UNKNOWN_NAME'
+  | 'NODE_OFFLINE'
+  | 'UNVERIFIED_ROUTE'
+  | 'REGISTRY_UNAVAILABLE'
+  | 'UPSTREAM_UNAVAILABLE'
+  | 'NOT_FOUND'
+  | 'INTERNAL';
+
+export class EdgeError extends Error {
+  readonly code: EdgeErrorCode;
+
+  constructor(code: EdgeErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'EdgeError';
+    this.code = code;
+  }
+}
+
+const STATUS: Record<EdgeErrorCode, number> = {
+  INVALID_CONFIG: 500,
+  MALFORMED_HOST: 400,
+  UNKNOWN_NAME: 404,
+  NOT_FOUND: 404,
+  NODE_OFFLINE: 503,
+  UPSTREAM_UNAVAILABLE: 503,
+  UNVERIFIED_ROUTE: 502,
+  REGISTRY_UNAVAILABLE: 502,
+  INTERNAL: 500,
+};
+
+export function statusOf(code: EdgeErrorCode): number {
+  return STATUS[code];
+}

@@ -1,0 +1,74 @@
+/** Header rules of the proxy: hop-by-hop headers never cross it; the node learns who asked. */
+import { INGRESS_HEADERS } from '../shared/records/api.ts';
+
+/** RFC 9110 7.6.1 connection-specific headers, plus ones a proxy must not forward. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'expect',
+  'host',
+  'http2-settings',
+]);
+
+/** Headers a client may not set itself: only the edge speaks for the edge. */
+const EDGE_OWNED = new Set([
+  INGRESS_HEADERS.nodeId,
+  INGRESS_HEADERS.edgeToken,
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'forwarded',
+]);
+
+function connectionTokens(headers: Headers): Set<string> {
+  const value = headers.get('connection');
+  return new Set(value ? value.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean) : []);
+}
+
+export interface ForwardInfo {
+  clientIp?: string;
+  /** The host the client asked for, with port if any. */
+  host: string;
+  /** `http` or `https`, as the client reached the edge. */
+  proto: string;
+}
+
+/** Request headers for the upstream: hop-by-hop and edge-owned ones dropped, X-Forwarded-* set. */
+export function upstreamRequestHeaders(incoming: Headers, info: ForwardInfo): Headers {
+  const listed = connectionTokens(incoming);
+  const out = new Headers();
+  incoming.forEach((value, key) => {
+    if (!HOP_BY_HOP.has(key) && !EDGE_OWNED.has(key) && !listed.has(key)) out.append(key, value);
+  });
+  if (info.clientIp) out.set('x-forwarded-for', info.clientIp);
+  out.set('x-forwarded-host', info.host);
+  out.set('x-forwarded-proto', info.proto);
+  return out;
+}
+
+/** Response headers for the client: hop-by-hop ones dropped, framing (length, encoding, range) kept. */
+export function clientResponseHeaders(upstream: Headers): Headers {
+  const listed = connectionTokens(upstream);
+  const out = new Headers();
+  upstream.forEach((value, key) => {
+    if (!HOP_BY_HOP.has(key) && !listed.has(key)) out.append(key, value);
+  });
+  // Headers.forEach joins repeated Set-Cookie values; they must stay separate.
+  const cookies = upstream.getSetCookie?.() ?? [];
+  if (cookies.length > 1) {
+    out.delete('set-cookie');
+    for (const c of cookies) out.append('set-cookie', c);
+  }
+  return out;
+}
+
+export function isWebSocketUpgrade(headers: Headers): boolean {
+  return headers.get('upgrade')?.toLowerCase() === 'websocket';
+}

@@ -1,0 +1,79 @@
+/**
+ * A fetch for the Node gateway, on undici's request API: it leaves bodies exactly as the upstream
+ * sent them (no transparent decompression, so Content-Encoding and Content-Length stay true) and
+ * keeps a pool of upstream connections alive.
+ */
+import { Readable } from 'node:stream';
+import type { ReadableStream as NodeWebStream } from 'node:stream/web';
+import { Agent, request } from 'undici';
+
+export interface NodeFetchOptions {
+  /** Most connections per upstream origin. Default 256. */
+  connections?: number;
+  /** Idle upstream connections are kept this long, ms. Default 10 000. */
+  keepAliveTimeoutMs?: number;
+  /** Longest TCP+TLS connect, ms. Default 10 000. */
+  connectTimeoutMs?: number;
+  /** Longest wait for response headers, ms; 0 = none (long polls). Default 300 000. */
+  headersTimeoutMs?: number;
+}
+
+const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
+const KNOWN = new Set(['connections', 'keepAliveTimeoutMs', 'connectTimeoutMs', 'headersTimeoutMs']);
+
+/**
+ * A pull-driven web stream over a Node readable. (Readable.toWeb on Node 20 can enqueue after a
+ * cancel and crash the process.)
+ */
+function webStream(body: Readable): ReadableStream<Uint8Array> {
+  const chunks = body[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await chunks.next();
+      if (done) controller.close();
+      else controller.enqueue(value as Uint8Array);
+    },
+    cancel() {
+      // Destroying an undici body emits an AbortError; the reader already said it is done.
+      body.on('error', () => {});
+      body.destroy();
+    },
+  }, { highWaterMark: 0 });
+}
+
+export interface NodeFetch {
+  fetch: typeof fetch;
+  close(): Promise<void>;
+}
+
+export function createNodeFetch(options: NodeFetchOptions = {}): NodeFetch {
+  const unknown = Object.keys(options).filter((k) => !KNOWN.has(k));
+  if (unknown.length) throw new TypeError(`createNodeFetch: unknown option(s) ${unknown.join(', ')}`);
+  const dispatcher = new Agent({
+    connections: options.connections ?? 256,
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? 10_000,
+    connect: { timeout: options.connectTimeoutMs ?? 10_000 },
+    headersTimeout: options.headersTimeoutMs ?? 300_000,
+    // A streamed body may pause for as long as the two ends like (long polls, event streams).
+    bodyTimeout: 0,
+  });
+  const nodeFetch = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
+    const url = input instanceof Request ? input.url : String(input);
+    const method = init.method ?? 'GET';
+    const headers: string[] = [];
+    new Headers(init.headers).forEach((value, key) => headers.push(key, value));
+    const body = init.body instanceof ReadableStream ? Readable.fromWeb(init.body as NodeWebStream<Uint8Array>) : (init.body as string | null | undefined);
+    const res = await request(url, { method: method as 'GET', headers, body, signal: init.signal ?? undefined, dispatcher });
+    const out = new Headers();
+    for (const [key, value] of Object.entries(res.headers)) {
+      if (Array.isArray(value)) for (const v of value) out.append(key, v);
+      else if (value !== undefined) out.append(key, value);
+    }
+    if (NULL_BODY_STATUS.has(res.statusCode) || method === 'HEAD') {
+      res.body.resume();
+      return new Response(null, { status: res.statusCode, headers: out });
+    }
+    return new Response(webStream(res.body), { status: res.statusCode, headers: out });
+  };
+  return { fetch: nodeFetch as typeof fetch, close: () => dispatcher.close() };
+}

@@ -1,0 +1,133 @@
+/**
+ * The edge on Node: @hono/node-server behind HTTPS (TLS 1.3 only, wildcard certificate reloaded
+ * from disk without a restart, HSTS), a port-80 server that redirects to https, and raw WebSocket
+ * upgrade piping. `tls` left out serves plain HTTP instead, for local development.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
+import { createEdge, type Edge } from './app.ts';
+import type { EdgeConfig } from './config.ts';
+import { EdgeError } from './errors.ts';
+import { createNodeFetch, type NodeFetchOptions } from './node-fetch.ts';
+import { type CertificateWatcher, readCertificate, TLS_MIN_VERSION, watchCertificate } from './node-tls.ts';
+import { handleUpgrade } from './node-upgrade.ts';
+
+export interface NodeGatewayOptions {
+  config: EdgeConfig;
+  /** Address to listen on. Default `0.0.0.0`. */
+  hostname?: string;
+  /** HTTPS port (with `tls`). Default 443; 0 picks a free one. */
+  httpsPort?: number;
+  /** With `tls`: the port-80 redirect server's port (null: none). Without: the plain HTTP port. Default 80. */
+  httpPort?: number | null;
+  /** Wildcard certificate and key files (PEM). Left out: plain HTTP, for development. */
+  tls?: { certFile: string; keyFile: string; reloadIntervalMs?: number };
+  /** Strict-Transport-Security max-age, s. Default 63 072 000 (2 years). */
+  hstsMaxAgeS?: number;
+  /** Options of the upstream connection pool (ignored when `config.fetch` is given). */
+  upstream?: NodeFetchOptions;
+  /** Longest wait for an upstream's WebSocket handshake, ms. Default 10 000. */
+  upgradeTimeoutMs?: number;
+  /** Told about certificate reloads that failed (kept serving the old pair). Default console.error. */
+  onError?: (error: Error) => void;
+}
+
+export interface NodeGateway {
+  ports: { https?: number; http?: number };
+  edge: Edge;
+  /** Number of certificate reloads applied since start. */
+  readonly certificateReloads: number;
+  close(): Promise<void>;
+}
+
+const KNOWN = new Set(['config', 'hostname', 'httpsPort', 'httpPort', 'tls', 'hstsMaxAgeS', 'upstream', 'upgradeTimeoutMs', 'onError']);
+
+function listen(server: http.Server, port: number, hostname: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, hostname, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function closeServer(server: http.Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+function redirectServer(httpsPort: number): http.Server {
+  return http.createServer((req, res) => {
+    const host = (req.headers.host ?? '').replace(/:\d+$/, '');
+    if (!/^[a-z0-9.-]+$/i.test(host)) {
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('bad host\n');
+      return;
+    }
+    const port = httpsPort === 443 ? '' : `:${httpsPort}`;
+    res.writeHead(308, { location: `https://${host}${port}${req.url ?? '/'}`, 'content-length': '0' }).end();
+  });
+}
+
+export async function startNodeGateway(options: NodeGatewayOptions): Promise<NodeGateway> {
+  const unknown = Object.keys(options).filter((k) => !KNOWN.has(k));
+  if (unknown.length) throw new EdgeError('INVALID_CONFIG', `startNodeGateway: unknown option(s) ${unknown.join(', ')}`);
+  const pool = options.config.fetch ? null : createNodeFetch(options.upstream);
+  const edge = createEdge({ ...options.config, fetch: options.config.fetch ?? pool!.fetch });
+  const hostname = options.hostname ?? '0.0.0.0';
+  const onError = options.onError ?? ((e: Error) => console.error(`pc2 edge: ${e.message}`));
+  const hsts = `max-age=${options.hstsMaxAgeS ?? 63_072_000}; includeSubDomains`;
+  const secure = options.tls !== undefined;
+  const listener = getRequestListener(async (request, env) => {
+    const res = await edge.app.fetch(request, { clientIp: env.incoming.socket.remoteAddress });
+    if (secure) res.headers.set('strict-transport-security', hsts);
+    return res;
+  });
+  const servers: http.Server[] = [];
+  const ports: NodeGateway['ports'] = {};
+  let watcher: CertificateWatcher | undefined;
+  const upgradeOptions = { handshakeTimeoutMs: options.upgradeTimeoutMs ?? 10_000, rejectUnauthorized: true };
+  const onUpgrade = (req: http.IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) =>
+    void handleUpgrade(edge, req, socket, head, upgradeOptions);
+  try {
+    if (options.tls) {
+      const tls = options.tls;
+      const main = https.createServer({ ...(await readCertificate(tls)), minVersion: TLS_MIN_VERSION }, listener);
+      main.on('upgrade', onUpgrade);
+      servers.push(main);
+      ports.https = await listen(main, options.httpsPort ?? 443, hostname);
+      watcher = await watchCertificate(tls, tls.reloadIntervalMs ?? 5_000, (ctx) => main.setSecureContext(ctx), onError);
+      if (options.httpPort !== null) {
+        const redirect = redirectServer(ports.https);
+        servers.push(redirect);
+        ports.http = await listen(redirect, options.httpPort ?? 80, hostname);
+      }
+    } else {
+      const plain = http.createServer(listener);
+      plain.on('upgrade', onUpgrade);
+      servers.push(plain);
+      ports.http = await listen(plain, options.httpPort ?? 80, hostname);
+    }
+  } catch (e) {
+    watcher?.stop();
+    await Promise.all(servers.map(closeServer));
+    await pool?.close();
+    throw e;
+  }
+  return {
+    ports,
+    edge,
+    get certificateReloads() {
+      return watcher?.reloads ?? 0;
+    },
+    async close() {
+      watcher?.stop();
+      await Promise.all(servers.map(closeServer));
+      await pool?.close();
+    },
+  };
+}

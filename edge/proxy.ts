@@ -1,0 +1,114 @@
+/**
+ * Forwards one HTTP request to the first upstream that takes it. Bodies stream both ways; a
+ * request is retried on the next upstream only while its body is still untouched.
+ */
+import { EdgeError } from './errors.ts';
+import { clientResponseHeaders } from './headers.ts';
+
+export interface UpstreamCandidate {
+  /** Full URL: the upstream origin plus the client's path and query. */
+  url: string;
+  headers: Headers;
+  /** For error messages: which upstream this is. */
+  label: string;
+}
+
+/** Bytes of a request body kept so that a failed connection can be retried elsewhere. */
+export const REPLAY_LIMIT_BYTES = 64 * 1024;
+
+/**
+ * A request body that can be handed to another upstream: each attempt gets a fresh stream over the
+ * same source reader. The body still streams; a copy of its first REPLAY_LIMIT_BYTES is kept, so an
+ * attempt whose connection failed after the runtime had read some of it (workerd reads eagerly) can
+ * be replayed to the next upstream.
+ */
+class RetryableBody {
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #kept: Uint8Array[] | null = [];
+  #keptBytes = 0;
+  #reading: Promise<void> = Promise.resolve();
+  /** Some of the body has been handed to an upstream. */
+  consumed = false;
+
+  constructor(body: ReadableStream<Uint8Array>) {
+    this.#reader = body.getReader();
+  }
+
+  /** Whether another attempt can still send the whole body. */
+  get replayable(): boolean {
+    return this.#kept !== null;
+  }
+
+  stream(): ReadableStream<Uint8Array> {
+    let index = 0;
+    return new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        // A read started by an abandoned attempt lands in the kept copy first.
+        await this.#reading;
+        if (this.#kept && index < this.#kept.length) return controller.enqueue(this.#kept[index++]);
+        this.consumed = true;
+        const read = this.#reader.read();
+        this.#reading = read.then(() => {}, () => {});
+        const { done, value } = await read;
+        if (done) return controller.close();
+        if (this.#kept) {
+          this.#keptBytes += value.byteLength;
+          if (this.#keptBytes > REPLAY_LIMIT_BYTES) this.#kept = null;
+          else {
+            this.#kept.push(value);
+            index++;
+          }
+        }
+        controller.enqueue(value);
+      },
+    }, { highWaterMark: 0 });
+  }
+
+  cancel(): void {
+    this.#reader.cancel().catch(() => {});
+  }
+}
+
+const RETRYABLE_STATUS = new Set([502, 503]);
+
+export async function proxyHttp(
+  request: Request,
+  candidates: readonly UpstreamCandidate[],
+  fetchFn: typeof fetch,
+  unavailable: () => EdgeError,
+): Promise<Response> {
+  const body = request.body ? new RetryableBody(request.body) : null;
+  const failures: string[] = [];
+  for (let i = 0; i < candidates.length; i++) {
+    const candidate = candidates[i];
+    const last = i === candidates.length - 1;
+    let res: Response;
+    try {
+      const init: RequestInit & { duplex?: 'half' } = {
+        method: request.method,
+        headers: candidate.headers,
+        redirect: 'manual',
+        signal: request.signal,
+      };
+      if (body) {
+        init.body = body.stream();
+        init.duplex = 'half';
+      }
+      res = await fetchFn(candidate.url, init);
+    } catch (e) {
+      if (request.signal.aborted) throw e;
+      failures.push(`${candidate.label}: ${(e as Error).message}`);
+      if (body && !body.replayable) break;
+      continue;
+    }
+    if (!last && RETRYABLE_STATUS.has(res.status) && !body?.consumed) {
+      failures.push(`${candidate.label}: HTTP ${res.status}`);
+      await res.body?.cancel().catch(() => {});
+      continue;
+    }
+    return new Response(res.body, { status: res.status, statusText: res.statusText, headers: clientResponseHeaders(res.headers) });
+  }
+  body?.cancel();
+  const error = unavailable();
+  throw new EdgeError(error.code, `${error.message} (${failures.join('; ')})`);
+}
