@@ -58,7 +58,7 @@ export function clientResponseHeaders(upstream: Headers): Headers {
   const listed = connectionTokens(upstream);
   const out = new Headers();
   upstream.forEach((value, key) => {
-    if (!HOP_BY_HOP.has(key) && !listed.has(key)) out.append(key, value);
+    if (!HOP_BY_HOP.has(key) && !listed.has(key) && key !== INGRESS_HEADERS.relayError) out.append(key, value);
   });
   // Headers.forEach joins repeated Set-Cookie values; they must stay separate.
   const cookies = upstream.getSetCookie?.() ?? [];

@@ -3,6 +3,7 @@
  * request is retried on the next upstream only while its body is still untouched.
  */
 import { EdgeError } from './errors.ts';
+import { INGRESS_HEADERS } from '../shared/records/api.ts';
 import { clientResponseHeaders } from './headers.ts';
 
 export interface UpstreamCandidate {
@@ -101,8 +102,10 @@ export async function proxyHttp(
       if (body && !body.replayable) break;
       continue;
     }
-    if (!last && RETRYABLE_STATUS.has(res.status) && !body?.consumed) {
-      failures.push(`${candidate.label}: HTTP ${res.status}`);
+    // The relay itself failed (no tunnel to the node, ...): never the node's answer, never shown as such.
+    const relayFailed = res.headers.has(INGRESS_HEADERS.relayError);
+    if ((relayFailed || (!last && RETRYABLE_STATUS.has(res.status))) && !body?.consumed) {
+      failures.push(`${candidate.label}: HTTP ${res.status}${relayFailed ? ` ${res.headers.get(INGRESS_HEADERS.relayError)}` : ''}`);
       await res.body?.cancel().catch(() => {});
       continue;
     }

@@ -204,12 +204,17 @@ export function createIngress(options: IngressOptions): Ingress {
 function sendError(res: ServerResponse, status: number, code: string, message: string): void {
   if (res.headersSent) return void res.destroy();
   const body = errorBody(code, message);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...(status === 503 ? { 'retry-after': '5' } : {}) });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    [INGRESS_HEADERS.relayError]: code,
+    ...(status === 503 ? { 'retry-after': '5' } : {}),
+  });
   res.end(body);
 }
 
 function rawError(socket: Duplex, status: number, code: string, message: string): void {
   const body = errorBody(code, message);
   const reason = status === 401 ? 'Unauthorized' : status === 503 ? 'Service Unavailable' : status === 400 ? 'Bad Request' : 'Bad Gateway';
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\n${INGRESS_HEADERS.relayError}: ${code}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }

@@ -26,6 +26,11 @@ export const INGRESS_HEADERS = {
   nodeId: 'x-pc2-node-id',
   /** Edge token JWT. */
   edgeToken: 'x-pc2-edge-token',
+  /**
+   * Set by the ingress on errors of its own (no tunnel, bad token, tunnel broke): tells the edge the
+   * relay failed, as opposed to the node's app answering 502/503 itself. Never passed to browsers.
+   */
+  relayError: 'x-pc2-relay-error',
 } as const;
 
 /** JSON error body used by every HTTP surface of the project. */

@@ -77,6 +77,21 @@ describe('node agent with two super nodes (in-process, real sockets)', () => {
     expect(headers[INGRESS_HEADERS.edgeToken]).toBeUndefined();
   });
 
+  it("marks the relay's own errors, never the node app's", async () => {
+    const fromApp = await viaRelay(cluster.nodes[0], '/status/503');
+    expect(fromApp.statusCode).toBe(503);
+    expect(fromApp.headers[INGRESS_HEADERS.relayError]).toBeUndefined();
+    expect(await fromApp.body.text()).toContain('from the app');
+    const ghost = KeyPair.generate().id;
+    const token = await signEdgeToken(edge, ghost, cluster.nodes[0].key.id, Date.now());
+    const noTunnel = await request(cluster.nodes[0].url + '/', {
+      headers: { [INGRESS_HEADERS.nodeId]: ghost.toString(), [INGRESS_HEADERS.edgeToken]: token },
+    });
+    expect(noTunnel.statusCode).toBe(503);
+    expect(noTunnel.headers[INGRESS_HEADERS.relayError]).toBe('NODE_UNAVAILABLE');
+    await noTunnel.body.dump();
+  });
+
   it('drops a super node that goes away from its route at once', async () => {
     const [primary, secondary] = cluster.nodes;
     await primary.node.stop();

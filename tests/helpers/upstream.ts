@@ -105,6 +105,8 @@ export function createUpstream(name: string): Server {
       };
       return pump();
     }
+    const statusMatch = /^\/status\/(\d{3})$/.exec(url.pathname);
+    if (statusMatch) return res.writeHead(Number(statusMatch[1]), { 'content-type': 'text/plain' }).end(`status ${statusMatch[1]} from the app\n`);
     if (url.pathname === '/headers') {
       return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(req.headers));
     }
