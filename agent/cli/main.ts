@@ -4,6 +4,7 @@
  * options object and hands it to the library that does the work.
  */
 import { runDevnet } from './devnet.ts';
+import { runGateway } from './gateway.ts';
 import { runId } from './id.ts';
 import { runNode } from './node.ts';
 import { runSupernode } from './supernode.ts';
@@ -14,7 +15,8 @@ const USAGE = `pc2 <command> [options]
 Commands:
   id new|show|restore   this node's identity key (Ed25519, did:boson) and recovery phrase
   node                  put this machine's PC2 app online under <name>.<zone>
-  supernode             run a super node (registry, relay ingress, Active Proxy)
+  supernode             run a super node (registry, relay ingress, Active Proxy); --gateway adds the edge
+  gateway               run the Node gateway (edge) alone
   devnet                run the whole network on loopback (what \`npm start\` runs)
 
 Run \`pc2 <command> --help\` for the options of a command.`;
@@ -23,6 +25,7 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
   id: runId,
   node: runNode,
   supernode: runSupernode,
+  gateway: runGateway,
   devnet: runDevnet,
 };
 

@@ -5,6 +5,7 @@ import { Id } from '../../shared/id.ts';
 import { DEFAULT_RESERVED_NAMES } from '../../shared/records/names.ts';
 import { SuperNode } from '../../origin/supernode.ts';
 import { CliError } from './errors.ts';
+import { GATEWAY_SPEC, startGatewayFromFlags } from './gateway.ts';
 import { loadOrCreateKey, parseIdAt } from './keyfile.ts';
 import { createLogger } from './logger.ts';
 import { parseOptions } from './options.ts';
@@ -30,6 +31,12 @@ export const SUPERNODE_SPEC = {
   trustedProxy: { kind: 'list', value: '<address>', description: 'proxy whose X-Forwarded-For is believed' },
   developerMode: { kind: 'boolean', description: 'admit loopback/private endpoints (local testing only)', default: false },
   debug: { kind: 'boolean', description: 'verbose logs', default: false },
+  gateway: { kind: 'boolean', description: 'also run the Node gateway in this process (single-VPS setups)', default: false },
+  edgeKeyFile: GATEWAY_SPEC.edgeKeyFile,
+  httpsPort: GATEWAY_SPEC.httpsPort,
+  httpPort: GATEWAY_SPEC.httpPort,
+  cert: GATEWAY_SPEC.cert,
+  certKey: GATEWAY_SPEC.certKey,
 } as const;
 
 function ids(list: string[] | undefined, flag: string): Id[] {
@@ -55,6 +62,8 @@ export async function runSupernode(args: string[]): Promise<void> {
   });
   const extra = ids(o.registrar, '--registrar');
   const edgeKeys = ids(o.edgeKey, '--edge-key');
+  const gatewayKey = o.gateway ? await loadOrCreateKey(o.edgeKeyFile!, 'edge', false) : null;
+  if (gatewayKey) edgeKeys.push(gatewayKey.id);
   if (!edgeKeys.length) logger.warn('no --edge-key given: relay traffic will be refused until an edge is configured');
   const node = new SuperNode({
     key,
@@ -80,5 +89,18 @@ export async function runSupernode(args: string[]): Promise<void> {
   }
   logger.info('super node up', { id: key.id.toString(), api: started.apiUrl, activeProxyPort: started.proxyPort, peers: peers.length });
   console.log(`super node ${key.id}\n  registry API + relay ingress  ${started.apiUrl}\n  Active Proxy                  tcp port ${started.proxyPort}`);
-  await onShutdown(() => node.stop());
+  if (!gatewayKey) return onShutdown(() => node.stop());
+  const self = `${key.id}@http://127.0.0.1:${node.apiPort}`;
+  const gateway = await startGatewayFromFlags(
+    { ...o, supernode: [self, ...peers.map((p) => `${p.id}@${p.url}`)], registrar: [key.id, ...peers.map((p) => Id.parse(p.id)), ...extra].map(String) },
+    gatewayKey,
+  ).catch(async (e) => {
+    await node.stop();
+    throw e;
+  });
+  console.log(`  gateway                       ${gateway.ports.https ? `https port ${gateway.ports.https}` : `http port ${gateway.ports.http}`} (edge id ${gatewayKey.id})`);
+  await onShutdown(async () => {
+    await gateway.close();
+    await node.stop();
+  });
 }
