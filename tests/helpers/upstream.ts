@@ -1,73 +1,12 @@
 /**
- * A node's local upstream for end-to-end tests: a page, a hashing upload sink, a byte source and a
- * WebSocket echo (RFC 6455, written out here so the test depends on no WebSocket server library).
+ * A node's local upstream for end-to-end tests: a page, a hashing upload sink, a byte source, a
+ * status echo and a WebSocket echo.
  * Run it in-process (startUpstream) or as a process inside a namespace (`tsx upstream.ts <host> <port>`).
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-
-const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
-
-function echoWebSocket(req: IncomingMessage, socket: Socket, head: Buffer): void {
-  const key = req.headers['sec-websocket-key'];
-  if (typeof key !== 'string') return void socket.destroy();
-  const accept = createHash('sha1').update(key + WS_GUID).digest('base64');
-  socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
-  let buffer = head.length ? Buffer.from(head) : Buffer.alloc(0);
-  const onData = (chunk: Buffer) => {
-    buffer = Buffer.concat([buffer, chunk]);
-    for (;;) {
-      if (buffer.length < 2) return;
-      const opcode = buffer[0] & 0x0f;
-      let length = buffer[1] & 0x7f;
-      let offset = 2;
-      if (length === 126) {
-        if (buffer.length < 4) return;
-        length = buffer.readUInt16BE(2);
-        offset = 4;
-      } else if (length === 127) {
-        if (buffer.length < 10) return;
-        length = Number(buffer.readBigUInt64BE(2));
-        offset = 10;
-      }
-      const masked = (buffer[1] & 0x80) !== 0;
-      const end = offset + (masked ? 4 : 0) + length;
-      if (buffer.length < end) return;
-      const payload = Buffer.from(buffer.subarray(end - length, end));
-      if (masked) {
-        const mask = buffer.subarray(offset, offset + 4);
-        for (let i = 0; i < payload.length; i++) payload[i] ^= mask[i & 3];
-      }
-      buffer = buffer.subarray(end);
-      if (opcode === 0x8) {
-        socket.end(Buffer.from([0x88, 0]));
-        return;
-      }
-      if (opcode === 0x9) {
-        socket.write(frame(0xa, payload));
-        continue;
-      }
-      if (opcode === 0x1 || opcode === 0x2) socket.write(frame(opcode, payload));
-    }
-  };
-  socket.on('data', onData);
-  socket.on('error', () => socket.destroy());
-}
-
-function frame(opcode: number, payload: Buffer): Buffer {
-  const header =
-    payload.length < 126
-      ? Buffer.from([0x80 | opcode, payload.length])
-      : payload.length < 65536
-        ? Buffer.from([0x80 | opcode, 126, payload.length >> 8, payload.length & 0xff])
-        : Buffer.concat([Buffer.from([0x80 | opcode, 127]), (() => {
-            const b = Buffer.alloc(8);
-            b.writeBigUInt64BE(BigInt(payload.length));
-            return b;
-          })()]);
-  return Buffer.concat([header, payload]);
-}
+import type { AddressInfo } from 'node:net';
+import { acceptEchoSocket } from './websocket.ts';
 
 /** Deterministic bytes: byte i is (i * 31 + 7) & 0xff, so any range can be checked. */
 export function patternBytes(start: number, length: number): Buffer {
@@ -113,7 +52,7 @@ export function createUpstream(name: string): Server {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(`<h1>hello from ${name}</h1>\n`);
   });
   server.on('upgrade', (req, socket, head) => {
-    if (req.url === '/ws' && String(req.headers.upgrade).toLowerCase() === 'websocket') echoWebSocket(req, socket as Socket, head);
+    if (req.url === '/ws' && String(req.headers.upgrade).toLowerCase() === 'websocket') acceptEchoSocket(req, socket, head);
     else socket.destroy();
   });
   return server;
