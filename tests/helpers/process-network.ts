@@ -30,7 +30,7 @@ export interface ProcessNetwork {
   close(): Promise<void>;
 }
 
-export async function startProcessNetwork(options: { runner?: string[] } = {}): Promise<ProcessNetwork> {
+export async function startProcessNetwork(options: { runner?: string[]; env?: Record<string, string> } = {}): Promise<ProcessNetwork> {
   const dir = tempDir('pc2-procnet-');
   const [pk, sk, edge, alice] = await Promise.all(['primary', 'secondary', 'edge', 'alice'].map((n) => keyFile(dir, n)));
   const gatewayPort = await reservePort();
@@ -50,7 +50,7 @@ export async function startProcessNetwork(options: { runner?: string[] } = {}): 
     ];
   }
   const startSuperNode = async (sn: SuperNodeProc) => {
-    sn.proc = pc2(sn.args, { prefix: options.runner });
+    sn.proc = pc2(sn.args, { prefix: options.runner, env: options.env });
     procs.push(sn.proc);
     await sn.proc.waitFor(/registry API \+ relay ingress/, 60_000);
   };
@@ -60,7 +60,7 @@ export async function startProcessNetwork(options: { runner?: string[] } = {}): 
       ['gateway', '--zone', 'localhost', '--registrar', pk.key.id.toString(), '--registrar', sk.key.id.toString(),
         '--supernode', `${pk.key.id}@${primary.url}`, '--supernode', `${sk.key.id}@${secondary.url}`,
         '--edge-key-file', edge.path, '--host', '127.0.0.1', '--http-port', String(gatewayPort)],
-      { prefix: options.runner },
+      { prefix: options.runner, env: options.env },
     );
     procs.push(gateway);
     await gateway.waitFor(/gateway for \*\.localhost/, 60_000);
