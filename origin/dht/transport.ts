@@ -15,6 +15,7 @@ import {
   fromWireMessage,
   ipToBytes,
   methodOf,
+  OUR_VERSION,
   toWireMessage,
 } from '../../shared/dht/index.ts';
 import { Id } from '../../shared/id.ts';
@@ -112,7 +113,8 @@ export class UdpTransport {
     const { counters, key } = this.#options;
     const socket = this.#socket;
     if (!socket || this.#closed) return false;
-    const plain = encodeMessage(toWireMessage(message));
+    // Stock nodes always send `v`; so do we (and the size floor of received datagrams assumes it).
+    const plain = encodeMessage(toWireMessage({ ...message, version: message.version ?? OUR_VERSION }));
     if (32 + CONTEXT_OVERHEAD + plain.length > MAX_SEND_BYTES[this.family]) {
       counters.sendFailures++;
       return false;
@@ -142,9 +144,8 @@ export class UdpTransport {
     const { counters, abuse } = this.#options;
     counters.packetsIn++;
     counters.bytesIn += msg.length;
-    const ip = ipToBytes(rawHost);
-    if (!ip) return counters.drop('malformed');
-    const host = bytesToIp(ip);
+    const host = canonicalHost(rawHost);
+    if (!host) return counters.drop('malformed');
     const source = this.sourceOf(host, port);
     if (abuse.isBanned(source)) return counters.drop('banned');
     if (!abuse.allow(source)) return counters.drop('rateLimited');
@@ -174,4 +175,18 @@ export class UdpTransport {
       this.#options.logger.error?.('dht message handler failed', { error: String(e) });
     }
   }
+}
+
+const hostCache = new Map<string, string | null>();
+
+/** The canonical text of a sender address (cached: a node hears the same few addresses all the time). */
+function canonicalHost(raw: string): string | null {
+  let host = hostCache.get(raw);
+  if (host === undefined) {
+    const ip = ipToBytes(raw);
+    host = ip ? bytesToIp(ip) : null;
+    if (hostCache.size >= 4096) hostCache.clear();
+    hostCache.set(raw, host);
+  }
+  return host;
 }

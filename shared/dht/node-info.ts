@@ -8,6 +8,7 @@ export class NodeInfo {
   readonly host: string;
   readonly port: number;
   readonly #ip: Uint8Array;
+  #address?: string;
 
   constructor(id: Id, host: string, port: number) {
     const ip = ipToBytes(host);
@@ -34,7 +35,7 @@ export class NodeInfo {
 
   /** `host:port`, the key under which a transport tracks an address. */
   get address(): string {
-    return addressKey(this.host, this.port);
+    return (this.#address ??= addressKey(this.host, this.port));
   }
 
   toWire(): WireNodeInfo {
