@@ -24,6 +24,15 @@ export class CryptoBox {
     return new CryptoBox(nacl.box.before(theirPublicKey, ourSecretKey));
   }
 
+  /**
+   * A box from an already computed NaCl shared key (crypto_box_beforenm output), for runtimes that
+   * compute X25519 natively.
+   */
+  static fromSharedKey(sharedKey: Uint8Array): CryptoBox {
+    if (sharedKey.length !== BOX_KEY_BYTES) throw new SharedError('INVALID_KEY', `a shared key is ${BOX_KEY_BYTES} bytes`);
+    return new CryptoBox(sharedKey.slice());
+  }
+
   /** MAC || ciphertext of `plain` under `nonce`. */
   seal(plain: Uint8Array, nonce: Uint8Array): Uint8Array {
     if (nonce.length !== NONCE_BYTES) throw new SharedError('INVALID_KEY', `a nonce is ${NONCE_BYTES} bytes`);
