@@ -10,7 +10,8 @@ import type { KeyPair } from '../shared/keys.ts';
 import type { RouteMode } from '../shared/records/route.ts';
 import { ActiveProxyClient } from './proxy/client.ts';
 import { RegistryClient, RegistryClientError } from './registry-client.ts';
-import { fetchSuperNodeInfo, probeEndpoint, waitForBinding } from './supernode-api.ts';
+import { CARD_SERVICES } from '../shared/records/api.ts';
+import { fetchSuperNodeInfo, probeEndpoint, publishNodeCard, waitForBinding } from './supernode-api.ts';
 
 export type AgentMode = 'auto' | 'direct' | 'relay';
 export type LinkState = 'unknown' | 'unreachable' | 'connecting' | 'online' | 'reconnecting' | 'failed';
@@ -236,13 +237,33 @@ export class NodeAgent extends EventEmitter {
     const route = this.#mode === 'direct'
       ? { name: this.#o.name, mode: 'direct' as const, endpoint: this.#o.publicUrl, relays: [], ttlMs: this.#o.leaseMs }
       : { name: this.#o.name, mode: 'relay' as const, relays, ttlMs: this.#o.leaseMs };
-    const results = await Promise.allSettled(this.#links.filter((l) => l.id).map((l) => l.registry.publishRoute(route)));
+    const links = this.#links.filter((l) => l.id);
+    // One signed record, the same at every super node.
+    const jws = await links[0].registry.signRouteRecord(route);
+    const results = await Promise.allSettled(links.map((l) => l.registry.publishSignedRoute(route.name, jws)));
     const accepted = results.filter((r) => r.status === 'fulfilled').length;
     if (accepted > 0) {
       this.#lastPublished = this.#o.clock.now();
       this.#setOnline(true);
+      void this.#publishCard(jws);
     } else {
       this.#o.logger.warn('no super node accepted the route', { errors: results.map((r) => (r as PromiseRejectedResult).reason?.message) });
+    }
+  }
+
+  /** The DID document in the DHT (via a super node): public URL and current route. Best effort. */
+  async #publishCard(routeJws: string): Promise<void> {
+    const services: { id: string; type: string; endpoint: string }[] = [{ id: '#route', type: CARD_SERVICES.route, endpoint: routeJws }];
+    const publicUrl = this.status().publicUrl;
+    if (publicUrl) services.unshift({ id: '#pc2', type: CARD_SERVICES.node, endpoint: publicUrl });
+    for (const link of this.#links.filter((l) => l.state === 'online' || this.#mode === 'direct')) {
+      try {
+        await publishNodeCard(link.url, this.#o.key, services);
+        this.#o.logger.debug?.('DID document stored in the DHT', { via: link.url });
+        return;
+      } catch (e) {
+        this.#o.logger.debug?.('DID document not stored', { via: link.url, error: (e as Error).message });
+      }
     }
   }
 

@@ -105,13 +105,21 @@ export class RegistryClient {
   }
 
   async publishRoute(input: PublishRouteInput): Promise<PublishRouteResponse> {
+    return this.publishSignedRoute(input.name, await this.signRouteRecord(input));
+  }
+
+  /** A route record JWS signed by this client's key (to publish at several super nodes alike). */
+  signRouteRecord(input: PublishRouteInput): Promise<string> {
     const iat = this.#clock.now();
     const ttl = Math.min(input.ttlMs ?? 600_000, MAX_LEASE_MS);
-    const route = await signRoute(
+    return signRoute(
       { name: input.name, mode: input.mode, endpoint: input.endpoint, relays: input.relays ?? [], seq: input.seq ?? this.nextSeq(), iat, exp: iat + ttl },
       this.key,
     );
-    return (await this.#call<PublishRouteResponse>('PUT', registryOpPaths.route(input.name), { route })).body;
+  }
+
+  async publishSignedRoute(name: string, route: string): Promise<PublishRouteResponse> {
+    return (await this.#call<PublishRouteResponse>('PUT', registryOpPaths.route(name), { route })).body;
   }
 
   async release(name: string): Promise<{ name: string; released: true }> {

@@ -1,6 +1,10 @@
 /** The small calls an agent makes to a super node besides the registry: info, probe, binding wait. */
+import { fromBase64Url, toBase64Url } from '../shared/bytes.ts';
+import { type Card, createCard, decodeValue, encodeCard, encodeValue } from '../shared/dht/card.ts';
+import { Value } from '../shared/dht/value.ts';
 import type { Id } from '../shared/id.ts';
-import { probePath, type ProbeResponse, type SuperNodeInfo, supernodeInfoPath } from '../shared/records/api.ts';
+import type { KeyPair } from '../shared/keys.ts';
+import { type DhtValueBody, dhtValuePath, probePath, type ProbeResponse, type SuperNodeInfo, supernodeInfoPath } from '../shared/records/api.ts';
 import { type RegistryClient } from './registry-client.ts';
 
 
@@ -39,4 +43,30 @@ export async function waitForBinding(registry: RegistryClient, name: string, own
     if (Date.now() > deadline) throw new Error(`binding of ${name} not visible at ${registry.url}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/**
+ * Stores the node's DID document (a Card with its public URL and current route record) in the DHT
+ * through a super node, as the next version of whatever value the DHT holds for the node's id.
+ */
+export async function publishNodeCard(baseUrl: string, key: KeyPair, services: Card['services']): Promise<void> {
+  const url = baseUrl + dhtValuePath(key.id.toString());
+  const data = encodeCard(createCard(key, services));
+  let previous: Value | null = null;
+  const current = await fetch(url, { signal: AbortSignal.timeout(5000) }).catch(() => null);
+  if (current?.ok) {
+    const decoded = decodeValue(fromBase64Url(((await current.json()) as DhtValueBody).value));
+    if (decoded.ok && decoded.value.isMutable && decoded.value.publicKey?.equals(key.id)) previous = decoded.value;
+  } else {
+    await current?.body?.cancel();
+  }
+  const value = previous ? previous.update(key, data) : Value.createSigned(key, data);
+  const res = await fetch(url, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ value: toBase64Url(encodeValue(value)) } satisfies DhtValueBody),
+    signal: AbortSignal.timeout(15_000),
+  });
+  if (!res.ok) throw new Error(`${baseUrl}: DHT store answered ${res.status} ${await res.text()}`);
+  await res.body?.cancel();
 }

@@ -11,7 +11,9 @@ import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
 import { Id } from '../shared/id.ts';
 import type { KeyPair } from '../shared/keys.ts';
-import { INGRESS_HEADERS, probePath, type SuperNodeInfo, supernodeInfoPath } from '../shared/records/api.ts';
+import { API_PREFIX, CARD_SERVICES, INGRESS_HEADERS, probePath, type SuperNodeInfo, supernodeInfoPath } from '../shared/records/api.ts';
+import { createDhtApi } from './dht-api.ts';
+import { announceActiveProxyService, type BootstrapNode, createCard, DhtNode, publishDidDocument } from './dht/index.ts';
 import { createIngress, type Ingress } from './ingress/index.ts';
 import { createProbeApp } from './probe.ts';
 import { ActiveProxyServer } from './proxy/server.ts';
@@ -53,8 +55,15 @@ export interface SuperNodeOptions {
   /** Proxies (edge addresses) whose X-Forwarded-For is believed by the registry's rate limits. */
   trustedProxies?: string[];
   rateLimits?: Partial<RateLimitOptions> | false;
+  /** The Boson DHT node (UDP, same host). Default port 39001; false: no DHT. */
+  dht?: false | { port?: number; bootstrap?: BootstrapNode[] };
+  /** Address nodes and DHT peers reach this super node at. Default: host, or 127.0.0.1 for 0.0.0.0. */
+  publicHost?: string;
   logger?: Logger;
 }
+
+/** How often the super node re-announces its Active Proxy service and DID document. */
+const ANNOUNCE_INTERVAL_MS = 30 * 60_000;
 
 const silent: Logger = { info() {}, warn() {}, error() {} };
 
@@ -62,9 +71,12 @@ export class SuperNode {
   readonly id: Id;
   readonly registry: Registry;
   readonly proxy: ActiveProxyServer;
+  readonly dht: DhtNode | null;
+  #announceTimer: NodeJS.Timeout | null = null;
   readonly #ingress: Ingress;
   readonly #server: Server;
   readonly #options: SuperNodeOptions;
+  readonly #logger: Logger;
   #apiPort = 0;
   readonly #publicUrlTemplate: string;
 
@@ -72,6 +84,7 @@ export class SuperNode {
     this.#options = options;
     const { key, developerMode = false } = options;
     const logger = options.logger ?? silent;
+    this.#logger = logger;
     this.id = key.id;
     this.#publicUrlTemplate = options.publicUrlTemplate ?? `https://{name}.${options.zone}`;
     this.registry = createRegistry({
@@ -99,6 +112,15 @@ export class SuperNode {
       },
       logger: { ...logger, debug: logger.debug ?? (() => {}) },
     });
+    this.dht = options.dht === false ? null : new DhtNode({
+      key,
+      host: options.host ?? '0.0.0.0',
+      port: options.dht?.port ?? 39001,
+      bootstrap: options.dht?.bootstrap ?? [],
+      dataDir: join(options.dataDir, 'dht'),
+      developerMode,
+      logger,
+    });
     this.#ingress = createIngress({ proxy: this.proxy, superNodeId: key.id, edgeKeys: options.edgeKeys, logger: { ...logger, debug: logger.debug ?? (() => {}) } });
     const api = this.#apiApp(developerMode);
     const apiListener = getRequestListener(api.fetch);
@@ -119,9 +141,14 @@ export class SuperNode {
     const probe = createProbeApp({ isAllowedTarget: (url) => checkEndpoint(url.toString(), developerMode).ok });
     const app = new Hono();
     app.get(supernodeInfoPath, (c) =>
-      c.json({ id: this.id.toString(), did: this.id.toDid(), activeProxy: { port: this.proxy.address().port }, publicUrlTemplate: this.#publicUrlTemplate } satisfies SuperNodeInfo),
+      c.json({ id: this.id.toString(), did: this.id.toDid(), activeProxy: { port: this.proxy.address().port }, dht: this.dht ? { port: this.dht.address().port } : null, publicUrlTemplate: this.#publicUrlTemplate } satisfies SuperNodeInfo),
     );
     app.post(probePath, (c) => probe.fetch(c.req.raw));
+    if (this.dht) {
+      const dhtApi = createDhtApi({ dht: this.dht, isKnownOwner: (id) => this.#nameOwnedBy(id) !== null });
+      app.all(`${API_PREFIX}/dht/*`, (c) => dhtApi.fetch(c.req.raw));
+      app.all(`${API_PREFIX}/nodes/*`, (c) => dhtApi.fetch(c.req.raw));
+    }
     app.all('*', (c) => this.registry.app.fetch(c.req.raw, c.env));
     return app;
   }
@@ -146,8 +173,33 @@ export class SuperNode {
       });
     });
     this.#apiPort = (this.#server.address() as AddressInfo).port;
-    const shown = host === '0.0.0.0' ? '127.0.0.1' : host;
-    return { apiUrl: `http://${shown}:${this.#apiPort}`, proxyPort: this.proxy.address().port };
+    const apiUrl = `http://${this.publicHost}:${this.#apiPort}`;
+    if (this.dht) {
+      await this.dht.start();
+      const announce = () => this.#announce(apiUrl).catch((e: Error) => this.#logger.warn('DHT announce failed', { error: e.message }));
+      void announce();
+      this.#announceTimer = setInterval(announce, ANNOUNCE_INTERVAL_MS);
+      this.#announceTimer.unref();
+    }
+    return { apiUrl, proxyPort: this.proxy.address().port };
+  }
+
+  get publicHost(): string {
+    const host = this.#options.publicHost ?? this.#options.host ?? '0.0.0.0';
+    return host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  }
+
+  /** The Active Proxy service as a PeerInfo (found with FIND_PEER), and this super node's DID document. */
+  async #announce(apiUrl: string): Promise<void> {
+    const dht = this.dht!;
+    const { key } = this.#options;
+    const port = this.proxy.address().port;
+    await announceActiveProxyService(dht, key, this.publicHost, port, key);
+    const card = createCard(key, [
+      { id: '#activeproxy', type: CARD_SERVICES.activeProxy, endpoint: `tcp://${this.publicHost}:${port}` },
+      { id: '#registry', type: CARD_SERVICES.registry, endpoint: apiUrl },
+    ]);
+    await publishDidDocument(dht, key, card);
   }
 
   get apiPort(): number {
@@ -155,12 +207,14 @@ export class SuperNode {
   }
 
   async stop(): Promise<void> {
+    if (this.#announceTimer) clearInterval(this.#announceTimer);
     this.#ingress.close();
     await new Promise<void>((resolve) => {
       this.#server.close(() => resolve());
       this.#server.closeAllConnections();
     });
     await this.proxy.stop();
+    await this.dht?.stop();
     await this.registry.close();
   }
 }

@@ -63,6 +63,7 @@ export async function startDevnet(options: { port: number; host: string; debug?:
         trustedRegistrars: keys.map((k) => k.id),
         developerMode: true,
         rateLimits: false,
+        dht: { port: 0, bootstrap: superNodes.map((s) => ({ id: s.id, host: '127.0.0.1', port: s.node.dht!.address().port })) },
         logger,
       });
       const { apiUrl } = await node.start();

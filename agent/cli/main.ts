@@ -3,11 +3,6 @@
  * `pc2`: the one command of the project. Each subcommand parses its own flags into one validated
  * options object and hands it to the library that does the work.
  */
-import { runDevnet } from './devnet.ts';
-import { runGateway } from './gateway.ts';
-import { runId } from './id.ts';
-import { runNode } from './node.ts';
-import { runSupernode } from './supernode.ts';
 import { CliError } from './errors.ts';
 
 const USAGE = `pc2 <command> [options]
@@ -21,12 +16,13 @@ Commands:
 
 Run \`pc2 <command> --help\` for the options of a command.`;
 
-const commands: Record<string, (args: string[]) => Promise<void>> = {
-  id: runId,
-  node: runNode,
-  supernode: runSupernode,
-  gateway: runGateway,
-  devnet: runDevnet,
+// Loaded on demand: `pc2 id` should not have to load the gateway and the super node.
+const commands: Record<string, () => Promise<(args: string[]) => Promise<void>>> = {
+  id: async () => (await import('./id.ts')).runId,
+  node: async () => (await import('./node.ts')).runNode,
+  supernode: async () => (await import('./supernode.ts')).runSupernode,
+  gateway: async () => (await import('./gateway.ts')).runGateway,
+  devnet: async () => (await import('./devnet.ts')).runDevnet,
 };
 
 async function main(argv: string[]): Promise<void> {
@@ -35,9 +31,9 @@ async function main(argv: string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const run = commands[command];
-  if (!run) throw new CliError(`unknown command "${command}"\n\n${USAGE}`, 2);
-  await run(rest);
+  const load = commands[command];
+  if (!load) throw new CliError(`unknown command "${command}"\n\n${USAGE}`, 2);
+  await (await load())(rest);
 }
 
 main(process.argv.slice(2)).catch((e: unknown) => {

@@ -24,6 +24,10 @@ export const SUPERNODE_SPEC = {
   host: { kind: 'string', value: '<address>', description: 'address to listen on', default: '0.0.0.0' },
   apiPort: { kind: 'number', value: '<port>', description: 'registry API + relay ingress port', default: 8080 },
   proxyPort: { kind: 'number', value: '<port>', description: 'Active Proxy port', default: 8090 },
+  dhtPort: { kind: 'number', value: '<port>', description: 'Boson DHT port (UDP)', default: 39001 },
+  noDht: { kind: 'boolean', description: 'run no DHT node', default: false },
+  bootstrap: { kind: 'list', value: '<id>@<host>:<port>', description: 'DHT node to join the network through' },
+  publicHost: { kind: 'string', value: '<address>', description: 'address nodes and DHT peers reach this super node at (default: --host)' },
   publicUrl: { kind: 'string', value: '<template>', description: 'where browsers reach a name (default https://{name}.<zone>)' },
   peer: { kind: 'list', value: '<id>@<url>', description: 'another super node to replicate with' },
   registrar: { kind: 'list', value: '<id>', description: 'extra registrar id whose bindings are trusted (self and peers always are)' },
@@ -61,6 +65,12 @@ export async function runSupernode(args: string[]): Promise<void> {
     return { id, url: at };
   });
   const extra = ids(o.registrar, '--registrar');
+  const bootstrap = (o.bootstrap ?? []).map((b) => {
+    const { id, at } = parseIdAt(b, '--bootstrap');
+    const match = /^(.+):(\d{1,5})$/.exec(at);
+    if (!match) throw new CliError(`--bootstrap takes <id>@<host>:<port>, got "${b}"`, 2);
+    return { id: ids([id], '--bootstrap')[0], host: match[1].replace(/^\[|\]$/g, ''), port: Number(match[2]) };
+  });
   const edgeKeys = ids(o.edgeKey, '--edge-key');
   const gatewayKey = o.gateway ? await loadOrCreateKey(o.edgeKeyFile!, 'edge', false) : null;
   if (gatewayKey) edgeKeys.push(gatewayKey.id);
@@ -79,6 +89,8 @@ export async function runSupernode(args: string[]): Promise<void> {
     reservedNames: o.reserved?.length ? [...DEFAULT_RESERVED_NAMES, ...o.reserved] : undefined,
     developerMode: o.developerMode,
     trustedProxies: o.trustedProxy,
+    dht: o.noDht ? false : { port: o.dhtPort, bootstrap },
+    publicHost: o.publicHost,
     logger,
   });
   let started;
@@ -88,7 +100,8 @@ export async function runSupernode(args: string[]): Promise<void> {
     throw new CliError(`cannot start the super node: ${(e as Error).message}`);
   }
   logger.info('super node up', { id: key.id.toString(), api: started.apiUrl, activeProxyPort: started.proxyPort, peers: peers.length });
-  console.log(`super node ${key.id}\n  registry API + relay ingress  ${started.apiUrl}\n  Active Proxy                  tcp port ${started.proxyPort}`);
+  const dht = node.dht ? `udp port ${node.dht.address().port}` : 'off';
+  console.log(`super node ${key.id}\n  registry API + relay ingress  ${started.apiUrl}\n  Active Proxy                  tcp port ${started.proxyPort}\n  Boson DHT                     ${dht}`);
   if (!gatewayKey) return onShutdown(() => node.stop());
   const self = `${key.id}@http://127.0.0.1:${node.apiPort}`;
   const gateway = await startGatewayFromFlags(

@@ -8,8 +8,5 @@ export {
   findActiveProxyService,
   publishDidDocument,
   resolveDidDocument,
-  createCard,
-  encodeCard,
-  decodeCard,
-  type Card,
 } from './services.ts';
+export { createCard, encodeCard, decodeCard, type Card } from '../../shared/dht/card.ts';

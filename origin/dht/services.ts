@@ -3,11 +3,10 @@
  * with endpoint tcp://host:port, authenticated by the node) and DID documents (did:boson:<id> -> a
  * signed mutable value whose data is a CBOR Card).
  */
-import { sha256 } from '@noble/hashes/sha2.js';
-import { type CborValue, decodeCbor, encodeCbor } from '../../shared/cbor/index.ts';
+import { type Card, decodeCard, encodeCard } from '../../shared/dht/card.ts';
 import { PeerInfo, Value } from '../../shared/dht/index.ts';
 import { Id } from '../../shared/id.ts';
-import { type KeyPair, verifySignature } from '../../shared/keys.ts';
+import type { KeyPair } from '../../shared/keys.ts';
 import type { DhtNode } from './node.ts';
 
 export const activeProxyEndpoint = (host: string, port: number): string => (host.includes(':') ? `tcp://[${host}]:${port}` : `tcp://${host}:${port}`);
@@ -30,48 +29,6 @@ export async function findActiveProxyService(node: DhtNode, serviceId: Id): Prom
     out.push({ peer, host: match[1].replace(/^\[|\]$/g, ''), port });
   }
   return out;
-}
-
-/** A DID document: `{id, c: credentials, s: services, sat: signed-at (ms), sig}`. */
-export interface Card {
-  id: Id;
-  credentials: CborValue[];
-  services: { id: string; type: string; endpoint: string }[];
-  signedAt: number;
-  signature: Uint8Array;
-}
-
-function cardBody(id: Id, credentials: CborValue[], services: Card['services'], signedAt: number): { [k: string]: CborValue } {
-  return { id: id.bytes, c: credentials, s: services.map((s) => ({ id: s.id, t: s.type, e: s.endpoint })), sat: signedAt };
-}
-
-/** Signs a Card for `key`: the signature covers SHA-256 of the CBOR of {id, c, s, sat}. */
-export function createCard(key: KeyPair, services: Card['services'], credentials: CborValue[] = [], signedAt = Date.now()): Card {
-  const digest = sha256(encodeCbor(cardBody(key.id, credentials, services, signedAt)));
-  return { id: key.id, credentials, services, signedAt, signature: key.sign(digest) };
-}
-
-export function encodeCard(card: Card): Uint8Array {
-  return encodeCbor({ ...cardBody(card.id, card.credentials, card.services, card.signedAt), sig: card.signature });
-}
-
-/** The Card in `bytes`, or null if it is malformed or its signature fails. */
-export function decodeCard(bytes: Uint8Array): Card | null {
-  const decoded = decodeCbor(bytes);
-  if (!decoded.ok) return null;
-  const m = decoded.value as Record<string, CborValue>;
-  if (typeof m !== 'object' || m === null || !(m.id instanceof Uint8Array) || m.id.length !== 32 || !Array.isArray(m.c) || !Array.isArray(m.s)) return null;
-  if (typeof m.sat !== 'number' || !(m.sig instanceof Uint8Array)) return null;
-  const services: Card['services'] = [];
-  for (const s of m.s) {
-    const svc = s as Record<string, CborValue>;
-    if (typeof svc?.id !== 'string' || typeof svc.t !== 'string' || typeof svc.e !== 'string') return null;
-    services.push({ id: svc.id, type: svc.t, endpoint: svc.e });
-  }
-  const id = new Id(m.id);
-  const card: Card = { id, credentials: m.c, services, signedAt: m.sat, signature: m.sig };
-  const digest = sha256(encodeCbor(cardBody(id, card.credentials, services, card.signedAt)));
-  return verifySignature(id, digest, card.signature) ? card : null;
 }
 
 /** Publishes (persistently) the holder's DID document: a signed value whose id is the holder's id. */

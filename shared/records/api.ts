@@ -103,6 +103,8 @@ export interface SuperNodeInfo {
   id: string;
   did: string;
   activeProxy: { port: number };
+  /** Its Boson DHT node (UDP, same host), or null when it runs none. */
+  dht: { port: number } | null;
   /** Where a name is served, e.g. `https://{name}.ela.city`. */
   publicUrlTemplate: string;
 }
@@ -113,3 +115,25 @@ export interface ProbeResponse {
   status?: number;
   error?: string;
 }
+
+/** PUT {value}: a node's signed DID document value, stored in the DHT by the super node. GET: resolve. */
+export const dhtValuePath = (id: string) => `${API_PREFIX}/dht/values/${encodeURIComponent(id)}`;
+/** GET: a node's route record found through the DHT (for nodes this registry does not know). */
+export const nodeRoutePath = (id: string) => `${API_PREFIX}/nodes/${encodeURIComponent(id)}/route`;
+
+export interface DhtValueBody {
+  /** Base64url of the CBOR wire fields of a signed mutable value. */
+  value: string;
+}
+
+/** Service types a node's DID document (Card) lists. */
+export const CARD_SERVICES = {
+  /** endpoint: the node's public URL, e.g. https://alice.ela.city */
+  node: 'PC2Node',
+  /** endpoint: the node's current route record JWS. */
+  route: 'PC2Route',
+  /** endpoint: tcp://host:port of a super node's Active Proxy. */
+  activeProxy: 'BosonActiveProxy',
+  /** endpoint: a super node's registry API origin. */
+  registry: 'PC2Registry',
+} as const;

@@ -9,7 +9,7 @@ const dir = mkdtempSync(join(tmpdir(), 'pc2-id-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('pc2 id', () => {
-  it('creates a 0600 key, shows it, and restores exactly the same key from the phrase', async () => {
+  it('creates a 0600 key, shows it, and restores exactly the same key from the phrase', { timeout: 120_000 }, async () => {
     const key = join(dir, 'a', 'identity.key');
     const created = await runCli(['id', 'new', '--key', key]);
     expect(created.code).toBe(0);
@@ -38,7 +38,7 @@ describe('pc2 id', () => {
     expect(fromStdin.stdout).toContain(id.toString());
   });
 
-  it('refuses to overwrite a key, a bad phrase, and unknown input, with non-zero exits', async () => {
+  it('refuses to overwrite a key, a bad phrase, and unknown input, with non-zero exits', { timeout: 120_000 }, async () => {
     const key = join(dir, 'd', 'identity.key');
     expect((await runCli(['id', 'new', '--key', key])).code).toBe(0);
     const again = await runCli(['id', 'new', '--key', key]);
@@ -52,12 +52,14 @@ describe('pc2 id', () => {
     const short = await runCli(['id', 'restore', '--key', join(dir, 'e', 'k')], { input: 'one two' });
     expect(short.stderr).toContain('24 words');
 
-    const missing = await runCli(['id', 'show', '--key', join(dir, 'nope')]);
+    const [missing, flag, command] = await Promise.all([
+      runCli(['id', 'show', '--key', join(dir, 'nope')]),
+      runCli(['id', 'show', '--bogus']),
+      runCli(['frobnicate']),
+    ]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('pc2 id new');
-    const flag = await runCli(['id', 'show', '--bogus']);
     expect(flag.code).toBe(2);
-    const command = await runCli(['frobnicate']);
     expect(command.code).toBe(2);
     expect(command.stderr).toContain('unknown command');
   });

@@ -10,7 +10,7 @@ const run = promisify(execFile);
 const support = natLabSupported();
 const lab = new NatLab();
 const dir = tempDir('pc2-nat-');
-const ports = { p: 18080, s: 18081, pp: 18090, sp: 18091, gw: 18443, up: 4200 };
+const ports = { p: 18080, s: 18081, pp: 18090, sp: 18091, gw: 18443, up: 4200, pd: 39001, sd: 39002 };
 const logs: Record<string, string> = {};
 
 function start(ns: string, label: string, args: string[], ready: RegExp, timeoutMs = 60_000): Promise<void> {
@@ -35,14 +35,15 @@ describe.skipIf(!support.ok)('a node behind a real NAT (network namespaces, nfta
   beforeAll(async () => {
     lab.create();
     const [p, s, edge, alice] = await Promise.all(['p', 's', 'edge', 'alice'].map((n) => keyFile(dir, n)));
-    const sn = (me: typeof p, api: number, proxy: number, peer: typeof p, peerApi: number, name: string) => [
+    const sn = (me: typeof p, api: number, proxy: number, dht: number, peer: typeof p, peerApi: number, peerDht: number, name: string) => [
       CLI, 'supernode', '--zone', 'localhost', '--key', me.path, '--data-dir', join(dir, name), '--host', WAN_IP,
       '--api-port', String(api), '--proxy-port', String(proxy), '--edge-key', edge.key.id.toString(),
-      '--peer', `${peer.key.id}@http://${WAN_IP}:${peerApi}`, '--developer-mode', '--public-url', `http://{name}.localhost:${ports.gw}`,
+      '--peer', `${peer.key.id}@http://${WAN_IP}:${peerApi}`, '--developer-mode', '--dht-port', String(dht),
+      '--bootstrap', `${peer.key.id}@${WAN_IP}:${peerDht}`, '--public-url', `http://{name}.localhost:${ports.gw}`,
     ];
     await Promise.all([
-      start(lab.wan, 'primary', sn(p, ports.p, ports.pp, s, ports.s, 'p'), /registry API/),
-      start(lab.wan, 'secondary', sn(s, ports.s, ports.sp, p, ports.p, 's'), /registry API/),
+      start(lab.wan, 'primary', sn(p, ports.p, ports.pp, ports.pd, s, ports.s, ports.sd, 'p'), /registry API/),
+      start(lab.wan, 'secondary', sn(s, ports.s, ports.sp, ports.sd, p, ports.p, ports.pd, 's'), /registry API/),
       start(lab.lan, 'upstream', [join(REPO, 'tests/helpers/upstream.ts'), LAN_IP, String(ports.up), 'alice'], /upstream http/),
     ]);
     await start(lab.wan, 'gateway', [

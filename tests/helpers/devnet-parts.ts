@@ -29,6 +29,7 @@ export async function startSuperNodes(count: number, edgeKeys: KeyPair[], zone =
       trustedRegistrars: keys.map((k) => k.id),
       developerMode: true,
       rateLimits: false,
+      dht: { port: 0, bootstrap: nodes.map((n) => ({ id: n.key.id, host: '127.0.0.1', port: n.node.dht!.address().port })) },
     });
     const { apiUrl } = await node.start();
     nodes.push({ node, key, url: apiUrl });

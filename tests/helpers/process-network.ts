@@ -12,6 +12,7 @@ export interface SuperNodeProc {
   key: KeyFile;
   apiPort: number;
   proxyPort: number;
+  dhtPort: number;
   url: string;
   args: string[];
   proc: Proc;
@@ -38,7 +39,8 @@ export async function startProcessNetwork(options: { runner?: string[]; env?: Re
   const superNode = async (key: KeyFile, name: string): Promise<SuperNodeProc> => {
     const apiPort = await reservePort();
     const proxyPort = await reservePort();
-    return { key, apiPort, proxyPort, url: `http://127.0.0.1:${apiPort}`, args: [], proc: null as unknown as Proc, name } as SuperNodeProc;
+    const dhtPort = await reservePort();
+    return { key, apiPort, proxyPort, dhtPort, url: `http://127.0.0.1:${apiPort}`, args: [], proc: null as unknown as Proc, name } as SuperNodeProc;
   };
   const primary = await superNode(pk, 'primary');
   const secondary = await superNode(sk, 'secondary');
@@ -46,7 +48,8 @@ export async function startProcessNetwork(options: { runner?: string[]; env?: Re
     me.args = [
       'supernode', '--zone', 'localhost', '--key', me.key.path, '--data-dir', join(dir, name), '--host', '127.0.0.1',
       '--api-port', String(me.apiPort), '--proxy-port', String(me.proxyPort), '--edge-key', edge.key.id.toString(),
-      '--peer', `${peer.key.key.id}@${peer.url}`, '--developer-mode', '--public-url', `http://{name}.localhost:${gatewayPort}`,
+      '--peer', `${peer.key.key.id}@${peer.url}`, '--developer-mode', '--dht-port', String(me.dhtPort),
+      '--bootstrap', `${peer.key.key.id}@127.0.0.1:${peer.dhtPort}`, '--public-url', `http://{name}.localhost:${gatewayPort}`,
     ];
   }
   const startSuperNode = async (sn: SuperNodeProc) => {
