@@ -16,6 +16,7 @@ import { type AuthAckFrame, MAX_CONNECTIONS_CAP, newSessionKeyPair, type Session
 import { backoffDelay } from './backoff.ts';
 import { ClientConnection, type ClientConnectionHost } from './connection.ts';
 import { AgentProxyError } from './errors.ts';
+import { useNativeCrypto } from '../crypto/native.ts';
 import { type ActiveProxyClientOptions, resolveClientOptions, type ResolvedClientOptions } from './options.ts';
 
 export type ClientState = 'idle' | 'connecting' | 'authenticated' | 'reconnecting' | 'failed' | 'stopped';
@@ -45,6 +46,7 @@ export class ActiveProxyClient extends EventEmitter {
   constructor(options: ActiveProxyClientOptions) {
     super();
     this.options = resolveClientOptions(options);
+    useNativeCrypto();
   }
 
   get state(): ClientState {

@@ -24,6 +24,7 @@ import {
 } from '../../shared/proxy/index.ts';
 import { type HandshakeVerdict, ServerConnection } from './connection.ts';
 import { ProxyError } from './errors.ts';
+import { useNativeCrypto } from '../crypto/native.ts';
 import { type ActiveProxyServerOptions, resolveServerOptions, type ResolvedServerOptions } from './options.ts';
 import { ServerSession, type SessionInfo } from './session.ts';
 import type { ProxyStream, StreamAddress } from './stream.ts';
@@ -52,6 +53,7 @@ export class ActiveProxyServer extends EventEmitter {
   constructor(options: ActiveProxyServerOptions) {
     super();
     this.options = resolveServerOptions(options);
+    useNativeCrypto();
   }
 
   async start(): Promise<AddressInfo> {

@@ -1,9 +1,11 @@
 /**
  * NaCl crypto_box (X25519 + XSalsa20-Poly1305) with a shared key precomputed once per peer.
- * Output layout is libsodium's "easy" form: MAC(16) || ciphertext.
+ * Output layout is libsodium's "easy" form: MAC(16) || ciphertext. The secretbox primitive is
+ * pluggable (./secretbox.ts): pure JS everywhere, libsodium where the runtime can load it.
  */
 import nacl from 'tweetnacl';
 import { SharedError } from '../errors.ts';
+import { secretboxBackend } from './secretbox.ts';
 
 export const NONCE_BYTES = 24;
 export const MAC_BYTES = 16;
@@ -27,18 +29,21 @@ export class CryptoBox {
   /** MAC || ciphertext of `plain` under `nonce`. */
   seal(plain: Uint8Array, nonce: Uint8Array): Uint8Array {
     if (nonce.length !== NONCE_BYTES) throw new SharedError('INVALID_KEY', `a nonce is ${NONCE_BYTES} bytes`);
-    return nacl.box.after(plain, nonce, this.#sharedKey);
+    const out = new Uint8Array(MAC_BYTES + plain.length);
+    secretboxBackend().sealInto(out, 0, plain, nonce, this.#sharedKey);
+    return out;
   }
 
   /** Writes MAC || ciphertext of `plain` into `out` at `offset` (room for MAC_BYTES + plain.length). */
   sealInto(plain: Uint8Array, nonce: Uint8Array, out: Uint8Array, offset: number): void {
-    out.set(this.seal(plain, nonce), offset);
+    if (nonce.length !== NONCE_BYTES) throw new SharedError('INVALID_KEY', `a nonce is ${NONCE_BYTES} bytes`);
+    secretboxBackend().sealInto(out, offset, plain, nonce, this.#sharedKey);
   }
 
   /** The plaintext, or null when the box does not authenticate. */
   open(boxed: Uint8Array, nonce: Uint8Array): Uint8Array | null {
     if (nonce.length !== NONCE_BYTES || boxed.length < MAC_BYTES) return null;
-    return nacl.box.open.after(boxed, nonce, this.#sharedKey);
+    return secretboxBackend().open(boxed, nonce, this.#sharedKey);
   }
 }
 
