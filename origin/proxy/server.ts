@@ -38,6 +38,7 @@ export interface ServerStats {
   authFailures: number;
   deadConnections: number;
   sessionsReplaced: number;
+  streamsOpened: number;
 }
 
 const fail = (code: number, message: string): HandshakeVerdict => ({ ok: false, code, message });
@@ -48,7 +49,7 @@ export class ActiveProxyServer extends EventEmitter {
   #sessions = new Map<string, ServerSession>();
   #connections = new Set<ServerConnection>();
   #sweeper: NodeJS.Timeout | null = null;
-  #counters = { malformedFrames: 0, authFailures: 0, deadConnections: 0, sessionsReplaced: 0 };
+  #counters = { malformedFrames: 0, authFailures: 0, deadConnections: 0, sessionsReplaced: 0, streamsOpened: 0 };
 
   constructor(options: ActiveProxyServerOptions) {
     super();
@@ -123,7 +124,9 @@ export class ActiveProxyServer extends EventEmitter {
       if (!session || !this.#server) throw new ProxyError('NO_SESSION', `no Active Proxy session for ${deviceId}`);
       const connection = await session.acquire(this.options.maxQueuedStreams, this.options.streamQueueTimeoutMs);
       try {
-        return await connection.connect(address);
+        const stream = await connection.connect(address);
+        this.#counters.streamsOpened++;
+        return stream;
       } catch (e) {
         // A connection that died under us is not the node's answer: try another one.
         if (!(e instanceof ProxyError) || e.code !== 'CONNECTION_LOST' || attempt >= 2) throw e;
