@@ -10,6 +10,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { connect } from 'node:net';
+import { CryptoBox } from '../../shared/crypto/box.ts';
 import { CryptoContext } from '../../shared/crypto/context.ts';
 import { idToX25519 } from '../../shared/keys.ts';
 import { type AuthAckFrame, MAX_CONNECTIONS_CAP, newSessionKeyPair, type SessionKeyPair, sessionContext } from '../../shared/proxy/index.ts';
@@ -42,6 +43,7 @@ export class ActiveProxyClient extends EventEmitter {
   #retryTimer: NodeJS.Timeout | null = null;
   #ticker: NodeJS.Timeout | null = null;
   #lastError: AgentProxyError | null = null;
+  #peerBox: CryptoBox | null = null;
 
   constructor(options: ActiveProxyClientOptions) {
     super();
@@ -107,7 +109,7 @@ export class ActiveProxyClient extends EventEmitter {
       get sessionCtx() {
         return client.#sessionCtx;
       },
-      peerContext: () => CryptoContext.between(this.options.deviceKey.x25519SecretKey, idToX25519(this.options.servicePeerId)),
+      peerContext: () => new CryptoContext((this.#peerBox ??= CryptoBox.between(this.options.deviceKey.x25519SecretKey, idToX25519(this.options.servicePeerId)))),
       now: () => performance.now(),
       authenticated: (c, ack) => this.#onAuthenticated(c, ack),
       attached: () => {

@@ -9,6 +9,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { bytesEqual } from '../../shared/bytes.ts';
+import { CryptoBox } from '../../shared/crypto/box.ts';
 import { CryptoContext } from '../../shared/crypto/context.ts';
 import type { Id } from '../../shared/id.ts';
 import { idToX25519, verifySignature } from '../../shared/keys.ts';
@@ -41,6 +42,8 @@ export interface ServerStats {
   streamsOpened: number;
 }
 
+const PEER_BOX_CACHE = 16_384;
+
 const fail = (code: number, message: string): HandshakeVerdict => ({ ok: false, code, message });
 
 export class ActiveProxyServer extends EventEmitter {
@@ -49,6 +52,7 @@ export class ActiveProxyServer extends EventEmitter {
   #sessions = new Map<string, ServerSession>();
   #connections = new Set<ServerConnection>();
   #sweeper: NodeJS.Timeout | null = null;
+  #peerBoxes = new Map<string, CryptoBox>();
   #counters = { malformedFrames: 0, authFailures: 0, deadConnections: 0, sessionsReplaced: 0, streamsOpened: 0 };
 
   constructor(options: ActiveProxyServerOptions) {
@@ -158,12 +162,22 @@ export class ActiveProxyServer extends EventEmitter {
     this.#connections.add(connection);
   }
 
+  /** Peer context for a device; the X25519 shared key is computed once per device (LRU). */
   #peerContext(deviceId: Id): CryptoContext | null {
-    try {
-      return CryptoContext.between(this.options.key.x25519SecretKey, idToX25519(deviceId));
-    } catch {
-      return null;
+    const key = deviceId.toString();
+    let box = this.#peerBoxes.get(key);
+    if (box) {
+      this.#peerBoxes.delete(key);
+    } else {
+      try {
+        box = CryptoBox.between(this.options.key.x25519SecretKey, idToX25519(deviceId));
+      } catch {
+        return null;
+      }
+      if (this.#peerBoxes.size >= PEER_BOX_CACHE) this.#peerBoxes.delete(this.#peerBoxes.keys().next().value!);
     }
+    this.#peerBoxes.set(key, box);
+    return new CryptoContext(box);
   }
 
   #authFailed(message: string): HandshakeVerdict {
