@@ -1,7 +1,7 @@
 /**
  * Opens N idle Active Proxy sessions (one client, one connection each) for the memory figure of the
  * relay benchmark. Args: serverPort servicePeerId count upstreamPort. Prints `ready N` when all are
- * authenticated.
+ * authenticated. The clients keep their default 60 s pings, as idle nodes do.
  */
 import { ActiveProxyClient } from '../agent/proxy/index.ts';
 import { Id } from '../shared/id.ts';
@@ -21,8 +21,6 @@ for (let i = 0; i < count; i += batch) {
         servicePeerId: Id.parse(servicePeer),
         deviceKey: KeyPair.generate(),
         upstream: { host: '127.0.0.1', port: Number(upstreamPort) },
-        // Idle sessions: no pings during the measurement.
-        pingIntervalMs: 3_600_000,
       });
       clients.push(client);
       return new Promise<void>((resolve) => {

@@ -137,9 +137,11 @@ async function main(): Promise<void> {
   const before = await settle();
   const idle = await startChild('bench/idle-clients.ts', [String(proxy.address().port), proxy.options.key.id.toString(), String(SESSIONS), '9'], (l) => l.startsWith('ready'));
   const sessions = proxy.stats().sessions;
+  const connections = proxy.stats().connections;
   const after = await settle();
   result.idleSessions = {
     sessions,
+    connections,
     heapPerSessionKiB: round((after.heapUsed - before.heapUsed) / sessions / 1024),
     rssPerSessionKiB: round((after.rss - before.rss) / sessions / 1024),
     gc: Boolean(gc),
