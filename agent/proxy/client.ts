@@ -10,12 +10,14 @@
  */
 import { EventEmitter } from 'node:events';
 import { connect } from 'node:net';
+import { CryptoBox } from '../../shared/crypto/box.ts';
 import { CryptoContext } from '../../shared/crypto/context.ts';
 import { idToX25519 } from '../../shared/keys.ts';
 import { type AuthAckFrame, MAX_CONNECTIONS_CAP, newSessionKeyPair, type SessionKeyPair, sessionContext } from '../../shared/proxy/index.ts';
 import { backoffDelay } from './backoff.ts';
 import { ClientConnection, type ClientConnectionHost } from './connection.ts';
 import { AgentProxyError } from './errors.ts';
+import { useNativeCrypto } from '../crypto/native.ts';
 import { type ActiveProxyClientOptions, resolveClientOptions, type ResolvedClientOptions } from './options.ts';
 
 export type ClientState = 'idle' | 'connecting' | 'authenticated' | 'reconnecting' | 'failed' | 'stopped';
@@ -41,10 +43,12 @@ export class ActiveProxyClient extends EventEmitter {
   #retryTimer: NodeJS.Timeout | null = null;
   #ticker: NodeJS.Timeout | null = null;
   #lastError: AgentProxyError | null = null;
+  #peerBox: CryptoBox | null = null;
 
   constructor(options: ActiveProxyClientOptions) {
     super();
     this.options = resolveClientOptions(options);
+    useNativeCrypto();
   }
 
   get state(): ClientState {
@@ -105,7 +109,7 @@ export class ActiveProxyClient extends EventEmitter {
       get sessionCtx() {
         return client.#sessionCtx;
       },
-      peerContext: () => CryptoContext.between(this.options.deviceKey.x25519SecretKey, idToX25519(this.options.servicePeerId)),
+      peerContext: () => new CryptoContext((this.#peerBox ??= CryptoBox.between(this.options.deviceKey.x25519SecretKey, idToX25519(this.options.servicePeerId)))),
       now: () => performance.now(),
       authenticated: (c, ack) => this.#onAuthenticated(c, ack),
       attached: () => {

@@ -236,9 +236,12 @@ export class ClientConnection {
     const ctx = this.#host.sessionCtx;
     if (this.#upstream !== upstream || this.#state !== 'streaming' || this.#sentEnd || !ctx) return;
     let ok = true;
+    const many = chunk.length > DATA_CHUNK_BYTES;
+    if (many) this.socket.cork();
     for (let at = 0; at < chunk.length; at += DATA_CHUNK_BYTES) {
       ok = this.#send(encodeData(ctx, chunk.subarray(at, Math.min(chunk.length, at + DATA_CHUNK_BYTES))));
     }
+    if (many) this.socket.uncork();
     if (!ok) upstream.pause();
   }
 

@@ -4,6 +4,7 @@
  * with full HTTP/1.1 semantics: streaming bodies both ways, chunked and long-lived responses,
  * 100-continue, Range (passed through untouched), and WebSocket/Upgrade (101, then raw bytes).
  */
+import { decodeJwt } from 'jose';
 import { Agent, type ClientRequest, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
@@ -73,6 +74,19 @@ export function createIngress(options: IngressOptions): Ingress {
   const keepAliveMs = options.keepAliveMs ?? 2000;
   const agents = new Map<string, Agent>();
 
+  // The edge reuses a token for its short life: remember the ones already verified until they expire.
+  const verified = new Map<string, { node: Id; expMs: number }>();
+  async function verifiedTokenNode(token: unknown): Promise<{ ok: true; node: Id } | { ok: false; message: string }> {
+    const now = clock.now();
+    const known = typeof token === 'string' ? verified.get(token) : undefined;
+    if (known && known.expMs > now) return { ok: true, node: known.node };
+    const result = await verifyEdgeToken(token, edgeKeys, superNodeId, now);
+    if (!result.ok) return { ok: false, message: result.error.message };
+    if (verified.size >= 10_000) verified.clear();
+    verified.set(token as string, { node: result.value.node, expMs: Number(decodeJwt(token as string).exp) * 1000 });
+    return { ok: true, node: result.value.node };
+  }
+
   async function authorise(req: IncomingMessage): Promise<Verdict> {
     const nodeHeader = req.headers[INGRESS_HEADERS.nodeId];
     let node: Id;
@@ -81,9 +95,9 @@ export function createIngress(options: IngressOptions): Ingress {
     } catch {
       return { ok: false, status: 400, code: 'BAD_NODE_ID', message: `${INGRESS_HEADERS.nodeId} is not a node id` };
     }
-    const token = await verifyEdgeToken(req.headers[INGRESS_HEADERS.edgeToken], edgeKeys, superNodeId, clock.now());
-    if (!token.ok) return { ok: false, status: 401, code: 'BAD_EDGE_TOKEN', message: token.error.message };
-    if (!token.value.node.equals(node)) return { ok: false, status: 401, code: 'BAD_EDGE_TOKEN', message: 'edge token is for another node' };
+    const tokenNode = await verifiedTokenNode(req.headers[INGRESS_HEADERS.edgeToken]);
+    if (!tokenNode.ok) return { ok: false, status: 401, code: 'BAD_EDGE_TOKEN', message: tokenNode.message };
+    if (!tokenNode.node.equals(node)) return { ok: false, status: 401, code: 'BAD_EDGE_TOKEN', message: 'edge token is for another node' };
     if (!proxy.hasSession(node)) return { ok: false, status: 503, code: 'NODE_UNAVAILABLE', message: 'the node has no tunnel to this super node' };
     return { ok: true, node };
   }
@@ -93,7 +107,7 @@ export function createIngress(options: IngressOptions): Ingress {
     const key = node.toString();
     let agent = agents.get(key);
     if (!agent) {
-      agent = new Agent({ keepAlive: true, timeout: keepAliveMs, maxFreeSockets: 16, scheduling: 'lifo' });
+      agent = new KeepAliveAgent(keepAliveMs);
       // Each "socket" of this agent is a stream over the node's Active Proxy session.
       (agent as unknown as { createConnection: unknown }).createConnection = (
         o: { remoteAddress?: string; remotePort?: number },
@@ -135,8 +149,8 @@ export function createIngress(options: IngressOptions): Ingress {
     if (expectsContinue) upstream.on('continue', () => res.writeContinue());
     upstream.on('response', (upRes) => {
       res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, downstreamResponseHeaders(upRes.rawHeaders));
-      // Long-lived responses (SSE, streaming) go out as they come.
-      res.flushHeaders();
+      // Long-lived responses (SSE, streaming) get their headers out before the first body byte.
+      if (upRes.headers['content-length'] === undefined) res.flushHeaders();
       upRes.pipe(res);
       upRes.on('error', () => res.destroy());
       upRes.on('aborted', () => res.destroy());
@@ -199,6 +213,31 @@ export function createIngress(options: IngressOptions): Ingress {
       agents.clear();
     },
   };
+}
+
+/**
+ * Keeps streams to a node for the next request, closing a free one after `idleMs` (node:http's own
+ * `timeout` option would also time out requests in progress, e.g. a quiet long-lived response).
+ */
+class KeepAliveAgent extends Agent {
+  readonly #idleMs: number;
+
+  constructor(idleMs: number) {
+    super({ keepAlive: true, maxFreeSockets: 16, scheduling: 'lifo' });
+    this.#idleMs = idleMs;
+  }
+
+  override keepSocketAlive(socket: Duplex): void {
+    // node:http reads the boolean this returns, though its types say void.
+    const keep = super.keepSocketAlive(socket) as unknown;
+    (socket as Socket).setTimeout(this.#idleMs);
+    return keep as void;
+  }
+
+  override reuseSocket(socket: Duplex, req: ClientRequest): void {
+    (socket as Socket).setTimeout(0);
+    super.reuseSocket(socket, req);
+  }
 }
 
 function sendError(res: ServerResponse, status: number, code: string, message: string): void {

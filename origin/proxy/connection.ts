@@ -153,9 +153,12 @@ export class ServerConnection implements StreamCarrier {
     const ctx = this.#session?.ctx;
     if (!ctx || this.#state !== 'streaming') return true;
     let ok = true;
+    const many = chunk.length > DATA_CHUNK_BYTES;
+    if (many) this.socket.cork();
     for (let at = 0; at < chunk.length; at += DATA_CHUNK_BYTES) {
       ok = this.socket.write(encodeData(ctx, chunk.subarray(at, Math.min(chunk.length, at + DATA_CHUNK_BYTES))));
     }
+    if (many) this.socket.uncork();
     this.lastStreamActivity = this.#host.options.clock.now();
     return ok;
   }

@@ -9,6 +9,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { bytesEqual } from '../../shared/bytes.ts';
+import { CryptoBox } from '../../shared/crypto/box.ts';
 import { CryptoContext } from '../../shared/crypto/context.ts';
 import type { Id } from '../../shared/id.ts';
 import { idToX25519, verifySignature } from '../../shared/keys.ts';
@@ -24,6 +25,7 @@ import {
 } from '../../shared/proxy/index.ts';
 import { type HandshakeVerdict, ServerConnection } from './connection.ts';
 import { ProxyError } from './errors.ts';
+import { useNativeCrypto } from '../crypto/native.ts';
 import { type ActiveProxyServerOptions, resolveServerOptions, type ResolvedServerOptions } from './options.ts';
 import { ServerSession, type SessionInfo } from './session.ts';
 import type { ProxyStream, StreamAddress } from './stream.ts';
@@ -37,7 +39,10 @@ export interface ServerStats {
   authFailures: number;
   deadConnections: number;
   sessionsReplaced: number;
+  streamsOpened: number;
 }
+
+const PEER_BOX_CACHE = 16_384;
 
 const fail = (code: number, message: string): HandshakeVerdict => ({ ok: false, code, message });
 
@@ -47,11 +52,13 @@ export class ActiveProxyServer extends EventEmitter {
   #sessions = new Map<string, ServerSession>();
   #connections = new Set<ServerConnection>();
   #sweeper: NodeJS.Timeout | null = null;
-  #counters = { malformedFrames: 0, authFailures: 0, deadConnections: 0, sessionsReplaced: 0 };
+  #peerBoxes = new Map<string, CryptoBox>();
+  #counters = { malformedFrames: 0, authFailures: 0, deadConnections: 0, sessionsReplaced: 0, streamsOpened: 0 };
 
   constructor(options: ActiveProxyServerOptions) {
     super();
     this.options = resolveServerOptions(options);
+    useNativeCrypto();
   }
 
   async start(): Promise<AddressInfo> {
@@ -121,7 +128,9 @@ export class ActiveProxyServer extends EventEmitter {
       if (!session || !this.#server) throw new ProxyError('NO_SESSION', `no Active Proxy session for ${deviceId}`);
       const connection = await session.acquire(this.options.maxQueuedStreams, this.options.streamQueueTimeoutMs);
       try {
-        return await connection.connect(address);
+        const stream = await connection.connect(address);
+        this.#counters.streamsOpened++;
+        return stream;
       } catch (e) {
         // A connection that died under us is not the node's answer: try another one.
         if (!(e instanceof ProxyError) || e.code !== 'CONNECTION_LOST' || attempt >= 2) throw e;
@@ -153,12 +162,22 @@ export class ActiveProxyServer extends EventEmitter {
     this.#connections.add(connection);
   }
 
+  /** Peer context for a device; the X25519 shared key is computed once per device (LRU). */
   #peerContext(deviceId: Id): CryptoContext | null {
-    try {
-      return CryptoContext.between(this.options.key.x25519SecretKey, idToX25519(deviceId));
-    } catch {
-      return null;
+    const key = deviceId.toString();
+    let box = this.#peerBoxes.get(key);
+    if (box) {
+      this.#peerBoxes.delete(key);
+    } else {
+      try {
+        box = CryptoBox.between(this.options.key.x25519SecretKey, idToX25519(deviceId));
+      } catch {
+        return null;
+      }
+      if (this.#peerBoxes.size >= PEER_BOX_CACHE) this.#peerBoxes.delete(this.#peerBoxes.keys().next().value!);
     }
+    this.#peerBoxes.set(key, box);
+    return new CryptoContext(box);
   }
 
   #authFailed(message: string): HandshakeVerdict {

@@ -45,7 +45,7 @@ export class ProxyStream extends Duplex {
   #idleTimer: NodeJS.Timeout | null = null;
 
   constructor(carrier: StreamCarrier, address: StreamAddress = {}) {
-    super({ allowHalfOpen: address.allowHalfOpen ?? true, highWaterMark: 64 * 1024 });
+    super({ allowHalfOpen: address.allowHalfOpen ?? true, highWaterMark: 256 * 1024 });
     this.#carrier = carrier;
     this.remoteAddress = address.remoteAddress;
     this.remotePort = address.remotePort;

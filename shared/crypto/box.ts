@@ -1,13 +1,21 @@
 /**
  * NaCl crypto_box (X25519 + XSalsa20-Poly1305) with a shared key precomputed once per peer.
- * Output layout is libsodium's "easy" form: MAC(16) || ciphertext.
+ * Output layout is libsodium's "easy" form: MAC(16) || ciphertext. The secretbox primitive is
+ * pluggable (./secretbox.ts): pure JS everywhere, libsodium where the runtime can load it.
  */
+import { x25519 } from '@noble/curves/ed25519.js';
 import nacl from 'tweetnacl';
 import { SharedError } from '../errors.ts';
+import { secretboxBackend } from './secretbox.ts';
 
 export const NONCE_BYTES = 24;
 export const MAC_BYTES = 16;
 export const BOX_KEY_BYTES = 32;
+// tweetnacl ships its low-level HSalsa20 core but its typings do not declare it.
+const hsalsa20 = (nacl as unknown as { lowlevel: { crypto_core_hsalsa20(out: Uint8Array, inp: Uint8Array, k: Uint8Array, c: Uint8Array): number } })
+  .lowlevel.crypto_core_hsalsa20;
+/** "expand 32-byte k" */
+const SIGMA = new Uint8Array([101, 120, 112, 97, 110, 100, 32, 51, 50, 45, 98, 121, 116, 101, 32, 107]);
 
 export class CryptoBox {
   readonly #sharedKey: Uint8Array;
@@ -21,7 +29,17 @@ export class CryptoBox {
     if (ourSecretKey.length !== BOX_KEY_BYTES || theirPublicKey.length !== BOX_KEY_BYTES) {
       throw new SharedError('INVALID_KEY', `box keys are ${BOX_KEY_BYTES} bytes`);
     }
-    return new CryptoBox(nacl.box.before(theirPublicKey, ourSecretKey));
+    // X25519 via @noble/curves (about 4x faster than tweetnacl's scalarmult), then NaCl's HSalsa20
+    // key derivation: byte-identical to crypto_box_beforenm. A low-order public key is refused.
+    let shared: Uint8Array;
+    try {
+      shared = x25519.getSharedSecret(ourSecretKey, theirPublicKey);
+    } catch (e) {
+      throw new SharedError('INVALID_KEY', `no X25519 shared key: ${(e as Error).message}`);
+    }
+    const key = new Uint8Array(BOX_KEY_BYTES);
+    hsalsa20(key, new Uint8Array(16), shared, SIGMA);
+    return new CryptoBox(key);
   }
 
   /**
@@ -36,18 +54,21 @@ export class CryptoBox {
   /** MAC || ciphertext of `plain` under `nonce`. */
   seal(plain: Uint8Array, nonce: Uint8Array): Uint8Array {
     if (nonce.length !== NONCE_BYTES) throw new SharedError('INVALID_KEY', `a nonce is ${NONCE_BYTES} bytes`);
-    return nacl.box.after(plain, nonce, this.#sharedKey);
+    const out = new Uint8Array(MAC_BYTES + plain.length);
+    secretboxBackend().sealInto(out, 0, plain, nonce, this.#sharedKey);
+    return out;
   }
 
   /** Writes MAC || ciphertext of `plain` into `out` at `offset` (room for MAC_BYTES + plain.length). */
   sealInto(plain: Uint8Array, nonce: Uint8Array, out: Uint8Array, offset: number): void {
-    out.set(this.seal(plain, nonce), offset);
+    if (nonce.length !== NONCE_BYTES) throw new SharedError('INVALID_KEY', `a nonce is ${NONCE_BYTES} bytes`);
+    secretboxBackend().sealInto(out, offset, plain, nonce, this.#sharedKey);
   }
 
   /** The plaintext, or null when the box does not authenticate. */
   open(boxed: Uint8Array, nonce: Uint8Array): Uint8Array | null {
     if (nonce.length !== NONCE_BYTES || boxed.length < MAC_BYTES) return null;
-    return nacl.box.open.after(boxed, nonce, this.#sharedKey);
+    return secretboxBackend().open(boxed, nonce, this.#sharedKey);
   }
 }
 

@@ -1,12 +1,15 @@
 /**
  * Splits a byte stream into whole frames by their `size u16` prefix, whatever the chunking. Frames
- * that sit whole inside one chunk are returned as views (no copy): the hot path for DATA.
+ * that sit whole inside one chunk are returned as views (no copy); only a frame split across chunks
+ * is copied, into a buffer of exactly its size: the hot path for DATA.
  */
 import { err, ok, type Result, SharedError } from '../errors.ts';
 
 export class FrameReader {
-  #pending: Uint8Array | null = null;
   #minSize: number;
+  /** A frame split across chunks: its buffer (sized once the size is known) and how much is in. */
+  #partial: Uint8Array | null = null;
+  #filled = 0;
 
   /** `minSize`: the smallest legal frame (3 with a type byte; the challenge frame has none). */
   constructor(minSize = 3) {
@@ -19,7 +22,7 @@ export class FrameReader {
 
   /** Bytes held back waiting for the rest of a frame. */
   get buffered(): number {
-    return this.#pending?.length ?? 0;
+    return this.#filled;
   }
 
   /**
@@ -27,24 +30,54 @@ export class FrameReader {
    * value: the stream cannot be resynchronised, so the caller closes the connection.
    */
   push(chunk: Uint8Array): Result<Uint8Array[]> {
-    let bytes = chunk;
-    if (this.#pending) {
-      const joined = new Uint8Array(this.#pending.length + chunk.length);
-      joined.set(this.#pending, 0);
-      joined.set(chunk, this.#pending.length);
-      bytes = joined;
-      this.#pending = null;
-    }
     const frames: Uint8Array[] = [];
     let at = 0;
-    while (bytes.length - at >= 2) {
-      const size = (bytes[at] << 8) | bytes[at + 1];
-      if (size < this.#minSize) return err(new SharedError('FRAME_MALFORMED', `frame size ${size} below ${this.#minSize}`));
-      if (bytes.length - at < size) break;
-      frames.push(bytes.subarray(at, at + size));
+    if (this.#filled > 0) {
+      // Complete the size prefix first if even that was split.
+      if (this.#filled === 1) {
+        if (chunk.length === 0) return ok(frames);
+        const size = (this.#partial![0] << 8) | chunk[0];
+        if (size < this.#minSize) return this.#bad(size);
+        const partial = new Uint8Array(size);
+        partial[0] = this.#partial![0];
+        partial[1] = chunk[0];
+        this.#partial = partial;
+        this.#filled = 2;
+        at = 1;
+      }
+      const partial = this.#partial!;
+      const take = Math.min(partial.length - this.#filled, chunk.length - at);
+      partial.set(chunk.subarray(at, at + take), this.#filled);
+      this.#filled += take;
+      at += take;
+      if (this.#filled < partial.length) return ok(frames);
+      frames.push(partial);
+      this.#partial = null;
+      this.#filled = 0;
+    }
+    while (chunk.length - at >= 2) {
+      const size = (chunk[at] << 8) | chunk[at + 1];
+      if (size < this.#minSize) return this.#bad(size);
+      if (chunk.length - at < size) {
+        const partial = new Uint8Array(size);
+        partial.set(chunk.subarray(at));
+        this.#partial = partial;
+        this.#filled = chunk.length - at;
+        return ok(frames);
+      }
+      frames.push(chunk.subarray(at, at + size));
       at += size;
     }
-    if (at < bytes.length) this.#pending = bytes.slice(at);
+    if (at < chunk.length) {
+      this.#partial = new Uint8Array([chunk[at]]);
+      this.#filled = 1;
+    }
     return ok(frames);
+  }
+
+  #bad(size: number): Result<never> {
+    this.#partial = null;
+    this.#filled = 0;
+    return err(new SharedError('FRAME_MALFORMED', `frame size ${size} below ${this.#minSize}`));
   }
 }

@@ -248,6 +248,14 @@ describe('stream framing', () => {
       expect(got.map(toHex)).toEqual(frames.map(toHex));
       expect(reader.buffered).toBe(0);
     }
+    // byte by byte, including a split size prefix
+    const reader = new FrameReader();
+    const got: string[] = [];
+    for (const b of stream) {
+      const r = reader.push(new Uint8Array([b]));
+      if (r.ok) got.push(...r.value.map(toHex));
+    }
+    expect(got).toEqual(frames.map(toHex));
     const r = new FrameReader().push(new Uint8Array([0, 1, 0]));
     expect(!r.ok && r.error.code).toBe('FRAME_MALFORMED');
   });

@@ -1,0 +1,158 @@
+/**
+ * `npm run bench:relay [-- --sessions N]`: the Active Proxy relay against direct loopback.
+ *  1. bulk download throughput: ingress + tunnel vs direct to the same upstream (ratio);
+ *  2. request latency p50/p99 at 1, 100 and 1000 requests/s, ingress + tunnel vs direct;
+ *  3. super-node memory per idle session with N sessions (default 10,000).
+ * The node side (app + client) runs in its own process, like on a node's machine; the super node
+ * (Active Proxy server + ingress) and the load generator run here. Writes bench-out/relay.json.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'undici';
+import { type IngressServer, startIngressServer } from '../origin/ingress/index.ts';
+import { ActiveProxyServer } from '../origin/proxy/index.ts';
+import { secretboxBackend } from '../shared/crypto/secretbox.ts';
+import { KeyPair } from '../shared/keys.ts';
+import { INGRESS_HEADERS } from '../shared/records/api.ts';
+import { signEdgeToken } from '../shared/records/edge-token.ts';
+
+const args = process.argv.slice(2);
+const argValue = (name: string, fallback: number) => {
+  const at = args.indexOf(name);
+  return at >= 0 ? Number(args[at + 1]) : fallback;
+};
+const SESSIONS = argValue('--sessions', 10_000);
+const BULK_BYTES = argValue('--bulk-mib', 512) * 1024 * 1024;
+const RATES = [1, 100, 1000];
+const SECONDS: Record<number, number> = { 1: 15, 100: 5, 1000: 5 };
+
+const edge = KeyPair.generate();
+const superNode = KeyPair.generate();
+const device = KeyPair.generate();
+
+function startChild(script: string, childArgs: string[], ready: (line: string) => boolean): Promise<{ child: ChildProcess; line: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...childArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let buffer = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buffer += d.toString();
+      for (const line of buffer.split('\n')) if (ready(line)) resolve({ child, line });
+    });
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+}
+
+async function download(url: string, headers: Record<string, string>, dispatcher: Agent): Promise<number> {
+  const start = performance.now();
+  const res = await request(url, { headers, dispatcher });
+  let bytes = 0;
+  for await (const chunk of res.body) bytes += (chunk as Buffer).length;
+  if (bytes !== BULK_BYTES) throw new Error(`short download: ${bytes}`);
+  return bytes / 1048576 / ((performance.now() - start) / 1000);
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+/** Open-loop load: one request every 1/rate s for `seconds`, latency of each. */
+async function latencies(url: string, headers: () => Record<string, string>, rate: number, seconds: number, dispatcher: Agent) {
+  const samples: number[] = [];
+  const total = rate * seconds;
+  const interval = 1000 / rate;
+  const started = performance.now();
+  const inflight: Promise<void>[] = [];
+  let errors = 0;
+  for (let i = 0; i < total; i++) {
+    const due = started + i * interval;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const t = performance.now();
+    inflight.push(
+      request(url, { headers: headers(), dispatcher })
+        .then(async (res) => {
+          await res.body.text();
+          samples.push(performance.now() - t);
+        })
+        .catch(() => void errors++),
+    );
+  }
+  await Promise.all(inflight);
+  samples.sort((a, b) => a - b);
+  return { requests: samples.length, errors, p50: percentile(samples, 50), p99: percentile(samples, 99) };
+}
+
+const round = (n: number, d = 2) => Number(n.toFixed(d));
+
+async function main(): Promise<void> {
+  const proxy = new ActiveProxyServer({ key: KeyPair.generate(), host: '127.0.0.1', port: 0, maxConnections: 64 });
+  await proxy.start();
+  const ingress: IngressServer = await startIngressServer({ proxy, superNodeId: superNode.id, edgeKeys: [edge.id], host: '127.0.0.1', port: 0 });
+  const nodeSide = await startChild('bench/node-side.ts', [String(proxy.address().port), proxy.options.key.id.toString(), device.bosonPrivateKeyBase58()], (l) => l.startsWith('{'));
+  const { appPort } = JSON.parse(nodeSide.line) as { appPort: number };
+  const direct = `http://127.0.0.1:${appPort}`;
+  const relayed = `http://127.0.0.1:${ingress.address().port}`;
+  // Edge tokens live 60 s; the edge caches one per node and renews it.
+  let token = await signEdgeToken(edge, device.id, superNode.id, Date.now());
+  const renew = setInterval(async () => (token = await signEdgeToken(edge, device.id, superNode.id, Date.now())), 20_000);
+  const edgeHeaders = () => ({ [INGRESS_HEADERS.nodeId]: device.id.toString(), [INGRESS_HEADERS.edgeToken]: token, 'x-forwarded-for': '198.51.100.7', 'x-forwarded-proto': 'https' });
+  const dispatcher = new Agent({ connections: 256, pipelining: 1, keepAliveTimeout: 30_000 });
+  const result: Record<string, unknown> = { crypto: secretboxBackend().name, node: process.version };
+
+  console.log(`bulk download, ${BULK_BYTES / 1048576} MiB per run (best of 3)`);
+  const bulk = { direct: 0, relay: 0 };
+  for (let run = 0; run < 3; run++) {
+    bulk.direct = Math.max(bulk.direct, await download(`${direct}/bulk?bytes=${BULK_BYTES}`, {}, dispatcher));
+    bulk.relay = Math.max(bulk.relay, await download(`${relayed}/bulk?bytes=${BULK_BYTES}`, edgeHeaders(), dispatcher));
+  }
+  result.throughputMiBs = { direct: round(bulk.direct, 0), relay: round(bulk.relay, 0), ratio: round(bulk.relay / bulk.direct) };
+  console.log(result.throughputMiBs);
+
+  const latency: Record<string, unknown> = {};
+  for (const rate of RATES) {
+    await latencies(`${relayed}/`, edgeHeaders, Math.min(rate, 100), 1, dispatcher); // warm-up
+    const d = await latencies(`${direct}/`, () => ({}), rate, SECONDS[rate], dispatcher);
+    const r = await latencies(`${relayed}/`, edgeHeaders, rate, SECONDS[rate], dispatcher);
+    latency[`${rate}/s`] = {
+      direct: { p50: round(d.p50), p99: round(d.p99), n: d.requests, errors: d.errors },
+      relay: { p50: round(r.p50), p99: round(r.p99), n: r.requests, errors: r.errors },
+      addedP50: round(r.p50 - d.p50),
+      addedP99: round(r.p99 - d.p99),
+    };
+    console.log(`${rate} req/s`, latency[`${rate}/s`]);
+  }
+  result.latencyMs = latency;
+  clearInterval(renew);
+  await dispatcher.close();
+  nodeSide.child.kill('SIGTERM');
+  await ingress.close();
+
+  // Memory per idle session.
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const settle = async () => {
+    for (let i = 0; i < 3; i++) {
+      gc?.();
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return process.memoryUsage();
+  };
+  const before = await settle();
+  const idle = await startChild('bench/idle-clients.ts', [String(proxy.address().port), proxy.options.key.id.toString(), String(SESSIONS), '9'], (l) => l.startsWith('ready'));
+  const sessions = proxy.stats().sessions;
+  const connections = proxy.stats().connections;
+  const after = await settle();
+  result.idleSessions = {
+    sessions,
+    connections,
+    heapPerSessionKiB: round((after.heapUsed - before.heapUsed) / sessions / 1024),
+    rssPerSessionKiB: round((after.rss - before.rss) / sessions / 1024),
+    gc: Boolean(gc),
+  };
+  console.log('idle sessions', result.idleSessions);
+  idle.child.kill('SIGTERM');
+  await proxy.stop();
+  mkdirSync('bench-out', { recursive: true });
+  writeFileSync('bench-out/relay.json', JSON.stringify(result, null, 2));
+  console.log(JSON.stringify(result));
+  process.exit(0);
+}
+
+await main();

@@ -1,0 +1,72 @@
+/**
+ * XSalsa20-Poly1305 (NaCl secretbox) behind one switch. Every runtime gets the pure-JS backend
+ * (tweetnacl); Node and Deno processes install libsodium (sodium-native) at start-up, which is about
+ * ten times faster on the Active Proxy data path (docs/benchmarks.md). Both give identical bytes: a
+ * backend is only accepted after it reproduces tweetnacl's output.
+ */
+import nacl from 'tweetnacl';
+import { SharedError } from '../errors.ts';
+
+export interface SecretboxBackend {
+  readonly name: string;
+  /** Writes MAC(16) || ciphertext of `plain` into `out` at `offset`. */
+  sealInto(out: Uint8Array, offset: number, plain: Uint8Array, nonce: Uint8Array, key: Uint8Array): void;
+  /** The plaintext, or null when `boxed` does not authenticate. */
+  open(boxed: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null;
+}
+
+export const tweetnaclBackend: SecretboxBackend = {
+  name: 'tweetnacl',
+  sealInto(out, offset, plain, nonce, key) {
+    out.set(nacl.secretbox(plain, nonce, key), offset);
+  },
+  open(boxed, nonce, key) {
+    return nacl.secretbox.open(boxed, nonce, key);
+  },
+};
+
+/** The two libsodium calls the backend needs (sodium-native's signatures). */
+export interface SodiumLike {
+  crypto_secretbox_easy(c: Uint8Array, m: Uint8Array, n: Uint8Array, k: Uint8Array): void;
+  crypto_secretbox_open_easy(m: Uint8Array, c: Uint8Array, n: Uint8Array, k: Uint8Array): boolean;
+}
+
+export function sodiumBackend(sodium: SodiumLike): SecretboxBackend {
+  return {
+    name: 'libsodium',
+    sealInto(out, offset, plain, nonce, key) {
+      sodium.crypto_secretbox_easy(out.subarray(offset, offset + 16 + plain.length), plain, nonce, key);
+    },
+    open(boxed, nonce, key) {
+      if (boxed.length < 16) return null;
+      const plain = new Uint8Array(boxed.length - 16);
+      return sodium.crypto_secretbox_open_easy(plain, boxed, nonce, key) ? plain : null;
+    },
+  };
+}
+
+let current: SecretboxBackend = tweetnaclBackend;
+
+export function secretboxBackend(): SecretboxBackend {
+  return current;
+}
+
+/** Installs `backend` after checking it seals and opens exactly like tweetnacl; throws if it does not. */
+export function useSecretboxBackend(backend: SecretboxBackend): void {
+  const key = new Uint8Array(32).map((_, i) => i * 7 + 1);
+  const nonce = new Uint8Array(24).map((_, i) => 255 - i);
+  for (const size of [0, 1, 63, 1000]) {
+    const plain = new Uint8Array(size).map((_, i) => (i * 31) & 0xff);
+    const expected = nacl.secretbox(plain, nonce, key);
+    const got = new Uint8Array(expected.length + 3);
+    backend.sealInto(got, 3, plain, nonce, key);
+    const opened = backend.open(expected, nonce, key);
+    const same = expected.every((b, i) => b === got[i + 3]) && opened !== null && opened.every((b, i) => b === plain[i]);
+    const tampered = expected.slice();
+    tampered[0] ^= 1;
+    if (!same || backend.open(tampered, nonce, key) !== null) {
+      throw new SharedError('INVALID_KEY', `secretbox backend ${backend.name} does not match NaCl`);
+    }
+  }
+  current = backend;
+}

@@ -1,0 +1,15 @@
+/** A node agent's Active Proxy client in its own process, so a test can kill -9 it. Args: serverPort servicePeerIdHex deviceKeyHex upstreamPort. */
+import { ActiveProxyClient } from '../../agent/proxy/index.ts';
+import { Id } from '../../shared/id.ts';
+import { KeyPair } from '../../shared/keys.ts';
+
+const [serverPort, servicePeer, deviceKey, upstreamPort] = process.argv.slice(2);
+const client = new ActiveProxyClient({
+  serverHost: '127.0.0.1',
+  serverPort: Number(serverPort),
+  servicePeerId: Id.parse(servicePeer),
+  deviceKey: KeyPair.fromBosonPrivateKey(deviceKey),
+  upstream: { host: '127.0.0.1', port: Number(upstreamPort) },
+});
+client.on('authenticated', () => process.stdout.write('authenticated\n'));
+client.start();
