@@ -40,6 +40,12 @@ interface Peer {
   cursor: number;
 }
 
+function sameState(a: NameState, b: NameState): boolean {
+  return a.binding === b.binding && a.route === b.route && a.released === b.released && a.offer === b.offer
+    && a.origin === b.origin && Array.isArray(b.transfers) && a.transfers.length === b.transfers.length
+    && a.transfers.at(-1)?.accept === b.transfers.at(-1)?.accept && a.previous?.binding === b.previous?.binding;
+}
+
 export class Replication {
   readonly stats: ReplicationStats = { pushed: 0, pushFailures: 0, pulled: 0, pullFailures: 0, stored: 0, rejected: 0 };
   readonly #o: ResolvedOptions;
@@ -160,6 +166,8 @@ export class Replication {
     let stored = 0;
     let rejected = 0;
     await Promise.all(items.slice(0, MAX_ITEMS_PER_CALL).map(async (item) => {
+      const known = item && typeof item === 'object' ? this.#store.get(String((item as NameState).name)) : undefined;
+      if (known && sameState(known.state, item as NameState)) return; // nothing new: no need to verify
       const checked = await verifyState(item, this.#o.trustedRegistrars);
       if (!checked.ok) {
         rejected++;
