@@ -2,6 +2,8 @@
  * `npm run bench:registry`: fsync'd log appends/s (one at a time vs group commit), signed
  * registrations/s and resolves/s on one registry over HTTP on loopback, and replication lag between
  * two registries. Requests are signed before the timed loops; the registries run in child processes.
+ * A bare node:http server measured with the same client shows what the machine allows at that moment.
+ * Env: BENCH_ONLY (log,crypto,node,baseline,lag), BENCH_REGISTRATIONS, BENCH_RESOLVES, BENCH_LAG_SAMPLES.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,7 +15,8 @@ import { Pool } from 'undici';
 import { toHex } from '../shared/bytes.ts';
 import { KeyPair } from '../shared/keys.ts';
 import { registryOpPaths, registryPaths } from '../shared/records/api.ts';
-import { signRequest } from '../shared/records/request.ts';
+import { signRequest, verifyRequest } from '../shared/records/request.ts';
+import { signBinding } from '../shared/records/binding.ts';
 import { AppendLog } from '../origin/registry/append-log.ts';
 
 const REGISTRATIONS = Number(process.env.BENCH_REGISTRATIONS ?? 20_000);
@@ -26,8 +29,9 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const PIPELINING = Number(process.env.BENCH_PIPELINING ?? 8);
 /** Threadpool of the registry processes: WebCrypto jobs and fdatasync share it. */
 const THREADPOOL = process.env.BENCH_UV_THREADPOOL_SIZE ?? '16';
-const ONLY = process.env.BENCH_ONLY ?? 'log,node,lag';
+const ONLY = process.env.BENCH_ONLY ?? 'log,crypto,node,baseline,lag';
 const SERVER = fileURLToPath(new URL('./registry-server.ts', import.meta.url));
+const BASELINE_SERVER = fileURLToPath(new URL('./http-baseline-server.ts', import.meta.url));
 const dirs: string[] = [];
 const children: ChildProcess[] = [];
 
@@ -37,8 +41,8 @@ function tempDir(): string {
   return d;
 }
 
-async function startServer(key: KeyPair, trusted: KeyPair[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVER], {
+async function startServer(key: KeyPair, trusted: KeyPair[], script = SERVER): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
     env: { ...process.env, UV_THREADPOOL_SIZE: THREADPOOL, PC2_DATA_DIR: tempDir(), PC2_REGISTRAR_SEED: toHex(key.seed), PC2_TRUSTED: trusted.map((k) => k.id.toString()).join(',') },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -71,6 +75,26 @@ async function benchLog(): Promise<Record<string, number>> {
   const perSync = groupN / (log.syncs - syncsBefore);
   await log.close();
   return { sequentialAppendsPerSec: sequential, groupCommitAppendsPerSec: grouped, appendsPerFsync: Math.round(perSync * 10) / 10 };
+}
+
+/** What a claim costs in signatures alone (verify the request, sign the binding), in this process. */
+async function benchCrypto(): Promise<Record<string, number>> {
+  const registrar = KeyPair.generate();
+  const node = KeyPair.generate();
+  const n = 10_000;
+  const requests = await Promise.all(Array.from({ length: n }, (_, i) => signRequest({ op: 'claim', name: `c-${i}`, seq: 1, iat: 1 }, node)));
+  await verifyRequest(requests[0]); // warm the key caches
+  await signBinding({ name: 'c-0', owner: node.id.toString(), boundAt: 1 }, registrar);
+  const t = performance.now();
+  let next = 0;
+  await Promise.all(Array.from({ length: 64 }, async () => {
+    while (next < n) {
+      const i = next++;
+      await verifyRequest(requests[i]);
+      await signBinding({ name: `c-${i}`, owner: node.id.toString(), boundAt: 1 }, registrar);
+    }
+  }));
+  return { claimCryptoPerSec: rate(n, performance.now() - t) };
 }
 
 async function runConcurrent(total: number, concurrency: number, one: (i: number) => Promise<boolean>): Promise<{ ms: number; failed: number }> {
@@ -114,6 +138,18 @@ async function benchSingleNode(): Promise<Record<string, number>> {
   };
 }
 
+async function benchBaseline(): Promise<Record<string, number>> {
+  const { url } = await startServer(KeyPair.generate(), [], BASELINE_SERVER);
+  const pool = new Pool(url, { connections: CONNECTIONS, pipelining: PIPELINING });
+  const run = await runConcurrent(RESOLVES, CONNECTIONS * PIPELINING, async () => {
+    const res = await pool.request({ path: '/', method: 'GET' });
+    await res.body.dump();
+    return res.statusCode === 200;
+  });
+  await pool.destroy();
+  return { bareNodeHttpGetsPerSec: rate(RESOLVES, run.ms) };
+}
+
 async function benchLag(): Promise<Record<string, number>> {
   const ka = KeyPair.generate();
   const kb = KeyPair.generate();
@@ -152,7 +188,9 @@ try {
   const results = {
     writeConnections: WRITE_CONNECTIONS, connections: CONNECTIONS, pipelining: PIPELINING,
     ...(parts.includes('log') ? await benchLog() : {}),
+    ...(parts.includes('crypto') ? await benchCrypto() : {}),
     ...(parts.includes('node') ? await benchSingleNode() : {}),
+    ...(parts.includes('baseline') ? await benchBaseline() : {}),
     ...(parts.includes('lag') ? await benchLag() : {}),
   };
   for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(26)} ${v}`);

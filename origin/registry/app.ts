@@ -1,11 +1,12 @@
 /** The registry HTTP API (Hono), under /api/v1. Errors are `{error:{code,message}}` with a fixed status per code. */
 import { Hono, type Context } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
+import { bodyLimit } from 'hono/body-limit';
 import { API_PREFIX, type ErrorBody, type HealthResponse, type RegistrarResponse } from '../../shared/records/api.ts';
 import { clientIp } from './client-ip.ts';
 import { RegistryError } from './errors.ts';
 import type { ResolvedOptions } from './options.ts';
-import { verifyPeerAuthorization } from './peer-auth.ts';
+import { bodyDigest, verifyPeerAuthorization } from './peer-auth.ts';
 import { RateLimiter } from './rate-limit.ts';
 import type { Replication } from './replication.ts';
 import type { RegistryService } from './service.ts';
@@ -70,6 +71,10 @@ export function createRegistryApp(o: ResolvedOptions, service: RegistryService, 
   app.notFound((c) => c.json(errorBody('NOT_FOUND', 'no such endpoint'), 404));
 
   const api = new Hono();
+  // Enforced while the body streams in, so a chunked upload cannot grow past it either.
+  const tooLarge = (max: number) => bodyLimit({ maxSize: max, onError: (c) => c.json(errorBody('BAD_REQUEST', `body larger than ${max} bytes`), 400) });
+  api.use('/names/*', tooLarge(MAX_WRITE_BODY_BYTES));
+  api.use('/replication/*', tooLarge(MAX_PUSH_BODY_BYTES));
   api.get('/health', (c) => c.json({ ok: true, registrar: o.key.id.toString(), time: o.clock.now() } satisfies HealthResponse));
   api.get('/registrar', (c) =>
     c.json({ id: o.key.id.toString(), did: o.key.id.toDid(), trusted: o.trustedRegistrars.map((t) => t.toString()) } satisfies RegistrarResponse),
@@ -111,14 +116,15 @@ export function createRegistryApp(o: ResolvedOptions, service: RegistryService, 
     return c.json(await service.acceptTransfer(name, (await readJson(c)).request));
   });
 
-  const peerAuth = (c: Context, op: 'push' | 'pull', body: string) =>
+  const peerAuth = (c: Context, op: 'push' | 'pull') =>
     verifyPeerAuthorization(c.req.header('authorization'), {
-      op, self: o.key.id, trusted: o.trustedRegistrars, body, now: o.clock.now(), skewMs: o.clockSkewMs,
+      op, self: o.key.id, trusted: o.trustedRegistrars, now: o.clock.now(), skewMs: o.clockSkewMs,
     });
 
   api.post('/replication/push', async (c) => {
+    const auth = await peerAuth(c, 'push');
     const text = await readBody(c, MAX_PUSH_BODY_BYTES);
-    await peerAuth(c, 'push', text);
+    if (bodyDigest(text) !== auth.bodyDigest) throw new RegistryError('UNAUTHENTICATED', 'body does not match the authorization');
     let items: unknown;
     try {
       items = (JSON.parse(text) as { items?: unknown }).items;
@@ -129,7 +135,8 @@ export function createRegistryApp(o: ResolvedOptions, service: RegistryService, 
     return c.json(await replication.receive(items));
   });
   api.get('/replication/changes', async (c) => {
-    await peerAuth(c, 'pull', '');
+    const auth = await peerAuth(c, 'pull');
+    if (auth.bodyDigest !== bodyDigest('')) throw new RegistryError('UNAUTHENTICATED', 'a pull has an empty body');
     const since = Number(c.req.query('since') ?? '0');
     const limitItems = Number(c.req.query('limit') ?? '500');
     if (!Number.isSafeInteger(since) || since < 0 || !Number.isSafeInteger(limitItems)) {
