@@ -6,7 +6,7 @@ import { API_PREFIX, type ErrorBody, type HealthResponse, type RegistrarResponse
 import { clientIp } from './client-ip.ts';
 import { RegistryError } from './errors.ts';
 import type { ResolvedOptions } from './options.ts';
-import { bodyDigest, verifyPeerAuthorization } from './peer-auth.ts';
+import { bodyDigest, pullQuery, verifyPeerAuthorization } from './peer-auth.ts';
 import { RateLimiter } from './rate-limit.ts';
 import type { Replication } from './replication.ts';
 import type { RegistryService } from './service.ts';
@@ -136,12 +136,13 @@ export function createRegistryApp(o: ResolvedOptions, service: RegistryService, 
   });
   api.get('/replication/changes', async (c) => {
     const auth = await peerAuth(c, 'pull');
-    if (auth.bodyDigest !== bodyDigest('')) throw new RegistryError('UNAUTHENTICATED', 'a pull has an empty body');
     const since = Number(c.req.query('since') ?? '0');
     const limitItems = Number(c.req.query('limit') ?? '500');
     if (!Number.isSafeInteger(since) || since < 0 || !Number.isSafeInteger(limitItems)) {
       throw new RegistryError('BAD_REQUEST', 'since and limit are non-negative integers');
     }
+    // A pull signs its query, so a captured authorization cannot fetch another range.
+    if (auth.bodyDigest !== bodyDigest(pullQuery(since, limitItems))) throw new RegistryError('UNAUTHENTICATED', 'query does not match the authorization');
     return c.json(replication.changes(since, limitItems));
   });
 

@@ -20,6 +20,11 @@ interface PeerClaims {
   body: string;
 }
 
+/** The query of a pull; its digest stands in for the body in the authorization. */
+export function pullQuery(since: number, limit: number): string {
+  return `since=${since}&limit=${limit}`;
+}
+
 export function bodyDigest(body: string | Uint8Array): string {
   return toBase64Url(sha256(typeof body === 'string' ? new TextEncoder().encode(body) : body));
 }

@@ -8,7 +8,7 @@ import { Id } from '../../shared/id.ts';
 import { registryOpPaths } from '../../shared/records/api.ts';
 import type { ResolvedOptions } from './options.ts';
 import { mergeStates, verifyState } from './merge.ts';
-import { peerAuthorization } from './peer-auth.ts';
+import { peerAuthorization, pullQuery } from './peer-auth.ts';
 import type { RegistryService } from './service.ts';
 import type { NameEntry, NameState } from './state.ts';
 import type { RegistryStore } from './store.ts';
@@ -143,9 +143,9 @@ export class Replication {
 
   async #pullPeer(peer: Peer): Promise<void> {
     for (let page = 0; page < MAX_PAGES_PER_ROUND && !this.#closed; page++) {
-      const url = `${peer.url}${registryOpPaths.replicationChanges}?since=${peer.cursor}&limit=${MAX_ITEMS_PER_CALL}`;
-      const res = await fetch(url, {
-        headers: { authorization: await peerAuthorization(this.#o.key, peer.id, 'pull', '', this.#o.clock.now()) },
+      const query = pullQuery(peer.cursor, MAX_ITEMS_PER_CALL);
+      const res = await fetch(`${peer.url}${registryOpPaths.replicationChanges}?${query}`, {
+        headers: { authorization: await peerAuthorization(this.#o.key, peer.id, 'pull', query, this.#o.clock.now()) },
         signal: AbortSignal.timeout(this.#o.replicationTimeoutMs),
       });
       if (!res.ok) {
