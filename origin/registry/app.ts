@@ -3,11 +3,10 @@ import { Hono, type Context } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { bodyLimit } from 'hono/body-limit';
 import { API_PREFIX, type ErrorBody, type HealthResponse, type RegistrarResponse } from '../../shared/records/api.ts';
-import { clientIp } from './client-ip.ts';
 import { RegistryError } from './errors.ts';
 import type { ResolvedOptions } from './options.ts';
 import { bodyDigest, pullQuery, verifyPeerAuthorization } from './peer-auth.ts';
-import { RateLimiter } from './rate-limit.ts';
+import type { RegistryLimits } from './limits.ts';
 import type { Replication } from './replication.ts';
 import type { RegistryService } from './service.ts';
 
@@ -45,23 +44,10 @@ async function readJson(c: Context): Promise<Record<string, unknown>> {
   throw new RegistryError('BAD_REQUEST', 'the body is a JSON object');
 }
 
-export function createRegistryApp(o: ResolvedOptions, service: RegistryService, replication: Replication): Hono {
+export function createRegistryApp(o: ResolvedOptions, service: RegistryService, replication: Replication, limits: RegistryLimits): Hono {
   const app = new Hono();
-  const proxies = new Set(o.trustedProxies.map((p) => p.toLowerCase()));
-  const limits = o.rateLimits;
-  const writesPerIp = limits ? new RateLimiter(limits.writesPerIpPerSec, limits.writesPerIpBurst) : null;
-  const readsPerIp = limits ? new RateLimiter(limits.readsPerIpPerSec, limits.readsPerIpBurst) : null;
-  const writesPerName = limits ? new RateLimiter(limits.writesPerNamePerMin / 60, limits.writesPerNameBurst) : null;
-
-  const limit = (c: Context, kind: 'read' | 'write', name?: string): void => {
-    if (!limits) return;
-    const now = o.clock.now();
-    const ip = clientIp(remoteAddress(c), c.req.header('x-forwarded-for'), proxies);
-    if (!(kind === 'read' ? readsPerIp! : writesPerIp!).take(ip, now)) throw new RegistryError('RATE_LIMITED', 'too many requests from this address');
-    if (name !== undefined && kind === 'write' && !writesPerName!.take(name, now)) {
-      throw new RegistryError('RATE_LIMITED', 'too many writes for this name');
-    }
-  };
+  const limit = (c: Context, kind: 'read' | 'write', name?: string): void =>
+    limits.charge(kind, remoteAddress(c), c.req.header('x-forwarded-for'), name);
 
   app.onError((e, c) => {
     if (e instanceof RegistryError) return c.json(errorBody(e.code, e.message), e.status);

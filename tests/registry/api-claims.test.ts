@@ -105,6 +105,18 @@ describe('claiming names', () => {
     }
   });
 
+  it('the node:http resolve path and the Hono route answer alike', async () => {
+    const c = clientFor(node, KeyPair.generate(), clock);
+    await c.claim('same-answer');
+    for (const name of ['same-answer', 'nobody-there', 'Bad_Name']) {
+      const viaServer = await fetch(node.url + registryPaths.resolve(name));
+      const viaApp = await node.registry.app.request(registryPaths.resolve(name));
+      expect(viaServer.status).toBe(viaApp.status);
+      expect(await viaServer.json()).toEqual(await viaApp.json());
+      expect(viaServer.headers.get('content-type')).toContain('application/json');
+    }
+  });
+
   it('answers health and registrar with its id and trusted registrars', async () => {
     const c = clientFor(node, KeyPair.generate(), clock);
     expect(await c.health()).toEqual({ ok: true, registrar: node.key.id.toString(), time: clock.t });
