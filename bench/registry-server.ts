@@ -1,7 +1,8 @@
 /**
  * One registry in its own process for the benchmark (so the load generator does not share its event
  * loop). Env: PC2_DATA_DIR, PC2_REGISTRAR_SEED (hex), PC2_TRUSTED (comma-separated ids). Prints
- * `listening <url>`; a stdin line `peer <id> <url>` adds a replication peer.
+ * `listening <url>`; stdin lines: `peer <id> <url>` adds a replication peer, `stats` prints
+ * `stats {cpuUs, writes, syncs}` (this process's CPU time so far), `stop` closes it.
  */
 import { createInterface } from 'node:readline';
 import { fromHex } from '../shared/bytes.ts';
@@ -17,6 +18,11 @@ const server = await startRegistryServer({
 createInterface({ input: process.stdin }).on('line', (line) => {
   const [cmd, id, url] = line.split(' ');
   if (cmd === 'peer') server.registry.replication.addPeer({ id, url });
+  if (cmd === 'stats') {
+    const cpu = process.cpuUsage();
+    const { store } = server.registry;
+    process.stdout.write(`stats ${JSON.stringify({ cpuUs: cpu.user + cpu.system, userUs: cpu.user, writes: store.version, syncs: store.syncs })}\n`);
+  }
   if (cmd === 'stop') {
     process.stderr.write(`registry: ${server.registry.store.version} writes, ${server.registry.store.syncs} fdatasyncs\n`);
     void server.close().then(() => process.exit(0));

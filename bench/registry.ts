@@ -41,14 +41,32 @@ function tempDir(): string {
   return d;
 }
 
-async function startServer(key: KeyPair, trusted: KeyPair[], script = SERVER): Promise<{ child: ChildProcess; url: string }> {
+interface ServerProcess {
+  child: ChildProcess;
+  url: string;
+  stats(): Promise<{ cpuUs: number; userUs: number; writes: number; syncs: number }>;
+}
+
+async function startServer(key: KeyPair, trusted: KeyPair[], script = SERVER): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
     env: { ...process.env, UV_THREADPOOL_SIZE: THREADPOOL, PC2_DATA_DIR: tempDir(), PC2_REGISTRAR_SEED: toHex(key.seed), PC2_TRUSTED: trusted.map((k) => k.id.toString()).join(',') },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   children.push(child);
-  const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
-  return { child, url: line.split(' ')[1] };
+  const lines = createInterface({ input: child.stdout! });
+  const waiting: ((line: string) => void)[] = [];
+  lines.on('line', (line) => waiting.shift()?.(line));
+  const next = () => new Promise<string>((resolve) => waiting.push(resolve));
+  const url = (await next()).split(' ')[1];
+  return {
+    child,
+    url,
+    async stats() {
+      const line = next();
+      child.stdin!.write('stats\n');
+      return JSON.parse((await line).slice('stats '.length)) as { cpuUs: number; userUs: number; writes: number; syncs: number };
+    },
+  };
 }
 
 const rate = (n: number, ms: number): number => Math.round((n / ms) * 1000);
@@ -112,18 +130,21 @@ async function runConcurrent(total: number, concurrency: number, one: (i: number
 
 async function benchSingleNode(): Promise<Record<string, number>> {
   const registrar = KeyPair.generate();
-  const { url } = await startServer(registrar, [registrar]);
+  const server = await startServer(registrar, [registrar]);
+  const { url } = server;
   const keys = Array.from({ length: 100 }, () => KeyPair.generate());
   const now = Date.now();
   const bodies = await Promise.all(Array.from({ length: REGISTRATIONS }, async (_, i) =>
     JSON.stringify({ request: await signRequest({ op: 'claim', name: `bench-${i}`, seq: 1, iat: now }, keys[i % keys.length]) })));
   const writePool = new Pool(url, { connections: WRITE_CONNECTIONS });
+  const before = await server.stats();
   const headers = { 'content-type': 'application/json' };
   const claims = await runConcurrent(REGISTRATIONS, WRITE_CONNECTIONS, async (i) => {
     const res = await writePool.request({ path: registryOpPaths.claim(`bench-${i}`), method: 'POST', headers, body: bodies[i] });
     await res.body.dump();
     return res.statusCode === 201;
   });
+  const afterClaims = await server.stats();
   await writePool.destroy();
   const pool = new Pool(url, { connections: CONNECTIONS, pipelining: PIPELINING });
   const resolves = await runConcurrent(RESOLVES, CONNECTIONS * PIPELINING, async (i) => {
@@ -131,8 +152,13 @@ async function benchSingleNode(): Promise<Record<string, number>> {
     await res.body.dump();
     return res.statusCode === 200;
   });
+  const afterResolves = await server.stats();
   await pool.destroy();
   return {
+    serverCpuUsPerRegistration: Math.round((afterClaims.cpuUs - before.cpuUs) / REGISTRATIONS),
+    serverUserCpuUsPerRegistration: Math.round((afterClaims.userUs - before.userUs) / REGISTRATIONS),
+    serverCpuUsPerResolve: Math.round(((afterResolves.cpuUs - afterClaims.cpuUs) / RESOLVES) * 10) / 10,
+    registrationsPerFsync: Math.round(((afterClaims.writes - before.writes) / (afterClaims.syncs - before.syncs)) * 10) / 10,
     registrations: REGISTRATIONS, registrationsPerSec: rate(REGISTRATIONS, claims.ms), registrationFailures: claims.failed,
     resolves: RESOLVES, resolvesPerSec: rate(RESOLVES, resolves.ms), resolveFailures: resolves.failed,
   };

@@ -9,8 +9,8 @@ import { bodyDigest, pullQuery, verifyPeerAuthorization } from './peer-auth.ts';
 import type { RegistryLimits } from './limits.ts';
 import type { Replication } from './replication.ts';
 import type { RegistryService } from './service.ts';
+import { MAX_WRITE_BODY_BYTES, WRITE_OPS, writeBodyField } from './write-ops.ts';
 
-const MAX_WRITE_BODY_BYTES = 64 * 1024;
 const MAX_PUSH_BODY_BYTES = 16 * 1024 * 1024;
 
 export function errorBody(code: string, message: string): ErrorBody {
@@ -31,17 +31,6 @@ async function readBody(c: Context, max: number): Promise<string> {
   const text = await c.req.text();
   if (text.length > max) throw new RegistryError('BAD_REQUEST', `body larger than ${max} bytes`);
   return text;
-}
-
-async function readJson(c: Context): Promise<Record<string, unknown>> {
-  const text = await readBody(c, MAX_WRITE_BODY_BYTES);
-  try {
-    const value = JSON.parse(text) as unknown;
-    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
-  } catch {
-    // fall through
-  }
-  throw new RegistryError('BAD_REQUEST', 'the body is a JSON object');
 }
 
 export function createRegistryApp(o: ResolvedOptions, service: RegistryService, replication: Replication, limits: RegistryLimits): Hono {
@@ -75,32 +64,15 @@ export function createRegistryApp(o: ResolvedOptions, service: RegistryService, 
     return c.json(service.available(c.req.param('name')));
   });
 
-  api.post('/names/:name/claim', async (c) => {
-    const name = c.req.param('name');
-    limit(c, 'write', name);
-    const { created, body } = await service.claim(name, (await readJson(c)).request);
-    return c.json(body, created ? 201 : 200);
-  });
-  api.put('/names/:name/route', async (c) => {
-    const name = c.req.param('name');
-    limit(c, 'write', name);
-    return c.json(await service.publishRoute(name, (await readJson(c)).route));
-  });
-  api.post('/names/:name/release', async (c) => {
-    const name = c.req.param('name');
-    limit(c, 'write', name);
-    return c.json(await service.release(name, (await readJson(c)).request));
-  });
-  api.post('/names/:name/transfer', async (c) => {
-    const name = c.req.param('name');
-    limit(c, 'write', name);
-    return c.json(await service.transfer(name, (await readJson(c)).request), 202);
-  });
-  api.post('/names/:name/accept', async (c) => {
-    const name = c.req.param('name');
-    limit(c, 'write', name);
-    return c.json(await service.acceptTransfer(name, (await readJson(c)).request));
-  });
+  for (const op of WRITE_OPS) {
+    api.on(op.method, `/names/:name/${op.action}`, async (c) => {
+      const name = c.req.param('name');
+      limit(c, 'write', name);
+      const jws = writeBodyField(await readBody(c, MAX_WRITE_BODY_BYTES), op.field);
+      const { status, body } = await op.run(service, name, jws);
+      return c.json(body as object, status);
+    });
+  }
 
   const peerAuth = (c: Context, op: 'push' | 'pull') =>
     verifyPeerAuthorization(c.req.header('authorization'), {

@@ -10,7 +10,7 @@ import { Replication } from './replication.ts';
 import { RegistryService } from './service.ts';
 import { RegistryStore } from './store.ts';
 import { RegistryLimits } from './limits.ts';
-import { resolveFastPath } from './resolve-fast-path.ts';
+import { nodeFastPath } from './node-fast-path.ts';
 
 export { RegistryError, REGISTRY_ERROR_STATUS, type RegistryErrorCode } from './errors.ts';
 export type { RegistryOptions, RateLimitOptions, PeerOption, Clock, Logger } from './options.ts';
@@ -23,8 +23,8 @@ export interface Registry {
   store: RegistryStore;
   replication: Replication;
   service: RegistryService;
-  /** node:http handler for resolves (true when it answered); startRegistryServer puts it before `app`. */
-  fastResolve: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** node:http handler for resolves and signed writes (true when it answered); startRegistryServer puts it before `app`. */
+  fastPath: (req: IncomingMessage, res: ServerResponse) => boolean;
   close(): Promise<void>;
 }
 
@@ -38,7 +38,7 @@ export function createRegistry(options: RegistryOptions): Registry {
   replication.start();
   return {
     app,
-    fastResolve: resolveFastPath(service, limits),
+    fastPath: nodeFastPath(service, limits, resolved.logger),
     store,
     replication,
     service,
@@ -61,7 +61,7 @@ export async function startRegistryServer(options: RegistryOptions & { host: str
   const registry = createRegistry(rest);
   const honoListener = getRequestListener(registry.app.fetch);
   const server: Server = createServer((req, res) => {
-    if (!registry.fastResolve(req, res)) void honoListener(req, res);
+    if (!registry.fastPath(req, res)) void honoListener(req, res);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -105,7 +105,7 @@ describe('claiming names', () => {
     }
   });
 
-  it('the node:http resolve path and the Hono route answer alike', async () => {
+  it('the node:http fast path and the Hono routes answer alike', async () => {
     const c = clientFor(node, KeyPair.generate(), clock);
     await c.claim('same-answer');
     for (const name of ['same-answer', 'nobody-there', 'Bad_Name']) {
@@ -115,6 +115,20 @@ describe('claiming names', () => {
       expect(await viaServer.json()).toEqual(await viaApp.json());
       expect(viaServer.headers.get('content-type')).toContain('application/json');
     }
+    // a signed write through the Hono app, its replay through node:http, and the reverse
+    const key = KeyPair.generate();
+    const first = await signRequest({ op: 'claim', name: 'via-hono', seq: 1, iat: clock.t }, key);
+    const init = (request: string) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ request }) });
+    const created = await node.registry.app.request(registryOpPaths.claim('via-hono'), init(first));
+    expect(created.status).toBe(201);
+    expect(((await (await fetch(node.url + registryOpPaths.claim('via-hono'), init(first))).json()) as { error: { code: string } }).error.code).toBe('REPLAYED');
+    const second = await signRequest({ op: 'release', name: 'via-hono', seq: 2, iat: clock.t }, key);
+    expect((await fetch(node.url + registryOpPaths.release('via-hono'), init(second))).status).toBe(200);
+    const replayed = await node.registry.app.request(registryOpPaths.release('via-hono'), init(second));
+    expect(replayed.status).toBe(409);
+    expect(await (await node.registry.app.request(registryOpPaths.claim('via-hono'), { method: 'POST', body: '[]' })).json()).toEqual({
+      error: { code: 'BAD_REQUEST', message: 'the body is a JSON object' },
+    });
   });
 
   it('answers health and registrar with its id and trusted registrars', async () => {
