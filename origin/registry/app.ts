@@ -1,16 +1,16 @@
 /** The registry HTTP API (Hono), under /api/v1. Errors are `{error:{code,message}}` with a fixed status per code. */
 import { Hono, type Context } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
+import { bodyLimit } from 'hono/body-limit';
 import { API_PREFIX, type ErrorBody, type HealthResponse, type RegistrarResponse } from '../../shared/records/api.ts';
-import { clientIp } from './client-ip.ts';
 import { RegistryError } from './errors.ts';
 import type { ResolvedOptions } from './options.ts';
-import { verifyPeerAuthorization } from './peer-auth.ts';
-import { RateLimiter } from './rate-limit.ts';
+import { bodyDigest, pullQuery, verifyPeerAuthorization } from './peer-auth.ts';
+import type { RegistryLimits } from './limits.ts';
 import type { Replication } from './replication.ts';
 import type { RegistryService } from './service.ts';
+import { MAX_WRITE_BODY_BYTES, WRITE_OPS, writeBodyField } from './write-ops.ts';
 
-const MAX_WRITE_BODY_BYTES = 64 * 1024;
 const MAX_PUSH_BODY_BYTES = 16 * 1024 * 1024;
 
 export function errorBody(code: string, message: string): ErrorBody {
@@ -33,34 +33,10 @@ async function readBody(c: Context, max: number): Promise<string> {
   return text;
 }
 
-async function readJson(c: Context): Promise<Record<string, unknown>> {
-  const text = await readBody(c, MAX_WRITE_BODY_BYTES);
-  try {
-    const value = JSON.parse(text) as unknown;
-    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
-  } catch {
-    // fall through
-  }
-  throw new RegistryError('BAD_REQUEST', 'the body is a JSON object');
-}
-
-export function createRegistryApp(o: ResolvedOptions, service: RegistryService, replication: Replication): Hono {
+export function createRegistryApp(o: ResolvedOptions, service: RegistryService, replication: Replication, limits: RegistryLimits): Hono {
   const app = new Hono();
-  const proxies = new Set(o.trustedProxies.map((p) => p.toLowerCase()));
-  const limits = o.rateLimits;
-  const writesPerIp = limits ? new RateLimiter(limits.writesPerIpPerSec, limits.writesPerIpBurst) : null;
-  const readsPerIp = limits ? new RateLimiter(limits.readsPerIpPerSec, limits.readsPerIpBurst) : null;
-  const writesPerName = limits ? new RateLimiter(limits.writesPerNamePerMin / 60, limits.writesPerNameBurst) : null;
-
-  const limit = (c: Context, kind: 'read' | 'write', name?: string): void => {
-    if (!limits) return;
-    const now = o.clock.now();
-    const ip = clientIp(remoteAddress(c), c.req.header('x-forwarded-for'), proxies);
-    if (!(kind === 'read' ? readsPerIp! : writesPerIp!).take(ip, now)) throw new RegistryError('RATE_LIMITED', 'too many requests from this address');
-    if (name !== undefined && kind === 'write' && !writesPerName!.take(name, now)) {
-      throw new RegistryError('RATE_LIMITED', 'too many writes for this name');
-    }
-  };
+  const limit = (c: Context, kind: 'read' | 'write', name?: string): void =>
+    limits.charge(kind, remoteAddress(c), c.req.header('x-forwarded-for'), name);
 
   app.onError((e, c) => {
     if (e instanceof RegistryError) return c.json(errorBody(e.code, e.message), e.status);
@@ -70,6 +46,10 @@ export function createRegistryApp(o: ResolvedOptions, service: RegistryService, 
   app.notFound((c) => c.json(errorBody('NOT_FOUND', 'no such endpoint'), 404));
 
   const api = new Hono();
+  // Enforced while the body streams in, so a chunked upload cannot grow past it either.
+  const tooLarge = (max: number) => bodyLimit({ maxSize: max, onError: (c) => c.json(errorBody('BAD_REQUEST', `body larger than ${max} bytes`), 400) });
+  api.use('/names/*', tooLarge(MAX_WRITE_BODY_BYTES));
+  api.use('/replication/*', tooLarge(MAX_PUSH_BODY_BYTES));
   api.get('/health', (c) => c.json({ ok: true, registrar: o.key.id.toString(), time: o.clock.now() } satisfies HealthResponse));
   api.get('/registrar', (c) =>
     c.json({ id: o.key.id.toString(), did: o.key.id.toDid(), trusted: o.trustedRegistrars.map((t) => t.toString()) } satisfies RegistrarResponse),
@@ -84,41 +64,25 @@ export function createRegistryApp(o: ResolvedOptions, service: RegistryService, 
     return c.json(service.available(c.req.param('name')));
   });
 
-  api.post('/names/:name/claim', async (c) => {
-    const name = c.req.param('name');
-    limit(c, 'write', name);
-    const { created, body } = await service.claim(name, (await readJson(c)).request);
-    return c.json(body, created ? 201 : 200);
-  });
-  api.put('/names/:name/route', async (c) => {
-    const name = c.req.param('name');
-    limit(c, 'write', name);
-    return c.json(await service.publishRoute(name, (await readJson(c)).route));
-  });
-  api.post('/names/:name/release', async (c) => {
-    const name = c.req.param('name');
-    limit(c, 'write', name);
-    return c.json(await service.release(name, (await readJson(c)).request));
-  });
-  api.post('/names/:name/transfer', async (c) => {
-    const name = c.req.param('name');
-    limit(c, 'write', name);
-    return c.json(await service.transfer(name, (await readJson(c)).request), 202);
-  });
-  api.post('/names/:name/accept', async (c) => {
-    const name = c.req.param('name');
-    limit(c, 'write', name);
-    return c.json(await service.acceptTransfer(name, (await readJson(c)).request));
-  });
+  for (const op of WRITE_OPS) {
+    api.on(op.method, `/names/:name/${op.action}`, async (c) => {
+      const name = c.req.param('name');
+      limit(c, 'write', name);
+      const jws = writeBodyField(await readBody(c, MAX_WRITE_BODY_BYTES), op.field);
+      const { status, body } = await op.run(service, name, jws);
+      return c.json(body as object, status);
+    });
+  }
 
-  const peerAuth = (c: Context, op: 'push' | 'pull', body: string) =>
+  const peerAuth = (c: Context, op: 'push' | 'pull') =>
     verifyPeerAuthorization(c.req.header('authorization'), {
-      op, self: o.key.id, trusted: o.trustedRegistrars, body, now: o.clock.now(), skewMs: o.clockSkewMs,
+      op, self: o.key.id, trusted: o.trustedRegistrars, now: o.clock.now(), skewMs: o.clockSkewMs,
     });
 
   api.post('/replication/push', async (c) => {
+    const auth = await peerAuth(c, 'push');
     const text = await readBody(c, MAX_PUSH_BODY_BYTES);
-    await peerAuth(c, 'push', text);
+    if (bodyDigest(text) !== auth.bodyDigest) throw new RegistryError('UNAUTHENTICATED', 'body does not match the authorization');
     let items: unknown;
     try {
       items = (JSON.parse(text) as { items?: unknown }).items;
@@ -129,12 +93,14 @@ export function createRegistryApp(o: ResolvedOptions, service: RegistryService, 
     return c.json(await replication.receive(items));
   });
   api.get('/replication/changes', async (c) => {
-    await peerAuth(c, 'pull', '');
+    const auth = await peerAuth(c, 'pull');
     const since = Number(c.req.query('since') ?? '0');
     const limitItems = Number(c.req.query('limit') ?? '500');
     if (!Number.isSafeInteger(since) || since < 0 || !Number.isSafeInteger(limitItems)) {
       throw new RegistryError('BAD_REQUEST', 'since and limit are non-negative integers');
     }
+    // A pull signs its query, so a captured authorization cannot fetch another range.
+    if (auth.bodyDigest !== bodyDigest(pullQuery(since, limitItems))) throw new RegistryError('UNAUTHENTICATED', 'query does not match the authorization');
     return c.json(replication.changes(since, limitItems));
   });
 

@@ -1,12 +1,16 @@
 /** The super node's name registry: `createRegistry` builds it, `startRegistryServer` serves it over HTTP. */
 import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { createRegistryApp } from './app.ts';
 import { type RegistryOptions, resolveOptions } from './options.ts';
 import { Replication } from './replication.ts';
 import { RegistryService } from './service.ts';
 import { RegistryStore } from './store.ts';
+import { RegistryLimits } from './limits.ts';
+import { nodeFastPath } from './node-fast-path.ts';
 
 export { RegistryError, REGISTRY_ERROR_STATUS, type RegistryErrorCode } from './errors.ts';
 export type { RegistryOptions, RateLimitOptions, PeerOption, Clock, Logger } from './options.ts';
@@ -19,6 +23,8 @@ export interface Registry {
   store: RegistryStore;
   replication: Replication;
   service: RegistryService;
+  /** node:http handler for resolves and signed writes (true when it answered); startRegistryServer puts it before `app`. */
+  fastPath: (req: IncomingMessage, res: ServerResponse) => boolean;
   close(): Promise<void>;
 }
 
@@ -27,10 +33,12 @@ export function createRegistry(options: RegistryOptions): Registry {
   const store = RegistryStore.open(resolved.dataDir, { compactMinBytes: resolved.compactMinBytes, logger: resolved.logger });
   const service = new RegistryService(resolved, store);
   const replication = new Replication(resolved, store, service);
-  const app = createRegistryApp(resolved, service, replication);
+  const limits = new RegistryLimits(resolved);
+  const app = createRegistryApp(resolved, service, replication, limits);
   replication.start();
   return {
     app,
+    fastPath: nodeFastPath(service, limits, resolved.logger),
     store,
     replication,
     service,
@@ -51,9 +59,16 @@ export interface RegistryServer {
 export async function startRegistryServer(options: RegistryOptions & { host: string; port: number }): Promise<RegistryServer> {
   const { host, port, ...rest } = options;
   const registry = createRegistry(rest);
-  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: registry.app.fetch, hostname: host, port }, () => resolve(s));
-    s.once('error', reject);
+  const honoListener = getRequestListener(registry.app.fetch);
+  const server: Server = createServer((req, res) => {
+    if (!registry.fastPath(req, res)) void honoListener(req, res);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   const address = server.address() as AddressInfo;
   const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -63,7 +78,7 @@ export async function startRegistryServer(options: RegistryOptions & { host: str
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
-        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+        server.closeAllConnections();
       });
       await registry.close();
     },

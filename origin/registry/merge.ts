@@ -28,7 +28,7 @@ export async function verifyState(input: unknown, trusted: readonly Id[]): Promi
   if (!Array.isArray(s.transfers) || s.transfers.length > 64) return fail('bad transfers');
   const binding = await verifyBinding(s.binding, trusted);
   if (!binding.ok || binding.value.binding.name !== s.name) return fail(`binding: ${binding.ok ? 'other name' : binding.error.message}`);
-  const origin = await verifyBinding(s.origin, trusted);
+  const origin = s.origin === s.binding ? binding : await verifyBinding(s.origin, trusted);
   if (!origin.ok || origin.value.binding.name !== s.name) return fail('origin binding does not verify');
   if (origin.value.binding.boundAt !== binding.value.binding.boundAt) return fail('a line keeps the boundAt of its origin');
   if (s.transfers.length === 0 && s.origin !== s.binding) return fail('binding differs from origin without a transfer');

@@ -20,6 +20,11 @@ interface PeerClaims {
   body: string;
 }
 
+/** The query of a pull; its digest stands in for the body in the authorization. */
+export function pullQuery(since: number, limit: number): string {
+  return `since=${since}&limit=${limit}`;
+}
+
 export function bodyDigest(body: string | Uint8Array): string {
   return toBase64Url(sha256(typeof body === 'string' ? new TextEncoder().encode(body) : body));
 }
@@ -29,11 +34,15 @@ export async function peerAuthorization(key: KeyPair, audience: Id, op: PeerClai
   return PEER_AUTH_SCHEME + (await signJws(claims, key, PEER_TYP));
 }
 
-/** Returns the calling peer's id, or throws UNAUTHENTICATED. */
+/**
+ * Checks the header (signer, audience, operation, time) before the body is read; returns the peer's
+ * id and the body digest it signed, which the caller compares once it has the body. Throws
+ * UNAUTHENTICATED / CLOCK_SKEW.
+ */
 export async function verifyPeerAuthorization(
   header: string | undefined,
-  expected: { op: PeerClaims['op']; self: Id; trusted: readonly Id[]; body: string; now: number; skewMs: number },
-): Promise<Id> {
+  expected: { op: PeerClaims['op']; self: Id; trusted: readonly Id[]; now: number; skewMs: number },
+): Promise<{ peer: Id; bodyDigest: string }> {
   if (!header?.startsWith(PEER_AUTH_SCHEME)) throw new RegistryError('UNAUTHENTICATED', 'replication needs a PC2-Peer authorization');
   const verified = await verifyJws<PeerClaims>(header.slice(PEER_AUTH_SCHEME.length), PEER_TYP);
   if (!verified.ok) throw new RegistryError('UNAUTHENTICATED', verified.error.message);
@@ -45,6 +54,6 @@ export async function verifyPeerAuthorization(
   if (typeof payload.iat !== 'number' || Math.abs(payload.iat - expected.now) > expected.skewMs) {
     throw new RegistryError('CLOCK_SKEW', 'peer authorization is too old or too new');
   }
-  if (payload.body !== bodyDigest(expected.body)) throw new RegistryError('UNAUTHENTICATED', 'body does not match the authorization');
-  return signer;
+  if (typeof payload.body !== 'string') throw new RegistryError('UNAUTHENTICATED', 'authorization lacks the body digest');
+  return { peer: signer, bodyDigest: payload.body };
 }

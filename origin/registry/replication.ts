@@ -8,7 +8,7 @@ import { Id } from '../../shared/id.ts';
 import { registryOpPaths } from '../../shared/records/api.ts';
 import type { ResolvedOptions } from './options.ts';
 import { mergeStates, verifyState } from './merge.ts';
-import { peerAuthorization } from './peer-auth.ts';
+import { peerAuthorization, pullQuery } from './peer-auth.ts';
 import type { RegistryService } from './service.ts';
 import type { NameEntry, NameState } from './state.ts';
 import type { RegistryStore } from './store.ts';
@@ -38,6 +38,12 @@ interface Peer {
   timer: ReturnType<typeof setTimeout> | null;
   sending: Promise<void> | null;
   cursor: number;
+}
+
+function sameState(a: NameState, b: NameState): boolean {
+  return a.binding === b.binding && a.route === b.route && a.released === b.released && a.offer === b.offer
+    && a.origin === b.origin && Array.isArray(b.transfers) && a.transfers.length === b.transfers.length
+    && a.transfers.at(-1)?.accept === b.transfers.at(-1)?.accept && a.previous?.binding === b.previous?.binding;
 }
 
 export class Replication {
@@ -137,9 +143,9 @@ export class Replication {
 
   async #pullPeer(peer: Peer): Promise<void> {
     for (let page = 0; page < MAX_PAGES_PER_ROUND && !this.#closed; page++) {
-      const url = `${peer.url}${registryOpPaths.replicationChanges}?since=${peer.cursor}&limit=${MAX_ITEMS_PER_CALL}`;
-      const res = await fetch(url, {
-        headers: { authorization: await peerAuthorization(this.#o.key, peer.id, 'pull', '', this.#o.clock.now()) },
+      const query = pullQuery(peer.cursor, MAX_ITEMS_PER_CALL);
+      const res = await fetch(`${peer.url}${registryOpPaths.replicationChanges}?${query}`, {
+        headers: { authorization: await peerAuthorization(this.#o.key, peer.id, 'pull', query, this.#o.clock.now()) },
         signal: AbortSignal.timeout(this.#o.replicationTimeoutMs),
       });
       if (!res.ok) {
@@ -160,6 +166,8 @@ export class Replication {
     let stored = 0;
     let rejected = 0;
     await Promise.all(items.slice(0, MAX_ITEMS_PER_CALL).map(async (item) => {
+      const known = item && typeof item === 'object' ? this.#store.get(String((item as NameState).name)) : undefined;
+      if (known && sameState(known.state, item as NameState)) return; // nothing new: no need to verify
       const checked = await verifyState(item, this.#o.trustedRegistrars);
       if (!checked.ok) {
         rejected++;

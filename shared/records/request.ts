@@ -6,7 +6,7 @@
 import { err, ok, type Result, SharedError } from '../errors.ts';
 import type { Id } from '../id.ts';
 import type { KeyPair } from '../keys.ts';
-import { signJws, verifyJws } from './jws.ts';
+import { signJws, type VerifiedJws, verifyJws } from './jws.ts';
 import { NAME_PATTERN } from './names.ts';
 
 export const REQUEST_TYP = 'pc2-request';
@@ -42,7 +42,11 @@ function invalid(message: string): Result<never> {
 
 /** Checks signature and shape (not freshness, not ownership). Never throws. */
 export async function verifyRequest(jws: unknown): Promise<Result<VerifiedRequest>> {
-  const verified = await verifyJws<RegistryRequest>(jws, REQUEST_TYP);
+  return checkRequest(await verifyJws<RegistryRequest>(jws, REQUEST_TYP), jws);
+}
+
+/** The shape checks of {@link verifyRequest}, for a JWS whose signature a runtime-specific verifier checked. */
+export function checkRequest(verified: Result<VerifiedJws<RegistryRequest>>, jws: unknown): Result<VerifiedRequest> {
   if (!verified.ok) return verified;
   const { payload: r, signer } = verified.value;
   if (!r || typeof r !== 'object' || r.v !== 1) return invalid('unknown version');

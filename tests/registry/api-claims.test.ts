@@ -105,6 +105,32 @@ describe('claiming names', () => {
     }
   });
 
+  it('the node:http fast path and the Hono routes answer alike', async () => {
+    const c = clientFor(node, KeyPair.generate(), clock);
+    await c.claim('same-answer');
+    for (const name of ['same-answer', 'nobody-there', 'Bad_Name']) {
+      const viaServer = await fetch(node.url + registryPaths.resolve(name));
+      const viaApp = await node.registry.app.request(registryPaths.resolve(name));
+      expect(viaServer.status).toBe(viaApp.status);
+      expect(await viaServer.json()).toEqual(await viaApp.json());
+      expect(viaServer.headers.get('content-type')).toContain('application/json');
+    }
+    // a signed write through the Hono app, its replay through node:http, and the reverse
+    const key = KeyPair.generate();
+    const first = await signRequest({ op: 'claim', name: 'via-hono', seq: 1, iat: clock.t }, key);
+    const init = (request: string) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ request }) });
+    const created = await node.registry.app.request(registryOpPaths.claim('via-hono'), init(first));
+    expect(created.status).toBe(201);
+    expect(((await (await fetch(node.url + registryOpPaths.claim('via-hono'), init(first))).json()) as { error: { code: string } }).error.code).toBe('REPLAYED');
+    const second = await signRequest({ op: 'release', name: 'via-hono', seq: 2, iat: clock.t }, key);
+    expect((await fetch(node.url + registryOpPaths.release('via-hono'), init(second))).status).toBe(200);
+    const replayed = await node.registry.app.request(registryOpPaths.release('via-hono'), init(second));
+    expect(replayed.status).toBe(409);
+    expect(await (await node.registry.app.request(registryOpPaths.claim('via-hono'), { method: 'POST', body: '[]' })).json()).toEqual({
+      error: { code: 'BAD_REQUEST', message: 'the body is a JSON object' },
+    });
+  });
+
   it('answers health and registrar with its id and trusted registrars', async () => {
     const c = clientFor(node, KeyPair.generate(), clock);
     expect(await c.health()).toEqual({ ok: true, registrar: node.key.id.toString(), time: clock.t });

@@ -40,6 +40,12 @@ describe('rate limits', () => {
       expect(await get(behindEdge.url, '9.9.9.9, 2.2.2.2')).toBe(200);
       expect(await get(behindEdge.url, '9.9.9.9, 2.2.2.2')).toBe(200);
       expect(await get(behindEdge.url, '1.1.1.1, 2.2.2.2')).toBe(429);
+      // resolves (served by the node:http fast path) are charged to the same buckets
+      const resolve = (xff: string) => fetch(behindEdge.url + registryPaths.resolve('someone'), { headers: { 'x-forwarded-for': xff } });
+      const limited = await resolve('1.1.1.1');
+      expect(limited.status).toBe(429);
+      expect(((await limited.json()) as { error: { code: string } }).error.code).toBe('RATE_LIMITED');
+      expect((await resolve('7.7.7.7')).status).toBe(404);
     } finally {
       await direct.close();
       await behindEdge.close();

@@ -3,7 +3,7 @@ import { KeyPair } from '../../shared/keys.ts';
 import { registryOpPaths } from '../../shared/records/api.ts';
 import { signBinding, verifyBinding } from '../../shared/records/binding.ts';
 import { signRoute, verifyResolution } from '../../shared/records/route.ts';
-import { peerAuthorization } from '../../origin/registry/peer-auth.ts';
+import { peerAuthorization, pullQuery } from '../../origin/registry/peer-auth.ts';
 import type { NameState } from '../../origin/registry/state.ts';
 import { clientFor, eventually, expectCode, removeTempDirs, startNode, tempDir } from './helpers.ts';
 
@@ -172,6 +172,14 @@ describe('replication refuses what does not verify', () => {
       expect((await push(b.key, [state(thiefBinding)], JSON.stringify({ items: [] }))).status).toBe(401);
       const noAuth = await fetch(a.url + registryOpPaths.replicationChanges + '?since=0');
       expect(noAuth.status).toBe(401);
+      const pullAuth = await peerAuthorization(b.key, a.key.id, 'pull', pullQuery(0, 10), Date.now());
+      const pull = (query: string, authorization = pullAuth) => fetch(`${a.url}${registryOpPaths.replicationChanges}?${query}`, { headers: { authorization } });
+      expect((await pull('since=0&limit=10')).status).toBe(200);
+      expect((await pull('since=5&limit=10')).status).toBe(401); // the signed query is another one
+      const oldAuth = await peerAuthorization(b.key, a.key.id, 'pull', pullQuery(0, 10), Date.now() - 120_000);
+      expect((await pull('since=0&limit=10', oldAuth)).status).toBe(401);
+      const forOther = await peerAuthorization(b.key, b.key.id, 'pull', pullQuery(0, 10), Date.now());
+      expect((await pull('since=0&limit=10', forOther)).status).toBe(401);
       // a trusted peer relaying a binding from an untrusted registrar
       expect((await push(b.key, [state(thiefBinding)])).body).toEqual({ stored: 0, rejected: 1 });
       // the owner's binding with a route the thief signed
