@@ -69,6 +69,16 @@ export function clientResponseHeaders(upstream: Headers): Headers {
   return out;
 }
 
+/** Names of the hop-by-hop headers present in `headers`. */
+export function hopByHopNames(headers: Headers): string[] {
+  const listed = connectionTokens(headers);
+  const names: string[] = [];
+  headers.forEach((_, key) => {
+    if ((HOP_BY_HOP.has(key) || listed.has(key)) && !names.includes(key)) names.push(key);
+  });
+  return names;
+}
+
 export function isWebSocketUpgrade(headers: Headers): boolean {
   return headers.get('upgrade')?.toLowerCase() === 'websocket';
 }

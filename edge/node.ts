@@ -96,7 +96,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   const unknown = Object.keys(options).filter((k) => !KNOWN.has(k));
   if (unknown.length) throw new EdgeError('INVALID_CONFIG', `startNodeGateway: unknown option(s) ${unknown.join(', ')}`);
   const pool = options.config.fetch ? null : createNodeFetch(options.upstream);
-  const edge = createEdge({ ...options.config, fetch: options.config.fetch ?? pool!.fetch });
+  const edge = createEdge({ ...options.config, fetch: options.config.fetch ?? pool!.fetch }, { abortWithClient: false });
   const hostname = options.hostname ?? '0.0.0.0';
   const onError = options.onError ?? ((e: Error) => console.error(`pc2 edge: ${e.message}`));
   const hsts = `max-age=${options.hstsMaxAgeS ?? 63_072_000}; includeSubDomains`;
