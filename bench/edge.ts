@@ -5,7 +5,8 @@
  * bench-out/edge.json.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,8 +16,26 @@ import { createWorld } from '../tests/edge/world.ts';
 import { deadPort } from '../tests/edge/origins.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+/** Warm-up before each measurement: V8 needs a while to optimise the gateway's path on a busy machine. */
+const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const BODY = { length: 1024 };
+
+/** CPU time (user + system, ms) a process and its children have used so far, from /proc. */
+function processCpuMs(pid: number): number {
+  let total = 0;
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  total += ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in 1/100 s
+  let children: string[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  } catch {
+    // no children file: no children counted
+  }
+  for (const child of children) total += processCpuMs(Number(child));
+  return total;
+}
 
 interface WrkResult {
   rps: number;
@@ -24,6 +43,8 @@ interface WrkResult {
   p99Ms: number;
   /** wrk's error line (timeouts, non-2xx), if any. */
   errors?: string;
+  /** CPU the measured server process(es) used per request, us: independent of how loaded the machine is. */
+  cpuUsPerRequest?: number;
 }
 
 function ms(text: string): number {
@@ -44,12 +65,16 @@ async function wrk(url: string, host: string, seconds: number): Promise<WrkResul
   return { rps, p50Ms: ms(p50), p99Ms: ms(p99), ...(errors ? { errors } : {}) };
 }
 
-async function measure(url: string, host: string): Promise<WrkResult> {
-  await wrk(url, host, 2); // warm-up: JIT, connection pools
-  return wrk(url, host, DURATION_S);
+/** `cpuMs` reads the CPU used so far by every process on the measured path except wrk. */
+async function measure(url: string, host: string, cpuMs: () => number): Promise<WrkResult> {
+  await wrk(url, host, WARMUP_S); // JIT, connection pools
+  const before = cpuMs();
+  const result = await wrk(url, host, DURATION_S);
+  const used = cpuMs() - before;
+  return { ...result, cpuUsPerRequest: (used * 1000) / (result.rps * DURATION_S) };
 }
 
-async function startNginx(upstreamPort: number): Promise<{ port: number; stop(): Promise<void> }> {
+async function startNginx(upstreamPort: number): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
   const prefix = mkdtempSync(join(tmpdir(), 'pc2-bench-nginx-'));
   const port = await deadPort();
   writeFileSync(join(prefix, 'nginx.conf'), `
@@ -89,6 +114,7 @@ http {
   }
   return {
     port,
+    pid: child.pid!,
     async stop() {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGQUIT');
@@ -99,7 +125,7 @@ http {
 }
 
 /** The upstream in its own process, as a node's app would be, so it does not share the gateway's thread. */
-async function startUpstream(): Promise<{ port: number; stop(): Promise<void> }> {
+async function startUpstream(): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
   const code = `
     const http = require('node:http');
     const body = Buffer.alloc(${BODY.length}, 'x');
@@ -114,6 +140,7 @@ async function startUpstream(): Promise<{ port: number; stop(): Promise<void> }>
   });
   return {
     port,
+    pid: child.pid!,
     async stop() {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
@@ -143,15 +170,22 @@ async function main(): Promise<void> {
   const gateway = await startNodeGateway({ config: world.config, hostname: '127.0.0.1', httpPort: 0 });
   const nginx = await startNginx(upstreamPort);
   try {
-    const direct = await measure(`http://127.0.0.1:${upstreamPort}/`, 'alice.localhost');
-    const viaNginx = await measure(`http://127.0.0.1:${nginx.port}/`, 'alice.localhost');
-    const viaGateway = await measure(`http://127.0.0.1:${gateway.ports.http}/`, 'alice.localhost');
+    const upstreamCpu = () => processCpuMs(upstream.pid);
+    const direct = await measure(`http://127.0.0.1:${upstreamPort}/`, 'alice.localhost', upstreamCpu);
+    const viaNginx = await measure(`http://127.0.0.1:${nginx.port}/`, 'alice.localhost', () => upstreamCpu() + processCpuMs(nginx.pid));
+    // The gateway runs in this process (the registry here is idle once the route is cached).
+    const selfCpu = () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1000;
+    };
+    const viaGateway = await measure(`http://127.0.0.1:${gateway.ports.http}/`, 'alice.localhost', () => upstreamCpu() + selfCpu());
     const resolveNs = await cachedResolutionCost(() => gateway.edge.resolver.resolve('alice'));
     const planNs = await cachedResolutionCost(() =>
       gateway.edge.plan(new Request('http://alice.localhost/x', { headers: { accept: '*/*' } }), { clientIp: '127.0.0.1' }),
     );
     const result = {
       durationS: DURATION_S,
+      warmupS: WARMUP_S,
       connections: CONNECTIONS,
       bodyBytes: BODY.length,
       upstreamAlone: direct,
@@ -162,11 +196,12 @@ async function main(): Promise<void> {
       nginxAddedP99Ms: viaNginx.p99Ms - direct.p99Ms,
       cachedResolveNs: resolveNs,
       cachedPlanNs: planNs,
+      loadAverage: loadavg(),
     };
     const row = (name: string, r: WrkResult) =>
-      `| ${name} | ${Math.round(r.rps)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.errors ?? 'none'} |`;
-    console.log(`wrk -t1 -c${CONNECTIONS} -d${DURATION_S}s, ${BODY.length}-byte responses, loopback\n`);
-    console.log('| path | requests/s | p50 ms | p99 ms | wrk errors |\n|---|---|---|---|---|');
+      `| ${name} | ${Math.round(r.rps)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${Math.round(r.cpuUsPerRequest ?? NaN)} | ${r.errors ?? 'none'} |`;
+    console.log(`wrk -t1 -c${CONNECTIONS} -d${DURATION_S}s after ${WARMUP_S} s of warm-up, ${BODY.length}-byte responses, loopback; load average at the end ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+    console.log('| path | requests/s | p50 ms | p99 ms | server CPU us/request | wrk errors |\n|---|---|---|---|---|---|');
     console.log(row('upstream alone', direct));
     console.log(row('nginx (1 worker) -> upstream', viaNginx));
     console.log(row('Node gateway -> upstream', viaGateway));

@@ -79,6 +79,12 @@ export function hopByHopNames(headers: Headers): string[] {
   return names;
 }
 
+/** Whether a response header must not cross the proxy, given the response's Connection header. */
+export function isHopByHop(name: string, connection: string | undefined): boolean {
+  if (HOP_BY_HOP.has(name)) return true;
+  return connection !== undefined && connection.toLowerCase().split(',').some((t) => t.trim() === name);
+}
+
 export function isWebSocketUpgrade(headers: Headers): boolean {
   return headers.get('upgrade')?.toLowerCase() === 'websocket';
 }

@@ -59,6 +59,8 @@ function webStream(body: Readable): ReadableStream<Uint8Array> {
 
 export interface NodeFetch {
   fetch: typeof fetch;
+  /** The connection pool, for the gateway's own forwarding. */
+  dispatcher: Agent;
   close(): Promise<void>;
 }
 
@@ -91,5 +93,5 @@ export function createNodeFetch(options: NodeFetchOptions = {}): NodeFetch {
     }
     return new Response(webStream(res.body), { status: res.statusCode, headers: out });
   };
-  return { fetch: nodeFetch as typeof fetch, close: () => dispatcher.close() };
+  return { fetch: nodeFetch as typeof fetch, dispatcher, close: () => dispatcher.close() };
 }

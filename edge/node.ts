@@ -13,6 +13,7 @@ import type { EdgeConfig } from './config.ts';
 import { EdgeError } from './errors.ts';
 import { createNodeFetch, type NodeFetchOptions, untouchedNodeBody } from './node-fetch.ts';
 import { type CertificateWatcher, readCertificate, TLS_MIN_VERSION, watchCertificate } from './node-tls.ts';
+import { forwardHttp } from './node-forward.ts';
 import { handleUpgrade } from './node-upgrade.ts';
 
 export interface NodeGatewayOptions {
@@ -101,7 +102,7 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   const onError = options.onError ?? ((e: Error) => console.error(`pc2 edge: ${e.message}`));
   const hsts = `max-age=${options.hstsMaxAgeS ?? 63_072_000}; includeSubDomains`;
   const secure = options.tls !== undefined;
-  const listener = getRequestListener(async (request, env) => {
+  const appListener = getRequestListener(async (request, env) => {
     const res = await edge.app.fetch(request, { clientIp: env.incoming.socket.remoteAddress });
     if (secure) res.headers.set('strict-transport-security', hsts);
     const upstreamBody = untouchedNodeBody(res.body);
@@ -114,6 +115,10 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
     }
     return res;
   });
+  // Forwarding goes straight through Node streams when the gateway owns the upstream pool.
+  const listener: http.RequestListener = pool
+    ? (req, res) => void forwardHttp(edge, req, res, { dispatcher: pool.dispatcher, secure, hsts, app: appListener })
+    : appListener;
   const servers: http.Server[] = [];
   const ports: NodeGateway['ports'] = {};
   let watcher: CertificateWatcher | undefined;
