@@ -88,3 +88,15 @@ export function isHopByHop(name: string, connection: string | undefined): boolea
 export function isWebSocketUpgrade(headers: Headers): boolean {
   return headers.get('upgrade')?.toLowerCase() === 'websocket';
 }
+
+/** `res` with one more header; copies the response when its headers are immutable (a fetch response). */
+export function withResponseHeader(res: Response, name: string, value: string): Response {
+  try {
+    res.headers.set(name, value);
+    return res;
+  } catch {
+    const headers = new Headers(res.headers);
+    headers.set(name, value);
+    return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
+  }
+}

@@ -13,6 +13,7 @@ import type { EdgeConfig } from './config.ts';
 import { EdgeError } from './errors.ts';
 import { createNodeFetch, type NodeFetchOptions, untouchedNodeBody } from './node-fetch.ts';
 import { type CertificateWatcher, readCertificate, TLS_MIN_VERSION, watchCertificate } from './node-tls.ts';
+import { withResponseHeader } from './headers.ts';
 import { forwardHttp } from './node-forward.ts';
 import { handleUpgrade } from './node-upgrade.ts';
 
@@ -103,8 +104,8 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   const hsts = `max-age=${options.hstsMaxAgeS ?? 63_072_000}; includeSubDomains`;
   const secure = options.tls !== undefined;
   const appListener = getRequestListener(async (request, env) => {
-    const res = await edge.app.fetch(request, { clientIp: env.incoming.socket.remoteAddress });
-    if (secure) res.headers.set('strict-transport-security', hsts);
+    let res = await edge.app.fetch(request, { clientIp: env.incoming.socket.remoteAddress });
+    if (secure) res = withResponseHeader(res, 'strict-transport-security', hsts);
     const upstreamBody = untouchedNodeBody(res.body);
     if (upstreamBody && env.outgoing instanceof http.ServerResponse) {
       pipeUpstream(res, upstreamBody, env.outgoing);
