@@ -1,4 +1,5 @@
-// The shared/ tests again, inside workerd: proves shared/ needs nothing but Web APIs.
+// The shared/ tests and the edge app's portable tests again, inside workerd: proves they need
+// nothing but Web APIs. (The edge conformance suite runs against `wrangler dev`, from Node.)
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
 
@@ -14,6 +15,6 @@ export default defineConfig({
   // Lets tests/shared/runtime.test.ts check that it really ran inside workerd.
   define: { 'globalThis.PC2_EXPECTED_RUNTIME': JSON.stringify('workerd') },
   test: {
-    include: ['tests/shared/**/*.test.ts'],
+    include: ['tests/shared/**/*.test.ts', 'tests/edge-portable/**/*.test.ts'],
   },
 });

@@ -28,6 +28,12 @@ export type UpstreamPlan =
 /** Runtime hooks an adapter may give: how to bridge a WebSocket upgrade to the first willing upstream. */
 export interface EdgeRuntime {
   webSocket?: (request: Request, candidates: UpstreamCandidate[]) => Promise<Response>;
+  /**
+   * Whether upstream requests follow the client request's AbortSignal. Default true. The Node adapter
+   * turns it off: it stops upstream bodies itself when the client goes, and building the signal
+   * costs a full Request per request there.
+   */
+  abortWithClient?: boolean;
 }
 
 export class Edge {
@@ -87,20 +93,21 @@ export class Edge {
 
   #buildApp(runtime: EdgeRuntime): Hono<{ Bindings: EdgeBindings }> {
     const app = new Hono<{ Bindings: EdgeBindings }>();
+    const abort = runtime.abortWithClient !== false;
     // One catch-all route: every path on a user's subdomain belongs to the node.
     app.all('*', async (c) => {
       const request = c.req.raw;
       const plan = await this.plan(request, c.env ?? {});
       if (plan.kind === 'landing') return landingPage(this.config.zone);
       if (plan.kind === 'registry') {
-        return proxyHttp(request, plan.candidates, this.config.fetch, () => new EdgeError('REGISTRY_UNAVAILABLE', 'no registry answered'));
+        return proxyHttp(request, plan.candidates, this.config.fetch, () => new EdgeError('REGISTRY_UNAVAILABLE', 'no registry answered'), abort);
       }
       const offline = () => new EdgeError('UPSTREAM_UNAVAILABLE', `every upstream of "${plan.name}" is down`);
       if (isWebSocketUpgrade(request.headers)) {
         if (!runtime.webSocket) throw new EdgeError('UPSTREAM_UNAVAILABLE', 'WebSockets are not bridged by this runtime adapter');
         return runtime.webSocket(request, plan.candidates);
       }
-      return proxyHttp(request, plan.candidates, this.config.fetch, offline);
+      return proxyHttp(request, plan.candidates, this.config.fetch, offline, abort);
     });
     app.onError((error, c) => {
       const edgeError = error instanceof EdgeError ? error : new EdgeError('INTERNAL', 'unexpected gateway failure', { cause: error });

@@ -11,7 +11,10 @@ import { Edge } from './app.ts';
 import type { EdgeConfig } from './config.ts';
 import { ADAPTER_ENV_KEYS, edgeConfigFromEnv, edgeConfigFromJson } from './env-config.ts';
 import { EdgeError } from './errors.ts';
+import { withResponseHeader } from './headers.ts';
 import type { UpstreamCandidate } from './proxy.ts';
+
+const HSTS = 'max-age=63072000; includeSubDomains';
 
 /** The parts of the Deno namespace used here, so the file also type-checks under Node's types. */
 interface DenoServer {
@@ -140,8 +143,7 @@ export function serveEdge(options: DenoEdgeOptions, onListen?: (addr: { hostname
     },
     async (request, info) => {
       const res = await edge.app.fetch(request, { clientIp: info.remoteAddr.hostname });
-      if (secure && res.status !== 101) res.headers.set('strict-transport-security', 'max-age=63072000; includeSubDomains');
-      return res;
+      return secure && res.status !== 101 ? withResponseHeader(res, 'strict-transport-security', HSTS) : res;
     },
   );
 }

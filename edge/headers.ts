@@ -69,6 +69,34 @@ export function clientResponseHeaders(upstream: Headers): Headers {
   return out;
 }
 
+/** Names of the hop-by-hop headers present in `headers`. */
+export function hopByHopNames(headers: Headers): string[] {
+  const listed = connectionTokens(headers);
+  const names: string[] = [];
+  headers.forEach((_, key) => {
+    if ((HOP_BY_HOP.has(key) || listed.has(key)) && !names.includes(key)) names.push(key);
+  });
+  return names;
+}
+
+/** Whether a response header must not cross the proxy, given the response's Connection header. */
+export function isHopByHop(name: string, connection: string | undefined): boolean {
+  if (HOP_BY_HOP.has(name)) return true;
+  return connection !== undefined && connection.toLowerCase().split(',').some((t) => t.trim() === name);
+}
+
 export function isWebSocketUpgrade(headers: Headers): boolean {
   return headers.get('upgrade')?.toLowerCase() === 'websocket';
+}
+
+/** `res` with one more header; copies the response when its headers are immutable (a fetch response). */
+export function withResponseHeader(res: Response, name: string, value: string): Response {
+  try {
+    res.headers.set(name, value);
+    return res;
+  } catch {
+    const headers = new Headers(res.headers);
+    headers.set(name, value);
+    return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
+  }
 }

@@ -21,14 +21,28 @@ export interface NodeFetchOptions {
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 const KNOWN = new Set(['connections', 'keepAliveTimeoutMs', 'connectTimeoutMs', 'headersTimeoutMs']);
 
+/** Web streams made here, mapped to the Node readable under them, so the gateway can pipe natively. */
+const nodeBodies = new WeakMap<ReadableStream<Uint8Array>, Readable>();
+
+/**
+ * The Node readable behind a response body made by this fetch, if nothing has read from it yet.
+ * The Node gateway pipes it straight into the client's socket instead of pumping a web stream.
+ */
+export function untouchedNodeBody(body: ReadableStream<Uint8Array> | null): Readable | undefined {
+  if (!body || body.locked) return undefined;
+  return nodeBodies.get(body);
+}
+
 /**
  * A pull-driven web stream over a Node readable. (Readable.toWeb on Node 20 can enqueue after a
- * cancel and crash the process.)
+ * cancel and crash the process.) The iterator is made on the first pull so that, until then, the
+ * readable can still be piped instead.
  */
 function webStream(body: Readable): ReadableStream<Uint8Array> {
-  const chunks = body[Symbol.asyncIterator]();
-  return new ReadableStream<Uint8Array>({
+  let chunks: AsyncIterator<unknown> | undefined;
+  const stream = new ReadableStream<Uint8Array>({
     async pull(controller) {
+      chunks ??= body[Symbol.asyncIterator]();
       const { done, value } = await chunks.next();
       if (done) controller.close();
       else controller.enqueue(value as Uint8Array);
@@ -39,10 +53,14 @@ function webStream(body: Readable): ReadableStream<Uint8Array> {
       body.destroy();
     },
   }, { highWaterMark: 0 });
+  nodeBodies.set(stream, body);
+  return stream;
 }
 
 export interface NodeFetch {
   fetch: typeof fetch;
+  /** The connection pool, for the gateway's own forwarding. */
+  dispatcher: Agent;
   close(): Promise<void>;
 }
 
@@ -75,5 +93,5 @@ export function createNodeFetch(options: NodeFetchOptions = {}): NodeFetch {
     }
     return new Response(webStream(res.body), { status: res.statusCode, headers: out });
   };
-  return { fetch: nodeFetch as typeof fetch, close: () => dispatcher.close() };
+  return { fetch: nodeFetch as typeof fetch, dispatcher, close: () => dispatcher.close() };
 }

@@ -6,12 +6,15 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { pipeline, type Readable } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
 import { createEdge, type Edge } from './app.ts';
 import type { EdgeConfig } from './config.ts';
 import { EdgeError } from './errors.ts';
-import { createNodeFetch, type NodeFetchOptions } from './node-fetch.ts';
+import { createNodeFetch, type NodeFetchOptions, untouchedNodeBody } from './node-fetch.ts';
 import { type CertificateWatcher, readCertificate, TLS_MIN_VERSION, watchCertificate } from './node-tls.ts';
+import { withResponseHeader } from './headers.ts';
+import { forwardHttp } from './node-forward.ts';
 import { handleUpgrade } from './node-upgrade.ts';
 
 export interface NodeGatewayOptions {
@@ -73,20 +76,50 @@ function redirectServer(httpsPort: number): http.Server {
   });
 }
 
+/** @hono/node-server's marker for "the response was written directly". */
+const ALREADY_SENT = 'x-hono-already-sent';
+
+/**
+ * Writes an upstream response whose body is still the upstream's Node stream: piping it saves the
+ * web-stream pump per chunk (the app decided everything else: status, headers, which upstream).
+ */
+function pipeUpstream(res: Response, body: Readable, outgoing: http.ServerResponse): void {
+  const headers: Record<string, string | string[]> = {};
+  res.headers.forEach((value, key) => {
+    if (key !== 'set-cookie') headers[key] = value;
+  });
+  const cookies = res.headers.getSetCookie();
+  if (cookies.length) headers['set-cookie'] = cookies;
+  outgoing.writeHead(res.status, res.statusText || undefined, headers);
+  pipeline(body, outgoing, () => {});
+}
+
 export async function startNodeGateway(options: NodeGatewayOptions): Promise<NodeGateway> {
   const unknown = Object.keys(options).filter((k) => !KNOWN.has(k));
   if (unknown.length) throw new EdgeError('INVALID_CONFIG', `startNodeGateway: unknown option(s) ${unknown.join(', ')}`);
   const pool = options.config.fetch ? null : createNodeFetch(options.upstream);
-  const edge = createEdge({ ...options.config, fetch: options.config.fetch ?? pool!.fetch });
+  const edge = createEdge({ ...options.config, fetch: options.config.fetch ?? pool!.fetch }, { abortWithClient: false });
   const hostname = options.hostname ?? '0.0.0.0';
   const onError = options.onError ?? ((e: Error) => console.error(`pc2 edge: ${e.message}`));
   const hsts = `max-age=${options.hstsMaxAgeS ?? 63_072_000}; includeSubDomains`;
   const secure = options.tls !== undefined;
-  const listener = getRequestListener(async (request, env) => {
-    const res = await edge.app.fetch(request, { clientIp: env.incoming.socket.remoteAddress });
-    if (secure) res.headers.set('strict-transport-security', hsts);
+  const appListener = getRequestListener(async (request, env) => {
+    let res = await edge.app.fetch(request, { clientIp: env.incoming.socket.remoteAddress });
+    if (secure) res = withResponseHeader(res, 'strict-transport-security', hsts);
+    const upstreamBody = untouchedNodeBody(res.body);
+    if (upstreamBody && env.outgoing instanceof http.ServerResponse) {
+      pipeUpstream(res, upstreamBody, env.outgoing);
+      const sent = new Response(null, { headers: { [ALREADY_SENT]: 'true' } });
+      // Materialises node-server's lightweight response: only a materialised one honours the marker.
+      void sent.body;
+      return sent;
+    }
     return res;
   });
+  // Forwarding goes straight through Node streams when the gateway owns the upstream pool.
+  const listener: http.RequestListener = pool
+    ? (req, res) => void forwardHttp(edge, req, res, { dispatcher: pool.dispatcher, secure, hsts, app: appListener })
+    : appListener;
   const servers: http.Server[] = [];
   const ports: NodeGateway['ports'] = {};
   let watcher: CertificateWatcher | undefined;

@@ -4,7 +4,7 @@
  */
 import { EdgeError } from './errors.ts';
 import { INGRESS_HEADERS } from '../shared/records/api.ts';
-import { clientResponseHeaders } from './headers.ts';
+import { clientResponseHeaders, hopByHopNames } from './headers.ts';
 
 export interface UpstreamCandidate {
   /** Full URL: the upstream origin plus the client's path and query. */
@@ -70,6 +70,19 @@ class RetryableBody {
   }
 }
 
+/** The upstream response minus hop-by-hop headers; edited in place when the runtime allows it. */
+function clientResponse(res: Response): Response {
+  const hopByHop = hopByHopNames(res.headers);
+  if (hopByHop.length === 0) return res;
+  try {
+    for (const name of hopByHop) res.headers.delete(name);
+    return res;
+  } catch {
+    // A fetch response's headers are immutable in Workers and Deno.
+    return new Response(res.body, { status: res.status, statusText: res.statusText, headers: clientResponseHeaders(res.headers) });
+  }
+}
+
 const RETRYABLE_STATUS = new Set([502, 503]);
 
 export async function proxyHttp(
@@ -77,8 +90,11 @@ export async function proxyHttp(
   candidates: readonly UpstreamCandidate[],
   fetchFn: typeof fetch,
   unavailable: () => EdgeError,
+  abortWithClient = true,
 ): Promise<Response> {
-  const body = request.body ? new RetryableBody(request.body) : null;
+  const signal = abortWithClient ? request.signal : undefined;
+  // GET and HEAD have no body; not asking spares adapters (node-server) building one.
+  const body = request.method !== 'GET' && request.method !== 'HEAD' && request.body ? new RetryableBody(request.body) : null;
   const failures: string[] = [];
   for (let i = 0; i < candidates.length; i++) {
     const candidate = candidates[i];
@@ -89,7 +105,7 @@ export async function proxyHttp(
         method: request.method,
         headers: candidate.headers,
         redirect: 'manual',
-        signal: request.signal,
+        signal,
       };
       if (body) {
         init.body = body.stream();
@@ -97,7 +113,7 @@ export async function proxyHttp(
       }
       res = await fetchFn(candidate.url, init);
     } catch (e) {
-      if (request.signal.aborted) throw e;
+      if (signal?.aborted) throw e;
       failures.push(`${candidate.label}: ${(e as Error).message}`);
       if (body && !body.replayable) break;
       continue;
@@ -109,7 +125,7 @@ export async function proxyHttp(
       await res.body?.cancel().catch(() => {});
       continue;
     }
-    return new Response(res.body, { status: res.status, statusText: res.statusText, headers: clientResponseHeaders(res.headers) });
+    return clientResponse(res);
   }
   body?.cancel();
   const error = unavailable();
