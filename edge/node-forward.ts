@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream';
 import { type Agent, request } from 'undici';
 import type { Edge } from './app.ts';
 import { EdgeError } from './errors.ts';
+import { RELAY_ERROR_HEADER, tryNextUpstream } from './failover.ts';
 import { isHopByHop } from './headers.ts';
 import { errorResponse } from './pages.ts';
 
@@ -69,8 +70,9 @@ export async function forwardHttp(edge: Edge, req: http.IncomingMessage, res: ht
       failures.push(`${candidate.label}: ${(e as Error).message}`);
       continue;
     }
-    if (!last && (upstream.statusCode === 502 || upstream.statusCode === 503)) {
-      failures.push(`${candidate.label}: HTTP ${upstream.statusCode}`);
+    const relayError = upstream.headers[RELAY_ERROR_HEADER] as string | undefined;
+    if (tryNextUpstream(upstream.statusCode, relayError, last)) {
+      failures.push(`${candidate.label}: HTTP ${upstream.statusCode}${relayError ? ` ${relayError}` : ''}`);
       upstream.body.resume();
       continue;
     }

@@ -7,6 +7,7 @@ import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { Edge } from './app.ts';
 import { EdgeError, statusOf } from './errors.ts';
+import { RELAY_ERROR_HEADER, tryNextUpstream } from './failover.ts';
 import type { UpstreamCandidate } from './proxy.ts';
 
 export interface UpgradeOptions {
@@ -91,7 +92,7 @@ export async function handleUpgrade(
       }
       if (result.kind === 'response') {
         const { res } = result;
-        if ((res.statusCode === 502 || res.statusCode === 503) && i < plan.candidates.length - 1) {
+        if (tryNextUpstream(res.statusCode ?? 0, res.headers[RELAY_ERROR_HEADER] as string | undefined, i === plan.candidates.length - 1)) {
           res.resume();
           continue;
         }

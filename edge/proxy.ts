@@ -3,7 +3,7 @@
  * request is retried on the next upstream only while its body is still untouched.
  */
 import { EdgeError } from './errors.ts';
-import { INGRESS_HEADERS } from '../shared/records/api.ts';
+import { RELAY_ERROR_HEADER, tryNextUpstream } from './failover.ts';
 import { clientResponseHeaders, hopByHopNames } from './headers.ts';
 
 export interface UpstreamCandidate {
@@ -83,8 +83,6 @@ function clientResponse(res: Response): Response {
   }
 }
 
-const RETRYABLE_STATUS = new Set([502, 503]);
-
 export async function proxyHttp(
   request: Request,
   candidates: readonly UpstreamCandidate[],
@@ -118,10 +116,9 @@ export async function proxyHttp(
       if (body && !body.replayable) break;
       continue;
     }
-    // The relay itself failed (no tunnel to the node, ...): never the node's answer, never shown as such.
-    const relayFailed = res.headers.has(INGRESS_HEADERS.relayError);
-    if ((relayFailed || (!last && RETRYABLE_STATUS.has(res.status))) && !body?.consumed) {
-      failures.push(`${candidate.label}: HTTP ${res.status}${relayFailed ? ` ${res.headers.get(INGRESS_HEADERS.relayError)}` : ''}`);
+    const relayError = res.headers.get(RELAY_ERROR_HEADER);
+    if (tryNextUpstream(res.status, relayError, last) && !body?.consumed) {
+      failures.push(`${candidate.label}: HTTP ${res.status}${relayError ? ` ${relayError}` : ''}`);
       await res.body?.cancel().catch(() => {});
       continue;
     }

@@ -6,6 +6,7 @@
 import { Edge } from './app.ts';
 import { edgeConfigFromEnv } from './env-config.ts';
 import { EdgeError } from './errors.ts';
+import { RELAY_ERROR_HEADER, tryNextUpstream } from './failover.ts';
 import { errorResponse } from './pages.ts';
 import type { UpstreamCandidate } from './proxy.ts';
 
@@ -63,7 +64,7 @@ async function bridgeWebSocket(request: Request, candidates: UpstreamCandidate[]
     }
     const upstream = res.webSocket;
     if (!upstream) {
-      if ((res.status === 502 || res.status === 503) && i < candidates.length - 1) continue;
+      if (tryNextUpstream(res.status, res.headers.get(RELAY_ERROR_HEADER), i === candidates.length - 1)) continue;
       return res;
     }
     const pair = new WebSocketPair();
