@@ -8,7 +8,8 @@ import {
   type AvailabilityResponse, type ClaimResponse, type ErrorBody, type HealthResponse, type PublishRouteResponse,
   type RegistrarResponse, registryOpPaths, registryPaths, type ResolveResponse, type TransferOfferResponse,
 } from '../shared/records/api.ts';
-import { type RegistryOp, signRequest } from '../shared/records/request.ts';
+import { decodeJwsPayload, type RegistryOp, signRequest } from '../shared/records/request.ts';
+import type { NameBinding } from '../shared/records/binding.ts';
 import { MAX_LEASE_MS, type RouteMode, signRoute } from '../shared/records/route.ts';
 
 export class RegistryClientError extends Error {
@@ -70,7 +71,7 @@ export class RegistryClient {
     return this.#lastSeq;
   }
 
-  signRequest(op: RegistryOp, name: string, extra: { to?: string; from?: string } = {}): Promise<string> {
+  signRequest(op: RegistryOp, name: string, extra: { to?: string; from?: string; boundAt?: number } = {}): Promise<string> {
     return signRequest({ op, name, seq: this.nextSeq(), iat: this.#clock.now(), ...extra }, this.key);
   }
 
@@ -122,13 +123,20 @@ export class RegistryClient {
     return (await this.#call<PublishRouteResponse>('PUT', registryOpPaths.route(name), { route })).body;
   }
 
-  async release(name: string): Promise<{ name: string; released: true }> {
-    return (await this.#call<{ name: string; released: true }>('POST', registryOpPaths.release(name), { request: await this.signRequest('release', name) })).body;
+  /** The boundAt of the name's current binding at this registry (release and transfer sign it). */
+  async #boundAt(name: string): Promise<number> {
+    return decodeJwsPayload<NameBinding>((await this.resolve(name)).binding).boundAt;
   }
 
-  async transfer(name: string, newOwner: Id | string): Promise<TransferOfferResponse> {
+  /** Releases the name; `boundAt` defaults to the current binding's (one resolve first). */
+  async release(name: string, boundAt?: number): Promise<{ name: string; released: true }> {
+    const request = await this.signRequest('release', name, { boundAt: boundAt ?? (await this.#boundAt(name)) });
+    return (await this.#call<{ name: string; released: true }>('POST', registryOpPaths.release(name), { request })).body;
+  }
+
+  async transfer(name: string, newOwner: Id | string, boundAt?: number): Promise<TransferOfferResponse> {
     const to = typeof newOwner === 'string' ? Id.parse(newOwner).toString() : newOwner.toString();
-    const request = await this.signRequest('transfer', name, { to });
+    const request = await this.signRequest('transfer', name, { to, boundAt: boundAt ?? (await this.#boundAt(name)) });
     return (await this.#call<TransferOfferResponse>('POST', registryOpPaths.transfer(name), { request })).body;
   }
 

@@ -125,7 +125,12 @@ export class SuperNode {
     const api = this.#apiApp(developerMode);
     const apiListener = getRequestListener(api.fetch);
     const isRelay = (req: IncomingMessage) => req.headers[INGRESS_HEADERS.nodeId] !== undefined;
-    this.#server = createServer((req, res) => (isRelay(req) ? this.#ingress.handleRequest(req, res) : apiListener(req, res)));
+    // Resolves and signed writes take the registry's node:http fast path; the rest goes through Hono.
+    const fastPath = this.registry.fastPath;
+    this.#server = createServer((req, res) => {
+      if (isRelay(req)) this.#ingress.handleRequest(req, res);
+      else if (!fastPath(req, res)) void apiListener(req, res);
+    });
     this.#server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
       if (isRelay(req)) return this.#ingress.handleRequest(req, res);
       res.writeContinue();

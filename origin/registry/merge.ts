@@ -14,10 +14,10 @@ export type Checked = { ok: true; state: NameState } | { ok: false; reason: stri
 
 const fail = (reason: string): Checked => ({ ok: false, reason });
 
-async function signedRequest(jws: unknown, op: RegistryOp, name: string): Promise<{ signer: string; to?: string } | null> {
+async function signedRequest(jws: unknown, op: RegistryOp, name: string): Promise<{ signer: string; to?: string; boundAt?: number } | null> {
   const r = await verifyRequest(jws);
   if (!r.ok || r.value.request.op !== op || r.value.request.name !== name) return null;
-  return { signer: r.value.signer.toString(), to: r.value.request.to };
+  return { signer: r.value.signer.toString(), to: r.value.request.to, boundAt: r.value.request.boundAt };
 }
 
 /** Checks every signature and link of a state received from a peer. Never throws. */
@@ -36,7 +36,9 @@ export async function verifyState(input: unknown, trusted: readonly Id[]): Promi
   for (const step of s.transfers) {
     const offer = await signedRequest(step?.offer, 'transfer', s.name);
     const accept = await signedRequest(step?.accept, 'accept-transfer', s.name);
-    if (!offer || !accept || offer.signer !== owner || offer.to !== accept.signer) return fail('broken transfer chain');
+    if (!offer || !accept || offer.signer !== owner || offer.to !== accept.signer || offer.boundAt !== origin.value.binding.boundAt) {
+      return fail('broken transfer chain');
+    }
     owner = accept.signer;
   }
   if (owner !== binding.value.owner.toString()) return fail('binding owner is not the end of the transfer chain');
@@ -46,16 +48,17 @@ export async function verifyState(input: unknown, trusted: readonly Id[]): Promi
   }
   if (s.released !== null) {
     const released = await signedRequest(s.released, 'release', s.name);
-    if (!released || released.signer !== owner) return fail('release is not the owner\'s');
+    if (!released || released.signer !== owner || released.boundAt !== binding.value.binding.boundAt) return fail('release is not the owner\'s');
   }
   if (s.offer !== null) {
     const offer = await signedRequest(s.offer, 'transfer', s.name);
-    if (!offer || offer.signer !== owner) return fail('offer is not the owner\'s');
+    if (!offer || offer.signer !== owner || offer.boundAt !== binding.value.binding.boundAt) return fail('offer is not the owner\'s');
   }
   if (s.previous !== null) {
     const prev = await verifyBinding(s.previous?.binding, trusted);
     const released = await signedRequest(s.previous?.released, 'release', s.name);
-    if (!prev.ok || prev.value.binding.name !== s.name || !released || released.signer !== prev.value.owner.toString()) {
+    if (!prev.ok || prev.value.binding.name !== s.name || !released || released.signer !== prev.value.owner.toString()
+      || released.boundAt !== prev.value.binding.boundAt) {
       return fail('previous line is not a verified release');
     }
   }

@@ -85,6 +85,13 @@ export class RegistryService {
     return entry;
   }
 
+  /** A release or transfer signed for an earlier binding of the name is a replay. */
+  #checkLine(entry: NameEntry, req: VerifiedRequest): void {
+    if (req.request.boundAt !== entry.binding.boundAt) {
+      throw new RegistryError('REPLAYED', 'the request was signed for another binding of this name');
+    }
+  }
+
   async #commit(state: NameState, seq: [string, string, number] | null): Promise<NameEntry> {
     const [entry] = await this.#store.commit({ states: [state], seqs: seq ? [seq] : [] });
     this.onLocalCommit([entry]);
@@ -150,6 +157,7 @@ export class RegistryService {
     return this.lock.run(name, async () => {
       const seq = this.#checkSeq(req);
       const entry = this.#owned(name, req.signer);
+      this.#checkLine(entry, req);
       await this.#commit({ ...entry.state, route: null, offer: null, released: req.jws }, seq);
       return { name, released: true };
     });
@@ -167,6 +175,7 @@ export class RegistryService {
     return this.lock.run(name, async () => {
       const seq = this.#checkSeq(req);
       const entry = this.#owned(name, req.signer);
+      this.#checkLine(entry, req);
       await this.#commit({ ...entry.state, offer: req.jws }, seq);
       return { name, to: to.toString(), expiresAt: req.request.iat + this.#o.transferTtlMs };
     });

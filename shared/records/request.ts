@@ -24,6 +24,11 @@ export interface RegistryRequest {
   /** transfer: the new owner's id; accept-transfer: the current owner's id. */
   to?: string;
   from?: string;
+  /**
+   * release and transfer: the boundAt of the binding they act on, so that a captured request cannot
+   * be replayed (at another registrar) against a later binding of the same name.
+   */
+  boundAt?: number;
 }
 
 export interface VerifiedRequest {
@@ -56,6 +61,9 @@ export function checkRequest(verified: Result<VerifiedJws<RegistryRequest>>, jws
   if (!Number.isSafeInteger(r.iat) || r.iat <= 0) return invalid('bad iat');
   if (r.to !== undefined && typeof r.to !== 'string') return invalid('bad to');
   if (r.from !== undefined && typeof r.from !== 'string') return invalid('bad from');
+  if ((r.op === 'release' || r.op === 'transfer') && (!Number.isSafeInteger(r.boundAt) || (r.boundAt as number) <= 0)) {
+    return invalid(`${r.op} names the boundAt of the binding it acts on`);
+  }
   return ok({ request: r, signer, jws: jws as string });
 }
 

@@ -58,11 +58,11 @@ describe('claiming names', () => {
     expect((await post(registryOpPaths.claim('replayed'), { request })).status).toBe(201);
     const replay = await post(registryOpPaths.claim('replayed'), { request });
     expect(replay).toEqual({ status: 409, body: { error: { code: 'REPLAYED', message: expect.any(String) } } });
-    const sameSeq = await signRequest({ op: 'release', name: 'replayed', seq: 10, iat: clock.t }, key);
+    const sameSeq = await signRequest({ op: 'release', name: 'replayed', seq: 10, iat: clock.t, boundAt: clock.t }, key);
     expect((await post(registryOpPaths.release('replayed'), { request: sameSeq })).body.error?.code).toBe('REPLAYED');
     const otherName = await signRequest({ op: 'claim', name: 'somewhere', seq: 11, iat: clock.t }, key);
     expect((await post(registryOpPaths.claim('elsewhere'), { request: otherName })).body.error?.code).toBe('WRONG_NAME');
-    const otherOp = await signRequest({ op: 'release', name: 'replayed', seq: 12, iat: clock.t }, key);
+    const otherOp = await signRequest({ op: 'release', name: 'replayed', seq: 12, iat: clock.t, boundAt: clock.t }, key);
     expect((await post(registryOpPaths.claim('replayed'), { request: otherOp })).status).toBe(400);
   });
 
@@ -122,7 +122,7 @@ describe('claiming names', () => {
     const created = await node.registry.app.request(registryOpPaths.claim('via-hono'), init(first));
     expect(created.status).toBe(201);
     expect(((await (await fetch(node.url + registryOpPaths.claim('via-hono'), init(first))).json()) as { error: { code: string } }).error.code).toBe('REPLAYED');
-    const second = await signRequest({ op: 'release', name: 'via-hono', seq: 2, iat: clock.t }, key);
+    const second = await signRequest({ op: 'release', name: 'via-hono', seq: 2, iat: clock.t, boundAt: clock.t }, key);
     expect((await fetch(node.url + registryOpPaths.release('via-hono'), init(second))).status).toBe(200);
     const replayed = await node.registry.app.request(registryOpPaths.release('via-hono'), init(second));
     expect(replayed.status).toBe(409);

@@ -25,7 +25,7 @@ describe('verifying replicated states', () => {
     const bob = KeyPair.generate();
     const mallory = KeyPair.generate();
     const base = await line(alice, r1, T);
-    const offer = await signRequest({ op: 'transfer', name: 'merged', seq: 1, iat: T + 10, to: bob.id.toString() }, alice);
+    const offer = await signRequest({ op: 'transfer', name: 'merged', seq: 1, iat: T + 10, to: bob.id.toString(), boundAt: T }, alice);
     const accept = await signRequest({ op: 'accept-transfer', name: 'merged', seq: 1, iat: T + 20 }, bob);
     const bobBinding = await signBinding({ name: 'merged', owner: bob.id.toString(), boundAt: T }, r2);
     const moved: NameState = { ...base, binding: bobBinding, transfers: [{ offer, accept }] };
@@ -38,7 +38,7 @@ describe('verifying replicated states', () => {
     expect((await verifyState({ ...base, binding: malloryBinding }, trusted)).ok).toBe(false);
     // a route or a release signed by someone else
     expect((await verifyState({ ...base, route: await route(mallory, 1, T) }, trusted)).ok).toBe(false);
-    const release = await signRequest({ op: 'release', name: 'merged', seq: 2, iat: T }, mallory);
+    const release = await signRequest({ op: 'release', name: 'merged', seq: 2, iat: T, boundAt: T }, mallory);
     expect((await verifyState({ ...base, released: release }, trusted)).ok).toBe(false);
   });
 });
@@ -64,7 +64,7 @@ describe('merging replicated states', () => {
     const afterHold = await line(KeyPair.generate(), r2, T + 60_000 + HOLD);
     expect(mergeStates(describeState(old, 1), tooEarly, HOLD)).toBeNull();
     expect(mergeStates(describeState(old, 1), afterHold, HOLD)).toBe(afterHold);
-    const release = await signRequest({ op: 'release', name: 'merged', seq: 3, iat: T + 5_000 }, oldOwner);
+    const release = await signRequest({ op: 'release', name: 'merged', seq: 3, iat: T + 5_000, boundAt: T }, oldOwner);
     const next = { ...(await line(KeyPair.generate(), r2, T + 6_000)), previous: { binding: old.binding, released: release } };
     expect(mergeStates(describeState(old, 1), next, HOLD)).toBe(next);
     expect(mergeStates(describeState(next, 2), old, HOLD)).toBeNull();
@@ -78,7 +78,10 @@ describe('merging replicated states', () => {
     expect(mergeStates(describeState(v1, 1), v2, HOLD)?.route).toBe(v2.route);
     expect(mergeStates(describeState(v2, 1), v1, HOLD)).toBeNull();
     expect(mergeStates(describeState(v2, 1), v2, HOLD)).toBeNull();
-    const released = { ...base, released: await signRequest({ op: 'release', name: 'merged', seq: 9, iat: T + 2 }, owner) };
+    const released = { ...base, released: await signRequest({ op: 'release', name: 'merged', seq: 9, iat: T + 2, boundAt: T }, owner) };
+    const forOtherLine = { ...base, released: await signRequest({ op: 'release', name: 'merged', seq: 9, iat: T + 2, boundAt: T - 1 }, owner) };
+    expect((await verifyState(released, trusted)).ok).toBe(true);
+    expect((await verifyState(forOtherLine, trusted)).ok).toBe(false);
     const merged = mergeStates(describeState(v2, 1), released, HOLD);
     expect(merged?.released).toBe(released.released);
     expect(merged?.route).toBeNull();

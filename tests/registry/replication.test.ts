@@ -3,6 +3,7 @@ import { KeyPair } from '../../shared/keys.ts';
 import { registryOpPaths } from '../../shared/records/api.ts';
 import { signBinding, verifyBinding } from '../../shared/records/binding.ts';
 import { signRoute, verifyResolution } from '../../shared/records/route.ts';
+import { signRequest } from '../../shared/records/request.ts';
 import { peerAuthorization, pullQuery } from '../../origin/registry/peer-auth.ts';
 import type { NameState } from '../../origin/registry/state.ts';
 import { clientFor, eventually, expectCode, removeTempDirs, startNode, tempDir } from './helpers.ts';
@@ -139,6 +140,31 @@ describe('replication between two super nodes', () => {
       const claimed = await next.claim('dropped');
       const atA = clientFor(a);
       expect(await eventually(async () => ((await atA.resolve('dropped')).binding === claimed.binding ? true : undefined))).toBe(true);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
+
+describe('replays across registrars', () => {
+  it('a release captured at one registrar cannot end a later binding of the name at another', async () => {
+    const [a, b] = await pair();
+    try {
+      const key = KeyPair.generate();
+      const owner = clientFor(a, key);
+      const first = await owner.claim('reclaimed');
+      const firstBoundAt = JSON.parse(Buffer.from(first.binding.split('.')[1], 'base64url').toString()).boundAt as number;
+      const release = await signRequest({ op: 'release', name: 'reclaimed', seq: Date.now(), iat: Date.now(), boundAt: firstBoundAt }, key);
+      const post = (url: string) => fetch(url + registryOpPaths.release('reclaimed'), { method: 'POST', body: JSON.stringify({ request: release }) });
+      expect((await post(a.url)).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 5));
+      const second = await owner.claim('reclaimed');
+      expect(await eventually(async () => ((await clientFor(b).resolve('reclaimed')).binding === second.binding ? true : undefined))).toBe(true);
+      const replayed = await post(b.url);
+      expect(replayed.status).toBe(409);
+      expect(((await replayed.json()) as { error: { code: string } }).error.code).toBe('REPLAYED');
+      expect((await clientFor(b).resolve('reclaimed')).binding).toBe(second.binding);
     } finally {
       await a.close();
       await b.close();
