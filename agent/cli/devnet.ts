@@ -13,7 +13,7 @@ import { KeyPair } from '../../shared/keys.ts';
 import { startDemoSite } from '../demo-site.ts';
 import { NodeAgent } from '../node-agent.ts';
 import { CliError } from './errors.ts';
-import { createLogger } from './logger.ts';
+import { type CliLogger, createLogger } from './logger.ts';
 import { parseOptions } from './options.ts';
 import { onShutdown } from './shutdown.ts';
 
@@ -49,28 +49,8 @@ export async function startDevnet(options: { port: number; host: string; debug?:
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const superNodes = [];
-    for (const [i, key] of keys.entries()) {
-      const node = new SuperNode({
-        key,
-        dataDir: join(dir, i === 0 ? 'primary' : 'secondary'),
-        zone: 'localhost',
-        publicUrlTemplate,
-        edgeKeys: [edgeKey.id],
-        host: '127.0.0.1',
-        apiPort: 0,
-        proxyPort: 0,
-        trustedRegistrars: keys.map((k) => k.id),
-        developerMode: true,
-        rateLimits: false,
-        dht: { port: 0, bootstrap: superNodes.map((s) => ({ id: s.id, host: '127.0.0.1', port: s.node.dht!.address().port })) },
-        logger,
-      });
-      const { apiUrl } = await node.start();
-      stoppers.push(() => node.stop());
-      superNodes.push({ id: key.id.toString(), url: apiUrl, node });
-    }
-    for (const a of superNodes) for (const b of superNodes) if (a !== b) a.node.registry.replication.addPeer({ id: b.id, url: b.url });
+    const superNodes = await startSuperNodes(keys, edgeKey, { dir, publicUrlTemplate, logger });
+    stoppers.push(...superNodes.map((s) => () => s.node.stop()));
 
     let gateway: NodeGateway;
     try {
@@ -110,6 +90,50 @@ export async function startDevnet(options: { port: number; host: string; debug?:
     await stop();
     throw e;
   }
+}
+
+export interface DevSuperNode {
+  id: string;
+  url: string;
+  node: SuperNode;
+}
+
+/**
+ * Super nodes on loopback (every port ephemeral) that trust, replicate to and DHT-bootstrap from each
+ * other, in developer mode: the devnet's, and the integration tests'.
+ */
+export async function startSuperNodes(
+  keys: KeyPair[],
+  edgeKey: KeyPair,
+  options: { dir: string; publicUrlTemplate: string; logger?: CliLogger },
+): Promise<DevSuperNode[]> {
+  const nodes: DevSuperNode[] = [];
+  try {
+    for (const [i, key] of keys.entries()) {
+      const node = new SuperNode({
+        key,
+        dataDir: join(options.dir, `supernode-${i}`),
+        zone: 'localhost',
+        publicUrlTemplate: options.publicUrlTemplate,
+        edgeKeys: [edgeKey.id],
+        host: '127.0.0.1',
+        apiPort: 0,
+        proxyPort: 0,
+        trustedRegistrars: keys.map((k) => k.id),
+        developerMode: true,
+        rateLimits: false,
+        dht: { port: 0, bootstrap: nodes.map((s) => ({ id: s.id, host: '127.0.0.1', port: s.node.dht!.address().port })) },
+        logger: options.logger,
+      });
+      const { apiUrl } = await node.start();
+      nodes.push({ id: key.id.toString(), url: apiUrl, node });
+    }
+  } catch (e) {
+    await Promise.all(nodes.map((n) => n.node.stop().catch(() => {})));
+    throw e;
+  }
+  for (const a of nodes) for (const b of nodes) if (a !== b) a.node.registry.replication.addPeer({ id: b.id, url: b.url });
+  return nodes;
 }
 
 function waitOnline(agent: NodeAgent, timeoutMs = 10_000): Promise<void> {

@@ -1,9 +1,9 @@
 /** In-process super nodes and agents on loopback (port 0), wired as peers, for integration tests. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { startSuperNodes as startDevSuperNodes } from '../../agent/cli/devnet.ts';
 import { KeyPair } from '../../shared/keys.ts';
-import { SuperNode } from '../../origin/supernode.ts';
+import type { SuperNode } from '../../origin/supernode.ts';
+import { tempDir } from './processes.ts';
 
 export interface RunningSuperNode {
   node: SuperNode;
@@ -12,31 +12,11 @@ export interface RunningSuperNode {
 }
 
 /** Starts `count` super nodes that replicate to each other and trust each other's bindings. */
-export async function startSuperNodes(count: number, edgeKeys: KeyPair[], zone = 'localhost'): Promise<{ nodes: RunningSuperNode[]; close(): Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'pc2-sn-'));
+export async function startSuperNodes(count: number, edgeKeys: KeyPair[]): Promise<{ nodes: RunningSuperNode[]; close(): Promise<void> }> {
+  const dir = tempDir('pc2-sn-');
   const keys = Array.from({ length: count }, () => KeyPair.generate());
-  const nodes: RunningSuperNode[] = [];
-  for (const [i, key] of keys.entries()) {
-    const node = new SuperNode({
-      key,
-      dataDir: join(dir, `sn${i}`),
-      zone,
-      publicUrlTemplate: `http://{name}.${zone}:8080`,
-      edgeKeys: edgeKeys.map((k) => k.id),
-      host: '127.0.0.1',
-      apiPort: 0,
-      proxyPort: 0,
-      trustedRegistrars: keys.map((k) => k.id),
-      developerMode: true,
-      rateLimits: false,
-      dht: { port: 0, bootstrap: nodes.map((n) => ({ id: n.key.id, host: '127.0.0.1', port: n.node.dht!.address().port })) },
-    });
-    const { apiUrl } = await node.start();
-    nodes.push({ node, key, url: apiUrl });
-  }
-  for (const a of nodes) {
-    for (const b of nodes) if (a !== b) a.node.registry.replication.addPeer({ id: b.key.id.toString(), url: b.url });
-  }
+  const started = await startDevSuperNodes(keys, edgeKeys[0], { dir, publicUrlTemplate: 'http://{name}.localhost:8080' });
+  const nodes = started.map((s, i) => ({ node: s.node, key: keys[i], url: s.url }));
   return {
     nodes,
     async close() {
