@@ -49,7 +49,7 @@ export function edgeConformanceSuite(options: ConformanceOptions): void {
     afterAll(async () => {
       await edge?.close();
       await world?.close();
-    });
+    }, 60_000);
 
     it('serves a landing page on the apex and proxies /api/v1 to a registry, failing over from a dead super node', async () => {
       const landing = await get('', '/');
