@@ -8,12 +8,12 @@
  * a forward (landing page, error pages) go to the Hono app.
  */
 import type http from 'node:http';
-import { pipeline } from 'node:stream';
 import { type Agent, request } from 'undici';
 import type { Edge } from './app.ts';
 import { EdgeError } from './errors.ts';
 import { RELAY_ERROR_HEADER, tryNextUpstream } from './failover.ts';
 import { isHopByHop } from './headers.ts';
+import { pipeToClient } from './node-fetch.ts';
 import { errorResponse } from './pages.ts';
 
 export interface ForwardOptions {
@@ -83,7 +83,7 @@ export async function forwardHttp(edge: Edge, req: http.IncomingMessage, res: ht
     }
     if (options.secure) out['strict-transport-security'] = options.hsts;
     res.writeHead(upstream.statusCode, out);
-    pipeline(upstream.body, res, () => {});
+    pipeToClient(upstream.body, res);
     return;
   }
   const error = plan.kind === 'registry'

@@ -6,12 +6,12 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { pipeline, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
 import { createEdge, type Edge } from './app.ts';
 import type { EdgeConfig } from './config.ts';
 import { EdgeError } from './errors.ts';
-import { createNodeFetch, type NodeFetchOptions, untouchedNodeBody } from './node-fetch.ts';
+import { createNodeFetch, type NodeFetchOptions, pipeToClient, untouchedNodeBody } from './node-fetch.ts';
 import { type CertificateWatcher, readCertificate, TLS_MIN_VERSION, watchCertificate } from './node-tls.ts';
 import { withResponseHeader } from './headers.ts';
 import { forwardHttp } from './node-forward.ts';
@@ -91,7 +91,7 @@ function pipeUpstream(res: Response, body: Readable, outgoing: http.ServerRespon
   const cookies = res.headers.getSetCookie();
   if (cookies.length) headers['set-cookie'] = cookies;
   outgoing.writeHead(res.status, res.statusText || undefined, headers);
-  pipeline(body, outgoing, () => {});
+  pipeToClient(body, outgoing);
 }
 
 export async function startNodeGateway(options: NodeGatewayOptions): Promise<NodeGateway> {
@@ -118,7 +118,12 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   });
   // Forwarding goes straight through Node streams when the gateway owns the upstream pool.
   const listener: http.RequestListener = pool
-    ? (req, res) => void forwardHttp(edge, req, res, { dispatcher: pool.dispatcher, secure, hsts, app: appListener })
+    ? (req, res) =>
+        void forwardHttp(edge, req, res, { dispatcher: pool.dispatcher, secure, hsts, app: appListener }).catch(() => {
+          // Never let one bad exchange reach the process: answer if still possible, else drop it.
+          if (res.headersSent) res.destroy();
+          else res.writeHead(502, { 'content-type': 'text/plain', 'x-pc2-error': 'INTERNAL' }).end('gateway error\n');
+        })
     : appListener;
   const servers: http.Server[] = [];
   const ports: NodeGateway['ports'] = {};

@@ -7,6 +7,8 @@ export const GZIPPED = gzipSync(Buffer.from('hello, compressed world\n'.repeat(5
 
 /** Streams waiting for the test to say "go on": key -> resume. */
 const held = new Map<string, () => void>();
+/** Keys of held streams whose client went away before the end. */
+export const abandoned = new Set<string>();
 
 function json(res: http.ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -53,6 +55,13 @@ export function serveNode(req: http.IncomingMessage, res: http.ServerResponse, s
         res.end('last\n');
       };
       held.set(key, finish);
+      res.on('close', () => {
+        if (!res.writableFinished) {
+          clearTimeout(timer);
+          held.delete(key);
+          abandoned.add(key);
+        }
+      });
       return;
     }
     case '/release': {

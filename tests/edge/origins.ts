@@ -14,16 +14,31 @@ import { serveNode } from './node-app.ts';
 import { acceptEchoSocket } from './ws.ts';
 
 export function listen(server: http.Server): Promise<number> {
+  track(server);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
   });
 }
 
+const openSockets = new WeakMap<http.Server, Set<import('node:net').Socket>>();
+
+/** Tracks every socket, upgraded ones included (closeAllConnections does not see those). */
+function track(server: http.Server): http.Server {
+  const sockets = new Set<import('node:net').Socket>();
+  openSockets.set(server, sockets);
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  return server;
+}
+
 export function close(server: http.Server): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
     server.closeAllConnections();
+    for (const socket of openSockets.get(server) ?? []) socket.destroy();
   });
 }
 

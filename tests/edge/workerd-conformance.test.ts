@@ -7,4 +7,5 @@ edgeConformanceSuite({
   runtime: 'workerd',
   start: (world) => startWranglerDev(world.env, ZONE),
   seesConnectionHeader: false,
+  closesUpstreamWhenClientLeaves: false,
 });
