@@ -11,7 +11,8 @@ import { KeyPair } from '../../shared/keys.ts';
 import { type ErrorBody, INGRESS_HEADERS, registryPaths, type ResolveResponse } from '../../shared/records/api.ts';
 import { verifyEdgeToken } from '../../shared/records/edge-token.ts';
 import { serveNode } from './node-app.ts';
-import { acceptEchoSocket } from './ws.ts';
+import { reservePort } from '../helpers/ports.ts';
+import { acceptEchoSocket } from '../helpers/websocket.ts';
 
 export function listen(server: http.Server): Promise<number> {
   track(server);
@@ -43,12 +44,11 @@ export function close(server: http.Server): Promise<void> {
 }
 
 /** A loopback port nothing listens on (it was free a moment ago). */
-export async function deadPort(): Promise<number> {
-  const s = http.createServer();
-  const port = await listen(s);
-  await close(s);
-  return port;
-}
+/**
+ * A port nothing listens on. Taken below the ephemeral range: a freed ephemeral port can be handed to
+ * a port-0 listener of another test running in parallel, and then it is not dead any more.
+ */
+export const deadPort = (): Promise<number> => reservePort();
 
 function sendError(res: http.ServerResponse, status: number, code: string, message: string): void {
   const body: ErrorBody = { error: { code, message } };

@@ -1,12 +1,13 @@
 /** Real `pc2` processes for end-to-end tests: super nodes, gateways, node agents, upstreams. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { saveIdentity } from '../../agent/identity.ts';
 import { KeyPair } from '../../shared/keys.ts';
 import { CLI, REPO, TSX } from './cli.ts';
+
+export { reservePort } from './ports.ts';
 
 export interface Proc {
   child: ChildProcess;
@@ -73,19 +74,6 @@ export function startProcess(command: string, args: string[], options: { env?: R
 /** The pc2 CLI under tsx (or another runner via `prefix`). */
 export const pc2 = (args: string[], options: { env?: Record<string, string>; prefix?: string[] } = {}) =>
   startProcess(options.prefix ? CLI : TSX, options.prefix ? args : [CLI, ...args], options);
-
-/** A free TCP port below the ephemeral range, so port-0 listeners elsewhere cannot take it meanwhile. */
-export async function reservePort(host = '127.0.0.1'): Promise<number> {
-  for (;;) {
-    const port = 20000 + Math.floor(Math.random() * 12000);
-    const free = await new Promise<boolean>((resolve) => {
-      const s = createServer();
-      s.once('error', () => resolve(false));
-      s.listen(port, host, () => s.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-}
 
 export interface KeyFile {
   key: KeyPair;
