@@ -104,7 +104,7 @@ export class DhtFamily {
   /** A contact that only called us is pinged once so it can be handed out to others. */
   #verify(node: NodeInfo): void {
     const key = node.id.toString();
-    if (this.#verifying.has(key) || this.#verifying.size > 256) return;
+    if (this.#verifying.has(key) || this.#verifying.size >= 4096) return;
     this.#verifying.add(key);
     this.rpc.call(node, { method: Method.PING }).then(
       () => this.#verifying.delete(key),
@@ -144,6 +144,7 @@ export class DhtFamily {
       family: this.family,
       seeds: this.table.closest(params.target, 8 * 2, true),
       concurrency: this.#options.lookupConcurrency,
+      stallGraceMs: this.rpc.stallMs,
       call: (node, request, onStall) => this.call(node, request, onStall),
       admit: (node) => this.admit(node),
     });

@@ -20,6 +20,11 @@ export interface LookupParams {
   onResponse?: (from: NodeInfo, response: DhtResponse) => boolean;
   /** Which node list of an answer feeds the lookup. Default n4. */
   family?: 4 | 6;
+  /**
+   * How long the end waits for stalled requests to nodes closer than the K-th answer (a slow node is
+   * often the very node sought). Default 0.
+   */
+  stallGraceMs?: number;
 }
 
 export interface Answered {
@@ -53,6 +58,7 @@ export function runLookup(params: LookupParams): Promise<LookupResult> {
   let active = 0;
   let stoppedEarly = false;
   let done = false;
+  let grace: ReturnType<typeof setTimeout> | undefined;
 
   const closer = (a: Candidate, b: Candidate) => target.threeWayCompare(a.node.id, b.node.id);
   const add = (node: NodeInfo, depth: number) => {
@@ -66,6 +72,7 @@ export function runLookup(params: LookupParams): Promise<LookupResult> {
     const finish = () => {
       if (done) return;
       done = true;
+      clearTimeout(grace);
       answered.sort(closer);
       const closest = answered.slice(0, K);
       resolve({
@@ -92,10 +99,16 @@ export function runLookup(params: LookupParams): Promise<LookupResult> {
         if (kth && closer(c, kth) >= 0) break;
         send(c);
       }
-      if (active === 0) finish();
+      if (active > 0) return;
+      const waitingClose = [...all.values()].some((c) => c.state === 'stalled' && (!kth || closer(c, kth) < 0));
+      if (!waitingClose || !params.stallGraceMs) return finish();
+      grace ??= setTimeout(finish, params.stallGraceMs);
     };
 
     const send = (c: Candidate) => {
+      // New work: the grace period (if any) starts over when this work is done.
+      clearTimeout(grace);
+      grace = undefined;
       c.state = 'active';
       active++;
       messages++;

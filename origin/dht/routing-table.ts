@@ -90,7 +90,8 @@ export class RoutingTable {
     const existing = entry ?? replacement;
     if (existing) {
       if (existing.node.address !== node.address) {
-        if (usable(existing)) return 'idFlip';
+        // A live entry keeps its address until it fails (a moved node is not an id flip, just unproven).
+        if (usable(existing)) return 'ignored';
         this.#byAddress.delete(existing.node.address);
         existing.node = node;
         this.#byAddress.set(node.address, node.id.toString());
