@@ -14,7 +14,7 @@ afterAll(async () => {
 
 describe('limits and housekeeping', () => {
   it('maxConnections bounds the pool; extra streams queue, then time out', async () => {
-    const server = await startServer({ maxConnections: 2, streamQueueTimeoutMs: 300 });
+    const server = await startServer({ maxConnections: 2, streamQueueTimeoutMs: 2000 });
     const client = newClient(server, upstream.port);
     try {
       client.start();
