@@ -1,7 +1,8 @@
 /**
  * `npm run bench:relay [-- --sessions N]`: the Active Proxy relay against direct loopback.
  *  1. bulk download throughput: ingress + tunnel vs direct to the same upstream (ratio);
- *  2. request latency p50/p99 at 1, 100 and 1000 requests/s, ingress + tunnel vs direct;
+ *  2. request capacity (closed loop, 16 in flight) and latency p50/p99 at 1, 100 and 1000
+ *     requests/s (open loop), ingress + tunnel vs direct;
  *  3. super-node memory per idle session with N sessions (default 10,000).
  * The node side (app + client) runs in its own process, like on a node's machine; the super node
  * (Active Proxy server + ingress) and the load generator run here. Writes bench-out/relay.json.
@@ -105,6 +106,24 @@ async function main(): Promise<void> {
   }
   result.throughputMiBs = { direct: round(bulk.direct, 0), relay: round(bulk.relay, 0), ratio: round(bulk.relay / bulk.direct) };
   console.log(result.throughputMiBs);
+
+  // Closed-loop capacity: how many requests/s each path completes with 16 in flight.
+  const capacity = async (url: string, headers: () => Record<string, string>) => {
+    const until = performance.now() + 5000;
+    let done = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (performance.now() < until) {
+          const res = await request(url, { headers: headers(), dispatcher });
+          await res.body.text();
+          done++;
+        }
+      }),
+    );
+    return Math.round(done / 5);
+  };
+  result.capacityReqPerS = { direct: await capacity(`${direct}/`, () => ({})), relay: await capacity(`${relayed}/`, edgeHeaders) };
+  console.log('capacity (16 in flight)', result.capacityReqPerS);
 
   const latency: Record<string, unknown> = {};
   for (const rate of RATES) {

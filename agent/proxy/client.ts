@@ -159,14 +159,19 @@ export class ActiveProxyClient extends EventEmitter {
     this.emit('authenticated', this.#auth);
   }
 
-  /** Keeps one idle connection ready while below maxConnections: the server's next CONNECT never waits for a handshake. */
+  /**
+   * Keeps an idle connection ready while below maxConnections, so the server's next CONNECT does not
+   * wait for a handshake. Under a burst (many busy), up to 4 ATTACHes run at once instead of one.
+   */
   #ensureSpare(): void {
     if (this.#state !== 'authenticated' || !this.#auth) return;
-    if (this.#idle.size > 0 || this.#attaching > 0) return;
-    if (this.#connections.size >= this.#auth.maxConnections) return;
     if (performance.now() < this.#attachRetryAt) return;
-    this.#attaching++;
-    this.#open('attach');
+    const busy = this.#connections.size - this.#idle.size - this.#attaching;
+    const spares = Math.min(4, 1 + Math.floor(busy / 4));
+    while (this.#idle.size + this.#attaching < spares && this.#connections.size < this.#auth.maxConnections) {
+      this.#attaching++;
+      this.#open('attach');
+    }
   }
 
   #onClosed(connection: ClientConnection, error: AgentProxyError): void {

@@ -3,7 +3,6 @@
  * Output layout is libsodium's "easy" form: MAC(16) || ciphertext. The secretbox primitive is
  * pluggable (./secretbox.ts): pure JS everywhere, libsodium where the runtime can load it.
  */
-import { x25519 } from '@noble/curves/ed25519.js';
 import nacl from 'tweetnacl';
 import { SharedError } from '../errors.ts';
 import { secretboxBackend } from './secretbox.ts';
@@ -11,11 +10,6 @@ import { secretboxBackend } from './secretbox.ts';
 export const NONCE_BYTES = 24;
 export const MAC_BYTES = 16;
 export const BOX_KEY_BYTES = 32;
-// tweetnacl ships its low-level HSalsa20 core but its typings do not declare it.
-const hsalsa20 = (nacl as unknown as { lowlevel: { crypto_core_hsalsa20(out: Uint8Array, inp: Uint8Array, k: Uint8Array, c: Uint8Array): number } })
-  .lowlevel.crypto_core_hsalsa20;
-/** "expand 32-byte k" */
-const SIGMA = new Uint8Array([101, 120, 112, 97, 110, 100, 32, 51, 50, 45, 98, 121, 116, 101, 32, 107]);
 
 export class CryptoBox {
   readonly #sharedKey: Uint8Array;
@@ -29,17 +23,7 @@ export class CryptoBox {
     if (ourSecretKey.length !== BOX_KEY_BYTES || theirPublicKey.length !== BOX_KEY_BYTES) {
       throw new SharedError('INVALID_KEY', `box keys are ${BOX_KEY_BYTES} bytes`);
     }
-    // X25519 via @noble/curves (about 4x faster than tweetnacl's scalarmult), then NaCl's HSalsa20
-    // key derivation: byte-identical to crypto_box_beforenm. A low-order public key is refused.
-    let shared: Uint8Array;
-    try {
-      shared = x25519.getSharedSecret(ourSecretKey, theirPublicKey);
-    } catch (e) {
-      throw new SharedError('INVALID_KEY', `no X25519 shared key: ${(e as Error).message}`);
-    }
-    const key = new Uint8Array(BOX_KEY_BYTES);
-    hsalsa20(key, new Uint8Array(16), shared, SIGMA);
-    return new CryptoBox(key);
+    return new CryptoBox(nacl.box.before(theirPublicKey, ourSecretKey));
   }
 
   /**

@@ -16,7 +16,7 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     res.writeHead(200, { 'content-type': 'application/octet-stream' });
     req.pipe(res);
   } else if (url.pathname === '/ticks') {
-    // A long-lived chunked response: one line every 20 ms.
+    // A long-lived chunked response: one line every 100 ms.
     res.writeHead(200, { 'content-type': 'text/plain' });
     let n = 0;
     const timer = setInterval(() => {
@@ -25,7 +25,7 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
         clearInterval(timer);
         res.end();
       }
-    }, 20);
+    }, 100);
     res.on('close', () => clearInterval(timer));
   } else if (url.pathname === '/file') {
     const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');

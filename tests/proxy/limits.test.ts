@@ -14,7 +14,7 @@ afterAll(async () => {
 
 describe('limits and housekeeping', () => {
   it('maxConnections bounds the pool; extra streams queue, then time out', async () => {
-    const server = await startServer({ maxConnections: 2, streamQueueTimeoutMs: 300 });
+    const server = await startServer({ maxConnections: 2, streamQueueTimeoutMs: 2000 });
     const client = newClient(server, upstream.port);
     try {
       client.start();
@@ -81,7 +81,7 @@ describe('limits and housekeeping', () => {
   });
 
   it('a stream with no traffic past idleTimeoutMs is closed', async () => {
-    const server = await startServer({ idleTimeoutMs: 200, pingIntervalMs: 100 });
+    const server = await startServer({ idleTimeoutMs: 300, pingIntervalMs: 1000 });
     const client = newClient(server, upstream.port, { pingIntervalMs: 100 });
     try {
       client.start();
