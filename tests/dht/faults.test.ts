@@ -132,6 +132,29 @@ describe('misbehaving and dead peers', () => {
   });
 });
 
+describe('requests in flight', () => {
+  it('keeps at most maxInFlight requests outstanding and queues the rest', async () => {
+    const silent = await Promise.all([rawPeer(), rawPeer(), rawPeer()]);
+    const node = new DhtNode({
+      key: KeyPair.generate(),
+      ...local,
+      maxInFlight: 1,
+      requestTimeoutMs: 1000,
+      bootstrap: silent.map((p) => ({ id: p.key.id, host: '127.0.0.1', port: p.port })),
+    });
+    stopAll.push(() => node.stop());
+    const started = node.start();
+    const heard = () => silent.filter((p) => p.received.length > 0).length;
+    await eventually(() => heard() === 1);
+    // The other two wait for the first to time out.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(heard()).toBe(1);
+    await started;
+    expect(heard()).toBe(3);
+    expect(node.counters().timeouts.find_node).toBe(3);
+  });
+});
+
 describe('routing table persistence', () => {
   let net: Testnet;
   let dir: string;
