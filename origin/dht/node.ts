@@ -139,7 +139,7 @@ export class DhtNode {
     if (contacts.length === 0) return;
     await this.lookupNodes(this.id);
     this.#last.selfLookup = this.#options.clock();
-    this.#background.push(this.refreshBuckets());
+    this.#background.push(this.refreshBuckets().catch((e) => this.#options.logger.warn?.('dht bucket refresh failed', { error: String(e) })));
   }
 
   /** A lookup of a random id in every bucket that is not full (what bootstrap ends with). */
