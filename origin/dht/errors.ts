@@ -10,7 +10,6 @@ export type DhtErrorCode =
   | 'STOPPED'
   | 'INVALID_VALUE'
   | 'INVALID_PEER'
-  | 'NO_NODES'
   | 'ID_MISMATCH';
 
 export class DhtError extends Error {

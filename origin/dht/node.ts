@@ -6,7 +6,21 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { networkInterfaces } from 'node:os';
 import { randomBytes } from '../../shared/bytes.ts';
-import { type DhtRequest, ipToBytes, isGlobalAddress, K, Method, NodeInfo, type PeerInfo, type Value, Want } from '../../shared/dht/index.ts';
+import { CONTEXT_OVERHEAD } from '../../shared/crypto/context.ts';
+import {
+  type DhtRequest,
+  encodeMessage,
+  ipToBytes,
+  isGlobalAddress,
+  K,
+  Method,
+  NodeInfo,
+  OUR_VERSION,
+  type PeerInfo,
+  toWireMessage,
+  type Value,
+  Want,
+} from '../../shared/dht/index.ts';
 import { Id } from '../../shared/id.ts';
 import { DhtCounters, type DhtCountersSnapshot } from './counters.ts';
 import { DhtError } from './errors.ts';
@@ -17,6 +31,7 @@ import { type DhtNodeOptions, type ResolvedOptions, resolveOptions } from './opt
 import { loadRoutingTable, saveRoutingTable } from './routing-file.ts';
 import { DhtStorage } from './storage.ts';
 import { TokenManager } from './tokens.ts';
+import { MAX_SEND_BYTES } from './transport.ts';
 import { findPeersIn, findValueIn, writeTo } from './operations.ts';
 
 /** 3.0 republishes items older than 1 h 50 min (they expire at 2 h). */
@@ -124,7 +139,7 @@ export class DhtNode {
     if (contacts.length === 0) return;
     await this.lookupNodes(this.id);
     this.#last.selfLookup = this.#options.clock();
-    this.#background.push(this.refreshBuckets());
+    this.#background.push(this.refreshBuckets().catch((e) => this.#options.logger.warn?.('dht bucket refresh failed', { error: String(e) })));
   }
 
   /** A lookup of a random id in every bucket that is not full (what bootstrap ends with). */
@@ -200,6 +215,7 @@ export class DhtNode {
   async storeValue(value: Value, options: { persistent?: boolean; cas?: number } = {}): Promise<number> {
     this.#running();
     if (!value.isValid()) throw new DhtError('INVALID_VALUE', 'the value signature does not verify');
+    checkFits({ method: Method.STORE_VALUE, token: -1, cas: options.cas, value });
     const local = this.storage.putValue(value, options.cas);
     if (local && options.cas !== undefined) throw new DhtError('REMOTE_ERROR', local.message, local.code);
     if (options.persistent) this.#own.set(`v:${value.id}`, { kind: 'value', item: value, publishedAt: this.#options.clock() });
@@ -216,6 +232,7 @@ export class DhtNode {
   async announcePeer(peer: PeerInfo, options: { persistent?: boolean; cas?: number } = {}): Promise<number> {
     this.#running();
     if (!peer.isValid()) throw new DhtError('INVALID_PEER', 'the peer signature does not verify');
+    checkFits({ method: Method.ANNOUNCE_PEER, token: -1, cas: options.cas, peer });
     this.storage.putPeer(peer, options.cas);
     if (options.persistent) this.#own.set(`p:${peer.id}:${peer.fingerprint}`, { kind: 'peer', item: peer, publishedAt: this.#options.clock() });
     return writeTo(this.#families, peer.id, { method: Method.ANNOUNCE_PEER, token: 0, cas: options.cas, peer });
@@ -267,6 +284,12 @@ export class DhtNode {
     this.#last.persist = this.#options.clock();
     for (const family of this.#families) await saveRoutingTable(this.#options.dataDir!, family.family, family.table);
   }
+}
+
+/** Refuses up front a write whose datagram would exceed the IPv6 cap (the smaller one). */
+function checkFits(request: DhtRequest): void {
+  const size = 32 + CONTEXT_OVERHEAD + encodeMessage(toWireMessage({ kind: 'request', txid: 0xffffffff, version: OUR_VERSION, request })).length;
+  if (size > MAX_SEND_BYTES[6]) throw new DhtError('MESSAGE_TOO_BIG', `a ${size}-byte datagram exceeds ${MAX_SEND_BYTES[6]} bytes`);
 }
 
 function hasGlobalIPv6(): boolean {

@@ -5,12 +5,18 @@
  */
 import DgramAsPromised, { type SocketAsPromised } from 'dgram-as-promised';
 import { concatBytes } from '../../shared/bytes.ts';
+import { decodeCbor } from '../../shared/cbor/index.ts';
 import { CONTEXT_OVERHEAD, CryptoContext } from '../../shared/crypto/context.ts';
 import {
   addressKey,
   bytesToIp,
   decodeMessage,
   type DhtMessage,
+  ErrorCode,
+  isMethod,
+  MessageType,
+  METHOD_MASK,
+  TYPE_MASK,
   encodeMessage,
   fromWireMessage,
   ipToBytes,
@@ -167,6 +173,8 @@ export class UdpTransport {
       counters.drop('malformed');
       // Only an authenticated sender can be blamed: the datagram decrypted under its id.
       if (abuse.strike(source)) this.#options.logger.info?.('dht source banned', { source, reason: 'malformed' });
+      const reply = protocolErrorFor(plain.value, message.error.message);
+      if (reply) void this.send({ id, host, port }, reply);
       return;
     }
     try {
@@ -175,6 +183,21 @@ export class UdpTransport {
       this.#options.logger.error?.('dht message handler failed', { error: String(e) });
     }
   }
+}
+
+/**
+ * The ERROR a malformed request deserves, when its envelope is readable enough to carry one back:
+ * 204 for an unknown method, 203 for anything else. Answers and errors get no answer.
+ */
+function protocolErrorFor(plain: Uint8Array, reason: string): DhtMessage | undefined {
+  const cbor = decodeCbor(plain, { maxDepth: 8 });
+  if (!cbor.ok || typeof cbor.value !== 'object' || cbor.value === null || Array.isArray(cbor.value)) return undefined;
+  const { y, t } = cbor.value as Record<string, unknown>;
+  if (typeof y !== 'number' || !Number.isInteger(y) || (y & TYPE_MASK) !== MessageType.REQUEST) return undefined;
+  if (typeof t !== 'number' || !Number.isSafeInteger(t) || t <= 0) return undefined;
+  const method = y & METHOD_MASK;
+  const code = isMethod(method) ? ErrorCode.PROTOCOL : ErrorCode.METHOD_UNKNOWN;
+  return { kind: 'error', txid: t, method, error: { code, message: reason.slice(0, 120) } };
 }
 
 const hostCache = new Map<string, string | null>();

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { concatBytes, randomBytes } from '../../shared/bytes.ts';
 import { encodeCbor } from '../../shared/cbor/index.ts';
-import { Method, Want } from '../../shared/dht/index.ts';
+import { ErrorCode, Method, Value, Want } from '../../shared/dht/index.ts';
 import { Id } from '../../shared/id.ts';
 import { KeyPair } from '../../shared/keys.ts';
 import { DhtError, DhtNode } from '../../origin/dht/index.ts';
@@ -61,6 +61,20 @@ describe('bad datagrams', () => {
     });
     const answer = await peer.request(to, { method: Method.PING });
     expect(answer.kind).toBe('response');
+    // The readable but unknown-method request got a protocol ERROR back (204), the rest nothing.
+    const errors = peer.received.filter((r) => r.message.kind === 'error');
+    expect(errors.map((r) => (r.message.kind === 'error' ? [r.message.txid, r.message.error.code] : []))).toEqual([[9, ErrorCode.METHOD_UNKNOWN]]);
+  });
+
+  it('answers a readable request with bad fields with a protocol ERROR (203)', async () => {
+    const node = await startNode();
+    const peer = await rawPeer();
+    const context = peer.context(node.id, peer.key);
+    // FIND_NODE whose target is 3 bytes long.
+    await peer.sendRaw(concatBytes(peer.key.id.bytes, context.encrypt(encodeCbor({ y: 0x22, t: 41, q: { t: new Uint8Array(3), w: 1 }, v: 1 }))), node.address().port);
+    const answer = await peer.waitFor((r) => r.message.kind === 'error');
+    expect(answer.message.kind === 'error' && answer.message.error.code).toBe(ErrorCode.PROTOCOL);
+    expect(answer.message.txid).toBe(41);
   });
 
   it('drops a replayed datagram (duplicated nonce)', async () => {
@@ -118,6 +132,29 @@ describe('misbehaving and dead peers', () => {
   });
 });
 
+describe('requests in flight', () => {
+  it('keeps at most maxInFlight requests outstanding and queues the rest', async () => {
+    const silent = await Promise.all([rawPeer(), rawPeer(), rawPeer()]);
+    const node = new DhtNode({
+      key: KeyPair.generate(),
+      ...local,
+      maxInFlight: 1,
+      requestTimeoutMs: 1000,
+      bootstrap: silent.map((p) => ({ id: p.key.id, host: '127.0.0.1', port: p.port })),
+    });
+    stopAll.push(() => node.stop());
+    const started = node.start();
+    const heard = () => silent.filter((p) => p.received.length > 0).length;
+    await eventually(() => heard() === 1);
+    // The other two wait for the first to time out.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(heard()).toBe(1);
+    await started;
+    expect(heard()).toBe(3);
+    expect(node.counters().timeouts.find_node).toBe(3);
+  });
+});
+
 describe('routing table persistence', () => {
   let net: Testnet;
   let dir: string;
@@ -162,6 +199,13 @@ describe('options', () => {
     expect(attempt({ bootstrap: [{ id: 'nope', host: 'h', port: 1 }] })).toBe('INVALID_OPTIONS');
     expect(attempt({ key: 'k' })).toBe('INVALID_OPTIONS');
     expect(attempt({ port: 0 })).toBe('accepted');
+  });
+
+  it('refuses to store a value too big for one datagram', async () => {
+    const node = await startNode();
+    const big = Value.createImmutable(new Uint8Array(1200));
+    await expect(node.storeValue(big)).rejects.toMatchObject({ code: 'MESSAGE_TOO_BIG' });
+    expect(await node.storeValue(Value.createImmutable(new Uint8Array(900)))).toBe(0);
   });
 
   it('answers FIND_NODE with want bit 4 only with a token', async () => {
