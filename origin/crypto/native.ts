@@ -4,20 +4,7 @@
  * pure-JS backend when the addon cannot load (other platforms, Deno without --allow-ffi).
  */
 import { createRequire } from 'node:module';
-import { secretboxBackend, type SodiumLike, sodiumBackend, useSecretboxBackend } from '../../shared/crypto/secretbox.ts';
-
-let tried = false;
+import { installSodiumOnce, type SodiumLike } from '../../shared/crypto/secretbox.ts';
 
 /** The backend name in use after trying to install the native one (once per process). */
-export function useNativeCrypto(): string {
-  if (!tried) {
-    tried = true;
-    try {
-      const sodium = createRequire(import.meta.url)('sodium-native') as SodiumLike;
-      useSecretboxBackend(sodiumBackend(sodium));
-    } catch {
-      // keep the pure-JS backend
-    }
-  }
-  return secretboxBackend().name;
-}
+export const useNativeCrypto = (): string => installSodiumOnce(() => createRequire(import.meta.url)('sodium-native') as SodiumLike);

@@ -70,3 +70,21 @@ export function useSecretboxBackend(backend: SecretboxBackend): void {
   }
   current = backend;
 }
+
+let nativeTried = false;
+
+/**
+ * Installs libsodium as the backend once per process, if `load` can provide it (the caller owns the
+ * runtime-specific loading); keeps the current backend otherwise. Returns the backend name in use.
+ */
+export function installSodiumOnce(load: () => SodiumLike): string {
+  if (!nativeTried) {
+    nativeTried = true;
+    try {
+      useSecretboxBackend(sodiumBackend(load()));
+    } catch {
+      // keep the pure-JS backend
+    }
+  }
+  return secretboxBackend().name;
+}

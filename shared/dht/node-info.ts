@@ -1,6 +1,6 @@
 /** A DHT node's contact: id, address and port, and its `[id, ip, port]` wire form. */
 import { Id } from '../id.ts';
-import { bytesToIp, ipToBytes } from './ip.ts';
+import { bytesToIp, ipToBytes } from '../ip.ts';
 import type { WireNodeInfo } from './wire.ts';
 
 export class NodeInfo {

@@ -1,4 +1,4 @@
-/** IP addresses as text and as the raw 4/16 bytes NodeInfo carries; "global" address test. */
+/** IP addresses as text and as raw 4/16 bytes (NodeInfo, Active Proxy CONNECT); the "global" address test. */
 
 /** Raw bytes of an IPv4 or IPv6 address text, or null if it is neither. */
 export function ipToBytes(text: string): Uint8Array | null {
