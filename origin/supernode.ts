@@ -79,6 +79,8 @@ export class SuperNode {
   readonly #logger: Logger;
   #apiPort = 0;
   readonly #publicUrlTemplate: string;
+  readonly #owners = new Map<string, string>();
+  #ownersCursor = 0;
 
   constructor(options: SuperNodeOptions) {
     this.#options = options;
@@ -158,13 +160,23 @@ export class SuperNode {
     return app;
   }
 
-  /** The name (if any) currently bound to this device id. */
-  #nameOwnedBy(deviceId: Id): string | null {
-    const owner = deviceId.toString();
-    for (const entry of this.registry.store.changesSince(0, Number.MAX_SAFE_INTEGER).entries) {
-      if (!entry.state.released && entry.binding.owner === owner) return entry.binding.name;
-    }
-    return null;
+  /**
+   * The name (if any) currently bound to this id. An owner -> name index, brought up to date from the
+   * store's change cursor only when a lookup misses or finds a stale entry, so a reconnect storm of
+   * thousands of AUTHs does not scan every name each time.
+   */
+  #nameOwnedBy(id: Id): string | null {
+    const owner = id.toString();
+    const current = (name: string | undefined) => {
+      const entry = name === undefined ? undefined : this.registry.store.get(name);
+      return entry && !entry.state.released && entry.binding.owner === owner ? entry.binding.name : null;
+    };
+    const hit = current(this.#owners.get(owner));
+    if (hit) return hit;
+    const { entries, cursor } = this.registry.store.changesSince(this.#ownersCursor, Number.MAX_SAFE_INTEGER);
+    this.#ownersCursor = cursor;
+    for (const entry of entries) if (!entry.state.released) this.#owners.set(entry.binding.owner, entry.binding.name);
+    return current(this.#owners.get(owner));
   }
 
   async start(): Promise<{ apiUrl: string; proxyPort: number }> {
