@@ -16,11 +16,9 @@ import { fetchSuperNodeInfo, probeEndpoint, publishNodeCard, waitForBinding } fr
 export type AgentMode = 'auto' | 'direct' | 'relay';
 export type LinkState = 'unknown' | 'unreachable' | 'connecting' | 'online' | 'reconnecting' | 'failed';
 
-export interface Logger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  debug?(message: string, fields?: Record<string, unknown>): void;
-}
+import { type Logger, silentLogger } from '../shared/logger.ts';
+
+export type { Logger };
 
 export interface NodeAgentOptions {
   key: KeyPair;
@@ -72,7 +70,6 @@ interface Link extends LinkStatus {
 }
 
 const KNOWN = new Set(['key', 'name', 'upstream', 'superNodes', 'mode', 'publicUrl', 'leaseMs', 'clock', 'logger']);
-const silent: Logger = { info() {}, warn() {} };
 
 export class NodeAgent extends EventEmitter {
   readonly #o: Required<Omit<NodeAgentOptions, 'publicUrl'>> & { publicUrl?: string };
@@ -100,7 +97,7 @@ export class NodeAgent extends EventEmitter {
     }
     if (options.mode === 'direct' && !options.publicUrl) throw new NodeAgentError('INVALID_OPTIONS', 'direct mode needs a public URL');
     this.#upstream = { host: upstream.hostname, port: Number(upstream.port || 80) };
-    this.#o = { mode: 'auto', leaseMs: 10 * 60_000, clock: { now: () => Date.now() }, logger: silent, ...options };
+    this.#o = { mode: 'auto', leaseMs: 10 * 60_000, clock: { now: () => Date.now() }, logger: silentLogger, ...options };
     this.#links = options.superNodes.map((url) => ({
       url: url.replace(/\/+$/, ''),
       id: null,
@@ -259,10 +256,10 @@ export class NodeAgent extends EventEmitter {
     for (const link of this.#links.filter((l) => l.state === 'online' || this.#mode === 'direct')) {
       try {
         await publishNodeCard(link.url, this.#o.key, services);
-        this.#o.logger.debug?.('DID document stored in the DHT', { via: link.url });
+        this.#o.logger.debug('DID document stored in the DHT', { via: link.url });
         return;
       } catch (e) {
-        this.#o.logger.debug?.('DID document not stored', { via: link.url, error: (e as Error).message });
+        this.#o.logger.debug('DID document not stored', { via: link.url, error: (e as Error).message });
       }
     }
   }

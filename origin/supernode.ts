@@ -21,12 +21,9 @@ import { checkEndpoint, createRegistry, type Registry } from './registry/index.t
 import type { PeerOption, RateLimitOptions } from './registry/options.ts';
 
 
-export interface Logger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-  debug?(message: string, fields?: Record<string, unknown>): void;
-}
+import { type Logger, silentLogger } from '../shared/logger.ts';
+
+export type { Logger };
 
 export interface SuperNodeOptions {
   key: KeyPair;
@@ -65,7 +62,6 @@ export interface SuperNodeOptions {
 /** How often the super node re-announces its Active Proxy service and DID document. */
 const ANNOUNCE_INTERVAL_MS = 30 * 60_000;
 
-const silent: Logger = { info() {}, warn() {}, error() {} };
 
 export class SuperNode {
   readonly id: Id;
@@ -85,7 +81,7 @@ export class SuperNode {
   constructor(options: SuperNodeOptions) {
     this.#options = options;
     const { key, developerMode = false } = options;
-    const logger = options.logger ?? silent;
+    const logger = options.logger ?? silentLogger;
     this.#logger = logger;
     this.id = key.id;
     this.#publicUrlTemplate = options.publicUrlTemplate ?? `https://{name}.${options.zone}`;
@@ -112,7 +108,7 @@ export class SuperNode {
         const endpoint = name ? publicEndpoint(this.#publicUrlTemplate, name) : '';
         return { endpoint, namedEndpoint: endpoint };
       },
-      logger: { ...logger, debug: logger.debug ?? (() => {}) },
+      logger,
     });
     this.dht = options.dht === false ? null : new DhtNode({
       key,
@@ -123,7 +119,7 @@ export class SuperNode {
       developerMode,
       logger,
     });
-    this.#ingress = createIngress({ proxy: this.proxy, superNodeId: key.id, edgeKeys: options.edgeKeys, logger: { ...logger, debug: logger.debug ?? (() => {}) } });
+    this.#ingress = createIngress({ proxy: this.proxy, superNodeId: key.id, edgeKeys: options.edgeKeys, logger });
     const api = this.#apiApp(developerMode);
     const apiListener = getRequestListener(api.fetch);
     const isRelay = (req: IncomingMessage) => req.headers[INGRESS_HEADERS.nodeId] !== undefined;

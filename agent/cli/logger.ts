@@ -1,10 +1,7 @@
 /** Log lines for the long-running commands: `time level component: message {fields}` on stderr. */
-export interface CliLogger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-  debug(message: string, fields?: Record<string, unknown>): void;
-}
+import type { Logger } from '../../shared/logger.ts';
+
+export type CliLogger = Logger;
 
 export function createLogger(component: string, options: { debug?: boolean; quiet?: boolean } = {}): CliLogger {
   const line = (level: string, message: string, fields?: Record<string, unknown>) => {

@@ -5,11 +5,9 @@ import { KeyPair } from '../../shared/keys.ts';
 import { BACKOFF_DEFAULTS, type BackoffOptions, type ResolvedBackoff } from './backoff.ts';
 import { AgentProxyError } from './errors.ts';
 
-export interface ClientLogger {
-  debug(message: string, fields?: Record<string, unknown>): void;
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-}
+import { type Logger as ClientLogger, silentLogger } from '../../shared/logger.ts';
+
+export type { ClientLogger };
 
 export interface ActiveProxyClientOptions {
   /** The super node's Active Proxy host and port (default port 8090). */
@@ -109,6 +107,6 @@ export function resolveClientOptions(o: ActiveProxyClientOptions): ResolvedClien
     createSocket: o.createSocket,
     createUpstream: o.createUpstream,
     random: o.random ?? Math.random,
-    logger: o.logger ?? { debug() {}, info() {}, warn() {} },
+    logger: o.logger ?? silentLogger,
   };
 }

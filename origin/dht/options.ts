@@ -3,12 +3,9 @@ import { Id } from '../../shared/id.ts';
 import { KeyPair } from '../../shared/keys.ts';
 import { DhtError } from './errors.ts';
 
-export interface Logger {
-  debug?(message: string, meta?: Record<string, unknown>): void;
-  info?(message: string, meta?: Record<string, unknown>): void;
-  warn?(message: string, meta?: Record<string, unknown>): void;
-  error?(message: string, meta?: Record<string, unknown>): void;
-}
+import { type Logger, silentLogger } from '../../shared/logger.ts';
+
+export type { Logger };
 
 export interface BootstrapNode {
   id: Id | string;
@@ -113,7 +110,7 @@ export function resolveOptions(options: DhtNodeOptions): ResolvedOptions {
     dataDir: options.dataDir,
     developerMode: options.developerMode ?? false,
     clock: options.clock ?? Date.now,
-    logger: options.logger ?? {},
+    logger: options.logger ?? silentLogger,
     lookupConcurrency: integer(options.lookupConcurrency, 'lookupConcurrency', 3, 1, 16),
     maxInFlight: integer(options.maxInFlight, 'maxInFlight', 256, 1, 65536),
     requestTimeoutMs: integer(options.requestTimeoutMs, 'requestTimeoutMs', 10_000, 10, 600_000),

@@ -4,12 +4,9 @@ import { KeyPair } from '../../shared/keys.ts';
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_PORT, MAX_CONNECTIONS_CAP } from '../../shared/proxy/limits.ts';
 import { ProxyError } from './errors.ts';
 
-export interface Logger {
-  debug(message: string, fields?: Record<string, unknown>): void;
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
+import { type Logger, silentLogger } from '../../shared/logger.ts';
+
+export type { Logger };
 
 export interface Clock {
   /** Milliseconds, monotonic enough for timeouts. */
@@ -59,7 +56,7 @@ export interface ActiveProxyServerOptions {
 export type ResolvedServerOptions = Required<Omit<ActiveProxyServerOptions, 'accessPolicy' | 'endpointFor'>> &
   Pick<ActiveProxyServerOptions, 'accessPolicy' | 'endpointFor'>;
 
-export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+export { silentLogger } from '../../shared/logger.ts';
 export const systemClock: Clock = { now: () => performance.now() };
 
 const DEFAULTS = {

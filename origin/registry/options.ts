@@ -8,11 +8,9 @@ export interface Clock {
   now(): number;
 }
 
-export interface Logger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
+import { type Logger, silentLogger } from '../../shared/logger.ts';
+
+export type { Logger };
 
 export interface RateLimitOptions {
   /** Signed writes per client IP: sustained per second, and burst. Default 20/s, burst 100. */
@@ -90,7 +88,7 @@ const KNOWN = new Set([
   'compactMinBytes', 'clock', 'logger', 'onRoutePublished',
 ]);
 
-export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
+export { silentLogger } from '../../shared/logger.ts';
 export const systemClock: Clock = { now: () => Date.now() };
 
 export function resolveOptions(options: RegistryOptions): ResolvedOptions {
