@@ -4,6 +4,8 @@ import { type Card, createCard, decodeValue, encodeCard, encodeValue } from '../
 import { Value } from '../shared/dht/value.ts';
 import type { Id } from '../shared/id.ts';
 import type { KeyPair } from '../shared/keys.ts';
+import type { NameBinding } from '../shared/records/binding.ts';
+import { decodeJwsPayload } from '../shared/records/request.ts';
 import { type DhtValueBody, dhtValuePath, probePath, type ProbeResponse, type SuperNodeInfo, supernodeInfoPath } from '../shared/records/api.ts';
 import { type RegistryClient } from './registry-client.ts';
 
@@ -35,8 +37,7 @@ export async function waitForBinding(registry: RegistryClient, name: string, own
   for (;;) {
     try {
       const resolved = await registry.resolve(name);
-      const payload = JSON.parse(atob(resolved.binding.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))) as { owner?: string };
-      if (payload.owner === owner.toString()) return;
+      if (decodeJwsPayload<NameBinding>(resolved.binding).owner === owner.toString()) return;
     } catch {
       /* not there yet */
     }

@@ -3,6 +3,7 @@
  * names its operation and name and carries a seq (strictly increasing per signer and name) and an
  * issued-at, so a captured request can neither be replayed nor reused for another name or operation.
  */
+import { fromBase64Url, utf8Decode } from '../bytes.ts';
 import { err, ok, type Result, SharedError } from '../errors.ts';
 import type { Id } from '../id.ts';
 import type { KeyPair } from '../keys.ts';
@@ -69,10 +70,5 @@ export function checkRequest(verified: Result<VerifiedJws<RegistryRequest>>, jws
 
 /** Reads a JWS payload without verifying it: only for records this process verified before. */
 export function decodeJwsPayload<T>(jws: string): T {
-  const part = jws.split('.')[1] ?? '';
-  const b64 = part.replace(/-/g, '+').replace(/_/g, '/');
-  const bin = atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4));
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return JSON.parse(new TextDecoder().decode(bytes)) as T;
+  return JSON.parse(utf8Decode(fromBase64Url(jws.split('.')[1] ?? ''))) as T;
 }
