@@ -1,6 +1,7 @@
 /**
  * One registry in its own process for the benchmark (so the load generator does not share its event
- * loop). Env: PC2_DATA_DIR, PC2_REGISTRAR_SEED (hex), PC2_TRUSTED (comma-separated ids). Prints
+ * loop). Env: PC2_DATA_DIR, PC2_REGISTRAR_SEED (hex), PC2_TRUSTED (comma-separated ids),
+ * PC2_JWS_BACKEND (libsodium | node:crypto). Prints
  * `listening <url>`; stdin lines: `peer <id> <url>` adds a replication peer, `stats` prints
  * `stats {cpuUs, writes, syncs}` (this process's CPU time so far), `stop` closes it.
  */
@@ -9,6 +10,9 @@ import { fromHex } from '../shared/bytes.ts';
 import { Id } from '../shared/id.ts';
 import { KeyPair } from '../shared/keys.ts';
 import { startRegistryServer } from '../origin/registry/index.ts';
+import { type JwsBackend, selectJwsBackend } from '../origin/registry/node-jws.ts';
+
+selectJwsBackend((process.env.PC2_JWS_BACKEND ?? 'libsodium') as JwsBackend);
 
 const key = KeyPair.fromSeed(fromHex(process.env.PC2_REGISTRAR_SEED ?? ''));
 const trusted = (process.env.PC2_TRUSTED ?? '').split(',').filter(Boolean).map((t) => Id.parse(t));

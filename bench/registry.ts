@@ -3,7 +3,10 @@
  * registrations/s and resolves/s on one registry over HTTP on loopback, and replication lag between
  * two registries. Requests are signed before the timed loops; the registries run in child processes.
  * A bare node:http server measured with the same client shows what the machine allows at that moment.
- * Env: BENCH_ONLY (log,crypto,node,baseline,lag), BENCH_REGISTRATIONS, BENCH_RESOLVES, BENCH_LAG_SAMPLES.
+ * Resolves are driven by wrk (a C client, so the load generator leaves the registry its core) when it
+ * is installed, else by undici. Env: BENCH_ONLY (log,crypto,node,baseline,lag), BENCH_REGISTRATIONS,
+ * BENCH_RESOLVES (undici), BENCH_RESOLVE_S (wrk, after a warm-up of half that), BENCH_LAG_SAMPLES,
+ * BENCH_JWS_BACKEND (libsodium | node:crypto).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,11 +20,16 @@ import { KeyPair } from '../shared/keys.ts';
 import { registryOpPaths, registryPaths } from '../shared/records/api.ts';
 import { REQUEST_TYP, signRequest, verifyRequest } from '../shared/records/request.ts';
 import { BINDING_TYP, signBinding } from '../shared/records/binding.ts';
-import { signJwsNode, verifyJwsNode } from '../origin/registry/node-jws.ts';
+import { type JwsBackend, selectJwsBackend, signJwsNode, verifyJwsNode } from '../origin/registry/node-jws.ts';
 import { AppendLog } from '../origin/registry/append-log.ts';
+import { hasWrk, runWrk } from './wrk.ts';
 
 const REGISTRATIONS = Number(process.env.BENCH_REGISTRATIONS ?? 20_000);
 const RESOLVES = Number(process.env.BENCH_RESOLVES ?? 200_000);
+const RESOLVE_S = Number(process.env.BENCH_RESOLVE_S ?? 10);
+const WRK = hasWrk();
+/** The registries' Ed25519 implementation (origin/registry/node-jws.ts). */
+const JWS_BACKEND = (process.env.BENCH_JWS_BACKEND ?? 'libsodium') as JwsBackend;
 const LAG_SAMPLES = Number(process.env.BENCH_LAG_SAMPLES ?? 300);
 /** undici never pipelines a POST, so registrations get one connection per concurrent request. */
 const WRITE_CONNECTIONS = Number(process.env.BENCH_WRITE_CONNECTIONS ?? 128);
@@ -50,7 +58,7 @@ interface ServerProcess {
 
 async function startServer(key: KeyPair, trusted: KeyPair[], script = SERVER): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
-    env: { ...process.env, UV_THREADPOOL_SIZE: THREADPOOL, PC2_DATA_DIR: tempDir(), PC2_REGISTRAR_SEED: toHex(key.seed), PC2_TRUSTED: trusted.map((k) => k.id.toString()).join(',') },
+    env: { ...process.env, PC2_JWS_BACKEND: JWS_BACKEND, UV_THREADPOOL_SIZE: THREADPOOL, PC2_DATA_DIR: tempDir(), PC2_REGISTRAR_SEED: toHex(key.seed), PC2_TRUSTED: trusted.map((k) => k.id.toString()).join(',') },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   children.push(child);
@@ -114,16 +122,22 @@ async function benchCrypto(): Promise<Record<string, number>> {
     }
   }));
   const jose = rate(n, performance.now() - t);
-  const t2 = performance.now();
-  next = 0;
-  await Promise.all(Array.from({ length: 64 }, async () => {
-    while (next < n) {
-      const i = next++;
-      await verifyJwsNode(requests[i], REQUEST_TYP);
-      await signJwsNode({ v: 1, name: `c-${i}`, owner: node.id.toString(), boundAt: 1, registrar: registrar.id.toString() }, registrar, BINDING_TYP);
-    }
-  }));
-  return { claimCryptoJosePerSec: jose, claimCryptoNodePerSec: rate(n, performance.now() - t2) };
+  const native: Record<string, number> = {};
+  for (const backend of ['libsodium', 'node:crypto'] as const) {
+    selectJwsBackend(backend);
+    const t2 = performance.now();
+    next = 0;
+    await Promise.all(Array.from({ length: 64 }, async () => {
+      while (next < n) {
+        const i = next++;
+        await verifyJwsNode(requests[i], REQUEST_TYP);
+        await signJwsNode({ v: 1, name: `c-${i}`, owner: node.id.toString(), boundAt: 1, registrar: registrar.id.toString() }, registrar, BINDING_TYP);
+      }
+    }));
+    native[backend === 'libsodium' ? 'claimCryptoLibsodiumPerSec' : 'claimCryptoNodeCryptoPerSec'] = rate(n, performance.now() - t2);
+  }
+  selectJwsBackend(JWS_BACKEND);
+  return { claimCryptoJosePerSec: jose, ...native };
 }
 
 async function runConcurrent(total: number, concurrency: number, one: (i: number) => Promise<boolean>): Promise<{ ms: number; failed: number }> {
@@ -139,7 +153,7 @@ async function runConcurrent(total: number, concurrency: number, one: (i: number
   return { ms: performance.now() - t, failed };
 }
 
-async function benchSingleNode(): Promise<Record<string, number>> {
+async function benchSingleNode(): Promise<Record<string, number | string>> {
   const registrar = KeyPair.generate();
   const server = await startServer(registrar, [registrar]);
   const { url } = server;
@@ -157,34 +171,58 @@ async function benchSingleNode(): Promise<Record<string, number>> {
   });
   const afterClaims = await server.stats();
   await writePool.destroy();
-  const pool = new Pool(url, { connections: CONNECTIONS, pipelining: PIPELINING });
-  const resolves = await runConcurrent(RESOLVES, CONNECTIONS * PIPELINING, async (i) => {
-    const res = await pool.request({ path: registryPaths.resolve(`bench-${i % REGISTRATIONS}`), method: 'GET' });
-    await res.body.dump();
-    return res.statusCode === 200;
+  const resolves = await resolveLoad(url, Array.from({ length: REGISTRATIONS }, (_, i) => registryPaths.resolve(`bench-${i}`)), async () => {
+    const stats = await server.stats();
+    return stats.cpuUs;
   });
-  const afterResolves = await server.stats();
-  await pool.destroy();
   return {
+    jwsBackend: JWS_BACKEND,
     serverCpuUsPerRegistration: Math.round((afterClaims.cpuUs - before.cpuUs) / REGISTRATIONS),
     serverUserCpuUsPerRegistration: Math.round((afterClaims.userUs - before.userUs) / REGISTRATIONS),
-    serverCpuUsPerResolve: Math.round(((afterResolves.cpuUs - afterClaims.cpuUs) / RESOLVES) * 10) / 10,
     registrationsPerFsync: Math.round(((afterClaims.writes - before.writes) / (afterClaims.syncs - before.syncs)) * 10) / 10,
     registrations: REGISTRATIONS, registrationsPerSec: rate(REGISTRATIONS, claims.ms), registrationFailures: claims.failed,
-    resolves: RESOLVES, resolvesPerSec: rate(RESOLVES, resolves.ms), resolveFailures: resolves.failed,
+    ...prefixed('resolve', resolves),
   };
 }
 
-async function benchBaseline(): Promise<Record<string, number>> {
-  const { url } = await startServer(KeyPair.generate(), [], BASELINE_SERVER);
+function prefixed(prefix: string, values: Record<string, number | string>): Record<string, number | string> {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [prefix + k[0].toUpperCase() + k.slice(1), v]));
+}
+
+/**
+ * GETs of `paths` (cycled) against `url`: wrk for RESOLVE_S seconds after a warm-up when installed,
+ * else RESOLVES requests from undici. `cpuUs` reads the server's CPU time so far.
+ */
+async function resolveLoad(url: string, paths: string[], cpuUs: () => Promise<number>): Promise<Record<string, number | string>> {
+  if (WRK) {
+    const o = { url, paths, connections: CONNECTIONS * 2, seconds: RESOLVE_S };
+    await runWrk({ ...o, seconds: Math.max(1, Math.round(RESOLVE_S / 2)) });
+    const before = await cpuUs();
+    const r = await runWrk(o);
+    const cpu = (await cpuUs()) - before;
+    return {
+      client: `wrk -t1 -c${o.connections}`, perSec: Math.round(r.rps), count: r.requests, p50Ms: r.p50Ms, p99Ms: r.p99Ms,
+      serverCpuUs: Math.round((cpu / r.requests) * 10) / 10, errors: r.errors ?? 'none',
+    };
+  }
   const pool = new Pool(url, { connections: CONNECTIONS, pipelining: PIPELINING });
-  const run = await runConcurrent(RESOLVES, CONNECTIONS * PIPELINING, async () => {
-    const res = await pool.request({ path: '/', method: 'GET' });
+  const before = await cpuUs();
+  const run = await runConcurrent(RESOLVES, CONNECTIONS * PIPELINING, async (i) => {
+    const res = await pool.request({ path: paths[i % paths.length], method: 'GET' });
     await res.body.dump();
     return res.statusCode === 200;
   });
+  const cpu = (await cpuUs()) - before;
   await pool.destroy();
-  return { bareNodeHttpGetsPerSec: rate(RESOLVES, run.ms) };
+  return {
+    client: `undici ${CONNECTIONS}x${PIPELINING} pipelined`, perSec: rate(RESOLVES, run.ms), count: RESOLVES,
+    serverCpuUs: Math.round((cpu / RESOLVES) * 10) / 10, errors: run.failed ? `${run.failed} failed` : 'none',
+  };
+}
+
+async function benchBaseline(): Promise<Record<string, number | string>> {
+  const server = await startServer(KeyPair.generate(), [], BASELINE_SERVER);
+  return prefixed('bareNodeHttp', await resolveLoad(server.url, ['/'], async () => (await server.stats()).cpuUs));
 }
 
 async function benchLag(): Promise<Record<string, number>> {

@@ -1,14 +1,20 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { base58Encode } from '../../shared/base58.ts';
 import { KeyPair } from '../../shared/keys.ts';
 import { signBinding } from '../../shared/records/binding.ts';
 import { signJws, verifyJws } from '../../shared/records/jws.ts';
 import { signRequest } from '../../shared/records/request.ts';
-import { signJwsNode, verifyJwsNode } from '../../origin/registry/node-jws.ts';
+import { jwsBackend, selectJwsBackend, signJwsNode, verifyJwsNode } from '../../origin/registry/node-jws.ts';
 
 const key = KeyPair.generate();
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
 
-describe('node:crypto JWS matches the shared jose JWS', () => {
+describe.each(['libsodium', 'node:crypto'] as const)('%s JWS matches the shared jose JWS', (backend) => {
+  beforeAll(() => selectJwsBackend(backend));
+  afterAll(() => selectJwsBackend('libsodium'));
+
+  it('is the backend in use', () => expect(jwsBackend()).toBe(backend));
+
   it('signs byte-identical tokens', async () => {
     const binding = { v: 1, name: 'alice', owner: KeyPair.generate().id.toString(), boundAt: 1_700_000_000_000, registrar: key.id.toString() };
     expect(await signJwsNode(binding, key, 'pc2-binding')).toBe(await signBinding({ name: binding.name, owner: binding.owner, boundAt: binding.boundAt }, key));
@@ -41,5 +47,18 @@ describe('node:crypto JWS matches the shared jose JWS', () => {
         expect(viaNode.value.payload).toEqual(viaJose.value.payload);
       }
     }
+  });
+});
+
+describe('libsodium verification', () => {
+  it('refuses the universal forgery under a small-order public key', async () => {
+    // Key and R = the identity point, S = 0: the verification equation holds for every message.
+    // OpenSSL (node:crypto, WebCrypto) accepts it; libsodium refuses small-order keys.
+    const identity = Buffer.alloc(32);
+    identity[0] = 1;
+    const header = b64({ alg: 'EdDSA', kid: `did:boson:${base58Encode(identity)}`, typ: 'pc2-request' });
+    const token = `${header}.${b64({ v: 1, op: 'claim', name: 'alice', seq: 1, iat: 5 })}.${Buffer.concat([identity, Buffer.alloc(32)]).toString('base64url')}`;
+    selectJwsBackend('libsodium');
+    expect((await verifyJwsNode(token, 'pc2-request')).ok).toBe(false);
   });
 });
