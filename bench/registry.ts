@@ -9,6 +9,8 @@
  * BENCH_JWS_BACKEND (libsodium | node:crypto).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -137,7 +139,37 @@ async function benchCrypto(): Promise<Record<string, number>> {
     native[backend === 'libsodium' ? 'claimCryptoLibsodiumPerSec' : 'claimCryptoNodeCryptoPerSec'] = rate(n, performance.now() - t2);
   }
   selectJwsBackend(JWS_BACKEND);
-  return { claimCryptoJosePerSec: jose, ...native };
+  return { claimCryptoJosePerSec: jose, ...native, ...signatureMicros() };
+}
+
+/** One Ed25519 sign and verify on the calling thread, µs each: libsodium against OpenSSL (node:crypto). */
+function signatureMicros(): Record<string, number> {
+  const sodium = createRequire(import.meta.url)('sodium-native') as {
+    crypto_sign_keypair(pk: Buffer, sk: Buffer): void;
+    crypto_sign_detached(sig: Buffer, m: Buffer, sk: Buffer): void;
+    crypto_sign_verify_detached(sig: Buffer, m: Buffer, pk: Buffer): boolean;
+  };
+  const pk = Buffer.alloc(32);
+  const sk = Buffer.alloc(64);
+  sodium.crypto_sign_keypair(pk, sk);
+  const keys = generateKeyPairSync('ed25519');
+  const message = Buffer.alloc(400, 1);
+  const signature = Buffer.alloc(64);
+  const n = 5_000;
+  const time = (op: () => unknown): number => {
+    for (let i = 0; i < 500; i++) op();
+    const t = performance.now();
+    for (let i = 0; i < n; i++) op();
+    return Math.round(((performance.now() - t) * 10_000) / n) / 10;
+  };
+  sodium.crypto_sign_detached(signature, message, sk);
+  const opensslSignature = cryptoSign(null, message, keys.privateKey);
+  return {
+    signUsLibsodium: time(() => sodium.crypto_sign_detached(signature, message, sk)),
+    verifyUsLibsodium: time(() => sodium.crypto_sign_verify_detached(signature, message, pk)),
+    signUsNodeCrypto: time(() => cryptoSign(null, message, keys.privateKey)),
+    verifyUsNodeCrypto: time(() => cryptoVerify(null, message, keys.publicKey, opensslSignature)),
+  };
 }
 
 async function runConcurrent(total: number, concurrency: number, one: (i: number) => Promise<boolean>): Promise<{ ms: number; failed: number }> {

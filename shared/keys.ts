@@ -103,6 +103,21 @@ export function verifySignature(publicKey: Uint8Array | Id, message: Uint8Array,
   }
 }
 
+/**
+ * True when `publicKey` is not a usable Ed25519 key: not a curve point, or a point of small order.
+ * Under a small-order key a "signature" (R of small order, S = 0) verifies for every message in
+ * verifiers that do not check the key (OpenSSL, hence WebCrypto and node:crypto), so such keys are
+ * refused before any signature is checked. About 130 µs: callers cache per key.
+ */
+export function isWeakKey(publicKey: Uint8Array | Id): boolean {
+  const key = publicKey instanceof Id ? publicKey.bytes : publicKey;
+  try {
+    return ed25519.Point.fromBytes(key).isSmallOrder();
+  } catch {
+    return true;
+  }
+}
+
 const x25519PublicCache = new Map<string, Uint8Array>();
 
 /** X25519 public key of an id (Ed25519 public key); throws INVALID_KEY for a non-point. */

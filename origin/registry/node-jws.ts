@@ -4,8 +4,8 @@
  * (sodium-native, already loaded for the Active Proxy) signs in ~16 µs and verifies in ~45 µs on the
  * main thread, against ~28 / ~76 µs for OpenSSL through node:crypto (docs/benchmarks.md, Registry);
  * node:crypto, with its callbacks on the libuv threadpool, stays the fallback when the addon cannot
- * load. libsodium's verify is at least as strict as RFC 8032 (it also refuses small-order keys and R
- * points, which no honest signer produces). The output is byte-identical to shared/records/jws.ts
+ * load. Keys of small order are refused on every path (shared `isWeakKey`; libsodium
+ * refuses them itself). The output is byte-identical to shared/records/jws.ts
  * (Ed25519 is deterministic and the header is written in the same order), which a test checks; the
  * payload checks stay in shared/.
  */
@@ -13,7 +13,7 @@ import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 
 import { createRequire } from 'node:module';
 import { err, ok, type Result, SharedError } from '../../shared/errors.ts';
 import { Id } from '../../shared/id.ts';
-import type { KeyPair } from '../../shared/keys.ts';
+import { isWeakKey, type KeyPair } from '../../shared/keys.ts';
 import type { VerifiedJws } from '../../shared/records/jws.ts';
 
 /** The two libsodium calls used here (sodium-native's signatures). */
@@ -41,6 +41,7 @@ function publicKey(id: Id): KeyObject {
   const cacheKey = id.toString();
   let key = publicKeys.get(cacheKey);
   if (!key) {
+    if (isWeakKey(id)) throw new Error('the signer key is not a point of large order');
     key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(id.bytes).toString('base64url') }, format: 'jwk' });
     if (publicKeys.size >= MAX_CACHED_KEYS) publicKeys.delete(publicKeys.keys().next().value!);
     publicKeys.set(cacheKey, key);

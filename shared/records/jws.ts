@@ -7,7 +7,7 @@ import { CompactSign, compactVerify, decodeProtectedHeader, importJWK } from 'jo
 import { toBase64Url, utf8Decode, utf8Encode } from '../bytes.ts';
 import { err, ok, type Result, SharedError } from '../errors.ts';
 import { Id } from '../id.ts';
-import type { KeyPair } from '../keys.ts';
+import { isWeakKey, type KeyPair } from '../keys.ts';
 
 export interface VerifiedJws<T> {
   payload: T;
@@ -33,6 +33,7 @@ async function verifyingKey(id: Id): Promise<CryptoKey> {
   const cacheKey = id.toString();
   let key = verifyingKeys.get(cacheKey);
   if (!key) {
+    if (isWeakKey(id)) throw new Error('the signer key is not a point of large order');
     key = (await importJWK({ kty: 'OKP', crv: 'Ed25519', x: toBase64Url(id.bytes) }, 'EdDSA')) as CryptoKey;
     if (verifyingKeys.size >= MAX_CACHED_KEYS) verifyingKeys.delete(verifyingKeys.keys().next().value!);
     verifyingKeys.set(cacheKey, key);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex, utf8Encode } from '../../shared/bytes.ts';
 import { SharedError } from '../../shared/errors.ts';
-import { KeyPair, verifySignature } from '../../shared/keys.ts';
+import { isWeakKey, KeyPair, verifySignature } from '../../shared/keys.ts';
 
 // RFC 8032 section 7.1 test vectors (TEST 1, 2, 3 and SHA(abc)).
 const RFC8032 = [
@@ -69,5 +69,19 @@ describe('Ed25519 (RFC 8032 vectors)', () => {
     expect(() => KeyPair.fromBosonPrivateKey(new Uint8Array(32))).toThrow(SharedError);
     expect(() => KeyPair.fromBosonPrivateKey('not base58 0OIl')).toThrow(SharedError);
     expect(KeyPair.fromBosonPrivateKey(pair.bosonPrivateKeyHex()).id.equals(pair.id)).toBe(true);
+  });
+
+  it('calls small-order points and non-points weak keys, real keys not', () => {
+    const identity = new Uint8Array(32);
+    identity[0] = 1;
+    const minusOne = fromHex('ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f'); // order 2
+    expect(isWeakKey(identity)).toBe(true);
+    expect(isWeakKey(minusOne)).toBe(true);
+    expect(isWeakKey(new Uint8Array(31))).toBe(true);
+    expect(isWeakKey(KeyPair.generate().id)).toBe(false);
+    // The forgery these keys allow: R = identity, S = 0 (strict verification refuses it anyway).
+    const forged = new Uint8Array(64);
+    forged[0] = 1;
+    expect(verifySignature(identity, utf8Encode('anything'), forged)).toBe(false);
   });
 });
