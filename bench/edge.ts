@@ -20,6 +20,8 @@ const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const BODY = { length: 1024 };
+/** Which paths to measure (comma-separated: upstream, nginx, gateway, resolve), for profiling one alone. Default all. */
+const PATHS = new Set((process.env.BENCH_PATHS ?? 'upstream,nginx,gateway,resolve').split(','));
 
 /** CPU time (user + system, ms) a process and its children have used so far, from /proc. */
 function processCpuMs(pid: number): number {
@@ -64,6 +66,8 @@ async function wrk(url: string, host: string, seconds: number): Promise<WrkResul
   const errors = stdout.split('\n').filter((l) => /Non-2xx|Socket errors/.test(l)).map((l) => l.trim()).join('; ');
   return { rps, p50Ms: ms(p50), p99Ms: ms(p99), ...(errors ? { errors } : {}) };
 }
+
+const SKIPPED: WrkResult = { rps: NaN, p50Ms: NaN, p99Ms: NaN };
 
 /** `cpuMs` reads the CPU used so far by every process on the measured path except wrk. */
 async function measure(url: string, host: string, cpuMs: () => number): Promise<WrkResult> {
@@ -171,16 +175,16 @@ async function main(): Promise<void> {
   const nginx = await startNginx(upstreamPort);
   try {
     const upstreamCpu = () => processCpuMs(upstream.pid);
-    const direct = await measure(`http://127.0.0.1:${upstreamPort}/`, 'alice.localhost', upstreamCpu);
-    const viaNginx = await measure(`http://127.0.0.1:${nginx.port}/`, 'alice.localhost', () => upstreamCpu() + processCpuMs(nginx.pid));
+    const direct = PATHS.has('upstream') ? await measure(`http://127.0.0.1:${upstreamPort}/`, 'alice.localhost', upstreamCpu) : SKIPPED;
+    const viaNginx = PATHS.has('nginx') ? await measure(`http://127.0.0.1:${nginx.port}/`, 'alice.localhost', () => upstreamCpu() + processCpuMs(nginx.pid)) : SKIPPED;
     // The gateway runs in this process (the registry here is idle once the route is cached).
     const selfCpu = () => {
       const u = process.cpuUsage();
       return (u.user + u.system) / 1000;
     };
-    const viaGateway = await measure(`http://127.0.0.1:${gateway.ports.http}/`, 'alice.localhost', () => upstreamCpu() + selfCpu());
-    const resolveNs = await cachedResolutionCost(() => gateway.edge.resolver.resolve('alice'));
-    const planNs = await cachedResolutionCost(() =>
+    const viaGateway = !PATHS.has('gateway') ? SKIPPED : await measure(`http://127.0.0.1:${gateway.ports.http}/`, 'alice.localhost', () => upstreamCpu() + selfCpu());
+    const resolveNs = !PATHS.has('resolve') ? NaN : await cachedResolutionCost(() => gateway.edge.resolver.resolve('alice'));
+    const planNs = !PATHS.has('resolve') ? NaN : await cachedResolutionCost(() =>
       gateway.edge.plan(new Request('http://alice.localhost/x', { headers: { accept: '*/*' } }), { clientIp: '127.0.0.1' }),
     );
     const result = {
