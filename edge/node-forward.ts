@@ -26,6 +26,16 @@ export interface ForwardOptions {
   app: (req: http.IncomingMessage, res: http.ServerResponse) => void;
 }
 
+/** Header names a Connection value lists (keep-alive is hop-by-hop anyway). */
+function connectionTokens(value: string): Set<string> | undefined {
+  let listed: Set<string> | undefined;
+  for (const t of value.split(',')) {
+    const token = t.trim().toLowerCase();
+    if (token && token !== 'keep-alive') (listed ??= new Set()).add(token);
+  }
+  return listed;
+}
+
 const VALID_HOST = /^[a-z0-9.-]+(?::\d{1,5})?$/i;
 
 async function writeError(res: http.ServerResponse, error: EdgeError, host: string, json: boolean, options: ForwardOptions): Promise<void> {
@@ -48,17 +58,22 @@ interface RawHandler {
 }
 
 /**
- * One forwarded request: tries the upstreams in order and streams the first real answer into `res`
- * (backpressure: undici's parser pauses while the client's socket is full; a client that goes away
- * aborts the upstream request).
+ * One forwarded request, and undici's handler of its current attempt (one at a time): tries the
+ * upstreams in order and streams the first real answer into `res` (backpressure: undici's parser
+ * pauses while the client's socket is full; a client that goes away aborts the upstream request).
+ * Methods rather than closures: nothing but this object is made per request.
  */
-class Forwarding {
-  readonly failures: string[] = [];
+class Forwarding implements RawHandler {
+  readonly #failures: string[] = [];
   #index = -1;
   #abort: ((err?: Error) => void) | null = null;
   /** Headers went to the client: from here on a failure can only cut the response. */
   #started = false;
   #done = false;
+  /** The current attempt was refused (502/503, relay error): its body is read and dropped. */
+  #discard = false;
+  /** The current attempt got response headers. */
+  #answered = false;
   #resume: (() => void) | null = null;
   readonly #onDrain = () => this.#resume?.();
   readonly #onClose = () => {
@@ -72,90 +87,100 @@ class Forwarding {
     readonly method: string,
     readonly path: string,
     readonly headers: string[],
-    readonly upstreams: readonly UpstreamTarget[],
+    readonly route: Exclude<UpstreamRoute, { kind: 'landing' }>,
+    readonly host: string,
     readonly options: ForwardOptions,
-    readonly giveUp: (failures: string[]) => void,
   ) {
     res.once('close', this.#onClose);
   }
 
   next(): void {
     if (this.#done) return;
-    if (++this.#index >= this.upstreams.length) {
+    const upstreams = this.route.upstreams;
+    if (++this.#index >= upstreams.length) {
       this.#done = true;
-      this.giveUp(this.failures);
+      this.#giveUp();
       return;
     }
-    const upstream = this.upstreams[this.#index];
+    this.#abort = null;
+    this.#discard = false;
+    this.#answered = false;
+    const upstream = upstreams[this.#index];
     let headers = this.headers;
     if (upstream.ingress) {
       headers = headers.slice();
       headers.push(INGRESS_HEADERS.nodeId, upstream.ingress.nodeId, INGRESS_HEADERS.edgeToken, upstream.ingress.edgeToken);
     }
-    this.options.dispatcher.dispatch({ origin: upstream.origin, path: this.path, method: this.method as 'GET', headers }, this.#attempt(upstream));
+    this.options.dispatcher.dispatch({ origin: upstream.origin, path: this.path, method: this.method as 'GET', headers }, this);
   }
 
-  #attempt(upstream: UpstreamTarget): RawHandler {
-    const last = this.#index === this.upstreams.length - 1;
-    let discard = false;
-    let answered = false;
-    return {
-      onConnect: (abort) => {
-        this.#abort = abort;
-        if (this.#done) abort(new Error('client went away'));
-      },
-      onHeaders: (status, raw, resume) => {
-        answered = true;
-        const out: string[] = [];
-        let connection: string | undefined;
-        let relayError: string | undefined;
-        for (let i = 0; i < raw.length; i += 2) {
-          const key = util.headerNameToString(raw[i]);
-          const value = raw[i + 1].toString('latin1');
-          if (key === 'connection') connection = connection === undefined ? value : `${connection}, ${value}`;
-          else if (key === RELAY_ERROR_HEADER) relayError = value;
-          out.push(key, value);
-        }
-        if (tryNextUpstream(status, relayError, last)) {
-          // Read the refusal to its end so the connection stays reusable, then try the next one.
-          discard = true;
-          this.failures.push(`${upstream.label}: HTTP ${status}${relayError ? ` ${relayError}` : ''}`);
-          return true;
-        }
-        const headers: string[] = [];
-        for (let i = 0; i < out.length; i += 2) {
-          if (!isHopByHop(out[i], connection)) headers.push(out[i], out[i + 1]);
-        }
-        if (this.options.secure) headers.push('strict-transport-security', this.options.hsts);
-        this.#started = true;
-        this.#resume = resume;
-        this.res.writeHead(status, headers);
-        return true;
-      },
-      onData: (chunk) => {
-        if (discard) return true;
-        if (this.res.write(chunk)) return true;
-        this.res.once('drain', this.#onDrain);
-        return false;
-      },
-      onComplete: () => {
-        if (discard) return this.next();
-        this.#done = true;
-        this.res.end();
-      },
-      onError: (err) => {
-        if (this.#done) return;
-        if (this.#started) {
-          // Cut mid-body: the client must see a broken response, never a short "complete" one.
-          this.#done = true;
-          this.res.destroy(err);
-          return;
-        }
-        // A refusal being discarded that then fails is already counted.
-        if (!discard) this.failures.push(`${upstream.label}: ${answered ? 'response failed' : err.message}`);
-        this.next();
-      },
-    };
+  #giveUp(): void {
+    const failures = this.#failures.join('; ');
+    const registry = this.route.kind === 'registry';
+    const error = this.route.kind === 'registry'
+      ? new EdgeError('REGISTRY_UNAVAILABLE', `no registry answered (${failures})`)
+      : new EdgeError('UPSTREAM_UNAVAILABLE', `every upstream of "${this.route.name}" is down (${failures})`);
+    writeError(this.res, error, this.host, registry, this.options).catch(() => this.res.destroy());
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.#abort = abort;
+    if (this.#done) abort(new Error('client went away'));
+  }
+
+  onHeaders(status: number, raw: Buffer[], resume: () => void): boolean {
+    this.#answered = true;
+    // One pass: hop-by-hop names by the fixed list now, names listed in Connection afterwards.
+    const headers: string[] = [];
+    let connection: string | undefined;
+    let relayError: string | undefined;
+    for (let i = 0; i < raw.length; i += 2) {
+      const key = util.headerNameToString(raw[i]);
+      if (key === 'connection') {
+        const value = raw[i + 1].toString('latin1');
+        connection = connection === undefined ? value : `${connection}, ${value}`;
+      } else if (key === RELAY_ERROR_HEADER) relayError = raw[i + 1].toString('latin1');
+      else if (!isHopByHop(key, undefined)) headers.push(key, raw[i + 1].toString('latin1'));
+    }
+    if (tryNextUpstream(status, relayError, this.#index === this.route.upstreams.length - 1)) {
+      // Read the refusal to its end so the connection stays reusable, then try the next one.
+      this.#discard = true;
+      this.#failures.push(`${this.route.upstreams[this.#index].label}: HTTP ${status}${relayError ? ` ${relayError}` : ''}`);
+      return true;
+    }
+    const listed = connection === undefined ? undefined : connectionTokens(connection);
+    const out = listed ? headers.filter((_, i, all) => !listed.has(all[i - (i % 2)])) : headers;
+    if (this.options.secure) out.push('strict-transport-security', this.options.hsts);
+    this.#started = true;
+    this.#resume = resume;
+    this.res.writeHead(status, out);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.#discard) return true;
+    if (this.res.write(chunk)) return true;
+    this.res.once('drain', this.#onDrain);
+    return false;
+  }
+
+  onComplete(): void {
+    if (this.#discard) return this.next();
+    this.#done = true;
+    this.res.end();
+  }
+
+  onError(err: Error): void {
+    if (this.#done) return;
+    if (this.#started) {
+      // Cut mid-body: the client must see a broken response, never a short "complete" one.
+      this.#done = true;
+      this.res.destroy(err);
+      return;
+    }
+    // A refusal being discarded that then fails is already counted.
+    if (!this.#discard) this.#failures.push(`${this.route.upstreams[this.#index].label}: ${this.#answered ? 'response failed' : err.message}`);
+    this.next();
   }
 }
 
@@ -174,12 +199,5 @@ export async function forwardHttp(edge: Edge, req: http.IncomingMessage, res: ht
   }
   if (route.kind === 'landing') return options.app(req, res);
   const headers = upstreamRawHeaders(req.rawHeaders, { clientIp: req.socket.remoteAddress, host: url.host, proto: url.protocol.slice(0, -1) });
-  const plan = route;
-  const giveUp = (failures: string[]) => {
-    const error = plan.kind === 'registry'
-      ? new EdgeError('REGISTRY_UNAVAILABLE', `no registry answered (${failures.join('; ')})`)
-      : new EdgeError('UPSTREAM_UNAVAILABLE', `every upstream of "${plan.name}" is down (${failures.join('; ')})`);
-    writeError(res, error, host, plan.kind === 'registry', options).catch(() => res.destroy());
-  };
-  new Forwarding(res, req.method ?? 'GET', url.pathname + url.search, headers, route.upstreams, options, giveUp).next();
+  new Forwarding(res, req.method ?? 'GET', url.pathname + url.search, headers, route, host, options).next();
 }
