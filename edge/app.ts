@@ -25,6 +25,21 @@ export type UpstreamPlan =
   | { kind: 'registry'; candidates: UpstreamCandidate[] }
   | { kind: 'node'; name: string; candidates: UpstreamCandidate[] };
 
+/** One upstream origin of a route; relayed ones carry the ingress headers for the relay. */
+export interface UpstreamTarget {
+  /** e.g. `http://127.0.0.1:8080` (no path). */
+  origin: string;
+  /** For error messages: which upstream this is. */
+  label: string;
+  ingress?: { nodeId: string; edgeToken: string };
+}
+
+/** Where a request goes, before headers are built: see `Edge.route`. */
+export type UpstreamRoute =
+  | { kind: 'landing' }
+  | { kind: 'registry'; upstreams: readonly UpstreamTarget[] }
+  | { kind: 'node'; name: string; upstreams: readonly UpstreamTarget[] };
+
 /** Runtime hooks an adapter may give: how to bridge a WebSocket upgrade to the first willing upstream. */
 export interface EdgeRuntime {
   webSocket?: (request: Request, candidates: UpstreamCandidate[]) => Promise<Response>;
@@ -41,31 +56,51 @@ export class Edge {
   readonly resolver: RouteResolver;
   readonly tokens: EdgeTokenCache;
   readonly app: Hono<{ Bindings: EdgeBindings }>;
+  readonly #registries: readonly UpstreamTarget[];
+  /** Parsed origins of direct routes, per verified route (the resolver hands out the same object while cached). */
+  readonly #directOrigins = new WeakMap<object, UpstreamTarget[]>();
 
   constructor(config: EdgeConfig, runtime: EdgeRuntime = {}) {
     this.config = parseEdgeConfig(config);
     this.resolver = new RouteResolver(this.config);
     this.tokens = new EdgeTokenCache({ edgeKey: this.config.edgeKey, now: this.config.now });
+    this.#registries = this.config.superNodes.map((s) => ({ origin: s.url, label: `registry ${s.url}` }));
     this.app = this.#buildApp(runtime);
   }
 
   /** Resolves where a request goes. Throws EdgeError (malformed host, unknown name, offline, ...). */
   async plan(request: Request, bindings: EdgeBindings = {}): Promise<UpstreamPlan> {
     const url = new URL(request.url);
-    const name = nameFromHost(url.hostname, this.config.zone);
-    if (name === null || (name !== '' && !NAME_PATTERN.test(name))) {
-      throw new EdgeError('MALFORMED_HOST', `${url.hostname} is not <name>.${this.config.zone}`);
-    }
+    const route = await this.route(url);
+    if (route.kind === 'landing') return route;
     const headers = upstreamRequestHeaders(request.headers, {
       clientIp: bindings.clientIp,
       host: url.host,
       proto: url.protocol.slice(0, -1),
     });
     const target = url.pathname + url.search;
+    const candidates = route.upstreams.map((u): UpstreamCandidate => {
+      if (!u.ingress) return { url: u.origin + target, headers, label: u.label };
+      const relayHeaders = new Headers(headers);
+      relayHeaders.set(INGRESS_HEADERS.nodeId, u.ingress.nodeId);
+      relayHeaders.set(INGRESS_HEADERS.edgeToken, u.ingress.edgeToken);
+      return { url: u.origin + target, headers: relayHeaders, label: u.label };
+    });
+    return route.kind === 'registry' ? { kind: 'registry', candidates } : { kind: 'node', name: route.name, candidates };
+  }
+
+  /**
+   * Where a request for `url` goes, as upstream origins in order, before any header work (the Node
+   * adapter builds its header lists itself). Throws EdgeError like `plan`.
+   */
+  async route(url: URL): Promise<UpstreamRoute> {
+    const name = nameFromHost(url.hostname, this.config.zone);
+    if (name === null || (name !== '' && !NAME_PATTERN.test(name))) {
+      throw new EdgeError('MALFORMED_HOST', `${url.hostname} is not <name>.${this.config.zone}`);
+    }
     if (name === '') {
       if (url.pathname === API_PREFIX || url.pathname.startsWith(API_PREFIX + '/')) {
-        const candidates = this.config.superNodes.map((s) => ({ url: s.url + target, headers, label: `registry ${s.url}` }));
-        return { kind: 'registry', candidates };
+        return { kind: 'registry', upstreams: this.#registries };
       }
       if (url.pathname === '/') return { kind: 'landing' };
       throw new EdgeError('NOT_FOUND', `nothing at ${url.pathname} on the apex`);
@@ -75,20 +110,23 @@ export class Edge {
     if (state.kind === 'offline') throw new EdgeError('NODE_OFFLINE', `"${name}" is offline (${state.reason})`);
     const { route, node, relays } = state.route;
     if (route.mode === 'direct') {
-      const origin = new URL(route.endpoint as string).origin;
-      return { kind: 'node', name, candidates: [{ url: origin + target, headers, label: `direct ${origin}` }] };
+      let direct = this.#directOrigins.get(state.route);
+      if (!direct) {
+        const origin = new URL(route.endpoint as string).origin;
+        direct = [{ origin, label: `direct ${origin}` }];
+        this.#directOrigins.set(state.route, direct);
+      }
+      return { kind: 'node', name, upstreams: direct };
     }
-    const candidates: UpstreamCandidate[] = [];
+    const upstreams: UpstreamTarget[] = [];
     for (const relay of relays) {
       const superNode = this.config.superNodeById.get(relay.toString());
       if (!superNode) continue;
-      const relayHeaders = new Headers(headers);
-      relayHeaders.set(INGRESS_HEADERS.nodeId, node.toString());
-      relayHeaders.set(INGRESS_HEADERS.edgeToken, await this.tokens.get(node, superNode.id));
-      candidates.push({ url: superNode.url + target, headers: relayHeaders, label: `relay ${superNode.url}` });
+      const edgeToken = await this.tokens.get(node, superNode.id);
+      upstreams.push({ origin: superNode.url, label: `relay ${superNode.url}`, ingress: { nodeId: node.toString(), edgeToken } });
     }
-    if (candidates.length === 0) throw new EdgeError('NODE_OFFLINE', `none of the relays of "${name}" is a configured super node`);
-    return { kind: 'node', name, candidates };
+    if (upstreams.length === 0) throw new EdgeError('NODE_OFFLINE', `none of the relays of "${name}" is a configured super node`);
+    return { kind: 'node', name, upstreams };
   }
 
   #buildApp(runtime: EdgeRuntime): Hono<{ Bindings: EdgeBindings }> {

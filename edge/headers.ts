@@ -53,6 +53,28 @@ export function upstreamRequestHeaders(incoming: Headers, info: ForwardInfo): He
   return out;
 }
 
+/**
+ * The same rules as `upstreamRequestHeaders`, over Node's raw [name, value, ...] list, giving a raw
+ * list with lower-case names (repeated fields stay separate: a Headers object would join them).
+ */
+export function upstreamRawHeaders(raw: readonly string[], info: ForwardInfo): string[] {
+  let listed: Set<string> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].length === 10 && raw[i].toLowerCase() === 'connection') {
+      listed ??= new Set();
+      for (const t of raw[i + 1].split(',')) if (t.trim()) listed.add(t.trim().toLowerCase());
+    }
+  }
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const key = raw[i].toLowerCase();
+    if (!HOP_BY_HOP.has(key) && !EDGE_OWNED.has(key) && !listed?.has(key)) out.push(key, raw[i + 1]);
+  }
+  if (info.clientIp) out.push('x-forwarded-for', info.clientIp);
+  out.push('x-forwarded-host', info.host, 'x-forwarded-proto', info.proto);
+  return out;
+}
+
 /** Response headers for the client: hop-by-hop ones dropped, framing (length, encoding, range) kept. */
 export function clientResponseHeaders(upstream: Headers): Headers {
   const listed = connectionTokens(upstream);

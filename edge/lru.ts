@@ -3,6 +3,8 @@ export class ExpiringLru<K, V> {
   readonly #entries = new Map<K, { value: V; expiresAt: number }>();
   readonly #max: number;
   readonly #now: () => number;
+  /** The most recently used key: a hit on it needs no move (the common case of one busy name). */
+  #newest: K | undefined;
 
   constructor(options: { maxEntries: number; now: () => number }) {
     if (!Number.isSafeInteger(options.maxEntries) || options.maxEntries < 1) throw new RangeError('maxEntries >= 1');
@@ -17,21 +19,29 @@ export class ExpiringLru<K, V> {
   get(key: K): V | undefined {
     const entry = this.#entries.get(key);
     if (!entry) return undefined;
-    this.#entries.delete(key);
-    if (entry.expiresAt <= this.#now()) return undefined;
-    // Re-inserting moves the key to the most recently used end of the Map's order.
-    this.#entries.set(key, entry);
+    if (entry.expiresAt <= this.#now()) {
+      this.delete(key);
+      return undefined;
+    }
+    if (key !== this.#newest) {
+      // Re-inserting moves the key to the most recently used end of the Map's order.
+      this.#entries.delete(key);
+      this.#entries.set(key, entry);
+      this.#newest = key;
+    }
     return entry.value;
   }
 
   set(key: K, value: V, expiresAt: number): void {
-    this.#entries.delete(key);
+    this.delete(key);
     if (expiresAt <= this.#now()) return;
     this.#entries.set(key, { value, expiresAt });
+    this.#newest = key;
     while (this.#entries.size > this.#max) this.#entries.delete(this.#entries.keys().next().value as K);
   }
 
   delete(key: K): void {
     this.#entries.delete(key);
+    if (key === this.#newest) this.#newest = undefined;
   }
 }

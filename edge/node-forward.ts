@@ -1,19 +1,20 @@
 /**
  * The Node gateway's forwarding of plain HTTP requests to a node or a registry. The Edge decides
- * everything (host, verified route, upstreams in order, headers, edge tokens); this only moves the
- * bytes with Node streams and undici, without building web Request/Response objects per request,
- * which cost several times the proxying itself on Node. Only requests without a body come here
- * (same failover rules as proxy.ts: the next upstream on a connection failure or a 502/503);
- * requests with a body, which need proxy.ts's replay copy to fail over, and everything that is not
- * a forward (landing page, error pages) go to the Hono app.
+ * where a request goes (host, verified route, upstreams in order, edge tokens); this moves the bytes
+ * with undici's low-level dispatch, writing the upstream's answer straight into Node's
+ * ServerResponse: no web Request/Response/Headers and no intermediate body stream per request, which
+ * on Node cost several times the proxying itself. Only requests without a body come here (same
+ * failover rule as proxy.ts: the next upstream on a connection failure or a 502/503); requests with
+ * a body, which need proxy.ts's replay copy to fail over, and everything that is not a forward
+ * (landing page, error pages) go to the Hono app.
  */
 import type http from 'node:http';
-import { type Agent, request } from 'undici';
-import type { Edge } from './app.ts';
+import { type Agent, util } from 'undici';
+import type { Edge, UpstreamRoute, UpstreamTarget } from './app.ts';
 import { EdgeError } from './errors.ts';
 import { RELAY_ERROR_HEADER, tryNextUpstream } from './failover.ts';
-import { isHopByHop } from './headers.ts';
-import { pipeToClient } from './node-fetch.ts';
+import { isHopByHop, upstreamRawHeaders } from './headers.ts';
+import { INGRESS_HEADERS } from '../shared/records/api.ts';
 import { errorResponse } from './pages.ts';
 
 export interface ForwardOptions {
@@ -23,6 +24,16 @@ export interface ForwardOptions {
   hsts: string;
   /** Serves a request with the Hono app. */
   app: (req: http.IncomingMessage, res: http.ServerResponse) => void;
+}
+
+/** Header names a Connection value lists (keep-alive is hop-by-hop anyway). */
+function connectionTokens(value: string): Set<string> | undefined {
+  let listed: Set<string> | undefined;
+  for (const t of value.split(',')) {
+    const token = t.trim().toLowerCase();
+    if (token && token !== 'keep-alive') (listed ??= new Set()).add(token);
+  }
+  return listed;
 }
 
 const VALID_HOST = /^[a-z0-9.-]+(?::\d{1,5})?$/i;
@@ -37,57 +48,156 @@ async function writeError(res: http.ServerResponse, error: EdgeError, host: stri
   res.writeHead(page.status, headers).end(body);
 }
 
+/** undici's (synchronous, allocation-light) handler interface, as its own dispatchers call it. */
+interface RawHandler {
+  onConnect(abort: (err?: Error) => void): void;
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean;
+  onData(chunk: Buffer): boolean;
+  onComplete(trailers: string[] | null): void;
+  onError(err: Error): void;
+}
+
+/**
+ * One forwarded request, and undici's handler of its current attempt (one at a time): tries the
+ * upstreams in order and streams the first real answer into `res` (backpressure: undici's parser
+ * pauses while the client's socket is full; a client that goes away aborts the upstream request).
+ * Methods rather than closures: nothing but this object is made per request.
+ */
+class Forwarding implements RawHandler {
+  readonly #failures: string[] = [];
+  #index = -1;
+  #abort: ((err?: Error) => void) | null = null;
+  /** Headers went to the client: from here on a failure can only cut the response. */
+  #started = false;
+  #done = false;
+  /** The current attempt was refused (502/503, relay error): its body is read and dropped. */
+  #discard = false;
+  /** The current attempt got response headers. */
+  #answered = false;
+  #resume: (() => void) | null = null;
+  readonly #onDrain = () => this.#resume?.();
+  readonly #onClose = () => {
+    if (this.#done) return;
+    this.#done = true;
+    this.#abort?.(new Error('client went away'));
+  };
+
+  constructor(
+    readonly res: http.ServerResponse,
+    readonly method: string,
+    readonly path: string,
+    readonly headers: string[],
+    readonly route: Exclude<UpstreamRoute, { kind: 'landing' }>,
+    readonly host: string,
+    readonly options: ForwardOptions,
+  ) {
+    res.once('close', this.#onClose);
+  }
+
+  next(): void {
+    if (this.#done) return;
+    const upstreams = this.route.upstreams;
+    if (++this.#index >= upstreams.length) {
+      this.#done = true;
+      this.#giveUp();
+      return;
+    }
+    this.#abort = null;
+    this.#discard = false;
+    this.#answered = false;
+    const upstream = upstreams[this.#index];
+    let headers = this.headers;
+    if (upstream.ingress) {
+      headers = headers.slice();
+      headers.push(INGRESS_HEADERS.nodeId, upstream.ingress.nodeId, INGRESS_HEADERS.edgeToken, upstream.ingress.edgeToken);
+    }
+    this.options.dispatcher.dispatch({ origin: upstream.origin, path: this.path, method: this.method as 'GET', headers }, this);
+  }
+
+  #giveUp(): void {
+    const failures = this.#failures.join('; ');
+    const registry = this.route.kind === 'registry';
+    const error = this.route.kind === 'registry'
+      ? new EdgeError('REGISTRY_UNAVAILABLE', `no registry answered (${failures})`)
+      : new EdgeError('UPSTREAM_UNAVAILABLE', `every upstream of "${this.route.name}" is down (${failures})`);
+    writeError(this.res, error, this.host, registry, this.options).catch(() => this.res.destroy());
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.#abort = abort;
+    if (this.#done) abort(new Error('client went away'));
+  }
+
+  onHeaders(status: number, raw: Buffer[], resume: () => void): boolean {
+    this.#answered = true;
+    // One pass: hop-by-hop names by the fixed list now, names listed in Connection afterwards.
+    const headers: string[] = [];
+    let connection: string | undefined;
+    let relayError: string | undefined;
+    for (let i = 0; i < raw.length; i += 2) {
+      const key = util.headerNameToString(raw[i]);
+      if (key === 'connection') {
+        const value = raw[i + 1].toString('latin1');
+        connection = connection === undefined ? value : `${connection}, ${value}`;
+      } else if (key === RELAY_ERROR_HEADER) relayError = raw[i + 1].toString('latin1');
+      else if (!isHopByHop(key, undefined)) headers.push(key, raw[i + 1].toString('latin1'));
+    }
+    if (tryNextUpstream(status, relayError, this.#index === this.route.upstreams.length - 1)) {
+      // Read the refusal to its end so the connection stays reusable, then try the next one.
+      this.#discard = true;
+      this.#failures.push(`${this.route.upstreams[this.#index].label}: HTTP ${status}${relayError ? ` ${relayError}` : ''}`);
+      return true;
+    }
+    const listed = connection === undefined ? undefined : connectionTokens(connection);
+    const out = listed ? headers.filter((_, i, all) => !listed.has(all[i - (i % 2)])) : headers;
+    if (this.options.secure) out.push('strict-transport-security', this.options.hsts);
+    this.#started = true;
+    this.#resume = resume;
+    this.res.writeHead(status, out);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.#discard) return true;
+    if (this.res.write(chunk)) return true;
+    this.res.once('drain', this.#onDrain);
+    return false;
+  }
+
+  onComplete(): void {
+    if (this.#discard) return this.next();
+    this.#done = true;
+    this.res.end();
+  }
+
+  onError(err: Error): void {
+    if (this.#done) return;
+    if (this.#started) {
+      // Cut mid-body: the client must see a broken response, never a short "complete" one.
+      this.#done = true;
+      this.res.destroy(err);
+      return;
+    }
+    // A refusal being discarded that then fails is already counted.
+    if (!this.#discard) this.#failures.push(`${this.route.upstreams[this.#index].label}: ${this.#answered ? 'response failed' : err.message}`);
+    this.next();
+  }
+}
+
 export async function forwardHttp(edge: Edge, req: http.IncomingMessage, res: http.ServerResponse, options: ForwardOptions): Promise<void> {
   const host = req.headers.host;
-  const method = req.method ?? 'GET';
   const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
   if (hasBody || !host || !VALID_HOST.test(host)) return options.app(req, res);
-  const headers = new Headers();
-  let plan;
+  let url: URL;
+  let route: UpstreamRoute;
   try {
-    for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
-    const url = `${options.secure ? 'https' : 'http'}://${host}${req.url ?? '/'}`;
-    plan = await edge.plan({ url, headers } as Request, { clientIp: req.socket.remoteAddress });
+    url = new URL(`${options.secure ? 'https' : 'http'}://${host}${req.url ?? '/'}`);
+    route = await edge.route(url);
   } catch {
     // Error pages (and anything odd about the request) are the app's to render.
     return options.app(req, res);
   }
-  if (plan.kind === 'landing') return options.app(req, res);
-  const failures: string[] = [];
-  for (let i = 0; i < plan.candidates.length; i++) {
-    const candidate = plan.candidates[i];
-    const last = i === plan.candidates.length - 1;
-    const upstreamHeaders: string[] = [];
-    candidate.headers.forEach((v, k) => upstreamHeaders.push(k, v));
-    let upstream;
-    try {
-      upstream = await request(candidate.url, {
-        method: method as 'GET',
-        headers: upstreamHeaders,
-        dispatcher: options.dispatcher,
-      });
-    } catch (e) {
-      failures.push(`${candidate.label}: ${(e as Error).message}`);
-      continue;
-    }
-    const relayError = upstream.headers[RELAY_ERROR_HEADER] as string | undefined;
-    if (tryNextUpstream(upstream.statusCode, relayError, last)) {
-      failures.push(`${candidate.label}: HTTP ${upstream.statusCode}${relayError ? ` ${relayError}` : ''}`);
-      upstream.body.resume();
-      continue;
-    }
-    const connection = upstream.headers.connection as string | undefined;
-    const out: Record<string, string | string[]> = {};
-    for (const [k, v] of Object.entries(upstream.headers)) {
-      if (v !== undefined && !isHopByHop(k, connection)) out[k] = v;
-    }
-    if (options.secure) out['strict-transport-security'] = options.hsts;
-    res.writeHead(upstream.statusCode, out);
-    pipeToClient(upstream.body, res);
-    return;
-  }
-  const error = plan.kind === 'registry'
-    ? new EdgeError('REGISTRY_UNAVAILABLE', `no registry answered (${failures.join('; ')})`)
-    : new EdgeError('UPSTREAM_UNAVAILABLE', `every upstream of "${plan.name}" is down (${failures.join('; ')})`);
-  await writeError(res, error, host, plan.kind === 'registry', options);
+  if (route.kind === 'landing') return options.app(req, res);
+  const headers = upstreamRawHeaders(req.rawHeaders, { clientIp: req.socket.remoteAddress, host: url.host, proto: url.protocol.slice(0, -1) });
+  new Forwarding(res, req.method ?? 'GET', url.pathname + url.search, headers, route, host, options).next();
 }

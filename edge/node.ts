@@ -35,6 +35,8 @@ export interface NodeGatewayOptions {
   upgradeTimeoutMs?: number;
   /** Told about certificate reloads that failed (kept serving the old pair). Default console.error. */
   onError?: (error: Error) => void;
+  /** Told after each certificate reload that was applied. Default: nothing. */
+  onCertificateReload?: () => void;
 }
 
 export interface NodeGateway {
@@ -45,7 +47,7 @@ export interface NodeGateway {
   close(): Promise<void>;
 }
 
-const KNOWN = new Set(['config', 'hostname', 'httpsPort', 'httpPort', 'tls', 'hstsMaxAgeS', 'upstream', 'upgradeTimeoutMs', 'onError']);
+const KNOWN = new Set(['config', 'hostname', 'httpsPort', 'httpPort', 'tls', 'hstsMaxAgeS', 'upstream', 'upgradeTimeoutMs', 'onError', 'onCertificateReload']);
 
 function listen(server: http.Server, port: number, hostname: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -138,7 +140,10 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
       main.on('upgrade', onUpgrade);
       servers.push(main);
       ports.https = await listen(main, options.httpsPort ?? 443, hostname);
-      watcher = await watchCertificate(tls, tls.reloadIntervalMs ?? 5_000, (ctx) => main.setSecureContext(ctx), onError);
+      watcher = await watchCertificate(tls, tls.reloadIntervalMs ?? 5_000, (ctx) => {
+        main.setSecureContext(ctx);
+        options.onCertificateReload?.();
+      }, onError);
       if (options.httpPort !== null) {
         const redirect = redirectServer(ports.https);
         servers.push(redirect);

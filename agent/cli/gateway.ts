@@ -25,6 +25,7 @@ export const GATEWAY_SPEC = {
   httpPort: { kind: 'number', value: '<port>', description: 'HTTP port (redirects to HTTPS; plain HTTP without --cert)', default: 80 },
   cert: { kind: 'string', value: '<file>', description: 'wildcard certificate chain (PEM), reloaded when it changes' },
   certKey: { kind: 'string', value: '<file>', description: 'private key of the certificate (PEM)' },
+  workers: { kind: 'number', value: '<n>', description: 'worker processes sharing the ports, one per core to use (Node only)', default: 1 },
 } as const;
 
 export interface GatewayFlags {
@@ -38,7 +39,13 @@ export interface GatewayFlags {
   certKey?: string;
 }
 
-export async function startGatewayFromFlags(o: GatewayFlags, edgeKey: KeyPair): Promise<NodeGateway> {
+/** What runGateway needs of a running gateway, in-process or as worker processes. */
+interface RunningGateway {
+  ports: { https?: number; http?: number };
+  close(): Promise<void>;
+}
+
+function gatewayConfig(o: GatewayFlags, edgeKey: KeyPair) {
   if (!o.zone) throw new CliError('--zone is required', 2);
   if (!o.registrar?.length) throw new CliError('at least one --registrar is required', 2);
   if (!o.supernode?.length) throw new CliError('at least one --supernode <id>@<url> is required', 2);
@@ -47,14 +54,19 @@ export async function startGatewayFromFlags(o: GatewayFlags, edgeKey: KeyPair): 
     const { id, at } = parseIdAt(s, '--supernode');
     return { id, url: at };
   });
+  return {
+    config: { zone: o.zone, registrarKeys: o.registrar, edgeKey: edgeKey.bosonPrivateKeyBase58(), superNodes },
+    hostname: o.host,
+    httpsPort: o.httpsPort,
+    httpPort: o.httpPort,
+    tls: o.cert ? { certFile: o.cert, keyFile: o.certKey! } : undefined,
+  };
+}
+
+export async function startGatewayFromFlags(o: GatewayFlags, edgeKey: KeyPair): Promise<NodeGateway> {
+  const options = gatewayConfig(o, edgeKey);
   try {
-    return await startNodeGateway({
-      config: { zone: o.zone, registrarKeys: o.registrar, edgeKey: edgeKey.bosonPrivateKeyBase58(), superNodes },
-      hostname: o.host,
-      httpsPort: o.httpsPort,
-      httpPort: o.httpPort,
-      tls: o.cert ? { certFile: o.cert, keyFile: o.certKey! } : undefined,
-    });
+    return await startNodeGateway(options);
   } catch (e) {
     throw new CliError(`cannot start the gateway: ${(e as Error).message}`);
   }
@@ -67,8 +79,21 @@ export async function runGateway(args: string[]): Promise<void> {
   const logger = createLogger('gateway');
   const edgeKey = await loadOrCreateKey(o.edgeKeyFile!, 'edge', false);
   if (!o.cert) logger.warn('no --cert: serving plain HTTP (development only)');
-  const gateway = await startGatewayFromFlags(o, edgeKey);
+  const workers = o.workers ?? 1;
+  if (!Number.isInteger(workers) || workers < 1) throw new CliError('--workers is a whole number >= 1', 2);
+  let gateway: RunningGateway;
+  if (workers === 1) gateway = await startGatewayFromFlags(o, edgeKey);
+  else {
+    // Loaded only here: node:cluster is Node's (Deno runs the one-process gateway).
+    const { startGatewayWorkers } = await import('../../edge/node-workers.ts');
+    const options = gatewayConfig(o, edgeKey);
+    try {
+      gateway = await startGatewayWorkers({ ...options, workers, onError: (e) => logger.warn(e.message) });
+    } catch (e) {
+      throw new CliError(`cannot start the gateway: ${(e as Error).message}`);
+    }
+  }
   const where = gateway.ports.https ? `https port ${gateway.ports.https}${gateway.ports.http ? `, http port ${gateway.ports.http} redirects` : ''}` : `http port ${gateway.ports.http}`;
-  console.log(`gateway for *.${o.zone} (edge id ${edgeKey.id}: give it to the super nodes as --edge-key)\n  ${where}`);
+  console.log(`gateway for *.${o.zone} (edge id ${edgeKey.id}: give it to the super nodes as --edge-key)\n  ${where}${workers > 1 ? ` (${workers} worker processes)` : ''}`);
   await onShutdown(() => gateway.close());
 }

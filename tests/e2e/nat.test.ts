@@ -47,7 +47,7 @@ describe.skipIf(!support.ok)('a node behind a real NAT (network namespaces, nfta
       start(lab.lan, 'upstream', [join(REPO, 'tests/helpers/upstream.ts'), LAN_IP, String(ports.up), 'alice'], /upstream http/),
     ]);
     await start(lab.wan, 'gateway', [
-      CLI, 'gateway', '--zone', 'localhost', '--registrar', p.key.id.toString(), '--registrar', s.key.id.toString(),
+      CLI, 'gateway', '--workers', '2', '--zone', 'localhost', '--registrar', p.key.id.toString(), '--registrar', s.key.id.toString(),
       '--supernode', `${p.key.id}@http://${WAN_IP}:${ports.p}`, '--supernode', `${s.key.id}@http://${WAN_IP}:${ports.s}`,
       '--edge-key-file', edge.path, '--host', WAN_IP, '--http-port', String(ports.gw),
     ], /gateway for/);
