@@ -5,14 +5,13 @@
  * the gateway with 2. Then the cost of a cached route resolution. Prints Markdown tables and writes
  * bench-out/edge.json.
  */
-import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { promisify } from 'node:util';
 import { createEdge } from '../edge/app.ts';
 import { signRoute } from '../shared/records/route.ts';
 import { createWorld } from '../tests/edge/world.ts';
-import { type Cpu, processCpu, type Running, startGateway, startNginx, startUpstream, statFields, sumCpu } from './edge-processes.ts';
+import { type Cpu, processCpu, type Running, startGateway, startNginx, startUpstream, sumCpu } from './edge-processes.ts';
+import { runWrk, type WrkResult } from './wrk.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 /** Warm-up before each measurement: V8 needs a while to optimise the gateway's path on a busy machine. */
@@ -22,42 +21,17 @@ const BODY_BYTES = 1024;
 /** Which measurements to make (comma-separated: upstream, nginx1, gateway1, nginx2, gateway2, resolve), e.g. to profile one. Default all. */
 const PATHS = new Set((process.env.BENCH_PATHS ?? 'upstream,nginx1,gateway1,nginx2,gateway2,resolve').split(','));
 
-interface WrkResult {
-  rps: number;
-  p50Ms: number;
-  p99Ms: number;
-  /** wrk's error line (timeouts, non-2xx), if any. */
-  errors?: string;
-  /** CPU wrk itself used per request, us. */
-  wrkCpuUsPerRequest?: number;
-}
-
 interface Measured extends WrkResult {
+  /** CPU wrk itself used per request, us. */
+  wrkCpuUsPerRequest: number;
   /** CPU every process on the path except wrk used per request, us (user + kernel). */
   cpuUsPerRequest: number;
   /** Of which kernel (system) time, us. */
   kernelUsPerRequest: number;
 }
 
-function ms(text: string): number {
-  const m = /([\d.]+)(us|ms|s)/.exec(text);
-  if (!m) return NaN;
-  const v = Number(m[1]);
-  return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
-}
-
-async function wrk(url: string, seconds: number): Promise<WrkResult> {
-  // The shell prints its own /proc stat after wrk exits: cutime + cstime are wrk's CPU.
-  const args = ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', '-H', 'Host: alice.localhost', url];
-  const { stdout } = await promisify(execFile)('sh', ['-c', 'wrk "$@" && cat /proc/$$/stat', 'sh', ...args], { timeout: (seconds + 30) * 1000 });
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
-  const p50 = /^\s+50%\s+(\S+)/m.exec(stdout)?.[1] ?? '';
-  const p99 = /^\s+99%\s+(\S+)/m.exec(stdout)?.[1] ?? '';
-  const errors = stdout.split('\n').filter((l) => /Non-2xx|Socket errors/.test(l)).map((l) => l.trim()).join('; ');
-  const stat = statFields(stdout.trim().split('\n').pop()!);
-  const wrkCpuMs = (Number(stat[13]) + Number(stat[14])) * 10;
-  return { rps, p50Ms: ms(p50), p99Ms: ms(p99), ...(errors ? { errors } : {}), wrkCpuUsPerRequest: (wrkCpuMs * 1000) / (rps * seconds) };
-}
+const wrk = (url: string, seconds: number): Promise<WrkResult> =>
+  runWrk({ url, seconds, connections: CONNECTIONS, headers: { Host: 'alice.localhost' } });
 
 /** `cpu` reads the CPU used so far by every process on the measured path except wrk. */
 async function measure(url: string, cpu: () => Cpu): Promise<Measured> {
@@ -68,6 +42,7 @@ async function measure(url: string, cpu: () => Cpu): Promise<Measured> {
   const perRequest = (msUsed: number) => (msUsed * 1000) / (result.rps * DURATION_S);
   return {
     ...result,
+    wrkCpuUsPerRequest: perRequest(result.wrkCpuMs),
     cpuUsPerRequest: perRequest(after.user + after.system - before.user - before.system),
     kernelUsPerRequest: perRequest(after.system - before.system),
   };

@@ -25,6 +25,8 @@ export interface WrkResult {
   p99Ms: number;
   /** wrk's error lines (timeouts, non-2xx), if any. */
   errors?: string;
+  /** CPU time wrk itself used, ms (user + system). */
+  wrkCpuMs: number;
 }
 
 export function hasWrk(): boolean {
@@ -54,13 +56,18 @@ export async function runWrk(o: WrkOptions): Promise<WrkResult> {
     args.push('-s', join(dir, 'paths.lua'));
   }
   try {
-    const { stdout } = await promisify(execFile)('wrk', [...args, o.url], { timeout: (o.seconds + 30) * 1000, maxBuffer: 1 << 20 });
+    // The shell prints its own /proc stat after wrk exits: cutime + cstime are wrk's CPU.
+    const { stdout } = await promisify(execFile)('sh', ['-c', 'wrk "$@" && cat /proc/$$/stat', 'sh', ...args, o.url], {
+      timeout: (o.seconds + 30) * 1000, maxBuffer: 1 << 20,
+    });
+    const stat = stdout.trim().split('\n').pop()!;
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
     const requests = Number(/(\d+) requests in/.exec(stdout)?.[1]);
     const p50 = /^\s+50%\s+(\S+)/m.exec(stdout)?.[1] ?? '';
     const p99 = /^\s+99%\s+(\S+)/m.exec(stdout)?.[1] ?? '';
     const errors = stdout.split('\n').filter((l) => /Non-2xx|Socket errors/.test(l)).map((l) => l.trim()).join('; ');
-    return { rps, requests, p50Ms: ms(p50), p99Ms: ms(p99), ...(errors ? { errors } : {}) };
+    return { rps, requests, p50Ms: ms(p50), p99Ms: ms(p99), ...(errors ? { errors } : {}), wrkCpuMs: (Number(fields[13]) + Number(fields[14])) * 10 };
   } finally {
     if (dir) rmSync(dir, { recursive: true, force: true });
   }
