@@ -11,6 +11,8 @@ import { createEdge } from '../edge/app.ts';
 import { signRoute } from '../shared/records/route.ts';
 import { createWorld } from '../tests/edge/world.ts';
 import { type Cpu, processCpu, type Running, startGateway, startNginx, startUpstream, sumCpu } from './edge-processes.ts';
+import { Agent } from 'undici';
+import { latencies, type PathLatency } from './open-loop.ts';
 import { runWrk, type WrkResult } from './wrk.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
@@ -19,7 +21,10 @@ const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const BODY_BYTES = 1024;
 /** Which measurements to make (comma-separated: upstream, nginx1, gateway1, nginx2, gateway2, resolve), e.g. to profile one. Default all. */
-const PATHS = new Set((process.env.BENCH_PATHS ?? 'upstream,nginx1,gateway1,nginx2,gateway2,resolve').split(','));
+const PATHS = new Set((process.env.BENCH_PATHS ?? 'upstream,nginx1,gateway1,nginx2,gateway2,latency,resolve').split(','));
+/** Requests/s per path of the paired open-loop latency measurement (1 worker each). */
+const LATENCY_RATES = (process.env.BENCH_LATENCY_RATES ?? '1000,3000').split(',').map(Number);
+const LATENCY_S = 5;
 
 interface Measured extends WrkResult {
   /** CPU wrk itself used per request, us. */
@@ -66,6 +71,35 @@ async function throughProxy(start: () => Promise<Running>, upstream: Running): P
   }
 }
 
+type RateLatency = Record<'upstream' | 'nginx' | 'gateway', PathLatency>;
+
+/**
+ * Latency added at a given load rather than at saturation: the upstream alone, nginx (1 worker) and
+ * the gateway (1 worker) get the same open-loop rate at once, their requests interleaved, so each
+ * figure minus the upstream's is what the proxy adds at that rate.
+ */
+async function latencyAtRates(config: Parameters<typeof startGateway>[0], upstream: Running): Promise<Record<string, RateLatency>> {
+  const nginx = await startNginx(upstream.port, 1);
+  const gateway = await startGateway(config, 1);
+  const dispatcher = new Agent({ connections: 64 });
+  const url = (port: number) => `http://127.0.0.1:${port}/`;
+  const paths = [upstream.port, nginx.port, gateway.port].map((port) => ({ url: url(port), headers: () => ({ host: 'alice.localhost' }) }));
+  const out: Record<string, RateLatency> = {};
+  try {
+    await wrk(url(gateway.port), WARMUP_S); // JIT
+    for (const rate of LATENCY_RATES) {
+      await latencies(paths, rate, 2, dispatcher); // steady state at this rate
+      const [u, n, g] = await latencies(paths, rate, LATENCY_S, dispatcher);
+      out[`${rate}/s`] = { upstream: u, nginx: n, gateway: g };
+    }
+  } finally {
+    await dispatcher.close();
+    await gateway.stop();
+    await nginx.stop();
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const world = await createWorld();
   const upstream = await startUpstream(BODY_BYTES);
@@ -81,6 +115,7 @@ async function main(): Promise<void> {
       if (PATHS.has(`nginx${workers}`)) results[`nginx${workers}`] = await throughProxy(() => startNginx(upstream.port, workers), upstream);
       if (PATHS.has(`gateway${workers}`)) results[`gateway${workers}`] = await throughProxy(() => startGateway(world.config, workers), upstream);
     }
+    const atRates = PATHS.has('latency') ? await latencyAtRates(world.config, upstream) : {};
     let resolveNs = NaN;
     let planNs = NaN;
     if (PATHS.has('resolve')) {
@@ -88,14 +123,14 @@ async function main(): Promise<void> {
       resolveNs = await cachedResolutionCost(() => edge.resolver.resolve('alice'));
       planNs = await cachedResolutionCost(() => edge.plan(new Request('http://alice.localhost/x', { headers: { accept: '*/*' } }), { clientIp: '127.0.0.1' }));
     }
-    report(results, resolveNs, planNs);
+    report(results, atRates, resolveNs, planNs);
   } finally {
     await upstream.stop();
     await world.close();
   }
 }
 
-function report(results: Record<string, Measured>, resolveNs: number, planNs: number): void {
+function report(results: Record<string, Measured>, atRates: Record<string, RateLatency>, resolveNs: number, planNs: number): void {
   const label: Record<string, string> = {
     upstream: 'upstream alone',
     nginx1: 'nginx, 1 worker -> upstream',
@@ -117,9 +152,18 @@ function report(results: Record<string, Measured>, resolveNs: number, planNs: nu
     if (!g || !n) continue;
     console.log(`${w} worker(s): gateway / nginx requests/s ${f((100 * g.rps) / n.rps)}%; p99 added over the upstream alone: gateway ${f(g.p99Ms - base, 2)} ms, nginx ${f(n.p99Ms - base, 2)} ms`);
   }
+  if (Object.keys(atRates).length) {
+    console.log(`\nOpen-loop latency, the three paths interleaved at the same rate (undici client, ${LATENCY_S} s per rate after 2 s at it):\n`);
+    console.log('| rate per path | upstream alone p50 / p99 ms | nginx (1 worker) p50 / p99 ms | gateway (1 worker) p50 / p99 ms | added p99: nginx / gateway ms | errors u / n / g |\n|---|---|---|---|---|---|');
+    for (const [rate, r] of Object.entries(atRates)) {
+      const pair = (l: PathLatency) => `${f(l.p50, 2)} / ${f(l.p99, 2)}`;
+      console.log(`| ${rate} | ${pair(r.upstream)} | ${pair(r.nginx)} | ${pair(r.gateway)} | ${f(r.nginx.p99 - r.upstream.p99, 2)} / ${f(r.gateway.p99 - r.upstream.p99, 2)} | ${r.upstream.errors} / ${r.nginx.errors} / ${r.gateway.errors} |`);
+    }
+    console.log('');
+  }
   console.log(`cached route resolution: ${f(resolveNs / 1000, 2)} us; full cached plan (host, headers, route): ${f(planNs / 1000, 2)} us`);
   mkdirSync('bench-out', { recursive: true });
-  writeFileSync('bench-out/edge.json', JSON.stringify({ durationS: DURATION_S, warmupS: WARMUP_S, connections: CONNECTIONS, bodyBytes: BODY_BYTES, results, cachedResolveNs: resolveNs, cachedPlanNs: planNs, loadAverage: loadavg() }, null, 2));
+  writeFileSync('bench-out/edge.json', JSON.stringify({ durationS: DURATION_S, warmupS: WARMUP_S, connections: CONNECTIONS, bodyBytes: BODY_BYTES, results, latencyAtRates: atRates, cachedResolveNs: resolveNs, cachedPlanNs: planNs, loadAverage: loadavg() }, null, 2));
 }
 
 await main();
