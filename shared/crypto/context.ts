@@ -12,9 +12,8 @@ export const CONTEXT_OVERHEAD = NONCE_BYTES + MAC_BYTES;
 export class CryptoContext {
   readonly #box: CryptoBox;
   readonly #sendNonce: Uint8Array;
-  /** The nonce of the last message that authenticated (kept in place, no allocation per message). */
-  readonly #lastReceivedNonce = new Uint8Array(NONCE_BYTES);
-  #received = false;
+  /** The nonce of the last message that authenticated (allocated once, then overwritten in place). */
+  #lastReceivedNonce: Uint8Array | null = null;
 
   constructor(box: CryptoBox, startNonce: Uint8Array = randomBytes(NONCE_BYTES)) {
     if (startNonce.length !== NONCE_BYTES) throw new SharedError('INVALID_KEY', `a nonce is ${NONCE_BYTES} bytes`);
@@ -61,7 +60,7 @@ export class CryptoContext {
       return err(new SharedError('DECRYPT_FAILED', `message shorter than ${CONTEXT_OVERHEAD} bytes`));
     }
     const nonce = message.subarray(0, NONCE_BYTES);
-    if (this.#received && bytesEqual(nonce, this.#lastReceivedNonce)) {
+    if (this.#lastReceivedNonce && bytesEqual(nonce, this.#lastReceivedNonce)) {
       return err(new SharedError('DUPLICATED_NONCE', 'duplicated nonce'));
     }
     const plain = this.#box.open(message.subarray(NONCE_BYTES), nonce);
@@ -80,7 +79,7 @@ export class CryptoContext {
       return err(new SharedError('DECRYPT_FAILED', `message shorter than ${CONTEXT_OVERHEAD} bytes`));
     }
     const nonce = message.subarray(0, NONCE_BYTES);
-    if (this.#received && bytesEqual(nonce, this.#lastReceivedNonce)) {
+    if (this.#lastReceivedNonce && bytesEqual(nonce, this.#lastReceivedNonce)) {
       return err(new SharedError('DUPLICATED_NONCE', 'duplicated nonce'));
     }
     if (!this.#box.openInPlace(message.subarray(NONCE_BYTES), nonce)) {
@@ -91,7 +90,6 @@ export class CryptoContext {
   }
 
   #remember(nonce: Uint8Array): void {
-    this.#lastReceivedNonce.set(nonce);
-    this.#received = true;
+    (this.#lastReceivedNonce ??= new Uint8Array(NONCE_BYTES)).set(nonce);
   }
 }
