@@ -4,6 +4,7 @@
  * (`stock`: no large-frame offer, as a stock client). Prints
  * `{"appPort":N,"crypto":"..."}` once the session is up.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { ActiveProxyClient } from '../agent/proxy/index.ts';
 import { secretboxBackend } from '../shared/crypto/secretbox.ts';
 import { Id } from '../shared/id.ts';
@@ -23,8 +24,15 @@ const client = new ActiveProxyClient({
 client.once('authenticated', () => process.stdout.write(JSON.stringify({ appPort: app.port, crypto: secretboxBackend().name }) + '\n'));
 client.start();
 // The benchmark reads this process's CPU time around each measurement.
+// Event-loop delay between two `loopDelay` questions (ms): how long this process stalled.
+const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+loopDelay.enable();
 process.on('message', (message: { cmd: string }) => {
   if (message.cmd === 'cpu') process.send!({ cpu: process.cpuUsage() });
+  if (message.cmd === 'loopDelay') {
+    process.send!({ loopDelay: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 } });
+    loopDelay.reset();
+  }
 });
 process.on('SIGTERM', async () => {
   await client.stop();

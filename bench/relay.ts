@@ -8,10 +8,11 @@
  * Active Proxy client, bench/node-side.ts), the super node (Active Proxy server + relay ingress,
  * bench/super-side.ts) and, here, the load generator, which measures direct and relay alike.
  * `--only bulk,latency,memory` runs a subset; `--prof DIR` runs both children with --cpu-prof into
- * DIR; `--stock-frames` makes the client behave as a stock one (32,724-byte DATA payloads). Writes bench-out/relay.json.
+ * DIR; `--rates 1000` runs only those latency rates; `--stock-frames` makes the client behave as a stock one (32,724-byte DATA payloads). Writes bench-out/relay.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
 import { KeyPair } from '../shared/keys.ts';
 import { INGRESS_HEADERS } from '../shared/records/api.ts';
@@ -27,7 +28,7 @@ const BULK_BYTES = argValue('--bulk-mib', 512) * 1024 * 1024;
 const ONLY = new Set((args.includes('--only') ? args[args.indexOf('--only') + 1] : 'bulk,latency,memory').split(','));
 const STOCK_FRAMES = args.includes('--stock-frames');
 const PROF_DIR = args.includes('--prof') ? args[args.indexOf('--prof') + 1] : null;
-const RATES = [1, 100, 1000];
+const RATES = (args.includes('--rates') ? args[args.indexOf('--rates') + 1] : '1,100,1000').split(',').map(Number);
 const SECONDS: Record<number, number> = { 1: 15, 100: 5, 1000: 5 };
 
 const edge = KeyPair.generate();
@@ -75,31 +76,44 @@ async function download(url: string, headers: Record<string, string>, dispatcher
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
-/** Open-loop load: one request every 1/rate s for `seconds`, latency of each. */
-async function latencies(url: string, headers: () => Record<string, string>, rate: number, seconds: number, dispatcher: Agent) {
-  const samples: number[] = [];
+interface LoadPath {
+  url: string;
+  headers: () => Record<string, string>;
+}
+
+/**
+ * Open-loop load on several paths at once, paired: each path gets one request every 1/rate s, the
+ * paths' requests interleaved at even offsets, so a pause of the whole machine hits them alike and
+ * the difference between them is the path's own. Latency of each request, per path.
+ */
+async function latencies(paths: LoadPath[], rate: number, seconds: number, dispatcher: Agent) {
+  const samples: number[][] = paths.map(() => []);
+  const errors = paths.map(() => 0);
   const total = rate * seconds;
   const interval = 1000 / rate;
   const started = performance.now();
   const inflight: Promise<void>[] = [];
-  let errors = 0;
   for (let i = 0; i < total; i++) {
-    const due = started + i * interval;
-    const wait = due - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    const t = performance.now();
-    inflight.push(
-      request(url, { headers: headers(), dispatcher })
-        .then(async (res) => {
-          await res.body.text();
-          samples.push(performance.now() - t);
-        })
-        .catch(() => void errors++),
-    );
+    for (let k = 0; k < paths.length; k++) {
+      const due = started + i * interval + (k * interval) / paths.length;
+      const wait = due - performance.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      const t = performance.now();
+      inflight.push(
+        request(paths[k].url, { headers: paths[k].headers(), dispatcher })
+          .then(async (res) => {
+            await res.body.text();
+            samples[k].push(performance.now() - t);
+          })
+          .catch(() => void errors[k]++),
+      );
+    }
   }
   await Promise.all(inflight);
-  samples.sort((a, b) => a - b);
-  return { requests: samples.length, errors, p50: percentile(samples, 50), p99: percentile(samples, 99) };
+  return samples.map((list, k) => {
+    list.sort((x, y) => x - y);
+    return { requests: list.length, errors: errors[k], p50: percentile(list, 50), p99: percentile(list, 99) };
+  });
 }
 
 const round = (n: number, d = 2) => Number(n.toFixed(d));
@@ -126,14 +140,16 @@ async function main(): Promise<void> {
   const dispatcher = new Agent({ connections: 256, pipelining: 1, keepAliveTimeout: 30_000 });
   const result: Record<string, unknown> = { crypto, node: process.version, frames: STOCK_FRAMES ? 'stock' : 'large' };
 
+  // CPU time of the three processes: [load generator, super node, node side].
+  const cpuNow = async () => [process.cpuUsage(), (await ask<{ cpu: NodeJS.CpuUsage }>(superSide.child, 'cpu')).cpu, (await ask<{ cpu: NodeJS.CpuUsage }>(nodeSide.child, 'cpu')).cpu];
+  const seconds = (a: NodeJS.CpuUsage, b: NodeJS.CpuUsage) => (b.user - a.user + b.system - a.system) / 1e6;
+
   if (ONLY.has('bulk')) await bulkPhase();
   async function bulkPhase() {
     console.log(`bulk download, ${BULK_BYTES / 1048576} MiB per run (best of 3)`);
     const bulk = { direct: 0, relay: 0 };
     // CPU seconds per GiB relayed in each process: where the time goes.
     const cpu = { loadGenerator: 0, superNode: 0, nodeSide: 0 };
-    const cpuNow = async () => [process.cpuUsage(), (await ask<{ cpu: NodeJS.CpuUsage }>(superSide.child, 'cpu')).cpu, (await ask<{ cpu: NodeJS.CpuUsage }>(nodeSide.child, 'cpu')).cpu];
-    const seconds = (a: NodeJS.CpuUsage, b: NodeJS.CpuUsage) => (b.user - a.user + b.system - a.system) / 1e6;
     for (let run = 0; run < 3; run++) {
       bulk.direct = Math.max(bulk.direct, await download(`${direct}/bulk?bytes=${BULK_BYTES}`, {}, dispatcher));
       const before = await cpuNow();
@@ -166,14 +182,45 @@ async function main(): Promise<void> {
       );
       return Math.round(done / 5);
     };
-    result.capacityReqPerS = { direct: await capacity(`${direct}/`, () => ({})), relay: await capacity(`${relayed}/`, edgeHeaders) };
-    console.log('capacity (16 in flight)', result.capacityReqPerS);
+    if (!args.includes('--rates')) {
+      result.capacityReqPerS = { direct: await capacity(`${direct}/`, () => ({})), relay: await capacity(`${relayed}/`, edgeHeaders) };
+      console.log('capacity (16 in flight)', result.capacityReqPerS);
+    }
     const latency: Record<string, unknown> = {};
     for (const rate of RATES) {
-      await latencies(`${relayed}/`, edgeHeaders, Math.min(rate, 100), 1, dispatcher); // warm-up
-      const d = await latencies(`${direct}/`, () => ({}), rate, SECONDS[rate], dispatcher);
-      const r = await latencies(`${relayed}/`, edgeHeaders, rate, SECONDS[rate], dispatcher);
+      const paths = [{ url: `${direct}/`, headers: () => ({}) }, { url: `${relayed}/`, headers: edgeHeaders }];
+      // Steady state: 2 s at the measured rate first (code warmed up, the node's pool grown to it).
+      await latencies(paths, rate, Math.min(2, SECONDS[rate]), dispatcher);
+      const statsBefore = (await ask<{ stats: { streamsOpened: number; connections: number } }>(superSide.child, 'stats')).stats;
+      const loopDelay = () => Promise.all([superSide.child, nodeSide.child].map(async (c) => (await ask<{ loopDelay: Record<string, number> }>(c, 'loopDelay')).loopDelay));
+      const generatorDelay = monitorEventLoopDelay({ resolution: 1 });
+      await loopDelay();
+      generatorDelay.enable();
+      const cpuBefore = await cpuNow();
+      const wallBefore = performance.now();
+      const [d, r] = await latencies(paths, rate, SECONDS[rate], dispatcher);
+      const wall = (performance.now() - wallBefore) / 1000;
+      const cpuAfter = await cpuNow();
+      generatorDelay.disable();
+      const [superDelay, nodeDelay] = await loopDelay();
+      const statsAfter = (await ask<{ stats: { streamsOpened: number; connections: number } }>(superSide.child, 'stats')).stats;
       latency[`${rate}/s`] = {
+        // Tunnel streams opened for the relayed requests (the rest reused a kept-alive stream) and
+        // proxy connections of the session afterwards.
+        streamsOpened: statsAfter.streamsOpened - statsBefore.streamsOpened,
+        proxyConnections: statsAfter.connections,
+        // Cores busy in each process while measuring (of the machine's 2).
+        cores: {
+          loadGenerator: round(seconds(cpuBefore[0], cpuAfter[0]) / wall),
+          superNode: round(seconds(cpuBefore[1], cpuAfter[1]) / wall),
+          nodeSide: round(seconds(cpuBefore[2], cpuAfter[2]) / wall),
+        },
+        // Event-loop delay (ms) in each process while measuring: its stalls (GC, long tasks).
+        loopDelayMs: {
+          loadGenerator: { p99: round(generatorDelay.percentile(99) / 1e6), max: round(generatorDelay.max / 1e6) },
+          superNode: { p99: round(superDelay.p99), max: round(superDelay.max) },
+          nodeSide: { p99: round(nodeDelay.p99), max: round(nodeDelay.max) },
+        },
         direct: { p50: round(d.p50), p99: round(d.p99), n: d.requests, errors: d.errors },
         relay: { p50: round(r.p50), p99: round(r.p99), n: r.requests, errors: r.errors },
         addedP50: round(r.p50 - d.p50),
