@@ -1,14 +1,17 @@
 /**
  * `npm run bench:relay [-- --sessions N]`: the Active Proxy relay against direct loopback.
- *  1. bulk download throughput: ingress + tunnel vs direct to the same upstream (ratio);
+ *  1. bulk download throughput: ingress + tunnel vs direct to the same upstream (ratio), and the
+ *     CPU seconds each process spends per GiB relayed;
  *  2. request capacity (closed loop, 16 in flight) and latency p50/p99 at 1, 100 and 1000
- *     requests/s (open loop), ingress + tunnel vs direct;
+ *     requests/s (open loop, direct and relay interleaved), with each process's cores and
+ *     event-loop delay while measuring;
  *  3. super-node memory per idle session with N sessions (default 10,000).
  * Three processes, as in a deployment where they sit on different machines: the node side (app +
  * Active Proxy client, bench/node-side.ts), the super node (Active Proxy server + relay ingress,
  * bench/super-side.ts) and, here, the load generator, which measures direct and relay alike.
  * `--only bulk,latency,memory` runs a subset; `--prof DIR` runs both children with --cpu-prof into
- * DIR; `--rates 1000` runs only those latency rates; `--stock-frames` makes the client behave as a stock one (32,724-byte DATA payloads). Writes bench-out/relay.json.
+ * DIR; `--rates 1000` runs only those latency rates (and no capacity run); `--stock-frames` makes
+ * the client behave as a stock one (32,724-byte DATA payloads). Writes bench-out/relay.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
