@@ -13,7 +13,15 @@ import { connect } from 'node:net';
 import { CryptoBox } from '../../shared/crypto/box.ts';
 import { CryptoContext } from '../../shared/crypto/context.ts';
 import { idToX25519 } from '../../shared/keys.ts';
-import { type AuthAckFrame, MAX_CONNECTIONS_CAP, newSessionKeyPair, type SessionKeyPair, sessionContext } from '../../shared/proxy/index.ts';
+import {
+  type AuthAckFrame,
+  DATA_CHUNK_BYTES,
+  dataChunkBytesFor,
+  MAX_CONNECTIONS_CAP,
+  newSessionKeyPair,
+  type SessionKeyPair,
+  sessionContext,
+} from '../../shared/proxy/index.ts';
 import { backoffDelay } from './backoff.ts';
 import { ClientConnection, type ClientConnectionHost } from './connection.ts';
 import { AgentProxyError } from './errors.ts';
@@ -26,6 +34,8 @@ export interface AuthInfo {
   endpoint: string;
   namedEndpoint: string;
   maxConnections: number;
+  /** DATA payload size this client sends: 32,724, or more when the server accepted large frames. */
+  dataChunkBytes: number;
 }
 
 export class ActiveProxyClient extends EventEmitter {
@@ -33,6 +43,7 @@ export class ActiveProxyClient extends EventEmitter {
   #state: ClientState = 'idle';
   #sessionKeys: SessionKeyPair = newSessionKeyPair();
   #sessionCtx: CryptoContext | null = null;
+  #dataChunkBytes = DATA_CHUNK_BYTES;
   #auth: AuthInfo | null = null;
   #connections = new Set<ClientConnection>();
   #idle = new Set<ClientConnection>();
@@ -109,6 +120,9 @@ export class ActiveProxyClient extends EventEmitter {
       get sessionCtx() {
         return client.#sessionCtx;
       },
+      get dataChunkBytes() {
+        return client.#dataChunkBytes;
+      },
       peerContext: () => new CryptoContext((this.#peerBox ??= CryptoBox.between(this.options.deviceKey.x25519SecretKey, idToX25519(this.options.servicePeerId)))),
       now: () => performance.now(),
       authenticated: (c, ack) => this.#onAuthenticated(c, ack),
@@ -153,7 +167,14 @@ export class ActiveProxyClient extends EventEmitter {
     }
     this.#failures = 0;
     this.#lastError = null;
-    this.#auth = { endpoint: ack.endpoint, namedEndpoint: ack.namedEndpoint, maxConnections: Math.max(1, Math.min(MAX_CONNECTIONS_CAP, ack.maxConnections)) };
+    // A stock server says nothing about frame sizes: stay with the reference size.
+    this.#dataChunkBytes = this.options.largeFrames ? dataChunkBytesFor(ack.maxDataBytes) : DATA_CHUNK_BYTES;
+    this.#auth = {
+      endpoint: ack.endpoint,
+      namedEndpoint: ack.namedEndpoint,
+      maxConnections: Math.max(1, Math.min(MAX_CONNECTIONS_CAP, ack.maxConnections)),
+      dataChunkBytes: this.#dataChunkBytes,
+    };
     this.#setState('authenticated');
     this.options.logger.info('active proxy session up', { endpoint: ack.endpoint });
     this.emit('authenticated', this.#auth);

@@ -7,17 +7,19 @@ import { connect, type Socket } from 'node:net';
 import type { CryptoContext } from '../../shared/crypto/context.ts';
 import {
   type AuthAckFrame,
-  DATA_CHUNK_BYTES,
   decodeChallenge,
   decodeFrame,
   encodeAttach,
   encodeAuth,
   encodeConnectAck,
-  encodeData,
+  dataFramesBytes,
+  encodeDataFramesInto,
+  FramePool,
   encodeEmpty,
   encodeError,
   type Frame,
   FrameReader,
+  MAX_DATA_BYTES,
   PROTOCOL_VERSION,
   ProxyErrorCode,
 } from '../../shared/proxy/index.ts';
@@ -30,6 +32,8 @@ export interface ClientConnectionHost {
   readonly sessionKeys: SessionKeyPair;
   /** Null until AUTH_ACK. */
   readonly sessionCtx: CryptoContext | null;
+  /** DATA payload size to send (negotiated in AUTH/AUTH_ACK). */
+  readonly dataChunkBytes: number;
   peerContext(): CryptoContext;
   now(): number;
   authenticated(connection: ClientConnection, ack: AuthAckFrame): void;
@@ -39,13 +43,33 @@ export interface ClientConnectionHost {
   closed(connection: ClientConnection, error: AgentProxyError): void;
 }
 
+/**
+ * One read buffer for every upstream socket of the process (node:net `onread`): each read is sealed
+ * into a frames buffer of its own before the next read can reuse it, so nothing is allocated per read.
+ */
+const UPSTREAM_READ_BYTES = 256 * 1024;
+let upstreamReadBuffer: Buffer | null = null;
+
+/** Frames split across socket reads are copied into one of these: every byte is written, no zero-fill. */
+const allocSplitFrame = (bytes: number): Uint8Array => Buffer.allocUnsafe(bytes);
+
+/** Reused buffers for outgoing DATA frames (one upstream read, framed); no zero-filling, every byte gets written. */
+const framePool = new FramePool(UPSTREAM_READ_BYTES + 1024, 8, (bytes) => Buffer.allocUnsafe(bytes));
+
+/** `chunk` as DATA frames in one pooled buffer and one write; false when the socket buffer is full. */
+function writeDataFrames(socket: Socket, ctx: CryptoContext, chunk: Uint8Array, chunkBytes: number): boolean {
+  const buffer = framePool.acquire(dataFramesBytes(chunk.length, chunkBytes));
+  const bytes = encodeDataFramesInto(ctx, chunk, chunkBytes, buffer);
+  return socket.write(buffer.subarray(0, bytes), () => framePool.release(buffer));
+}
+
 type State = 'challenge' | 'handshake' | 'idle' | 'connecting' | 'streaming' | 'closed';
 
 export class ClientConnection {
   readonly kind: 'auth' | 'attach';
   readonly socket: Socket;
   #host: ClientConnectionHost;
-  #reader = new FrameReader(2);
+  #reader = new FrameReader(2, allocSplitFrame);
   #peer: CryptoContext;
   #state: State = 'challenge';
   #timer: NodeJS.Timeout | null;
@@ -138,14 +162,23 @@ export class ClientConnection {
     this.#state = 'handshake';
     this.#send(
       this.kind === 'auth'
-        ? encodeAuth(this.#peer, { deviceId: o.deviceKey.id, version: PROTOCOL_VERSION, userId: o.userKey.id, sessionKey, nameAccess: o.nameAccess ? 1 : 0, signature })
+        ? encodeAuth(this.#peer, {
+            deviceId: o.deviceKey.id,
+            version: PROTOCOL_VERSION,
+            userId: o.userKey.id,
+            sessionKey,
+            nameAccess: o.nameAccess ? 1 : 0,
+            signature,
+            ...(o.largeFrames ? { maxDataBytes: MAX_DATA_BYTES } : {}),
+          })
         : encodeAttach(this.#peer, { deviceId: o.deviceKey.id, sessionKey, signature }),
     );
   }
 
   #onFrame(bytes: Uint8Array): void {
     const handshaking = this.#state === 'handshake';
-    const decoded = decodeFrame(bytes, handshaking ? { peer: this.#peer } : { session: this.#host.sessionCtx ?? undefined });
+    // The frame's bytes are ours (read from the socket): DATA is decrypted in place.
+    const decoded = decodeFrame(bytes, handshaking ? { peer: this.#peer } : { session: this.#host.sessionCtx ?? undefined, dataInPlace: true });
     if (!decoded.ok) {
       // A handshake reply that does not open under the peer context comes from a server whose key is
       // not servicePeerId: retrying cannot fix that.
@@ -204,7 +237,21 @@ export class ClientConnection {
     this.#sentEnd = this.#gotEnd = false;
     this.#host.busy(this);
     const o = this.#host.options;
-    const upstream = o.createUpstream ? o.createUpstream(o.upstream.host, o.upstream.port) : connect({ host: o.upstream.host, port: o.upstream.port, noDelay: true, allowHalfOpen: true });
+    let upstream: Socket;
+    if (o.createUpstream) {
+      upstream = o.createUpstream(o.upstream.host, o.upstream.port);
+      upstream.on('data', (chunk: Buffer) => this.#fromUpstream(upstream, chunk));
+    } else {
+      const buffer = (upstreamReadBuffer ??= Buffer.allocUnsafe(UPSTREAM_READ_BYTES));
+      upstream = connect({
+        host: o.upstream.host,
+        port: o.upstream.port,
+        noDelay: true,
+        allowHalfOpen: true,
+        // Returning false pauses the socket (backpressure from the proxy connection).
+        onread: { buffer, callback: (bytes: number, buf: Uint8Array) => this.#fromUpstream(upstream, buf.subarray(0, bytes)) },
+      });
+    }
     this.#upstream = upstream;
     let opened = false;
     upstream.once('connect', () => {
@@ -213,7 +260,6 @@ export class ClientConnection {
       this.#state = 'streaming';
       this.#send(encodeConnectAck(true));
     });
-    upstream.on('data', (chunk: Buffer) => this.#fromUpstream(upstream, chunk));
     upstream.on('end', () => this.#upstreamEnded(upstream));
     upstream.on('error', (e: Error) => {
       if (this.#upstream !== upstream) return;
@@ -232,17 +278,14 @@ export class ClientConnection {
     upstream.on('drain', () => this.socket.resume());
   }
 
-  #fromUpstream(upstream: Socket, chunk: Buffer): void {
+  /** Upstream bytes become DATA frames, all of one read in one buffer and one write; false = paused. */
+  #fromUpstream(upstream: Socket, chunk: Uint8Array): boolean {
     const ctx = this.#host.sessionCtx;
-    if (this.#upstream !== upstream || this.#state !== 'streaming' || this.#sentEnd || !ctx) return;
-    let ok = true;
-    const many = chunk.length > DATA_CHUNK_BYTES;
-    if (many) this.socket.cork();
-    for (let at = 0; at < chunk.length; at += DATA_CHUNK_BYTES) {
-      ok = this.#send(encodeData(ctx, chunk.subarray(at, Math.min(chunk.length, at + DATA_CHUNK_BYTES))));
-    }
-    if (many) this.socket.uncork();
-    if (!ok) upstream.pause();
+    if (this.#upstream !== upstream || this.#state !== 'streaming' || this.#sentEnd || !ctx || chunk.length === 0) return true;
+    this.lastSent = this.#host.now();
+    if (this.socket.destroyed || writeDataFrames(this.socket, ctx, chunk, this.#host.dataChunkBytes)) return true;
+    upstream.pause();
+    return false;
   }
 
   #onData2(data: Uint8Array): void {

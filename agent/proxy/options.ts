@@ -38,6 +38,11 @@ export interface ActiveProxyClientOptions {
   createSocket?: (host: string, port: number) => Socket;
   /** Opens the connection to the upstream. Default node:net connect. */
   createUpstream?: (host: string, port: number) => Socket;
+  /**
+   * Offer large DATA frames in AUTH (shared/proxy/frame-offer.ts): used only if the server accepts,
+   * stock servers never see a difference. Default true; false behaves exactly like a stock client.
+   */
+  largeFrames?: boolean;
   random?: () => number;
   logger?: ClientLogger;
 }
@@ -58,13 +63,15 @@ export interface ResolvedClientOptions {
   disconnectGraceMs: number;
   createSocket?: (host: string, port: number) => Socket;
   createUpstream?: (host: string, port: number) => Socket;
+  largeFrames: boolean;
   random: () => number;
   logger: ClientLogger;
 }
 
 const KNOWN = new Set([
   'serverHost', 'serverPort', 'servicePeerId', 'deviceKey', 'userKey', 'upstream', 'nameAccess', 'backoff', 'pingIntervalMs',
-  'pingJitterMs', 'idleTrimMs', 'handshakeTimeoutMs', 'disconnectGraceMs', 'createSocket', 'createUpstream', 'random', 'logger',
+  'pingJitterMs', 'idleTrimMs', 'handshakeTimeoutMs', 'disconnectGraceMs', 'createSocket', 'createUpstream', 'largeFrames', 'random',
+  'logger',
 ]);
 const BACKOFF_KNOWN = new Set(Object.keys(BACKOFF_DEFAULTS));
 
@@ -90,6 +97,7 @@ export function resolveClientOptions(o: ActiveProxyClientOptions): ResolvedClien
   const backoff = { ...BACKOFF_DEFAULTS, ...Object.fromEntries(Object.entries(o.backoff ?? {}).filter(([, v]) => v !== undefined)) } as ResolvedBackoff;
   for (const [name, value] of Object.entries(backoff)) if (!(typeof value === 'number' && value >= 0)) throw bad(`backoff.${name} must be >= 0`);
   const pingIntervalMs = ms('pingIntervalMs', o.pingIntervalMs, 60_000);
+  if (o.largeFrames !== undefined && typeof o.largeFrames !== 'boolean') throw bad('largeFrames must be a boolean');
   return {
     serverHost: o.serverHost,
     serverPort,
@@ -106,6 +114,7 @@ export function resolveClientOptions(o: ActiveProxyClientOptions): ResolvedClien
     disconnectGraceMs: ms('disconnectGraceMs', o.disconnectGraceMs, 30_000),
     createSocket: o.createSocket,
     createUpstream: o.createUpstream,
+    largeFrames: o.largeFrames ?? true,
     random: o.random ?? Math.random,
     logger: o.logger ?? silentLogger,
   };

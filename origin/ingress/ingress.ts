@@ -9,6 +9,7 @@ import { Agent, type ClientRequest, type IncomingMessage, request, type ServerRe
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { Id } from '../../shared/id.ts';
+import { MAX_CONNECTIONS_CAP } from '../../shared/proxy/limits.ts';
 import { INGRESS_HEADERS, type ErrorBody } from '../../shared/records/api.ts';
 import { verifyEdgeToken } from '../../shared/records/edge-token.ts';
 import { ProxyError } from '../proxy/errors.ts';
@@ -230,7 +231,10 @@ class KeepAliveAgent extends Agent {
   readonly #idleMs: number;
 
   constructor(idleMs: number) {
-    super({ keepAlive: true, maxFreeSockets: 16, scheduling: 'lifo' });
+    // As many free streams as a session can have proxy connections: under a burst the streams opened
+    // for it stay for the next one instead of being closed and opened again (a CONNECT and an upstream
+    // connect each). They still close after idleMs.
+    super({ keepAlive: true, maxFreeSockets: MAX_CONNECTIONS_CAP, scheduling: 'lifo' });
     this.#idleMs = idleMs;
   }
 

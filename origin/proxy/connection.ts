@@ -7,11 +7,12 @@ import type { CryptoContext } from '../../shared/crypto/context.ts';
 import {
   type AttachFrame,
   type AuthFrame,
-  DATA_CHUNK_BYTES,
   decodeFrame,
   encodeChallenge,
   encodeConnect,
-  encodeData,
+  dataFramesBytes,
+  encodeDataFramesInto,
+  FramePool,
   encodeEmpty,
   encodeError,
   type Frame,
@@ -31,6 +32,8 @@ export type HandshakeVerdict = { ok: true; session: ConnectionSession } | { ok: 
 /** What a connection needs from the session it belongs to. */
 export interface ConnectionSession {
   readonly ctx: CryptoContext;
+  /** DATA payload size to send (negotiated per session). */
+  readonly dataChunkBytes: number;
   connectionIdle(connection: ServerConnection): void;
   connectionClosed(connection: ServerConnection): void;
 }
@@ -45,6 +48,19 @@ export interface ConnectionHost {
   connectionGone(connection: ServerConnection): void;
 }
 
+/** Frames split across socket reads are copied into one of these: every byte is written, no zero-fill. */
+const allocSplitFrame = (bytes: number): Uint8Array => Buffer.allocUnsafe(bytes);
+
+/** Reused buffers for outgoing DATA frames (request bodies come in reads of at most 64 KiB); no zero-filling, every byte gets written. */
+const framePool = new FramePool(64 * 1024 + 1024, 8, (bytes) => Buffer.allocUnsafe(bytes));
+
+/** `chunk` as DATA frames in one pooled buffer and one write; false when the socket buffer is full. */
+function writeDataFrames(socket: Socket, ctx: CryptoContext, chunk: Uint8Array, chunkBytes: number): boolean {
+  const buffer = framePool.acquire(dataFramesBytes(chunk.length, chunkBytes));
+  const bytes = encodeDataFramesInto(ctx, chunk, chunkBytes, buffer);
+  return socket.write(buffer.subarray(0, bytes), () => framePool.release(buffer));
+}
+
 type State = 'challenge' | 'handshaking' | 'idle' | 'connecting' | 'streaming' | 'closed';
 
 interface PendingConnect {
@@ -57,7 +73,7 @@ interface PendingConnect {
 export class ServerConnection implements StreamCarrier {
   readonly socket: Socket;
   #host: ConnectionHost;
-  #reader = new FrameReader();
+  #reader = new FrameReader(3, allocSplitFrame);
   #challenge = newChallenge();
   #state: State = 'challenge';
   #session: ConnectionSession | null = null;
@@ -150,17 +166,12 @@ export class ServerConnection implements StreamCarrier {
   // ---- StreamCarrier ----
 
   sendData(chunk: Uint8Array): boolean {
-    const ctx = this.#session?.ctx;
-    if (!ctx || this.#state !== 'streaming') return true;
-    let ok = true;
-    const many = chunk.length > DATA_CHUNK_BYTES;
-    if (many) this.socket.cork();
-    for (let at = 0; at < chunk.length; at += DATA_CHUNK_BYTES) {
-      ok = this.socket.write(encodeData(ctx, chunk.subarray(at, Math.min(chunk.length, at + DATA_CHUNK_BYTES))));
-    }
-    if (many) this.socket.uncork();
+    const session = this.#session;
+    if (!session || this.#state !== 'streaming') return true;
     this.lastStreamActivity = this.#host.options.clock.now();
-    return ok;
+    if (chunk.length === 0) return !this.socket.writableNeedDrain;
+    // Every DATA frame of the chunk in one buffer, one write.
+    return writeDataFrames(this.socket, session.ctx, chunk, session.dataChunkBytes);
   }
 
   whenDrained(callback: () => void): void {
@@ -222,7 +233,8 @@ export class ServerConnection implements StreamCarrier {
   #onFrame(bytes: Uint8Array): void {
     if (this.#state === 'challenge') return this.#onHandshakeFrame(bytes);
     if (this.#state === 'handshaking') return this.close(null, 'frame before the handshake finished');
-    const decoded = decodeFrame(bytes, { session: this.#session!.ctx });
+    // The frame's bytes are ours (read from the socket): DATA is decrypted in place.
+    const decoded = decodeFrame(bytes, { session: this.#session!.ctx, dataInPlace: true });
     if (!decoded.ok) {
       this.#host.countMalformed(decoded.error.message);
       return this.close(null, `malformed frame: ${decoded.error.message}`);

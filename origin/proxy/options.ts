@@ -49,6 +49,11 @@ export interface ActiveProxyServerOptions {
   streamQueueTimeoutMs?: number;
   /** How long openStream waits for CONNECT_ACK. Default 10,000 ms. */
   connectTimeoutMs?: number;
+  /**
+   * Answer a client's large-frame offer (shared/proxy/frame-offer.ts) so both sides send DATA of up
+   * to 65,492 bytes; stock clients never see it. Default true; false behaves exactly like a stock server.
+   */
+  largeFrames?: boolean;
   clock?: Clock;
   logger?: Logger;
 }
@@ -71,6 +76,7 @@ const DEFAULTS = {
   pingIntervalMs: 60_000,
   streamQueueTimeoutMs: 30_000,
   connectTimeoutMs: 10_000,
+  largeFrames: true,
 };
 
 const KNOWN = new Set([...Object.keys(DEFAULTS), 'key', 'accessPolicy', 'endpointFor', 'clock', 'logger']);
@@ -95,6 +101,7 @@ export function resolveServerOptions(options: ActiveProxyServerOptions): Resolve
   for (const name of ['handshakeTimeoutMs', 'pingIntervalMs', 'streamQueueTimeoutMs', 'connectTimeoutMs'] as const) integer(name, o[name], 1, 86_400_000);
   integer('idleTimeoutMs', o.idleTimeoutMs, 0, 86_400_000);
   if (typeof o.host !== 'string') throw bad('host must be a string');
+  if (typeof o.largeFrames !== 'boolean') throw bad('largeFrames must be a boolean');
   for (const name of ['accessPolicy', 'endpointFor'] as const) {
     if (o[name] !== undefined && typeof o[name] !== 'function') throw bad(`${name} must be a function`);
   }

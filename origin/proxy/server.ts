@@ -16,8 +16,12 @@ import { idToX25519, verifySignature } from '../../shared/keys.ts';
 import {
   type AttachFrame,
   type AuthFrame,
+  authAckFitsOffer,
+  DATA_CHUNK_BYTES,
+  dataChunkBytesFor,
   encodeAuthAck,
   encodeEmpty,
+  MAX_DATA_BYTES,
   newSessionKeyPair,
   PROTOCOL_VERSION,
   ProxyErrorCode,
@@ -205,8 +209,11 @@ export class ActiveProxyServer extends EventEmitter {
     } catch {
       return this.#authFailed('bad session key');
     }
+    // Large frames only when the client offered them and our answer has room to say yes.
+    const largeFrames = this.options.largeFrames && frame.maxDataBytes !== undefined && authAckFitsOffer(endpoint.endpoint, endpoint.namedEndpoint);
+    const dataChunkBytes = largeFrames ? dataChunkBytesFor(frame.maxDataBytes) : DATA_CHUNK_BYTES;
     const session = new ServerSession(
-      { deviceId, userId, clientSessionKey: frame.sessionKey, ctx, maxConnections: this.options.maxConnections, since: this.options.clock.now() },
+      { deviceId, userId, clientSessionKey: frame.sessionKey, ctx, maxConnections: this.options.maxConnections, since: this.options.clock.now(), dataChunkBytes },
       { sessionClosed: (s, reason) => this.#sessionClosed(s, reason) },
     );
     const replaced = this.#sessions.get(key);
@@ -225,6 +232,7 @@ export class ActiveProxyServer extends EventEmitter {
         nameAccess: endpoint.namedEndpoint ? 1 : 0,
         endpoint: endpoint.endpoint,
         namedEndpoint: endpoint.namedEndpoint,
+        ...(largeFrames ? { maxDataBytes: MAX_DATA_BYTES } : {}),
       }),
     );
     this.options.logger.info('session authenticated', { deviceId: key });

@@ -21,6 +21,8 @@ export interface SessionInfo {
   idleConnections: number;
   queuedStreams: number;
   maxConnections: number;
+  /** DATA payload size the server sends on this session (32,724, or more when large frames were agreed). */
+  dataChunkBytes: number;
   /** clock time the session was authenticated. */
   since: number;
 }
@@ -36,19 +38,25 @@ export class ServerSession implements ConnectionSession {
   readonly ctx: CryptoContext;
   readonly maxConnections: number;
   readonly since: number;
+  /** DATA payload size sent to this client: 32,724 unless it offered large frames (shared/proxy/frame-offer.ts). */
+  readonly dataChunkBytes: number;
   readonly connections = new Set<ServerConnection>();
   #idle: ServerConnection[] = [];
   #waiters: Waiter[] = [];
   #host: SessionHost;
   #closed = false;
 
-  constructor(init: { deviceId: Id; userId: Id; clientSessionKey: Uint8Array; ctx: CryptoContext; maxConnections: number; since: number }, host: SessionHost) {
+  constructor(
+    init: { deviceId: Id; userId: Id; clientSessionKey: Uint8Array; ctx: CryptoContext; maxConnections: number; since: number; dataChunkBytes: number },
+    host: SessionHost,
+  ) {
     this.deviceId = init.deviceId;
     this.userId = init.userId;
     this.clientSessionKey = init.clientSessionKey;
     this.ctx = init.ctx;
     this.maxConnections = init.maxConnections;
     this.since = init.since;
+    this.dataChunkBytes = init.dataChunkBytes;
     this.#host = host;
   }
 
@@ -64,6 +72,7 @@ export class ServerSession implements ConnectionSession {
       idleConnections: this.#idle.length,
       queuedStreams: this.#waiters.length,
       maxConnections: this.maxConnections,
+      dataChunkBytes: this.dataChunkBytes,
       since: this.since,
     };
   }

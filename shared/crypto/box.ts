@@ -49,6 +49,12 @@ export class CryptoBox {
     secretboxBackend().sealInto(out, offset, plain, nonce, this.#sharedKey);
   }
 
+  /** Opens MAC || ciphertext where it lies (plaintext at `boxed.subarray(MAC_BYTES)`); false when it does not authenticate. */
+  openInPlace(boxed: Uint8Array, nonce: Uint8Array): boolean {
+    if (nonce.length !== NONCE_BYTES || boxed.length < MAC_BYTES) return false;
+    return secretboxBackend().openInPlace(boxed, nonce, this.#sharedKey);
+  }
+
   /** The plaintext, or null when the box does not authenticate. */
   open(boxed: Uint8Array, nonce: Uint8Array): Uint8Array | null {
     if (nonce.length !== NONCE_BYTES || boxed.length < MAC_BYTES) return null;

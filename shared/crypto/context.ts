@@ -12,6 +12,7 @@ export const CONTEXT_OVERHEAD = NONCE_BYTES + MAC_BYTES;
 export class CryptoContext {
   readonly #box: CryptoBox;
   readonly #sendNonce: Uint8Array;
+  /** The nonce of the last message that authenticated (allocated once, then overwritten in place). */
   #lastReceivedNonce: Uint8Array | null = null;
 
   constructor(box: CryptoBox, startNonce: Uint8Array = randomBytes(NONCE_BYTES)) {
@@ -37,10 +38,20 @@ export class CryptoContext {
   encryptAfter(header: Uint8Array, plain: Uint8Array): Uint8Array {
     const out = new Uint8Array(header.length + CONTEXT_OVERHEAD + plain.length);
     out.set(header, 0);
-    out.set(this.#sendNonce, header.length);
-    this.#box.sealInto(plain, out.subarray(header.length, header.length + NONCE_BYTES), out, header.length + NONCE_BYTES);
-    incrementNonce(this.#sendNonce);
+    this.encryptInto(out, header.length, plain);
     return out;
+  }
+
+  /**
+   * Writes `nonce || MAC || ciphertext` of `plain` into `out` at `offset` (room for
+   * CONTEXT_OVERHEAD + plain.length) and returns the bytes written: lets framing code pack several
+   * messages into one buffer.
+   */
+  encryptInto(out: Uint8Array, offset: number, plain: Uint8Array): number {
+    out.set(this.#sendNonce, offset);
+    this.#box.sealInto(plain, out.subarray(offset, offset + NONCE_BYTES), out, offset + NONCE_BYTES);
+    incrementNonce(this.#sendNonce);
+    return CONTEXT_OVERHEAD + plain.length;
   }
 
   /** Never throws: a short, forged or replayed message is an error value. */
@@ -54,7 +65,31 @@ export class CryptoContext {
     }
     const plain = this.#box.open(message.subarray(NONCE_BYTES), nonce);
     if (!plain) return err(new SharedError('DECRYPT_FAILED', 'message does not authenticate'));
-    this.#lastReceivedNonce = nonce.slice();
+    this.#remember(nonce);
     return ok(plain);
+  }
+
+  /**
+   * Like decrypt, but the plaintext replaces the ciphertext inside `message` (for a caller that owns
+   * the bytes, such as a frame just read from a socket): the result is a view into `message`, and
+   * nothing is allocated. A message that does not authenticate is left as it was.
+   */
+  decryptInPlace(message: Uint8Array): Result<Uint8Array> {
+    if (message.length < CONTEXT_OVERHEAD) {
+      return err(new SharedError('DECRYPT_FAILED', `message shorter than ${CONTEXT_OVERHEAD} bytes`));
+    }
+    const nonce = message.subarray(0, NONCE_BYTES);
+    if (this.#lastReceivedNonce && bytesEqual(nonce, this.#lastReceivedNonce)) {
+      return err(new SharedError('DUPLICATED_NONCE', 'duplicated nonce'));
+    }
+    if (!this.#box.openInPlace(message.subarray(NONCE_BYTES), nonce)) {
+      return err(new SharedError('DECRYPT_FAILED', 'message does not authenticate'));
+    }
+    this.#remember(nonce);
+    return ok(message.subarray(CONTEXT_OVERHEAD));
+  }
+
+  #remember(nonce: Uint8Array): void {
+    (this.#lastReceivedNonce ??= new Uint8Array(NONCE_BYTES)).set(nonce);
   }
 }

@@ -13,6 +13,11 @@ export interface SecretboxBackend {
   sealInto(out: Uint8Array, offset: number, plain: Uint8Array, nonce: Uint8Array, key: Uint8Array): void;
   /** The plaintext, or null when `boxed` does not authenticate. */
   open(boxed: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null;
+  /**
+   * Opens MAC(16) || ciphertext where it lies: on success the plaintext is `boxed.subarray(16)` and
+   * true is returned; a box that does not authenticate returns false (its bytes are not used).
+   */
+  openInPlace(boxed: Uint8Array, nonce: Uint8Array, key: Uint8Array): boolean;
 }
 
 export const tweetnaclBackend: SecretboxBackend = {
@@ -22,6 +27,12 @@ export const tweetnaclBackend: SecretboxBackend = {
   },
   open(boxed, nonce, key) {
     return nacl.secretbox.open(boxed, nonce, key);
+  },
+  openInPlace(boxed, nonce, key) {
+    const plain = nacl.secretbox.open(boxed, nonce, key);
+    if (!plain) return false;
+    boxed.set(plain, 16);
+    return true;
   },
 };
 
@@ -41,6 +52,10 @@ export function sodiumBackend(sodium: SodiumLike): SecretboxBackend {
       if (boxed.length < 16) return null;
       const plain = new Uint8Array(boxed.length - 16);
       return sodium.crypto_secretbox_open_easy(plain, boxed, nonce, key) ? plain : null;
+    },
+    openInPlace(boxed, nonce, key) {
+      // libsodium verifies the MAC first, then decrypts; overlapping message and ciphertext are allowed.
+      return boxed.length >= 16 && sodium.crypto_secretbox_open_easy(boxed.subarray(16), boxed, nonce, key);
     },
   };
 }
@@ -62,9 +77,11 @@ export function useSecretboxBackend(backend: SecretboxBackend): void {
     backend.sealInto(got, 3, plain, nonce, key);
     const opened = backend.open(expected, nonce, key);
     const same = expected.every((b, i) => b === got[i + 3]) && opened !== null && opened.every((b, i) => b === plain[i]);
+    const inPlace = expected.slice();
+    const openedInPlace = backend.openInPlace(inPlace, nonce, key) && plain.every((b, i) => b === inPlace[i + 16]);
     const tampered = expected.slice();
     tampered[0] ^= 1;
-    if (!same || backend.open(tampered, nonce, key) !== null) {
+    if (!same || !openedInPlace || backend.open(tampered, nonce, key) !== null || backend.openInPlace(tampered, nonce, key)) {
       throw new SharedError('INVALID_KEY', `secretbox backend ${backend.name} does not match NaCl`);
     }
   }

@@ -6,6 +6,7 @@ import { utf8Decode } from '../bytes.ts';
 import type { CryptoContext } from '../crypto/context.ts';
 import { err, ok, type Result, SharedError } from '../errors.ts';
 import { Id } from '../id.ts';
+import { parseFrameOffer } from './frame-offer.ts';
 import { parseTypeByte } from './frame-type.ts';
 import type { Frame } from './frames.ts';
 import { BOX_OVERHEAD, CHALLENGE_MAX_BYTES, CHALLENGE_MIN_BYTES, HEADER_BYTES, maxPadding } from './limits.ts';
@@ -16,6 +17,11 @@ export interface FrameKeys {
   peer?: CryptoContext;
   /** Server side: the peer context for the device id named in AUTH/ATTACH (null when not a valid key). */
   peerFor?: (deviceId: Id) => CryptoContext | null;
+  /**
+   * The caller owns the frame's bytes (a frame just read from a socket): DATA is decrypted where it
+   * lies and its `data` is a view into the frame, with no allocation.
+   */
+  dataInPlace?: boolean;
 }
 
 const malformed = (message: string): Result<never> => err(new SharedError('FRAME_MALFORMED', message));
@@ -68,6 +74,10 @@ export function decodeFrame(frame: Uint8Array, keys: FrameKeys): Result<Frame> {
     case 'CONNECT':
       return type.ack ? decodeConnectAck(frame) : decodeConnect(frame, body, keys);
     case 'DATA': {
+      if (keys.dataInPlace && keys.session) {
+        const inPlace = keys.session.decryptInPlace(body);
+        return inPlace.ok ? ok({ type: 'DATA', data: inPlace.value }) : inPlace;
+      }
       const plain = open(keys.session, body, 'DATA');
       return plain.ok ? ok({ type: 'DATA', data: plain.value }) : plain;
     }
@@ -95,6 +105,7 @@ function decodeAuth(frame: Uint8Array, body: Uint8Array, keys: FrameKeys): Resul
   const fixed = 2 + 32 + 32 + 1 + 64;
   if (p.length < fixed) return malformed('AUTH secret too short');
   if (!paddingOk(frame.length, HEADER_BYTES + 32 + BOX_OVERHEAD + fixed)) return malformed('AUTH over-padded');
+  const maxDataBytes = parseFrameOffer(p.subarray(fixed));
   return ok({
     type: 'AUTH',
     deviceId: r.value.deviceId,
@@ -103,6 +114,7 @@ function decodeAuth(frame: Uint8Array, body: Uint8Array, keys: FrameKeys): Resul
     sessionKey: p.slice(34, 66),
     nameAccess: p[66],
     signature: p.slice(67, 131),
+    ...(maxDataBytes === undefined ? {} : { maxDataBytes }),
   });
 }
 
@@ -124,6 +136,7 @@ function decodeAuthAck(frame: Uint8Array, body: Uint8Array, keys: FrameKeys): Re
   const named = endpoint && cString(p, endpoint[1]);
   if (!endpoint || !named) return malformed('AUTH_ACK endpoints are not NUL-terminated UTF-8');
   if (!paddingOk(frame.length, HEADER_BYTES + BOX_OVERHEAD + named[1])) return malformed('AUTH_ACK over-padded');
+  const maxDataBytes = parseFrameOffer(p.subarray(named[1]));
   return ok({
     type: 'AUTH_ACK',
     sessionKey: p.slice(0, 32),
@@ -131,6 +144,7 @@ function decodeAuthAck(frame: Uint8Array, body: Uint8Array, keys: FrameKeys): Re
     nameAccess: p[34],
     endpoint: endpoint[0],
     namedEndpoint: named[0],
+    ...(maxDataBytes === undefined ? {} : { maxDataBytes }),
   });
 }
 

@@ -7,12 +7,14 @@ import { randomBytes, utf8Encode } from '../bytes.ts';
 import { SharedError } from '../errors.ts';
 import type { CryptoContext } from '../crypto/context.ts';
 import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from '../keys.ts';
+import { encodeFrameOffer, FRAME_OFFER_BYTES } from './frame-offer.ts';
 import { type FrameKind, randomByte, randomTypeByte, randomUpTo } from './frame-type.ts';
 import type { AttachFrame, AuthAckFrame, AuthFrame, ConnectFrame, EmptyFrameType, ErrorFrame } from './frames.ts';
 import {
   BOX_OVERHEAD,
   CHALLENGE_MAX_BYTES,
   CHALLENGE_MIN_BYTES,
+  DATA_CHUNK_BYTES,
   HEADER_BYTES,
   MAX_DATA_BYTES,
   MAX_FRAME_BYTES,
@@ -39,12 +41,20 @@ function patchSize(frame: Uint8Array): Uint8Array {
   return frame;
 }
 
-/** header || [clear] || box(fields || padding), padding bounded by the frame's next multiple of 256. */
-function boxedFrame(ctx: CryptoContext, kind: FrameKind, ack: boolean, clear: Uint8Array, fields: Uint8Array): Uint8Array {
+/**
+ * header || [clear] || box(fields || padding), padding bounded by the frame's next multiple of 256.
+ * The padding starts with `paddingStart` (then random bytes); throws FRAME_TOO_LARGE when that
+ * does not fit inside the bound.
+ */
+function boxedFrame(ctx: CryptoContext, kind: FrameKind, ack: boolean, clear: Uint8Array, fields: Uint8Array, paddingStart?: Uint8Array): Uint8Array {
   const unpadded = HEADER_BYTES + clear.length + BOX_OVERHEAD + fields.length;
-  const plain = new Uint8Array(fields.length + randomUpTo(maxPadding(unpadded)));
+  const room = maxPadding(unpadded);
+  const fixed = paddingStart?.length ?? 0;
+  if (fixed > room) throw new SharedError('FRAME_TOO_LARGE', `${fixed} bytes do not fit in ${room} bytes of padding`);
+  const plain = new Uint8Array(fields.length + fixed + randomUpTo(room - fixed));
   plain.set(fields, 0);
   plain.set(randomBytes(plain.length - fields.length), fields.length);
+  if (paddingStart) plain.set(paddingStart, fields.length);
   const head = new Uint8Array(HEADER_BYTES + clear.length);
   head.set(header(kind, ack, 0), 0);
   head.set(clear, HEADER_BYTES);
@@ -82,7 +92,15 @@ export function encodeAuth(peer: CryptoContext, f: Omit<AuthFrame, 'type'>): Uin
   fields.set(f.sessionKey, 34);
   fields[66] = f.nameAccess & 0xff;
   fields.set(f.signature, 67);
-  return boxedFrame(peer, 'AUTH', false, f.deviceId.bytes, fields);
+  return boxedFrame(peer, 'AUTH', false, f.deviceId.bytes, fields, offerOf(f.maxDataBytes));
+}
+
+const offerOf = (maxDataBytes: number | undefined) => (maxDataBytes === undefined ? undefined : encodeFrameOffer(maxDataBytes));
+
+/** Whether an AUTH_ACK with these endpoints has padding room for the large-frame offer (./frame-offer.ts). */
+export function authAckFitsOffer(endpoint: string, namedEndpoint: string): boolean {
+  const unpadded = HEADER_BYTES + BOX_OVERHEAD + 32 + 2 + 1 + utf8Encode(endpoint).length + 1 + utf8Encode(namedEndpoint).length + 1;
+  return maxPadding(unpadded) >= FRAME_OFFER_BYTES;
 }
 
 /** AUTH_ACK, boxed under the peer context. */
@@ -98,7 +116,7 @@ export function encodeAuthAck(peer: CryptoContext, f: Omit<AuthAckFrame, 'type'>
   fields[34] = f.nameAccess & 0xff;
   fields.set(endpoint, 35);
   fields.set(named, 36 + endpoint.length);
-  return boxedFrame(peer, 'AUTH', true, new Uint8Array(0), fields);
+  return boxedFrame(peer, 'AUTH', true, new Uint8Array(0), fields, offerOf(f.maxDataBytes));
 }
 
 /** ATTACH, boxed under the peer context. */
@@ -141,6 +159,37 @@ export function encodeConnectAck(success: boolean): Uint8Array {
 export function encodeData(session: CryptoContext, data: Uint8Array): Uint8Array {
   if (data.length > MAX_DATA_BYTES) throw new SharedError('FRAME_TOO_LARGE', `DATA carries at most ${MAX_DATA_BYTES} bytes`);
   return session.encryptAfter(header('DATA', false, HEADER_BYTES + BOX_OVERHEAD + data.length), data);
+}
+
+/** Bytes of the DATA frames carrying `length` bytes in payloads of at most `chunkBytes`. */
+export function dataFramesBytes(length: number, chunkBytes: number = DATA_CHUNK_BYTES): number {
+  return length + Math.ceil(length / chunkBytes) * (HEADER_BYTES + BOX_OVERHEAD);
+}
+
+/**
+ * `data` as consecutive DATA frames of at most `chunkBytes` payload each, written into `out` from
+ * offset 0 (room for dataFramesBytes); returns the bytes written. One buffer, one socket write.
+ */
+export function encodeDataFramesInto(session: CryptoContext, data: Uint8Array, chunkBytes: number, out: Uint8Array): number {
+  if (!(chunkBytes >= 1 && chunkBytes <= MAX_DATA_BYTES)) throw new SharedError('FRAME_TOO_LARGE', `DATA carries at most ${MAX_DATA_BYTES} bytes`);
+  if (out.length < dataFramesBytes(data.length, chunkBytes)) throw new SharedError('FRAME_TOO_LARGE', 'output buffer too small for the DATA frames');
+  let at = 0;
+  for (let from = 0; from < data.length; from += chunkBytes) {
+    const piece = data.subarray(from, Math.min(data.length, from + chunkBytes));
+    const size = HEADER_BYTES + BOX_OVERHEAD + piece.length;
+    out[at] = size >> 8;
+    out[at + 1] = size & 0xff;
+    out[at + 2] = randomTypeByte('DATA', false);
+    at += HEADER_BYTES + session.encryptInto(out, at + HEADER_BYTES, piece);
+  }
+  return at;
+}
+
+/** `data` as consecutive DATA frames of at most `chunkBytes` payload each, in one new buffer. */
+export function encodeDataFrames(session: CryptoContext, data: Uint8Array, chunkBytes: number = DATA_CHUNK_BYTES): Uint8Array {
+  const out = new Uint8Array(dataFramesBytes(data.length, chunkBytes));
+  encodeDataFramesInto(session, data, chunkBytes, out);
+  return out;
 }
 
 /** ERROR, boxed under the session context (or the peer context before a session exists). */

@@ -7,13 +7,18 @@ import { err, ok, type Result, SharedError } from '../errors.ts';
 
 export class FrameReader {
   #minSize: number;
+  readonly #alloc: (bytes: number) => Uint8Array;
   /** A frame split across chunks: its buffer (sized once the size is known) and how much is in. */
   #partial: Uint8Array | null = null;
   #filled = 0;
 
-  /** `minSize`: the smallest legal frame (3 with a type byte; the challenge frame has none). */
-  constructor(minSize = 3) {
+  /**
+   * `minSize`: the smallest legal frame (3 with a type byte; the challenge frame has none).
+   * `alloc`: buffers for split frames; a runtime may skip zero-filling, as every byte is copied in.
+   */
+  constructor(minSize = 3, alloc: (bytes: number) => Uint8Array = (bytes) => new Uint8Array(bytes)) {
     this.#minSize = minSize;
+    this.#alloc = alloc;
   }
 
   set minSize(value: number) {
@@ -38,7 +43,7 @@ export class FrameReader {
         if (chunk.length === 0) return ok(frames);
         const size = (this.#partial![0] << 8) | chunk[0];
         if (size < this.#minSize) return this.#bad(size);
-        const partial = new Uint8Array(size);
+        const partial = this.#alloc(size);
         partial[0] = this.#partial![0];
         partial[1] = chunk[0];
         this.#partial = partial;
@@ -59,7 +64,7 @@ export class FrameReader {
       const size = (chunk[at] << 8) | chunk[at + 1];
       if (size < this.#minSize) return this.#bad(size);
       if (chunk.length - at < size) {
-        const partial = new Uint8Array(size);
+        const partial = this.#alloc(size);
         partial.set(chunk.subarray(at));
         this.#partial = partial;
         this.#filled = chunk.length - at;

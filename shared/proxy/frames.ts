@@ -12,6 +12,8 @@ export interface AuthFrame {
   nameAccess: number;
   /** Device signature over this connection's challenge. */
   signature: Uint8Array;
+  /** pc2 extension (./frame-offer.ts): the largest DATA payload the client accepts; absent from stock clients. */
+  maxDataBytes?: number;
 }
 
 /** server -> client. */
@@ -23,6 +25,8 @@ export interface AuthAckFrame {
   nameAccess: number;
   endpoint: string;
   namedEndpoint: string;
+  /** pc2 extension (./frame-offer.ts): the largest DATA payload the server accepts; absent from stock servers. */
+  maxDataBytes?: number;
 }
 
 /** client -> server, each further connection of a session. */

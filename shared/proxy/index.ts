@@ -3,6 +3,8 @@ export * from './address.ts';
 export * from './decode.ts';
 export * from './encode.ts';
 export * from './error-codes.ts';
+export * from './frame-offer.ts';
+export * from './frame-pool.ts';
 export * from './frame-reader.ts';
 export * from './frame-type.ts';
 export * from './frames.ts';

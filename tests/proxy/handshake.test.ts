@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeyPair } from '../../shared/keys.ts';
+import { MAX_DATA_BYTES } from '../../shared/proxy/index.ts';
 import type { ActiveProxyServer } from '../../origin/proxy/index.ts';
 import { authenticated, echoServer, HOST, newClient, readAll, startServer, type TcpServer, waitFor } from './harness.ts';
 
@@ -29,7 +30,7 @@ describe('handshake', () => {
     try {
       client.start();
       await authenticated(client);
-      expect(client.authInfo).toEqual({ endpoint: 'alice.ela.city:443', namedEndpoint: 'alice.ela.city', maxConnections: 16 });
+      expect(client.authInfo).toEqual({ endpoint: 'alice.ela.city:443', namedEndpoint: 'alice.ela.city', maxConnections: 16, dataChunkBytes: MAX_DATA_BYTES });
       expect(server.hasSession(client.options.deviceKey.id)).toBe(true);
       expect(sessions.length).toBe(1);
       const stream = await server.openStream(client.options.deviceKey.id, { remoteAddress: '203.0.113.9', remotePort: 5555 });
