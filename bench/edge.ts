@@ -23,7 +23,7 @@ const BODY_BYTES = 1024;
 /** Which measurements to make (comma-separated: upstream, nginx1, gateway1, nginx2, gateway2, resolve), e.g. to profile one. Default all. */
 const PATHS = new Set((process.env.BENCH_PATHS ?? 'upstream,nginx1,gateway1,nginx2,gateway2,latency,resolve').split(','));
 /** Requests/s per path of the paired open-loop latency measurement (1 worker each). */
-const LATENCY_RATES = (process.env.BENCH_LATENCY_RATES ?? '1000,3000').split(',').map(Number);
+const LATENCY_RATES = (process.env.BENCH_LATENCY_RATES ?? '1000,2000').split(',').map(Number);
 const LATENCY_S = 5;
 
 interface Measured extends WrkResult {

@@ -20,6 +20,7 @@ import { Agent, request } from 'undici';
 import { KeyPair } from '../shared/keys.ts';
 import { INGRESS_HEADERS } from '../shared/records/api.ts';
 import { signEdgeToken } from '../shared/records/edge-token.ts';
+import { latencies } from './open-loop.ts';
 
 const args = process.argv.slice(2);
 const argValue = (name: string, fallback: number) => {
@@ -75,48 +76,6 @@ async function download(url: string, headers: Record<string, string>, dispatcher
   for await (const chunk of res.body) bytes += (chunk as Buffer).length;
   if (bytes !== BULK_BYTES) throw new Error(`short download: ${bytes}`);
   return bytes / 1048576 / ((performance.now() - start) / 1000);
-}
-
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-
-interface LoadPath {
-  url: string;
-  headers: () => Record<string, string>;
-}
-
-/**
- * Open-loop load on several paths at once, paired: each path gets one request every 1/rate s, the
- * paths' requests interleaved at even offsets, so a pause of the whole machine hits them alike and
- * the difference between them is the path's own. Latency of each request, per path.
- */
-async function latencies(paths: LoadPath[], rate: number, seconds: number, dispatcher: Agent) {
-  const samples: number[][] = paths.map(() => []);
-  const errors = paths.map(() => 0);
-  const total = rate * seconds;
-  const interval = 1000 / rate;
-  const started = performance.now();
-  const inflight: Promise<void>[] = [];
-  for (let i = 0; i < total; i++) {
-    for (let k = 0; k < paths.length; k++) {
-      const due = started + i * interval + (k * interval) / paths.length;
-      const wait = due - performance.now();
-      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-      const t = performance.now();
-      inflight.push(
-        request(paths[k].url, { headers: paths[k].headers(), dispatcher })
-          .then(async (res) => {
-            await res.body.text();
-            samples[k].push(performance.now() - t);
-          })
-          .catch(() => void errors[k]++),
-      );
-    }
-  }
-  await Promise.all(inflight);
-  return samples.map((list, k) => {
-    list.sort((x, y) => x - y);
-    return { requests: list.length, errors: errors[k], p50: percentile(list, 50), p99: percentile(list, 99) };
-  });
 }
 
 const round = (n: number, d = 2) => Number(n.toFixed(d));
