@@ -12,8 +12,6 @@ import {
   encodeAttach,
   encodeAuth,
   encodeConnectAck,
-  dataFramesBytes,
-  encodeDataFramesInto,
   FramePool,
   encodeEmpty,
   encodeError,
@@ -56,12 +54,6 @@ const allocSplitFrame = (bytes: number): Uint8Array => Buffer.allocUnsafe(bytes)
 /** Reused buffers for outgoing DATA frames (one upstream read, framed); no zero-filling, every byte gets written. */
 const framePool = new FramePool(UPSTREAM_READ_BYTES + 1024, 8, (bytes) => Buffer.allocUnsafe(bytes));
 
-/** `chunk` as DATA frames in one pooled buffer and one write; false when the socket buffer is full. */
-function writeDataFrames(socket: Socket, ctx: CryptoContext, chunk: Uint8Array, chunkBytes: number): boolean {
-  const buffer = framePool.acquire(dataFramesBytes(chunk.length, chunkBytes));
-  const bytes = encodeDataFramesInto(ctx, chunk, chunkBytes, buffer);
-  return socket.write(buffer.subarray(0, bytes), () => framePool.release(buffer));
-}
 
 type State = 'challenge' | 'handshake' | 'idle' | 'connecting' | 'streaming' | 'closed';
 
@@ -283,7 +275,7 @@ export class ClientConnection {
     const ctx = this.#host.sessionCtx;
     if (this.#upstream !== upstream || this.#state !== 'streaming' || this.#sentEnd || !ctx || chunk.length === 0) return true;
     this.lastSent = this.#host.now();
-    if (this.socket.destroyed || writeDataFrames(this.socket, ctx, chunk, this.#host.dataChunkBytes)) return true;
+    if (this.socket.destroyed || framePool.writeDataFrames(this.socket, ctx, chunk, this.#host.dataChunkBytes)) return true;
     upstream.pause();
     return false;
   }

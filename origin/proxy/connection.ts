@@ -10,8 +10,6 @@ import {
   decodeFrame,
   encodeChallenge,
   encodeConnect,
-  dataFramesBytes,
-  encodeDataFramesInto,
   FramePool,
   encodeEmpty,
   encodeError,
@@ -54,12 +52,6 @@ const allocSplitFrame = (bytes: number): Uint8Array => Buffer.allocUnsafe(bytes)
 /** Reused buffers for outgoing DATA frames (request bodies come in reads of at most 64 KiB); no zero-filling, every byte gets written. */
 const framePool = new FramePool(64 * 1024 + 1024, 8, (bytes) => Buffer.allocUnsafe(bytes));
 
-/** `chunk` as DATA frames in one pooled buffer and one write; false when the socket buffer is full. */
-function writeDataFrames(socket: Socket, ctx: CryptoContext, chunk: Uint8Array, chunkBytes: number): boolean {
-  const buffer = framePool.acquire(dataFramesBytes(chunk.length, chunkBytes));
-  const bytes = encodeDataFramesInto(ctx, chunk, chunkBytes, buffer);
-  return socket.write(buffer.subarray(0, bytes), () => framePool.release(buffer));
-}
 
 type State = 'challenge' | 'handshaking' | 'idle' | 'connecting' | 'streaming' | 'closed';
 
@@ -171,7 +163,7 @@ export class ServerConnection implements StreamCarrier {
     this.lastStreamActivity = this.#host.options.clock.now();
     if (chunk.length === 0) return !this.socket.writableNeedDrain;
     // Every DATA frame of the chunk in one buffer, one write.
-    return writeDataFrames(this.socket, session.ctx, chunk, session.dataChunkBytes);
+    return framePool.writeDataFrames(this.socket, session.ctx, chunk, session.dataChunkBytes);
   }
 
   whenDrained(callback: () => void): void {

@@ -4,6 +4,14 @@
  * page faults on every page) plus the garbage collection of it; a buffer handed back once the socket
  * has taken its bytes is used again instead. A request larger than a slot gets a buffer of its own.
  */
+import type { CryptoContext } from '../crypto/context.ts';
+import { dataFramesBytes, encodeDataFramesInto } from './encode.ts';
+
+/** The one call of a socket this needs: write, then call back once the bytes are taken. */
+export interface FrameSink {
+  write(bytes: Uint8Array, done: () => void): boolean;
+}
+
 export class FramePool {
   readonly slotBytes: number;
   readonly #maxFree: number;
@@ -27,6 +35,13 @@ export class FramePool {
   /** Gives back a buffer from acquire once nothing reads it any more. */
   release(buffer: Uint8Array): void {
     if (buffer.length === this.slotBytes && this.#free.length < this.#maxFree) this.#free.push(buffer);
+  }
+
+  /** `data` as DATA frames under `session` in one pooled buffer and one write; false when the sink is full. */
+  writeDataFrames(sink: FrameSink, session: CryptoContext, data: Uint8Array, chunkBytes: number): boolean {
+    const buffer = this.acquire(dataFramesBytes(data.length, chunkBytes));
+    const bytes = encodeDataFramesInto(session, data, chunkBytes, buffer);
+    return sink.write(buffer.subarray(0, bytes), () => this.release(buffer));
   }
 
   get free(): number {
