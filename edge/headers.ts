@@ -27,9 +27,23 @@ const EDGE_OWNED = new Set([
   'forwarded',
 ]);
 
-function connectionTokens(headers: Headers): Set<string> {
-  const value = headers.get('connection');
-  return new Set(value ? value.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean) : []);
+/** The header names a Connection value lists (they are hop-by-hop too), added to `into`. */
+function addConnectionTokens(value: string | null, into: Set<string>): Set<string> {
+  if (value) for (const t of value.split(',')) if (t.trim()) into.add(t.trim().toLowerCase());
+  return into;
+}
+
+const connectionTokens = (headers: Headers): Set<string> => addConnectionTokens(headers.get('connection'), new Set());
+
+/** Whether a request header (lower-case name) crosses to the upstream. */
+const forwardsRequestHeader = (key: string, listed: Set<string> | undefined): boolean =>
+  !HOP_BY_HOP.has(key) && !EDGE_OWNED.has(key) && !listed?.has(key);
+
+/** The X-Forwarded-* fields the edge sets, as [name, value] pairs. */
+function forwardedFields(info: ForwardInfo): [string, string][] {
+  const fields: [string, string][] = info.clientIp ? [['x-forwarded-for', info.clientIp]] : [];
+  fields.push(['x-forwarded-host', info.host], ['x-forwarded-proto', info.proto]);
+  return fields;
 }
 
 export interface ForwardInfo {
@@ -45,11 +59,9 @@ export function upstreamRequestHeaders(incoming: Headers, info: ForwardInfo): He
   const listed = connectionTokens(incoming);
   const out = new Headers();
   incoming.forEach((value, key) => {
-    if (!HOP_BY_HOP.has(key) && !EDGE_OWNED.has(key) && !listed.has(key)) out.append(key, value);
+    if (forwardsRequestHeader(key, listed)) out.append(key, value);
   });
-  if (info.clientIp) out.set('x-forwarded-for', info.clientIp);
-  out.set('x-forwarded-host', info.host);
-  out.set('x-forwarded-proto', info.proto);
+  for (const [key, value] of forwardedFields(info)) out.set(key, value);
   return out;
 }
 
@@ -60,18 +72,14 @@ export function upstreamRequestHeaders(incoming: Headers, info: ForwardInfo): He
 export function upstreamRawHeaders(raw: readonly string[], info: ForwardInfo): string[] {
   let listed: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i].length === 10 && raw[i].toLowerCase() === 'connection') {
-      listed ??= new Set();
-      for (const t of raw[i + 1].split(',')) if (t.trim()) listed.add(t.trim().toLowerCase());
-    }
+    if (raw[i].length === 10 && raw[i].toLowerCase() === 'connection') listed = addConnectionTokens(raw[i + 1], listed ?? new Set());
   }
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const key = raw[i].toLowerCase();
-    if (!HOP_BY_HOP.has(key) && !EDGE_OWNED.has(key) && !listed?.has(key)) out.push(key, raw[i + 1]);
+    if (forwardsRequestHeader(key, listed)) out.push(key, raw[i + 1]);
   }
-  if (info.clientIp) out.push('x-forwarded-for', info.clientIp);
-  out.push('x-forwarded-host', info.host, 'x-forwarded-proto', info.proto);
+  for (const field of forwardedFields(info)) out.push(...field);
   return out;
 }
 
