@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDevnet, type Devnet } from '../../agent/cli/devnet.ts';
+import { startDevnet, type Devnet } from '../../cli/devnet.ts';
 import { CLI, REPO, TSX } from '../helpers/cli.ts';
 
 const run = promisify(execFile);

@@ -1,6 +1,6 @@
 /** In-process super nodes and agents on loopback (port 0), wired as peers, for integration tests. */
 import { rmSync } from 'node:fs';
-import { startSuperNodes as startDevSuperNodes } from '../../agent/cli/devnet.ts';
+import { startSuperNodes as startDevSuperNodes } from '../../cli/devnet.ts';
 import { KeyPair } from '../../shared/keys.ts';
 import type { SuperNode } from '../../origin/supernode.ts';
 import { tempDir } from './processes.ts';

@@ -1,7 +1,7 @@
 /** Loads a key file, creating it (0600) on first use, so one command is enough to get started. */
-import { KeyPair } from '../../shared/keys.ts';
-import { loadIdentity, saveIdentity } from '../identity.ts';
-import { recoveryPhrase } from '../recovery.ts';
+import { KeyPair } from '../shared/keys.ts';
+import { loadIdentity, saveIdentity } from '../agent/identity.ts';
+import { recoveryPhrase } from '../agent/recovery.ts';
 import { CliError } from './errors.ts';
 
 export async function loadOrCreateKey(path: string, what: string, showPhrase: boolean): Promise<KeyPair> {

@@ -1,9 +1,9 @@
 /** `pc2 supernode`: registry API + relay ingress, Active Proxy relay, DHT; one config. */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { Id } from '../../shared/id.ts';
-import { DEFAULT_RESERVED_NAMES } from '../../shared/records/names.ts';
-import { SuperNode } from '../../origin/supernode.ts';
+import { Id } from '../shared/id.ts';
+import { DEFAULT_RESERVED_NAMES } from '../shared/records/names.ts';
+import { SuperNode } from '../origin/supernode.ts';
 import { CliError } from './errors.ts';
 import { GATEWAY_SPEC, startGatewayFromFlags } from './gateway.ts';
 import { loadOrCreateKey, parseIdAt } from './keyfile.ts';

@@ -2,9 +2,9 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { KeyPair } from '../../shared/keys.ts';
-import { loadIdentity, saveIdentity } from '../identity.ts';
-import { keyFromRecoveryPhrase, recoveryPhrase, RecoveryPhraseError } from '../recovery.ts';
+import { KeyPair } from '../shared/keys.ts';
+import { loadIdentity, saveIdentity } from '../agent/identity.ts';
+import { keyFromRecoveryPhrase, recoveryPhrase, RecoveryPhraseError } from '../agent/recovery.ts';
 import { CliError } from './errors.ts';
 import { parseOptions } from './options.ts';
 

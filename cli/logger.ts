@@ -1,5 +1,5 @@
 /** Log lines for the long-running commands: `time level component: message {fields}` on stderr. */
-import type { Logger } from '../../shared/logger.ts';
+import type { Logger } from '../shared/logger.ts';
 
 export type CliLogger = Logger;
 

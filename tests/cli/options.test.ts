@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CliError } from '../../agent/cli/errors.ts';
-import { parseOptions } from '../../agent/cli/options.ts';
+import { CliError } from '../../cli/errors.ts';
+import { parseOptions } from '../../cli/options.ts';
 
 const SPEC = {
   name: { kind: 'string', description: 'name', required: true },

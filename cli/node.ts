@@ -1,7 +1,7 @@
 /** `pc2 node`: put this machine's PC2 app online under <name>.<zone>. */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { type AgentStatus, NodeAgent, NodeAgentError } from '../node-agent.ts';
+import { type AgentStatus, NodeAgent, NodeAgentError } from '../agent/node-agent.ts';
 import { CliError } from './errors.ts';
 import { loadOrCreateKey } from './keyfile.ts';
 import { createLogger } from './logger.ts';

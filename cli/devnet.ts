@@ -7,11 +7,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startNodeGateway, type NodeGateway } from '../../edge/node.ts';
-import { SuperNode } from '../../origin/supernode.ts';
-import { KeyPair } from '../../shared/keys.ts';
-import { startDemoSite } from '../demo-site.ts';
-import { NodeAgent } from '../node-agent.ts';
+import { startNodeGateway, type NodeGateway } from '../edge/node.ts';
+import { SuperNode } from '../origin/supernode.ts';
+import { KeyPair } from '../shared/keys.ts';
+import { startDemoSite } from '../agent/demo-site.ts';
+import { NodeAgent } from '../agent/node-agent.ts';
 import { CliError } from './errors.ts';
 import { type CliLogger, createLogger } from './logger.ts';
 import { parseOptions } from './options.ts';
