@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { Id } from '../shared/id.ts';
 import type { KeyPair } from '../shared/keys.ts';
 import type { RouteMode } from '../shared/records/route.ts';
-import { ActiveProxyClient } from './proxy/client.ts';
+import { ActiveProxyClient } from './tunnel/client.ts';
 import { RegistryClient, RegistryClientError } from './registry-client.ts';
 import { CARD_SERVICES } from '../shared/records/api.ts';
 import { fetchSuperNodeInfo, probeEndpoint, publishNodeCard, waitForBinding } from './supernode-api.ts';

@@ -3,7 +3,7 @@
  * relay benchmark. Args: serverPort servicePeerId count upstreamPort. Prints `ready N` when all are
  * authenticated. The clients keep their default 60 s pings, as idle nodes do.
  */
-import { ActiveProxyClient } from '../agent/proxy/index.ts';
+import { ActiveProxyClient } from '../agent/tunnel/index.ts';
 import { Id } from '../shared/id.ts';
 import { KeyPair } from '../shared/keys.ts';
 

@@ -5,11 +5,11 @@
  * `{"appPort":N,"crypto":"..."}` once the session is up.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { ActiveProxyClient } from '../agent/proxy/index.ts';
+import { ActiveProxyClient } from '../agent/tunnel/index.ts';
 import { secretboxBackend } from '../shared/crypto/secretbox.ts';
 import { Id } from '../shared/id.ts';
 import { KeyPair } from '../shared/keys.ts';
-import { startHttpUpstream } from '../tests/proxy/http-upstream.ts';
+import { startHttpUpstream } from '../tests/tunnel/http-upstream.ts';
 
 const [serverPort, servicePeer, deviceKey, frames] = process.argv.slice(2);
 const app = await startHttpUpstream();

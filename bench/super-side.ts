@@ -7,7 +7,7 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startIngressServer } from '../origin/ingress/index.ts';
-import { ActiveProxyServer } from '../origin/proxy/index.ts';
+import { ActiveProxyServer } from '../origin/tunnel/index.ts';
 import { Id } from '../shared/id.ts';
 import { KeyPair } from '../shared/keys.ts';
 

@@ -16,7 +16,7 @@ import { createDhtApi } from './dht-api.ts';
 import { announceActiveProxyService, type BootstrapNode, createCard, DhtNode, publishDidDocument } from './dht/index.ts';
 import { createIngress, type Ingress } from './ingress/index.ts';
 import { createProbeApp } from './probe.ts';
-import { ActiveProxyServer } from './proxy/server.ts';
+import { ActiveProxyServer } from './tunnel/server.ts';
 import { checkEndpoint, createRegistry, type Registry } from './registry/index.ts';
 import type { PeerOption, RateLimitOptions } from './registry/options.ts';
 

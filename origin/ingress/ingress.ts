@@ -9,13 +9,13 @@ import { Agent, type ClientRequest, type IncomingMessage, request, type ServerRe
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { Id } from '../../shared/id.ts';
-import { MAX_CONNECTIONS_CAP } from '../../shared/proxy/limits.ts';
+import { MAX_CONNECTIONS_CAP } from '../../shared/tunnel/limits.ts';
 import { INGRESS_HEADERS, type ErrorBody } from '../../shared/records/api.ts';
 import { verifyEdgeToken } from '../../shared/records/edge-token.ts';
-import { ProxyError } from '../proxy/errors.ts';
-import type { Logger } from '../proxy/options.ts';
-import { silentLogger } from '../proxy/options.ts';
-import type { ActiveProxyServer } from '../proxy/server.ts';
+import { ProxyError } from '../tunnel/errors.ts';
+import type { Logger } from '../tunnel/options.ts';
+import { silentLogger } from '../tunnel/options.ts';
+import type { ActiveProxyServer } from '../tunnel/server.ts';
 import { clientAddress, downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts';
 
 export interface IngressOptions {

@@ -1,7 +1,7 @@
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeAgent, type AgentStatus } from '../../agent/node-agent.ts';
-import { ActiveProxyClient } from '../../agent/proxy/client.ts';
+import { ActiveProxyClient } from '../../agent/tunnel/client.ts';
 import { RegistryClient } from '../../agent/registry-client.ts';
 import { KeyPair } from '../../shared/keys.ts';
 import { INGRESS_HEADERS } from '../../shared/records/api.ts';

@@ -1,14 +1,14 @@
 import { request as httpRequest } from 'node:http';
 import { request, WebSocket } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ActiveProxyClient } from '../../agent/proxy/index.ts';
-import { KeyPair } from '../../shared/keys.ts';
-import { INGRESS_HEADERS } from '../../shared/records/api.ts';
-import { signEdgeToken } from '../../shared/records/edge-token.ts';
-import { type IngressServer, startIngressServer } from '../../origin/ingress/index.ts';
-import type { ActiveProxyServer } from '../../origin/proxy/index.ts';
-import { authenticated, newClient, startServer } from './harness.ts';
-import { FILE, startHttpUpstream } from './http-upstream.ts';
+import type { ActiveProxyClient } from '../../../agent/tunnel/index.ts';
+import { KeyPair } from '../../../shared/keys.ts';
+import { INGRESS_HEADERS } from '../../../shared/records/api.ts';
+import { signEdgeToken } from '../../../shared/records/edge-token.ts';
+import { type IngressServer, startIngressServer } from '../../../origin/ingress/index.ts';
+import type { ActiveProxyServer } from '../../../origin/tunnel/index.ts';
+import { authenticated, newClient, startServer } from '../../tunnel/harness.ts';
+import { FILE, startHttpUpstream } from '../../tunnel/http-upstream.ts';
 
 const edge = KeyPair.generate();
 const superNode = KeyPair.generate();

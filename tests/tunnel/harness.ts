@@ -2,9 +2,9 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
-import { ActiveProxyClient, type ActiveProxyClientOptions } from '../../agent/proxy/index.ts';
+import { ActiveProxyClient, type ActiveProxyClientOptions } from '../../agent/tunnel/index.ts';
 import { KeyPair } from '../../shared/keys.ts';
-import { ActiveProxyServer, type ActiveProxyServerOptions } from '../../origin/proxy/index.ts';
+import { ActiveProxyServer, type ActiveProxyServerOptions } from '../../origin/tunnel/index.ts';
 
 export const HOST = '127.0.0.1';
 

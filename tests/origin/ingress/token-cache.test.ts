@@ -1,11 +1,11 @@
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KeyPair } from '../../shared/keys.ts';
-import { INGRESS_HEADERS } from '../../shared/records/api.ts';
-import { signEdgeToken } from '../../shared/records/edge-token.ts';
-import { type IngressServer, startIngressServer } from '../../origin/ingress/index.ts';
-import type { ActiveProxyServer } from '../../origin/proxy/index.ts';
-import { startServer } from './harness.ts';
+import { KeyPair } from '../../../shared/keys.ts';
+import { INGRESS_HEADERS } from '../../../shared/records/api.ts';
+import { signEdgeToken } from '../../../shared/records/edge-token.ts';
+import { type IngressServer, startIngressServer } from '../../../origin/ingress/index.ts';
+import type { ActiveProxyServer } from '../../../origin/tunnel/index.ts';
+import { startServer } from '../../tunnel/harness.ts';
 
 // The node has no tunnel: an accepted token gets 503 NODE_UNAVAILABLE, a refused one 401.
 const edge = KeyPair.generate();

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeyPair } from '../../shared/keys.ts';
-import { ActiveProxyClient } from '../../agent/proxy/index.ts';
+import { ActiveProxyClient } from '../../agent/tunnel/index.ts';
 import { authenticated, echoServer, newClient, readAll, startServer, type TcpServer, waitFor } from './harness.ts';
 
 let upstream: TcpServer;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ActiveProxyClient } from '../../agent/proxy/index.ts';
-import type { ActiveProxyServer } from '../../origin/proxy/index.ts';
+import type { ActiveProxyClient } from '../../agent/tunnel/index.ts';
+import type { ActiveProxyServer } from '../../origin/tunnel/index.ts';
 import { authenticated, echoServer, newClient, readAll, sha256, startServer, tcpServer, type TcpServer, waitFor } from './harness.ts';
 
 let server: ActiveProxyServer;

@@ -28,7 +28,7 @@ import {
   parseFrameOffer,
   parseTypeByte,
   sessionContext,
-} from '../../shared/proxy/index.ts';
+} from '../../shared/tunnel/index.ts';
 
 const device = KeyPair.generate();
 const service = KeyPair.generate();

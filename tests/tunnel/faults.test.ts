@@ -4,8 +4,8 @@ import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CryptoContext } from '../../shared/crypto/context.ts';
 import { idToX25519, KeyPair } from '../../shared/keys.ts';
-import { decodeChallenge, encodeAttach, encodeAuth, FrameReader, newSessionKeyPair, PROTOCOL_VERSION } from '../../shared/proxy/index.ts';
-import type { ActiveProxyServer } from '../../origin/proxy/index.ts';
+import { decodeChallenge, encodeAttach, encodeAuth, FrameReader, newSessionKeyPair, PROTOCOL_VERSION } from '../../shared/tunnel/index.ts';
+import type { ActiveProxyServer } from '../../origin/tunnel/index.ts';
 import { authenticated, echoServer, HOST, newClient, readAll, startServer, tcpServer, type TcpServer, waitFor } from './harness.ts';
 
 let server: ActiveProxyServer;
@@ -42,7 +42,7 @@ async function rawConnect(): Promise<{ socket: Socket; challenge: Uint8Array; fr
 describe('faults', () => {
   it('client killed mid-stream: the server cleans up the stream and the session', async () => {
     const device = KeyPair.generate();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'tests/proxy/client-process.ts', String(server.address().port), server.options.key.id.toString(), device.bosonPrivateKeyBase58(), String(upstream.port)], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'tests/tunnel/client-process.ts', String(server.address().port), server.options.key.id.toString(), device.bosonPrivateKeyBase58(), String(upstream.port)], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     try {

@@ -38,7 +38,7 @@ export class ServerSession implements ConnectionSession {
   readonly ctx: CryptoContext;
   readonly maxConnections: number;
   readonly since: number;
-  /** DATA payload size sent to this client: 32,724 unless it offered large frames (shared/proxy/frame-offer.ts). */
+  /** DATA payload size sent to this client: 32,724 unless it offered large frames (shared/tunnel/frame-offer.ts). */
   readonly dataChunkBytes: number;
   readonly connections = new Set<ServerConnection>();
   #idle: ServerConnection[] = [];

@@ -1,5 +1,5 @@
 /** A node agent's Active Proxy client in its own process, so a test can kill -9 it. Args: serverPort servicePeerIdHex deviceKeyHex upstreamPort. */
-import { ActiveProxyClient } from '../../agent/proxy/index.ts';
+import { ActiveProxyClient } from '../../agent/tunnel/index.ts';
 import { Id } from '../../shared/id.ts';
 import { KeyPair } from '../../shared/keys.ts';
 

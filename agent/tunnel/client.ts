@@ -21,7 +21,7 @@ import {
   newSessionKeyPair,
   type SessionKeyPair,
   sessionContext,
-} from '../../shared/proxy/index.ts';
+} from '../../shared/tunnel/index.ts';
 import { backoffDelay } from './backoff.ts';
 import { ClientConnection, type ClientConnectionHost } from './connection.ts';
 import { AgentProxyError } from './errors.ts';

@@ -34,7 +34,7 @@ import {
   randomTypeByte,
   sessionContext,
   typeRange,
-} from '../../shared/proxy/index.ts';
+} from '../../shared/tunnel/index.ts';
 
 const device = KeyPair.generate();
 const service = KeyPair.generate();

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ActiveProxyClient } from '../../agent/proxy/index.ts';
-import type { ActiveProxyServer } from '../../origin/proxy/index.ts';
+import type { ActiveProxyClient } from '../../agent/tunnel/index.ts';
+import type { ActiveProxyServer } from '../../origin/tunnel/index.ts';
 import { authenticated, newClient, startServer, tcpServer, type TcpServer } from './harness.ts';
 
 const TOTAL = 1024 * 1024 * 1024;

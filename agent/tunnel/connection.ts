@@ -20,8 +20,8 @@ import {
   MAX_DATA_BYTES,
   PROTOCOL_VERSION,
   ProxyErrorCode,
-} from '../../shared/proxy/index.ts';
-import type { SessionKeyPair } from '../../shared/proxy/session-key.ts';
+} from '../../shared/tunnel/index.ts';
+import type { SessionKeyPair } from '../../shared/tunnel/session-key.ts';
 import { AgentProxyError } from './errors.ts';
 import type { ResolvedClientOptions } from './options.ts';
 

@@ -1,7 +1,7 @@
 /** ActiveProxyServer options: one object, documented defaults, unknown keys refused. */
 import type { Id } from '../../shared/id.ts';
 import { KeyPair } from '../../shared/keys.ts';
-import { DEFAULT_MAX_CONNECTIONS, DEFAULT_PORT, MAX_CONNECTIONS_CAP } from '../../shared/proxy/limits.ts';
+import { DEFAULT_MAX_CONNECTIONS, DEFAULT_PORT, MAX_CONNECTIONS_CAP } from '../../shared/tunnel/limits.ts';
 import { ProxyError } from './errors.ts';
 
 import { type Logger, silentLogger } from '../../shared/logger.ts';
@@ -50,7 +50,7 @@ export interface ActiveProxyServerOptions {
   /** How long openStream waits for CONNECT_ACK. Default 10,000 ms. */
   connectTimeoutMs?: number;
   /**
-   * Answer a client's large-frame offer (shared/proxy/frame-offer.ts) so both sides send DATA of up
+   * Answer a client's large-frame offer (shared/tunnel/frame-offer.ts) so both sides send DATA of up
    * to 65,492 bytes; stock clients never see it. Default true; false behaves exactly like a stock server.
    */
   largeFrames?: boolean;

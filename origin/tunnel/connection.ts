@@ -18,7 +18,7 @@ import {
   ipToBytes,
   newChallenge,
   ProxyErrorCode,
-} from '../../shared/proxy/index.ts';
+} from '../../shared/tunnel/index.ts';
 import type { Id } from '../../shared/id.ts';
 import { ProxyError } from './errors.ts';
 import type { ResolvedServerOptions } from './options.ts';

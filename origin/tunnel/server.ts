@@ -26,7 +26,7 @@ import {
   PROTOCOL_VERSION,
   ProxyErrorCode,
   sessionContext,
-} from '../../shared/proxy/index.ts';
+} from '../../shared/tunnel/index.ts';
 import { type HandshakeVerdict, ServerConnection } from './connection.ts';
 import { ProxyError } from './errors.ts';
 import { useNativeCrypto } from '../crypto/native.ts';

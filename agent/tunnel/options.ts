@@ -39,7 +39,7 @@ export interface ActiveProxyClientOptions {
   /** Opens the connection to the upstream. Default node:net connect. */
   createUpstream?: (host: string, port: number) => Socket;
   /**
-   * Offer large DATA frames in AUTH (shared/proxy/frame-offer.ts): used only if the server accepts,
+   * Offer large DATA frames in AUTH (shared/tunnel/frame-offer.ts): used only if the server accepts,
    * stock servers never see a difference. Default true; false behaves exactly like a stock client.
    */
   largeFrames?: boolean;

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DATA_CHUNK_BYTES, FrameReader, HEADER_BYTES, MAX_DATA_BYTES, BOX_OVERHEAD } from '../../shared/proxy/index.ts';
-import type { ActiveProxyClientOptions } from '../../agent/proxy/index.ts';
-import type { ActiveProxyServer, ActiveProxyServerOptions } from '../../origin/proxy/index.ts';
+import { DATA_CHUNK_BYTES, FrameReader, HEADER_BYTES, MAX_DATA_BYTES, BOX_OVERHEAD } from '../../shared/tunnel/index.ts';
+import type { ActiveProxyClientOptions } from '../../agent/tunnel/index.ts';
+import type { ActiveProxyServer, ActiveProxyServerOptions } from '../../origin/tunnel/index.ts';
 import { authenticated, echoServer, HOST, newClient, readAll, startServer, tcpServer, type TcpServer } from './harness.ts';
 
 const STOCK_MAX_FRAME = HEADER_BYTES + BOX_OVERHEAD + DATA_CHUNK_BYTES;

@@ -1,8 +1,8 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeyPair } from '../../shared/keys.ts';
-import { MAX_DATA_BYTES } from '../../shared/proxy/index.ts';
-import type { ActiveProxyServer } from '../../origin/proxy/index.ts';
+import { MAX_DATA_BYTES } from '../../shared/tunnel/index.ts';
+import type { ActiveProxyServer } from '../../origin/tunnel/index.ts';
 import { authenticated, echoServer, HOST, newClient, readAll, startServer, type TcpServer, waitFor } from './harness.ts';
 
 let server: ActiveProxyServer;
