@@ -15,6 +15,6 @@ export default defineConfig({
   // Lets tests/shared/runtime.test.ts check that it really ran inside workerd.
   define: { 'globalThis.PC2_EXPECTED_RUNTIME': JSON.stringify('workerd') },
   test: {
-    include: ['tests/shared/**/*.test.ts', 'tests/edge-portable/**/*.test.ts'],
+    include: ['tests/shared/**/*.test.ts', 'tests/edge/app.test.ts'],
   },
 });

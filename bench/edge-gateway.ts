@@ -3,8 +3,8 @@
  * is the gateway in this process (startNodeGateway), more are node:cluster workers
  * (startGatewayWorkers). Options come as JSON in PC2_BENCH_GATEWAY; prints its port when listening.
  */
-import { startNodeGateway } from '../edge/node.ts';
-import { startGatewayWorkers } from '../edge/node-workers.ts';
+import { startNodeGateway } from '../edge/runtime/node/server.ts';
+import { startGatewayWorkers } from '../edge/runtime/node/cluster.ts';
 
 const { config, workers } = JSON.parse(process.env.PC2_BENCH_GATEWAY ?? '{}');
 const options = { config, hostname: '127.0.0.1', httpPort: 0 };

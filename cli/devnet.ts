@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startNodeGateway, type NodeGateway } from '../edge/node.ts';
+import { startNodeGateway, type NodeGateway } from '../edge/runtime/node/server.ts';
 import { SuperNode } from '../origin/supernode.ts';
 import { KeyPair } from '../shared/keys.ts';
 import { startDemoSite } from '../agent/demo-site.ts';

@@ -9,7 +9,7 @@ import { type EdgeConfig, type ParsedEdgeConfig, parseEdgeConfig } from './confi
 import { EdgeError } from './errors.ts';
 import { isWebSocketUpgrade, upstreamRequestHeaders } from './headers.ts';
 import { errorResponse, landingPage } from './pages.ts';
-import { proxyHttp, type UpstreamCandidate } from './proxy.ts';
+import { proxyHttp, type UpstreamCandidate } from './forward.ts';
 import { RouteResolver } from './resolver.ts';
 import { EdgeTokenCache } from './tokens.ts';
 

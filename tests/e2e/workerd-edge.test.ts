@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { send } from '../edge/client.ts';
-import { startWranglerDev, type WranglerDev } from '../edge/wrangler-dev.ts';
+import { startWranglerDev, type WranglerDev } from '../edge/runtime/wrangler-dev.ts';
 import { type ProcessNetwork, startProcessNetwork } from '../helpers/process-network.ts';
 import { KeyPair } from '../../shared/keys.ts';
 import { readFileSync } from 'node:fs';

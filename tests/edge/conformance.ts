@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type World, createWorld, ZONE } from './world.ts';
 import { nextChunk, open, readAll, send } from './client.ts';
-import { abandoned, FILE, GZIPPED } from './node-app.ts';
+import { abandoned, FILE, GZIPPED } from './upstream.ts';
 import { webSocketRoundTrip } from '../helpers/websocket.ts';
 import { gunzipSync } from 'node:zlib';
 

@@ -10,7 +10,7 @@ import { Id } from '../../shared/id.ts';
 import { KeyPair } from '../../shared/keys.ts';
 import { type ErrorBody, INGRESS_HEADERS, registryPaths, type ResolveResponse } from '../../shared/records/api.ts';
 import { verifyEdgeToken } from '../../shared/records/edge-token.ts';
-import { serveNode } from './node-app.ts';
+import { serveNode } from './upstream.ts';
 import { reservePort } from '../helpers/ports.ts';
 import { acceptEchoSocket } from '../helpers/websocket.ts';
 

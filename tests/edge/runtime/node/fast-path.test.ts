@@ -6,11 +6,11 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type NodeGateway, startNodeGateway } from '../../edge/node.ts';
-import { signRoute } from '../../shared/records/route.ts';
-import { open } from './client.ts';
-import { close, listen } from './origins.ts';
-import { createWorld, type World } from './world.ts';
+import { type NodeGateway, startNodeGateway } from '../../../../edge/runtime/node/server.ts';
+import { signRoute } from '../../../../shared/records/route.ts';
+import { open } from '../../client.ts';
+import { close, listen } from '../../origins.ts';
+import { createWorld, type World } from '../../world.ts';
 
 const CHUNK = Buffer.alloc(64 * 1024);
 for (let i = 0; i < CHUNK.length; i++) CHUNK[i] = (i * 7 + 13) & 0xff;

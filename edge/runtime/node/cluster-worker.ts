@@ -1,11 +1,11 @@
 /**
- * One worker process of the Node gateway (see node-workers.ts): waits for its options from the
+ * One worker process of the Node gateway (see cluster.ts): waits for its options from the
  * primary, runs a full gateway on the shared ports, and reports back readiness, certificate reloads
  * and errors. Its listening sockets are the primary's (node:cluster hands connections round-robin).
  */
-import { EdgeError } from './errors.ts';
-import { type NodeGateway, startNodeGateway } from './node.ts';
-import type { WorkerMessage, WorkerStart } from './node-workers.ts';
+import { EdgeError } from '../../errors.ts';
+import { type NodeGateway, startNodeGateway } from './server.ts';
+import type { WorkerMessage, WorkerStart } from './cluster.ts';
 
 function send(message: WorkerMessage): void {
   process.send?.(message);

@@ -8,14 +8,14 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
-import { createEdge, type Edge } from './app.ts';
-import type { EdgeConfig } from './config.ts';
-import { EdgeError } from './errors.ts';
-import { createNodeFetch, type NodeFetchOptions, pipeToClient, untouchedNodeBody } from './node-fetch.ts';
-import { type CertificateWatcher, readCertificate, TLS_MIN_VERSION, watchCertificate } from './node-tls.ts';
-import { withResponseHeader } from './headers.ts';
-import { forwardHttp } from './node-forward.ts';
-import { handleUpgrade } from './node-upgrade.ts';
+import { createEdge, type Edge } from '../../app.ts';
+import type { EdgeConfig } from '../../config.ts';
+import { EdgeError } from '../../errors.ts';
+import { createNodeFetch, type NodeFetchOptions, pipeToClient, untouchedNodeBody } from './fetch.ts';
+import { type CertificateWatcher, readCertificate, TLS_MIN_VERSION, watchCertificate } from './tls.ts';
+import { withResponseHeader } from '../../headers.ts';
+import { forwardHttp } from './fast-path.ts';
+import { handleUpgrade } from './upgrade.ts';
 
 export interface NodeGatewayOptions {
   config: EdgeConfig;

@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type NodeGateway, startNodeGateway } from '../../edge/node.ts';
-import { type CertificatePair, makeCertificate } from './certs.ts';
-import { edgeConformanceSuite } from './conformance.ts';
-import { createWorld, type World } from './world.ts';
+import { type NodeGateway, startNodeGateway } from '../../../../edge/runtime/node/server.ts';
+import { type CertificatePair, makeCertificate } from '../../certs.ts';
+import { edgeConformanceSuite } from '../../conformance.ts';
+import { createWorld, type World } from '../../world.ts';
 
 interface Handshake {
   socket: tls.TLSSocket;

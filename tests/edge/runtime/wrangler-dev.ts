@@ -6,8 +6,8 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { send } from './client.ts';
-import { deadPort } from './origins.ts';
+import { send } from '../client.ts';
+import { deadPort } from '../origins.ts';
 
 export interface WranglerDev {
   baseUrl: string;

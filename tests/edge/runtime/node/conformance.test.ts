@@ -1,6 +1,6 @@
 /** The conformance suite against the Node gateway (plain HTTP, as `pc2 devnet` serves it). */
-import { startNodeGateway } from '../../edge/node.ts';
-import { edgeConformanceSuite } from './conformance.ts';
+import { startNodeGateway } from '../../../../edge/runtime/node/server.ts';
+import { edgeConformanceSuite } from '../../conformance.ts';
 
 edgeConformanceSuite({
   runtime: 'node',

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type GatewayWorkers, startGatewayWorkers } from '../../edge/node-workers.ts';
-import { makeCertificate } from './certs.ts';
-import { edgeConformanceSuite } from './conformance.ts';
-import { createWorld, type World } from './world.ts';
+import { type GatewayWorkers, startGatewayWorkers } from '../../../../edge/runtime/node/cluster.ts';
+import { makeCertificate } from '../../certs.ts';
+import { edgeConformanceSuite } from '../../conformance.ts';
+import { createWorld, type World } from '../../world.ts';
 
 function peerCommonName(port: number): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -2,14 +2,14 @@
  * Runs the Node gateway from the environment:
  *
  *   PC2_EDGE_ZONE=… PC2_EDGE_REGISTRAR_KEYS=… PC2_EDGE_KEY=… PC2_EDGE_SUPER_NODES=… \
- *   PC2_EDGE_TLS_CERT_FILE=… PC2_EDGE_TLS_KEY_FILE=… npx tsx edge/node-main.ts
+ *   PC2_EDGE_TLS_CERT_FILE=… PC2_EDGE_TLS_KEY_FILE=… npx tsx edge/runtime/node/main.ts
  *
  * (or PC2_EDGE_CONFIG_FILE=edge.json). Without a certificate it serves plain HTTP on
  * PC2_EDGE_HTTP_PORT (default 8080), for development. SIGINT/SIGTERM close it.
  */
 import { readFileSync } from 'node:fs';
-import { ADAPTER_ENV_KEYS, edgeConfigFromEnv, edgeConfigFromJson } from './env-config.ts';
-import { startNodeGateway } from './node.ts';
+import { ADAPTER_ENV_KEYS, edgeConfigFromEnv, edgeConfigFromJson } from '../../env-config.ts';
+import { startNodeGateway } from './server.ts';
 
 function port(value: string | undefined, fallback: number): number {
   if (value === undefined || value === '') return fallback;

@@ -1,6 +1,6 @@
 /** The conformance suite against the Workers build of the edge, served by `wrangler dev` (workerd). */
-import { edgeConformanceSuite } from './conformance.ts';
-import { ZONE } from './world.ts';
+import { edgeConformanceSuite } from '../conformance.ts';
+import { ZONE } from '../world.ts';
 import { startWranglerDev } from './wrangler-dev.ts';
 
 edgeConformanceSuite({

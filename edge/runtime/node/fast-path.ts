@@ -10,12 +10,12 @@
  */
 import type http from 'node:http';
 import { type Agent, util } from 'undici';
-import type { Edge, UpstreamRoute, UpstreamTarget } from './app.ts';
-import { EdgeError } from './errors.ts';
-import { RELAY_ERROR_HEADER, tryNextUpstream } from './failover.ts';
-import { isHopByHop, upstreamRawHeaders } from './headers.ts';
-import { INGRESS_HEADERS } from '../shared/records/api.ts';
-import { errorResponse } from './pages.ts';
+import type { Edge, UpstreamRoute, UpstreamTarget } from '../../app.ts';
+import { EdgeError } from '../../errors.ts';
+import { RELAY_ERROR_HEADER, tryNextUpstream } from '../../failover.ts';
+import { isHopByHop, upstreamRawHeaders } from '../../headers.ts';
+import { INGRESS_HEADERS } from '../../../shared/records/api.ts';
+import { errorResponse } from '../../pages.ts';
 
 export interface ForwardOptions {
   dispatcher: Agent;

@@ -3,12 +3,12 @@
  * PC2_EDGE_REGISTRAR_KEYS, PC2_EDGE_SUPER_NODES) and the secret PC2_EDGE_KEY; WebSockets are bridged
  * with a WebSocketPair to an upstream opened by fetch with `Upgrade: websocket`.
  */
-import { Edge } from './app.ts';
-import { edgeConfigFromEnv } from './env-config.ts';
-import { EdgeError } from './errors.ts';
-import { RELAY_ERROR_HEADER, tryNextUpstream } from './failover.ts';
-import { errorResponse } from './pages.ts';
-import type { UpstreamCandidate } from './proxy.ts';
+import { Edge } from '../app.ts';
+import { edgeConfigFromEnv } from '../env-config.ts';
+import { EdgeError } from '../errors.ts';
+import { RELAY_ERROR_HEADER, tryNextUpstream } from '../failover.ts';
+import { errorResponse } from '../pages.ts';
+import type { UpstreamCandidate } from '../forward.ts';
 
 /** The parts of the Workers runtime used here (no @cloudflare/workers-types dependency). */
 interface WorkersWebSocket {

@@ -1,13 +1,13 @@
 /**
- * The conformance suite inside Deno (run by tests/run-deno.sh): the edge is edge/deno.ts's
+ * The conformance suite inside Deno (run by tests/run-deno.sh): the edge is edge/runtime/deno.ts's
  * Deno.serve over TLS; the loopback origins and the client are the suite's own, on node:http.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serveEdge } from '../../edge/deno.ts';
-import { makeCertificate } from './certs.ts';
-import { edgeConformanceSuite } from './conformance.ts';
+import { serveEdge } from '../../../edge/runtime/deno.ts';
+import { makeCertificate } from '../certs.ts';
+import { edgeConformanceSuite } from '../conformance.ts';
 
 edgeConformanceSuite({
   runtime: 'deno',

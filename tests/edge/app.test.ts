@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createEdgeApp } from '../../edge/app.ts';
 import { edgeConfigFromEnv, ENV_KEYS } from '../../edge/env-config.ts';
 import { statusOf } from '../../edge/errors.ts';
-import worker from '../../edge/workers.ts';
+import worker from '../../edge/runtime/workers.ts';
 import { KeyPair } from '../../shared/keys.ts';
 
 const registrar = KeyPair.generate();

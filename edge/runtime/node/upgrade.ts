@@ -5,10 +5,10 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
-import type { Edge } from './app.ts';
-import { EdgeError, statusOf } from './errors.ts';
-import { RELAY_ERROR_HEADER, tryNextUpstream } from './failover.ts';
-import type { UpstreamCandidate } from './proxy.ts';
+import type { Edge } from '../../app.ts';
+import { EdgeError, statusOf } from '../../errors.ts';
+import { RELAY_ERROR_HEADER, tryNextUpstream } from '../../failover.ts';
+import type { UpstreamCandidate } from '../../forward.ts';
 
 export interface UpgradeOptions {
   /** Longest wait for an upstream's handshake answer, ms. */

@@ -8,9 +8,9 @@
 import cluster, { type Worker } from 'node:cluster';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { EdgeConfig } from './config.ts';
-import { EdgeError } from './errors.ts';
-import type { NodeGatewayOptions } from './node.ts';
+import type { EdgeConfig } from '../../config.ts';
+import { EdgeError } from '../../errors.ts';
+import type { NodeGatewayOptions } from './server.ts';
 
 /** What a worker is started with: everything of NodeGatewayOptions that can cross a process boundary. */
 export type WorkerGatewayOptions = Omit<NodeGatewayOptions, 'config' | 'onError' | 'onCertificateReload'> & {
@@ -70,7 +70,7 @@ export async function startGatewayWorkers(options: GatewayWorkersOptions): Promi
   if (!cluster.isPrimary) throw new EdgeError('INVALID_CONFIG', 'startGatewayWorkers runs in a cluster primary only');
   const { workers: count, onError: onErrorOption, startTimeoutMs = 30_000, ...gatewayOptions } = options;
   const onError = onErrorOption ?? ((e: Error) => console.error(`pc2 edge: ${e.message}`));
-  cluster.setupPrimary({ exec: fileURLToPath(new URL('./node-worker.ts', import.meta.url)), execArgv: workerExecArgv() });
+  cluster.setupPrimary({ exec: fileURLToPath(new URL('./cluster-worker.ts', import.meta.url)), execArgv: workerExecArgv() });
 
   const reloads = new Map<Worker, number>();
   // Once listening, a worker that is the only one left is replaced on the ports actually bound; while

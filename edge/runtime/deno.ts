@@ -2,17 +2,17 @@
  * The edge on Deno: Deno.serve with a certificate (or plain HTTP for development), WebSockets
  * accepted with Deno.upgradeWebSocket and bridged to an upstream WebSocket.
  *
- *   deno run --allow-net --allow-read --allow-env edge/deno.ts
+ *   deno run --allow-net --allow-read --allow-env edge/runtime/deno.ts
  *
  * reads PC2_EDGE_* (or the JSON file named by PC2_EDGE_CONFIG_FILE) and PC2_EDGE_TLS_CERT_FILE /
  * PC2_EDGE_TLS_KEY_FILE, PC2_EDGE_HOSTNAME, PC2_EDGE_PORT.
  */
-import { Edge } from './app.ts';
-import type { EdgeConfig } from './config.ts';
-import { ADAPTER_ENV_KEYS, edgeConfigFromEnv, edgeConfigFromJson } from './env-config.ts';
-import { EdgeError } from './errors.ts';
-import { withResponseHeader } from './headers.ts';
-import type { UpstreamCandidate } from './proxy.ts';
+import { Edge } from '../app.ts';
+import type { EdgeConfig } from '../config.ts';
+import { ADAPTER_ENV_KEYS, edgeConfigFromEnv, edgeConfigFromJson } from '../env-config.ts';
+import { EdgeError } from '../errors.ts';
+import { withResponseHeader } from '../headers.ts';
+import type { UpstreamCandidate } from '../forward.ts';
 
 const HSTS = 'max-age=63072000; includeSubDomains';
 
