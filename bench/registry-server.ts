@@ -10,7 +10,7 @@ import { fromHex } from '../shared/bytes.ts';
 import { Id } from '../shared/id.ts';
 import { KeyPair } from '../shared/keys.ts';
 import { startRegistryServer } from '../origin/registry/index.ts';
-import { type JwsBackend, selectJwsBackend } from '../origin/registry/node-jws.ts';
+import { type JwsBackend, selectJwsBackend } from '../origin/registry/native-jws.ts';
 
 selectJwsBackend((process.env.PC2_JWS_BACKEND ?? 'libsodium') as JwsBackend);
 

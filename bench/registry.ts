@@ -22,7 +22,7 @@ import { KeyPair } from '../shared/keys.ts';
 import { registryOpPaths, registryPaths } from '../shared/records/api.ts';
 import { REQUEST_TYP, signRequest, verifyRequest } from '../shared/records/request.ts';
 import { BINDING_TYP, signBinding } from '../shared/records/binding.ts';
-import { type JwsBackend, selectJwsBackend, signJwsNode, verifyJwsNode } from '../origin/registry/node-jws.ts';
+import { type JwsBackend, selectJwsBackend, signJwsNode, verifyJwsNode } from '../origin/registry/native-jws.ts';
 import { AppendLog } from '../origin/registry/append-log.ts';
 import { hasWrk, runWrk } from './wrk.ts';
 
@@ -30,7 +30,7 @@ const REGISTRATIONS = Number(process.env.BENCH_REGISTRATIONS ?? 20_000);
 const RESOLVES = Number(process.env.BENCH_RESOLVES ?? 200_000);
 const RESOLVE_S = Number(process.env.BENCH_RESOLVE_S ?? 10);
 const WRK = hasWrk();
-/** The registries' Ed25519 implementation (origin/registry/node-jws.ts). */
+/** The registries' Ed25519 implementation (origin/registry/native-jws.ts). */
 const JWS_BACKEND = (process.env.BENCH_JWS_BACKEND ?? 'libsodium') as JwsBackend;
 const LAG_SAMPLES = Number(process.env.BENCH_LAG_SAMPLES ?? 300);
 /** undici never pipelines a POST, so registrations get one connection per concurrent request. */

@@ -10,7 +10,7 @@ import { decodeCard, decodeValue, encodeValue } from '../shared/dht/card.ts';
 import { Id } from '../shared/id.ts';
 import { API_PREFIX, CARD_SERVICES, type DhtValueBody } from '../shared/records/api.ts';
 import { verifyRoute } from '../shared/records/route.ts';
-import type { DhtNode } from './dht/node.ts';
+import type { DhtNode } from './dht/dht-node.ts';
 
 export interface DhtApiOptions {
   dht: DhtNode;

@@ -7,7 +7,7 @@ import { type Card, decodeCard, encodeCard } from '../../shared/dht/card.ts';
 import { PeerInfo, Value } from '../../shared/dht/index.ts';
 import { Id } from '../../shared/id.ts';
 import type { KeyPair } from '../../shared/keys.ts';
-import type { DhtNode } from './node.ts';
+import type { DhtNode } from './dht-node.ts';
 
 export const activeProxyEndpoint = (host: string, port: number): string => (host.includes(':') ? `tcp://[${host}]:${port}` : `tcp://${host}:${port}`);
 

@@ -10,7 +10,7 @@ import { Replication } from './replication.ts';
 import { RegistryService } from './service.ts';
 import { RegistryStore } from './store.ts';
 import { RegistryLimits } from './limits.ts';
-import { nodeFastPath } from './node-fast-path.ts';
+import { nodeFastPath } from './fast-path.ts';
 
 export { RegistryError, REGISTRY_ERROR_STATUS, type RegistryErrorCode } from './errors.ts';
 export type { RegistryOptions, RateLimitOptions, PeerOption, Clock, Logger } from './options.ts';

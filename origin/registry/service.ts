@@ -7,7 +7,7 @@ import { Id } from '../../shared/id.ts';
 import { BINDING_TYP, type NameBinding } from '../../shared/records/binding.ts';
 import { checkName } from '../../shared/records/names.ts';
 import { checkRequest, type RegistryOp, type RegistryRequest, REQUEST_TYP, type VerifiedRequest } from '../../shared/records/request.ts';
-import { signJwsNode, verifyJwsNode } from './node-jws.ts';
+import { signJwsNode, verifyJwsNode } from './native-jws.ts';
 import { verifyRoute, type VerifiedRoute } from '../../shared/records/route.ts';
 import type { AvailabilityResponse, ClaimResponse, PublishRouteResponse, TransferOfferResponse } from '../../shared/records/api.ts';
 import { RegistryError } from './errors.ts';

@@ -1,13 +1,13 @@
 import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeFrames, encodeFrame } from '../../origin/registry/framing.ts';
-import { AppendLog } from '../../origin/registry/append-log.ts';
-import { LOG_FILE, RegistryStore } from '../../origin/registry/store.ts';
-import { silentLogger } from '../../origin/registry/options.ts';
-import { KeyPair } from '../../shared/keys.ts';
-import { signBinding } from '../../shared/records/binding.ts';
-import type { NameState } from '../../origin/registry/state.ts';
+import { decodeFrames, encodeFrame } from '../../../origin/registry/framing.ts';
+import { AppendLog } from '../../../origin/registry/append-log.ts';
+import { LOG_FILE, RegistryStore } from '../../../origin/registry/store.ts';
+import { silentLogger } from '../../../origin/registry/options.ts';
+import { KeyPair } from '../../../shared/keys.ts';
+import { signBinding } from '../../../shared/records/binding.ts';
+import type { NameState } from '../../../origin/registry/state.ts';
 import { removeTempDirs, tempDir } from './helpers.ts';
 
 afterAll(removeTempDirs);

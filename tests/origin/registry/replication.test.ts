@@ -1,11 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { KeyPair } from '../../shared/keys.ts';
-import { registryOpPaths } from '../../shared/records/api.ts';
-import { signBinding, verifyBinding } from '../../shared/records/binding.ts';
-import { signRoute, verifyResolution } from '../../shared/records/route.ts';
-import { signRequest } from '../../shared/records/request.ts';
-import { peerAuthorization, pullQuery } from '../../origin/registry/peer-auth.ts';
-import type { NameState } from '../../origin/registry/state.ts';
+import { KeyPair } from '../../../shared/keys.ts';
+import { registryOpPaths } from '../../../shared/records/api.ts';
+import { signBinding, verifyBinding } from '../../../shared/records/binding.ts';
+import { signRoute, verifyResolution } from '../../../shared/records/route.ts';
+import { signRequest } from '../../../shared/records/request.ts';
+import { peerAuthorization, pullQuery } from '../../../origin/registry/peer-auth.ts';
+import type { NameState } from '../../../origin/registry/state.ts';
 import { clientFor, eventually, expectCode, removeTempDirs, startNode, tempDir } from './helpers.ts';
 
 afterAll(removeTempDirs);

@@ -1,12 +1,12 @@
 /** Every request handler of a real DhtNode, driven over real UDP on 127.0.0.1 by a hand-made peer. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomBytes, utf8Encode } from '../../shared/bytes.ts';
-import { type DhtMessage, ErrorCode, Method, PeerInfo, Value, Want } from '../../shared/dht/index.ts';
-import { Id } from '../../shared/id.ts';
-import { KeyPair } from '../../shared/keys.ts';
-import { DhtNode } from '../../origin/dht/index.ts';
-import { RawPeer } from '../helpers/dht-raw-peer.ts';
-import { testClock } from '../helpers/dht-testnet.ts';
+import { randomBytes, utf8Encode } from '../../../shared/bytes.ts';
+import { type DhtMessage, ErrorCode, Method, PeerInfo, Value, Want } from '../../../shared/dht/index.ts';
+import { Id } from '../../../shared/id.ts';
+import { KeyPair } from '../../../shared/keys.ts';
+import { DhtNode } from '../../../origin/dht/index.ts';
+import { RawPeer } from '../../helpers/dht-raw-peer.ts';
+import { testClock } from '../../helpers/dht-testnet.ts';
 
 const clock = testClock();
 let node: DhtNode;

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KeyPair } from '../../shared/keys.ts';
-import { registryOpPaths, registryPaths } from '../../shared/records/api.ts';
-import { verifyBinding } from '../../shared/records/binding.ts';
-import { signRequest } from '../../shared/records/request.ts';
-import { RegistryClient, RegistryClientError } from '../../agent/registry-client.ts';
-import { createRegistry } from '../../origin/registry/index.ts';
+import { KeyPair } from '../../../shared/keys.ts';
+import { registryOpPaths, registryPaths } from '../../../shared/records/api.ts';
+import { verifyBinding } from '../../../shared/records/binding.ts';
+import { signRequest } from '../../../shared/records/request.ts';
+import { RegistryClient, RegistryClientError } from '../../../agent/registry-client.ts';
+import { createRegistry } from '../../../origin/registry/index.ts';
 import { clientFor, expectCode, ManualClock, removeTempDirs, startNode, tempDir } from './helpers.ts';
 
 const clock = new ManualClock();

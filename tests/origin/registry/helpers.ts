@@ -2,9 +2,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KeyPair } from '../../shared/keys.ts';
-import { startRegistryServer, type RegistryOptions, type RegistryServer } from '../../origin/registry/index.ts';
-import { RegistryClient } from '../../agent/registry-client.ts';
+import { KeyPair } from '../../../shared/keys.ts';
+import { startRegistryServer, type RegistryOptions, type RegistryServer } from '../../../origin/registry/index.ts';
+import { RegistryClient } from '../../../agent/registry-client.ts';
 
 export class ManualClock {
   constructor(public t = Date.UTC(2026, 0, 1)) {}

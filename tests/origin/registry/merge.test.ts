@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { KeyPair } from '../../shared/keys.ts';
-import { signBinding } from '../../shared/records/binding.ts';
-import { signRequest } from '../../shared/records/request.ts';
-import { signRoute } from '../../shared/records/route.ts';
-import { mergeStates, verifyState } from '../../origin/registry/merge.ts';
-import { describeState, type NameState } from '../../origin/registry/state.ts';
+import { KeyPair } from '../../../shared/keys.ts';
+import { signBinding } from '../../../shared/records/binding.ts';
+import { signRequest } from '../../../shared/records/request.ts';
+import { signRoute } from '../../../shared/records/route.ts';
+import { mergeStates, verifyState } from '../../../origin/registry/merge.ts';
+import { describeState, type NameState } from '../../../origin/registry/state.ts';
 
 const HOLD = 30 * 24 * 3600_000;
 const r1 = KeyPair.generate();

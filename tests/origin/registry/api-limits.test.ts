@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { KeyPair } from '../../shared/keys.ts';
-import { registryPaths } from '../../shared/records/api.ts';
+import { KeyPair } from '../../../shared/keys.ts';
+import { registryPaths } from '../../../shared/records/api.ts';
 import { clientFor, expectCode, ManualClock, removeTempDirs, startNode } from './helpers.ts';
 
 afterAll(removeTempDirs);

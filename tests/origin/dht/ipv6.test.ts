@@ -1,9 +1,9 @@
 /** IPv4 and IPv6 run as two DHTs side by side in one node (here on 127.0.0.1 and ::1). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { utf8Encode } from '../../shared/bytes.ts';
-import { Value } from '../../shared/dht/index.ts';
-import { KeyPair } from '../../shared/keys.ts';
-import { DhtNode } from '../../origin/dht/index.ts';
+import { utf8Encode } from '../../../shared/bytes.ts';
+import { Value } from '../../../shared/dht/index.ts';
+import { KeyPair } from '../../../shared/keys.ts';
+import { DhtNode } from '../../../origin/dht/index.ts';
 
 const nodes: DhtNode[] = [];
 

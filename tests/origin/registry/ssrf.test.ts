@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkEndpoint, isPublicIpv6, parseIpv6 } from '../../origin/registry/ssrf.ts';
+import { checkEndpoint, isPublicIpv6, parseIpv6 } from '../../../origin/registry/ssrf.ts';
 
 const BLOCKED = [
   'http://127.0.0.1/', 'http://127.1/', 'http://2130706433/', 'http://0x7f.0.0.1/', 'http://0177.0.0.1/', 'http://0.0.0.0/',

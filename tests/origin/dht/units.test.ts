@@ -1,13 +1,13 @@
 /** Storage, write tokens and routing table rules, with an injected clock. */
 import { describe, expect, it } from 'vitest';
-import { randomBytes, utf8Encode } from '../../shared/bytes.ts';
-import { ErrorCode, K, NodeInfo, PeerInfo, Value } from '../../shared/dht/index.ts';
-import { Id } from '../../shared/id.ts';
-import { KeyPair } from '../../shared/keys.ts';
-import { RoutingTable } from '../../origin/dht/routing-table.ts';
-import { DhtStorage, STORAGE_EXPIRY_MS } from '../../origin/dht/storage.ts';
-import { TOKEN_BUCKET_MS, TokenManager } from '../../origin/dht/tokens.ts';
-import { testClock } from '../helpers/dht-testnet.ts';
+import { randomBytes, utf8Encode } from '../../../shared/bytes.ts';
+import { ErrorCode, K, NodeInfo, PeerInfo, Value } from '../../../shared/dht/index.ts';
+import { Id } from '../../../shared/id.ts';
+import { KeyPair } from '../../../shared/keys.ts';
+import { RoutingTable } from '../../../origin/dht/routing-table.ts';
+import { DhtStorage, STORAGE_EXPIRY_MS } from '../../../origin/dht/storage.ts';
+import { TOKEN_BUCKET_MS, TokenManager } from '../../../origin/dht/tokens.ts';
+import { testClock } from '../../helpers/dht-testnet.ts';
 
 describe('storage', () => {
   it('expires 2 h after the last store; an equal-seq re-store refreshes the age', () => {

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KeyPair } from '../../shared/keys.ts';
-import { registryOpPaths } from '../../shared/records/api.ts';
-import { verifyBinding } from '../../shared/records/binding.ts';
-import { signRequest } from '../../shared/records/request.ts';
-import { signRoute, verifyResolution } from '../../shared/records/route.ts';
-import type { VerifiedRoute } from '../../shared/records/route.ts';
+import { KeyPair } from '../../../shared/keys.ts';
+import { registryOpPaths } from '../../../shared/records/api.ts';
+import { verifyBinding } from '../../../shared/records/binding.ts';
+import { signRequest } from '../../../shared/records/request.ts';
+import { signRoute, verifyResolution } from '../../../shared/records/route.ts';
+import type { VerifiedRoute } from '../../../shared/records/route.ts';
 import { clientFor, expectCode, ManualClock, removeTempDirs, startNode } from './helpers.ts';
 
 const HOLD_MS = 30 * 24 * 3600_000;

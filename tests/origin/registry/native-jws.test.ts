@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { base58Encode } from '../../shared/base58.ts';
-import { KeyPair } from '../../shared/keys.ts';
-import { signBinding } from '../../shared/records/binding.ts';
-import { signJws, verifyJws } from '../../shared/records/jws.ts';
-import { signRequest } from '../../shared/records/request.ts';
-import { jwsBackend, selectJwsBackend, signJwsNode, verifyJwsNode } from '../../origin/registry/node-jws.ts';
+import { base58Encode } from '../../../shared/base58.ts';
+import { KeyPair } from '../../../shared/keys.ts';
+import { signBinding } from '../../../shared/records/binding.ts';
+import { signJws, verifyJws } from '../../../shared/records/jws.ts';
+import { signRequest } from '../../../shared/records/request.ts';
+import { jwsBackend, selectJwsBackend, signJwsNode, verifyJwsNode } from '../../../origin/registry/native-jws.ts';
 
 const key = KeyPair.generate();
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');

@@ -1,9 +1,9 @@
 /** A 200-node testnet in one process: exact lookups, values and peers across it, expiry and republish. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomBytes, utf8Decode, utf8Encode } from '../../shared/bytes.ts';
-import { PeerInfo, Value } from '../../shared/dht/index.ts';
-import { Id } from '../../shared/id.ts';
-import { KeyPair } from '../../shared/keys.ts';
+import { randomBytes, utf8Decode, utf8Encode } from '../../../shared/bytes.ts';
+import { PeerInfo, Value } from '../../../shared/dht/index.ts';
+import { Id } from '../../../shared/id.ts';
+import { KeyPair } from '../../../shared/keys.ts';
 import {
   announceActiveProxyService,
   createCard,
@@ -12,8 +12,8 @@ import {
   REPUBLISH_AFTER_MS,
   resolveDidDocument,
   STORAGE_EXPIRY_MS,
-} from '../../origin/dht/index.ts';
-import { startTestnet, type Testnet } from '../helpers/dht-testnet.ts';
+} from '../../../origin/dht/index.ts';
+import { startTestnet, type Testnet } from '../../helpers/dht-testnet.ts';
 
 const NODES = 200;
 let net: Testnet;

@@ -7,10 +7,10 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
-import { toHex } from '../../shared/bytes.ts';
-import { KeyPair } from '../../shared/keys.ts';
-import { registryOpPaths, registryPaths } from '../../shared/records/api.ts';
-import { signRequest } from '../../shared/records/request.ts';
+import { toHex } from '../../../shared/bytes.ts';
+import { KeyPair } from '../../../shared/keys.ts';
+import { registryOpPaths, registryPaths } from '../../../shared/records/api.ts';
+import { signRequest } from '../../../shared/records/request.ts';
 import { removeTempDirs, tempDir } from './helpers.ts';
 
 const CHILD = fileURLToPath(new URL('./fixtures/registry-child.ts', import.meta.url));
