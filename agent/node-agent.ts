@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { Id } from '../shared/id.ts';
 import type { KeyPair } from '../shared/keys.ts';
 import type { RouteMode } from '../shared/records/route.ts';
-import { ActiveProxyClient } from './tunnel/client.ts';
+import { TunnelClient } from './tunnel/client.ts';
 import { RegistryClient, RegistryClientError } from './registry-client.ts';
 import { CARD_SERVICES } from '../shared/records/api.ts';
 import { fetchSuperNodeInfo, probeEndpoint, publishNodeCard, waitForBinding } from './supernode-api.ts';
@@ -65,7 +65,7 @@ export class NodeAgentError extends Error {
 
 interface Link extends LinkStatus {
   registry: RegistryClient;
-  tunnel: ActiveProxyClient | null;
+  tunnel: TunnelClient | null;
   publicUrlTemplate?: string;
 }
 
@@ -188,7 +188,7 @@ export class NodeAgent extends EventEmitter {
       // The super node admits tunnels only for names it knows; replication may still be on its way.
       await waitForBinding(link.registry, this.#o.name, this.#o.key.id, 15_000).catch(() => {});
       if (this.#stopped) return;
-      const tunnel = new ActiveProxyClient({
+      const tunnel = new TunnelClient({
         serverHost: new URL(link.url).hostname,
         serverPort: (await fetchSuperNodeInfo(link.url)).activeProxy.port,
         servicePeerId: id,

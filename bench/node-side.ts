@@ -5,7 +5,7 @@
  * `{"appPort":N,"crypto":"..."}` once the session is up.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { ActiveProxyClient } from '../agent/tunnel/index.ts';
+import { TunnelClient } from '../agent/tunnel/index.ts';
 import { secretboxBackend } from '../shared/crypto/secretbox.ts';
 import { Id } from '../shared/id.ts';
 import { KeyPair } from '../shared/keys.ts';
@@ -13,7 +13,7 @@ import { startHttpUpstream } from '../tests/tunnel/http-upstream.ts';
 
 const [serverPort, servicePeer, deviceKey, frames] = process.argv.slice(2);
 const app = await startHttpUpstream();
-const client = new ActiveProxyClient({
+const client = new TunnelClient({
   serverHost: '127.0.0.1',
   serverPort: Number(serverPort),
   servicePeerId: Id.parse(servicePeer),

@@ -90,8 +90,8 @@ interface Memory {
 
 async function main(): Promise<void> {
   const superSide = await startChild('bench/super-side.ts', [edge.id.toString(), superNode.id.toString()], (l) => l.startsWith('{'));
-  const ports = JSON.parse(superSide.line) as { proxyPort: number; ingressPort: number; servicePeer: string };
-  const nodeSide = await startChild('bench/node-side.ts', [String(ports.proxyPort), ports.servicePeer, device.bosonPrivateKeyBase58(), STOCK_FRAMES ? 'stock' : 'large'], (l) => l.startsWith('{'));
+  const ports = JSON.parse(superSide.line) as { tunnelPort: number; ingressPort: number; servicePeer: string };
+  const nodeSide = await startChild('bench/node-side.ts', [String(ports.tunnelPort), ports.servicePeer, device.bosonPrivateKeyBase58(), STOCK_FRAMES ? 'stock' : 'large'], (l) => l.startsWith('{'));
   const { appPort, crypto } = JSON.parse(nodeSide.line) as { appPort: number; crypto: string };
   const direct = `http://127.0.0.1:${appPort}`;
   const relayed = `http://127.0.0.1:${ports.ingressPort}`;
@@ -200,7 +200,7 @@ async function main(): Promise<void> {
   // Memory per idle session, measured inside the super-node process.
   if (ONLY.has('memory')) {
     const before = (await ask<{ memory: Memory }>(superSide.child, 'memory')).memory;
-    const idle = await startChild('bench/idle-clients.ts', [String(ports.proxyPort), ports.servicePeer, String(SESSIONS), '9'], (l) => l.startsWith('ready'));
+    const idle = await startChild('bench/idle-clients.ts', [String(ports.tunnelPort), ports.servicePeer, String(SESSIONS), '9'], (l) => l.startsWith('ready'));
     const after = (await ask<{ memory: Memory }>(superSide.child, 'memory')).memory;
     result.idleSessions = {
       sessions: after.sessions,

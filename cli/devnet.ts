@@ -118,7 +118,7 @@ export async function startSuperNodes(
         edgeKeys: [edgeKey.id],
         host: '127.0.0.1',
         apiPort: 0,
-        proxyPort: 0,
+        tunnelPort: 0,
         trustedRegistrars: keys.map((k) => k.id),
         developerMode: true,
         rateLimits: false,

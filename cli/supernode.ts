@@ -83,7 +83,7 @@ export async function runSupernode(args: string[]): Promise<void> {
     edgeKeys,
     host: o.host,
     apiPort: o.apiPort,
-    proxyPort: o.proxyPort,
+    tunnelPort: o.proxyPort,
     peers,
     trustedRegistrars: [key.id, ...peers.map((p) => Id.parse(p.id)), ...extra],
     reservedNames: o.reserved?.length ? [...DEFAULT_RESERVED_NAMES, ...o.reserved] : undefined,
@@ -99,9 +99,9 @@ export async function runSupernode(args: string[]): Promise<void> {
   } catch (e) {
     throw new CliError(`cannot start the super node: ${(e as Error).message}`);
   }
-  logger.info('super node up', { id: key.id.toString(), api: started.apiUrl, activeProxyPort: started.proxyPort, peers: peers.length });
+  logger.info('super node up', { id: key.id.toString(), api: started.apiUrl, activeProxyPort: started.tunnelPort, peers: peers.length });
   const dht = node.dht ? `udp port ${node.dht.address().port}` : 'off';
-  console.log(`super node ${key.id}\n  registry API + relay ingress  ${started.apiUrl}\n  Active Proxy                  tcp port ${started.proxyPort}\n  Boson DHT                     ${dht}`);
+  console.log(`super node ${key.id}\n  registry API + relay ingress  ${started.apiUrl}\n  Active Proxy                  tcp port ${started.tunnelPort}\n  Boson DHT                     ${dht}`);
   if (!gatewayKey) return onShutdown(() => node.stop());
   const self = `${key.id}@http://127.0.0.1:${node.apiPort}`;
   const gateway = await startGatewayFromFlags(

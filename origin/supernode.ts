@@ -16,7 +16,7 @@ import { createDhtApi } from './dht-api.ts';
 import { announceActiveProxyService, type BootstrapNode, createCard, DhtNode, publishDidDocument } from './dht/index.ts';
 import { createIngress, type Ingress } from './ingress/index.ts';
 import { createProbeApp } from './probe.ts';
-import { ActiveProxyServer } from './tunnel/server.ts';
+import { TunnelServer } from './tunnel/server.ts';
 import { checkEndpoint, createRegistry, type Registry } from './registry/index.ts';
 import type { PeerOption, RateLimitOptions } from './registry/options.ts';
 
@@ -40,7 +40,7 @@ export interface SuperNodeOptions {
   /** Registry API + relay ingress. Default 8080; 0 = any free port. */
   apiPort?: number;
   /** Active Proxy. Default 8090; 0 = any free port. */
-  proxyPort?: number;
+  tunnelPort?: number;
   /** Other super nodes (replication). */
   peers?: PeerOption[];
   /** Registrars whose bindings are accepted. Default: this node and its peers. */
@@ -66,7 +66,7 @@ const ANNOUNCE_INTERVAL_MS = 30 * 60_000;
 export class SuperNode {
   readonly id: Id;
   readonly registry: Registry;
-  readonly proxy: ActiveProxyServer;
+  readonly tunnel: TunnelServer;
   readonly dht: DhtNode | null;
   #announceTimer: NodeJS.Timeout | null = null;
   readonly #ingress: Ingress;
@@ -97,10 +97,10 @@ export class SuperNode {
       rateLimits: options.rateLimits,
       logger,
     });
-    this.proxy = new ActiveProxyServer({
+    this.tunnel = new TunnelServer({
       key,
       host: options.host ?? '0.0.0.0',
-      port: options.proxyPort ?? 8090,
+      port: options.tunnelPort ?? 8090,
       // Only owners of a name here may hold a tunnel: the relay is not an open proxy.
       accessPolicy: (deviceId) => this.#nameOwnedBy(deviceId) !== null,
       endpointFor: (deviceId) => {
@@ -119,7 +119,7 @@ export class SuperNode {
       developerMode,
       logger,
     });
-    this.#ingress = createIngress({ proxy: this.proxy, superNodeId: key.id, edgeKeys: options.edgeKeys, logger });
+    this.#ingress = createIngress({ tunnel: this.tunnel, superNodeId: key.id, edgeKeys: options.edgeKeys, logger });
     const api = this.#apiApp(developerMode);
     const apiListener = getRequestListener(api.fetch);
     const isRelay = (req: IncomingMessage) => req.headers[INGRESS_HEADERS.nodeId] !== undefined;
@@ -144,7 +144,7 @@ export class SuperNode {
     const probe = createProbeApp({ isAllowedTarget: (url) => checkEndpoint(url.toString(), developerMode).ok });
     const app = new Hono();
     app.get(supernodeInfoPath, (c) =>
-      c.json({ id: this.id.toString(), did: this.id.toDid(), activeProxy: { port: this.proxy.address().port }, dht: this.dht ? { port: this.dht.address().port } : null, publicUrlTemplate: this.#publicUrlTemplate } satisfies SuperNodeInfo),
+      c.json({ id: this.id.toString(), did: this.id.toDid(), activeProxy: { port: this.tunnel.address().port }, dht: this.dht ? { port: this.dht.address().port } : null, publicUrlTemplate: this.#publicUrlTemplate } satisfies SuperNodeInfo),
     );
     app.post(probePath, (c) => probe.fetch(c.req.raw));
     if (this.dht) {
@@ -175,8 +175,8 @@ export class SuperNode {
     return current(this.#owners.get(owner));
   }
 
-  async start(): Promise<{ apiUrl: string; proxyPort: number }> {
-    await this.proxy.start();
+  async start(): Promise<{ apiUrl: string; tunnelPort: number }> {
+    await this.tunnel.start();
     const host = this.#options.host ?? '0.0.0.0';
     await new Promise<void>((resolve, reject) => {
       this.#server.once('error', reject);
@@ -194,7 +194,7 @@ export class SuperNode {
       this.#announceTimer = setInterval(announce, ANNOUNCE_INTERVAL_MS);
       this.#announceTimer.unref();
     }
-    return { apiUrl, proxyPort: this.proxy.address().port };
+    return { apiUrl, tunnelPort: this.tunnel.address().port };
   }
 
   get publicHost(): string {
@@ -206,7 +206,7 @@ export class SuperNode {
   async #announce(apiUrl: string): Promise<void> {
     const dht = this.dht!;
     const { key } = this.#options;
-    const port = this.proxy.address().port;
+    const port = this.tunnel.address().port;
     await announceActiveProxyService(dht, key, this.publicHost, port, key);
     const card = createCard(key, [
       { id: '#activeproxy', type: CARD_SERVICES.activeProxy, endpoint: `tcp://${this.publicHost}:${port}` },
@@ -226,7 +226,7 @@ export class SuperNode {
       this.#server.close(() => resolve());
       this.#server.closeAllConnections();
     });
-    await this.proxy.stop();
+    await this.tunnel.stop();
     await this.dht?.stop();
     await this.registry.close();
   }

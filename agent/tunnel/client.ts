@@ -26,7 +26,7 @@ import { backoffDelay } from './backoff.ts';
 import { ClientConnection, type ClientConnectionHost } from './connection.ts';
 import { AgentProxyError } from './errors.ts';
 import { useNativeCrypto } from '../crypto/native.ts';
-import { type ActiveProxyClientOptions, resolveClientOptions, type ResolvedClientOptions } from './options.ts';
+import { type TunnelClientOptions, resolveClientOptions, type ResolvedClientOptions } from './options.ts';
 
 export type ClientState = 'idle' | 'connecting' | 'authenticated' | 'reconnecting' | 'failed' | 'stopped';
 
@@ -38,7 +38,7 @@ export interface AuthInfo {
   dataChunkBytes: number;
 }
 
-export class ActiveProxyClient extends EventEmitter {
+export class TunnelClient extends EventEmitter {
   readonly options: ResolvedClientOptions;
   #state: ClientState = 'idle';
   #sessionKeys: SessionKeyPair = newSessionKeyPair();
@@ -56,7 +56,7 @@ export class ActiveProxyClient extends EventEmitter {
   #lastError: AgentProxyError | null = null;
   #peerBox: CryptoBox | null = null;
 
-  constructor(options: ActiveProxyClientOptions) {
+  constructor(options: TunnelClientOptions) {
     super();
     this.options = resolveClientOptions(options);
     useNativeCrypto();

@@ -19,7 +19,7 @@ import {
   FrameReader,
   MAX_DATA_BYTES,
   PROTOCOL_VERSION,
-  ProxyErrorCode,
+  ErrorFrameCode,
 } from '../../shared/tunnel/index.ts';
 import type { SessionKeyPair } from '../../shared/tunnel/session-key.ts';
 import { AgentProxyError } from './errors.ts';
@@ -219,12 +219,12 @@ export class ClientConnection {
       case 'DISCONNECT_ACK':
         return this.#onDisconnectAck();
       default:
-        this.close(new AgentProxyError('PROTOCOL', `unexpected ${frame.type}`), { code: ProxyErrorCode.PROTOCOL, message: `unexpected ${frame.type}` });
+        this.close(new AgentProxyError('PROTOCOL', `unexpected ${frame.type}`), { code: ErrorFrameCode.PROTOCOL, message: `unexpected ${frame.type}` });
     }
   }
 
   #onConnect(): void {
-    if (this.#state !== 'idle') return this.close(new AgentProxyError('PROTOCOL', 'CONNECT while busy'), { code: ProxyErrorCode.PROTOCOL, message: 'CONNECT while busy' });
+    if (this.#state !== 'idle') return this.close(new AgentProxyError('PROTOCOL', 'CONNECT while busy'), { code: ErrorFrameCode.PROTOCOL, message: 'CONNECT while busy' });
     this.#state = 'connecting';
     this.#sentEnd = this.#gotEnd = false;
     this.#host.busy(this);
@@ -260,7 +260,7 @@ export class ClientConnection {
         this.#send(encodeConnectAck(false));
         this.#becomeIdle();
       } else {
-        this.close(new AgentProxyError('CONNECTION_LOST', `upstream error: ${e.message}`), { code: ProxyErrorCode.UPSTREAM, message: e.message });
+        this.close(new AgentProxyError('CONNECTION_LOST', `upstream error: ${e.message}`), { code: ErrorFrameCode.UPSTREAM, message: e.message });
       }
     });
     upstream.on('close', () => {
@@ -281,7 +281,7 @@ export class ClientConnection {
   }
 
   #onData2(data: Uint8Array): void {
-    if (this.#state !== 'streaming') return this.close(new AgentProxyError('PROTOCOL', 'DATA outside a stream'), { code: ProxyErrorCode.PROTOCOL, message: 'DATA outside a stream' });
+    if (this.#state !== 'streaming') return this.close(new AgentProxyError('PROTOCOL', 'DATA outside a stream'), { code: ErrorFrameCode.PROTOCOL, message: 'DATA outside a stream' });
     const upstream = this.#upstream;
     if (!upstream || this.#gotEnd) return;
     if (!upstream.write(data)) this.socket.pause();
@@ -350,11 +350,11 @@ export class ClientConnection {
 
 function errorFrom(code: number, message: string): AgentProxyError {
   switch (code) {
-    case ProxyErrorCode.AUTH_FAILED:
+    case ErrorFrameCode.AUTH_FAILED:
       return new AgentProxyError('AUTH_FAILED', `server refused authentication: ${message}`);
-    case ProxyErrorCode.FORBIDDEN:
+    case ErrorFrameCode.FORBIDDEN:
       return new AgentProxyError('FORBIDDEN', `server access policy refused this device: ${message}`);
-    case ProxyErrorCode.VERSION:
+    case ErrorFrameCode.VERSION:
       return new AgentProxyError('VERSION', `server refused protocol version: ${message}`);
     default:
       return new AgentProxyError('REMOTE_ERROR', `server error ${code}: ${message}`);

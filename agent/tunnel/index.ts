@@ -1,5 +1,5 @@
 /** Active Proxy 3.0 client (node side). */
-export { ActiveProxyClient, type AuthInfo, type ClientState } from './client.ts';
+export { TunnelClient, type AuthInfo, type ClientState } from './client.ts';
 export { AgentProxyError, type AgentProxyErrorCode } from './errors.ts';
-export type { ActiveProxyClientOptions } from './options.ts';
+export type { TunnelClientOptions } from './options.ts';
 export type { BackoffOptions } from './backoff.ts';

@@ -1,4 +1,4 @@
-/** ActiveProxyClient options: one object, documented defaults, unknown keys refused. */
+/** TunnelClient options: one object, documented defaults, unknown keys refused. */
 import type { Socket } from 'node:net';
 import { Id } from '../../shared/id.ts';
 import { KeyPair } from '../../shared/keys.ts';
@@ -9,7 +9,7 @@ import { type Logger as ClientLogger, silentLogger } from '../../shared/logger.t
 
 export type { ClientLogger };
 
-export interface ActiveProxyClientOptions {
+export interface TunnelClientOptions {
   /** The super node's Active Proxy host and port (default port 8090). */
   serverHost: string;
   serverPort?: number;
@@ -83,7 +83,7 @@ function ms(name: string, value: number | undefined, fallback: number, min = 1):
   return v;
 }
 
-export function resolveClientOptions(o: ActiveProxyClientOptions): ResolvedClientOptions {
+export function resolveClientOptions(o: TunnelClientOptions): ResolvedClientOptions {
   if (!o || typeof o !== 'object') throw bad('options object required');
   for (const name of Object.keys(o)) if (!KNOWN.has(name)) throw bad(`unknown option ${name}`);
   for (const name of Object.keys(o.backoff ?? {})) if (!BACKOFF_KNOWN.has(name)) throw bad(`unknown backoff option ${name}`);

@@ -12,14 +12,14 @@ import { Id } from '../../shared/id.ts';
 import { MAX_CONNECTIONS_CAP } from '../../shared/tunnel/limits.ts';
 import { INGRESS_HEADERS, type ErrorBody } from '../../shared/records/api.ts';
 import { verifyEdgeToken } from '../../shared/records/edge-token.ts';
-import { ProxyError } from '../tunnel/errors.ts';
+import { TunnelError } from '../tunnel/errors.ts';
 import type { Logger } from '../tunnel/options.ts';
 import { silentLogger } from '../tunnel/options.ts';
-import type { ActiveProxyServer } from '../tunnel/server.ts';
+import type { TunnelServer } from '../tunnel/server.ts';
 import { clientAddress, downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts';
 
 export interface IngressOptions {
-  proxy: ActiveProxyServer;
+  tunnel: TunnelServer;
   /** This super node's id: edge tokens must name it as their audience. */
   superNodeId: Id;
   /** Edge keys whose tokens are accepted. */
@@ -40,7 +40,7 @@ export interface Ingress {
   close(): void;
 }
 
-const KNOWN = new Set(['proxy', 'superNodeId', 'edgeKeys', 'clock', 'logger', 'keepAliveMs']);
+const KNOWN = new Set(['tunnel', 'superNodeId', 'edgeKeys', 'clock', 'logger', 'keepAliveMs']);
 
 type Verdict = { ok: true; node: Id } | { ok: false; status: number; code: string; message: string };
 
@@ -49,7 +49,7 @@ function errorBody(code: string, message: string): string {
 }
 
 function statusFor(error: unknown): [number, string] {
-  if (error instanceof ProxyError) {
+  if (error instanceof TunnelError) {
     switch (error.code) {
       case 'NO_SESSION':
       case 'SESSION_CLOSED':
@@ -65,11 +65,11 @@ function statusFor(error: unknown): [number, string] {
 }
 
 export function createIngress(options: IngressOptions): Ingress {
-  for (const name of Object.keys(options)) if (!KNOWN.has(name)) throw new ProxyError('INVALID_OPTIONS', `unknown ingress option ${name}`);
-  if (!options.proxy || !(options.superNodeId instanceof Id) || !Array.isArray(options.edgeKeys)) {
-    throw new ProxyError('INVALID_OPTIONS', 'proxy, superNodeId and edgeKeys are required');
+  for (const name of Object.keys(options)) if (!KNOWN.has(name)) throw new TunnelError('INVALID_OPTIONS', `unknown ingress option ${name}`);
+  if (!options.tunnel || !(options.superNodeId instanceof Id) || !Array.isArray(options.edgeKeys)) {
+    throw new TunnelError('INVALID_OPTIONS', 'tunnel, superNodeId and edgeKeys are required');
   }
-  const { proxy, superNodeId, edgeKeys } = options;
+  const { tunnel, superNodeId, edgeKeys } = options;
   const clock = options.clock ?? { now: () => Date.now() };
   const logger = options.logger ?? silentLogger;
   const keepAliveMs = options.keepAliveMs ?? 2000;
@@ -106,7 +106,7 @@ export function createIngress(options: IngressOptions): Ingress {
     const tokenNode = await verifiedTokenNode(req.headers[INGRESS_HEADERS.edgeToken]);
     if (!tokenNode.ok) return { ok: false, status: 401, code: 'BAD_EDGE_TOKEN', message: tokenNode.message };
     if (!tokenNode.node.equals(node)) return { ok: false, status: 401, code: 'BAD_EDGE_TOKEN', message: 'edge token is for another node' };
-    if (!proxy.hasSession(node)) return { ok: false, status: 503, code: 'NODE_UNAVAILABLE', message: 'the node has no tunnel to this super node' };
+    if (!tunnel.hasSession(node)) return { ok: false, status: 503, code: 'NODE_UNAVAILABLE', message: 'the node has no tunnel to this super node' };
     return { ok: true, node };
   }
 
@@ -121,7 +121,7 @@ export function createIngress(options: IngressOptions): Ingress {
         o: { remoteAddress?: string; remotePort?: number },
         callback: (error: Error | null, socket?: Duplex) => void,
       ) => {
-        proxy.openStream(node, { remoteAddress: o.remoteAddress, remotePort: o.remotePort, allowHalfOpen: false }).then(
+        tunnel.openStream(node, { remoteAddress: o.remoteAddress, remotePort: o.remotePort, allowHalfOpen: false }).then(
           (stream) => callback(null, stream),
           (error: Error) => callback(error),
         );
@@ -145,7 +145,7 @@ export function createIngress(options: IngressOptions): Ingress {
         ? { agent, ...remote }
         : {
             createConnection: (_o: unknown, callback: (error: Error | null, socket?: Socket) => void) => {
-              proxy.openStream(node, { ...remote, allowHalfOpen: false }).then(
+              tunnel.openStream(node, { ...remote, allowHalfOpen: false }).then(
                 (stream) => callback(null, stream as unknown as Socket),
                 (error: Error) => callback(error),
               );
@@ -195,7 +195,7 @@ export function createIngress(options: IngressOptions): Ingress {
           if (!verdict.ok) return rawError(socket, verdict.status, verdict.code, verdict.message);
           let stream: Duplex;
           try {
-            stream = await proxy.openStream(verdict.node, { remoteAddress: clientAddress(req), remotePort: req.socket.remotePort });
+            stream = await tunnel.openStream(verdict.node, { remoteAddress: clientAddress(req), remotePort: req.socket.remotePort });
           } catch (error) {
             const [status, code] = statusFor(error);
             return rawError(socket, status, code, (error as Error).message);

@@ -17,12 +17,12 @@ import {
   FrameReader,
   ipToBytes,
   newChallenge,
-  ProxyErrorCode,
+  ErrorFrameCode,
 } from '../../shared/tunnel/index.ts';
 import type { Id } from '../../shared/id.ts';
-import { ProxyError } from './errors.ts';
+import { TunnelError } from './errors.ts';
 import type { ResolvedServerOptions } from './options.ts';
-import { ProxyStream, type StreamAddress, type StreamCarrier } from './stream.ts';
+import { TunnelStream, type StreamAddress, type StreamCarrier } from './stream.ts';
 
 /** The handshake verdict: the session context to use from now on, or an ERROR to send. */
 export type HandshakeVerdict = { ok: true; session: ConnectionSession } | { ok: false; code: number; message: string };
@@ -56,7 +56,7 @@ const framePool = new FramePool(64 * 1024 + 1024, 8, (bytes) => Buffer.allocUnsa
 type State = 'challenge' | 'handshaking' | 'idle' | 'connecting' | 'streaming' | 'closed';
 
 interface PendingConnect {
-  resolve(stream: ProxyStream): void;
+  resolve(stream: TunnelStream): void;
   reject(error: Error): void;
   timer: NodeJS.Timeout;
   address: StreamAddress;
@@ -71,7 +71,7 @@ export class ServerConnection implements StreamCarrier {
   #session: ConnectionSession | null = null;
   #peerCtx: CryptoContext | null = null;
   #handshakeTimer: NodeJS.Timeout | null;
-  #stream: ProxyStream | null = null;
+  #stream: TunnelStream | null = null;
   #pending: PendingConnect | null = null;
   #sentEnd = false;
   #gotEnd = false;
@@ -89,8 +89,8 @@ export class ServerConnection implements StreamCarrier {
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('drain', () => this.#flushDrainWaiters());
     socket.on('error', () => {});
-    socket.on('close', () => this.close(new ProxyError('CONNECTION_LOST', 'proxy connection closed')));
-    this.#handshakeTimer = setTimeout(() => this.close(new ProxyError('CONNECTION_LOST', 'handshake timeout'), 'handshake timeout'), host.options.handshakeTimeoutMs);
+    socket.on('close', () => this.close(new TunnelError('CONNECTION_LOST', 'proxy connection closed')));
+    this.#handshakeTimer = setTimeout(() => this.close(new TunnelError('CONNECTION_LOST', 'handshake timeout'), 'handshake timeout'), host.options.handshakeTimeoutMs);
     socket.write(encodeChallenge(this.#challenge));
   }
 
@@ -108,14 +108,14 @@ export class ServerConnection implements StreamCarrier {
   }
 
   /** Sends CONNECT on this idle connection; resolves with the stream once the client's upstream is open. */
-  connect(address: StreamAddress): Promise<ProxyStream> {
+  connect(address: StreamAddress): Promise<TunnelStream> {
     const session = this.#session;
-    if (this.#state !== 'idle' || !session) return Promise.reject(new ProxyError('CONNECTION_LOST', 'connection not idle'));
+    if (this.#state !== 'idle' || !session) return Promise.reject(new TunnelError('CONNECTION_LOST', 'connection not idle'));
     this.#state = 'connecting';
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending = null;
-        reject(new ProxyError('UPSTREAM_REFUSED', 'no CONNECT_ACK in time'));
+        reject(new TunnelError('UPSTREAM_REFUSED', 'no CONNECT_ACK in time'));
         this.close(null, 'CONNECT_ACK timeout');
       }, this.#host.options.connectTimeoutMs);
       this.#pending = { resolve, reject, timer, address };
@@ -125,7 +125,7 @@ export class ServerConnection implements StreamCarrier {
   }
 
   /** Closes the socket; a stream on it fails with `error`, an ERROR frame goes first when `reason` is a protocol fault. */
-  close(error: Error | null, reason?: string, code: number = ProxyErrorCode.PROTOCOL): void {
+  close(error: Error | null, reason?: string, code: number = ErrorFrameCode.PROTOCOL): void {
     if (this.#state === 'closed') return;
     const ctx = this.#session?.ctx ?? this.#peerCtx;
     if (reason && ctx && !this.socket.destroyed) {
@@ -137,7 +137,7 @@ export class ServerConnection implements StreamCarrier {
     }
     this.#state = 'closed';
     if (this.#handshakeTimer) clearTimeout(this.#handshakeTimer);
-    const lost = error ?? new ProxyError('CONNECTION_LOST', reason ?? 'proxy connection closed');
+    const lost = error ?? new TunnelError('CONNECTION_LOST', reason ?? 'proxy connection closed');
     if (this.#pending) {
       clearTimeout(this.#pending.timer);
       this.#pending.reject(lost);
@@ -181,7 +181,7 @@ export class ServerConnection implements StreamCarrier {
   abort(error: Error | null): void {
     if (this.#state !== 'streaming') return;
     if (error) {
-      this.close(error, `stream aborted: ${error.message}`, ProxyErrorCode.INTERNAL);
+      this.close(error, `stream aborted: ${error.message}`, ErrorFrameCode.INTERNAL);
       return;
     }
     this.#aborted = true;
@@ -242,14 +242,14 @@ export class ServerConnection implements StreamCarrier {
       const message = decoded.ok ? `${decoded.value.type} before AUTH/ATTACH` : decoded.error.message;
       this.#host.countMalformed(message);
       const authFailure = !decoded.ok && (decoded.error.code === 'DECRYPT_FAILED' || decoded.error.code === 'DUPLICATED_NONCE');
-      return this.close(null, authFailure ? 'authentication failed' : message, authFailure ? ProxyErrorCode.AUTH_FAILED : ProxyErrorCode.PROTOCOL);
+      return this.close(null, authFailure ? 'authentication failed' : message, authFailure ? ErrorFrameCode.AUTH_FAILED : ErrorFrameCode.PROTOCOL);
     }
     this.#state = 'handshaking';
     const frame = decoded.value;
     const verdict = frame.type === 'AUTH' ? this.#host.authenticate(this, frame, this.#challenge) : this.#host.attach(this, frame, this.#challenge);
     verdict.then(
       (v) => this.#onVerdict(v),
-      (e: Error) => this.close(null, `handshake failed: ${e.message}`, ProxyErrorCode.INTERNAL),
+      (e: Error) => this.close(null, `handshake failed: ${e.message}`, ErrorFrameCode.INTERNAL),
     );
   }
 
@@ -275,7 +275,7 @@ export class ServerConnection implements StreamCarrier {
       case 'PING_ACK':
         return;
       case 'ERROR':
-        return this.close(new ProxyError('REMOTE_ERROR', `peer error ${frame.code}: ${frame.message}`));
+        return this.close(new TunnelError('REMOTE_ERROR', `peer error ${frame.code}: ${frame.message}`));
       case 'CONNECT_ACK':
         return this.#onConnectAck(frame.success);
       case 'DATA':
@@ -297,14 +297,14 @@ export class ServerConnection implements StreamCarrier {
     this.#pending = null;
     if (!success) {
       this.#state = 'idle';
-      pending.reject(new ProxyError('UPSTREAM_REFUSED', 'the node could not reach its upstream'));
+      pending.reject(new TunnelError('UPSTREAM_REFUSED', 'the node could not reach its upstream'));
       this.#session!.connectionIdle(this);
       return;
     }
     this.#state = 'streaming';
     this.#sentEnd = this.#gotEnd = this.#aborted = false;
     this.lastStreamActivity = this.#host.options.clock.now();
-    this.#stream = new ProxyStream(this, pending.address);
+    this.#stream = new TunnelStream(this, pending.address);
     pending.resolve(this.#stream);
   }
 

@@ -1,5 +1,5 @@
 /** The one error class of the Active Proxy server, with stable codes. */
-export type ProxyErrorCode =
+export type TunnelErrorCode =
   | 'INVALID_OPTIONS'
   | 'NO_SESSION'
   | 'SESSION_CLOSED'
@@ -11,12 +11,12 @@ export type ProxyErrorCode =
   | 'SERVER_STOPPED'
   | 'NOT_STARTED';
 
-export class ProxyError extends Error {
-  readonly code: ProxyErrorCode;
+export class TunnelError extends Error {
+  readonly code: TunnelErrorCode;
 
-  constructor(code: ProxyErrorCode, message: string) {
+  constructor(code: TunnelErrorCode, message: string) {
     super(message);
-    this.name = 'ProxyError';
+    this.name = 'TunnelError';
     this.code = code;
   }
 }

@@ -1,8 +1,8 @@
-/** ActiveProxyServer options: one object, documented defaults, unknown keys refused. */
+/** TunnelServer options: one object, documented defaults, unknown keys refused. */
 import type { Id } from '../../shared/id.ts';
 import { KeyPair } from '../../shared/keys.ts';
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_PORT, MAX_CONNECTIONS_CAP } from '../../shared/tunnel/limits.ts';
-import { ProxyError } from './errors.ts';
+import { TunnelError } from './errors.ts';
 
 import { type Logger, silentLogger } from '../../shared/logger.ts';
 
@@ -20,7 +20,7 @@ export interface PublicEndpoint {
   namedEndpoint: string;
 }
 
-export interface ActiveProxyServerOptions {
+export interface TunnelServerOptions {
   /** The service peer key: AUTH/ATTACH are encrypted to it. Required. */
   key: KeyPair;
   /** Listen address. Default `0.0.0.0`. */
@@ -58,8 +58,8 @@ export interface ActiveProxyServerOptions {
   logger?: Logger;
 }
 
-export type ResolvedServerOptions = Required<Omit<ActiveProxyServerOptions, 'accessPolicy' | 'endpointFor'>> &
-  Pick<ActiveProxyServerOptions, 'accessPolicy' | 'endpointFor'>;
+export type ResolvedServerOptions = Required<Omit<TunnelServerOptions, 'accessPolicy' | 'endpointFor'>> &
+  Pick<TunnelServerOptions, 'accessPolicy' | 'endpointFor'>;
 
 export { silentLogger } from '../../shared/logger.ts';
 export const systemClock: Clock = { now: () => performance.now() };
@@ -81,14 +81,14 @@ const DEFAULTS = {
 
 const KNOWN = new Set([...Object.keys(DEFAULTS), 'key', 'accessPolicy', 'endpointFor', 'clock', 'logger']);
 
-const bad = (message: string) => new ProxyError('INVALID_OPTIONS', message);
+const bad = (message: string) => new TunnelError('INVALID_OPTIONS', message);
 
 function integer(name: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) throw bad(`${name} must be an integer in ${min}..${max}, got ${value}`);
   return value;
 }
 
-export function resolveServerOptions(options: ActiveProxyServerOptions): ResolvedServerOptions {
+export function resolveServerOptions(options: TunnelServerOptions): ResolvedServerOptions {
   if (!options || typeof options !== 'object') throw bad('options object required');
   for (const name of Object.keys(options)) if (!KNOWN.has(name)) throw bad(`unknown option ${name}`);
   if (!(options.key instanceof KeyPair)) throw bad('key (the service peer KeyPair) is required');

@@ -24,17 +24,17 @@ import {
   MAX_DATA_BYTES,
   newSessionKeyPair,
   PROTOCOL_VERSION,
-  ProxyErrorCode,
+  ErrorFrameCode,
   sessionContext,
 } from '../../shared/tunnel/index.ts';
 import { type HandshakeVerdict, ServerConnection } from './connection.ts';
-import { ProxyError } from './errors.ts';
+import { TunnelError } from './errors.ts';
 import { useNativeCrypto } from '../crypto/native.ts';
-import { type ActiveProxyServerOptions, resolveServerOptions, type ResolvedServerOptions } from './options.ts';
-import { ServerSession, type SessionInfo } from './session.ts';
-import type { ProxyStream, StreamAddress } from './stream.ts';
+import { type TunnelServerOptions, resolveServerOptions, type ResolvedServerOptions } from './options.ts';
+import { TunnelSession, type SessionInfo } from './session.ts';
+import type { TunnelStream, StreamAddress } from './stream.ts';
 
-export interface ServerStats {
+export interface TunnelServerStats {
   sessions: number;
   connections: number;
   streams: number;
@@ -50,23 +50,23 @@ const PEER_BOX_CACHE = 16_384;
 
 const fail = (code: number, message: string): HandshakeVerdict => ({ ok: false, code, message });
 
-export class ActiveProxyServer extends EventEmitter {
+export class TunnelServer extends EventEmitter {
   readonly options: ResolvedServerOptions;
   #server: Server | null = null;
-  #sessions = new Map<string, ServerSession>();
+  #sessions = new Map<string, TunnelSession>();
   #connections = new Set<ServerConnection>();
   #sweeper: NodeJS.Timeout | null = null;
   #peerBoxes = new Map<string, CryptoBox>();
   #counters = { malformedFrames: 0, authFailures: 0, deadConnections: 0, sessionsReplaced: 0, streamsOpened: 0 };
 
-  constructor(options: ActiveProxyServerOptions) {
+  constructor(options: TunnelServerOptions) {
     super();
     this.options = resolveServerOptions(options);
     useNativeCrypto();
   }
 
   async start(): Promise<AddressInfo> {
-    if (this.#server) throw new ProxyError('INVALID_OPTIONS', 'already started');
+    if (this.#server) throw new TunnelError('INVALID_OPTIONS', 'already started');
     const server = createServer({ noDelay: true, pauseOnConnect: false }, (socket) => this.#accept(socket));
     this.#server = server;
     await new Promise<void>((resolve, reject) => {
@@ -88,14 +88,14 @@ export class ActiveProxyServer extends EventEmitter {
     this.#sweeper = null;
     const server = this.#server;
     this.#server = null;
-    for (const session of [...this.#sessions.values()]) session.close('server stopped', new ProxyError('SERVER_STOPPED', 'server stopped'));
-    for (const connection of [...this.#connections]) connection.close(new ProxyError('SERVER_STOPPED', 'server stopped'));
+    for (const session of [...this.#sessions.values()]) session.close('server stopped', new TunnelError('SERVER_STOPPED', 'server stopped'));
+    for (const connection of [...this.#connections]) connection.close(new TunnelError('SERVER_STOPPED', 'server stopped'));
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
   address(): AddressInfo {
     const address = this.#server?.address();
-    if (!address || typeof address === 'string') throw new ProxyError('NOT_STARTED', 'server not listening');
+    if (!address || typeof address === 'string') throw new TunnelError('NOT_STARTED', 'server not listening');
     return address;
   }
 
@@ -107,7 +107,7 @@ export class ActiveProxyServer extends EventEmitter {
     return [...this.#sessions.values()].map((s) => s.info());
   }
 
-  stats(): ServerStats {
+  stats(): TunnelServerStats {
     let streams = 0;
     for (const c of this.#connections) if (c.hasStream) streams++;
     let queuedStreams = 0;
@@ -126,10 +126,10 @@ export class ActiveProxyServer extends EventEmitter {
    * A Duplex to the node's upstream, over an idle proxy connection of its session. Waits (up to
    * streamQueueTimeoutMs) when all are busy; the client opens more connections as it sees them taken.
    */
-  async openStream(deviceId: Id, address: StreamAddress = {}): Promise<ProxyStream> {
+  async openStream(deviceId: Id, address: StreamAddress = {}): Promise<TunnelStream> {
     for (let attempt = 0; ; attempt++) {
       const session = this.#sessions.get(deviceId.toString());
-      if (!session || !this.#server) throw new ProxyError('NO_SESSION', `no Active Proxy session for ${deviceId}`);
+      if (!session || !this.#server) throw new TunnelError('NO_SESSION', `no Active Proxy session for ${deviceId}`);
       const connection = await session.acquire(this.options.maxQueuedStreams, this.options.streamQueueTimeoutMs);
       try {
         const stream = await connection.connect(address);
@@ -137,7 +137,7 @@ export class ActiveProxyServer extends EventEmitter {
         return stream;
       } catch (e) {
         // A connection that died under us is not the node's answer: try another one.
-        if (!(e instanceof ProxyError) || e.code !== 'CONNECTION_LOST' || attempt >= 2) throw e;
+        if (!(e instanceof TunnelError) || e.code !== 'CONNECTION_LOST' || attempt >= 2) throw e;
       }
     }
   }
@@ -186,21 +186,21 @@ export class ActiveProxyServer extends EventEmitter {
 
   #authFailed(message: string): HandshakeVerdict {
     this.#counters.authFailures++;
-    return fail(ProxyErrorCode.AUTH_FAILED, message);
+    return fail(ErrorFrameCode.AUTH_FAILED, message);
   }
 
   async #authenticate(connection: ServerConnection, frame: AuthFrame, challenge: Uint8Array): Promise<HandshakeVerdict> {
     const { deviceId, userId } = frame;
-    if (frame.version !== PROTOCOL_VERSION) return fail(ProxyErrorCode.VERSION, `protocol version ${frame.version} not supported`);
+    if (frame.version !== PROTOCOL_VERSION) return fail(ErrorFrameCode.VERSION, `protocol version ${frame.version} not supported`);
     if (!verifySignature(deviceId, challenge, frame.signature)) return this.#authFailed('bad challenge signature');
     if (this.options.accessPolicy && !(await this.options.accessPolicy(deviceId, userId))) {
-      return fail(ProxyErrorCode.FORBIDDEN, 'access denied by policy');
+      return fail(ErrorFrameCode.FORBIDDEN, 'access denied by policy');
     }
     const key = deviceId.toString();
     const existing = this.#sessions.get(key);
-    if (!existing && this.#sessions.size >= this.options.maxSessions) return fail(ProxyErrorCode.LIMIT, 'server full');
+    if (!existing && this.#sessions.size >= this.options.maxSessions) return fail(ErrorFrameCode.LIMIT, 'server full');
     const endpoint = (await this.options.endpointFor?.(deviceId, userId)) ?? { endpoint: '', namedEndpoint: '' };
-    if (connection.state === 'closed') return fail(ProxyErrorCode.PROTOCOL, 'connection closed during AUTH');
+    if (connection.state === 'closed') return fail(ErrorFrameCode.PROTOCOL, 'connection closed during AUTH');
     const peer = this.#peerContext(deviceId);
     const serverKeys = newSessionKeyPair();
     let ctx: CryptoContext;
@@ -212,7 +212,7 @@ export class ActiveProxyServer extends EventEmitter {
     // Large frames only when the client offered them and our answer has room to say yes.
     const largeFrames = this.options.largeFrames && frame.maxDataBytes !== undefined && authAckFitsOffer(endpoint.endpoint, endpoint.namedEndpoint);
     const dataChunkBytes = largeFrames ? dataChunkBytesFor(frame.maxDataBytes) : DATA_CHUNK_BYTES;
-    const session = new ServerSession(
+    const session = new TunnelSession(
       { deviceId, userId, clientSessionKey: frame.sessionKey, ctx, maxConnections: this.options.maxConnections, since: this.options.clock.now(), dataChunkBytes },
       { sessionClosed: (s, reason) => this.#sessionClosed(s, reason) },
     );
@@ -242,16 +242,16 @@ export class ActiveProxyServer extends EventEmitter {
 
   async #attach(connection: ServerConnection, frame: AttachFrame, challenge: Uint8Array): Promise<HandshakeVerdict> {
     const session = this.#sessions.get(frame.deviceId.toString());
-    if (!session) return fail(ProxyErrorCode.NO_SESSION, 'no session to attach to');
+    if (!session) return fail(ErrorFrameCode.NO_SESSION, 'no session to attach to');
     if (!bytesEqual(frame.sessionKey, session.clientSessionKey)) return this.#authFailed('session key mismatch');
     if (!verifySignature(frame.deviceId, challenge, frame.signature)) return this.#authFailed('bad challenge signature');
-    if (session.connections.size >= session.maxConnections) return fail(ProxyErrorCode.LIMIT, 'maxConnections reached');
+    if (session.connections.size >= session.maxConnections) return fail(ErrorFrameCode.LIMIT, 'maxConnections reached');
     session.addConnection(connection);
     connection.sendHandshakeReply(encodeEmpty('ATTACH_ACK'));
     return { ok: true, session };
   }
 
-  #sessionClosed(session: ServerSession, reason: string): void {
+  #sessionClosed(session: TunnelSession, reason: string): void {
     const key = session.deviceId.toString();
     if (this.#sessions.get(key) === session) this.#sessions.delete(key);
     this.options.logger.info('session closed', { deviceId: key, reason });
@@ -267,9 +267,9 @@ export class ActiveProxyServer extends EventEmitter {
       if (connection.state === 'challenge' || connection.state === 'handshaking') continue;
       if (!connection.pausedForReader && now - connection.lastSeen > deadAfter) {
         this.#counters.deadConnections++;
-        connection.close(new ProxyError('CONNECTION_LOST', 'connection silent for 3 ping intervals'));
+        connection.close(new TunnelError('CONNECTION_LOST', 'connection silent for 3 ping intervals'));
       } else if (idleMs > 0 && connection.state === 'streaming' && now - connection.lastStreamActivity > idleMs) {
-        connection.close(new ProxyError('CONNECTION_LOST', 'stream idle timeout'), 'stream idle timeout');
+        connection.close(new TunnelError('CONNECTION_LOST', 'stream idle timeout'), 'stream idle timeout');
       }
     }
   }

@@ -5,7 +5,7 @@
 import type { CryptoContext } from '../../shared/crypto/context.ts';
 import type { Id } from '../../shared/id.ts';
 import type { ConnectionSession, ServerConnection } from './connection.ts';
-import { ProxyError } from './errors.ts';
+import { TunnelError } from './errors.ts';
 import type { StreamAddress } from './stream.ts';
 
 interface Waiter {
@@ -28,10 +28,10 @@ export interface SessionInfo {
 }
 
 export interface SessionHost {
-  sessionClosed(session: ServerSession, reason: string): void;
+  sessionClosed(session: TunnelSession, reason: string): void;
 }
 
-export class ServerSession implements ConnectionSession {
+export class TunnelSession implements ConnectionSession {
   readonly deviceId: Id;
   readonly userId: Id;
   readonly clientSessionKey: Uint8Array;
@@ -79,17 +79,17 @@ export class ServerSession implements ConnectionSession {
 
   /** An idle connection, now or when one frees up (the client grows its pool when all are busy). */
   acquire(queueLimit: number, timeoutMs: number): Promise<ServerConnection> {
-    if (this.#closed) return Promise.reject(new ProxyError('SESSION_CLOSED', 'session closed'));
+    if (this.#closed) return Promise.reject(new TunnelError('SESSION_CLOSED', 'session closed'));
     const idle = this.#idle.pop();
     if (idle) return Promise.resolve(idle);
-    if (this.#waiters.length >= queueLimit) return Promise.reject(new ProxyError('QUEUE_FULL', 'too many streams waiting for this node'));
+    if (this.#waiters.length >= queueLimit) return Promise.reject(new TunnelError('QUEUE_FULL', 'too many streams waiting for this node'));
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         resolve,
         reject,
         timer: setTimeout(() => {
           this.#waiters = this.#waiters.filter((w) => w !== waiter);
-          reject(new ProxyError('QUEUE_TIMEOUT', 'no proxy connection became free in time'));
+          reject(new TunnelError('QUEUE_TIMEOUT', 'no proxy connection became free in time'));
         }, timeoutMs),
       };
       this.#waiters.push(waiter);
@@ -97,7 +97,7 @@ export class ServerSession implements ConnectionSession {
   }
 
   /** Moves the queued openStream calls of a replaced session over to this one. */
-  adoptWaiters(from: ServerSession): void {
+  adoptWaiters(from: TunnelSession): void {
     const waiters = from.#waiters;
     from.#waiters = [];
     this.#waiters.push(...waiters);
@@ -126,7 +126,7 @@ export class ServerSession implements ConnectionSession {
   }
 
   /** Ends the session: every connection closes, waiters fail. */
-  close(reason: string, error: Error = new ProxyError('SESSION_CLOSED', reason)): void {
+  close(reason: string, error: Error = new TunnelError('SESSION_CLOSED', reason)): void {
     if (this.#closed) return;
     this.#closed = true;
     for (const waiter of this.#waiters) {

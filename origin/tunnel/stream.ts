@@ -35,7 +35,7 @@ export interface StreamAddress {
   allowHalfOpen?: boolean;
 }
 
-export class ProxyStream extends Duplex {
+export class TunnelStream extends Duplex {
   readonly remoteAddress?: string;
   readonly remotePort?: number;
   #carrier: StreamCarrier;

@@ -1,5 +1,5 @@
 /** Codes carried in ERROR frames (u16). Stable: peers act on them. */
-export const ProxyErrorCode = {
+export const ErrorFrameCode = {
   /** Anything unexpected on the server side. */
   INTERNAL: 1,
   /** A frame the receiver's state did not expect, or one that does not decode. */
@@ -18,7 +18,7 @@ export const ProxyErrorCode = {
   UPSTREAM: 8,
 } as const;
 
-export type ProxyErrorCodeValue = (typeof ProxyErrorCode)[keyof typeof ProxyErrorCode];
+export type ErrorFrameCodeValue = (typeof ErrorFrameCode)[keyof typeof ErrorFrameCode];
 
 /** Codes after which reconnecting cannot succeed until the configuration changes. */
-export const FATAL_ERROR_CODES: readonly number[] = [ProxyErrorCode.AUTH_FAILED, ProxyErrorCode.VERSION, ProxyErrorCode.FORBIDDEN];
+export const FATAL_ERROR_CODES: readonly number[] = [ErrorFrameCode.AUTH_FAILED, ErrorFrameCode.VERSION, ErrorFrameCode.FORBIDDEN];

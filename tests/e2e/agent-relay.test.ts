@@ -1,7 +1,7 @@
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeAgent, type AgentStatus } from '../../agent/node-agent.ts';
-import { ActiveProxyClient } from '../../agent/tunnel/client.ts';
+import { TunnelClient } from '../../agent/tunnel/client.ts';
 import { RegistryClient } from '../../agent/registry-client.ts';
 import { KeyPair } from '../../shared/keys.ts';
 import { INGRESS_HEADERS } from '../../shared/records/api.ts';
@@ -95,9 +95,9 @@ describe('node agent with two super nodes (in-process, real sockets)', () => {
 
   it('refuses a tunnel to a key that owns no name here (the relay is no open proxy)', async () => {
     const [primary] = cluster.nodes;
-    const stranger = new ActiveProxyClient({
+    const stranger = new TunnelClient({
       serverHost: '127.0.0.1',
-      serverPort: primary.node.proxy.address().port,
+      serverPort: primary.node.tunnel.address().port,
       servicePeerId: primary.key.id,
       deviceKey: KeyPair.generate(),
       upstream: { host: '127.0.0.1', port: 9 },
@@ -109,7 +109,7 @@ describe('node agent with two super nodes (in-process, real sockets)', () => {
     expect(stranger.state).toBe('stopped');
     expect(error).toBeInstanceOf(Error);
     expect((error as Error & { fatal?: boolean }).fatal).toBe(true);
-    expect(primary.node.proxy.sessions().length).toBe(1);
+    expect(primary.node.tunnel.sessions().length).toBe(1);
   });
 
   it('drops a super node that goes away from its route at once', async () => {

@@ -26,7 +26,7 @@ beforeAll(async () => {
   // A super node that is no replication peer of the others: it learns about alice only via the DHT.
   outsider = new SuperNode({
     key: KeyPair.generate(), dataDir: tempDir('pc2-outsider-'), zone: 'localhost', edgeKeys: [], host: '127.0.0.1',
-    apiPort: 0, proxyPort: 0, developerMode: true, rateLimits: false, dht: { port: 0, bootstrap: bootstrap() },
+    apiPort: 0, tunnelPort: 0, developerMode: true, rateLimits: false, dht: { port: 0, bootstrap: bootstrap() },
   });
   await outsider.start();
   client = new DhtNode({ key: KeyPair.generate(), host: '127.0.0.1', port: 0, developerMode: true, bootstrap: bootstrap() });
@@ -46,7 +46,7 @@ describe('super nodes in the Boson DHT', () => {
     const [primary] = cluster.nodes;
     await expect
       .poll(async () => (await findActiveProxyService(client, primary.key.id)).map((s) => `${s.host}:${s.port}`), { timeout: 10_000 })
-      .toContain(`127.0.0.1:${primary.node.proxy.address().port}`);
+      .toContain(`127.0.0.1:${primary.node.tunnel.address().port}`);
   });
 
   it("publish their own DID document, and the node's (with its route record)", async () => {

@@ -1,12 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ActiveProxyClient } from '../../agent/tunnel/index.ts';
-import type { ActiveProxyServer } from '../../origin/tunnel/index.ts';
+import type { TunnelClient } from '../../agent/tunnel/index.ts';
+import type { TunnelServer } from '../../origin/tunnel/index.ts';
 import { authenticated, newClient, startServer, tcpServer, type TcpServer } from './harness.ts';
 
 const TOTAL = 1024 * 1024 * 1024;
-let server: ActiveProxyServer;
-let client: ActiveProxyClient;
+let server: TunnelServer;
+let client: TunnelClient;
 let source: TcpServer;
 let sentHash: Promise<string>;
 

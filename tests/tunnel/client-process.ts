@@ -1,10 +1,10 @@
 /** A node agent's Active Proxy client in its own process, so a test can kill -9 it. Args: serverPort servicePeerIdHex deviceKeyHex upstreamPort. */
-import { ActiveProxyClient } from '../../agent/tunnel/index.ts';
+import { TunnelClient } from '../../agent/tunnel/index.ts';
 import { Id } from '../../shared/id.ts';
 import { KeyPair } from '../../shared/keys.ts';
 
 const [serverPort, servicePeer, deviceKey, upstreamPort] = process.argv.slice(2);
-const client = new ActiveProxyClient({
+const client = new TunnelClient({
   serverHost: '127.0.0.1',
   serverPort: Number(serverPort),
   servicePeerId: Id.parse(servicePeer),

@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CryptoContext } from '../../shared/crypto/context.ts';
 import { idToX25519, KeyPair } from '../../shared/keys.ts';
 import { decodeChallenge, encodeAttach, encodeAuth, FrameReader, newSessionKeyPair, PROTOCOL_VERSION } from '../../shared/tunnel/index.ts';
-import type { ActiveProxyServer } from '../../origin/tunnel/index.ts';
+import type { TunnelServer } from '../../origin/tunnel/index.ts';
 import { authenticated, echoServer, HOST, newClient, readAll, startServer, tcpServer, type TcpServer, waitFor } from './harness.ts';
 
-let server: ActiveProxyServer;
+let server: TunnelServer;
 let upstream: TcpServer;
 
 beforeAll(async () => {

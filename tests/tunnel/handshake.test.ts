@@ -2,10 +2,10 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeyPair } from '../../shared/keys.ts';
 import { MAX_DATA_BYTES } from '../../shared/tunnel/index.ts';
-import type { ActiveProxyServer } from '../../origin/tunnel/index.ts';
+import type { TunnelServer } from '../../origin/tunnel/index.ts';
 import { authenticated, echoServer, HOST, newClient, readAll, startServer, type TcpServer, waitFor } from './harness.ts';
 
-let server: ActiveProxyServer;
+let server: TunnelServer;
 let upstream: TcpServer;
 
 beforeAll(async () => {

@@ -2,20 +2,20 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
-import { ActiveProxyClient, type ActiveProxyClientOptions } from '../../agent/tunnel/index.ts';
+import { TunnelClient, type TunnelClientOptions } from '../../agent/tunnel/index.ts';
 import { KeyPair } from '../../shared/keys.ts';
-import { ActiveProxyServer, type ActiveProxyServerOptions } from '../../origin/tunnel/index.ts';
+import { TunnelServer, type TunnelServerOptions } from '../../origin/tunnel/index.ts';
 
 export const HOST = '127.0.0.1';
 
-export async function startServer(options: Partial<ActiveProxyServerOptions> = {}): Promise<ActiveProxyServer> {
-  const server = new ActiveProxyServer({ key: KeyPair.generate(), host: HOST, port: 0, ...options });
+export async function startServer(options: Partial<TunnelServerOptions> = {}): Promise<TunnelServer> {
+  const server = new TunnelServer({ key: KeyPair.generate(), host: HOST, port: 0, ...options });
   await server.start();
   return server;
 }
 
-export function newClient(server: ActiveProxyServer, upstreamPort: number, options: Partial<ActiveProxyClientOptions> = {}): ActiveProxyClient {
-  return new ActiveProxyClient({
+export function newClient(server: TunnelServer, upstreamPort: number, options: Partial<TunnelClientOptions> = {}): TunnelClient {
+  return new TunnelClient({
     serverHost: HOST,
     serverPort: server.address().port,
     servicePeerId: server.options.key.id,
@@ -26,7 +26,7 @@ export function newClient(server: ActiveProxyServer, upstreamPort: number, optio
 }
 
 /** Resolves when the client reports `authenticated` (or rejects on `failed`). */
-export function authenticated(client: ActiveProxyClient): Promise<void> {
+export function authenticated(client: TunnelClient): Promise<void> {
   if (client.state === 'authenticated') return Promise.resolve();
   return new Promise((resolve, reject) => {
     const onAuth = () => {

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATA_CHUNK_BYTES, FrameReader, HEADER_BYTES, MAX_DATA_BYTES, BOX_OVERHEAD } from '../../shared/tunnel/index.ts';
-import type { ActiveProxyClientOptions } from '../../agent/tunnel/index.ts';
-import type { ActiveProxyServer, ActiveProxyServerOptions } from '../../origin/tunnel/index.ts';
+import type { TunnelClientOptions } from '../../agent/tunnel/index.ts';
+import type { TunnelServer, TunnelServerOptions } from '../../origin/tunnel/index.ts';
 import { authenticated, echoServer, HOST, newClient, readAll, startServer, tcpServer, type TcpServer } from './harness.ts';
 
 const STOCK_MAX_FRAME = HEADER_BYTES + BOX_OVERHEAD + DATA_CHUNK_BYTES;
@@ -20,7 +20,7 @@ afterAll(async () => {
  * A server, a TCP relay in front of it that splits both directions into frames and records the
  * largest one seen each way, and a client dialing through the relay.
  */
-async function through(serverOptions: Partial<ActiveProxyServerOptions>, clientOptions: Partial<ActiveProxyClientOptions>) {
+async function through(serverOptions: Partial<TunnelServerOptions>, clientOptions: Partial<TunnelClientOptions>) {
   const server = await startServer(serverOptions);
   const largest = { toClient: 0, toServer: 0 };
   const observe = (direction: keyof typeof largest) => {

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeyPair } from '../../shared/keys.ts';
-import { ActiveProxyClient } from '../../agent/tunnel/index.ts';
+import { TunnelClient } from '../../agent/tunnel/index.ts';
 import { authenticated, echoServer, newClient, readAll, startServer, type TcpServer, waitFor } from './harness.ts';
 
 let upstream: TcpServer;
@@ -97,8 +97,8 @@ describe('limits and housekeeping', () => {
 
   it('client options are checked', () => {
     const base = { serverHost: '127.0.0.1', servicePeerId: KeyPair.generate().id, deviceKey: KeyPair.generate(), upstream: { host: '127.0.0.1', port: 1 } };
-    expect(() => new ActiveProxyClient({ ...base, bogus: true } as never)).toThrow(/unknown option bogus/);
-    expect(() => new ActiveProxyClient({ ...base, backoff: { nope: 1 } } as never)).toThrow(/unknown backoff option/);
-    expect(() => new ActiveProxyClient({ ...base, upstream: undefined } as never)).toThrow(/upstream/);
+    expect(() => new TunnelClient({ ...base, bogus: true } as never)).toThrow(/unknown option bogus/);
+    expect(() => new TunnelClient({ ...base, backoff: { nope: 1 } } as never)).toThrow(/unknown backoff option/);
+    expect(() => new TunnelClient({ ...base, upstream: undefined } as never)).toThrow(/upstream/);
   });
 });

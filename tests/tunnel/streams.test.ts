@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ActiveProxyClient } from '../../agent/tunnel/index.ts';
-import type { ActiveProxyServer } from '../../origin/tunnel/index.ts';
+import type { TunnelClient } from '../../agent/tunnel/index.ts';
+import type { TunnelServer } from '../../origin/tunnel/index.ts';
 import { authenticated, echoServer, newClient, readAll, sha256, startServer, tcpServer, type TcpServer, waitFor } from './harness.ts';
 
-let server: ActiveProxyServer;
+let server: TunnelServer;
 let upstream: TcpServer;
-let client: ActiveProxyClient;
+let client: TunnelClient;
 
 beforeAll(async () => {
   upstream = await echoServer();

@@ -1,20 +1,20 @@
 import { request as httpRequest } from 'node:http';
 import { request, WebSocket } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ActiveProxyClient } from '../../../agent/tunnel/index.ts';
+import type { TunnelClient } from '../../../agent/tunnel/index.ts';
 import { KeyPair } from '../../../shared/keys.ts';
 import { INGRESS_HEADERS } from '../../../shared/records/api.ts';
 import { signEdgeToken } from '../../../shared/records/edge-token.ts';
 import { type IngressServer, startIngressServer } from '../../../origin/ingress/index.ts';
-import type { ActiveProxyServer } from '../../../origin/tunnel/index.ts';
+import type { TunnelServer } from '../../../origin/tunnel/index.ts';
 import { authenticated, newClient, startServer } from '../../tunnel/harness.ts';
 import { FILE, startHttpUpstream } from '../../tunnel/http-upstream.ts';
 
 const edge = KeyPair.generate();
 const superNode = KeyPair.generate();
 let app: Awaited<ReturnType<typeof startHttpUpstream>>;
-let proxy: ActiveProxyServer;
-let client: ActiveProxyClient;
+let tunnel: TunnelServer;
+let client: TunnelClient;
 let ingress: IngressServer;
 let base: string;
 
@@ -31,17 +31,17 @@ async function edgeHeaders(nodeId = node(), signer = edge): Promise<Record<strin
 
 beforeAll(async () => {
   app = await startHttpUpstream();
-  proxy = await startServer();
-  client = newClient(proxy, app.port);
+  tunnel = await startServer();
+  client = newClient(tunnel, app.port);
   client.start();
   await authenticated(client);
-  ingress = await startIngressServer({ proxy, superNodeId: superNode.id, edgeKeys: [edge.id], host: '127.0.0.1', port: 0 });
+  ingress = await startIngressServer({ tunnel, superNodeId: superNode.id, edgeKeys: [edge.id], host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${ingress.address().port}`;
 });
 afterAll(async () => {
   await ingress.close();
   await client.stop();
-  await proxy.stop();
+  await tunnel.stop();
   await app.close();
 });
 

@@ -4,7 +4,7 @@ import { KeyPair } from '../../../shared/keys.ts';
 import { INGRESS_HEADERS } from '../../../shared/records/api.ts';
 import { signEdgeToken } from '../../../shared/records/edge-token.ts';
 import { type IngressServer, startIngressServer } from '../../../origin/ingress/index.ts';
-import type { ActiveProxyServer } from '../../../origin/tunnel/index.ts';
+import type { TunnelServer } from '../../../origin/tunnel/index.ts';
 import { startServer } from '../../tunnel/harness.ts';
 
 // The node has no tunnel: an accepted token gets 503 NODE_UNAVAILABLE, a refused one 401.
@@ -12,16 +12,16 @@ const edge = KeyPair.generate();
 const superNode = KeyPair.generate();
 const node = KeyPair.generate().id;
 let now = Date.now();
-let proxy: ActiveProxyServer;
+let tunnel: TunnelServer;
 let ingress: IngressServer;
 
 beforeAll(async () => {
-  proxy = await startServer();
-  ingress = await startIngressServer({ proxy, superNodeId: superNode.id, edgeKeys: [edge.id], host: '127.0.0.1', port: 0, clock: { now: () => now } });
+  tunnel = await startServer();
+  ingress = await startIngressServer({ tunnel, superNodeId: superNode.id, edgeKeys: [edge.id], host: '127.0.0.1', port: 0, clock: { now: () => now } });
 });
 afterAll(async () => {
   await ingress.close();
-  await proxy.stop();
+  await tunnel.stop();
 });
 
 async function statusWith(token: string, nodeId = node): Promise<number> {
