@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startNodeGateway, type NodeGateway } from '../edge/runtime/node/server.ts';
+import { startGateway, type Gateway } from '../edge/runtime/node/server.ts';
 import { SuperNode } from '../origin/supernode.ts';
 import { KeyPair } from '../shared/keys.ts';
 import { startDemoSite } from '../agent/demo-site.ts';
@@ -52,9 +52,9 @@ export async function startDevnet(options: { port: number; host: string; debug?:
     const superNodes = await startSuperNodes(keys, edgeKey, { dir, publicUrlTemplate, logger });
     stoppers.push(...superNodes.map((s) => () => s.node.stop()));
 
-    let gateway: NodeGateway;
+    let gateway: Gateway;
     try {
-      gateway = await startNodeGateway({
+      gateway = await startGateway({
         config: { zone: 'localhost', registrarKeys: keys.map((k) => k.id.toString()), edgeKey: edgeKey.bosonPrivateKeyBase58(), superNodes: superNodes.map(({ id, url }) => ({ id, url })) },
         hostname: options.host,
         httpPort: options.port,

@@ -1,7 +1,7 @@
 /** `pc2 gateway`: the Node edge alone (HTTPS, TLS 1.3, wildcard certificate reloaded from disk). */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { type NodeGateway, startNodeGateway } from '../edge/runtime/node/server.ts';
+import { type Gateway, startGateway } from '../edge/runtime/node/server.ts';
 import type { KeyPair } from '../shared/keys.ts';
 import { CliError } from './errors.ts';
 import { loadOrCreateKey, parseIdAt } from './keyfile.ts';
@@ -63,10 +63,10 @@ function gatewayConfig(o: GatewayFlags, edgeKey: KeyPair) {
   };
 }
 
-export async function startGatewayFromFlags(o: GatewayFlags, edgeKey: KeyPair): Promise<NodeGateway> {
+export async function startGatewayFromFlags(o: GatewayFlags, edgeKey: KeyPair): Promise<Gateway> {
   const options = gatewayConfig(o, edgeKey);
   try {
-    return await startNodeGateway(options);
+    return await startGateway(options);
   } catch (e) {
     throw new CliError(`cannot start the gateway: ${(e as Error).message}`);
   }
@@ -85,10 +85,10 @@ export async function runGateway(args: string[]): Promise<void> {
   if (workers === 1) gateway = await startGatewayFromFlags(o, edgeKey);
   else {
     // Loaded only here: node:cluster is Node's (Deno runs the one-process gateway).
-    const { startGatewayWorkers } = await import('../edge/runtime/node/cluster.ts');
+    const { startGatewayCluster } = await import('../edge/runtime/node/cluster.ts');
     const options = gatewayConfig(o, edgeKey);
     try {
-      gateway = await startGatewayWorkers({ ...options, workers, onError: (e) => logger.warn(e.message) });
+      gateway = await startGatewayCluster({ ...options, workers, onError: (e) => logger.warn(e.message) });
     } catch (e) {
       throw new CliError(`cannot start the gateway: ${(e as Error).message}`);
     }

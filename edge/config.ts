@@ -34,7 +34,7 @@ export interface EdgeConfig {
   cache?: EdgeCacheOptions;
   /** Longest wait for one registry answer before the next super node is tried, ms. Default 5 000. */
   resolveTimeoutMs?: number;
-  /** fetch used for every upstream request. Default: the runtime's global fetch. */
+  /** fetch used for every request to a target or registry. Default: the runtime's global fetch. */
   fetch?: typeof fetch;
   /** Clock, ms since the epoch. Default Date.now. */
   now?: () => number;

@@ -1,34 +1,29 @@
 /**
- * Forwards one HTTP request to the first upstream that takes it. Bodies stream both ways; a
- * request is retried on the next upstream only while its body is still untouched.
+ * The edge's forwarding: one HTTP request to the first of its route's targets that takes it. Bodies
+ * stream both ways; a request is retried on the next target only while its body is still untouched
+ * (the one failover rule: failover.ts).
  */
+import type { ForwardRoute, Target } from './app.ts';
 import { EdgeError } from './errors.ts';
-import { RELAY_ERROR_HEADER, tryNextUpstream } from './failover.ts';
-import { clientResponseHeaders, hopByHopNames } from './headers.ts';
-
-export interface UpstreamCandidate {
-  /** Full URL: the upstream origin plus the client's path and query. */
-  url: string;
-  headers: Headers;
-  /** For error messages: which upstream this is. */
-  label: string;
-}
+import { RELAY_ERROR_HEADER, tryNextTarget } from './failover.ts';
+import { clientResponseHeaders, droppedResponseHeaders } from './headers.ts';
+import { INGRESS_HEADERS } from '../shared/records/api.ts';
 
 /** Bytes of a request body kept so that a failed connection can be retried elsewhere. */
 export const REPLAY_LIMIT_BYTES = 64 * 1024;
 
 /**
- * A request body that can be handed to another upstream: each attempt gets a fresh stream over the
+ * A request body that can be handed to another target: each attempt gets a fresh stream over the
  * same source reader. The body still streams; a copy of its first REPLAY_LIMIT_BYTES is kept, so an
  * attempt whose connection failed after the runtime had read some of it (workerd reads eagerly) can
- * be replayed to the next upstream.
+ * be replayed to the next target.
  */
 class RetryableBody {
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
   #kept: Uint8Array[] | null = [];
   #keptBytes = 0;
   #reading: Promise<void> = Promise.resolve();
-  /** Some of the body has been handed to an upstream. */
+  /** Some of the body has been handed to a target. */
   consumed = false;
 
   constructor(body: ReadableStream<Uint8Array>) {
@@ -70,12 +65,12 @@ class RetryableBody {
   }
 }
 
-/** The upstream response minus hop-by-hop headers; edited in place when the runtime allows it. */
+/** The target's response minus hop-by-hop headers; edited in place when the runtime allows it. */
 function clientResponse(res: Response): Response {
-  const hopByHop = hopByHopNames(res.headers);
-  if (hopByHop.length === 0) return res;
+  const dropped = droppedResponseHeaders(res.headers);
+  if (dropped.length === 0) return res;
   try {
-    for (const name of hopByHop) res.headers.delete(name);
+    for (const name of dropped) res.headers.delete(name);
     return res;
   } catch {
     // A fetch response's headers are immutable in Workers and Deno.
@@ -83,25 +78,50 @@ function clientResponse(res: Response): Response {
   }
 }
 
-export async function proxyHttp(
-  request: Request,
-  candidates: readonly UpstreamCandidate[],
-  fetchFn: typeof fetch,
-  unavailable: () => EdgeError,
-  abortWithClient = true,
-): Promise<Response> {
-  const signal = abortWithClient ? request.signal : undefined;
-  // GET and HEAD have no body; not asking spares adapters (node-server) building one.
+/** The request headers for one target: the forwarded ones, plus the ingress's for a relay. */
+export function targetHeaders(target: Target, headers: Headers): Headers {
+  if (!target.ingress) return headers;
+  const out = new Headers(headers);
+  out.set(INGRESS_HEADERS.nodeId, target.ingress.nodeId);
+  out.set(INGRESS_HEADERS.edgeToken, target.ingress.edgeToken);
+  return out;
+}
+
+/** The target's URL for the client's `url` (path and query kept). */
+export function targetUrl(target: Target, url: string | URL): string {
+  const u = typeof url === 'string' ? new URL(url) : url;
+  return target.url + u.pathname + u.search;
+}
+
+/** What the client gets when no target took the request, with every target's failure. */
+export function unavailable(route: ForwardRoute, failures: readonly string[]): EdgeError {
+  const why = failures.join('; ');
+  return route.kind === 'registry'
+    ? new EdgeError('REGISTRY_UNAVAILABLE', `no registry answered (${why})`)
+    : new EdgeError('UPSTREAM_UNAVAILABLE', `every target of "${route.name}" is down (${why})`);
+}
+
+export interface ForwardOptions {
+  fetch: typeof fetch;
+  /** Whether requests to the targets follow the client request's AbortSignal. */
+  abortWithClient: boolean;
+}
+
+/** Forwards `request` with the forwarded `headers` to the route's targets in order. */
+export async function forward(request: Request, route: ForwardRoute, headers: Headers, options: ForwardOptions): Promise<Response> {
+  const signal = options.abortWithClient ? request.signal : undefined;
+  // GET and HEAD have no body; not asking spares runtimes (node-server) building one.
   const body = request.method !== 'GET' && request.method !== 'HEAD' && request.body ? new RetryableBody(request.body) : null;
+  const url = new URL(request.url);
   const failures: string[] = [];
-  for (let i = 0; i < candidates.length; i++) {
-    const candidate = candidates[i];
-    const last = i === candidates.length - 1;
+  for (let i = 0; i < route.targets.length; i++) {
+    const target = route.targets[i];
+    const last = i === route.targets.length - 1;
     let res: Response;
     try {
       const init: RequestInit & { duplex?: 'half' } = {
         method: request.method,
-        headers: candidate.headers,
+        headers: targetHeaders(target, headers),
         redirect: 'manual',
         signal,
       };
@@ -109,22 +129,21 @@ export async function proxyHttp(
         init.body = body.stream();
         init.duplex = 'half';
       }
-      res = await fetchFn(candidate.url, init);
+      res = await options.fetch(targetUrl(target, url), init);
     } catch (e) {
       if (signal?.aborted) throw e;
-      failures.push(`${candidate.label}: ${(e as Error).message}`);
+      failures.push(`${target.label}: ${(e as Error).message}`);
       if (body && !body.replayable) break;
       continue;
     }
     const relayError = res.headers.get(RELAY_ERROR_HEADER);
-    if (tryNextUpstream(res.status, relayError, last) && !body?.consumed) {
-      failures.push(`${candidate.label}: HTTP ${res.status}${relayError ? ` ${relayError}` : ''}`);
+    if (tryNextTarget(res.status, relayError, last) && !body?.consumed) {
+      failures.push(`${target.label}: HTTP ${res.status}${relayError ? ` ${relayError}` : ''}`);
       await res.body?.cancel().catch(() => {});
       continue;
     }
     return clientResponse(res);
   }
   body?.cancel();
-  const error = unavailable();
-  throw new EdgeError(error.code, `${error.message} (${failures.join('; ')})`);
+  throw unavailable(route, failures);
 }

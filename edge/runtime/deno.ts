@@ -1,18 +1,18 @@
 /**
  * The edge on Deno: Deno.serve with a certificate (or plain HTTP for development), WebSockets
- * accepted with Deno.upgradeWebSocket and bridged to an upstream WebSocket.
+ * accepted with Deno.upgradeWebSocket and bridged to a WebSocket opened to the first target that takes it.
  *
  *   deno run --allow-net --allow-read --allow-env edge/runtime/deno.ts
  *
  * reads PC2_EDGE_* (or the JSON file named by PC2_EDGE_CONFIG_FILE) and PC2_EDGE_TLS_CERT_FILE /
  * PC2_EDGE_TLS_KEY_FILE, PC2_EDGE_HOSTNAME, PC2_EDGE_PORT.
  */
-import { Edge } from '../app.ts';
+import { Edge, type NodeRoute, type Target } from '../app.ts';
 import type { EdgeConfig } from '../config.ts';
 import { ADAPTER_ENV_KEYS, edgeConfigFromEnv, edgeConfigFromJson } from '../env-config.ts';
 import { EdgeError } from '../errors.ts';
 import { withResponseHeader } from '../headers.ts';
-import type { UpstreamCandidate } from '../forward.ts';
+import { targetHeaders, targetUrl, unavailable } from '../forward.ts';
 
 const HSTS = 'max-age=63072000; includeSubDomains';
 
@@ -44,21 +44,21 @@ export interface DenoEdgeOptions {
   /** PEM certificate and key; left out, the edge serves plain HTTP (development). */
   cert?: string;
   key?: string;
-  /** Longest wait for an upstream WebSocket to open, ms. Default 10 000. */
+  /** Longest wait for a target's WebSocket to open, ms. Default 10 000. */
   webSocketOpenTimeoutMs?: number;
 }
 
-function openUpstream(candidate: UpstreamCandidate, protocols: string[], timeoutMs: number): Promise<WebSocket> {
-  const headers = new Headers(candidate.headers);
+function openWebSocket(target: Target, request: Request, forwarded: Headers, protocols: string[], timeoutMs: number): Promise<WebSocket> {
+  const headers = new Headers(targetHeaders(target, forwarded));
   for (const h of ['sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol']) headers.delete(h);
-  const url = candidate.url.replace(/^http/, 'ws');
+  const url = targetUrl(target, request.url).replace(/^http/, 'ws');
   return new Promise((resolve, reject) => {
     // Deno's WebSocket takes request headers (node id, edge token, X-Forwarded-*) as a second-argument option.
     const ws = new (WebSocket as unknown as new (url: string, options: object) => WebSocket)(url, { protocols, headers });
     ws.binaryType = 'arraybuffer';
     const timer = setTimeout(() => {
       ws.close();
-      reject(new Error('upstream WebSocket did not open in time'));
+      reject(new Error('the target WebSocket did not open in time'));
     }, timeoutMs);
     ws.onopen = () => {
       clearTimeout(timer);
@@ -66,7 +66,7 @@ function openUpstream(candidate: UpstreamCandidate, protocols: string[], timeout
     };
     ws.onerror = (e) => {
       clearTimeout(timer);
-      reject(new Error((e as ErrorEvent).message ?? 'upstream WebSocket failed'));
+      reject(new Error((e as ErrorEvent).message ?? 'the target WebSocket failed'));
     };
   });
 }
@@ -83,35 +83,35 @@ function pipeMessages(from: WebSocket, to: WebSocket): void {
 }
 
 function bridgeWith(timeoutMs: number) {
-  return async (request: Request, candidates: UpstreamCandidate[]): Promise<Response> => {
+  return async (request: Request, route: NodeRoute, forwarded: Headers): Promise<Response> => {
     const protocols = (request.headers.get('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim()).filter(Boolean);
     const failures: string[] = [];
-    for (const candidate of candidates) {
-      let upstream: WebSocket;
+    for (const target of route.targets) {
+      let toTarget: WebSocket;
       try {
-        upstream = await openUpstream(candidate, protocols, timeoutMs);
+        toTarget = await openWebSocket(target, request, forwarded, protocols, timeoutMs);
       } catch (e) {
-        failures.push(`${candidate.label}: ${(e as Error).message}`);
+        failures.push(`${target.label}: ${(e as Error).message}`);
         continue;
       }
-      const { socket, response } = Deno.upgradeWebSocket(request, upstream.protocol ? { protocol: upstream.protocol } : {});
+      const { socket, response } = Deno.upgradeWebSocket(request, toTarget.protocol ? { protocol: toTarget.protocol } : {});
       socket.binaryType = 'arraybuffer';
-      pipeMessages(socket, upstream);
-      pipeMessages(upstream, socket);
+      pipeMessages(socket, toTarget);
+      pipeMessages(toTarget, socket);
       return response;
     }
-    throw new EdgeError('UPSTREAM_UNAVAILABLE', `no upstream took the WebSocket (${failures.join('; ')})`);
+    throw unavailable(route, failures);
   };
 }
 
 const DECODED_BY_DENO = new Set(['gzip', 'x-gzip', 'br', 'deflate']);
 
 /**
- * Deno's fetch always decodes gzip/br/deflate bodies and cannot be told not to, so upstreams are
+ * Deno's fetch always decodes gzip/br/deflate bodies and cannot be told not to, so targets are
  * asked for identity encoding, and a body Deno decoded anyway loses the headers that described the
  * encoded form (otherwise the client would get plain bytes labelled gzip).
  */
-export function denoUpstreamFetch(base: typeof fetch = fetch): typeof fetch {
+export function denoForwardFetch(base: typeof fetch = fetch): typeof fetch {
   return async (input, init = {}) => {
     const headers = new Headers(init.headers);
     headers.delete('accept-encoding');
@@ -131,7 +131,7 @@ export function serveEdge(options: DenoEdgeOptions, onListen?: (addr: { hostname
   const unknown = Object.keys(options).filter((k) => !known.has(k));
   if (unknown.length) throw new EdgeError('INVALID_CONFIG', `serveEdge: unknown option(s) ${unknown.join(', ')}`);
   if ((options.cert === undefined) !== (options.key === undefined)) throw new EdgeError('INVALID_CONFIG', 'serveEdge: cert and key go together');
-  const config = { ...options.config, fetch: options.config.fetch ?? denoUpstreamFetch() };
+  const config = { ...options.config, fetch: options.config.fetch ?? denoForwardFetch() };
   const edge = new Edge(config, { webSocket: bridgeWith(options.webSocketOpenTimeoutMs ?? 10_000) });
   const secure = options.cert !== undefined;
   return Deno.serve(

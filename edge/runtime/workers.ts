@@ -1,14 +1,14 @@
 /**
  * The edge on Cloudflare Workers. Configuration comes from the Worker's vars (PC2_EDGE_ZONE,
  * PC2_EDGE_REGISTRAR_KEYS, PC2_EDGE_SUPER_NODES) and the secret PC2_EDGE_KEY; WebSockets are bridged
- * with a WebSocketPair to an upstream opened by fetch with `Upgrade: websocket`.
+ * with a WebSocketPair to a target opened by fetch with `Upgrade: websocket`.
  */
-import { Edge } from '../app.ts';
+import { Edge, type NodeRoute } from '../app.ts';
 import { edgeConfigFromEnv } from '../env-config.ts';
 import { EdgeError } from '../errors.ts';
-import { RELAY_ERROR_HEADER, tryNextUpstream } from '../failover.ts';
+import { RELAY_ERROR_HEADER, tryNextTarget } from '../failover.ts';
+import { targetHeaders, targetUrl, unavailable } from '../forward.ts';
 import { errorResponse } from '../pages.ts';
-import type { UpstreamCandidate } from '../forward.ts';
 
 /** The parts of the Workers runtime used here (no @cloudflare/workers-types dependency). */
 interface WorkersWebSocket {
@@ -50,36 +50,41 @@ function join(a: WorkersWebSocket, b: WorkersWebSocket): void {
   });
 }
 
-async function bridgeWebSocket(request: Request, candidates: UpstreamCandidate[]): Promise<Response> {
+async function bridgeWebSocket(request: Request, route: NodeRoute, forwarded: Headers): Promise<Response> {
   const failures: string[] = [];
-  for (let i = 0; i < candidates.length; i++) {
-    const headers = new Headers(candidates[i].headers);
+  for (let i = 0; i < route.targets.length; i++) {
+    const target = route.targets[i];
+    const headers = new Headers(targetHeaders(target, forwarded));
     headers.set('upgrade', 'websocket');
     let res: Response & { webSocket?: WorkersWebSocket | null };
     try {
-      res = await fetch(candidates[i].url, { method: request.method, headers });
+      res = await fetch(targetUrl(target, request.url), { method: request.method, headers });
     } catch (e) {
-      failures.push(`${candidates[i].label}: ${(e as Error).message}`);
+      failures.push(`${target.label}: ${(e as Error).message}`);
       continue;
     }
-    const upstream = res.webSocket;
-    if (!upstream) {
-      if (tryNextUpstream(res.status, res.headers.get(RELAY_ERROR_HEADER), i === candidates.length - 1)) continue;
+    const toTarget = res.webSocket;
+    if (!toTarget) {
+      const relayError = res.headers.get(RELAY_ERROR_HEADER);
+      if (tryNextTarget(res.status, relayError, i === route.targets.length - 1)) {
+        failures.push(`${target.label}: HTTP ${res.status}${relayError ? ` ${relayError}` : ''}`);
+        continue;
+      }
       return res;
     }
     const pair = new WebSocketPair();
     const client = pair[0];
     const server = pair[1];
     server.accept();
-    upstream.accept();
-    join(server, upstream);
-    join(upstream, server);
+    toTarget.accept();
+    join(server, toTarget);
+    join(toTarget, server);
     const out = new Headers();
     const protocol = res.headers.get('sec-websocket-protocol');
     if (protocol) out.set('sec-websocket-protocol', protocol);
     return new Response(null, { status: 101, headers: out, webSocket: client } as ResponseInit);
   }
-  throw new EdgeError('UPSTREAM_UNAVAILABLE', `no upstream took the WebSocket (${failures.join('; ')})`);
+  throw unavailable(route, failures);
 }
 
 let current: { env: object; edge: Edge } | undefined;

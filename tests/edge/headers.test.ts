@@ -1,8 +1,8 @@
-/** The Node fast path's request header rules over raw lists: the same as upstreamRequestHeaders. */
+/** The Node fast path's request header rules over raw lists: the same as forwardedRequestHeaders. */
 import { describe, expect, it } from 'vitest';
-import { upstreamRawHeaders, upstreamRequestHeaders } from '../../edge/headers.ts';
+import { forwardedRawHeaders, forwardedRequestHeaders } from '../../edge/headers.ts';
 
-describe('upstreamRawHeaders', () => {
+describe('forwardedRawHeaders', () => {
   const raw = [
     'Host', 'alice.localhost',
     'Connection', 'keep-alive, X-Private-Hop',
@@ -20,7 +20,7 @@ describe('upstreamRawHeaders', () => {
   const info = { clientIp: '127.0.0.1', host: 'alice.localhost', proto: 'https' };
 
   it('drops hop-by-hop, Connection-listed and edge-owned fields, sets X-Forwarded-*, keeps repeated fields apart', () => {
-    expect(upstreamRawHeaders(raw, info)).toEqual([
+    expect(forwardedRawHeaders(raw, info)).toEqual([
       'accept', 'text/html',
       'cookie', 'a=1',
       'cookie', 'b=2',
@@ -35,12 +35,12 @@ describe('upstreamRawHeaders', () => {
     for (let i = 0; i < raw.length; i += 2) incoming.append(raw[i], raw[i + 1]);
     const names = (list: string[]) => [...new Set(list.filter((_, i) => i % 2 === 0))].sort();
     const viaHeaders: string[] = [];
-    upstreamRequestHeaders(incoming, info).forEach((v, k) => viaHeaders.push(k, v));
-    expect(names(upstreamRawHeaders(raw, info))).toEqual(names(viaHeaders));
+    forwardedRequestHeaders(incoming, info).forEach((v, k) => viaHeaders.push(k, v));
+    expect(names(forwardedRawHeaders(raw, info))).toEqual(names(viaHeaders));
   });
 
   it('leaves X-Forwarded-For out when the client address is unknown', () => {
-    expect(upstreamRawHeaders(['accept', '*/*'], { host: 'a.localhost', proto: 'http' })).toEqual([
+    expect(forwardedRawHeaders(['accept', '*/*'], { host: 'a.localhost', proto: 'http' })).toEqual([
       'accept', '*/*', 'x-forwarded-host', 'a.localhost', 'x-forwarded-proto', 'http',
     ]);
   });

@@ -4,18 +4,18 @@
  * and errors. Its listening sockets are the primary's (node:cluster hands connections round-robin).
  */
 import { EdgeError } from '../../errors.ts';
-import { type NodeGateway, startNodeGateway } from './server.ts';
+import { type Gateway, startGateway } from './server.ts';
 import type { WorkerMessage, WorkerStart } from './cluster.ts';
 
 function send(message: WorkerMessage): void {
   process.send?.(message);
 }
 
-let gateway: NodeGateway | undefined;
+let gateway: Gateway | undefined;
 
 process.on('message', (message: WorkerStart | { pc2: 'close' }) => {
   if (message?.pc2 === 'start') {
-    startNodeGateway({
+    startGateway({
       ...message.options,
       onError: (e) => send({ pc2: 'error', message: e.message }),
       onCertificateReload: () => send({ pc2: 'reloaded' }),

@@ -1,6 +1,6 @@
 /**
  * The Node gateway on several cores: N worker processes (node:cluster), each a full gateway
- * (startNodeGateway) on the same ports. The primary only owns the listening sockets and hands
+ * (startGateway) on the same ports. The primary only owns the listening sockets and hands
  * connections to the workers round-robin; it serves no request itself. Each worker watches the
  * certificate files on its own, so a certificate swapped on disk reaches every worker without a
  * restart. A worker that dies is replaced on the same ports.
@@ -10,14 +10,14 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { EdgeConfig } from '../../config.ts';
 import { EdgeError } from '../../errors.ts';
-import type { NodeGatewayOptions } from './server.ts';
+import type { GatewayOptions } from './server.ts';
 
-/** What a worker is started with: everything of NodeGatewayOptions that can cross a process boundary. */
-export type WorkerGatewayOptions = Omit<NodeGatewayOptions, 'config' | 'onError' | 'onCertificateReload'> & {
+/** What a worker is started with: everything of GatewayOptions that can cross a process boundary. */
+export type ClusterWorkerOptions = Omit<GatewayOptions, 'config' | 'onError' | 'onCertificateReload'> & {
   config: Omit<EdgeConfig, 'fetch' | 'now'>;
 };
 
-export interface GatewayWorkersOptions extends WorkerGatewayOptions {
+export interface GatewayClusterOptions extends ClusterWorkerOptions {
   /** Worker processes, each one gateway on the shared ports. At least 1. */
   workers: number;
   /** Told about worker errors (failed certificate reloads, a worker that died and was replaced). Default console.error. */
@@ -26,7 +26,7 @@ export interface GatewayWorkersOptions extends WorkerGatewayOptions {
   startTimeoutMs?: number;
 }
 
-export interface GatewayWorkers {
+export interface GatewayCluster {
   ports: { https?: number; http?: number };
   /** Process ids of the live workers. */
   readonly pids: number[];
@@ -40,7 +40,7 @@ export interface GatewayWorkers {
 /** Primary -> worker. */
 export interface WorkerStart {
   pc2: 'start';
-  options: WorkerGatewayOptions;
+  options: ClusterWorkerOptions;
 }
 
 /** Worker -> primary. */
@@ -51,7 +51,7 @@ export type WorkerMessage =
   | { pc2: 'reloaded' }
   | { pc2: 'error'; message: string };
 
-const KNOWN = new Set(['config', 'hostname', 'httpsPort', 'httpPort', 'tls', 'hstsMaxAgeS', 'upstream', 'upgradeTimeoutMs', 'workers', 'onError', 'startTimeoutMs']);
+const KNOWN = new Set(['config', 'hostname', 'httpsPort', 'httpPort', 'tls', 'hstsMaxAgeS', 'pool', 'upgradeTimeoutMs', 'workers', 'onError', 'startTimeoutMs']);
 
 /** The worker runs the same TypeScript sources: under tsx's loader, whether or not this process has it. */
 function workerExecArgv(): string[] {
@@ -60,14 +60,14 @@ function workerExecArgv(): string[] {
   return [...process.execArgv, '--import', loader];
 }
 
-export async function startGatewayWorkers(options: GatewayWorkersOptions): Promise<GatewayWorkers> {
+export async function startGatewayCluster(options: GatewayClusterOptions): Promise<GatewayCluster> {
   const unknown = Object.keys(options).filter((k) => !KNOWN.has(k));
-  if (unknown.length) throw new EdgeError('INVALID_CONFIG', `startGatewayWorkers: unknown option(s) ${unknown.join(', ')}`);
+  if (unknown.length) throw new EdgeError('INVALID_CONFIG', `startGatewayCluster: unknown option(s) ${unknown.join(', ')}`);
   if (!Number.isInteger(options.workers) || options.workers < 1) throw new EdgeError('INVALID_CONFIG', 'workers is an integer >= 1');
   if ('fetch' in options.config || 'now' in options.config) {
     throw new EdgeError('INVALID_CONFIG', 'config.fetch and config.now cannot be given to gateway workers (they run in other processes)');
   }
-  if (!cluster.isPrimary) throw new EdgeError('INVALID_CONFIG', 'startGatewayWorkers runs in a cluster primary only');
+  if (!cluster.isPrimary) throw new EdgeError('INVALID_CONFIG', 'startGatewayCluster runs in a cluster primary only');
   const { workers: count, onError: onErrorOption, startTimeoutMs = 30_000, ...gatewayOptions } = options;
   const onError = onErrorOption ?? ((e: Error) => console.error(`pc2 edge: ${e.message}`));
   cluster.setupPrimary({ exec: fileURLToPath(new URL('./cluster-worker.ts', import.meta.url)), execArgv: workerExecArgv() });
@@ -75,11 +75,11 @@ export async function startGatewayWorkers(options: GatewayWorkersOptions): Promi
   const reloads = new Map<Worker, number>();
   // Once listening, a worker that is the only one left is replaced on the ports actually bound; while
   // others live, a replacement asks for the same (maybe 0) ports so that it shares their sockets.
-  let resolvedOptions: WorkerGatewayOptions = gatewayOptions;
+  let resolvedOptions: ClusterWorkerOptions = gatewayOptions;
   let closing = false;
   let restarts = 0;
 
-  const fork = (workerOptions: WorkerGatewayOptions): Promise<{ ports: GatewayWorkers['ports'] }> =>
+  const fork = (workerOptions: ClusterWorkerOptions): Promise<{ ports: GatewayCluster['ports'] }> =>
     new Promise((resolve, reject) => {
       const worker = cluster.fork();
       reloads.set(worker, 0);
@@ -132,7 +132,7 @@ export async function startGatewayWorkers(options: GatewayWorkersOptions): Promi
       ),
     );
 
-  let ports: GatewayWorkers['ports'];
+  let ports: GatewayCluster['ports'];
   try {
     // The first worker binds (any free port for 0); the others share its sockets.
     ports = (await fork(gatewayOptions)).ports;

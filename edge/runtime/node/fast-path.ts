@@ -1,23 +1,25 @@
 /**
- * The Node gateway's forwarding of plain HTTP requests to a node or a registry. The Edge decides
- * where a request goes (host, verified route, upstreams in order, edge tokens); this moves the bytes
- * with undici's low-level dispatch, writing the upstream's answer straight into Node's
- * ServerResponse: no web Request/Response/Headers and no intermediate body stream per request, which
- * on Node cost several times the proxying itself. Only requests without a body come here (same
- * failover rule as proxy.ts: the next upstream on a connection failure or a 502/503); requests with
- * a body, which need proxy.ts's replay copy to fail over, and everything that is not a forward
- * (landing page, error pages) go to the Hono app.
+ * The Node.js runtime's fast path for forwarding requests without a body. `Edge.route` decides
+ * where a request goes (host, verified route record, targets in order, edge tokens) exactly as for
+ * the app; this moves the bytes with undici's low-level dispatch, writing the target's answer
+ * straight into Node's ServerResponse: no web Request/Response/Headers and no intermediate body
+ * stream per request, which on Node.js cost several times the forwarding itself. Same rules as
+ * ../../forward.ts: headers (../../headers.ts), failover (../../failover.ts), the give-up error.
+ * Requests with a body, which need forward.ts's replay copy to fail over, and everything that is not
+ * a forward (landing page, error pages) go to the Hono app.
  */
 import type http from 'node:http';
 import { type Agent, util } from 'undici';
-import type { Edge, UpstreamRoute, UpstreamTarget } from '../../app.ts';
-import { EdgeError } from '../../errors.ts';
-import { RELAY_ERROR_HEADER, tryNextUpstream } from '../../failover.ts';
-import { isHopByHop, upstreamRawHeaders } from '../../headers.ts';
+import { connectionTokens } from '../../../shared/hop-by-hop.ts';
 import { INGRESS_HEADERS } from '../../../shared/records/api.ts';
+import type { Edge, EdgeRoute, ForwardRoute } from '../../app.ts';
+import type { EdgeError } from '../../errors.ts';
+import { RELAY_ERROR_HEADER, tryNextTarget } from '../../failover.ts';
+import { unavailable } from '../../forward.ts';
+import { dropsResponseHeader, forwardedRawHeaders } from '../../headers.ts';
 import { errorResponse } from '../../pages.ts';
 
-export interface ForwardOptions {
+export interface FastPathOptions {
   dispatcher: Agent;
   secure: boolean;
   /** Strict-Transport-Security value (secure only). */
@@ -26,19 +28,9 @@ export interface ForwardOptions {
   app: (req: http.IncomingMessage, res: http.ServerResponse) => void;
 }
 
-/** Header names a Connection value lists (keep-alive is hop-by-hop anyway). */
-function connectionTokens(value: string): Set<string> | undefined {
-  let listed: Set<string> | undefined;
-  for (const t of value.split(',')) {
-    const token = t.trim().toLowerCase();
-    if (token && token !== 'keep-alive') (listed ??= new Set()).add(token);
-  }
-  return listed;
-}
-
 const VALID_HOST = /^[a-z0-9.-]+(?::\d{1,5})?$/i;
 
-async function writeError(res: http.ServerResponse, error: EdgeError, host: string, json: boolean, options: ForwardOptions): Promise<void> {
+async function writeError(res: http.ServerResponse, error: EdgeError, host: string, json: boolean, options: FastPathOptions): Promise<void> {
   const page = errorResponse(error, host, json);
   const headers: Record<string, string> = {};
   page.headers.forEach((v, k) => (headers[k] = v));
@@ -59,8 +51,8 @@ interface RawHandler {
 
 /**
  * One forwarded request, and undici's handler of its current attempt (one at a time): tries the
- * upstreams in order and streams the first real answer into `res` (backpressure: undici's parser
- * pauses while the client's socket is full; a client that goes away aborts the upstream request).
+ * targets in order and streams the first real answer into `res` (backpressure: undici's parser
+ * pauses while the client's socket is full; a client that goes away aborts the target request).
  * Methods rather than closures: nothing but this object is made per request.
  */
 class Forwarding implements RawHandler {
@@ -87,17 +79,17 @@ class Forwarding implements RawHandler {
     readonly method: string,
     readonly path: string,
     readonly headers: string[],
-    readonly route: Exclude<UpstreamRoute, { kind: 'landing' }>,
+    readonly route: ForwardRoute,
     readonly host: string,
-    readonly options: ForwardOptions,
+    readonly options: FastPathOptions,
   ) {
     res.once('close', this.#onClose);
   }
 
   next(): void {
     if (this.#done) return;
-    const upstreams = this.route.upstreams;
-    if (++this.#index >= upstreams.length) {
+    const targets = this.route.targets;
+    if (++this.#index >= targets.length) {
       this.#done = true;
       this.#giveUp();
       return;
@@ -105,22 +97,18 @@ class Forwarding implements RawHandler {
     this.#abort = null;
     this.#discard = false;
     this.#answered = false;
-    const upstream = upstreams[this.#index];
+    const target = targets[this.#index];
     let headers = this.headers;
-    if (upstream.ingress) {
+    if (target.ingress) {
       headers = headers.slice();
-      headers.push(INGRESS_HEADERS.nodeId, upstream.ingress.nodeId, INGRESS_HEADERS.edgeToken, upstream.ingress.edgeToken);
+      headers.push(INGRESS_HEADERS.nodeId, target.ingress.nodeId, INGRESS_HEADERS.edgeToken, target.ingress.edgeToken);
     }
-    this.options.dispatcher.dispatch({ origin: upstream.origin, path: this.path, method: this.method as 'GET', headers }, this);
+    this.options.dispatcher.dispatch({ origin: target.url, path: this.path, method: this.method as 'GET', headers }, this);
   }
 
   #giveUp(): void {
-    const failures = this.#failures.join('; ');
-    const registry = this.route.kind === 'registry';
-    const error = this.route.kind === 'registry'
-      ? new EdgeError('REGISTRY_UNAVAILABLE', `no registry answered (${failures})`)
-      : new EdgeError('UPSTREAM_UNAVAILABLE', `every upstream of "${this.route.name}" is down (${failures})`);
-    writeError(this.res, error, this.host, registry, this.options).catch(() => this.res.destroy());
+    const error = unavailable(this.route, this.#failures);
+    writeError(this.res, error, this.host, this.route.kind === 'registry', this.options).catch(() => this.res.destroy());
   }
 
   onConnect(abort: (err?: Error) => void): void {
@@ -140,15 +128,15 @@ class Forwarding implements RawHandler {
         const value = raw[i + 1].toString('latin1');
         connection = connection === undefined ? value : `${connection}, ${value}`;
       } else if (key === RELAY_ERROR_HEADER) relayError = raw[i + 1].toString('latin1');
-      else if (!isHopByHop(key, undefined)) headers.push(key, raw[i + 1].toString('latin1'));
+      else if (!dropsResponseHeader(key, undefined)) headers.push(key, raw[i + 1].toString('latin1'));
     }
-    if (tryNextUpstream(status, relayError, this.#index === this.route.upstreams.length - 1)) {
+    if (tryNextTarget(status, relayError, this.#index === this.route.targets.length - 1)) {
       // Read the refusal to its end so the connection stays reusable, then try the next one.
       this.#discard = true;
-      this.#failures.push(`${this.route.upstreams[this.#index].label}: HTTP ${status}${relayError ? ` ${relayError}` : ''}`);
+      this.#failures.push(`${this.route.targets[this.#index].label}: HTTP ${status}${relayError ? ` ${relayError}` : ''}`);
       return true;
     }
-    const listed = connection === undefined ? undefined : connectionTokens(connection);
+    const listed = connectionTokens(connection);
     const out = listed ? headers.filter((_, i, all) => !listed.has(all[i - (i % 2)])) : headers;
     if (this.options.secure) out.push('strict-transport-security', this.options.hsts);
     this.#started = true;
@@ -179,17 +167,17 @@ class Forwarding implements RawHandler {
       return;
     }
     // A refusal being discarded that then fails is already counted.
-    if (!this.#discard) this.#failures.push(`${this.route.upstreams[this.#index].label}: ${this.#answered ? 'response failed' : err.message}`);
+    if (!this.#discard) this.#failures.push(`${this.route.targets[this.#index].label}: ${this.#answered ? 'response failed' : err.message}`);
     this.next();
   }
 }
 
-export async function forwardHttp(edge: Edge, req: http.IncomingMessage, res: http.ServerResponse, options: ForwardOptions): Promise<void> {
+export async function serveFastPath(edge: Edge, req: http.IncomingMessage, res: http.ServerResponse, options: FastPathOptions): Promise<void> {
   const host = req.headers.host;
   const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
   if (hasBody || !host || !VALID_HOST.test(host)) return options.app(req, res);
   let url: URL;
-  let route: UpstreamRoute;
+  let route: EdgeRoute;
   try {
     url = new URL(`${options.secure ? 'https' : 'http'}://${host}${req.url ?? '/'}`);
     route = await edge.route(url);
@@ -198,6 +186,6 @@ export async function forwardHttp(edge: Edge, req: http.IncomingMessage, res: ht
     return options.app(req, res);
   }
   if (route.kind === 'landing') return options.app(req, res);
-  const headers = upstreamRawHeaders(req.rawHeaders, { clientIp: req.socket.remoteAddress, host: url.host, proto: url.protocol.slice(0, -1) });
+  const headers = forwardedRawHeaders(req.rawHeaders, { clientIp: req.socket.remoteAddress, host: url.host, proto: url.protocol.slice(0, -1) });
   new Forwarding(res, req.method ?? 'GET', url.pathname + url.search, headers, route, host, options).next();
 }

@@ -1,16 +1,16 @@
 /**
- * A fetch for the Node gateway, on undici's request API: it leaves bodies exactly as the upstream
+ * A fetch for the Node.js gateway, on undici's request API: it leaves bodies exactly as the target
  * sent them (no transparent decompression, so Content-Encoding and Content-Length stay true) and
- * keeps a pool of upstream connections alive.
+ * keeps a pool of connections to the targets alive.
  */
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeWebStream } from 'node:stream/web';
 import { Agent, request } from 'undici';
 
-export interface NodeFetchOptions {
-  /** Most connections per upstream origin. Default 256. */
+export interface PoolOptions {
+  /** Most connections per target. Default 256. */
   connections?: number;
-  /** Idle upstream connections are kept this long, ms. Default 10 000. */
+  /** Idle connections are kept this long, ms. Default 10 000. */
   keepAliveTimeoutMs?: number;
   /** Longest TCP+TLS connect, ms. Default 10 000. */
   connectTimeoutMs?: number;
@@ -28,7 +28,7 @@ const nodeBodies = new WeakMap<ReadableStream<Uint8Array>, Readable>();
  * The Node readable behind a response body made by this fetch, if nothing has read from it yet.
  * The Node gateway pipes it straight into the client's socket instead of pumping a web stream.
  */
-export function untouchedNodeBody(body: ReadableStream<Uint8Array> | null): Readable | undefined {
+export function pipeableBody(body: ReadableStream<Uint8Array> | null): Readable | undefined {
   if (!body || body.locked) return undefined;
   return nodeBodies.get(body);
 }
@@ -57,16 +57,16 @@ function webStream(body: Readable): ReadableStream<Uint8Array> {
   return stream;
 }
 
-export interface NodeFetch {
+export interface PooledFetch {
   fetch: typeof fetch;
   /** The connection pool, for the gateway's own forwarding. */
   dispatcher: Agent;
   close(): Promise<void>;
 }
 
-export function createNodeFetch(options: NodeFetchOptions = {}): NodeFetch {
+export function createPooledFetch(options: PoolOptions = {}): PooledFetch {
   const unknown = Object.keys(options).filter((k) => !KNOWN.has(k));
-  if (unknown.length) throw new TypeError(`createNodeFetch: unknown option(s) ${unknown.join(', ')}`);
+  if (unknown.length) throw new TypeError(`createPooledFetch: unknown option(s) ${unknown.join(', ')}`);
   const dispatcher = new Agent({
     connections: options.connections ?? 256,
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 10_000,
@@ -97,7 +97,7 @@ export function createNodeFetch(options: NodeFetchOptions = {}): NodeFetch {
 }
 
 /**
- * Pipes an upstream body into the client's response; either side failing or closing early stops the
+ * Pipes a target's body into the client's response; either side failing or closing early stops the
  * other. (stream.pipeline does the same but builds and aborts an AbortController per call, which
  * showed up as a sizeable share of the gateway's CPU per request.)
  */

@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ADAPTER_ENV_KEYS, edgeConfigFromEnv, edgeConfigFromJson } from '../../env-config.ts';
-import { startNodeGateway } from './server.ts';
+import { startGateway } from './server.ts';
 
 function port(value: string | undefined, fallback: number): number {
   if (value === undefined || value === '') return fallback;
@@ -24,7 +24,7 @@ const config = file ? edgeConfigFromJson(readFileSync(file, 'utf8')) : edgeConfi
 const certFile = env[ADAPTER_ENV_KEYS.certFile];
 const keyFile = env[ADAPTER_ENV_KEYS.keyFile];
 const tls = certFile && keyFile ? { certFile, keyFile } : undefined;
-const gateway = await startNodeGateway({
+const gateway = await startGateway({
   config,
   hostname: env[ADAPTER_ENV_KEYS.hostname] || undefined,
   httpsPort: port(env[ADAPTER_ENV_KEYS.port], 443),

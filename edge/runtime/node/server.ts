@@ -1,23 +1,25 @@
 /**
- * The edge on Node: @hono/node-server behind HTTPS (TLS 1.3 only, wildcard certificate reloaded
- * from disk without a restart, HSTS), a port-80 server that redirects to https, and raw WebSocket
- * upgrade piping. `tls` left out serves plain HTTP instead, for local development.
+ * The edge on Node.js: the Hono app on @hono/node-server behind HTTPS (TLS 1.3 only, wildcard
+ * certificate reloaded from disk without a restart, HSTS), a port-80 server that redirects to https,
+ * and raw WebSocket upgrade piping. `tls` left out serves plain HTTP instead, for local development.
+ * Requests without a body take the fast path (fast-path.ts) straight through Node streams.
  */
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { createEdge, type Edge } from '../../app.ts';
 import type { EdgeConfig } from '../../config.ts';
 import { EdgeError } from '../../errors.ts';
-import { createNodeFetch, type NodeFetchOptions, pipeToClient, untouchedNodeBody } from './fetch.ts';
+import { createPooledFetch, type PoolOptions, pipeToClient, pipeableBody } from './fetch.ts';
 import { type CertificateWatcher, readCertificate, TLS_MIN_VERSION, watchCertificate } from './tls.ts';
 import { withResponseHeader } from '../../headers.ts';
-import { forwardHttp } from './fast-path.ts';
+import { serveFastPath } from './fast-path.ts';
 import { handleUpgrade } from './upgrade.ts';
 
-export interface NodeGatewayOptions {
+export interface GatewayOptions {
   config: EdgeConfig;
   /** Address to listen on. Default `0.0.0.0`. */
   hostname?: string;
@@ -29,9 +31,9 @@ export interface NodeGatewayOptions {
   tls?: { certFile: string; keyFile: string; reloadIntervalMs?: number };
   /** Strict-Transport-Security max-age, s. Default 63 072 000 (2 years). */
   hstsMaxAgeS?: number;
-  /** Options of the upstream connection pool (ignored when `config.fetch` is given). */
-  upstream?: NodeFetchOptions;
-  /** Longest wait for an upstream's WebSocket handshake, ms. Default 10 000. */
+  /** Options of the connection pool to the targets (ignored when `config.fetch` is given). */
+  pool?: PoolOptions;
+  /** Longest wait for a target's WebSocket handshake, ms. Default 10 000. */
   upgradeTimeoutMs?: number;
   /** Told about certificate reloads that failed (kept serving the old pair). Default console.error. */
   onError?: (error: Error) => void;
@@ -39,7 +41,7 @@ export interface NodeGatewayOptions {
   onCertificateReload?: () => void;
 }
 
-export interface NodeGateway {
+export interface Gateway {
   ports: { https?: number; http?: number };
   edge: Edge;
   /** Number of certificate reloads applied since start. */
@@ -47,7 +49,7 @@ export interface NodeGateway {
   close(): Promise<void>;
 }
 
-const KNOWN = new Set(['config', 'hostname', 'httpsPort', 'httpPort', 'tls', 'hstsMaxAgeS', 'upstream', 'upgradeTimeoutMs', 'onError', 'onCertificateReload']);
+const KNOWN = new Set(['config', 'hostname', 'httpsPort', 'httpPort', 'tls', 'hstsMaxAgeS', 'pool', 'upgradeTimeoutMs', 'onError', 'onCertificateReload']);
 
 function listen(server: http.Server, port: number, hostname: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -78,14 +80,11 @@ function redirectServer(httpsPort: number): http.Server {
   });
 }
 
-/** @hono/node-server's marker for "the response was written directly". */
-const ALREADY_SENT = 'x-hono-already-sent';
-
 /**
- * Writes an upstream response whose body is still the upstream's Node stream: piping it saves the
- * web-stream pump per chunk (the app decided everything else: status, headers, which upstream).
+ * Writes a target's response whose body is still the target's Node stream: piping it saves the
+ * web-stream pump per chunk (the app decided everything else: status, headers, which target).
  */
-function pipeUpstream(res: Response, body: Readable, outgoing: http.ServerResponse): void {
+function pipeResponse(res: Response, body: Readable, outgoing: http.ServerResponse): void {
   const headers: Record<string, string | string[]> = {};
   res.headers.forEach((value, key) => {
     if (key !== 'set-cookie') headers[key] = value;
@@ -96,10 +95,10 @@ function pipeUpstream(res: Response, body: Readable, outgoing: http.ServerRespon
   pipeToClient(body, outgoing);
 }
 
-export async function startNodeGateway(options: NodeGatewayOptions): Promise<NodeGateway> {
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const unknown = Object.keys(options).filter((k) => !KNOWN.has(k));
-  if (unknown.length) throw new EdgeError('INVALID_CONFIG', `startNodeGateway: unknown option(s) ${unknown.join(', ')}`);
-  const pool = options.config.fetch ? null : createNodeFetch(options.upstream);
+  if (unknown.length) throw new EdgeError('INVALID_CONFIG', `startGateway: unknown option(s) ${unknown.join(', ')}`);
+  const pool = options.config.fetch ? null : createPooledFetch(options.pool);
   const edge = createEdge({ ...options.config, fetch: options.config.fetch ?? pool!.fetch }, { abortWithClient: false });
   const hostname = options.hostname ?? '0.0.0.0';
   const onError = options.onError ?? ((e: Error) => console.error(`pc2 edge: ${e.message}`));
@@ -108,27 +107,24 @@ export async function startNodeGateway(options: NodeGatewayOptions): Promise<Nod
   const appListener = getRequestListener(async (request, env) => {
     let res = await edge.app.fetch(request, { clientIp: env.incoming.socket.remoteAddress });
     if (secure) res = withResponseHeader(res, 'strict-transport-security', hsts);
-    const upstreamBody = untouchedNodeBody(res.body);
-    if (upstreamBody && env.outgoing instanceof http.ServerResponse) {
-      pipeUpstream(res, upstreamBody, env.outgoing);
-      const sent = new Response(null, { headers: { [ALREADY_SENT]: 'true' } });
-      // Materialises node-server's lightweight response: only a materialised one honours the marker.
-      void sent.body;
-      return sent;
+    const body = pipeableBody(res.body);
+    if (body && env.outgoing instanceof http.ServerResponse) {
+      pipeResponse(res, body, env.outgoing);
+      return RESPONSE_ALREADY_SENT;
     }
     return res;
   });
-  // Forwarding goes straight through Node streams when the gateway owns the upstream pool.
+  // Forwarding goes straight through Node streams when the gateway owns the connection pool.
   const listener: http.RequestListener = pool
     ? (req, res) =>
-        void forwardHttp(edge, req, res, { dispatcher: pool.dispatcher, secure, hsts, app: appListener }).catch(() => {
+        void serveFastPath(edge, req, res, { dispatcher: pool.dispatcher, secure, hsts, app: appListener }).catch(() => {
           // Never let one bad exchange reach the process: answer if still possible, else drop it.
           if (res.headersSent) res.destroy();
           else res.writeHead(502, { 'content-type': 'text/plain', 'x-pc2-error': 'INTERNAL' }).end('gateway error\n');
         })
     : appListener;
   const servers: http.Server[] = [];
-  const ports: NodeGateway['ports'] = {};
+  const ports: Gateway['ports'] = {};
   let watcher: CertificateWatcher | undefined;
   const upgradeOptions = { handshakeTimeoutMs: options.upgradeTimeoutMs ?? 10_000, rejectUnauthorized: true };
   const onUpgrade = (req: http.IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) =>

@@ -1,19 +1,21 @@
 /**
- * WebSocket (and any other Upgrade) traffic on the Node gateway: the handshake is forwarded to the
- * first upstream that accepts it, then the two sockets are piped raw, so frames pass untouched.
+ * WebSocket (and any other Upgrade) traffic on the Node.js gateway: the handshake is forwarded to
+ * the first target that accepts it, then the two sockets are piped raw, so frames pass untouched.
  */
 import http from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
-import type { Edge } from '../../app.ts';
+import { INGRESS_HEADERS } from '../../../shared/records/api.ts';
+import type { Edge, Target } from '../../app.ts';
 import { EdgeError, statusOf } from '../../errors.ts';
-import { RELAY_ERROR_HEADER, tryNextUpstream } from '../../failover.ts';
-import type { UpstreamCandidate } from '../../forward.ts';
+import { RELAY_ERROR_HEADER, tryNextTarget } from '../../failover.ts';
+import { targetUrl, unavailable } from '../../forward.ts';
+import { forwardedRawHeaders } from '../../headers.ts';
 
 export interface UpgradeOptions {
-  /** Longest wait for an upstream's handshake answer, ms. */
+  /** Longest wait for a target's handshake answer, ms. */
   handshakeTimeoutMs: number;
-  /** Upstream TLS: verify certificates (a direct node's endpoint). */
+  /** TLS to the target: verify certificates (a direct node's endpoint). */
   rejectUnauthorized: boolean;
 }
 
@@ -29,10 +31,14 @@ type Attempt =
   | { kind: 'response'; res: http.IncomingMessage }
   | { kind: 'failed'; reason: string };
 
-function attempt(candidate: UpstreamCandidate, method: string, options: UpgradeOptions): Promise<Attempt> {
-  const url = new URL(candidate.url);
+function attempt(target: Target, url: URL, forwarded: readonly string[], method: string, options: UpgradeOptions): Promise<Attempt> {
   const headers: Record<string, string> = {};
-  candidate.headers.forEach((v, k) => (headers[k] = v));
+  // Repeated fields are joined, as a Headers object would.
+  for (let i = 0; i < forwarded.length; i += 2) headers[forwarded[i]] = headers[forwarded[i]] === undefined ? forwarded[i + 1] : `${headers[forwarded[i]]}, ${forwarded[i + 1]}`;
+  if (target.ingress) {
+    headers[INGRESS_HEADERS.nodeId] = target.ingress.nodeId;
+    headers[INGRESS_HEADERS.edgeToken] = target.ingress.edgeToken;
+  }
   headers.connection = 'Upgrade';
   headers.upgrade = 'websocket';
   const lib = url.protocol === 'https:' ? https : http;
@@ -55,14 +61,14 @@ function attempt(candidate: UpstreamCandidate, method: string, options: UpgradeO
   });
 }
 
-function pipeBoth(client: Duplex, upstream: Duplex): void {
-  client.pipe(upstream).pipe(client);
+function pipeBoth(client: Duplex, target: Duplex): void {
+  client.pipe(target).pipe(client);
   const close = () => {
     client.destroy();
-    upstream.destroy();
+    target.destroy();
   };
   client.on('error', close).on('close', close);
-  upstream.on('error', close).on('close', close);
+  target.on('error', close).on('close', close);
 }
 
 /** Handles one 'upgrade' event of the gateway's server. Never throws. */
@@ -78,21 +84,23 @@ export async function handleUpgrade(
     const encrypted = (incoming.socket as { encrypted?: boolean }).encrypted === true;
     const host = incoming.headers.host ?? '';
     if (!/^[a-z0-9.-]+(?::\d{1,5})?$/i.test(host)) throw new EdgeError('MALFORMED_HOST', 'missing or malformed Host');
-    const headers = new Headers();
-    for (let i = 0; i < incoming.rawHeaders.length; i += 2) headers.append(incoming.rawHeaders[i], incoming.rawHeaders[i + 1]);
-    const request = new Request(`${encrypted ? 'https' : 'http'}://${host}${incoming.url ?? '/'}`, { method: incoming.method, headers });
-    const plan = await edge.plan(request, { clientIp: incoming.socket.remoteAddress });
-    if (plan.kind !== 'node') throw new EdgeError('NOT_FOUND', 'upgrades are served on node names only');
+    const url = new URL(`${encrypted ? 'https' : 'http'}://${host}${incoming.url ?? '/'}`);
+    const route = await edge.route(url);
+    if (route.kind !== 'node') throw new EdgeError('NOT_FOUND', 'upgrades are served on node names only');
+    const forwarded = forwardedRawHeaders(incoming.rawHeaders, { clientIp: incoming.socket.remoteAddress, host: url.host, proto: url.protocol.slice(0, -1) });
     const failures: string[] = [];
-    for (let i = 0; i < plan.candidates.length; i++) {
-      const result = await attempt(plan.candidates[i], incoming.method ?? 'GET', options);
+    for (let i = 0; i < route.targets.length; i++) {
+      const target = route.targets[i];
+      const result = await attempt(target, new URL(targetUrl(target, url)), forwarded, incoming.method ?? 'GET', options);
       if (result.kind === 'failed') {
-        failures.push(`${plan.candidates[i].label}: ${result.reason}`);
+        failures.push(`${target.label}: ${result.reason}`);
         continue;
       }
       if (result.kind === 'response') {
         const { res } = result;
-        if (tryNextUpstream(res.statusCode ?? 0, res.headers[RELAY_ERROR_HEADER] as string | undefined, i === plan.candidates.length - 1)) {
+        const relayError = res.headers[RELAY_ERROR_HEADER] as string | undefined;
+        if (tryNextTarget(res.statusCode ?? 0, relayError, i === route.targets.length - 1)) {
+          failures.push(`${target.label}: HTTP ${res.statusCode}${relayError ? ` ${relayError}` : ''}`);
           res.resume();
           continue;
         }
@@ -111,7 +119,7 @@ export async function handleUpgrade(
       pipeBoth(client, socket);
       return;
     }
-    throw new EdgeError('UPSTREAM_UNAVAILABLE', `every upstream of "${plan.name}" is down (${failures.join('; ')})`);
+    throw unavailable(route, failures);
   } catch (e) {
     const error = e instanceof EdgeError ? e : new EdgeError('INTERNAL', (e as Error).message);
     writeRaw(client, statusOf(error.code), { 'content-type': 'text/plain; charset=utf-8', 'x-pc2-error': error.code }, `${error.code}: ${error.message}\n`);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type GatewayWorkers, startGatewayWorkers } from '../../../../edge/runtime/node/cluster.ts';
+import { type GatewayCluster, startGatewayCluster } from '../../../../edge/runtime/node/cluster.ts';
 import { makeCertificate } from '../../certs.ts';
 import { edgeConformanceSuite } from '../../conformance.ts';
 import { createWorld, type World } from '../../world.ts';
@@ -38,14 +38,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('Node gateway with 2 workers', () => {
   let world: World;
   let dir: string;
-  let gateway: GatewayWorkers;
+  let gateway: GatewayCluster;
   const errors: string[] = [];
 
   beforeAll(async () => {
     world = await createWorld();
     dir = mkdtempSync(join(tmpdir(), 'pc2-edge-workers-'));
     const first = makeCertificate(dir, 'live', 'first');
-    gateway = await startGatewayWorkers({
+    gateway = await startGatewayCluster({
       config: world.config,
       hostname: '127.0.0.1',
       httpsPort: 0,
@@ -63,9 +63,9 @@ describe('Node gateway with 2 workers', () => {
   }, 60_000);
 
   it('refuses options it cannot carry to another process', async () => {
-    await expect(startGatewayWorkers({ config: { ...world.config, now: Date.now } as never, workers: 2 })).rejects.toThrow(/other processes/);
-    await expect(startGatewayWorkers({ config: world.config, workers: 0 })).rejects.toThrow(/workers/);
-    await expect(startGatewayWorkers({ config: world.config, workers: 1, bogus: 1 } as never)).rejects.toThrow(/bogus/);
+    await expect(startGatewayCluster({ config: { ...world.config, now: Date.now } as never, workers: 2 })).rejects.toThrow(/other processes/);
+    await expect(startGatewayCluster({ config: world.config, workers: 0 })).rejects.toThrow(/workers/);
+    await expect(startGatewayCluster({ config: world.config, workers: 1, bogus: 1 } as never)).rejects.toThrow(/bogus/);
   });
 
   it('runs two worker processes and redirects plain HTTP from every one', async () => {
@@ -104,7 +104,7 @@ describe('Node gateway with 2 workers', () => {
 edgeConformanceSuite({
   runtime: 'node, 2 workers',
   async start(world) {
-    const gateway = await startGatewayWorkers({ config: world.config, hostname: '127.0.0.1', httpPort: 0, workers: 2 });
+    const gateway = await startGatewayCluster({ config: world.config, hostname: '127.0.0.1', httpPort: 0, workers: 2 });
     return { baseUrl: `http://127.0.0.1:${gateway.ports.http}`, close: () => gateway.close() };
   },
 });

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type NodeGateway, startNodeGateway } from '../../../../edge/runtime/node/server.ts';
+import { type Gateway, startGateway } from '../../../../edge/runtime/node/server.ts';
 import { signRoute } from '../../../../shared/records/route.ts';
 import { open } from '../../client.ts';
 import { close, listen } from '../../origins.ts';
@@ -51,7 +51,7 @@ class BigUpstream {
 describe('Node gateway fast path, large bodies', () => {
   let world: World;
   let upstream: BigUpstream;
-  let gateway: NodeGateway;
+  let gateway: Gateway;
   let base: string;
 
   beforeAll(async () => {
@@ -62,7 +62,7 @@ describe('Node gateway fast path, large bodies', () => {
     const alice = world.a.records.get('alice')!;
     const route = await signRoute({ name: 'alice', mode: 'direct', endpoint: `http://127.0.0.1:${port}`, relays: [], seq: 2, iat: now - 1000, exp: now + 3_600_000 }, world.nodes.get('alice')!);
     world.a.records.set('alice', { ...alice, route });
-    gateway = await startNodeGateway({ config: world.config, hostname: '127.0.0.1', httpPort: 0 });
+    gateway = await startGateway({ config: world.config, hostname: '127.0.0.1', httpPort: 0 });
     base = `http://127.0.0.1:${gateway.ports.http}`;
   }, 60_000);
 

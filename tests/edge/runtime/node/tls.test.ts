@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type NodeGateway, startNodeGateway } from '../../../../edge/runtime/node/server.ts';
+import { type Gateway, startGateway } from '../../../../edge/runtime/node/server.ts';
 import { type CertificatePair, makeCertificate } from '../../certs.ts';
 import { edgeConformanceSuite } from '../../conformance.ts';
 import { createWorld, type World } from '../../world.ts';
@@ -48,7 +48,7 @@ function requestOn(socket: tls.TLSSocket, host: string): Promise<string> {
 
 describe('Node gateway TLS', () => {
   let world: World;
-  let gateway: NodeGateway;
+  let gateway: Gateway;
   let dir: string;
   let first: CertificatePair;
 
@@ -56,7 +56,7 @@ describe('Node gateway TLS', () => {
     world = await createWorld();
     dir = mkdtempSync(join(tmpdir(), 'pc2-edge-tls-'));
     first = makeCertificate(dir, 'live', 'first');
-    gateway = await startNodeGateway({
+    gateway = await startGateway({
       config: world.config,
       hostname: '127.0.0.1',
       httpsPort: 0,
@@ -120,7 +120,7 @@ edgeConformanceSuite({
   runtime: 'node, https',
   async start(world) {
     const dir = mkdtempSync(join(tmpdir(), 'pc2-edge-tls-'));
-    const gateway = await startNodeGateway({
+    const gateway = await startGateway({
       config: world.config,
       hostname: '127.0.0.1',
       httpsPort: 0,
