@@ -5,9 +5,8 @@
  * 100-continue, Range (passed through untouched), and WebSocket/Upgrade (101, then raw bytes).
  */
 import { decodeJwt } from 'jose';
-import { Agent, type ClientRequest, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import { Agent, type ClientRequest, type ClientRequestArgs, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Socket } from 'node:net';
 import { Id } from '../../shared/id.ts';
 import { MAX_CONNECTIONS_CAP } from '../../shared/tunnel/limits.ts';
 import { INGRESS_HEADERS, type ErrorBody } from '../../shared/records/api.ts';
@@ -16,6 +15,7 @@ import { TunnelError } from '../tunnel/errors.ts';
 import type { Logger } from '../tunnel/options.ts';
 import { silentLogger } from '../tunnel/options.ts';
 import type { TunnelServer } from '../tunnel/server.ts';
+import type { TunnelStream } from '../tunnel/stream.ts';
 import { clientAddress, downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts';
 
 export interface IngressOptions {
@@ -73,7 +73,7 @@ export function createIngress(options: IngressOptions): Ingress {
   const clock = options.clock ?? { now: () => Date.now() };
   const logger = options.logger ?? silentLogger;
   const keepAliveMs = options.keepAliveMs ?? 2000;
-  const agents = new Map<string, Agent>();
+  const agents = new Map<string, TunnelAgent>();
 
   // The edge reuses a token for its short life: remember the ones already verified until they expire.
   const verified = new Map<string, { node: Id; expMs: number }>();
@@ -110,50 +110,28 @@ export function createIngress(options: IngressOptions): Ingress {
     return { ok: true, node };
   }
 
-  function agentFor(node: Id): Agent | undefined {
-    if (keepAliveMs <= 0) return undefined;
+  function agentFor(node: Id): TunnelAgent {
     const key = node.toString();
     let agent = agents.get(key);
     if (!agent) {
-      agent = new KeepAliveAgent(keepAliveMs);
-      // Each "socket" of this agent is a stream over the node's Active Proxy session.
-      (agent as unknown as { createConnection: unknown }).createConnection = (
-        o: { remoteAddress?: string; remotePort?: number },
-        callback: (error: Error | null, socket?: Duplex) => void,
-      ) => {
-        tunnel.openStream(node, { remoteAddress: o.remoteAddress, remotePort: o.remotePort, allowHalfOpen: false }).then(
-          (stream) => callback(null, stream),
-          (error: Error) => callback(error),
-        );
-        return undefined;
-      };
+      agent = new TunnelAgent(tunnel, node, keepAliveMs);
       agents.set(key, agent);
     }
     return agent;
   }
 
   function forward(req: IncomingMessage, res: ServerResponse, node: Id): void {
-    const remote = { remoteAddress: clientAddress(req), remotePort: req.socket.remotePort };
-    const agent = agentFor(node);
     const expectsContinue = /100-continue/i.test(String(req.headers.expect ?? ''));
-    const requestOptions = {
+    const requestOptions: TunnelRequestArgs = {
       method: req.method,
       path: req.url,
-      headers: upstreamRequestHeaders(req) as unknown as Record<string, string>,
+      headers: upstreamRequestHeaders(req),
       setHost: false,
-      ...(agent
-        ? { agent, ...remote }
-        : {
-            createConnection: (_o: unknown, callback: (error: Error | null, socket?: Socket) => void) => {
-              tunnel.openStream(node, { ...remote, allowHalfOpen: false }).then(
-                (stream) => callback(null, stream as unknown as Socket),
-                (error: Error) => callback(error),
-              );
-              return undefined;
-            },
-          }),
+      agent: agentFor(node),
+      remoteAddress: clientAddress(req),
+      remotePort: req.socket.remotePort,
     };
-    const upstream: ClientRequest = request(requestOptions as unknown as import('node:http').RequestOptions);
+    const upstream: ClientRequest = request(requestOptions);
     if (expectsContinue) upstream.on('continue', () => res.writeContinue());
     upstream.on('response', (upRes) => {
       res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, downstreamResponseHeaders(upRes.rawHeaders));
@@ -223,31 +201,51 @@ export function createIngress(options: IngressOptions): Ingress {
   };
 }
 
+/** node:http passes a request's options on to its agent's createConnection: these say whom a stream is for. */
+interface TunnelRequestArgs extends ClientRequestArgs {
+  remoteAddress?: string;
+  remotePort?: number;
+}
+
 /**
- * Keeps streams to a node for the next request, closing a free one after `idleMs` (node:http's own
- * `timeout` option would also time out requests in progress, e.g. a quiet long-lived response).
+ * node:http's Agent over one node's tunnel: each of its "sockets" is a stream of the node's tunnel
+ * session. With `idleMs` > 0 it keeps free streams for the next request and closes one after
+ * `idleMs` free (node:http's own `timeout` option would also time out requests in progress, e.g. a
+ * quiet long-lived response); with 0 every request gets a stream of its own.
  */
-class KeepAliveAgent extends Agent {
+class TunnelAgent extends Agent {
+  readonly #tunnel: TunnelServer;
+  readonly #node: Id;
   readonly #idleMs: number;
 
-  constructor(idleMs: number) {
-    // As many free streams as a session can have proxy connections: under a burst the streams opened
+  constructor(tunnel: TunnelServer, node: Id, idleMs: number) {
+    // As many free streams as a session can have tunnel connections: under a burst the streams opened
     // for it stay for the next one instead of being closed and opened again (a CONNECT and an upstream
     // connect each). They still close after idleMs.
-    super({ keepAlive: true, maxFreeSockets: MAX_CONNECTIONS_CAP, scheduling: 'lifo' });
+    super(idleMs > 0 ? { keepAlive: true, maxFreeSockets: MAX_CONNECTIONS_CAP, scheduling: 'lifo' } : { keepAlive: false });
+    this.#tunnel = tunnel;
+    this.#node = node;
     this.#idleMs = idleMs;
   }
 
-  override keepSocketAlive(socket: Duplex): void {
+  override createConnection(options: TunnelRequestArgs, callback?: (error: Error | null, stream: Duplex) => void): undefined {
+    this.#tunnel.openStream(this.#node, { remoteAddress: options.remoteAddress, remotePort: options.remotePort, allowHalfOpen: false }).then(
+      (stream) => callback?.(null, stream),
+      (error: Error) => callback?.(error, undefined as never),
+    );
+    return undefined;
+  }
+
+  override keepSocketAlive(stream: TunnelStream): void {
     // node:http reads the boolean this returns, though its types say void.
-    const keep = super.keepSocketAlive(socket) as unknown;
-    (socket as Socket).setTimeout(this.#idleMs);
+    const keep = super.keepSocketAlive(stream) as unknown;
+    stream.setTimeout(this.#idleMs);
     return keep as void;
   }
 
-  override reuseSocket(socket: Duplex, req: ClientRequest): void {
-    (socket as Socket).setTimeout(0);
-    super.reuseSocket(socket, req);
+  override reuseSocket(stream: TunnelStream, req: ClientRequest): void {
+    stream.setTimeout(0);
+    super.reuseSocket(stream, req);
   }
 }
 
