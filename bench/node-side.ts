@@ -10,6 +10,10 @@ import { secretboxBackend } from '../shared/crypto/secretbox.ts';
 import { Id } from '../shared/id.ts';
 import { KeyPair } from '../shared/keys.ts';
 import { startHttpUpstream } from '../tests/tunnel/http-upstream.ts';
+import { useNativeCrypto } from '../cli/native-crypto.ts';
+
+// As in every process pc2 starts (cli/native-crypto.ts): libsodium when it loads.
+useNativeCrypto();
 
 const [serverPort, servicePeer, deviceKey, frames] = process.argv.slice(2);
 const app = await startHttpUpstream();

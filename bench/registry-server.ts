@@ -11,6 +11,10 @@ import { Id } from '../shared/id.ts';
 import { KeyPair } from '../shared/keys.ts';
 import { startRegistryServer } from '../origin/registry/index.ts';
 import { type JwsBackend, selectJwsBackend } from '../origin/registry/native-jws.ts';
+import { useNativeCrypto } from '../cli/native-crypto.ts';
+
+// As in every process pc2 starts (cli/native-crypto.ts): libsodium when it loads.
+useNativeCrypto();
 
 selectJwsBackend((process.env.PC2_JWS_BACKEND ?? 'libsodium') as JwsBackend);
 

@@ -22,9 +22,13 @@ import { KeyPair } from '../shared/keys.ts';
 import { registryOpPaths, registryPaths } from '../shared/records/api.ts';
 import { REQUEST_TYP, signRequest, verifyRequest } from '../shared/records/request.ts';
 import { BINDING_TYP, signBinding } from '../shared/records/binding.ts';
-import { type JwsBackend, selectJwsBackend, signJwsNode, verifyJwsNode } from '../origin/registry/native-jws.ts';
+import { type JwsBackend, selectJwsBackend, signJwsNative, verifyJwsNative } from '../origin/registry/native-jws.ts';
 import { AppendLog } from '../origin/registry/append-log.ts';
 import { hasWrk, runWrk } from './wrk.ts';
+import { useNativeCrypto } from '../cli/native-crypto.ts';
+
+// As in every process pc2 starts (cli/native-crypto.ts): libsodium when it loads.
+useNativeCrypto();
 
 const REGISTRATIONS = Number(process.env.BENCH_REGISTRATIONS ?? 20_000);
 const RESOLVES = Number(process.env.BENCH_RESOLVES ?? 200_000);
@@ -132,8 +136,8 @@ async function benchCrypto(): Promise<Record<string, number>> {
     await Promise.all(Array.from({ length: 64 }, async () => {
       while (next < n) {
         const i = next++;
-        await verifyJwsNode(requests[i], REQUEST_TYP);
-        await signJwsNode({ v: 1, name: `c-${i}`, owner: node.id.toString(), boundAt: 1, registrar: registrar.id.toString() }, registrar, BINDING_TYP);
+        await verifyJwsNative(requests[i], REQUEST_TYP);
+        await signJwsNative({ v: 1, name: `c-${i}`, owner: node.id.toString(), boundAt: 1, registrar: registrar.id.toString() }, registrar, BINDING_TYP);
       }
     }));
     native[backend === 'libsodium' ? 'claimCryptoLibsodiumPerSec' : 'claimCryptoNodeCryptoPerSec'] = rate(n, performance.now() - t2);

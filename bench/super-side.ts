@@ -10,6 +10,10 @@ import { startIngressServer } from '../origin/ingress/index.ts';
 import { TunnelServer } from '../origin/tunnel/index.ts';
 import { Id } from '../shared/id.ts';
 import { KeyPair } from '../shared/keys.ts';
+import { useNativeCrypto } from '../cli/native-crypto.ts';
+
+// As in every process pc2 starts (cli/native-crypto.ts): libsodium when it loads.
+useNativeCrypto();
 
 const [edgeKeyId, superNodeId] = process.argv.slice(2);
 const tunnel = new TunnelServer({ key: KeyPair.generate(), host: '127.0.0.1', port: 0, maxConnections: 64 });

@@ -13,6 +13,7 @@ import { KeyPair } from '../shared/keys.ts';
 import { startDemoSite } from '../agent/demo-site.ts';
 import { NodeAgent } from '../agent/node-agent.ts';
 import { CliError } from './errors.ts';
+import { useNativeCrypto } from './native-crypto.ts';
 import { type CliLogger, createLogger } from './logger.ts';
 import { parseOptions } from './options.ts';
 import { onShutdown } from './shutdown.ts';
@@ -38,6 +39,8 @@ export interface Devnet {
 }
 
 export async function startDevnet(options: { port: number; host: string; debug?: boolean; quiet?: boolean }): Promise<Devnet> {
+  // The composition root picks the process's crypto backends (libsodium when it loads).
+  useNativeCrypto();
   const dir = mkdtempSync(join(tmpdir(), 'pc2-devnet-'));
   const logger = createLogger('devnet', { debug: options.debug, quiet: options.quiet ?? true });
   const edgeKey = KeyPair.generate();

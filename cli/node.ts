@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { type AgentStatus, NodeAgent, NodeAgentError } from '../agent/node-agent.ts';
 import { CliError } from './errors.ts';
+import { useNativeCrypto } from './native-crypto.ts';
 import { loadOrCreateKey } from './keyfile.ts';
 import { createLogger } from './logger.ts';
 import { parseOptions } from './options.ts';
@@ -39,6 +40,8 @@ function render(s: AgentStatus): string {
 export async function runNode(args: string[]): Promise<void> {
   const parsed = parseOptions(args, SPEC, USAGE);
   if (!parsed) return;
+  // The composition root picks the process's crypto backends (libsodium when it loads).
+  useNativeCrypto();
   const o = parsed.options;
   if (!['auto', 'direct', 'relay'].includes(o.mode!)) throw new CliError(`--mode is auto, direct or relay, got "${o.mode}"`, 2);
   const logger = createLogger('node', { debug: o.debug });

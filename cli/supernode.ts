@@ -5,6 +5,7 @@ import { Id } from '../shared/id.ts';
 import { DEFAULT_RESERVED_NAMES } from '../shared/records/names.ts';
 import { SuperNode } from '../origin/supernode.ts';
 import { CliError } from './errors.ts';
+import { useNativeCrypto } from './native-crypto.ts';
 import { GATEWAY_SPEC, startGatewayFromFlags } from './gateway.ts';
 import { loadOrCreateKey, parseIdAt } from './keyfile.ts';
 import { createLogger } from './logger.ts';
@@ -56,6 +57,8 @@ function ids(list: string[] | undefined, flag: string): Id[] {
 export async function runSupernode(args: string[]): Promise<void> {
   const parsed = parseOptions(args, SUPERNODE_SPEC, USAGE);
   if (!parsed) return;
+  // The composition root picks the process's crypto backends (libsodium when it loads).
+  useNativeCrypto();
   const o = parsed.options;
   const logger = createLogger('supernode', { debug: o.debug });
   const key = await loadOrCreateKey(o.key!, 'super node', false);

@@ -25,7 +25,6 @@ import {
 import { backoffDelay } from './backoff.ts';
 import { ClientConnection, type ClientConnectionHost } from './connection.ts';
 import { AgentProxyError } from './errors.ts';
-import { useNativeCrypto } from '../crypto/native.ts';
 import { type TunnelClientOptions, resolveClientOptions, type ResolvedClientOptions } from './options.ts';
 
 export type ClientState = 'idle' | 'connecting' | 'authenticated' | 'reconnecting' | 'failed' | 'stopped';
@@ -59,7 +58,6 @@ export class TunnelClient extends EventEmitter {
   constructor(options: TunnelClientOptions) {
     super();
     this.options = resolveClientOptions(options);
-    useNativeCrypto();
   }
 
   get state(): ClientState {

@@ -1,23 +1,22 @@
 /**
  * The registry's hot-path JWS on native Ed25519. WebCrypto Ed25519 through jose costs several hundred
- * µs of main-thread time per operation on Node 20 (measured in docs/registry.md). libsodium
- * (sodium-native, already loaded for the Active Proxy) signs in ~16 µs and verifies in ~45 µs on the
- * main thread, against ~28 / ~76 µs for OpenSSL through node:crypto (docs/benchmarks.md, Registry);
- * node:crypto, with its callbacks on the libuv threadpool, stays the fallback when the addon cannot
- * load. Keys of small order are refused on every path (shared `isWeakKey`; libsodium
- * refuses them itself). The output is byte-identical to shared/records/jws.ts
- * (Ed25519 is deterministic and the header is written in the same order), which a test checks; the
- * payload checks stay in shared/.
+ * µs of main-thread time per operation on Node.js 20 (measured in docs/registry.md). OpenSSL through
+ * node:crypto, with its callbacks on the libuv threadpool, is the default: ~28 µs to sign and ~76 µs
+ * to verify. libsodium signs in ~16 µs and verifies in ~45 µs on the main thread (docs/benchmarks.md,
+ * Registry): the process's composition root hands it over with `useSodiumSigning` (cli/native-crypto.ts
+ * loads sodium-native once for the whole process). Keys of small order are refused on every path
+ * (shared `isWeakKey`; libsodium refuses them itself). The output is byte-identical to
+ * shared/records/jws.ts (Ed25519 is deterministic and the header is written in the same order), which
+ * a test checks; the payload checks stay in shared/.
  */
 import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { err, ok, type Result, SharedError } from '../../shared/errors.ts';
 import { Id } from '../../shared/id.ts';
 import { isWeakKey, type KeyPair } from '../../shared/keys.ts';
 import type { VerifiedJws } from '../../shared/records/jws.ts';
 
 /** The two libsodium calls used here (sodium-native's signatures). */
-interface SodiumSign {
+export interface SodiumSign {
   crypto_sign_detached(signature: Uint8Array, message: Uint8Array, secretKey: Uint8Array): void;
   crypto_sign_verify_detached(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean;
 }
@@ -59,10 +58,9 @@ function nodeVerify(data: Buffer, signer: Id, signature: Buffer): Promise<boolea
   return new Promise((resolve) => verify(null, data, publicKey(signer), signature, (e, valid) => resolve(!e && valid)));
 }
 
-/** libsodium, once it has produced and accepted exactly what node:crypto does; null when it cannot load. */
-function loadSodium(): SodiumSign | null {
+/** Whether `sodium` produces and accepts exactly what node:crypto does. */
+function agreesWithOpenSsl(sodium: SodiumSign): boolean {
   try {
-    const sodium = createRequire(import.meta.url)('sodium-native') as SodiumSign;
     const seed = Buffer.alloc(32, 7);
     const probe = createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]), format: 'der', type: 'pkcs8' });
     const pub = createPublicKey(probe).export({ format: 'der', type: 'spki' }).subarray(-32);
@@ -71,24 +69,31 @@ function loadSodium(): SodiumSign | null {
     sodium.crypto_sign_detached(signature, message, Buffer.concat([seed, pub]));
     const same = signature.equals(sign(null, message, probe)) && sodium.crypto_sign_verify_detached(signature, message, pub);
     signature[0] ^= 1;
-    return same && !sodium.crypto_sign_verify_detached(signature, message, pub) ? sodium : null;
+    return same && !sodium.crypto_sign_verify_detached(signature, message, pub);
   } catch {
-    return null;
+    return false;
   }
 }
 
-const loadedSodium = loadSodium();
-let sodium = loadedSodium;
+/** libsodium once handed over and checked; the backend in use (null: node:crypto). */
+let available: SodiumSign | null = null;
+let sodium: SodiumSign | null = null;
+
+/** Signs and verifies with libsodium from now on, if it agrees with node:crypto; returns the backend in use. */
+export function useSodiumSigning(candidate: SodiumSign): JwsBackend {
+  if (!available && agreesWithOpenSsl(candidate)) available = sodium = candidate;
+  return jwsBackend();
+}
 
 export type JwsBackend = 'libsodium' | 'node:crypto';
 
 /** Which Ed25519 implementation this process uses for registry JWS. */
 export const jwsBackend = (): JwsBackend => (sodium ? 'libsodium' : 'node:crypto');
 
-/** Switches implementation (both are always correct; tests run each). Throws when libsodium cannot load. */
+/** Switches implementation (both are always correct; tests run each). Throws when libsodium was not handed over. */
 export function selectJwsBackend(backend: JwsBackend): void {
-  if (backend === 'libsodium' && !loadedSodium) throw new Error('libsodium (sodium-native) is not available');
-  sodium = backend === 'libsodium' ? loadedSodium : null;
+  if (backend === 'libsodium' && !available) throw new Error('libsodium (sodium-native) is not available');
+  sodium = backend === 'libsodium' ? available : null;
 }
 
 function sodiumSign(input: Buffer, signer: KeyPair, s: SodiumSign): Buffer {
@@ -103,7 +108,7 @@ function sodiumSign(input: Buffer, signer: KeyPair, s: SodiumSign): Buffer {
 }
 
 /** Same output as shared `signJws(payload, signer, typ)`. */
-export async function signJwsNode(payload: object, signer: KeyPair, typ: string): Promise<string> {
+export async function signJwsNative(payload: object, signer: KeyPair, typ: string): Promise<string> {
   const header = Buffer.from(JSON.stringify({ alg: 'EdDSA', kid: signer.id.toDid(), typ })).toString('base64url');
   const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
   const input = `${header}.${body}`;
@@ -118,7 +123,7 @@ function verifySignature(data: Buffer, signer: Id, signature: Buffer): boolean |
 const B64URL = /^[A-Za-z0-9_-]*$/;
 
 /** Same checks and result as shared `verifyJws(token, typ)`; never throws. */
-export async function verifyJwsNode<T = unknown>(token: unknown, typ: string): Promise<Result<VerifiedJws<T>>> {
+export async function verifyJwsNative<T = unknown>(token: unknown, typ: string): Promise<Result<VerifiedJws<T>>> {
   if (typeof token !== 'string' || token.length > 16_384) {
     return err(new SharedError('INVALID_SIGNATURE', 'a signed record is a compact JWS string'));
   }

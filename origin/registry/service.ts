@@ -7,7 +7,7 @@ import { Id } from '../../shared/id.ts';
 import { BINDING_TYP, type NameBinding } from '../../shared/records/binding.ts';
 import { checkName } from '../../shared/records/names.ts';
 import { checkRequest, type RegistryOp, type RegistryRequest, REQUEST_TYP, type VerifiedRequest } from '../../shared/records/request.ts';
-import { signJwsNode, verifyJwsNode } from './native-jws.ts';
+import { signJwsNative, verifyJwsNative } from './native-jws.ts';
 import { verifyRoute, type VerifiedRoute } from '../../shared/records/route.ts';
 import type { AvailabilityResponse, ClaimResponse, PublishRouteResponse, TransferOfferResponse } from '../../shared/records/api.ts';
 import { RegistryError } from './errors.ts';
@@ -40,7 +40,7 @@ export class RegistryService {
 
   /** Verifies a signed request for `op` on `name`: signature, name, freshness. Seq is checked later, under the lock. */
   async #authenticate(jws: unknown, op: RegistryOp, name: string): Promise<VerifiedRequest> {
-    const verified = checkRequest(await verifyJwsNode<RegistryRequest>(jws, REQUEST_TYP), jws);
+    const verified = checkRequest(await verifyJwsNative<RegistryRequest>(jws, REQUEST_TYP), jws);
     if (!verified.ok) {
       const code = verified.error.code === 'INVALID_SIGNATURE' ? 'INVALID_SIGNATURE' : 'BAD_REQUEST';
       throw new RegistryError(code, verified.error.message);
@@ -55,7 +55,7 @@ export class RegistryService {
   /** Byte-for-byte what shared `signBinding` makes, on node:crypto (the claim hot path). */
   #signBinding(b: { name: string; owner: string; boundAt: number }): Promise<string> {
     const payload: NameBinding = { v: 1, name: b.name, owner: b.owner, boundAt: b.boundAt, registrar: this.#o.key.id.toString() };
-    return signJwsNode(payload, this.#o.key, BINDING_TYP);
+    return signJwsNative(payload, this.#o.key, BINDING_TYP);
   }
 
   #checkIat(iat: number): void {

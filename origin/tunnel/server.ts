@@ -29,7 +29,6 @@ import {
 } from '../../shared/tunnel/index.ts';
 import { type HandshakeVerdict, ServerConnection } from './connection.ts';
 import { TunnelError } from './errors.ts';
-import { useNativeCrypto } from '../crypto/native.ts';
 import { type TunnelServerOptions, resolveServerOptions, type ResolvedServerOptions } from './options.ts';
 import { TunnelSession, type SessionInfo } from './session.ts';
 import type { TunnelStream, StreamAddress } from './stream.ts';
@@ -62,7 +61,6 @@ export class TunnelServer extends EventEmitter {
   constructor(options: TunnelServerOptions) {
     super();
     this.options = resolveServerOptions(options);
-    useNativeCrypto();
   }
 
   async start(): Promise<AddressInfo> {

@@ -2,6 +2,10 @@
 import { TunnelClient } from '../../agent/tunnel/index.ts';
 import { Id } from '../../shared/id.ts';
 import { KeyPair } from '../../shared/keys.ts';
+import { useNativeCrypto } from '../../cli/native-crypto.ts';
+
+// As in every process pc2 starts (cli/native-crypto.ts): libsodium when it loads.
+useNativeCrypto();
 
 const [serverPort, servicePeer, deviceKey, upstreamPort] = process.argv.slice(2);
 const client = new TunnelClient({

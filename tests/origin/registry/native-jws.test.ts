@@ -4,7 +4,7 @@ import { KeyPair } from '../../../shared/keys.ts';
 import { signBinding } from '../../../shared/records/binding.ts';
 import { signJws, verifyJws } from '../../../shared/records/jws.ts';
 import { signRequest } from '../../../shared/records/request.ts';
-import { jwsBackend, selectJwsBackend, signJwsNode, verifyJwsNode } from '../../../origin/registry/native-jws.ts';
+import { jwsBackend, selectJwsBackend, signJwsNative, verifyJwsNative } from '../../../origin/registry/native-jws.ts';
 
 const key = KeyPair.generate();
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
@@ -17,9 +17,9 @@ describe.each(['libsodium', 'node:crypto'] as const)('%s JWS matches the shared 
 
   it('signs byte-identical tokens', async () => {
     const binding = { v: 1, name: 'alice', owner: KeyPair.generate().id.toString(), boundAt: 1_700_000_000_000, registrar: key.id.toString() };
-    expect(await signJwsNode(binding, key, 'pc2-binding')).toBe(await signBinding({ name: binding.name, owner: binding.owner, boundAt: binding.boundAt }, key));
+    expect(await signJwsNative(binding, key, 'pc2-binding')).toBe(await signBinding({ name: binding.name, owner: binding.owner, boundAt: binding.boundAt }, key));
     const payload = { any: 'thing', n: [1, 2], s: 'é✓' };
-    expect(await signJwsNode(payload, key, 'x-typ')).toBe(await signJws(payload, key, 'x-typ'));
+    expect(await signJwsNative(payload, key, 'x-typ')).toBe(await signJws(payload, key, 'x-typ'));
   });
 
   it('refuses the universal forgery under a small-order public key, like the shared verifier', async () => {
@@ -29,7 +29,7 @@ describe.each(['libsodium', 'node:crypto'] as const)('%s JWS matches the shared 
     identity[0] = 1;
     const header = b64({ alg: 'EdDSA', kid: `did:boson:${base58Encode(identity)}`, typ: 'pc2-request' });
     const token = `${header}.${b64({ v: 1, op: 'claim', name: 'alice', seq: 1, iat: 5 })}.${Buffer.concat([identity, Buffer.alloc(32)]).toString('base64url')}`;
-    expect((await verifyJwsNode(token, 'pc2-request')).ok).toBe(false);
+    expect((await verifyJwsNative(token, 'pc2-request')).ok).toBe(false);
     expect((await verifyJws(token, 'pc2-request')).ok).toBe(false);
   });
 
@@ -46,12 +46,12 @@ describe.each(['libsodium', 'node:crypto'] as const)('%s JWS matches the shared 
       `${b64({ alg: 'EdDSA', kid: key.id.toDid(), typ: 'pc2-route' })}.${p}.${s}`,
       `${b64({ alg: 'EdDSA', kid: 'did:web:x', typ: 'pc2-request' })}.${p}.${s}`,
       `${h}.${p}`, `${h}.${p}.${s}.x`, 'a.b.c', '', 42, null, 'x'.repeat(20_000),
-      await signJwsNode({ v: 1 }, key, 'pc2-request'),
+      await signJwsNative({ v: 1 }, key, 'pc2-request'),
       `${h}.${Buffer.from('not json').toString('base64url')}.${s}`,
     ];
     for (const token of tokens) {
       const viaJose = await verifyJws(token, 'pc2-request');
-      const viaNode = await verifyJwsNode(token, 'pc2-request');
+      const viaNode = await verifyJwsNative(token, 'pc2-request');
       expect({ token, ok: viaNode.ok }).toEqual({ token, ok: viaJose.ok });
       if (viaJose.ok && viaNode.ok) {
         expect(viaNode.value.signer.equals(viaJose.value.signer)).toBe(true);

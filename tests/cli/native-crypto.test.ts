@@ -1,14 +1,14 @@
 import { createRequire } from 'node:module';
 import nacl from 'tweetnacl';
 import { describe, expect, it } from 'vitest';
-import { useNativeCrypto } from '../../origin/crypto/native.ts';
+import { useNativeCrypto } from '../../cli/native-crypto.ts';
 import { CryptoBox } from '../../shared/crypto/box.ts';
 import { secretboxBackend, type SodiumLike, sodiumBackend, tweetnaclBackend, useSecretboxBackend } from '../../shared/crypto/secretbox.ts';
 import { KeyPair } from '../../shared/keys.ts';
 
 describe('secretbox backends', () => {
   it('libsodium loads on Node and produces the same bytes as tweetnacl', () => {
-    expect(useNativeCrypto()).toBe('libsodium');
+    expect(useNativeCrypto()).toEqual({ secretbox: 'libsodium', jws: 'libsodium' });
     const sodium = sodiumBackend(createRequire(import.meta.url)('sodium-native') as SodiumLike);
     const a = KeyPair.generate();
     const b = KeyPair.generate();
