@@ -9,7 +9,8 @@ import { Id } from '../shared/id.ts';
 import type { KeyPair } from '../shared/keys.ts';
 import type { RouteMode } from '../shared/records/route.ts';
 import { TunnelClient } from './tunnel/client.ts';
-import { RegistryClient, RegistryClientError } from './registry-client.ts';
+import { AgentError } from './errors.ts';
+import { RegistryClient } from './registry-client.ts';
 import { CARD_SERVICES } from '../shared/records/api.ts';
 import { fetchSuperNodeInfo, probeEndpoint, publishNodeCard, waitForBinding } from './supernode-api.ts';
 
@@ -53,16 +54,6 @@ export interface AgentStatus {
   superNodes: LinkStatus[];
 }
 
-export class NodeAgentError extends Error {
-  constructor(
-    readonly code: 'NAME_TAKEN' | 'NO_SUPERNODE' | 'INVALID_OPTIONS' | 'CLAIM_FAILED',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'NodeAgentError';
-  }
-}
-
 interface Link extends LinkStatus {
   registry: RegistryClient;
   tunnel: TunnelClient | null;
@@ -86,16 +77,16 @@ export class NodeAgent extends EventEmitter {
   constructor(options: NodeAgentOptions) {
     super();
     const unknown = Object.keys(options).filter((k) => !KNOWN.has(k));
-    if (unknown.length) throw new NodeAgentError('INVALID_OPTIONS', `unknown option(s): ${unknown.join(', ')}`);
-    if (!options.superNodes?.length) throw new NodeAgentError('INVALID_OPTIONS', 'at least one super node URL is needed');
+    if (unknown.length) throw new AgentError('INVALID_OPTIONS', `unknown option(s): ${unknown.join(', ')}`);
+    if (!options.superNodes?.length) throw new AgentError('INVALID_OPTIONS', 'at least one super node URL is needed');
     let upstream: URL;
     try {
       upstream = new URL(options.upstream);
       if (upstream.protocol !== 'http:') throw new Error('only http upstreams');
     } catch (e) {
-      throw new NodeAgentError('INVALID_OPTIONS', `upstream must be an http:// URL (${(e as Error).message})`);
+      throw new AgentError('INVALID_OPTIONS', `upstream must be an http:// URL (${(e as Error).message})`);
     }
-    if (options.mode === 'direct' && !options.publicUrl) throw new NodeAgentError('INVALID_OPTIONS', 'direct mode needs a public URL');
+    if (options.mode === 'direct' && !options.publicUrl) throw new AgentError('INVALID_OPTIONS', 'direct mode needs a public URL');
     this.#upstream = { host: upstream.hostname, port: Number(upstream.port || 80) };
     this.#o = { mode: 'auto', leaseMs: 10 * 60_000, clock: { now: () => Date.now() }, logger: silentLogger, ...options };
     this.#links = options.superNodes.map((url) => ({
@@ -122,7 +113,7 @@ export class NodeAgent extends EventEmitter {
   async start(): Promise<AgentStatus> {
     await Promise.all(this.#links.map((link) => this.#discover(link)));
     const reachable = this.#links.filter((l) => l.id);
-    if (!reachable.length) throw new NodeAgentError('NO_SUPERNODE', `no super node answered: ${this.#links.map((l) => `${l.url} (${l.detail})`).join(', ')}`);
+    if (!reachable.length) throw new AgentError('NO_SUPERNODE', `no super node answered: ${this.#links.map((l) => `${l.url} (${l.detail})`).join(', ')}`);
     await this.#claim(reachable);
     this.#mode = await this.#chooseMode(reachable[0]);
     this.#o.logger.info('mode chosen', { mode: this.#mode });
@@ -164,13 +155,13 @@ export class NodeAgent extends EventEmitter {
         this.#o.logger.info(result.created ? 'name claimed' : 'name already ours', { name: this.#o.name, at: link.url });
         return;
       } catch (e) {
-        if (e instanceof RegistryClientError && (e.code === 'NAME_TAKEN' || e.code === 'NAME_HELD' || e.code === 'RESERVED_NAME' || e.code === 'INVALID_NAME')) {
-          throw new NodeAgentError(e.code === 'NAME_TAKEN' || e.code === 'NAME_HELD' ? 'NAME_TAKEN' : 'CLAIM_FAILED', `cannot claim "${this.#o.name}": ${e.message}`);
+        if (e instanceof AgentError && (e.code === 'NAME_TAKEN' || e.code === 'NAME_HELD' || e.code === 'RESERVED_NAME' || e.code === 'INVALID_NAME')) {
+          throw new AgentError(e.code === 'NAME_TAKEN' || e.code === 'NAME_HELD' ? 'NAME_TAKEN' : 'CLAIM_FAILED', `cannot claim "${this.#o.name}": ${e.message}`);
         }
         errors.push(`${link.url}: ${(e as Error).message}`);
       }
     }
-    throw new NodeAgentError('CLAIM_FAILED', `no super node accepted the claim: ${errors.join('; ')}`);
+    throw new AgentError('CLAIM_FAILED', `no super node accepted the claim: ${errors.join('; ')}`);
   }
 
   async #chooseMode(link: Link): Promise<RouteMode> {

@@ -1,6 +1,6 @@
 /**
  * The node's side of the registry API: signs each request with the node key and returns the typed
- * answer, or throws a RegistryClientError carrying the server's stable error code.
+ * answer, or throws an AgentError carrying the server's stable error code and HTTP status.
  */
 import { Id } from '../shared/id.ts';
 import type { KeyPair } from '../shared/keys.ts';
@@ -11,20 +11,7 @@ import {
 import { decodeJwsPayload, type RegistryOp, signRequest } from '../shared/records/request.ts';
 import type { NameBinding } from '../shared/records/binding.ts';
 import { MAX_LEASE_MS, type RouteMode, signRoute } from '../shared/records/route.ts';
-
-export class RegistryClientError extends Error {
-  /** The server's code (e.g. NAME_TAKEN), or NETWORK / BAD_RESPONSE for failures before an answer. */
-  readonly code: string;
-  /** HTTP status, 0 when there was no answer. */
-  readonly status: number;
-
-  constructor(code: string, status: number, message: string) {
-    super(message);
-    this.name = 'RegistryClientError';
-    this.code = code;
-    this.status = status;
-  }
-}
+import { AgentError, type AgentErrorCode } from './errors.ts';
 
 export interface RegistryClientOptions {
   /** Base URL of a super node's registry API, e.g. `http://127.0.0.1:8080`. */
@@ -85,17 +72,17 @@ export class RegistryClient {
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
     } catch (e) {
-      throw new RegistryClientError('NETWORK', 0, `registry ${this.url} unreachable: ${(e as Error).message}`);
+      throw new AgentError('NETWORK', `registry ${this.url} unreachable: ${(e as Error).message}`, { cause: e });
     }
     let parsed: unknown;
     try {
       parsed = await res.json();
     } catch {
-      throw new RegistryClientError('BAD_RESPONSE', res.status, `registry answered ${res.status} without JSON`);
+      throw new AgentError('BAD_RESPONSE', `registry answered ${res.status} without JSON`, { status: res.status });
     }
     if (!res.ok) {
       const error = (parsed as Partial<ErrorBody>)?.error;
-      throw new RegistryClientError(String(error?.code ?? 'BAD_RESPONSE'), res.status, String(error?.message ?? `HTTP ${res.status}`));
+      throw new AgentError((error?.code ?? 'BAD_RESPONSE') as AgentErrorCode, String(error?.message ?? `HTTP ${res.status}`), { status: res.status });
     }
     return { status: res.status, body: parsed as T };
   }

@@ -4,7 +4,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { KeyPair } from '../shared/keys.ts';
 import { loadIdentity, saveIdentity } from '../agent/identity.ts';
-import { keyFromRecoveryPhrase, recoveryPhrase, RecoveryPhraseError } from '../agent/recovery.ts';
+import { AgentError } from '../agent/errors.ts';
+import { keyFromRecoveryPhrase, recoveryPhrase } from '../agent/recovery.ts';
 import { CliError } from './errors.ts';
 import { parseOptions } from './options.ts';
 
@@ -71,7 +72,7 @@ export async function runId(args: string[]): Promise<void> {
       try {
         key = keyFromRecoveryPhrase(await readPhrase(options.phraseFile));
       } catch (e) {
-        if (e instanceof RecoveryPhraseError) throw new CliError(e.message);
+        if (e instanceof AgentError) throw new CliError(e.message);
         throw e;
       }
       const existing = await loadIdentity(path).catch(() => null);

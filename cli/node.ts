@@ -1,7 +1,8 @@
 /** `pc2 node`: put this machine's PC2 app online under <name>.<zone>. */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { type AgentStatus, NodeAgent, NodeAgentError } from '../agent/node-agent.ts';
+import { AgentError } from '../agent/errors.ts';
+import { type AgentStatus, NodeAgent } from '../agent/node-agent.ts';
 import { CliError } from './errors.ts';
 import { useNativeCrypto } from './native-crypto.ts';
 import { loadOrCreateKey } from './keyfile.ts';
@@ -59,7 +60,7 @@ export async function runNode(args: string[]): Promise<void> {
       logger,
     });
   } catch (e) {
-    if (e instanceof NodeAgentError) throw new CliError(e.message, 2);
+    if (e instanceof AgentError) throw new CliError(e.message, 2);
     throw e;
   }
   const tty = process.stdout.isTTY;
@@ -77,7 +78,7 @@ export async function runNode(args: string[]): Promise<void> {
   try {
     await agent.start();
   } catch (e) {
-    if (e instanceof NodeAgentError) {
+    if (e instanceof AgentError) {
       const code = e.code === 'NAME_TAKEN' ? EXIT_NAME_TAKEN : e.code === 'NO_SUPERNODE' ? EXIT_NO_SUPERNODE : 1;
       throw new CliError(e.message, code);
     }

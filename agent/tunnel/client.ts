@@ -6,7 +6,7 @@
  * (signature, policy, version) are fatal: state `failed`, event `failed`.
  *
  * Events: `state` (ClientState), `connecting`, `authenticated` (AuthInfo), `reconnecting`
- * ({attempt, delayMs, reason}), `failed` (AgentProxyError), `stopped`.
+ * ({attempt, delayMs, reason}), `failed` (AgentError), `stopped`.
  */
 import { EventEmitter } from 'node:events';
 import { connect } from 'node:net';
@@ -24,7 +24,7 @@ import {
 } from '../../shared/tunnel/index.ts';
 import { backoffDelay } from './backoff.ts';
 import { ClientConnection, type ClientConnectionHost } from './connection.ts';
-import { AgentProxyError } from './errors.ts';
+import { AgentError } from '../errors.ts';
 import { type TunnelClientOptions, resolveClientOptions, type ResolvedClientOptions } from './options.ts';
 
 export type ClientState = 'idle' | 'connecting' | 'authenticated' | 'reconnecting' | 'failed' | 'stopped';
@@ -52,7 +52,7 @@ export class TunnelClient extends EventEmitter {
   #attachRetryAt = 0;
   #retryTimer: NodeJS.Timeout | null = null;
   #ticker: NodeJS.Timeout | null = null;
-  #lastError: AgentProxyError | null = null;
+  #lastError: AgentError | null = null;
   #peerBox: CryptoBox | null = null;
 
   constructor(options: TunnelClientOptions) {
@@ -69,7 +69,7 @@ export class TunnelClient extends EventEmitter {
     return this.#auth;
   }
 
-  get lastError(): AgentProxyError | null {
+  get lastError(): AgentError | null {
     return this.#lastError;
   }
 
@@ -79,7 +79,7 @@ export class TunnelClient extends EventEmitter {
   }
 
   start(): void {
-    if (this.#state !== 'idle') throw new AgentProxyError('INVALID_OPTIONS', `cannot start from state ${this.#state}`);
+    if (this.#state !== 'idle') throw new AgentError('INVALID_OPTIONS', `cannot start from state ${this.#state}`);
     const tickMs = Math.max(10, Math.min(1000, Math.floor(this.options.pingIntervalMs / 4)));
     this.#ticker = setInterval(() => this.#tick(), tickMs);
     this.#ticker.unref();
@@ -95,7 +95,7 @@ export class TunnelClient extends EventEmitter {
     const closing = [...this.#connections].map((c) => new Promise<void>((resolve) => {
       if (c.socket.destroyed) return resolve();
       c.socket.once('close', () => resolve());
-      c.close(new AgentProxyError('STOPPED', 'client stopped'));
+      c.close(new AgentError('STOPPED', 'client stopped'));
     }));
     await Promise.all(closing);
     this.emit('stopped');
@@ -160,7 +160,7 @@ export class TunnelClient extends EventEmitter {
     try {
       this.#sessionCtx = sessionContext(this.#sessionKeys, ack.sessionKey);
     } catch {
-      connection.close(new AgentProxyError('PROTOCOL', 'bad server session key'));
+      connection.close(new AgentError('PROTOCOL', 'bad server session key'));
       return;
     }
     this.#failures = 0;
@@ -193,7 +193,7 @@ export class TunnelClient extends EventEmitter {
     }
   }
 
-  #onClosed(connection: ClientConnection, error: AgentProxyError): void {
+  #onClosed(connection: ClientConnection, error: AgentError): void {
     this.#connections.delete(connection);
     this.#idle.delete(connection);
     if (connection.kind === 'attach' && !connection.handshakeDone) {
@@ -222,7 +222,7 @@ export class TunnelClient extends EventEmitter {
   #scheduleReconnect(reason: string): void {
     this.#failures++;
     if (this.#failures > this.options.backoff.maxAttempts) {
-      const error = new AgentProxyError('CONNECTION_LOST', `gave up after ${this.#failures - 1} attempts: ${reason}`);
+      const error = new AgentError('CONNECTION_LOST', `gave up after ${this.#failures - 1} attempts: ${reason}`);
       this.#setState('failed');
       this.emit('failed', error);
       return;
@@ -240,7 +240,7 @@ export class TunnelClient extends EventEmitter {
     if (this.#idle.size > 1) {
       for (const c of this.#idle) {
         if (this.#idle.size <= 1) break;
-        if (now - c.idleSince > this.options.idleTrimMs) c.close(new AgentProxyError('STOPPED', 'idle connection trimmed'));
+        if (now - c.idleSince > this.options.idleTrimMs) c.close(new AgentError('STOPPED', 'idle connection trimmed'));
       }
     }
     this.#ensureSpare();

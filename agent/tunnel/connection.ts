@@ -22,7 +22,7 @@ import {
   ErrorFrameCode,
 } from '../../shared/tunnel/index.ts';
 import type { SessionKeyPair } from '../../shared/tunnel/session-key.ts';
-import { AgentProxyError } from './errors.ts';
+import { AgentError } from '../errors.ts';
 import type { ResolvedClientOptions } from './options.ts';
 
 export interface ClientConnectionHost {
@@ -38,7 +38,7 @@ export interface ClientConnectionHost {
   attached(connection: ClientConnection): void;
   busy(connection: ClientConnection): void;
   idle(connection: ClientConnection): void;
-  closed(connection: ClientConnection, error: AgentProxyError): void;
+  closed(connection: ClientConnection, error: AgentError): void;
 }
 
 /**
@@ -85,10 +85,10 @@ export class ClientConnection {
     socket.setNoDelay?.(true);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', () => {});
-    socket.on('close', () => this.close(new AgentProxyError('CONNECTION_LOST', 'proxy connection closed')));
+    socket.on('close', () => this.close(new AgentError('CONNECTION_LOST', 'proxy connection closed')));
     socket.on('drain', () => this.#upstream?.resume());
     this.#timer = setTimeout(
-      () => this.close(new AgentProxyError('CONNECTION_LOST', 'handshake timeout')),
+      () => this.close(new AgentError('CONNECTION_LOST', 'handshake timeout')),
       host.options.handshakeTimeoutMs,
     );
   }
@@ -97,7 +97,7 @@ export class ClientConnection {
     return this.#state;
   }
 
-  close(error: AgentProxyError, sendError?: { code: number; message: string }): void {
+  close(error: AgentError, sendError?: { code: number; message: string }): void {
     if (this.#state === 'closed') return;
     const ctx = this.#host.sessionCtx;
     if (sendError && ctx && !this.socket.destroyed) this.socket.write(encodeError(ctx, sendError));
@@ -116,7 +116,7 @@ export class ClientConnection {
     if (this.#state === 'closed' || this.#state === 'challenge' || this.#state === 'handshake') return;
     const interval = this.#host.options.pingIntervalMs;
     if (now - this.lastSeen > 3 * interval && !this.socket.isPaused()) {
-      this.close(new AgentProxyError('CONNECTION_LOST', 'server silent for 3 ping intervals'));
+      this.close(new AgentError('CONNECTION_LOST', 'server silent for 3 ping intervals'));
       return;
     }
     if (now - Math.max(this.lastSent, this.lastSeen) >= this.nextPingDelay) this.#ping();
@@ -136,7 +136,7 @@ export class ClientConnection {
   #onData(chunk: Buffer): void {
     this.lastSeen = this.#host.now();
     const frames = this.#reader.push(chunk);
-    if (!frames.ok) return this.close(new AgentProxyError('PROTOCOL', frames.error.message));
+    if (!frames.ok) return this.close(new AgentError('PROTOCOL', frames.error.message));
     for (const frame of frames.value) {
       if (this.#state === 'closed') return;
       if (this.#state === 'challenge') this.#onChallenge(frame);
@@ -146,7 +146,7 @@ export class ClientConnection {
 
   #onChallenge(frame: Uint8Array): void {
     const challenge = decodeChallenge(frame);
-    if (!challenge.ok) return this.close(new AgentProxyError('PROTOCOL', challenge.error.message));
+    if (!challenge.ok) return this.close(new AgentError('PROTOCOL', challenge.error.message));
     this.#reader.minSize = 3;
     const o = this.#host.options;
     const signature = o.deviceKey.sign(challenge.value);
@@ -175,9 +175,9 @@ export class ClientConnection {
       // A handshake reply that does not open under the peer context comes from a server whose key is
       // not servicePeerId: retrying cannot fix that.
       if (handshaking && decoded.error.code === 'DECRYPT_FAILED') {
-        return this.close(new AgentProxyError('AUTH_FAILED', 'the server is not the configured service peer (its reply does not decrypt)'));
+        return this.close(new AgentError('AUTH_FAILED', 'the server is not the configured service peer (its reply does not decrypt)'));
       }
-      return this.close(new AgentProxyError('PROTOCOL', `malformed frame: ${decoded.error.message}`));
+      return this.close(new AgentError('PROTOCOL', `malformed frame: ${decoded.error.message}`));
     }
     const frame = decoded.value;
     if (frame.type === 'ERROR') return this.close(errorFrom(frame.code, frame.message));
@@ -197,7 +197,7 @@ export class ClientConnection {
       this.#host.attached(this);
     } else {
       this.handshakeDone = false;
-      return this.close(new AgentProxyError('PROTOCOL', `unexpected ${frame.type} in the handshake`));
+      return this.close(new AgentError('PROTOCOL', `unexpected ${frame.type} in the handshake`));
     }
     this.idleSince = this.#host.now();
     this.#host.idle(this);
@@ -219,12 +219,12 @@ export class ClientConnection {
       case 'DISCONNECT_ACK':
         return this.#onDisconnectAck();
       default:
-        this.close(new AgentProxyError('PROTOCOL', `unexpected ${frame.type}`), { code: ErrorFrameCode.PROTOCOL, message: `unexpected ${frame.type}` });
+        this.close(new AgentError('PROTOCOL', `unexpected ${frame.type}`), { code: ErrorFrameCode.PROTOCOL, message: `unexpected ${frame.type}` });
     }
   }
 
   #onConnect(): void {
-    if (this.#state !== 'idle') return this.close(new AgentProxyError('PROTOCOL', 'CONNECT while busy'), { code: ErrorFrameCode.PROTOCOL, message: 'CONNECT while busy' });
+    if (this.#state !== 'idle') return this.close(new AgentError('PROTOCOL', 'CONNECT while busy'), { code: ErrorFrameCode.PROTOCOL, message: 'CONNECT while busy' });
     this.#state = 'connecting';
     this.#sentEnd = this.#gotEnd = false;
     this.#host.busy(this);
@@ -260,7 +260,7 @@ export class ClientConnection {
         this.#send(encodeConnectAck(false));
         this.#becomeIdle();
       } else {
-        this.close(new AgentProxyError('CONNECTION_LOST', `upstream error: ${e.message}`), { code: ErrorFrameCode.UPSTREAM, message: e.message });
+        this.close(new AgentError('CONNECTION_LOST', `upstream error: ${e.message}`), { code: ErrorFrameCode.UPSTREAM, message: e.message });
       }
     });
     upstream.on('close', () => {
@@ -281,7 +281,7 @@ export class ClientConnection {
   }
 
   #onData2(data: Uint8Array): void {
-    if (this.#state !== 'streaming') return this.close(new AgentProxyError('PROTOCOL', 'DATA outside a stream'), { code: ErrorFrameCode.PROTOCOL, message: 'DATA outside a stream' });
+    if (this.#state !== 'streaming') return this.close(new AgentError('PROTOCOL', 'DATA outside a stream'), { code: ErrorFrameCode.PROTOCOL, message: 'DATA outside a stream' });
     const upstream = this.#upstream;
     if (!upstream || this.#gotEnd) return;
     if (!upstream.write(data)) this.socket.pause();
@@ -348,15 +348,15 @@ export class ClientConnection {
   }
 }
 
-function errorFrom(code: number, message: string): AgentProxyError {
+function errorFrom(code: number, message: string): AgentError {
   switch (code) {
     case ErrorFrameCode.AUTH_FAILED:
-      return new AgentProxyError('AUTH_FAILED', `server refused authentication: ${message}`);
+      return new AgentError('AUTH_FAILED', `server refused authentication: ${message}`);
     case ErrorFrameCode.FORBIDDEN:
-      return new AgentProxyError('FORBIDDEN', `server access policy refused this device: ${message}`);
+      return new AgentError('FORBIDDEN', `server access policy refused this device: ${message}`);
     case ErrorFrameCode.VERSION:
-      return new AgentProxyError('VERSION', `server refused protocol version: ${message}`);
+      return new AgentError('VERSION', `server refused protocol version: ${message}`);
     default:
-      return new AgentProxyError('REMOTE_ERROR', `server error ${code}: ${message}`);
+      return new AgentError('REMOTE_ERROR', `server error ${code}: ${message}`);
   }
 }

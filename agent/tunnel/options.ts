@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import { Id } from '../../shared/id.ts';
 import { KeyPair } from '../../shared/keys.ts';
 import { BACKOFF_DEFAULTS, type BackoffOptions, type ResolvedBackoff } from './backoff.ts';
-import { AgentProxyError } from './errors.ts';
+import { AgentError } from '../errors.ts';
 
 import { type Logger as ClientLogger, silentLogger } from '../../shared/logger.ts';
 
@@ -75,7 +75,7 @@ const KNOWN = new Set([
 ]);
 const BACKOFF_KNOWN = new Set(Object.keys(BACKOFF_DEFAULTS));
 
-const bad = (message: string) => new AgentProxyError('INVALID_OPTIONS', message);
+const bad = (message: string) => new AgentError('INVALID_OPTIONS', message);
 
 function ms(name: string, value: number | undefined, fallback: number, min = 1): number {
   const v = value ?? fallback;

@@ -3,7 +3,8 @@ import { KeyPair } from '../../../shared/keys.ts';
 import { registryOpPaths, registryPaths } from '../../../shared/records/api.ts';
 import { verifyBinding } from '../../../shared/records/binding.ts';
 import { signRequest } from '../../../shared/records/request.ts';
-import { RegistryClient, RegistryClientError } from '../../../agent/registry-client.ts';
+import { AgentError } from '../../../agent/errors.ts';
+import { RegistryClient } from '../../../agent/registry-client.ts';
 import { createRegistry } from '../../../origin/registry/index.ts';
 import { clientFor, expectCode, ManualClock, removeTempDirs, startNode, tempDir } from './helpers.ts';
 
@@ -139,11 +140,11 @@ describe('claiming names', () => {
     expect(raw.headers.get('content-type')).toContain('application/json');
   });
 
-  it('throws RegistryClientError with NETWORK when nothing listens', async () => {
+  it('throws AgentError with NETWORK when nothing listens', async () => {
     const c = clientFor({ url: 'http://127.0.0.1:1' }, KeyPair.generate());
     const e = await c.health().catch((x: unknown) => x);
-    expect(e).toBeInstanceOf(RegistryClientError);
-    expect((e as RegistryClientError).code).toBe('NETWORK');
+    expect(e).toBeInstanceOf(AgentError);
+    expect((e as AgentError).code).toBe('NETWORK');
   });
 
   it('rejects unknown options', () => {
