@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { Id } from '../shared/id.ts';
-import type { KeyPair } from '../shared/keys.ts';
+import { KeyPair } from '../shared/keys.ts';
 import type { RouteMode } from '../shared/records/route.ts';
 import { TunnelClient } from './tunnel/client.ts';
 import { AgentError } from './errors.ts';
@@ -18,6 +18,7 @@ export type AgentMode = 'auto' | 'direct' | 'relay';
 export type LinkState = 'unknown' | 'unreachable' | 'connecting' | 'online' | 'reconnecting' | 'failed';
 
 import { type Logger, silentLogger } from '../shared/logger.ts';
+import { atLeast, type Checked, checkOptions, instance, nonEmptyString, object, oneOf, optional, type Rules, rule, string, withDefault } from '../shared/options.ts';
 
 export type { Logger };
 
@@ -60,10 +61,23 @@ interface Link extends LinkStatus {
   publicUrlTemplate?: string;
 }
 
-const KNOWN = new Set(['key', 'name', 'upstream', 'superNodes', 'mode', 'publicUrl', 'leaseMs', 'clock', 'logger']);
+/** An http:// URL: the node's upstream. */
+const httpUrl = rule<string>((v) => typeof v === 'string' && URL.canParse(v) && new URL(v).protocol === 'http:', 'an http:// URL');
+
+const AGENT_OPTIONS = {
+  key: instance(KeyPair),
+  name: nonEmptyString,
+  upstream: httpUrl,
+  superNodes: rule<string[]>((v) => Array.isArray(v) && v.length > 0 && v.every((u) => typeof u === 'string'), 'a non-empty list of super node URLs'),
+  mode: withDefault(oneOf<AgentMode>('auto', 'direct', 'relay'), 'auto'),
+  publicUrl: optional(string),
+  leaseMs: withDefault(atLeast(1), 10 * 60_000),
+  clock: withDefault(object<{ now(): number }>(), { now: () => Date.now() }),
+  logger: withDefault(object<Logger>(), silentLogger),
+} satisfies Rules<NodeAgentOptions>;
 
 export class NodeAgent extends EventEmitter {
-  readonly #o: Required<Omit<NodeAgentOptions, 'publicUrl'>> & { publicUrl?: string };
+  readonly #o: Checked<typeof AGENT_OPTIONS>;
   readonly #links: Link[];
   readonly #upstream: { host: string; port: number };
   #mode: RouteMode | null = null;
@@ -76,20 +90,11 @@ export class NodeAgent extends EventEmitter {
 
   constructor(options: NodeAgentOptions) {
     super();
-    const unknown = Object.keys(options).filter((k) => !KNOWN.has(k));
-    if (unknown.length) throw new AgentError('INVALID_OPTIONS', `unknown option(s): ${unknown.join(', ')}`);
-    if (!options.superNodes?.length) throw new AgentError('INVALID_OPTIONS', 'at least one super node URL is needed');
-    let upstream: URL;
-    try {
-      upstream = new URL(options.upstream);
-      if (upstream.protocol !== 'http:') throw new Error('only http upstreams');
-    } catch (e) {
-      throw new AgentError('INVALID_OPTIONS', `upstream must be an http:// URL (${(e as Error).message})`);
-    }
-    if (options.mode === 'direct' && !options.publicUrl) throw new AgentError('INVALID_OPTIONS', 'direct mode needs a public URL');
+    this.#o = checkOptions(options, AGENT_OPTIONS, 'NodeAgent options', (message) => new AgentError('INVALID_OPTIONS', message));
+    if (this.#o.mode === 'direct' && !this.#o.publicUrl) throw new AgentError('INVALID_OPTIONS', 'direct mode needs a public URL');
+    const upstream = new URL(this.#o.upstream);
     this.#upstream = { host: upstream.hostname, port: Number(upstream.port || 80) };
-    this.#o = { mode: 'auto', leaseMs: 10 * 60_000, clock: { now: () => Date.now() }, logger: silentLogger, ...options };
-    this.#links = options.superNodes.map((url) => ({
+    this.#links = this.#o.superNodes.map((url) => ({
       url: url.replace(/\/+$/, ''),
       id: null,
       state: 'unknown' as LinkState,

@@ -3,7 +3,8 @@
  * answer, or throws an AgentError carrying the server's stable error code and HTTP status.
  */
 import { Id } from '../shared/id.ts';
-import type { KeyPair } from '../shared/keys.ts';
+import { KeyPair } from '../shared/keys.ts';
+import { atLeast, checkOptions, instance, nonEmptyString, object, type Rules, withDefault } from '../shared/options.ts';
 import {
   type AvailabilityResponse, type ClaimResponse, type ErrorBody, type HealthResponse, type PublishRouteResponse,
   type RegistrarResponse, registryOpPaths, registryPaths, type ResolveResponse, type TransferOfferResponse,
@@ -33,7 +34,12 @@ export interface PublishRouteInput {
   seq?: number;
 }
 
-const KNOWN_OPTIONS = new Set(['url', 'key', 'clock', 'timeoutMs']);
+const CLIENT_OPTIONS = {
+  url: nonEmptyString,
+  key: instance(KeyPair),
+  clock: withDefault(object<{ now(): number }>(), { now: () => Date.now() }),
+  timeoutMs: withDefault(atLeast(1), 10_000),
+} satisfies Rules<RegistryClientOptions>;
 
 export class RegistryClient {
   readonly url: string;
@@ -43,13 +49,11 @@ export class RegistryClient {
   #lastSeq = 0;
 
   constructor(options: RegistryClientOptions) {
-    const unknown = Object.keys(options).filter((k) => !KNOWN_OPTIONS.has(k));
-    if (unknown.length > 0) throw new TypeError(`unknown registry client option(s): ${unknown.join(', ')}`);
-    if (!options.url || !options.key) throw new TypeError('a registry client needs url and key');
-    this.url = options.url.replace(/\/+$/, '');
-    this.key = options.key;
-    this.#clock = options.clock ?? { now: () => Date.now() };
-    this.#timeoutMs = options.timeoutMs ?? 10_000;
+    const o = checkOptions(options, CLIENT_OPTIONS, 'RegistryClient options', (message) => new AgentError('INVALID_OPTIONS', message));
+    this.url = o.url.replace(/\/+$/, '');
+    this.key = o.key;
+    this.#clock = o.clock;
+    this.#timeoutMs = o.timeoutMs;
   }
 
   /** Clock-based, so it keeps increasing across restarts of the node; +1 when called twice in a ms. */

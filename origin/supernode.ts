@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
 import { Id } from '../shared/id.ts';
-import type { KeyPair } from '../shared/keys.ts';
+import { KeyPair } from '../shared/keys.ts';
 import { API_PREFIX, CARD_SERVICES, INGRESS_HEADERS, probePath, type SuperNodeInfo, supernodeInfoPath } from '../shared/records/api.ts';
 import { createDhtApi } from './dht-api.ts';
 import { announceActiveProxyService, type BootstrapNode, createCard, DhtNode, publishDidDocument } from './dht/index.ts';
@@ -20,8 +20,8 @@ import { TunnelServer } from './tunnel/server.ts';
 import { checkEndpoint, createRegistry, type Registry } from './registry/index.ts';
 import type { PeerOption, RateLimitOptions } from './registry/options.ts';
 
-
 import { type Logger, silentLogger } from '../shared/logger.ts';
+import { boolean, checkOptions, instance, integer, nested, nonEmptyString, object, optional, passedOn, type Rules, string } from '../shared/options.ts';
 
 export type { Logger };
 
@@ -59,6 +59,30 @@ export interface SuperNodeOptions {
   logger?: Logger;
 }
 
+/** The options the super node reads itself; the rest are checked by the part each is handed to. */
+const SUPERNODE_OPTIONS = {
+  key: instance(KeyPair),
+  dataDir: nonEmptyString,
+  zone: nonEmptyString,
+  publicUrlTemplate: optional(string),
+  edgeKeys: passedOn<Id[]>(),
+  host: optional(string),
+  apiPort: optional(integer(0, 65535)),
+  tunnelPort: passedOn<number | undefined>(),
+  peers: passedOn<PeerOption[] | undefined>(),
+  trustedRegistrars: passedOn<Id[] | undefined>(),
+  reservedNames: passedOn<readonly string[] | undefined>(),
+  holdPeriodMs: passedOn<number | undefined>(),
+  developerMode: optional(boolean),
+  trustedProxies: passedOn<string[] | undefined>(),
+  rateLimits: passedOn<SuperNodeOptions['rateLimits']>(),
+  dht: optional<SuperNodeOptions['dht']>((value, name) =>
+    value === false ? false : nested({ port: optional(integer(0, 65535)), bootstrap: passedOn<BootstrapNode[] | undefined>() })(value, name),
+  ),
+  publicHost: optional(string),
+  logger: optional(object<Logger>()),
+} satisfies Rules<SuperNodeOptions>;
+
 /** How often the super node re-announces its Active Proxy service and DID document. */
 const ANNOUNCE_INTERVAL_MS = 30 * 60_000;
 
@@ -79,6 +103,7 @@ export class SuperNode {
   #ownersCursor = 0;
 
   constructor(options: SuperNodeOptions) {
+    checkOptions(options, SUPERNODE_OPTIONS, 'SuperNode options');
     this.#options = options;
     const { key, developerMode = false } = options;
     const logger = options.logger ?? silentLogger;

@@ -2,6 +2,8 @@
  * Reconnect delays: a few fast retries (a blip should not cost seconds), then exponential backoff
  * with full jitter (uniform in [0, min(cap, base * 2^n)]) so that many nodes do not reconnect in step.
  */
+import { type Checked, type Rules, rule, withDefault } from '../../shared/options.ts';
+
 export interface BackoffOptions {
   /** Retries at up to `fastDelayMs` before backing off. Default 3. */
   fastRetries?: number;
@@ -15,15 +17,18 @@ export interface BackoffOptions {
   maxAttempts?: number;
 }
 
-export type ResolvedBackoff = Required<BackoffOptions>;
+const count = rule<number>((v) => typeof v === 'number' && v >= 0, 'a number >= 0');
 
-export const BACKOFF_DEFAULTS: ResolvedBackoff = {
-  fastRetries: 3,
-  fastDelayMs: 100,
-  initialDelayMs: 1000,
-  maxDelayMs: 60_000,
-  maxAttempts: Number.POSITIVE_INFINITY,
-};
+/** The backoff options' rules and defaults (shared/options.ts). */
+export const BACKOFF_OPTIONS = {
+  fastRetries: withDefault(count, 3),
+  fastDelayMs: withDefault(count, 100),
+  initialDelayMs: withDefault(count, 1000),
+  maxDelayMs: withDefault(count, 60_000),
+  maxAttempts: withDefault(count, Number.POSITIVE_INFINITY),
+} satisfies Rules<BackoffOptions>;
+
+export type ResolvedBackoff = Checked<typeof BACKOFF_OPTIONS>;
 
 /** Delay before retry number `failures` (1 = first retry). */
 export function backoffDelay(failures: number, o: ResolvedBackoff, random: () => number = Math.random): number {

@@ -1,11 +1,11 @@
-/** TunnelClient options: one object, documented defaults, unknown keys refused. */
+/** TunnelClient options: one object, documented defaults, declared once (shared/options.ts), unknown keys refused. */
 import type { Socket } from 'node:net';
 import { Id } from '../../shared/id.ts';
 import { KeyPair } from '../../shared/keys.ts';
-import { BACKOFF_DEFAULTS, type BackoffOptions, type ResolvedBackoff } from './backoff.ts';
+import { BACKOFF_OPTIONS, type BackoffOptions } from './backoff.ts';
 import { AgentError } from '../errors.ts';
-
 import { type Logger as ClientLogger, silentLogger } from '../../shared/logger.ts';
+import { atLeast, boolean, type Checked, checkOptions, fn, instance, integer, nested, nonEmptyString, object, optional, type Rules, string, withDefault } from '../../shared/options.ts';
 
 export type { ClientLogger };
 
@@ -47,75 +47,33 @@ export interface TunnelClientOptions {
   logger?: ClientLogger;
 }
 
-export interface ResolvedClientOptions {
-  serverHost: string;
-  serverPort: number;
-  servicePeerId: Id;
-  deviceKey: KeyPair;
-  userKey: KeyPair;
-  upstream: { host: string; port: number };
-  nameAccess: boolean;
-  backoff: ResolvedBackoff;
-  pingIntervalMs: number;
-  pingJitterMs: number;
-  idleTrimMs: number;
-  handshakeTimeoutMs: number;
-  disconnectGraceMs: number;
-  createSocket?: (host: string, port: number) => Socket;
-  createUpstream?: (host: string, port: number) => Socket;
-  largeFrames: boolean;
-  random: () => number;
-  logger: ClientLogger;
-}
+const ms = (fallback: number, min = 1) => withDefault(atLeast(min), fallback);
 
-const KNOWN = new Set([
-  'serverHost', 'serverPort', 'servicePeerId', 'deviceKey', 'userKey', 'upstream', 'nameAccess', 'backoff', 'pingIntervalMs',
-  'pingJitterMs', 'idleTrimMs', 'handshakeTimeoutMs', 'disconnectGraceMs', 'createSocket', 'createUpstream', 'largeFrames', 'random',
-  'logger',
-]);
-const BACKOFF_KNOWN = new Set(Object.keys(BACKOFF_DEFAULTS));
+const CLIENT_OPTIONS = {
+  serverHost: nonEmptyString,
+  serverPort: withDefault(integer(1, 65535), 8090),
+  servicePeerId: instance(Id),
+  deviceKey: instance(KeyPair),
+  userKey: optional(instance(KeyPair)),
+  upstream: nested({ host: string, port: integer(0, 65535) }),
+  nameAccess: withDefault(boolean, true),
+  backoff: nested(BACKOFF_OPTIONS),
+  pingIntervalMs: ms(60_000),
+  pingJitterMs: ms(10_000, 0),
+  idleTrimMs: ms(300_000),
+  handshakeTimeoutMs: ms(10_000),
+  disconnectGraceMs: ms(30_000),
+  createSocket: optional(fn<(host: string, port: number) => Socket>()),
+  createUpstream: optional(fn<(host: string, port: number) => Socket>()),
+  largeFrames: withDefault(boolean, true),
+  random: withDefault(fn<() => number>(), Math.random),
+  logger: withDefault(object<ClientLogger>(), silentLogger),
+} satisfies Rules<TunnelClientOptions>;
 
-const bad = (message: string) => new AgentError('INVALID_OPTIONS', message);
+export type ResolvedClientOptions = Omit<Checked<typeof CLIENT_OPTIONS>, 'userKey'> & { userKey: KeyPair };
 
-function ms(name: string, value: number | undefined, fallback: number, min = 1): number {
-  const v = value ?? fallback;
-  if (!Number.isFinite(v) || v < min) throw bad(`${name} must be a number >= ${min} (ms), got ${v}`);
-  return v;
-}
-
-export function resolveClientOptions(o: TunnelClientOptions): ResolvedClientOptions {
-  if (!o || typeof o !== 'object') throw bad('options object required');
-  for (const name of Object.keys(o)) if (!KNOWN.has(name)) throw bad(`unknown option ${name}`);
-  for (const name of Object.keys(o.backoff ?? {})) if (!BACKOFF_KNOWN.has(name)) throw bad(`unknown backoff option ${name}`);
-  if (typeof o.serverHost !== 'string' || !o.serverHost) throw bad('serverHost is required');
-  if (!(o.servicePeerId instanceof Id)) throw bad('servicePeerId (an Id) is required');
-  if (!(o.deviceKey instanceof KeyPair)) throw bad('deviceKey (a KeyPair) is required');
-  if (o.userKey !== undefined && !(o.userKey instanceof KeyPair)) throw bad('userKey must be a KeyPair');
-  if (!o.upstream || typeof o.upstream.host !== 'string' || !Number.isInteger(o.upstream.port)) throw bad('upstream {host, port} is required');
-  const serverPort = o.serverPort ?? 8090;
-  if (!Number.isInteger(serverPort) || serverPort < 1 || serverPort > 65535) throw bad('serverPort must be 1..65535');
-  const backoff = { ...BACKOFF_DEFAULTS, ...Object.fromEntries(Object.entries(o.backoff ?? {}).filter(([, v]) => v !== undefined)) } as ResolvedBackoff;
-  for (const [name, value] of Object.entries(backoff)) if (!(typeof value === 'number' && value >= 0)) throw bad(`backoff.${name} must be >= 0`);
-  const pingIntervalMs = ms('pingIntervalMs', o.pingIntervalMs, 60_000);
-  if (o.largeFrames !== undefined && typeof o.largeFrames !== 'boolean') throw bad('largeFrames must be a boolean');
-  return {
-    serverHost: o.serverHost,
-    serverPort,
-    servicePeerId: o.servicePeerId,
-    deviceKey: o.deviceKey,
-    userKey: o.userKey ?? o.deviceKey,
-    upstream: { host: o.upstream.host, port: o.upstream.port },
-    nameAccess: o.nameAccess ?? true,
-    backoff,
-    pingIntervalMs,
-    pingJitterMs: Math.min(ms('pingJitterMs', o.pingJitterMs, 10_000, 0), pingIntervalMs / 2),
-    idleTrimMs: ms('idleTrimMs', o.idleTrimMs, 300_000),
-    handshakeTimeoutMs: ms('handshakeTimeoutMs', o.handshakeTimeoutMs, 10_000),
-    disconnectGraceMs: ms('disconnectGraceMs', o.disconnectGraceMs, 30_000),
-    createSocket: o.createSocket,
-    createUpstream: o.createUpstream,
-    largeFrames: o.largeFrames ?? true,
-    random: o.random ?? Math.random,
-    logger: o.logger ?? silentLogger,
-  };
+export function resolveClientOptions(options: TunnelClientOptions): ResolvedClientOptions {
+  const o = checkOptions(options, CLIENT_OPTIONS, 'TunnelClient options', (message) => new AgentError('INVALID_OPTIONS', message));
+  // The jitter never eats more than half the interval.
+  return { ...o, userKey: o.userKey ?? o.deviceKey, pingJitterMs: Math.min(o.pingJitterMs, o.pingIntervalMs / 2) };
 }

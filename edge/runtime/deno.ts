@@ -13,6 +13,7 @@ import { ADAPTER_ENV_KEYS, edgeConfigFromEnv, edgeConfigFromJson } from '../env-
 import { EdgeError } from '../errors.ts';
 import { withResponseHeader } from '../headers.ts';
 import { targetHeaders, targetUrl, unavailable } from '../forward.ts';
+import { checkOptions, integer, optional, passedOn, type Rules, string, withDefault } from '../../shared/options.ts';
 
 const HSTS = 'max-age=63072000; includeSubDomains';
 
@@ -47,6 +48,15 @@ export interface DenoEdgeOptions {
   /** Longest wait for a target's WebSocket to open, ms. Default 10 000. */
   webSocketOpenTimeoutMs?: number;
 }
+
+const DENO_EDGE_OPTIONS = {
+  config: passedOn<EdgeConfig>(),
+  hostname: withDefault(string, '0.0.0.0'),
+  port: optional(integer(0, 65535)),
+  cert: optional(string),
+  key: optional(string),
+  webSocketOpenTimeoutMs: withDefault(integer(1, 86_400_000), 10_000),
+} satisfies Rules<DenoEdgeOptions>;
 
 function openWebSocket(target: Target, request: Request, forwarded: Headers, protocols: string[], timeoutMs: number): Promise<WebSocket> {
   const headers = new Headers(targetHeaders(target, forwarded));
@@ -127,18 +137,16 @@ export function denoForwardFetch(base: typeof fetch = fetch): typeof fetch {
 
 /** Starts the edge with Deno.serve; `shutdown()` on the result stops it. */
 export function serveEdge(options: DenoEdgeOptions, onListen?: (addr: { hostname: string; port: number }) => void): DenoServer {
-  const known = new Set(['config', 'hostname', 'port', 'cert', 'key', 'webSocketOpenTimeoutMs']);
-  const unknown = Object.keys(options).filter((k) => !known.has(k));
-  if (unknown.length) throw new EdgeError('INVALID_CONFIG', `serveEdge: unknown option(s) ${unknown.join(', ')}`);
-  if ((options.cert === undefined) !== (options.key === undefined)) throw new EdgeError('INVALID_CONFIG', 'serveEdge: cert and key go together');
-  const config = { ...options.config, fetch: options.config.fetch ?? denoForwardFetch() };
-  const edge = new Edge(config, { webSocket: bridgeWith(options.webSocketOpenTimeoutMs ?? 10_000) });
-  const secure = options.cert !== undefined;
+  const o = checkOptions(options, DENO_EDGE_OPTIONS, 'serveEdge options', (message) => new EdgeError('INVALID_CONFIG', message));
+  if ((o.cert === undefined) !== (o.key === undefined)) throw new EdgeError('INVALID_CONFIG', 'serveEdge options: cert and key go together');
+  const config = { ...o.config, fetch: o.config.fetch ?? denoForwardFetch() };
+  const edge = new Edge(config, { webSocket: bridgeWith(o.webSocketOpenTimeoutMs) });
+  const secure = o.cert !== undefined;
   return Deno.serve(
     {
-      hostname: options.hostname ?? '0.0.0.0',
-      port: options.port ?? (secure ? 443 : 8080),
-      ...(secure ? { cert: options.cert, key: options.key } : {}),
+      hostname: o.hostname,
+      port: o.port ?? (secure ? 443 : 8080),
+      ...(secure ? { cert: o.cert, key: o.key } : {}),
       onListen: onListen ?? (() => {}),
     },
     async (request, info) => {

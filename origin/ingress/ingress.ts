@@ -12,9 +12,9 @@ import { MAX_CONNECTIONS_CAP } from '../../shared/tunnel/limits.ts';
 import { INGRESS_HEADERS, type ErrorBody } from '../../shared/records/api.ts';
 import { verifyEdgeToken } from '../../shared/records/edge-token.ts';
 import { TunnelError } from '../tunnel/errors.ts';
-import type { Logger } from '../tunnel/options.ts';
-import { silentLogger } from '../tunnel/options.ts';
-import type { TunnelServer } from '../tunnel/server.ts';
+import { type Logger, silentLogger } from '../../shared/logger.ts';
+import { atLeast, checkOptions, instance, list, object, type Rules, withDefault } from '../../shared/options.ts';
+import { TunnelServer } from '../tunnel/server.ts';
 import type { TunnelStream } from '../tunnel/stream.ts';
 import { clientAddress, downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts';
 
@@ -40,7 +40,14 @@ export interface Ingress {
   close(): void;
 }
 
-const KNOWN = new Set(['tunnel', 'superNodeId', 'edgeKeys', 'clock', 'logger', 'keepAliveMs']);
+const INGRESS_OPTIONS = {
+  tunnel: instance(TunnelServer),
+  superNodeId: instance(Id),
+  edgeKeys: list(instance(Id)),
+  clock: withDefault(object<{ now(): number }>(), { now: () => Date.now() }),
+  logger: withDefault(object<Logger>(), silentLogger),
+  keepAliveMs: withDefault(atLeast(0), 2000),
+} satisfies Rules<IngressOptions>;
 
 type Verdict = { ok: true; node: Id } | { ok: false; status: number; code: string; message: string };
 
@@ -65,14 +72,8 @@ function statusFor(error: unknown): [number, string] {
 }
 
 export function createIngress(options: IngressOptions): Ingress {
-  for (const name of Object.keys(options)) if (!KNOWN.has(name)) throw new TunnelError('INVALID_OPTIONS', `unknown ingress option ${name}`);
-  if (!options.tunnel || !(options.superNodeId instanceof Id) || !Array.isArray(options.edgeKeys)) {
-    throw new TunnelError('INVALID_OPTIONS', 'tunnel, superNodeId and edgeKeys are required');
-  }
-  const { tunnel, superNodeId, edgeKeys } = options;
-  const clock = options.clock ?? { now: () => Date.now() };
-  const logger = options.logger ?? silentLogger;
-  const keepAliveMs = options.keepAliveMs ?? 2000;
+  const o = checkOptions(options, INGRESS_OPTIONS, 'ingress options', (message) => new TunnelError('INVALID_OPTIONS', message));
+  const { tunnel, superNodeId, edgeKeys, clock, logger, keepAliveMs } = o;
   const agents = new Map<string, TunnelAgent>();
 
   // The edge reuses a token for its short life: remember the ones already verified until they expire.

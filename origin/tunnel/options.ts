@@ -1,10 +1,10 @@
-/** TunnelServer options: one object, documented defaults, unknown keys refused. */
+/** TunnelServer options: one object, documented defaults, declared once (shared/options.ts), unknown keys refused. */
 import type { Id } from '../../shared/id.ts';
 import { KeyPair } from '../../shared/keys.ts';
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_PORT, MAX_CONNECTIONS_CAP } from '../../shared/tunnel/limits.ts';
 import { TunnelError } from './errors.ts';
-
 import { type Logger, silentLogger } from '../../shared/logger.ts';
+import { boolean, type Checked, checkOptions, fn, instance, integer, object, optional, type Rules, string, withDefault } from '../../shared/options.ts';
 
 export type { Logger };
 
@@ -58,54 +58,33 @@ export interface TunnelServerOptions {
   logger?: Logger;
 }
 
-export type ResolvedServerOptions = Required<Omit<TunnelServerOptions, 'accessPolicy' | 'endpointFor'>> &
-  Pick<TunnelServerOptions, 'accessPolicy' | 'endpointFor'>;
-
 export { silentLogger } from '../../shared/logger.ts';
 export const systemClock: Clock = { now: () => performance.now() };
 
-const DEFAULTS = {
-  host: '0.0.0.0',
-  port: DEFAULT_PORT,
-  maxConnections: DEFAULT_MAX_CONNECTIONS,
-  maxSessions: 10_000,
-  maxSockets: 100_000,
-  maxQueuedStreams: 4096,
-  handshakeTimeoutMs: 10_000,
-  idleTimeoutMs: 900_000,
-  pingIntervalMs: 60_000,
-  streamQueueTimeoutMs: 30_000,
-  connectTimeoutMs: 10_000,
-  largeFrames: true,
-};
+const timeoutMs = (fallback: number, min = 1) => withDefault(integer(min, 86_400_000), fallback);
 
-const KNOWN = new Set([...Object.keys(DEFAULTS), 'key', 'accessPolicy', 'endpointFor', 'clock', 'logger']);
+const SERVER_OPTIONS = {
+  key: instance(KeyPair),
+  host: withDefault(string, '0.0.0.0'),
+  port: withDefault(integer(0, 65535), DEFAULT_PORT),
+  maxConnections: withDefault(integer(1, MAX_CONNECTIONS_CAP), DEFAULT_MAX_CONNECTIONS),
+  maxSessions: withDefault(integer(1, 10_000_000), 10_000),
+  maxSockets: withDefault(integer(1, 10_000_000), 100_000),
+  maxQueuedStreams: withDefault(integer(0, 1_000_000), 4096),
+  accessPolicy: optional(fn<NonNullable<TunnelServerOptions['accessPolicy']>>()),
+  endpointFor: optional(fn<NonNullable<TunnelServerOptions['endpointFor']>>()),
+  handshakeTimeoutMs: timeoutMs(10_000),
+  idleTimeoutMs: timeoutMs(900_000, 0),
+  pingIntervalMs: timeoutMs(60_000),
+  streamQueueTimeoutMs: timeoutMs(30_000),
+  connectTimeoutMs: timeoutMs(10_000),
+  largeFrames: withDefault(boolean, true),
+  clock: withDefault(object<Clock>(), systemClock),
+  logger: withDefault(object<Logger>(), silentLogger),
+} satisfies Rules<TunnelServerOptions>;
 
-const bad = (message: string) => new TunnelError('INVALID_OPTIONS', message);
-
-function integer(name: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) throw bad(`${name} must be an integer in ${min}..${max}, got ${value}`);
-  return value;
-}
+export type ResolvedServerOptions = Checked<typeof SERVER_OPTIONS>;
 
 export function resolveServerOptions(options: TunnelServerOptions): ResolvedServerOptions {
-  if (!options || typeof options !== 'object') throw bad('options object required');
-  for (const name of Object.keys(options)) if (!KNOWN.has(name)) throw bad(`unknown option ${name}`);
-  if (!(options.key instanceof KeyPair)) throw bad('key (the service peer KeyPair) is required');
-  const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as ResolvedServerOptions;
-  integer('port', o.port, 0, 65535);
-  integer('maxConnections', o.maxConnections, 1, MAX_CONNECTIONS_CAP);
-  integer('maxSessions', o.maxSessions, 1, 10_000_000);
-  integer('maxSockets', o.maxSockets, 1, 10_000_000);
-  integer('maxQueuedStreams', o.maxQueuedStreams, 0, 1_000_000);
-  for (const name of ['handshakeTimeoutMs', 'pingIntervalMs', 'streamQueueTimeoutMs', 'connectTimeoutMs'] as const) integer(name, o[name], 1, 86_400_000);
-  integer('idleTimeoutMs', o.idleTimeoutMs, 0, 86_400_000);
-  if (typeof o.host !== 'string') throw bad('host must be a string');
-  if (typeof o.largeFrames !== 'boolean') throw bad('largeFrames must be a boolean');
-  for (const name of ['accessPolicy', 'endpointFor'] as const) {
-    if (o[name] !== undefined && typeof o[name] !== 'function') throw bad(`${name} must be a function`);
-  }
-  o.clock ??= systemClock;
-  o.logger ??= silentLogger;
-  return o;
+  return checkOptions(options, SERVER_OPTIONS, 'TunnelServer options', (message) => new TunnelError('INVALID_OPTIONS', message));
 }

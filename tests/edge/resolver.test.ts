@@ -68,7 +68,7 @@ describe('route resolver', () => {
   });
 
   it('refuses a config with unknown keys, naming them', () => {
-    expect(() => parseEdgeConfig({ ...world.config, zoen: 'x' })).toThrow(/unknown config key\(s\): zoen/);
+    expect(() => parseEdgeConfig({ ...world.config, zoen: 'x' })).toThrow(/unknown option\(s\) zoen/);
     expect(() => parseEdgeConfig({ ...world.config, cache: { ttlMs: 60_000 } })).toThrow(/ttlMs/);
     expect(() => parseEdgeConfig({ ...world.config, superNodes: [{ id: 'x', url: 'http://a' }] })).toThrow(/not a Base58 id/);
   });

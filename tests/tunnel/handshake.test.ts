@@ -79,7 +79,7 @@ describe('handshake', () => {
   });
 
   it('rejects unknown options clearly', async () => {
-    await expect(startServer({ bogus: 1 } as never)).rejects.toThrow(/unknown option bogus/);
+    await expect(startServer({ bogus: 1 } as never)).rejects.toThrow(/unknown option\(s\) bogus/);
     await expect(startServer({ maxConnections: 65 })).rejects.toThrow(/maxConnections/);
   });
 });

@@ -10,7 +10,8 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { EdgeConfig } from '../../config.ts';
 import { EdgeError } from '../../errors.ts';
-import type { GatewayOptions } from './server.ts';
+import { checkOptions, fn, integer, type Rules, rule, withDefault } from '../../../shared/options.ts';
+import { type GatewayOptions, WORKER_GATEWAY_OPTIONS } from './server.ts';
 
 /** What a worker is started with: everything of GatewayOptions that can cross a process boundary. */
 export type ClusterWorkerOptions = Omit<GatewayOptions, 'config' | 'onError' | 'onCertificateReload'> & {
@@ -51,7 +52,16 @@ export type WorkerMessage =
   | { pc2: 'reloaded' }
   | { pc2: 'error'; message: string };
 
-const KNOWN = new Set(['config', 'hostname', 'httpsPort', 'httpPort', 'tls', 'hstsMaxAgeS', 'pool', 'upgradeTimeoutMs', 'workers', 'onError', 'startTimeoutMs']);
+const CLUSTER_OPTIONS = {
+  ...WORKER_GATEWAY_OPTIONS,
+  config: rule<ClusterWorkerOptions['config']>(
+    (v) => typeof v === 'object' && v !== null && !('fetch' in v) && !('now' in v),
+    'a config without fetch and now (the workers run in other processes)',
+  ),
+  workers: integer(1, 1024),
+  onError: withDefault(fn<(error: Error) => void>(), (e: Error) => console.error(`pc2 edge: ${e.message}`)),
+  startTimeoutMs: withDefault(integer(1, 3_600_000), 30_000),
+} satisfies Rules<GatewayClusterOptions>;
 
 /** The worker runs the same TypeScript sources: under tsx's loader, whether or not this process has it. */
 function workerExecArgv(): string[] {
@@ -61,15 +71,10 @@ function workerExecArgv(): string[] {
 }
 
 export async function startGatewayCluster(options: GatewayClusterOptions): Promise<GatewayCluster> {
-  const unknown = Object.keys(options).filter((k) => !KNOWN.has(k));
-  if (unknown.length) throw new EdgeError('INVALID_CONFIG', `startGatewayCluster: unknown option(s) ${unknown.join(', ')}`);
-  if (!Number.isInteger(options.workers) || options.workers < 1) throw new EdgeError('INVALID_CONFIG', 'workers is an integer >= 1');
-  if ('fetch' in options.config || 'now' in options.config) {
-    throw new EdgeError('INVALID_CONFIG', 'config.fetch and config.now cannot be given to gateway workers (they run in other processes)');
-  }
+  const { workers: count, onError, startTimeoutMs } = checkOptions(options, CLUSTER_OPTIONS, 'gateway cluster options', (message) => new EdgeError('INVALID_CONFIG', message));
   if (!cluster.isPrimary) throw new EdgeError('INVALID_CONFIG', 'startGatewayCluster runs in a cluster primary only');
-  const { workers: count, onError: onErrorOption, startTimeoutMs = 30_000, ...gatewayOptions } = options;
-  const onError = onErrorOption ?? ((e: Error) => console.error(`pc2 edge: ${e.message}`));
+  // The workers check their own options again (startGateway); they get them as given.
+  const { workers: _workers, onError: _onError, startTimeoutMs: _startTimeoutMs, ...gatewayOptions } = options;
   cluster.setupPrimary({ exec: fileURLToPath(new URL('./cluster-worker.ts', import.meta.url)), execArgv: workerExecArgv() });
 
   const reloads = new Map<Worker, number>();

@@ -6,6 +6,8 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeWebStream } from 'node:stream/web';
 import { Agent, request } from 'undici';
+import { checkOptions, integer, type Rules, withDefault } from '../../../shared/options.ts';
+import { EdgeError } from '../../errors.ts';
 
 export interface PoolOptions {
   /** Most connections per target. Default 256. */
@@ -19,7 +21,12 @@ export interface PoolOptions {
 }
 
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
-const KNOWN = new Set(['connections', 'keepAliveTimeoutMs', 'connectTimeoutMs', 'headersTimeoutMs']);
+const POOL_OPTIONS = {
+  connections: withDefault(integer(1, 65_536), 256),
+  keepAliveTimeoutMs: withDefault(integer(1, 86_400_000), 10_000),
+  connectTimeoutMs: withDefault(integer(1, 86_400_000), 10_000),
+  headersTimeoutMs: withDefault(integer(0, 86_400_000), 300_000),
+} satisfies Rules<PoolOptions>;
 
 /** Web streams made here, mapped to the Node readable under them, so the gateway can pipe natively. */
 const nodeBodies = new WeakMap<ReadableStream<Uint8Array>, Readable>();
@@ -65,13 +72,12 @@ export interface PooledFetch {
 }
 
 export function createPooledFetch(options: PoolOptions = {}): PooledFetch {
-  const unknown = Object.keys(options).filter((k) => !KNOWN.has(k));
-  if (unknown.length) throw new TypeError(`createPooledFetch: unknown option(s) ${unknown.join(', ')}`);
+  const o = checkOptions(options, POOL_OPTIONS, 'pool options', (message) => new EdgeError('INVALID_CONFIG', message));
   const dispatcher = new Agent({
-    connections: options.connections ?? 256,
-    keepAliveTimeout: options.keepAliveTimeoutMs ?? 10_000,
-    connect: { timeout: options.connectTimeoutMs ?? 10_000 },
-    headersTimeout: options.headersTimeoutMs ?? 300_000,
+    connections: o.connections,
+    keepAliveTimeout: o.keepAliveTimeoutMs,
+    connect: { timeout: o.connectTimeoutMs },
+    headersTimeout: o.headersTimeoutMs,
     // A streamed body may pause for as long as the two ends like (long polls, event streams).
     bodyTimeout: 0,
   });

@@ -12,6 +12,7 @@ import { getRequestListener } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { createEdge, type Edge } from '../../app.ts';
 import type { EdgeConfig } from '../../config.ts';
+import { checkOptions, fn, integer, nested, nonEmptyString, optional, passedOn, type Rules, rule, string, withDefault } from '../../../shared/options.ts';
 import { EdgeError } from '../../errors.ts';
 import { createPooledFetch, type PoolOptions, pipeToClient, pipeableBody } from './fetch.ts';
 import { type CertificateWatcher, readCertificate, TLS_MIN_VERSION, watchCertificate } from './tls.ts';
@@ -49,7 +50,25 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-const KNOWN = new Set(['config', 'hostname', 'httpsPort', 'httpPort', 'tls', 'hstsMaxAgeS', 'pool', 'upgradeTimeoutMs', 'onError', 'onCertificateReload']);
+const isPort = (v: unknown) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535;
+
+/** The rules of the options that can cross to a cluster worker process (cluster.ts adds its own). */
+export const WORKER_GATEWAY_OPTIONS = {
+  hostname: withDefault(string, '0.0.0.0'),
+  httpsPort: withDefault(rule<number>(isPort, 'a port'), 443),
+  httpPort: withDefault(rule<number | null>((v) => v === null || isPort(v), 'a port or null'), 80),
+  tls: optional(nested({ certFile: nonEmptyString, keyFile: nonEmptyString, reloadIntervalMs: withDefault(integer(1, 86_400_000), 5_000) })),
+  hstsMaxAgeS: withDefault(integer(0, 1_000_000_000), 63_072_000),
+  pool: passedOn<PoolOptions | undefined>(),
+  upgradeTimeoutMs: withDefault(integer(1, 86_400_000), 10_000),
+};
+
+const GATEWAY_OPTIONS = {
+  ...WORKER_GATEWAY_OPTIONS,
+  config: passedOn<EdgeConfig>(),
+  onError: withDefault(fn<(error: Error) => void>(), (e: Error) => console.error(`pc2 edge: ${e.message}`)),
+  onCertificateReload: withDefault(fn<() => void>(), () => {}),
+} satisfies Rules<GatewayOptions>;
 
 function listen(server: http.Server, port: number, hostname: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -96,14 +115,12 @@ function pipeResponse(res: Response, body: Readable, outgoing: http.ServerRespon
 }
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  const unknown = Object.keys(options).filter((k) => !KNOWN.has(k));
-  if (unknown.length) throw new EdgeError('INVALID_CONFIG', `startGateway: unknown option(s) ${unknown.join(', ')}`);
-  const pool = options.config.fetch ? null : createPooledFetch(options.pool);
-  const edge = createEdge({ ...options.config, fetch: options.config.fetch ?? pool!.fetch }, { abortWithClient: false });
-  const hostname = options.hostname ?? '0.0.0.0';
-  const onError = options.onError ?? ((e: Error) => console.error(`pc2 edge: ${e.message}`));
-  const hsts = `max-age=${options.hstsMaxAgeS ?? 63_072_000}; includeSubDomains`;
-  const secure = options.tls !== undefined;
+  const o = checkOptions(options, GATEWAY_OPTIONS, 'gateway options', (message) => new EdgeError('INVALID_CONFIG', message));
+  const pool = o.config.fetch ? null : createPooledFetch(o.pool);
+  const edge = createEdge({ ...o.config, fetch: o.config.fetch ?? pool!.fetch }, { abortWithClient: false });
+  const hostname = o.hostname;
+  const hsts = `max-age=${o.hstsMaxAgeS}; includeSubDomains`;
+  const secure = o.tls !== undefined;
   const appListener = getRequestListener(async (request, env) => {
     let res = await edge.app.fetch(request, { clientIp: env.incoming.socket.remoteAddress });
     if (secure) res = withResponseHeader(res, 'strict-transport-security', hsts);
@@ -126,30 +143,30 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const servers: http.Server[] = [];
   const ports: Gateway['ports'] = {};
   let watcher: CertificateWatcher | undefined;
-  const upgradeOptions = { handshakeTimeoutMs: options.upgradeTimeoutMs ?? 10_000, rejectUnauthorized: true };
+  const upgradeOptions = { handshakeTimeoutMs: o.upgradeTimeoutMs, rejectUnauthorized: true };
   const onUpgrade = (req: http.IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) =>
     void handleUpgrade(edge, req, socket, head, upgradeOptions);
   try {
-    if (options.tls) {
-      const tls = options.tls;
+    if (o.tls) {
+      const tls = o.tls;
       const main = https.createServer({ ...(await readCertificate(tls)), minVersion: TLS_MIN_VERSION }, listener);
       main.on('upgrade', onUpgrade);
       servers.push(main);
-      ports.https = await listen(main, options.httpsPort ?? 443, hostname);
-      watcher = await watchCertificate(tls, tls.reloadIntervalMs ?? 5_000, (ctx) => {
+      ports.https = await listen(main, o.httpsPort, hostname);
+      watcher = await watchCertificate(tls, tls.reloadIntervalMs, (ctx) => {
         main.setSecureContext(ctx);
-        options.onCertificateReload?.();
-      }, onError);
-      if (options.httpPort !== null) {
+        o.onCertificateReload();
+      }, o.onError);
+      if (o.httpPort !== null) {
         const redirect = redirectServer(ports.https);
         servers.push(redirect);
-        ports.http = await listen(redirect, options.httpPort ?? 80, hostname);
+        ports.http = await listen(redirect, o.httpPort, hostname);
       }
     } else {
       const plain = http.createServer(listener);
       plain.on('upgrade', onUpgrade);
       servers.push(plain);
-      ports.http = await listen(plain, options.httpPort ?? 80, hostname);
+      ports.http = await listen(plain, o.httpPort ?? 80, hostname);
     }
   } catch (e) {
     watcher?.stop();

@@ -149,7 +149,7 @@ describe('claiming names', () => {
 
   it('rejects unknown options', () => {
     const key = KeyPair.generate();
-    expect(() => createRegistry({ key, trustedRegistrars: [], dataDir: tempDir(), holdPeriod: 5 } as never)).toThrow(/unknown registry option/);
-    expect(() => new RegistryClient({ url: 'http://x', key, port: 1 } as never)).toThrow(/unknown registry client option/);
+    expect(() => createRegistry({ key, trustedRegistrars: [], dataDir: tempDir(), holdPeriod: 5 } as never)).toThrow(/registry options: unknown option\(s\) holdPeriod/);
+    expect(() => new RegistryClient({ url: 'http://x', key, port: 1 } as never)).toThrow(/RegistryClient options: unknown option\(s\) port/);
   });
 });
