@@ -1,5 +1,5 @@
 /**
- * The Node gateway as bench:edge runs it, in its own process as `pc2 gateway` runs it: one worker
+ * The Node.js gateway as bench:edge runs it, in its own process as `pc2 gateway` runs it: one worker
  * is the gateway in this process (startGateway), more are node:cluster workers
  * (startGatewayCluster). Options come as JSON in PC2_BENCH_GATEWAY; prints its port when listening.
  */

@@ -1,4 +1,4 @@
-/** The processes bench:edge measures (upstream, nginx, the Node gateway) and the CPU they use, from /proc. */
+/** The processes bench:edge measures (upstream, nginx, the Node.js gateway) and the CPU they use, from /proc. */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -131,7 +131,7 @@ export function startUpstream(bodyBytes: number): Promise<Running> {
   return startPortPrinter(['-e', code]);
 }
 
-/** The Node gateway in its own process (and its workers', with `workers` > 1). */
+/** The Node.js gateway in its own process (and its workers', with `workers` > 1). */
 export function startGateway(config: EdgeConfig, workers: number): Promise<Running> {
   const entry = new URL('./edge-gateway.ts', import.meta.url).pathname;
   // BENCH_GATEWAY_NODE_ARGS: extra node flags for the gateway process only, e.g. --cpu-prof.

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:edge`: requests/s and latency through the Node gateway to a direct upstream,
+ * `npm run bench:edge`: requests/s and latency through the Node.js gateway to a direct upstream,
  * against the upstream alone and against nginx as a plain reverse proxy, in one run (wrk as the
  * load generator): nginx with 1 worker process against the gateway with 1, and nginx with 2 against
  * the gateway with 2. Then the cost of a cached route resolution. Prints Markdown tables and writes

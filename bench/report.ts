@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 const FILE = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
 
 export function machine(): string {
-  return `${cpus().length} cores (${cpus()[0]?.model.trim()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+  return `${cpus().length} cores (${cpus()[0]?.model.trim()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node.js ${process.version}`;
 }
 
 export function writeSection(title: string, body: string): void {

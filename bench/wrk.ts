@@ -1,6 +1,6 @@
 /**
  * wrk (Debian package) as a load generator: a C client costs the measured server far less CPU on a
- * shared 2-core machine than any Node client. `path` may be a Lua expression list rotated per request.
+ * shared 2-core machine than any Node.js client. `path` may be a Lua expression list rotated per request.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

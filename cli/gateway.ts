@@ -1,4 +1,4 @@
-/** `pc2 gateway`: the Node edge alone (HTTPS, TLS 1.3, wildcard certificate reloaded from disk). */
+/** `pc2 gateway`: the Node.js edge alone (HTTPS, TLS 1.3, wildcard certificate reloaded from disk). */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { type Gateway, startGateway } from '../edge/runtime/node/server.ts';
@@ -25,7 +25,7 @@ export const GATEWAY_SPEC = {
   httpPort: { kind: 'number', value: '<port>', description: 'HTTP port (redirects to HTTPS; plain HTTP without --cert)', default: 80 },
   cert: { kind: 'string', value: '<file>', description: 'wildcard certificate chain (PEM), reloaded when it changes' },
   certKey: { kind: 'string', value: '<file>', description: 'private key of the certificate (PEM)' },
-  workers: { kind: 'number', value: '<n>', description: 'worker processes sharing the ports, one per core to use (Node only)', default: 1 },
+  workers: { kind: 'number', value: '<n>', description: 'worker processes sharing the ports, one per core to use (Node.js only)', default: 1 },
 } as const;
 
 export interface GatewayFlags {
@@ -84,7 +84,7 @@ export async function runGateway(args: string[]): Promise<void> {
   let gateway: RunningGateway;
   if (workers === 1) gateway = await startGatewayFromFlags(o, edgeKey);
   else {
-    // Loaded only here: node:cluster is Node's (Deno runs the one-process gateway).
+    // Loaded only here: node:cluster is Node.js's (Deno runs the one-process gateway).
     const { startGatewayCluster } = await import('../edge/runtime/node/cluster.ts');
     const options = gatewayConfig(o, edgeKey);
     try {

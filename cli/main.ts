@@ -11,7 +11,7 @@ Commands:
   id new|show|restore   this node's identity key (Ed25519, did:boson) and recovery phrase
   node                  put this machine's PC2 app online under <name>.<zone>
   supernode             run a super node (registry, relay ingress, Active Proxy); --gateway adds the edge
-  gateway               run the Node gateway (edge) alone
+  gateway               run the Node.js gateway (edge) alone
   devnet                run the whole network on loopback (what \`npm start\` runs)
 
 Run \`pc2 <command> --help\` for the options of a command.`;

@@ -36,7 +36,7 @@ export const SUPERNODE_SPEC = {
   trustedProxy: { kind: 'list', value: '<address>', description: 'proxy whose X-Forwarded-For is believed' },
   developerMode: { kind: 'boolean', description: 'admit loopback/private endpoints (local testing only)', default: false },
   debug: { kind: 'boolean', description: 'verbose logs', default: false },
-  gateway: { kind: 'boolean', description: 'also run the Node gateway in this process (single-VPS setups)', default: false },
+  gateway: { kind: 'boolean', description: 'also run the Node.js gateway in this process (single-VPS setups)', default: false },
   edgeKeyFile: GATEWAY_SPEC.edgeKeyFile,
   httpsPort: GATEWAY_SPEC.httpsPort,
   httpPort: GATEWAY_SPEC.httpPort,

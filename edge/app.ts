@@ -1,5 +1,5 @@
 /**
- * The edge gateway as one Hono app, shared by the Workers, Deno and Node runtimes. Web APIs only.
+ * The edge gateway as one Hono app, shared by the Workers, Deno and Node.js runtimes. Web APIs only.
  * The leftmost label under the zone names a node; the apex serves a landing page and the registry API.
  */
 import { Hono } from 'hono';
@@ -43,7 +43,7 @@ export interface EdgeRuntime {
   /** Bridges a WebSocket upgrade to the first of the route's targets that takes it. */
   webSocket?: (request: Request, route: NodeRoute, headers: Headers) => Promise<Response>;
   /**
-   * Whether forwarded requests follow the client request's AbortSignal. Default true. The Node
+   * Whether forwarded requests follow the client request's AbortSignal. Default true. The Node.js
    * runtime turns it off: it stops target bodies itself when the client goes, and building the
    * signal costs a full Request per request there.
    */

@@ -1,5 +1,5 @@
 /**
- * Reads an {@link EdgeConfig} from environment variables (Workers vars and secrets, Deno and Node
+ * Reads an {@link EdgeConfig} from environment variables (Workers vars and secrets, Deno and Node.js
  * process env) or a JSON file's text. Every `PC2_EDGE_*` variable must be a known one.
  */
 import type { EdgeConfig } from './config.ts';
@@ -21,7 +21,7 @@ export const ENV_KEYS = {
   resolveTimeoutMs: 'PC2_EDGE_RESOLVE_TIMEOUT_MS',
 } as const;
 
-/** Variables the Deno and Node adapters read for themselves (listening, certificate, config file). */
+/** Variables the Deno and Node.js adapters read for themselves (listening, certificate, config file). */
 export const ADAPTER_ENV_KEYS = {
   configFile: 'PC2_EDGE_CONFIG_FILE',
   hostname: 'PC2_EDGE_HOSTNAME',

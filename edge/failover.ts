@@ -1,4 +1,4 @@
-/** The one failover rule every forwarding path of the edge (HTTP, WebSocket; Node, Workers, Deno) follows. */
+/** The one failover rule every forwarding path of the edge (HTTP, WebSocket; Node.js, Workers, Deno) follows. */
 import { INGRESS_HEADERS } from '../shared/records/api.ts';
 
 export const RELAY_ERROR_HEADER = INGRESS_HEADERS.relayError;

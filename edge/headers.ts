@@ -51,7 +51,7 @@ export function forwardedRequestHeaders(incoming: Headers, info: ForwardInfo): H
 }
 
 /**
- * The same rules as `forwardedRequestHeaders`, over Node's raw [name, value, ...] list, giving a raw
+ * The same rules as `forwardedRequestHeaders`, over Node.js's raw [name, value, ...] list, giving a raw
  * list with lower-case names (repeated fields stay separate: a Headers object would join them).
  */
 export function forwardedRawHeaders(raw: readonly string[], info: ForwardInfo): string[] {

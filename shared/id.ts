@@ -1,5 +1,5 @@
 /**
- * Boson ids: the raw 32-byte Ed25519 public key. Node ids, peer ids, user ids and value keys all
+ * Boson ids: the raw 32-byte Ed25519 public key. DHT node ids, peer ids, user ids and value keys all
  * live in this one 256-bit space, ordered by XOR distance.
  */
 import { base58Decode, base58Encode } from './base58.ts';

@@ -17,7 +17,7 @@ import { checkOptions, integer, optional, passedOn, type Rules, string, withDefa
 
 const HSTS = 'max-age=63072000; includeSubDomains';
 
-/** The parts of the Deno namespace used here, so the file also type-checks under Node's types. */
+/** The parts of the Deno namespace used here, so the file also type-checks under Node.js's types. */
 interface DenoServer {
   finished: Promise<void>;
   addr: { hostname: string; port: number };

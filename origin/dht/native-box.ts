@@ -25,7 +25,7 @@ export class NativeBoxFactory {
   between(theirX25519Public: Uint8Array): CryptoBox {
     let shared: Uint8Array;
     try {
-      // The JWK form parses several times faster than DER in Node's OpenSSL 3 decoder.
+      // The JWK form parses several times faster than DER in Node.js's OpenSSL 3 decoder.
       const x = Buffer.from(theirX25519Public.buffer, theirX25519Public.byteOffset, 32).toString('base64url');
       const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x }, format: 'jwk' });
       shared = diffieHellman({ privateKey: this.#privateKey, publicKey });

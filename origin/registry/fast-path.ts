@@ -53,7 +53,7 @@ function forwardedFor(req: IncomingMessage): string | undefined {
 }
 
 /** Answers the request and returns true when it is one of the fast paths; false leaves it untouched. */
-export function nodeFastPath(service: RegistryService, limits: RegistryLimits, logger: Logger): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function httpFastPath(service: RegistryService, limits: RegistryLimits, logger: Logger): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
     const url = req.url ?? '';
     if (!url.startsWith(PREFIX)) return false;

@@ -10,7 +10,7 @@ import { Replication } from './replication.ts';
 import { RegistryService } from './service.ts';
 import { RegistryStore } from './store.ts';
 import { RegistryLimits } from './limits.ts';
-import { nodeFastPath } from './fast-path.ts';
+import { httpFastPath } from './fast-path.ts';
 
 export { RegistryError, REGISTRY_ERROR_STATUS, type RegistryErrorCode } from './errors.ts';
 export type { RegistryOptions, RateLimitOptions, PeerOption, Clock, Logger } from './options.ts';
@@ -38,7 +38,7 @@ export function createRegistry(options: RegistryOptions): Registry {
   replication.start();
   return {
     app,
-    fastPath: nodeFastPath(service, limits, resolved.logger),
+    fastPath: httpFastPath(service, limits, resolved.logger),
     store,
     replication,
     service,

@@ -50,11 +50,11 @@ function publicKey(id: Id): KeyObject {
 
 const sodiumSecretKeys = new WeakMap<KeyPair, Buffer>();
 
-function nodeSign(input: Buffer, signer: KeyPair): Promise<Buffer> {
+function opensslSign(input: Buffer, signer: KeyPair): Promise<Buffer> {
   return new Promise((resolve, reject) => sign(null, input, privateKey(signer), (e, signature) => (e ? reject(e) : resolve(signature))));
 }
 
-function nodeVerify(data: Buffer, signer: Id, signature: Buffer): Promise<boolean> {
+function opensslVerify(data: Buffer, signer: Id, signature: Buffer): Promise<boolean> {
   return new Promise((resolve) => verify(null, data, publicKey(signer), signature, (e, valid) => resolve(!e && valid)));
 }
 
@@ -112,12 +112,12 @@ export async function signJwsNative(payload: object, signer: KeyPair, typ: strin
   const header = Buffer.from(JSON.stringify({ alg: 'EdDSA', kid: signer.id.toDid(), typ })).toString('base64url');
   const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
   const input = `${header}.${body}`;
-  const signature = sodium ? sodiumSign(Buffer.from(input), signer, sodium) : await nodeSign(Buffer.from(input), signer);
+  const signature = sodium ? sodiumSign(Buffer.from(input), signer, sodium) : await opensslSign(Buffer.from(input), signer);
   return `${input}.${signature.toString('base64url')}`;
 }
 
 function verifySignature(data: Buffer, signer: Id, signature: Buffer): boolean | Promise<boolean> {
-  return sodium ? sodium.crypto_sign_verify_detached(signature, data, signer.bytes) : nodeVerify(data, signer, signature);
+  return sodium ? sodium.crypto_sign_verify_detached(signature, data, signer.bytes) : opensslVerify(data, signer, signature);
 }
 
 const B64URL = /^[A-Za-z0-9_-]*$/;

@@ -1,6 +1,6 @@
 /**
  * XSalsa20-Poly1305 (NaCl secretbox) behind one switch. Every runtime gets the pure-JS backend
- * (tweetnacl); Node and Deno processes install libsodium (sodium-native) at start-up, which is about
+ * (tweetnacl); Node.js and Deno processes install libsodium (sodium-native) at start-up, which is about
  * ten times faster on the Active Proxy data path (docs/benchmarks.md). Both give identical bytes: a
  * backend is only accepted after it reproduces tweetnacl's output.
  */

@@ -7,7 +7,7 @@ import { secretboxBackend, type SodiumLike, sodiumBackend, tweetnaclBackend, use
 import { KeyPair } from '../../shared/keys.ts';
 
 describe('secretbox backends', () => {
-  it('libsodium loads on Node and produces the same bytes as tweetnacl', () => {
+  it('libsodium loads on Node.js and produces the same bytes as tweetnacl', () => {
     expect(useNativeCrypto()).toEqual({ secretbox: 'libsodium', jws: 'libsodium' });
     const sodium = sodiumBackend(createRequire(import.meta.url)('sodium-native') as SodiumLike);
     const a = KeyPair.generate();

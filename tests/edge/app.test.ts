@@ -1,5 +1,5 @@
 /**
- * The edge app's own answers (no upstream involved), in every runtime: Node, workerd (the Workers
+ * The edge app's own answers (no upstream involved), in every runtime: Node.js, workerd (the Workers
  * adapter's default export included) and Deno. Web APIs only.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-/** The Node fast path's request header rules over raw lists: the same as forwardedRequestHeaders. */
+/** The Node.js fast path's request header rules over raw lists: the same as forwardedRequestHeaders. */
 import { describe, expect, it } from 'vitest';
 import { forwardedRawHeaders, forwardedRequestHeaders } from '../../edge/headers.ts';
 

@@ -60,7 +60,7 @@ export class FakeSuperNode {
   readonly server: http.Server;
   /** Names this super node's registry answers: name -> response. */
   records: Map<string, ResolveResponse>;
-  /** Node ids whose tunnel is "not here": the ingress answers 502 for them. */
+  /** Ids of nodes whose tunnel is "not here": the ingress answers 502 for them. */
   readonly absentNodes = new Set<string>();
   readonly edgeKeys: Id[];
   resolveCount = 0;

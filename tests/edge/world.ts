@@ -18,7 +18,7 @@ export interface World {
   direct: DirectNode;
   edgeKey: KeyPair;
   registrar: KeyPair;
-  /** Node keys by name. */
+  /** The nodes' keys by name. */
   nodes: Map<string, KeyPair>;
   /** Superset of everything an adapter needs, as an EdgeConfig object and as PC2_EDGE_* variables. */
   config: EdgeConfig;

@@ -1,6 +1,6 @@
 /**
  * N real DHT nodes in one process, on 127.0.0.1 with ephemeral ports, developer mode on, sharing one
- * injectable clock. Node 0 is the seed; every other node bootstraps from the seed and two random
+ * injectable clock. DHT node 0 is the seed; every other node bootstraps from the seed and two random
  * earlier nodes.
  */
 import { KeyPair } from '../../shared/keys.ts';

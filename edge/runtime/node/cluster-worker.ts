@@ -1,5 +1,5 @@
 /**
- * One worker process of the Node gateway (see cluster.ts): waits for its options from the
+ * One worker process of the Node.js gateway (see cluster.ts): waits for its options from the
  * primary, runs a full gateway on the shared ports, and reports back readiness, certificate reloads
  * and errors. Its listening sockets are the primary's (node:cluster hands connections round-robin).
  */

@@ -1,5 +1,5 @@
 /**
- * The Node gateway on several cores: N worker processes (node:cluster), each a full gateway
+ * The Node.js gateway on several cores: N worker processes (node:cluster), each a full gateway
  * (startGateway) on the same ports. The primary only owns the listening sockets and hands
  * connections to the workers round-robin; it serves no request itself. Each worker watches the
  * certificate files on its own, so a certificate swapped on disk reaches every worker without a

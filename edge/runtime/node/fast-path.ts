@@ -2,7 +2,7 @@
  * The Node.js runtime's fast path for forwarding requests without a body. `Edge.route` decides
  * where a request goes (host, verified route record, targets in order, edge tokens) exactly as for
  * the app; this moves the bytes with undici's low-level dispatch, writing the target's answer
- * straight into Node's ServerResponse: no web Request/Response/Headers and no intermediate body
+ * straight into Node.js's ServerResponse: no web Request/Response/Headers and no intermediate body
  * stream per request, which on Node.js cost several times the forwarding itself. Same rules as
  * ../../forward.ts: headers (../../headers.ts), failover (../../failover.ts), the give-up error.
  * Requests with a body, which need forward.ts's replay copy to fail over, and everything that is not

@@ -4,7 +4,7 @@
  * keeps a pool of connections to the targets alive.
  */
 import { Readable } from 'node:stream';
-import type { ReadableStream as NodeWebStream } from 'node:stream/web';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { Agent, request } from 'undici';
 import { checkOptions, integer, type Rules, withDefault } from '../../../shared/options.ts';
 import { EdgeError } from '../../errors.ts';
@@ -28,20 +28,20 @@ const POOL_OPTIONS = {
   headersTimeoutMs: withDefault(integer(0, 86_400_000), 300_000),
 } satisfies Rules<PoolOptions>;
 
-/** Web streams made here, mapped to the Node readable under them, so the gateway can pipe natively. */
-const nodeBodies = new WeakMap<ReadableStream<Uint8Array>, Readable>();
+/** Web streams made here, mapped to the Node.js readable under them, so the gateway can pipe natively. */
+const readableBodies = new WeakMap<ReadableStream<Uint8Array>, Readable>();
 
 /**
- * The Node readable behind a response body made by this fetch, if nothing has read from it yet.
- * The Node gateway pipes it straight into the client's socket instead of pumping a web stream.
+ * The Node.js readable behind a response body made by this fetch, if nothing has read from it yet.
+ * The Node.js gateway pipes it straight into the client's socket instead of pumping a web stream.
  */
 export function pipeableBody(body: ReadableStream<Uint8Array> | null): Readable | undefined {
   if (!body || body.locked) return undefined;
-  return nodeBodies.get(body);
+  return readableBodies.get(body);
 }
 
 /**
- * A pull-driven web stream over a Node readable. (Readable.toWeb on Node 20 can enqueue after a
+ * A pull-driven web stream over a Node.js readable. (Readable.toWeb on Node.js 20 can enqueue after a
  * cancel and crash the process.) The iterator is made on the first pull so that, until then, the
  * readable can still be piped instead.
  */
@@ -60,7 +60,7 @@ function webStream(body: Readable): ReadableStream<Uint8Array> {
       body.destroy();
     },
   }, { highWaterMark: 0 });
-  nodeBodies.set(stream, body);
+  readableBodies.set(stream, body);
   return stream;
 }
 
@@ -81,12 +81,12 @@ export function createPooledFetch(options: PoolOptions = {}): PooledFetch {
     // A streamed body may pause for as long as the two ends like (long polls, event streams).
     bodyTimeout: 0,
   });
-  const nodeFetch = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
+  const pooledFetch = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
     const url = input instanceof Request ? input.url : String(input);
     const method = init.method ?? 'GET';
     const headers: string[] = [];
     new Headers(init.headers).forEach((value, key) => headers.push(key, value));
-    const body = init.body instanceof ReadableStream ? Readable.fromWeb(init.body as NodeWebStream<Uint8Array>) : (init.body as string | null | undefined);
+    const body = init.body instanceof ReadableStream ? Readable.fromWeb(init.body as WebReadableStream<Uint8Array>) : (init.body as string | null | undefined);
     const res = await request(url, { method: method as 'GET', headers, body, signal: init.signal ?? undefined, dispatcher });
     const out = new Headers();
     for (const [key, value] of Object.entries(res.headers)) {
@@ -99,7 +99,7 @@ export function createPooledFetch(options: PoolOptions = {}): PooledFetch {
     }
     return new Response(webStream(res.body), { status: res.statusCode, headers: out });
   };
-  return { fetch: nodeFetch as typeof fetch, dispatcher, close: () => dispatcher.close() };
+  return { fetch: pooledFetch as typeof fetch, dispatcher, close: () => dispatcher.close() };
 }
 
 /**

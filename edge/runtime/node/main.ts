@@ -1,5 +1,5 @@
 /**
- * Runs the Node gateway from the environment:
+ * Runs the Node.js gateway from the environment:
  *
  *   PC2_EDGE_ZONE=… PC2_EDGE_REGISTRAR_KEYS=… PC2_EDGE_KEY=… PC2_EDGE_SUPER_NODES=… \
  *   PC2_EDGE_TLS_CERT_FILE=… PC2_EDGE_TLS_KEY_FILE=… npx tsx edge/runtime/node/main.ts

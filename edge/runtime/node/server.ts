@@ -2,7 +2,7 @@
  * The edge on Node.js: the Hono app on @hono/node-server behind HTTPS (TLS 1.3 only, wildcard
  * certificate reloaded from disk without a restart, HSTS), a port-80 server that redirects to https,
  * and raw WebSocket upgrade piping. `tls` left out serves plain HTTP instead, for local development.
- * Requests without a body take the fast path (fast-path.ts) straight through Node streams.
+ * Requests without a body take the fast path (fast-path.ts) straight through Node.js streams.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -100,7 +100,7 @@ function redirectServer(httpsPort: number): http.Server {
 }
 
 /**
- * Writes a target's response whose body is still the target's Node stream: piping it saves the
+ * Writes a target's response whose body is still the target's Node.js stream: piping it saves the
  * web-stream pump per chunk (the app decided everything else: status, headers, which target).
  */
 function pipeResponse(res: Response, body: Readable, outgoing: http.ServerResponse): void {
@@ -131,7 +131,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     return res;
   });
-  // Forwarding goes straight through Node streams when the gateway owns the connection pool.
+  // Forwarding goes straight through Node.js streams when the gateway owns the connection pool.
   const listener: http.RequestListener = pool
     ? (req, res) =>
         void serveFastPath(edge, req, res, { dispatcher: pool.dispatcher, secure, hsts, app: appListener }).catch(() => {

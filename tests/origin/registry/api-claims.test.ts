@@ -6,13 +6,13 @@ import { signRequest } from '../../../shared/records/request.ts';
 import { AgentError } from '../../../agent/errors.ts';
 import { RegistryClient } from '../../../agent/registry-client.ts';
 import { createRegistry } from '../../../origin/registry/index.ts';
-import { clientFor, expectCode, ManualClock, removeTempDirs, startNode, tempDir } from './helpers.ts';
+import { clientFor, expectCode, ManualClock, removeTempDirs, startRegistry, tempDir } from './helpers.ts';
 
 const clock = new ManualClock();
-let node: Awaited<ReturnType<typeof startNode>>;
+let node: Awaited<ReturnType<typeof startRegistry>>;
 
 beforeAll(async () => {
-  node = await startNode({ clock, reservedNames: ['api', 'www', 'forbidden'], holdPeriodMs: 30 * 24 * 3600_000 });
+  node = await startRegistry({ clock, reservedNames: ['api', 'www', 'forbidden'], holdPeriodMs: 30 * 24 * 3600_000 });
 });
 afterAll(async () => {
   await node?.close();

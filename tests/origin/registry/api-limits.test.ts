@@ -1,14 +1,14 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { KeyPair } from '../../../shared/keys.ts';
 import { registryPaths } from '../../../shared/records/api.ts';
-import { clientFor, expectCode, ManualClock, removeTempDirs, startNode } from './helpers.ts';
+import { clientFor, expectCode, ManualClock, removeTempDirs, startRegistry } from './helpers.ts';
 
 afterAll(removeTempDirs);
 
 describe('rate limits', () => {
   it('limits writes per client IP and per name with 429 RATE_LIMITED', async () => {
     const clock = new ManualClock();
-    const node = await startNode({ clock, rateLimits: { writesPerIpPerSec: 1, writesPerIpBurst: 3, writesPerNamePerMin: 1, writesPerNameBurst: 2 } });
+    const node = await startRegistry({ clock, rateLimits: { writesPerIpPerSec: 1, writesPerIpBurst: 3, writesPerNamePerMin: 1, writesPerNameBurst: 2 } });
     try {
       const c = clientFor(node, KeyPair.generate(), clock);
       await c.claim('limited-a');
@@ -29,8 +29,8 @@ describe('rate limits', () => {
   it('believes X-Forwarded-For only from a trusted proxy', async () => {
     const limits = { readsPerIpPerSec: 1, readsPerIpBurst: 2 };
     const clock = new ManualClock();
-    const direct = await startNode({ clock, rateLimits: limits });
-    const behindEdge = await startNode({ clock, rateLimits: limits, trustedProxies: ['127.0.0.1'] });
+    const direct = await startRegistry({ clock, rateLimits: limits });
+    const behindEdge = await startRegistry({ clock, rateLimits: limits, trustedProxies: ['127.0.0.1'] });
     try {
       const get = (url: string, xff: string) => fetch(url + registryPaths.available('someone'), { headers: { 'x-forwarded-for': xff } }).then((r) => r.status);
       // Untrusted peer: a spoofed header does not give fresh buckets.

@@ -5,15 +5,15 @@ import { verifyBinding } from '../../../shared/records/binding.ts';
 import { signRequest } from '../../../shared/records/request.ts';
 import { signRoute, verifyResolution } from '../../../shared/records/route.ts';
 import type { VerifiedRoute } from '../../../shared/records/route.ts';
-import { clientFor, expectCode, ManualClock, removeTempDirs, startNode } from './helpers.ts';
+import { clientFor, expectCode, ManualClock, removeTempDirs, startRegistry } from './helpers.ts';
 
 const HOLD_MS = 30 * 24 * 3600_000;
 const clock = new ManualClock();
 const announced: VerifiedRoute[] = [];
-let node: Awaited<ReturnType<typeof startNode>>;
+let node: Awaited<ReturnType<typeof startRegistry>>;
 
 beforeAll(async () => {
-  node = await startNode({ clock, onRoutePublished: (r) => announced.push(r) });
+  node = await startRegistry({ clock, onRoutePublished: (r) => announced.push(r) });
 });
 afterAll(async () => {
   await node?.close();
@@ -81,7 +81,7 @@ describe('route records', () => {
   });
 
   it('accepts loopback endpoints in developer mode', async () => {
-    const dev = await startNode({ developerMode: true });
+    const dev = await startRegistry({ developerMode: true });
     try {
       const c = clientFor(dev);
       await c.claim('devnode');

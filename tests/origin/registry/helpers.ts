@@ -26,7 +26,7 @@ export function removeTempDirs(): void {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
-export async function startNode(options: Partial<RegistryOptions> = {}): Promise<RegistryServer & { key: KeyPair }> {
+export async function startRegistry(options: Partial<RegistryOptions> = {}): Promise<RegistryServer & { key: KeyPair }> {
   const key = options.key ?? KeyPair.generate();
   const server = await startRegistryServer({
     key,

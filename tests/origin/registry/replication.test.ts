@@ -6,24 +6,24 @@ import { signRoute, verifyResolution } from '../../../shared/records/route.ts';
 import { signRequest } from '../../../shared/records/request.ts';
 import { peerAuthorization, pullQuery } from '../../../origin/registry/peer-auth.ts';
 import type { NameState } from '../../../origin/registry/state.ts';
-import { clientFor, eventually, expectCode, removeTempDirs, startNode, tempDir } from './helpers.ts';
+import { clientFor, eventually, expectCode, removeTempDirs, startRegistry, tempDir } from './helpers.ts';
 
 afterAll(removeTempDirs);
 
-type Node = Awaited<ReturnType<typeof startNode>>;
+type RunningRegistry = Awaited<ReturnType<typeof startRegistry>>;
 
 /** Two registrars that trust each other; peered unless `partitioned`. */
-async function pair(partitioned = false, extra: { dataDirA?: string } = {}): Promise<[Node, Node]> {
+async function pair(partitioned = false, extra: { dataDirA?: string } = {}): Promise<[RunningRegistry, RunningRegistry]> {
   const ka = KeyPair.generate();
   const kb = KeyPair.generate();
   const trusted = [ka.id, kb.id];
-  const a = await startNode({ key: ka, trustedRegistrars: trusted, pullIntervalMs: 200, ...(extra.dataDirA ? { dataDir: extra.dataDirA } : {}) });
-  const b = await startNode({ key: kb, trustedRegistrars: trusted, pullIntervalMs: 200 });
+  const a = await startRegistry({ key: ka, trustedRegistrars: trusted, pullIntervalMs: 200, ...(extra.dataDirA ? { dataDir: extra.dataDirA } : {}) });
+  const b = await startRegistry({ key: kb, trustedRegistrars: trusted, pullIntervalMs: 200 });
   if (!partitioned) connect(a, b);
   return [a, b];
 }
 
-function connect(a: Node, b: Node): void {
+function connect(a: RunningRegistry, b: RunningRegistry): void {
   a.registry.replication.addPeer({ id: b.key.id.toString(), url: b.url });
   b.registry.replication.addPeer({ id: a.key.id.toString(), url: a.url });
 }
@@ -61,7 +61,7 @@ describe('replication between two super nodes', () => {
   it('with the primary down the secondary takes renewals and new claims; the primary catches up on return', async () => {
     const dirA = tempDir();
     const [a, b] = await pair(false, { dataDirA: dirA });
-    let a2: Node | null = null;
+    let a2: RunningRegistry | null = null;
     try {
       const node = clientFor(a);
       await node.claim('survivor');
@@ -74,7 +74,7 @@ describe('replication between two super nodes', () => {
       const newcomer = clientFor(b);
       const fresh = await newcomer.claim('newcomer');
       expect(fresh.created).toBe(true);
-      a2 = await startNode({ key: a.key, trustedRegistrars: [a.key.id, b.key.id], dataDir: dirA, pullIntervalMs: 200 });
+      a2 = await startRegistry({ key: a.key, trustedRegistrars: [a.key.id, b.key.id], dataDir: dirA, pullIntervalMs: 200 });
       connect(a2, b);
       await a2.registry.replication.pullAll();
       const atA = clientFor(a2);

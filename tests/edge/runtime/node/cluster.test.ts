@@ -1,5 +1,5 @@
 /**
- * The Node gateway on two worker processes: the conformance suite through them, a certificate
+ * The Node.js gateway on two worker processes: the conformance suite through them, a certificate
  * swapped on disk reaching every worker, and a killed worker replaced on the same port.
  */
 import { mkdtempSync, renameSync, rmSync } from 'node:fs';

@@ -1,4 +1,4 @@
-/** The conformance suite against the Node gateway (plain HTTP, as `pc2 devnet` serves it). */
+/** The conformance suite against the Node.js gateway (plain HTTP, as `pc2 devnet` serves it). */
 import { startGateway } from '../../../../edge/runtime/node/server.ts';
 import { edgeConformanceSuite } from '../../conformance.ts';
 

@@ -1,5 +1,5 @@
 /**
- * The Node gateway's dispatch fast path with a large body: a client that stops reading stops the
+ * The Node.js gateway's dispatch fast path with a large body: a client that stops reading stops the
  * upstream (backpressure end to end, nothing buffered in between), the body arrives byte-exact once
  * it reads again, and a client that goes away mid-body closes the upstream response.
  */

@@ -1,5 +1,5 @@
 /**
- * The Node gateway's TLS: TLS 1.3 only, HSTS, port-80 redirect, and a certificate swapped on disk
+ * The Node.js gateway's TLS: TLS 1.3 only, HSTS, port-80 redirect, and a certificate swapped on disk
  * used by new handshakes without a restart while open connections carry on.
  */
 import { mkdtempSync, renameSync, rmSync } from 'node:fs';
