@@ -1,6 +1,6 @@
 /**
  * The node agent: everything a PC2 node runs to be online at https://<name>.<zone>.
- * Claims (or confirms) its name, picks direct or relay mode, keeps an Active Proxy session to every
+ * Claims (or confirms) its name, picks direct or relay mode, keeps a tunnel to every
  * super node, and publishes a signed route record listing the super nodes that hold a live tunnel,
  * at once when that set changes and otherwise at half the lease.
  */

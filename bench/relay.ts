@@ -168,7 +168,7 @@ async function main(): Promise<void> {
       const statsAfter = (await ask<{ stats: { streamsOpened: number; connections: number } }>(superSide.child, 'stats')).stats;
       latency[`${rate}/s`] = {
         // Tunnel streams opened for the relayed requests (the rest reused a kept-alive stream) and
-        // proxy connections of the session afterwards.
+        // tunnel connections of the session afterwards.
         streamsOpened: statsAfter.streamsOpened - statsBefore.streamsOpened,
         proxyConnections: statsAfter.connections,
         // Cores busy in each process while measuring (of the machine's 2).

@@ -1,6 +1,6 @@
 /**
  * The node side of Active Proxy 3.0: dials OUT to a super node, AUTHs with the device key, and keeps
- * a pool of proxy connections (one spare idle connection while below maxConnections, extra idle ones
+ * a pool of tunnel connections (one spare idle connection while below maxConnections, extra idle ones
  * trimmed after idleTrimMs). Lost sessions are re-established with a new session key, after a few
  * fast retries and then exponential backoff with full jitter, forever by default. AUTH refusals
  * (signature, policy, version) are fatal: state `failed`, event `failed`.

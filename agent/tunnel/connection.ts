@@ -1,5 +1,5 @@
 /**
- * One proxy connection of the client: answers the challenge with AUTH (first connection) or ATTACH,
+ * One tunnel connection of the client: answers the challenge with AUTH (first connection) or ATTACH,
  * then carries one upstream connection at a time for the server's CONNECTs, with backpressure both
  * ways (a full side pauses the other).
  */
@@ -85,7 +85,7 @@ export class ClientConnection {
     socket.setNoDelay?.(true);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', () => {});
-    socket.on('close', () => this.close(new AgentError('CONNECTION_LOST', 'proxy connection closed')));
+    socket.on('close', () => this.close(new AgentError('CONNECTION_LOST', 'tunnel connection closed')));
     socket.on('drain', () => this.#upstream?.resume());
     this.#timer = setTimeout(
       () => this.close(new AgentError('CONNECTION_LOST', 'handshake timeout')),
@@ -240,7 +240,7 @@ export class ClientConnection {
         port: o.upstream.port,
         noDelay: true,
         allowHalfOpen: true,
-        // Returning false pauses the socket (backpressure from the proxy connection).
+        // Returning false pauses the socket (backpressure from the tunnel connection).
         onread: { buffer, callback: (bytes: number, buf: Uint8Array) => this.#fromUpstream(upstream, buf.subarray(0, bytes)) },
       });
     }

@@ -1,4 +1,4 @@
-/** Active Proxy 3.0 client (node side). */
+/** The tunnel client (node side), speaking Boson Active Proxy 3.0. */
 export { TunnelClient, type AuthInfo, type ClientState } from './client.ts';
 export type { TunnelClientOptions } from './options.ts';
 export type { BackoffOptions } from './backoff.ts';

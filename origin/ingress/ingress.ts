@@ -1,6 +1,6 @@
 /**
  * The relay ingress: HTTP requests from the edge for a relayed node (header x-pc2-node-id plus an
- * edge token in x-pc2-edge-token) are carried over the node's Active Proxy session to its upstream,
+ * edge token in x-pc2-edge-token) are carried over the node's tunnel session to its upstream,
  * with full HTTP/1.1 semantics: streaming bodies both ways, chunked and long-lived responses,
  * 100-continue, Range (passed through untouched), and WebSocket/Upgrade (101, then raw bytes).
  */

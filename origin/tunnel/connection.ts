@@ -1,5 +1,5 @@
 /**
- * One proxy connection on the server: the challenge, then AUTH or ATTACH (checked by the host), then
+ * One tunnel connection on the server: the challenge, then AUTH or ATTACH (checked by the host), then
  * PINGs and one stream at a time (CONNECT -> CONNECT_ACK -> DATA -> DISCONNECT/DISCONNECT_ACK).
  */
 import type { Socket } from 'node:net';
@@ -89,7 +89,7 @@ export class ServerConnection implements StreamCarrier {
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('drain', () => this.#flushDrainWaiters());
     socket.on('error', () => {});
-    socket.on('close', () => this.close(new TunnelError('CONNECTION_LOST', 'proxy connection closed')));
+    socket.on('close', () => this.close(new TunnelError('CONNECTION_LOST', 'tunnel connection closed')));
     this.#handshakeTimer = setTimeout(() => this.close(new TunnelError('CONNECTION_LOST', 'handshake timeout'), 'handshake timeout'), host.options.handshakeTimeoutMs);
     socket.write(encodeChallenge(this.#challenge));
   }
@@ -137,7 +137,7 @@ export class ServerConnection implements StreamCarrier {
     }
     this.#state = 'closed';
     if (this.#handshakeTimer) clearTimeout(this.#handshakeTimer);
-    const lost = error ?? new TunnelError('CONNECTION_LOST', reason ?? 'proxy connection closed');
+    const lost = error ?? new TunnelError('CONNECTION_LOST', reason ?? 'tunnel connection closed');
     if (this.#pending) {
       clearTimeout(this.#pending.timer);
       this.#pending.reject(lost);

@@ -1,4 +1,4 @@
-/** The one error class of the Active Proxy server, with stable codes. */
+/** The one error class of the tunnel server (and of the ingress in front of it), with stable codes. */
 export type TunnelErrorCode =
   | 'INVALID_OPTIONS'
   | 'NO_SESSION'

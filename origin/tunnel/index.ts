@@ -1,4 +1,4 @@
-/** Active Proxy 3.0 server (origin side). */
+/** The tunnel server (origin side), speaking Boson Active Proxy 3.0. */
 export { TunnelServer, type TunnelServerStats } from './server.ts';
 export { TunnelError, type TunnelErrorCode } from './errors.ts';
 export type { TunnelServerOptions, Clock, Logger, PublicEndpoint } from './options.ts';

@@ -27,7 +27,7 @@ export interface TunnelServerOptions {
   host?: string;
   /** Listen port. Default 8090; 0 picks a free one. */
   port?: number;
-  /** Proxy connections per session the server grants in AUTH_ACK. Default 16, at most 64. */
+  /** Tunnel connections per session the server grants in AUTH_ACK. Default 16, at most 64. */
   maxConnections?: number;
   /** Global limit of sessions. Default 10,000. */
   maxSessions?: number;

@@ -1,7 +1,7 @@
 /**
- * The Active Proxy 3.0 server of a super node (TCP, default port 8090). Nodes behind NAT dial in,
- * AUTH with their device key and keep a pool of proxy connections; `openStream(deviceId)` carries
- * one external stream over one of them.
+ * The tunnel server of a super node: Boson Active Proxy 3.0 on TCP, default port 8090. Nodes behind
+ * NAT dial in, AUTH with their device key and keep a pool of tunnel connections;
+ * `openStream(deviceId)` carries one external stream over one of them.
  *
  * Events: `session` (SessionInfo) when a session is authenticated, `sessionClosed` (SessionInfo,
  * reason) when it ends or is replaced.
@@ -121,13 +121,13 @@ export class TunnelServer extends EventEmitter {
   }
 
   /**
-   * A Duplex to the node's upstream, over an idle proxy connection of its session. Waits (up to
+   * A Duplex to the node's upstream, over an idle tunnel connection of its session. Waits (up to
    * streamQueueTimeoutMs) when all are busy; the client opens more connections as it sees them taken.
    */
   async openStream(deviceId: Id, address: StreamAddress = {}): Promise<TunnelStream> {
     for (let attempt = 0; ; attempt++) {
       const session = this.#sessions.get(deviceId.toString());
-      if (!session || !this.#server) throw new TunnelError('NO_SESSION', `no Active Proxy session for ${deviceId}`);
+      if (!session || !this.#server) throw new TunnelError('NO_SESSION', `no tunnel session for ${deviceId}`);
       const connection = await session.acquire(this.options.maxQueuedStreams, this.options.streamQueueTimeoutMs);
       try {
         const stream = await connection.connect(address);

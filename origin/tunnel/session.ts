@@ -1,5 +1,5 @@
 /**
- * A device's Active Proxy session on the server: its session context, its proxy connections, and
+ * A device's Active Proxy session on the server: its session context, its tunnel connections, and
  * the openStream calls waiting for one of them to be idle.
  */
 import type { CryptoContext } from '../../shared/crypto/context.ts';
@@ -89,7 +89,7 @@ export class TunnelSession implements ConnectionSession {
         reject,
         timer: setTimeout(() => {
           this.#waiters = this.#waiters.filter((w) => w !== waiter);
-          reject(new TunnelError('QUEUE_TIMEOUT', 'no proxy connection became free in time'));
+          reject(new TunnelError('QUEUE_TIMEOUT', 'no tunnel connection became free in time'));
         }, timeoutMs),
       };
       this.#waiters.push(waiter);

@@ -1,5 +1,5 @@
 /**
- * A Node.js Duplex carried over one proxy connection (one stream per connection, as Active Proxy 3.0
+ * A Node.js Duplex carried over one tunnel connection (one stream per connection, as Active Proxy 3.0
  * has no stream ids). Writes become DATA frames; DATA frames become readable bytes. Backpressure
  * both ways: a full socket holds the write callback, a full read buffer pauses the socket.
  *

@@ -15,7 +15,7 @@ export const CHALLENGE_MIN_BYTES = 32;
 export const CHALLENGE_MAX_BYTES = 255;
 export const PADDING_QUANTUM = 256;
 export const DEFAULT_PORT = 8090;
-/** Server-given maximum of proxy connections per session: default and hard cap. */
+/** Server-given maximum of tunnel connections per session: default and hard cap. */
 export const DEFAULT_MAX_CONNECTIONS = 16;
 export const MAX_CONNECTIONS_CAP = 64;
 

@@ -1,4 +1,4 @@
-/** A node agent's Active Proxy client in its own process, so a test can kill -9 it. Args: serverPort servicePeerIdHex deviceKeyHex upstreamPort. */
+/** A node agent's tunnel client in its own process, so a test can kill -9 it. Args: serverPort servicePeerIdHex deviceKeyHex upstreamPort. */
 import { TunnelClient } from '../../agent/tunnel/index.ts';
 import { Id } from '../../shared/id.ts';
 import { KeyPair } from '../../shared/keys.ts';

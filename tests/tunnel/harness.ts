@@ -1,4 +1,4 @@
-/** Real-socket fixtures for the Active Proxy tests: a server, clients, upstreams; all on 127.0.0.1:0. */
+/** Real-socket fixtures for the tunnel tests: a server, clients, upstreams; all on 127.0.0.1:0. */
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
