@@ -12,7 +12,7 @@ import { Hono } from 'hono';
 import { Id } from '../shared/id.ts';
 import { KeyPair } from '../shared/keys.ts';
 import { API_PREFIX, CARD_SERVICES, INGRESS_HEADERS, probePath, type SuperNodeInfo, supernodeInfoPath } from '../shared/records/api.ts';
-import { createDhtApi } from './dht-api.ts';
+import { createDhtApi } from './dht/http-api.ts';
 import { announceActiveProxyService, type BootstrapNode, createCard, DhtNode, publishDidDocument } from './dht/index.ts';
 import { createIngress, type Ingress } from './ingress/index.ts';
 import { createProbeApp } from './probe.ts';

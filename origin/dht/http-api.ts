@@ -5,12 +5,12 @@
  * even one that never received it by replication.
  */
 import { Hono } from 'hono';
-import { fromBase64Url, toBase64Url } from '../shared/bytes.ts';
-import { decodeCard, decodeValue, encodeValue } from '../shared/dht/card.ts';
-import { Id } from '../shared/id.ts';
-import { API_PREFIX, CARD_SERVICES, type DhtValueBody } from '../shared/records/api.ts';
-import { verifyRoute } from '../shared/records/route.ts';
-import type { DhtNode } from './dht/dht-node.ts';
+import { fromBase64Url, toBase64Url } from '../../shared/bytes.ts';
+import { decodeCard, decodeValue, encodeValue } from '../../shared/dht/card.ts';
+import { Id } from '../../shared/id.ts';
+import { API_PREFIX, CARD_SERVICES, type DhtValueBody } from '../../shared/records/api.ts';
+import { verifyRoute } from '../../shared/records/route.ts';
+import type { DhtNode } from './dht-node.ts';
 
 export interface DhtApiOptions {
   dht: DhtNode;
