@@ -12,7 +12,7 @@ import { getRequestListener } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { createEdge, type Edge } from '../../app.ts';
 import type { EdgeConfig } from '../../config.ts';
-import { checkOptions, fn, integer, nested, nonEmptyString, optional, passedOn, type Rules, rule, string, withDefault } from '../../../shared/options.ts';
+import { checkOptions, fn, integer, nested, nonEmptyString, optional, passedOn, type Rules, string, withDefault } from '../../../shared/options.ts';
 import { EdgeError } from '../../errors.ts';
 import { createPooledFetch, type PoolOptions, pipeToClient, pipeableBody } from './fetch.ts';
 import { type CertificateWatcher, readCertificate, TLS_MIN_VERSION, watchCertificate } from './tls.ts';
@@ -50,13 +50,13 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-const isPort = (v: unknown) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535;
+const port = integer(0, 65535);
 
 /** The rules of the options that can cross to a cluster worker process (cluster.ts adds its own). */
 export const WORKER_GATEWAY_OPTIONS = {
   hostname: withDefault(string, '0.0.0.0'),
-  httpsPort: withDefault(rule<number>(isPort, 'a port'), 443),
-  httpPort: withDefault(rule<number | null>((v) => v === null || isPort(v), 'a port or null'), 80),
+  httpsPort: withDefault(port, 443),
+  httpPort: withDefault<number | null>((v, name) => (v === null ? null : port(v, name)), 80),
   tls: optional(nested({ certFile: nonEmptyString, keyFile: nonEmptyString, reloadIntervalMs: withDefault(integer(1, 86_400_000), 5_000) })),
   hstsMaxAgeS: withDefault(integer(0, 1_000_000_000), 63_072_000),
   pool: passedOn<PoolOptions | undefined>(),
