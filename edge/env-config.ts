@@ -31,7 +31,7 @@ export const ADAPTER_ENV_KEYS = {
   keyFile: 'PC2_EDGE_TLS_KEY_FILE',
 } as const;
 
-const KNOWN = new Set<string>([...Object.values(ENV_KEYS), ...Object.values(ADAPTER_ENV_KEYS)]);
+const ENV_NAMES = new Set<string>([...Object.values(ENV_KEYS), ...Object.values(ADAPTER_ENV_KEYS)]);
 
 function invalid(message: string): EdgeError {
   return new EdgeError('INVALID_CONFIG', `edge environment: ${message}`);
@@ -61,8 +61,8 @@ function int(value: unknown, name: string): number | undefined {
 }
 
 export function edgeConfigFromEnv(env: Record<string, unknown>): EdgeConfig {
-  const unknown = Object.keys(env).filter((k) => k.startsWith(ENV_PREFIX) && !KNOWN.has(k));
-  if (unknown.length) throw invalid(`unknown variable(s) ${unknown.join(', ')} (known: ${[...KNOWN].join(', ')})`);
+  const unknown = Object.keys(env).filter((k) => k.startsWith(ENV_PREFIX) && !ENV_NAMES.has(k));
+  if (unknown.length) throw invalid(`unknown variable(s) ${unknown.join(', ')} (known: ${[...ENV_NAMES].join(', ')})`);
   const superNodes = list(env[ENV_KEYS.superNodes], ENV_KEYS.superNodes).map((entry) => {
     if (typeof entry !== 'string') return entry;
     const at = entry.indexOf('=');
