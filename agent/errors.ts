@@ -35,7 +35,11 @@ export class AgentError extends Error {
   /** Retrying cannot help until the configuration changes. */
   readonly fatal: boolean;
 
-  constructor(code: AgentErrorCode, message: string, options: { status?: number; cause?: unknown } = {}) {
+  constructor(
+    code: AgentErrorCode,
+    message: string,
+    options: { status?: number; cause?: unknown } = {},
+  ) {
     super(message, { cause: options.cause });
     this.name = 'AgentError';
     this.code = code;

@@ -12,13 +12,37 @@ import { TunnelClient } from './tunnel/client.ts';
 import { AgentError } from './errors.ts';
 import { RegistryClient } from './registry-client.ts';
 import { CARD_SERVICES } from '../shared/records/api.ts';
-import { fetchSuperNodeInfo, probeEndpoint, publishNodeCard, waitForBinding } from './supernode-api.ts';
+import {
+  fetchSuperNodeInfo,
+  probeEndpoint,
+  publishNodeCard,
+  waitForBinding,
+} from './supernode-api.ts';
 
 export type AgentMode = 'auto' | 'direct' | 'relay';
-export type LinkState = 'unknown' | 'unreachable' | 'connecting' | 'online' | 'reconnecting' | 'failed';
+export type LinkState =
+  | 'unknown'
+  | 'unreachable'
+  | 'connecting'
+  | 'online'
+  | 'reconnecting'
+  | 'failed';
 
 import { type Logger, silentLogger } from '../shared/logger.ts';
-import { atLeast, type Checked, checkOptions, instance, nonEmptyString, object, oneOf, optional, type Rules, rule, string, withDefault } from '../shared/options.ts';
+import {
+  atLeast,
+  type Checked,
+  checkOptions,
+  instance,
+  nonEmptyString,
+  object,
+  oneOf,
+  optional,
+  type Rules,
+  rule,
+  string,
+  withDefault,
+} from '../shared/options.ts';
 
 export type { Logger };
 
@@ -62,13 +86,19 @@ interface Link extends LinkStatus {
 }
 
 /** An http:// URL: the node's upstream. */
-const httpUrl = rule<string>((v) => typeof v === 'string' && URL.canParse(v) && new URL(v).protocol === 'http:', 'an http:// URL');
+const httpUrl = rule<string>(
+  (v) => typeof v === 'string' && URL.canParse(v) && new URL(v).protocol === 'http:',
+  'an http:// URL',
+);
 
 const AGENT_OPTIONS = {
   key: instance(KeyPair),
   name: nonEmptyString,
   upstream: httpUrl,
-  superNodes: rule<string[]>((v) => Array.isArray(v) && v.length > 0 && v.every((u) => typeof u === 'string'), 'a non-empty list of super node URLs'),
+  superNodes: rule<string[]>(
+    (v) => Array.isArray(v) && v.length > 0 && v.every((u) => typeof u === 'string'),
+    'a non-empty list of super node URLs',
+  ),
   mode: withDefault(oneOf<AgentMode>('auto', 'direct', 'relay'), 'auto'),
   publicUrl: optional(string),
   leaseMs: withDefault(atLeast(1), 10 * 60_000),
@@ -90,8 +120,14 @@ export class NodeAgent extends EventEmitter {
 
   constructor(options: NodeAgentOptions) {
     super();
-    this.#o = checkOptions(options, AGENT_OPTIONS, 'NodeAgent options', (message) => new AgentError('INVALID_OPTIONS', message));
-    if (this.#o.mode === 'direct' && !this.#o.publicUrl) throw new AgentError('INVALID_OPTIONS', 'direct mode needs a public URL');
+    this.#o = checkOptions(
+      options,
+      AGENT_OPTIONS,
+      'NodeAgent options',
+      (message) => new AgentError('INVALID_OPTIONS', message),
+    );
+    if (this.#o.mode === 'direct' && !this.#o.publicUrl)
+      throw new AgentError('INVALID_OPTIONS', 'direct mode needs a public URL');
     const upstream = new URL(this.#o.upstream);
     this.#upstream = { host: upstream.hostname, port: Number(upstream.port || 80) };
     this.#links = this.#o.superNodes.map((url) => ({
@@ -118,7 +154,11 @@ export class NodeAgent extends EventEmitter {
   async start(): Promise<AgentStatus> {
     await Promise.all(this.#links.map((link) => this.#discover(link)));
     const reachable = this.#links.filter((l) => l.id);
-    if (!reachable.length) throw new AgentError('NO_SUPERNODE', `no super node answered: ${this.#links.map((l) => `${l.url} (${l.detail})`).join(', ')}`);
+    if (!reachable.length)
+      throw new AgentError(
+        'NO_SUPERNODE',
+        `no super node answered: ${this.#links.map((l) => `${l.url} (${l.detail})`).join(', ')}`,
+      );
     await this.#claim(reachable);
     this.#mode = await this.#chooseMode(reachable[0]);
     this.#o.logger.info('mode chosen', { mode: this.#mode });
@@ -127,7 +167,10 @@ export class NodeAgent extends EventEmitter {
     } else {
       await this.#publish();
     }
-    this.#renewTimer = setInterval(() => this.#schedulePublish(), Math.max(1000, this.#o.leaseMs / 2));
+    this.#renewTimer = setInterval(
+      () => this.#schedulePublish(),
+      Math.max(1000, this.#o.leaseMs / 2),
+    );
     this.#renewTimer.unref();
     this.#changed();
     return this.status();
@@ -157,11 +200,23 @@ export class NodeAgent extends EventEmitter {
     for (const link of links) {
       try {
         const result = await link.registry.claim(this.#o.name);
-        this.#o.logger.info(result.created ? 'name claimed' : 'name already ours', { name: this.#o.name, at: link.url });
+        this.#o.logger.info(result.created ? 'name claimed' : 'name already ours', {
+          name: this.#o.name,
+          at: link.url,
+        });
         return;
       } catch (e) {
-        if (e instanceof AgentError && (e.code === 'NAME_TAKEN' || e.code === 'NAME_HELD' || e.code === 'RESERVED_NAME' || e.code === 'INVALID_NAME')) {
-          throw new AgentError(e.code === 'NAME_TAKEN' || e.code === 'NAME_HELD' ? 'NAME_TAKEN' : 'CLAIM_FAILED', `cannot claim "${this.#o.name}": ${e.message}`);
+        if (
+          e instanceof AgentError &&
+          (e.code === 'NAME_TAKEN' ||
+            e.code === 'NAME_HELD' ||
+            e.code === 'RESERVED_NAME' ||
+            e.code === 'INVALID_NAME')
+        ) {
+          throw new AgentError(
+            e.code === 'NAME_TAKEN' || e.code === 'NAME_HELD' ? 'NAME_TAKEN' : 'CLAIM_FAILED',
+            `cannot claim "${this.#o.name}": ${e.message}`,
+          );
         }
         errors.push(`${link.url}: ${(e as Error).message}`);
       }
@@ -172,7 +227,10 @@ export class NodeAgent extends EventEmitter {
   async #chooseMode(link: Link): Promise<RouteMode> {
     if (this.#o.mode === 'relay' || !this.#o.publicUrl) return 'relay';
     if (this.#o.mode === 'direct') return 'direct';
-    const result = await probeEndpoint(link.url, this.#o.publicUrl).catch((e: Error) => ({ reachable: false, error: e.message }));
+    const result = await probeEndpoint(link.url, this.#o.publicUrl).catch((e: Error) => ({
+      reachable: false,
+      error: e.message,
+    }));
     this.#o.logger.info('reachability probe', { endpoint: this.#o.publicUrl, ...result });
     return result.reachable ? 'direct' : 'relay';
   }
@@ -193,7 +251,14 @@ export class NodeAgent extends EventEmitter {
       });
       link.tunnel = tunnel;
       tunnel.on('state', (state: string) => {
-        const next: LinkState = state === 'authenticated' ? 'online' : state === 'reconnecting' ? 'reconnecting' : state === 'failed' ? 'failed' : 'connecting';
+        const next: LinkState =
+          state === 'authenticated'
+            ? 'online'
+            : state === 'reconnecting'
+              ? 'reconnecting'
+              : state === 'failed'
+                ? 'failed'
+                : 'connecting';
         if (next === link.state) return;
         link.state = next;
         link.detail = state === 'failed' ? tunnel.lastError?.message : undefined;
@@ -227,26 +292,39 @@ export class NodeAgent extends EventEmitter {
       this.#setOnline(false);
       return;
     }
-    const route = this.#mode === 'direct'
-      ? { name: this.#o.name, mode: 'direct' as const, endpoint: this.#o.publicUrl, relays: [], ttlMs: this.#o.leaseMs }
-      : { name: this.#o.name, mode: 'relay' as const, relays, ttlMs: this.#o.leaseMs };
+    const route =
+      this.#mode === 'direct'
+        ? {
+            name: this.#o.name,
+            mode: 'direct' as const,
+            endpoint: this.#o.publicUrl,
+            relays: [],
+            ttlMs: this.#o.leaseMs,
+          }
+        : { name: this.#o.name, mode: 'relay' as const, relays, ttlMs: this.#o.leaseMs };
     const links = this.#links.filter((l) => l.id);
     // One signed record, the same at every super node.
     const jws = await links[0].registry.signRouteRecord(route);
-    const results = await Promise.allSettled(links.map((l) => l.registry.publishSignedRoute(route.name, jws)));
+    const results = await Promise.allSettled(
+      links.map((l) => l.registry.publishSignedRoute(route.name, jws)),
+    );
     const accepted = results.filter((r) => r.status === 'fulfilled').length;
     if (accepted > 0) {
       this.#lastPublished = this.#o.clock.now();
       this.#setOnline(true);
       void this.#publishCard(jws);
     } else {
-      this.#o.logger.warn('no super node accepted the route', { errors: results.map((r) => (r as PromiseRejectedResult).reason?.message) });
+      this.#o.logger.warn('no super node accepted the route', {
+        errors: results.map((r) => (r as PromiseRejectedResult).reason?.message),
+      });
     }
   }
 
   /** The DID document in the DHT (via a super node): public URL and current route. Best effort. */
   async #publishCard(routeJws: string): Promise<void> {
-    const services: { id: string; type: string; endpoint: string }[] = [{ id: '#route', type: CARD_SERVICES.route, endpoint: routeJws }];
+    const services: { id: string; type: string; endpoint: string }[] = [
+      { id: '#route', type: CARD_SERVICES.route, endpoint: routeJws },
+    ];
     const publicUrl = this.status().publicUrl;
     if (publicUrl) services.unshift({ id: '#pc2', type: CARD_SERVICES.node, endpoint: publicUrl });
     for (const link of this.#links.filter((l) => l.state === 'online' || this.#mode === 'direct')) {
@@ -255,7 +333,10 @@ export class NodeAgent extends EventEmitter {
         this.#o.logger.debug('DID document stored in the DHT', { via: link.url });
         return;
       } catch (e) {
-        this.#o.logger.debug('DID document not stored', { via: link.url, error: (e as Error).message });
+        this.#o.logger.debug('DID document not stored', {
+          via: link.url,
+          error: (e as Error).message,
+        });
       }
     }
   }

@@ -14,9 +14,13 @@ export function recoveryPhrase(key: KeyPair): string {
 export function keyFromRecoveryPhrase(phrase: string): KeyPair {
   const normal = phrase.trim().toLowerCase().split(/\s+/).join(' ');
   const words = normal.split(' ').length;
-  if (words !== 24) throw new AgentError('INVALID_PHRASE', `a recovery phrase has 24 words, got ${words}`);
+  if (words !== 24)
+    throw new AgentError('INVALID_PHRASE', `a recovery phrase has 24 words, got ${words}`);
   if (!validateMnemonic(normal, wordlist)) {
-    throw new AgentError('INVALID_PHRASE', 'the recovery phrase is not valid (a word is misspelled, or the words are out of order)');
+    throw new AgentError(
+      'INVALID_PHRASE',
+      'the recovery phrase is not valid (a word is misspelled, or the words are out of order)',
+    );
   }
   return KeyPair.fromSeed(mnemonicToEntropy(normal, wordlist));
 }

@@ -4,10 +4,26 @@
  */
 import { Id } from '../shared/id.ts';
 import { KeyPair } from '../shared/keys.ts';
-import { atLeast, checkOptions, instance, nonEmptyString, object, type Rules, withDefault } from '../shared/options.ts';
 import {
-  type AvailabilityResponse, type ClaimResponse, type ErrorBody, type HealthResponse, type PublishRouteResponse,
-  type RegistrarResponse, registryOpPaths, registryPaths, type ResolveResponse, type TransferOfferResponse,
+  atLeast,
+  checkOptions,
+  instance,
+  nonEmptyString,
+  object,
+  type Rules,
+  withDefault,
+} from '../shared/options.ts';
+import {
+  type AvailabilityResponse,
+  type ClaimResponse,
+  type ErrorBody,
+  type HealthResponse,
+  type PublishRouteResponse,
+  type RegistrarResponse,
+  registryOpPaths,
+  registryPaths,
+  type ResolveResponse,
+  type TransferOfferResponse,
 } from '../shared/records/api.ts';
 import { decodeJwsPayload, type RegistryOp, signRequest } from '../shared/records/request.ts';
 import type { NameBinding } from '../shared/records/binding.ts';
@@ -49,7 +65,12 @@ export class RegistryClient {
   #lastSeq = 0;
 
   constructor(options: RegistryClientOptions) {
-    const o = checkOptions(options, CLIENT_OPTIONS, 'RegistryClient options', (message) => new AgentError('INVALID_OPTIONS', message));
+    const o = checkOptions(
+      options,
+      CLIENT_OPTIONS,
+      'RegistryClient options',
+      (message) => new AgentError('INVALID_OPTIONS', message),
+    );
     this.url = o.url.replace(/\/+$/, '');
     this.key = o.key;
     this.#clock = o.clock;
@@ -62,11 +83,22 @@ export class RegistryClient {
     return this.#lastSeq;
   }
 
-  signRequest(op: RegistryOp, name: string, extra: { to?: string; from?: string; boundAt?: number } = {}): Promise<string> {
-    return signRequest({ op, name, seq: this.nextSeq(), iat: this.#clock.now(), ...extra }, this.key);
+  signRequest(
+    op: RegistryOp,
+    name: string,
+    extra: { to?: string; from?: string; boundAt?: number } = {},
+  ): Promise<string> {
+    return signRequest(
+      { op, name, seq: this.nextSeq(), iat: this.#clock.now(), ...extra },
+      this.key,
+    );
   }
 
-  async #call<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  async #call<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }> {
     let res: Response;
     try {
       res = await fetch(this.url + path, {
@@ -76,23 +108,33 @@ export class RegistryClient {
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
     } catch (e) {
-      throw new AgentError('NETWORK', `registry ${this.url} unreachable: ${(e as Error).message}`, { cause: e });
+      throw new AgentError('NETWORK', `registry ${this.url} unreachable: ${(e as Error).message}`, {
+        cause: e,
+      });
     }
     let parsed: unknown;
     try {
       parsed = await res.json();
     } catch {
-      throw new AgentError('BAD_RESPONSE', `registry answered ${res.status} without JSON`, { status: res.status });
+      throw new AgentError('BAD_RESPONSE', `registry answered ${res.status} without JSON`, {
+        status: res.status,
+      });
     }
     if (!res.ok) {
       const error = (parsed as Partial<ErrorBody>)?.error;
-      throw new AgentError((error?.code ?? 'BAD_RESPONSE') as AgentErrorCode, String(error?.message ?? `HTTP ${res.status}`), { status: res.status });
+      throw new AgentError(
+        (error?.code ?? 'BAD_RESPONSE') as AgentErrorCode,
+        String(error?.message ?? `HTTP ${res.status}`),
+        { status: res.status },
+      );
     }
     return { status: res.status, body: parsed as T };
   }
 
   async claim(name: string): Promise<ClaimResponse & { created: boolean }> {
-    const { status, body } = await this.#call<ClaimResponse>('POST', registryOpPaths.claim(name), { request: await this.signRequest('claim', name) });
+    const { status, body } = await this.#call<ClaimResponse>('POST', registryOpPaths.claim(name), {
+      request: await this.signRequest('claim', name),
+    });
     return { ...body, created: status === 201 };
   }
 
@@ -105,13 +147,22 @@ export class RegistryClient {
     const iat = this.#clock.now();
     const ttl = Math.min(input.ttlMs ?? 600_000, MAX_LEASE_MS);
     return signRoute(
-      { name: input.name, mode: input.mode, endpoint: input.endpoint, relays: input.relays ?? [], seq: input.seq ?? this.nextSeq(), iat, exp: iat + ttl },
+      {
+        name: input.name,
+        mode: input.mode,
+        endpoint: input.endpoint,
+        relays: input.relays ?? [],
+        seq: input.seq ?? this.nextSeq(),
+        iat,
+        exp: iat + ttl,
+      },
       this.key,
     );
   }
 
   async publishSignedRoute(name: string, route: string): Promise<PublishRouteResponse> {
-    return (await this.#call<PublishRouteResponse>('PUT', registryOpPaths.route(name), { route })).body;
+    return (await this.#call<PublishRouteResponse>('PUT', registryOpPaths.route(name), { route }))
+      .body;
   }
 
   /** The boundAt of the name's current binding at this registry (release and transfer sign it). */
@@ -121,20 +172,41 @@ export class RegistryClient {
 
   /** Releases the name; `boundAt` defaults to the current binding's (one resolve first). */
   async release(name: string, boundAt?: number): Promise<{ name: string; released: true }> {
-    const request = await this.signRequest('release', name, { boundAt: boundAt ?? (await this.#boundAt(name)) });
-    return (await this.#call<{ name: string; released: true }>('POST', registryOpPaths.release(name), { request })).body;
+    const request = await this.signRequest('release', name, {
+      boundAt: boundAt ?? (await this.#boundAt(name)),
+    });
+    return (
+      await this.#call<{ name: string; released: true }>('POST', registryOpPaths.release(name), {
+        request,
+      })
+    ).body;
   }
 
-  async transfer(name: string, newOwner: Id | string, boundAt?: number): Promise<TransferOfferResponse> {
+  async transfer(
+    name: string,
+    newOwner: Id | string,
+    boundAt?: number,
+  ): Promise<TransferOfferResponse> {
     const to = typeof newOwner === 'string' ? Id.parse(newOwner).toString() : newOwner.toString();
-    const request = await this.signRequest('transfer', name, { to, boundAt: boundAt ?? (await this.#boundAt(name)) });
-    return (await this.#call<TransferOfferResponse>('POST', registryOpPaths.transfer(name), { request })).body;
+    const request = await this.signRequest('transfer', name, {
+      to,
+      boundAt: boundAt ?? (await this.#boundAt(name)),
+    });
+    return (
+      await this.#call<TransferOfferResponse>('POST', registryOpPaths.transfer(name), { request })
+    ).body;
   }
 
   /** Run with the new owner's key: accepts a pending transfer (optionally pinning the current owner). */
   async acceptTransfer(name: string, from?: Id | string): Promise<ClaimResponse> {
-    const request = await this.signRequest('accept-transfer', name, from === undefined ? {} : { from: from.toString() });
-    return (await this.#call<ClaimResponse>('POST', registryOpPaths.acceptTransfer(name), { request })).body;
+    const request = await this.signRequest(
+      'accept-transfer',
+      name,
+      from === undefined ? {} : { from: from.toString() },
+    );
+    return (
+      await this.#call<ClaimResponse>('POST', registryOpPaths.acceptTransfer(name), { request })
+    ).body;
   }
 
   async resolve(name: string): Promise<ResolveResponse> {

@@ -8,6 +8,7 @@ import { startGatewayCluster } from '../edge/runtime/node/cluster.ts';
 
 const { config, workers } = JSON.parse(process.env.PC2_BENCH_GATEWAY ?? '{}');
 const options = { config, hostname: '127.0.0.1', httpPort: 0 };
-const gateway = workers > 1 ? await startGatewayCluster({ ...options, workers }) : await startGateway(options);
+const gateway =
+  workers > 1 ? await startGatewayCluster({ ...options, workers }) : await startGateway(options);
 process.stdout.write(`${gateway.ports.http}\n`);
 process.once('SIGTERM', () => void gateway.close().then(() => process.exit(0)));

@@ -25,7 +25,11 @@ const client = new TunnelClient({
   upstream: { host: '127.0.0.1', port: app.port },
   largeFrames: frames !== 'stock',
 });
-client.once('authenticated', () => process.stdout.write(JSON.stringify({ appPort: app.port, crypto: secretboxBackend().name }) + '\n'));
+client.once('authenticated', () =>
+  process.stdout.write(
+    JSON.stringify({ appPort: app.port, crypto: secretboxBackend().name }) + '\n',
+  ),
+);
 client.start();
 // The benchmark reads this process's CPU time around each measurement.
 // Event-loop delay between two `loopDelay` questions (ms): how long this process stalled.
@@ -34,7 +38,13 @@ loopDelay.enable();
 process.on('message', (message: { cmd: string }) => {
   if (message.cmd === 'cpu') process.send!({ cpu: process.cpuUsage() });
   if (message.cmd === 'loopDelay') {
-    process.send!({ loopDelay: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 } });
+    process.send!({
+      loopDelay: {
+        p50: loopDelay.percentile(50) / 1e6,
+        p99: loopDelay.percentile(99) / 1e6,
+        max: loopDelay.max / 1e6,
+      },
+    });
     loopDelay.reset();
   }
 });

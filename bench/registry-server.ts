@@ -19,9 +19,18 @@ useNativeCrypto();
 selectJwsBackend((process.env.PC2_JWS_BACKEND ?? 'libsodium') as JwsBackend);
 
 const key = KeyPair.fromSeed(fromHex(process.env.PC2_REGISTRAR_SEED ?? ''));
-const trusted = (process.env.PC2_TRUSTED ?? '').split(',').filter(Boolean).map((t) => Id.parse(t));
+const trusted = (process.env.PC2_TRUSTED ?? '')
+  .split(',')
+  .filter(Boolean)
+  .map((t) => Id.parse(t));
 const server = await startRegistryServer({
-  key, trustedRegistrars: trusted, dataDir: process.env.PC2_DATA_DIR ?? '', rateLimits: false, host: '127.0.0.1', port: 0, pushDelayMs: 1,
+  key,
+  trustedRegistrars: trusted,
+  dataDir: process.env.PC2_DATA_DIR ?? '',
+  rateLimits: false,
+  host: '127.0.0.1',
+  port: 0,
+  pushDelayMs: 1,
 });
 createInterface({ input: process.stdin }).on('line', (line) => {
   const [cmd, id, url] = line.split(' ');
@@ -29,10 +38,14 @@ createInterface({ input: process.stdin }).on('line', (line) => {
   if (cmd === 'stats') {
     const cpu = process.cpuUsage();
     const { store } = server.registry;
-    process.stdout.write(`stats ${JSON.stringify({ cpuUs: cpu.user + cpu.system, userUs: cpu.user, writes: store.version, syncs: store.syncs })}\n`);
+    process.stdout.write(
+      `stats ${JSON.stringify({ cpuUs: cpu.user + cpu.system, userUs: cpu.user, writes: store.version, syncs: store.syncs })}\n`,
+    );
   }
   if (cmd === 'stop') {
-    process.stderr.write(`registry: ${server.registry.store.version} writes, ${server.registry.store.syncs} fdatasyncs\n`);
+    process.stderr.write(
+      `registry: ${server.registry.store.version} writes, ${server.registry.store.syncs} fdatasyncs\n`,
+    );
     void server.close().then(() => process.exit(0));
   }
 });

@@ -16,7 +16,10 @@ export function writeSection(title: string, body: string): void {
   const start = text.indexOf(`\n${heading}\n`);
   if (start < 0) return writeFileSync(FILE, `${text.trimEnd()}\n\n${section}`);
   const next = text.indexOf('\n## ', start + heading.length + 1);
-  writeFileSync(FILE, text.slice(0, start + 1) + section + (next < 0 ? '' : '\n' + text.slice(next + 1)));
+  writeFileSync(
+    FILE,
+    text.slice(0, start + 1) + section + (next < 0 ? '' : '\n' + text.slice(next + 1)),
+  );
 }
 
 export function percentile(sorted: number[], p: number): number {

@@ -16,9 +16,20 @@ import { useNativeCrypto } from '../cli/native-crypto.ts';
 useNativeCrypto();
 
 const [edgeKeyId, superNodeId] = process.argv.slice(2);
-const tunnel = new TunnelServer({ key: KeyPair.generate(), host: '127.0.0.1', port: 0, maxConnections: 64 });
+const tunnel = new TunnelServer({
+  key: KeyPair.generate(),
+  host: '127.0.0.1',
+  port: 0,
+  maxConnections: 64,
+});
 await tunnel.start();
-const ingress = await startIngressServer({ tunnel, superNodeId: Id.parse(superNodeId), edgeKeys: [Id.parse(edgeKeyId)], host: '127.0.0.1', port: 0 });
+const ingress = await startIngressServer({
+  tunnel,
+  superNodeId: Id.parse(superNodeId),
+  edgeKeys: [Id.parse(edgeKeyId)],
+  host: '127.0.0.1',
+  port: 0,
+});
 let ingressOpen = true;
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -36,7 +47,11 @@ async function settledMemory() {
 const loopDelay = monitorEventLoopDelay({ resolution: 1 });
 loopDelay.enable();
 function takeLoopDelay() {
-  const result = { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
+  const result = {
+    p50: loopDelay.percentile(50) / 1e6,
+    p99: loopDelay.percentile(99) / 1e6,
+    max: loopDelay.max / 1e6,
+  };
   loopDelay.reset();
   return result;
 }
@@ -57,4 +72,10 @@ process.on('SIGTERM', async () => {
   await tunnel.stop();
   process.exit(0);
 });
-process.stdout.write(JSON.stringify({ tunnelPort: tunnel.address().port, ingressPort: ingress.address().port, servicePeer: tunnel.options.key.id.toString() }) + '\n');
+process.stdout.write(
+  JSON.stringify({
+    tunnelPort: tunnel.address().port,
+    ingressPort: ingress.address().port,
+    servicePeer: tunnel.options.key.id.toString(),
+  }) + '\n',
+);

@@ -25,7 +25,12 @@ through the super nodes, bob direct). Open the printed URLs in a browser; Ctrl-C
 
 const SPEC = {
   port: { kind: 'number', value: '<port>', description: 'gateway port', default: 8080 },
-  host: { kind: 'string', value: '<address>', description: 'gateway address', default: '127.0.0.1' },
+  host: {
+    kind: 'string',
+    value: '<address>',
+    description: 'gateway address',
+    default: '127.0.0.1',
+  },
   debug: { kind: 'boolean', description: 'verbose logs', default: false },
 } as const;
 
@@ -38,7 +43,12 @@ export interface Devnet {
   stop(): Promise<void>;
 }
 
-export async function startDevnet(options: { port: number; host: string; debug?: boolean; quiet?: boolean }): Promise<Devnet> {
+export async function startDevnet(options: {
+  port: number;
+  host: string;
+  debug?: boolean;
+  quiet?: boolean;
+}): Promise<Devnet> {
   // The composition root picks the process's crypto backends (libsodium when it loads).
   useNativeCrypto();
   const dir = mkdtempSync(join(tmpdir(), 'pc2-devnet-'));
@@ -58,18 +68,28 @@ export async function startDevnet(options: { port: number; host: string; debug?:
     let gateway: Gateway;
     try {
       gateway = await startGateway({
-        config: { zone: 'localhost', registrarKeys: keys.map((k) => k.id.toString()), edgeKey: edgeKey.bosonPrivateKeyBase58(), superNodes: superNodes.map(({ id, url }) => ({ id, url })) },
+        config: {
+          zone: 'localhost',
+          registrarKeys: keys.map((k) => k.id.toString()),
+          edgeKey: edgeKey.bosonPrivateKeyBase58(),
+          superNodes: superNodes.map(({ id, url }) => ({ id, url })),
+        },
         hostname: options.host,
         httpPort: options.port,
       });
     } catch (e) {
-      throw new CliError(`cannot listen on ${options.host}:${options.port} (${(e as Error).message}); try --port`);
+      throw new CliError(
+        `cannot listen on ${options.host}:${options.port} (${(e as Error).message}); try --port`,
+      );
     }
     stoppers.push(() => gateway.close());
 
     const agents: Record<string, NodeAgent> = {};
     const urls: Record<string, string> = {};
-    for (const [name, mode] of [['alice', 'relay'], ['bob', 'auto']] as const) {
+    for (const [name, mode] of [
+      ['alice', 'relay'],
+      ['bob', 'auto'],
+    ] as const) {
       const site = await startDemoSite(name);
       stoppers.push(() => site.close());
       const agent = new NodeAgent({
@@ -88,7 +108,14 @@ export async function startDevnet(options: { port: number; host: string; debug?:
       urls[name] = publicUrlTemplate.replace('{name}', name);
     }
     await Promise.all(Object.values(agents).map((a) => waitOnline(a)));
-    return { gatewayUrl: `http://${options.host}:${gateway.ports.http}`, urls, superNodes, agents, edgeKey, stop };
+    return {
+      gatewayUrl: `http://${options.host}:${gateway.ports.http}`,
+      urls,
+      superNodes,
+      agents,
+      edgeKey,
+      stop,
+    };
   } catch (e) {
     await stop();
     throw e;
@@ -125,7 +152,14 @@ export async function startSuperNodes(
         trustedRegistrars: keys.map((k) => k.id),
         developerMode: true,
         rateLimits: false,
-        dht: { port: 0, bootstrap: nodes.map((s) => ({ id: s.id, host: '127.0.0.1', port: s.node.dht!.address().port })) },
+        dht: {
+          port: 0,
+          bootstrap: nodes.map((s) => ({
+            id: s.id,
+            host: '127.0.0.1',
+            port: s.node.dht!.address().port,
+          })),
+        },
         logger: options.logger,
       });
       const { apiUrl } = await node.start();
@@ -135,14 +169,19 @@ export async function startSuperNodes(
     await Promise.all(nodes.map((n) => n.node.stop().catch(() => {})));
     throw e;
   }
-  for (const a of nodes) for (const b of nodes) if (a !== b) a.node.registry.replication.addPeer({ id: b.id, url: b.url });
+  for (const a of nodes)
+    for (const b of nodes)
+      if (a !== b) a.node.registry.replication.addPeer({ id: b.id, url: b.url });
   return nodes;
 }
 
 function waitOnline(agent: NodeAgent, timeoutMs = 10_000): Promise<void> {
   if (agent.status().online) return Promise.resolve();
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new CliError(`${agent.status().name} did not come online`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new CliError(`${agent.status().name} did not come online`)),
+      timeoutMs,
+    );
     agent.on('status', (s) => {
       if (!s.online) return;
       clearTimeout(timer);
@@ -155,9 +194,16 @@ export async function runDevnet(args: string[]): Promise<void> {
   const parsed = parseOptions(args, SPEC, USAGE);
   if (!parsed) return;
   const started = Date.now();
-  const net = await startDevnet({ ...parsed.options, port: parsed.options.port!, host: parsed.options.host!, quiet: !parsed.options.debug });
+  const net = await startDevnet({
+    ...parsed.options,
+    port: parsed.options.port!,
+    host: parsed.options.host!,
+    quiet: !parsed.options.debug,
+  });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  console.log(`pc2 devnet is up (${seconds} s): gateway ${net.gatewayUrl}, super nodes ${net.superNodes.map((s) => s.url).join(' and ')}\n`);
+  console.log(
+    `pc2 devnet is up (${seconds} s): gateway ${net.gatewayUrl}, super nodes ${net.superNodes.map((s) => s.url).join(' and ')}\n`,
+  );
   for (const [name, url] of Object.entries(net.urls)) {
     const s = net.agents[name].status();
     console.log(`  ${url}   (${name}: ${s.mode === 'relay' ? 'behind the relay' : 'direct'})`);

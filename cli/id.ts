@@ -16,9 +16,18 @@ const USAGE = `pc2 id new|show|restore [options]
   restore   recreate the key file from a recovery phrase (read from --phrase-file or standard input)`;
 
 const SPEC = {
-  key: { kind: 'string', value: '<file>', description: 'identity key file', default: join(homedir(), '.pc2', 'identity.key') },
+  key: {
+    kind: 'string',
+    value: '<file>',
+    description: 'identity key file',
+    default: join(homedir(), '.pc2', 'identity.key'),
+  },
   phrase: { kind: 'boolean', description: 'show: also print the 24-word recovery phrase' },
-  phraseFile: { kind: 'string', value: '<file>', description: 'restore: file holding the recovery phrase' },
+  phraseFile: {
+    kind: 'string',
+    value: '<file>',
+    description: 'restore: file holding the recovery phrase',
+  },
 } as const;
 
 const describeKey = (key: KeyPair) => `id:  ${key.id}\ndid: ${key.id.toDid()}`;
@@ -32,8 +41,12 @@ async function readKey(path: string): Promise<KeyPair> {
 }
 
 async function readPhrase(file: string | undefined): Promise<string> {
-  if (file) return readFile(file, 'utf8').catch((e: Error) => Promise.reject(new CliError(`cannot read ${file}: ${e.message}`)));
-  if (process.stdin.isTTY) process.stderr.write('Type the 24-word recovery phrase, then Enter and Ctrl-D:\n');
+  if (file)
+    return readFile(file, 'utf8').catch((e: Error) =>
+      Promise.reject(new CliError(`cannot read ${file}: ${e.message}`)),
+    );
+  if (process.stdin.isTTY)
+    process.stderr.write('Type the 24-word recovery phrase, then Enter and Ctrl-D:\n');
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
@@ -43,7 +56,8 @@ async function save(path: string, key: KeyPair): Promise<void> {
   try {
     await saveIdentity(path, key);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new CliError(`${path} already exists; refusing to overwrite a key`);
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new CliError(`${path} already exists; refusing to overwrite a key`);
     throw new CliError(`cannot write ${path}: ${(e as Error).message}`);
   }
 }
@@ -85,6 +99,9 @@ export async function runId(args: string[]): Promise<void> {
       return;
     }
     default:
-      throw new CliError(positionals[0] ? `unknown action "${positionals[0]}"\n\n${USAGE}` : USAGE, 2);
+      throw new CliError(
+        positionals[0] ? `unknown action "${positionals[0]}"\n\n${USAGE}` : USAGE,
+        2,
+      );
   }
 }

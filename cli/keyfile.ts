@@ -4,7 +4,11 @@ import { loadIdentity, saveIdentity } from '../agent/identity.ts';
 import { recoveryPhrase } from '../agent/recovery.ts';
 import { CliError } from './errors.ts';
 
-export async function loadOrCreateKey(path: string, what: string, showPhrase: boolean): Promise<KeyPair> {
+export async function loadOrCreateKey(
+  path: string,
+  what: string,
+  showPhrase: boolean,
+): Promise<KeyPair> {
   let key: KeyPair | null;
   try {
     key = await loadIdentity(path);
@@ -19,7 +23,10 @@ export async function loadOrCreateKey(path: string, what: string, showPhrase: bo
     throw new CliError(`cannot write ${what} key ${path}: ${(e as Error).message}`);
   }
   process.stderr.write(`created ${what} key ${path} (mode 0600), id ${key.id}\n`);
-  if (showPhrase) process.stderr.write(`recovery phrase (write it down; \`pc2 id restore\` brings the key back):\n  ${recoveryPhrase(key)}\n`);
+  if (showPhrase)
+    process.stderr.write(
+      `recovery phrase (write it down; \`pc2 id restore\` brings the key back):\n  ${recoveryPhrase(key)}\n`,
+    );
   return key;
 }
 

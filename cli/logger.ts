@@ -3,7 +3,10 @@ import type { Logger } from '../shared/logger.ts';
 
 export type CliLogger = Logger;
 
-export function createLogger(component: string, options: { debug?: boolean; quiet?: boolean } = {}): CliLogger {
+export function createLogger(
+  component: string,
+  options: { debug?: boolean; quiet?: boolean } = {},
+): CliLogger {
   const line = (level: string, message: string, fields?: Record<string, unknown>) => {
     if (options.quiet && level !== 'error') return;
     const extra = fields && Object.keys(fields).length ? ' ' + JSON.stringify(fields) : '';

@@ -7,8 +7,17 @@
  * platforms, Deno without --allow-ffi) or disagrees. Why here: docs/layout.md, "Native crypto".
  */
 import { createRequire } from 'node:module';
-import { jwsBackend, type JwsBackend, type SodiumSign, useSodiumSigning } from '../origin/registry/native-jws.ts';
-import { installSodiumOnce, secretboxBackend, type SodiumLike } from '../shared/crypto/secretbox.ts';
+import {
+  jwsBackend,
+  type JwsBackend,
+  type SodiumSign,
+  useSodiumSigning,
+} from '../origin/registry/native-jws.ts';
+import {
+  installSodiumOnce,
+  secretboxBackend,
+  type SodiumLike,
+} from '../shared/crypto/secretbox.ts';
 
 let loaded: { secretbox: string; jws: JwsBackend } | undefined;
 

@@ -7,7 +7,13 @@ import { parseArgs } from 'node:util';
 import { CliError } from './errors.ts';
 
 type Kind = 'string' | 'number' | 'boolean' | 'list';
-type ValueOf<K extends Kind> = K extends 'string' ? string : K extends 'number' ? number : K extends 'boolean' ? boolean : string[];
+type ValueOf<K extends Kind> = K extends 'string'
+  ? string
+  : K extends 'number'
+    ? number
+    : K extends 'boolean'
+      ? boolean
+      : string[];
 
 export interface OptionSpec<K extends Kind = Kind> {
   kind: K;
@@ -20,7 +26,11 @@ export interface OptionSpec<K extends Kind = Kind> {
 
 export type Spec = Record<string, OptionSpec>;
 export type Parsed<S extends Spec> = {
-  [K in keyof S]: S[K] extends OptionSpec<infer T> ? (S[K]['required'] extends true ? ValueOf<T> : ValueOf<T> | undefined) : never;
+  [K in keyof S]: S[K] extends OptionSpec<infer T>
+    ? S[K]['required'] extends true
+      ? ValueOf<T>
+      : ValueOf<T> | undefined
+    : never;
 };
 
 const flagName = (key: string) => key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
@@ -29,7 +39,10 @@ const envName = (key: string) => 'PC2_' + flagName(key).replace(/-/g, '_').toUpp
 export function helpText(usage: string, spec: Spec): string {
   const lines = Object.entries(spec).map(([key, o]) => {
     const flag = `--${flagName(key)}${o.kind === 'boolean' ? '' : ` ${o.value ?? '<' + o.kind + '>'}`}`;
-    const def = o.default !== undefined && o.default !== false ? ` (default ${JSON.stringify(o.default)})` : '';
+    const def =
+      o.default !== undefined && o.default !== false
+        ? ` (default ${JSON.stringify(o.default)})`
+        : '';
     const rep = o.kind === 'list' ? ' (repeatable)' : '';
     return `  ${flag.padEnd(30)} ${o.description}${rep}${def}  [env ${envName(key)}]`;
   });
@@ -37,7 +50,8 @@ export function helpText(usage: string, spec: Spec): string {
 }
 
 function coerce(key: string, o: OptionSpec, raw: unknown, source: string): unknown {
-  const fail = (what: string) => new CliError(`${source} ${flagName(key)}: expected ${what}, got ${JSON.stringify(raw)}`, 2);
+  const fail = (what: string) =>
+    new CliError(`${source} ${flagName(key)}: expected ${what}, got ${JSON.stringify(raw)}`, 2);
   switch (o.kind) {
     case 'number': {
       const n = typeof raw === 'number' ? raw : Number(raw);
@@ -51,7 +65,11 @@ function coerce(key: string, o: OptionSpec, raw: unknown, source: string): unkno
       throw fail('true or false');
     case 'list':
       if (Array.isArray(raw) && raw.every((x) => typeof x === 'string')) return raw;
-      if (typeof raw === 'string') return raw.split(',').map((s) => s.trim()).filter(Boolean);
+      if (typeof raw === 'string')
+        return raw
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
       throw fail('a list of strings');
     default:
       if (typeof raw !== 'string') throw fail('a string');
@@ -71,7 +89,10 @@ export function parseOptions<S extends Spec>(
     help: { type: 'boolean' },
   };
   for (const [key, o] of Object.entries(spec)) {
-    parseSpec[flagName(key)] = { type: o.kind === 'boolean' ? 'boolean' : 'string', multiple: o.kind === 'list' };
+    parseSpec[flagName(key)] = {
+      type: o.kind === 'boolean' ? 'boolean' : 'string',
+      multiple: o.kind === 'list',
+    };
   }
   let parsed;
   try {
@@ -91,9 +112,11 @@ export function parseOptions<S extends Spec>(
     } catch (e) {
       throw new CliError(`cannot read config file ${configPath}: ${(e as Error).message}`, 2);
     }
-    if (!file || typeof file !== 'object' || Array.isArray(file)) throw new CliError(`config file ${configPath} must hold a JSON object`, 2);
+    if (!file || typeof file !== 'object' || Array.isArray(file))
+      throw new CliError(`config file ${configPath} must hold a JSON object`, 2);
     for (const key of Object.keys(file)) {
-      if (!(key in spec)) throw new CliError(`config file ${configPath}: unknown option "${key}"`, 2);
+      if (!(key in spec))
+        throw new CliError(`config file ${configPath}: unknown option "${key}"`, 2);
     }
   }
   const options: Record<string, unknown> = {};
@@ -101,7 +124,8 @@ export function parseOptions<S extends Spec>(
     const flag = parsed.values[flagName(key)];
     const fromEnv = env[envName(key)];
     let value: unknown;
-    if (flag !== undefined && !(Array.isArray(flag) && flag.length === 0)) value = coerce(key, o, flag, '--');
+    if (flag !== undefined && !(Array.isArray(flag) && flag.length === 0))
+      value = coerce(key, o, flag, '--');
     else if (fromEnv !== undefined) value = coerce(key, o, fromEnv, envName(key));
     else if (file[key] !== undefined) value = coerce(key, o, file[key], 'config');
     else value = o.default;

@@ -18,25 +18,83 @@ Runs a super node: the name registry API and relay ingress (HTTP, --api-port), t
 relay that nodes behind NAT dial out to (TCP, --proxy-port), replicated with its --peer super nodes.`;
 
 export const SUPERNODE_SPEC = {
-  zone: { kind: 'string', value: '<zone>', description: 'zone the names live under, e.g. ela.city', required: true },
-  edgeKey: { kind: 'list', value: '<id>', description: 'edge (gateway) id whose relay traffic is accepted', default: [] as string[] },
-  key: { kind: 'string', value: '<file>', description: 'super node key file (created if missing)', default: join(homedir(), '.pc2', 'supernode.key') },
-  dataDir: { kind: 'string', value: '<dir>', description: 'where the registry store lives', default: join(homedir(), '.pc2', 'supernode') },
-  host: { kind: 'string', value: '<address>', description: 'address to listen on', default: '0.0.0.0' },
-  apiPort: { kind: 'number', value: '<port>', description: 'registry API + relay ingress port', default: 8080 },
+  zone: {
+    kind: 'string',
+    value: '<zone>',
+    description: 'zone the names live under, e.g. ela.city',
+    required: true,
+  },
+  edgeKey: {
+    kind: 'list',
+    value: '<id>',
+    description: 'edge (gateway) id whose relay traffic is accepted',
+    default: [] as string[],
+  },
+  key: {
+    kind: 'string',
+    value: '<file>',
+    description: 'super node key file (created if missing)',
+    default: join(homedir(), '.pc2', 'supernode.key'),
+  },
+  dataDir: {
+    kind: 'string',
+    value: '<dir>',
+    description: 'where the registry store lives',
+    default: join(homedir(), '.pc2', 'supernode'),
+  },
+  host: {
+    kind: 'string',
+    value: '<address>',
+    description: 'address to listen on',
+    default: '0.0.0.0',
+  },
+  apiPort: {
+    kind: 'number',
+    value: '<port>',
+    description: 'registry API + relay ingress port',
+    default: 8080,
+  },
   proxyPort: { kind: 'number', value: '<port>', description: 'Active Proxy port', default: 8090 },
   dhtPort: { kind: 'number', value: '<port>', description: 'Boson DHT port (UDP)', default: 39001 },
   noDht: { kind: 'boolean', description: 'run no DHT node', default: false },
-  bootstrap: { kind: 'list', value: '<id>@<host>:<port>', description: 'DHT node to join the network through' },
-  publicHost: { kind: 'string', value: '<address>', description: 'address nodes and DHT peers reach this super node at (default: --host)' },
-  publicUrl: { kind: 'string', value: '<template>', description: 'where browsers reach a name (default https://{name}.<zone>)' },
+  bootstrap: {
+    kind: 'list',
+    value: '<id>@<host>:<port>',
+    description: 'DHT node to join the network through',
+  },
+  publicHost: {
+    kind: 'string',
+    value: '<address>',
+    description: 'address nodes and DHT peers reach this super node at (default: --host)',
+  },
+  publicUrl: {
+    kind: 'string',
+    value: '<template>',
+    description: 'where browsers reach a name (default https://{name}.<zone>)',
+  },
   peer: { kind: 'list', value: '<id>@<url>', description: 'another super node to replicate with' },
-  registrar: { kind: 'list', value: '<id>', description: 'extra registrar id whose bindings are trusted (self and peers always are)' },
+  registrar: {
+    kind: 'list',
+    value: '<id>',
+    description: 'extra registrar id whose bindings are trusted (self and peers always are)',
+  },
   reserved: { kind: 'list', value: '<name>', description: 'extra reserved name' },
-  trustedProxy: { kind: 'list', value: '<address>', description: 'proxy whose X-Forwarded-For is believed' },
-  developerMode: { kind: 'boolean', description: 'admit loopback/private endpoints (local testing only)', default: false },
+  trustedProxy: {
+    kind: 'list',
+    value: '<address>',
+    description: 'proxy whose X-Forwarded-For is believed',
+  },
+  developerMode: {
+    kind: 'boolean',
+    description: 'admit loopback/private endpoints (local testing only)',
+    default: false,
+  },
   debug: { kind: 'boolean', description: 'verbose logs', default: false },
-  gateway: { kind: 'boolean', description: 'also run the Node.js gateway in this process (single-VPS setups)', default: false },
+  gateway: {
+    kind: 'boolean',
+    description: 'also run the Node.js gateway in this process (single-VPS setups)',
+    default: false,
+  },
   edgeKeyFile: GATEWAY_SPEC.edgeKeyFile,
   httpsPort: GATEWAY_SPEC.httpsPort,
   httpPort: GATEWAY_SPEC.httpPort,
@@ -72,12 +130,17 @@ export async function runSupernode(args: string[]): Promise<void> {
     const { id, at } = parseIdAt(b, '--bootstrap');
     const match = /^(.+):(\d{1,5})$/.exec(at);
     if (!match) throw new CliError(`--bootstrap takes <id>@<host>:<port>, got "${b}"`, 2);
-    return { id: ids([id], '--bootstrap')[0], host: match[1].replace(/^\[|\]$/g, ''), port: Number(match[2]) };
+    return {
+      id: ids([id], '--bootstrap')[0],
+      host: match[1].replace(/^\[|\]$/g, ''),
+      port: Number(match[2]),
+    };
   });
   const edgeKeys = ids(o.edgeKey, '--edge-key');
   const gatewayKey = o.gateway ? await loadOrCreateKey(o.edgeKeyFile!, 'edge', false) : null;
   if (gatewayKey) edgeKeys.push(gatewayKey.id);
-  if (!edgeKeys.length) logger.warn('no --edge-key given: relay traffic will be refused until an edge is configured');
+  if (!edgeKeys.length)
+    logger.warn('no --edge-key given: relay traffic will be refused until an edge is configured');
   const node = new SuperNode({
     key,
     dataDir: o.dataDir!,
@@ -102,19 +165,32 @@ export async function runSupernode(args: string[]): Promise<void> {
   } catch (e) {
     throw new CliError(`cannot start the super node: ${(e as Error).message}`);
   }
-  logger.info('super node up', { id: key.id.toString(), api: started.apiUrl, activeProxyPort: started.tunnelPort, peers: peers.length });
+  logger.info('super node up', {
+    id: key.id.toString(),
+    api: started.apiUrl,
+    activeProxyPort: started.tunnelPort,
+    peers: peers.length,
+  });
   const dht = node.dht ? `udp port ${node.dht.address().port}` : 'off';
-  console.log(`super node ${key.id}\n  registry API + relay ingress  ${started.apiUrl}\n  Active Proxy                  tcp port ${started.tunnelPort}\n  Boson DHT                     ${dht}`);
+  console.log(
+    `super node ${key.id}\n  registry API + relay ingress  ${started.apiUrl}\n  Active Proxy                  tcp port ${started.tunnelPort}\n  Boson DHT                     ${dht}`,
+  );
   if (!gatewayKey) return onShutdown(() => node.stop());
   const self = `${key.id}@http://127.0.0.1:${node.apiPort}`;
   const gateway = await startGatewayFromFlags(
-    { ...o, supernode: [self, ...peers.map((p) => `${p.id}@${p.url}`)], registrar: [key.id, ...peers.map((p) => Id.parse(p.id)), ...extra].map(String) },
+    {
+      ...o,
+      supernode: [self, ...peers.map((p) => `${p.id}@${p.url}`)],
+      registrar: [key.id, ...peers.map((p) => Id.parse(p.id)), ...extra].map(String),
+    },
     gatewayKey,
   ).catch(async (e) => {
     await node.stop();
     throw e;
   });
-  console.log(`  gateway                       ${gateway.ports.https ? `https port ${gateway.ports.https}` : `http port ${gateway.ports.http}`} (edge id ${gatewayKey.id})`);
+  console.log(
+    `  gateway                       ${gateway.ports.https ? `https port ${gateway.ports.https}` : `http port ${gateway.ports.http}`} (edge id ${gatewayKey.id})`,
+  );
   await onShutdown(async () => {
     await gateway.close();
     await node.stop();

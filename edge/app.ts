@@ -63,7 +63,10 @@ export class Edge {
     this.config = parseEdgeConfig(config);
     this.resolver = new RouteResolver(this.config);
     this.tokens = new EdgeTokenCache({ edgeKey: this.config.edgeKey, now: this.config.now });
-    this.#registries = this.config.superNodes.map((s) => ({ url: s.url, label: `registry ${s.url}` }));
+    this.#registries = this.config.superNodes.map((s) => ({
+      url: s.url,
+      label: `registry ${s.url}`,
+    }));
     this.app = this.#buildApp(runtime);
   }
 
@@ -81,8 +84,10 @@ export class Edge {
       throw new EdgeError('NOT_FOUND', `nothing at ${url.pathname} on the apex`);
     }
     const state = await this.resolver.resolve(name);
-    if (state.kind === 'unknown') throw new EdgeError('UNKNOWN_NAME', `no node is registered as "${name}"`);
-    if (state.kind === 'offline') throw new EdgeError('NODE_OFFLINE', `"${name}" is offline (${state.reason})`);
+    if (state.kind === 'unknown')
+      throw new EdgeError('UNKNOWN_NAME', `no node is registered as "${name}"`);
+    if (state.kind === 'offline')
+      throw new EdgeError('NODE_OFFLINE', `"${name}" is offline (${state.reason})`);
     const { route, node, relays } = state.route;
     if (route.mode === 'direct') {
       let direct = this.#directTargets.get(state.route);
@@ -98,32 +103,53 @@ export class Edge {
       const superNode = this.config.superNodeById.get(relay.toString());
       if (!superNode) continue;
       const edgeToken = await this.tokens.get(node, superNode.id);
-      targets.push({ url: superNode.url, label: `relay ${superNode.url}`, ingress: { nodeId: node.toString(), edgeToken } });
+      targets.push({
+        url: superNode.url,
+        label: `relay ${superNode.url}`,
+        ingress: { nodeId: node.toString(), edgeToken },
+      });
     }
-    if (targets.length === 0) throw new EdgeError('NODE_OFFLINE', `none of the relays of "${name}" is a configured super node`);
+    if (targets.length === 0)
+      throw new EdgeError(
+        'NODE_OFFLINE',
+        `none of the relays of "${name}" is a configured super node`,
+      );
     return { kind: 'node', name, targets };
   }
 
   #buildApp(runtime: EdgeRuntime): Hono<{ Bindings: EdgeBindings }> {
     const app = new Hono<{ Bindings: EdgeBindings }>();
-    const options = { fetch: this.config.fetch, abortWithClient: runtime.abortWithClient !== false };
+    const options = {
+      fetch: this.config.fetch,
+      abortWithClient: runtime.abortWithClient !== false,
+    };
     // One catch-all route: every path on a user's subdomain belongs to the node.
     app.all('*', async (c) => {
       const request = c.req.raw;
       const url = new URL(request.url);
       const route = await this.route(url);
       if (route.kind === 'landing') return landingPage(this.config.zone);
-      const headers = forwardedRequestHeaders(request.headers, { clientIp: c.env?.clientIp, host: url.host, proto: url.protocol.slice(0, -1) });
+      const headers = forwardedRequestHeaders(request.headers, {
+        clientIp: c.env?.clientIp,
+        host: url.host,
+        proto: url.protocol.slice(0, -1),
+      });
       if (route.kind === 'node' && isWebSocketUpgrade(request.headers)) {
-        if (!runtime.webSocket) throw new EdgeError('UPSTREAM_UNAVAILABLE', 'WebSockets are not bridged by this runtime');
+        if (!runtime.webSocket)
+          throw new EdgeError('UPSTREAM_UNAVAILABLE', 'WebSockets are not bridged by this runtime');
         return runtime.webSocket(request, route, headers);
       }
       return forward(request, route, headers, options);
     });
     app.onError((error, c) => {
-      const edgeError = error instanceof EdgeError ? error : new EdgeError('INTERNAL', 'unexpected gateway failure', { cause: error });
+      const edgeError =
+        error instanceof EdgeError
+          ? error
+          : new EdgeError('INTERNAL', 'unexpected gateway failure', { cause: error });
       const url = new URL(c.req.url);
-      const json = url.pathname.startsWith(API_PREFIX + '/') && nameFromHost(url.hostname, this.config.zone) === '';
+      const json =
+        url.pathname.startsWith(API_PREFIX + '/') &&
+        nameFromHost(url.hostname, this.config.zone) === '';
       return errorResponse(edgeError, url.host, json);
     });
     return app;
@@ -135,6 +161,9 @@ export function createEdge(config: EdgeConfig, runtime?: EdgeRuntime): Edge {
 }
 
 /** The edge as a Hono app: `app.fetch(request, { clientIp })`. */
-export function createEdgeApp(config: EdgeConfig, runtime?: EdgeRuntime): Hono<{ Bindings: EdgeBindings }> {
+export function createEdgeApp(
+  config: EdgeConfig,
+  runtime?: EdgeRuntime,
+): Hono<{ Bindings: EdgeBindings }> {
   return new Edge(config, runtime).app;
 }

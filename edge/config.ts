@@ -5,7 +5,18 @@
  */
 import { Id } from '../shared/id.ts';
 import { KeyPair } from '../shared/keys.ts';
-import { checkOptions, fn, integer, list, nested, type Parsers, refuse, type Rule, type Rules, withDefault } from '../shared/options.ts';
+import {
+  checkOptions,
+  fn,
+  integer,
+  list,
+  nested,
+  type Parsers,
+  refuse,
+  type Rule,
+  type Rules,
+  withDefault,
+} from '../shared/options.ts';
 import { EdgeError } from './errors.ts';
 
 export interface SuperNodeConfig {
@@ -61,11 +72,14 @@ export interface ParsedEdgeConfig {
 }
 
 export const MAX_CACHE_TTL_MS = 30_000;
-const ZONE_PATTERN = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const ZONE_PATTERN =
+  /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 const zone: Rule<string> = (value, name) => {
   const text = typeof value === 'string' ? value.toLowerCase().replace(/\.$/, '') : '';
-  return ZONE_PATTERN.test(text) ? text : refuse(`${name} is a DNS name such as ela.city or localhost`);
+  return ZONE_PATTERN.test(text)
+    ? text
+    : refuse(`${name} is a DNS name such as ela.city or localhost`);
 };
 
 const id: Rule<Id> = (value, name) => {
@@ -98,7 +112,9 @@ const origin: Rule<string> = (value, name) => {
 const nonEmpty =
   <T>(item: Rule<T>, what: string): Rule<T[]> =>
   (value, name) =>
-    Array.isArray(value) && value.length > 0 ? list(item)(value, name) : refuse(`${name} is a non-empty list of ${what}`);
+    Array.isArray(value) && value.length > 0
+      ? list(item)(value, name)
+      : refuse(`${name} is a non-empty list of ${what}`);
 
 const EDGE_CONFIG = {
   zone,
@@ -117,9 +133,15 @@ const EDGE_CONFIG = {
 
 /** Validates a config object; throws EdgeError INVALID_CONFIG with a message naming the problem. */
 export function parseEdgeConfig(input: unknown): ParsedEdgeConfig {
-  const config = checkOptions(input, EDGE_CONFIG, 'edge config', (message) => new EdgeError('INVALID_CONFIG', message));
+  const config = checkOptions(
+    input,
+    EDGE_CONFIG,
+    'edge config',
+    (message) => new EdgeError('INVALID_CONFIG', message),
+  );
   const superNodeById = new Map(config.superNodes.map((s) => [s.id.toString(), s]));
-  if (superNodeById.size !== config.superNodes.length) throw new EdgeError('INVALID_CONFIG', 'edge config: superNodes lists an id twice');
+  if (superNodeById.size !== config.superNodes.length)
+    throw new EdgeError('INVALID_CONFIG', 'edge config: superNodes lists an id twice');
   const { registrarKeys, ...parsed } = config;
   return { ...parsed, registrars: registrarKeys, superNodeById };
 }

@@ -62,7 +62,10 @@ function int(value: unknown, name: string): number | undefined {
 
 export function edgeConfigFromEnv(env: Record<string, unknown>): EdgeConfig {
   const unknown = Object.keys(env).filter((k) => k.startsWith(ENV_PREFIX) && !ENV_NAMES.has(k));
-  if (unknown.length) throw invalid(`unknown variable(s) ${unknown.join(', ')} (known: ${[...ENV_NAMES].join(', ')})`);
+  if (unknown.length)
+    throw invalid(
+      `unknown variable(s) ${unknown.join(', ')} (known: ${[...ENV_NAMES].join(', ')})`,
+    );
   const superNodes = list(env[ENV_KEYS.superNodes], ENV_KEYS.superNodes).map((entry) => {
     if (typeof entry !== 'string') return entry;
     const at = entry.indexOf('=');

@@ -8,7 +8,11 @@ export const RELAY_ERROR_HEADER = INGRESS_HEADERS.relayError;
  * marks its own errors: no tunnel to the node, ...), which is never the node's answer; otherwise a
  * 502/503 while another target is left. The node's upstream's own 502/503 on the last target passes.
  */
-export function tryNextTarget(status: number, relayError: string | null | undefined, isLast: boolean): boolean {
+export function tryNextTarget(
+  status: number,
+  relayError: string | null | undefined,
+  isLast: boolean,
+): boolean {
   if (relayError) return true;
   return !isLast && (status === 502 || status === 503);
 }

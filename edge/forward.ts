@@ -37,27 +37,34 @@ class RetryableBody {
 
   stream(): ReadableStream<Uint8Array> {
     let index = 0;
-    return new ReadableStream<Uint8Array>({
-      pull: async (controller) => {
-        // A read started by an abandoned attempt lands in the kept copy first.
-        await this.#reading;
-        if (this.#kept && index < this.#kept.length) return controller.enqueue(this.#kept[index++]);
-        this.consumed = true;
-        const read = this.#reader.read();
-        this.#reading = read.then(() => {}, () => {});
-        const { done, value } = await read;
-        if (done) return controller.close();
-        if (this.#kept) {
-          this.#keptBytes += value.byteLength;
-          if (this.#keptBytes > REPLAY_LIMIT_BYTES) this.#kept = null;
-          else {
-            this.#kept.push(value);
-            index++;
+    return new ReadableStream<Uint8Array>(
+      {
+        pull: async (controller) => {
+          // A read started by an abandoned attempt lands in the kept copy first.
+          await this.#reading;
+          if (this.#kept && index < this.#kept.length)
+            return controller.enqueue(this.#kept[index++]);
+          this.consumed = true;
+          const read = this.#reader.read();
+          this.#reading = read.then(
+            () => {},
+            () => {},
+          );
+          const { done, value } = await read;
+          if (done) return controller.close();
+          if (this.#kept) {
+            this.#keptBytes += value.byteLength;
+            if (this.#keptBytes > REPLAY_LIMIT_BYTES) this.#kept = null;
+            else {
+              this.#kept.push(value);
+              index++;
+            }
           }
-        }
-        controller.enqueue(value);
+          controller.enqueue(value);
+        },
       },
-    }, { highWaterMark: 0 });
+      { highWaterMark: 0 },
+    );
   }
 
   cancel(): void {
@@ -74,7 +81,11 @@ function clientResponse(res: Response): Response {
     return res;
   } catch {
     // A fetch response's headers are immutable in Workers and Deno.
-    return new Response(res.body, { status: res.status, statusText: res.statusText, headers: clientResponseHeaders(res.headers) });
+    return new Response(res.body, {
+      status: res.status,
+      statusText: res.statusText,
+      headers: clientResponseHeaders(res.headers),
+    });
   }
 }
 
@@ -108,10 +119,18 @@ export interface ForwardOptions {
 }
 
 /** Forwards `request` with the forwarded `headers` to the route's targets in order. */
-export async function forward(request: Request, route: ForwardRoute, headers: Headers, options: ForwardOptions): Promise<Response> {
+export async function forward(
+  request: Request,
+  route: ForwardRoute,
+  headers: Headers,
+  options: ForwardOptions,
+): Promise<Response> {
   const signal = options.abortWithClient ? request.signal : undefined;
   // GET and HEAD have no body; not asking spares runtimes (node-server) building one.
-  const body = request.method !== 'GET' && request.method !== 'HEAD' && request.body ? new RetryableBody(request.body) : null;
+  const body =
+    request.method !== 'GET' && request.method !== 'HEAD' && request.body
+      ? new RetryableBody(request.body)
+      : null;
   const url = new URL(request.url);
   const failures: string[] = [];
   for (let i = 0; i < route.targets.length; i++) {

@@ -22,7 +22,8 @@ const EDGE_OWNED = new Set([
 ]);
 
 /** Whether a request field (lower-case name) crosses to the target. */
-const forwardsRequestHeader = (key: string, listed: Set<string> | undefined): boolean => !EDGE_OWNED.has(key) && !isHopByHop(key, listed);
+const forwardsRequestHeader = (key: string, listed: Set<string> | undefined): boolean =>
+  !EDGE_OWNED.has(key) && !isHopByHop(key, listed);
 
 /** The X-Forwarded-* fields the edge sets, as [name, value] pairs. */
 function forwardedFields(info: ForwardInfo): [string, string][] {
@@ -66,8 +67,10 @@ export function forwardedRawHeaders(raw: readonly string[], info: ForwardInfo): 
 }
 
 /** Whether a response field (lower-case name) stays away from the client. */
-export const dropsResponseHeader = (key: string, listed: ReadonlySet<string> | undefined): boolean =>
-  key === INGRESS_HEADERS.relayError || isHopByHop(key, listed);
+export const dropsResponseHeader = (
+  key: string,
+  listed: ReadonlySet<string> | undefined,
+): boolean => key === INGRESS_HEADERS.relayError || isHopByHop(key, listed);
 
 /** Response headers for the client: hop-by-hop ones dropped, framing (length, encoding, range) kept. */
 export function clientResponseHeaders(target: Headers): Headers {

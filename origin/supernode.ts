@@ -11,9 +11,22 @@ import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
 import { Id } from '../shared/id.ts';
 import { KeyPair } from '../shared/keys.ts';
-import { API_PREFIX, CARD_SERVICES, INGRESS_HEADERS, probePath, type SuperNodeInfo, supernodeInfoPath } from '../shared/records/api.ts';
+import {
+  API_PREFIX,
+  CARD_SERVICES,
+  INGRESS_HEADERS,
+  probePath,
+  type SuperNodeInfo,
+  supernodeInfoPath,
+} from '../shared/records/api.ts';
 import { createDhtApi } from './dht/http-api.ts';
-import { announceActiveProxyService, type BootstrapNode, createCard, DhtNode, publishDidDocument } from './dht/index.ts';
+import {
+  announceActiveProxyService,
+  type BootstrapNode,
+  createCard,
+  DhtNode,
+  publishDidDocument,
+} from './dht/index.ts';
 import { createIngress, type Ingress } from './ingress/index.ts';
 import { createProbeApp } from './probe.ts';
 import { TunnelServer } from './tunnel/server.ts';
@@ -21,7 +34,19 @@ import { checkEndpoint, createRegistry, type Registry } from './registry/index.t
 import type { PeerOption, RateLimitOptions } from './registry/options.ts';
 
 import { type Logger, silentLogger } from '../shared/logger.ts';
-import { boolean, checkOptions, instance, integer, nested, nonEmptyString, object, optional, passedOn, type Rules, string } from '../shared/options.ts';
+import {
+  boolean,
+  checkOptions,
+  instance,
+  integer,
+  nested,
+  nonEmptyString,
+  object,
+  optional,
+  passedOn,
+  type Rules,
+  string,
+} from '../shared/options.ts';
 
 export type { Logger };
 
@@ -77,7 +102,12 @@ const SUPERNODE_OPTIONS = {
   trustedProxies: passedOn<string[] | undefined>(),
   rateLimits: passedOn<SuperNodeOptions['rateLimits']>(),
   dht: optional<SuperNodeOptions['dht']>((value, name) =>
-    value === false ? false : nested({ port: optional(integer(0, 65535)), bootstrap: passedOn<BootstrapNode[] | undefined>() })(value, name),
+    value === false
+      ? false
+      : nested({
+          port: optional(integer(0, 65535)),
+          bootstrap: passedOn<BootstrapNode[] | undefined>(),
+        })(value, name),
   ),
   publicHost: optional(string),
   logger: optional(object<Logger>()),
@@ -85,7 +115,6 @@ const SUPERNODE_OPTIONS = {
 
 /** How often the super node re-announces its Active Proxy service and DID document. */
 const ANNOUNCE_INTERVAL_MS = 30 * 60_000;
-
 
 export class SuperNode {
   readonly id: Id;
@@ -135,16 +164,24 @@ export class SuperNode {
       },
       logger,
     });
-    this.dht = options.dht === false ? null : new DhtNode({
-      key,
-      host: options.host ?? '0.0.0.0',
-      port: options.dht?.port ?? 39001,
-      bootstrap: options.dht?.bootstrap ?? [],
-      dataDir: join(options.dataDir, 'dht'),
-      developerMode,
+    this.dht =
+      options.dht === false
+        ? null
+        : new DhtNode({
+            key,
+            host: options.host ?? '0.0.0.0',
+            port: options.dht?.port ?? 39001,
+            bootstrap: options.dht?.bootstrap ?? [],
+            dataDir: join(options.dataDir, 'dht'),
+            developerMode,
+            logger,
+          });
+    this.#ingress = createIngress({
+      tunnel: this.tunnel,
+      superNodeId: key.id,
+      edgeKeys: options.edgeKeys,
       logger,
     });
-    this.#ingress = createIngress({ tunnel: this.tunnel, superNodeId: key.id, edgeKeys: options.edgeKeys, logger });
     const api = this.#apiApp(developerMode);
     const apiListener = getRequestListener(api.fetch);
     const isRelay = (req: IncomingMessage) => req.headers[INGRESS_HEADERS.nodeId] !== undefined;
@@ -166,14 +203,25 @@ export class SuperNode {
   }
 
   #apiApp(developerMode: boolean): Hono {
-    const probe = createProbeApp({ isAllowedTarget: (url) => checkEndpoint(url.toString(), developerMode).ok });
+    const probe = createProbeApp({
+      isAllowedTarget: (url) => checkEndpoint(url.toString(), developerMode).ok,
+    });
     const app = new Hono();
     app.get(supernodeInfoPath, (c) =>
-      c.json({ id: this.id.toString(), did: this.id.toDid(), activeProxy: { port: this.tunnel.address().port }, dht: this.dht ? { port: this.dht.address().port } : null, publicUrlTemplate: this.#publicUrlTemplate } satisfies SuperNodeInfo),
+      c.json({
+        id: this.id.toString(),
+        did: this.id.toDid(),
+        activeProxy: { port: this.tunnel.address().port },
+        dht: this.dht ? { port: this.dht.address().port } : null,
+        publicUrlTemplate: this.#publicUrlTemplate,
+      } satisfies SuperNodeInfo),
     );
     app.post(probePath, (c) => probe.fetch(c.req.raw));
     if (this.dht) {
-      const dhtApi = createDhtApi({ dht: this.dht, isKnownOwner: (id) => this.#nameOwnedBy(id) !== null });
+      const dhtApi = createDhtApi({
+        dht: this.dht,
+        isKnownOwner: (id) => this.#nameOwnedBy(id) !== null,
+      });
       app.all(`${API_PREFIX}/dht/*`, (c) => dhtApi.fetch(c.req.raw));
       app.all(`${API_PREFIX}/nodes/*`, (c) => dhtApi.fetch(c.req.raw));
     }
@@ -190,13 +238,19 @@ export class SuperNode {
     const owner = id.toString();
     const current = (name: string | undefined) => {
       const entry = name === undefined ? undefined : this.registry.store.get(name);
-      return entry && !entry.state.released && entry.binding.owner === owner ? entry.binding.name : null;
+      return entry && !entry.state.released && entry.binding.owner === owner
+        ? entry.binding.name
+        : null;
     };
     const hit = current(this.#owners.get(owner));
     if (hit) return hit;
-    const { entries, cursor } = this.registry.store.changesSince(this.#ownersCursor, Number.MAX_SAFE_INTEGER);
+    const { entries, cursor } = this.registry.store.changesSince(
+      this.#ownersCursor,
+      Number.MAX_SAFE_INTEGER,
+    );
     this.#ownersCursor = cursor;
-    for (const entry of entries) if (!entry.state.released) this.#owners.set(entry.binding.owner, entry.binding.name);
+    for (const entry of entries)
+      if (!entry.state.released) this.#owners.set(entry.binding.owner, entry.binding.name);
     return current(this.#owners.get(owner));
   }
 
@@ -214,7 +268,10 @@ export class SuperNode {
     const apiUrl = `http://${this.publicHost}:${this.#apiPort}`;
     if (this.dht) {
       await this.dht.start();
-      const announce = () => this.#announce(apiUrl).catch((e: Error) => this.#logger.warn('DHT announce failed', { error: e.message }));
+      const announce = () =>
+        this.#announce(apiUrl).catch((e: Error) =>
+          this.#logger.warn('DHT announce failed', { error: e.message }),
+        );
       void announce();
       this.#announceTimer = setInterval(announce, ANNOUNCE_INTERVAL_MS);
       this.#announceTimer.unref();
@@ -234,7 +291,11 @@ export class SuperNode {
     const port = this.tunnel.address().port;
     await announceActiveProxyService(dht, key, this.publicHost, port, key);
     const card = createCard(key, [
-      { id: '#activeproxy', type: CARD_SERVICES.activeProxy, endpoint: `tcp://${this.publicHost}:${port}` },
+      {
+        id: '#activeproxy',
+        type: CARD_SERVICES.activeProxy,
+        endpoint: `tcp://${this.publicHost}:${port}`,
+      },
       { id: '#registry', type: CARD_SERVICES.registry, endpoint: apiUrl },
     ]);
     await publishDidDocument(dht, key, card);

@@ -19,7 +19,10 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
 ]);
 
 /** Adds the field names a Connection value lists to `into` (made on the first one); returns it. */
-export function connectionTokens(value: string | null | undefined, into?: Set<string>): Set<string> | undefined {
+export function connectionTokens(
+  value: string | null | undefined,
+  into?: Set<string>,
+): Set<string> | undefined {
   if (!value) return into;
   for (const t of value.split(',')) {
     const token = t.trim().toLowerCase();
@@ -32,7 +35,8 @@ export function connectionTokens(value: string | null | undefined, into?: Set<st
 export function rawConnectionTokens(raw: readonly string[]): Set<string> | undefined {
   let listed: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i].length === 10 && raw[i].toLowerCase() === 'connection') listed = connectionTokens(raw[i + 1], listed);
+    if (raw[i].length === 10 && raw[i].toLowerCase() === 'connection')
+      listed = connectionTokens(raw[i + 1], listed);
   }
   return listed;
 }

@@ -38,7 +38,10 @@ export class Id {
       throw new SharedError('INVALID_ID', `not a Base58 id: ${(e as Error).message}`);
     }
     if (bytes.length !== ID_BYTES) {
-      throw new SharedError('INVALID_ID', `a Base58 id decodes to ${ID_BYTES} bytes, got ${bytes.length}`);
+      throw new SharedError(
+        'INVALID_ID',
+        `a Base58 id decodes to ${ID_BYTES} bytes, got ${bytes.length}`,
+      );
     }
     return new Id(bytes);
   }

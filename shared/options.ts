@@ -27,8 +27,10 @@ export const refuse = (message: string): never => {
 
 function show(value: unknown): string {
   if (typeof value === 'function') return 'a function';
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value);
-  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'a list' : 'an object';
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value);
+  if (typeof value === 'object' && value !== null)
+    return Array.isArray(value) ? 'a list' : 'an object';
   return String(value);
 }
 
@@ -54,26 +56,41 @@ export const optional =
     value === undefined ? undefined : check(value, name);
 
 export const integer = (min: number, max: number): Rule<number> =>
-  rule((v) => Number.isInteger(v) && (v as number) >= min && (v as number) <= max, `an integer from ${min} to ${max}`);
+  rule(
+    (v) => Number.isInteger(v) && (v as number) >= min && (v as number) <= max,
+    `an integer from ${min} to ${max}`,
+  );
 
 /** A finite number >= min (durations in ms, sizes). */
-export const atLeast = (min: number): Rule<number> => rule((v) => typeof v === 'number' && Number.isFinite(v) && v >= min, `a number >= ${min}`);
+export const atLeast = (min: number): Rule<number> =>
+  rule((v) => typeof v === 'number' && Number.isFinite(v) && v >= min, `a number >= ${min}`);
 
 export const boolean: Rule<boolean> = rule((v) => typeof v === 'boolean', 'true or false');
 export const string: Rule<string> = rule((v) => typeof v === 'string', 'a string');
-export const nonEmptyString: Rule<string> = rule((v) => typeof v === 'string' && v !== '', 'a non-empty string');
-export const oneOf = <T extends string>(...values: T[]): Rule<T> => rule((v) => values.includes(v as T), values.join(' or '));
-export const list = <T>(item: Rule<T>): Rule<T[]> =>
-  (value, name) => (Array.isArray(value) ? value.map((v, i) => item(v, `${name}[${i}]`)) : refuse(`${name} must be a list, got ${show(value)}`));
+export const nonEmptyString: Rule<string> = rule(
+  (v) => typeof v === 'string' && v !== '',
+  'a non-empty string',
+);
+export const oneOf = <T extends string>(...values: T[]): Rule<T> =>
+  rule((v) => values.includes(v as T), values.join(' or '));
+export const list =
+  <T>(item: Rule<T>): Rule<T[]> =>
+  (value, name) =>
+    Array.isArray(value)
+      ? value.map((v, i) => item(v, `${name}[${i}]`))
+      : refuse(`${name} must be a list, got ${show(value)}`);
 
 /** A function (callbacks, injected clocks and factories); its signature is the interface's to say. */
-export const fn = <F extends (...args: never[]) => unknown>(): Rule<F> => rule((v) => typeof v === 'function', 'a function');
+export const fn = <F extends (...args: never[]) => unknown>(): Rule<F> =>
+  rule((v) => typeof v === 'function', 'a function');
 
 /** An instance of `type` (keys, ids). */
-export const instance = <T>(type: Function & { readonly prototype: T }): Rule<T> => rule((v) => v instanceof type, `a ${type.name}`);
+export const instance = <T>(type: Function & { readonly prototype: T }): Rule<T> =>
+  rule((v) => v instanceof type, `a ${type.name}`);
 
 /** An object whose shape is the caller's concern (loggers, clocks: injected parts). */
-export const object = <T>(): Rule<T> => rule((v) => typeof v === 'object' && v !== null, 'an object');
+export const object = <T>(): Rule<T> =>
+  rule((v) => typeof v === 'object' && v !== null, 'an object');
 
 /** No check here: the value is handed to a library that checks it with its own rules. */
 export const passedOn =
@@ -87,11 +104,23 @@ export const nested =
   (value, name) =>
     check(value ?? {}, rules, `${name}.`);
 
-function check<R extends Record<string, Rule<unknown>>>(input: unknown, rules: R, prefix: string): Checked<R> {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) refuse(prefix ? `${prefix.slice(0, -1)} must be an object, got ${show(input)}` : `not an object: ${show(input)}`);
+function check<R extends Record<string, Rule<unknown>>>(
+  input: unknown,
+  rules: R,
+  prefix: string,
+): Checked<R> {
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    refuse(
+      prefix
+        ? `${prefix.slice(0, -1)} must be an object, got ${show(input)}`
+        : `not an object: ${show(input)}`,
+    );
   const given = input as Record<string, unknown>;
   const unknown = Object.keys(given).filter((k) => !Object.hasOwn(rules, k));
-  if (unknown.length) refuse(`unknown option(s) ${unknown.map((k) => prefix + k).join(', ')} (known: ${Object.keys(rules).join(', ')})`);
+  if (unknown.length)
+    refuse(
+      `unknown option(s) ${unknown.map((k) => prefix + k).join(', ')} (known: ${Object.keys(rules).join(', ')})`,
+    );
   const out: Record<string, unknown> = {};
   for (const [key, rule] of Object.entries(rules)) out[key] = rule(given[key], prefix + key);
   return out as Checked<R>;
@@ -102,7 +131,12 @@ function check<R extends Record<string, Rule<unknown>>>(input: unknown, rules: R
  * every message (e.g. "TunnelServer options"); `fail` turns a refusal into the caller's error class
  * (default: SharedError INVALID_OPTIONS).
  */
-export function checkOptions<R extends Record<string, Rule<unknown>>>(input: unknown, rules: R, where: string, fail?: (message: string) => Error): Checked<R> {
+export function checkOptions<R extends Record<string, Rule<unknown>>>(
+  input: unknown,
+  rules: R,
+  where: string,
+  fail?: (message: string) => Error,
+): Checked<R> {
   try {
     return check(input, rules, '');
   } catch (e) {

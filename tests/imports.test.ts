@@ -34,19 +34,23 @@ export function violation(file: string, spec: string, source: string): string | 
   const from = top(file);
   if (from === 'shared') {
     if (spec.startsWith('node:')) return 'shared/ uses Web APIs only (no node: modules)';
-    if (/\bBuffer\b/.test(source.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, ''))) return 'shared/ uses Web APIs only (no Buffer)';
+    if (/\bBuffer\b/.test(source.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '')))
+      return 'shared/ uses Web APIs only (no Buffer)';
   }
-  if (from === 'edge' && !file.startsWith('edge/runtime/') && spec.startsWith('node:')) return 'the edge core uses Web APIs only (runtime code lives in edge/runtime/)';
+  if (from === 'edge' && !file.startsWith('edge/runtime/') && spec.startsWith('node:'))
+    return 'the edge core uses Web APIs only (runtime code lives in edge/runtime/)';
   if (!spec.startsWith('.')) return null;
   const target = normalize(join(dirname(file), spec)).replaceAll('\\', '/');
   const to = top(target);
-  if (from === 'edge' && !file.startsWith('edge/runtime/') && target.startsWith('edge/runtime/')) return 'the edge core does not import a runtime';
+  if (from === 'edge' && !file.startsWith('edge/runtime/') && target.startsWith('edge/runtime/'))
+    return 'the edge core does not import a runtime';
   if (!PRODUCT.includes(from)) return null;
   if (to === 'tests' || to === 'bench') return `${from}/ does not import ${to}/`;
   if (from === 'cli') return null;
   if (to === 'cli') return 'only cli/ composes; nothing imports it';
   if (from === 'shared' && to !== 'shared') return 'shared/ imports nothing of the project';
-  if (ROLES.includes(from) && to !== from && to !== 'shared') return `${from}/ imports only itself and shared/ (roles meet over the wire; cli/ composes them)`;
+  if (ROLES.includes(from) && to !== from && to !== 'shared')
+    return `${from}/ imports only itself and shared/ (roles meet over the wire; cli/ composes them)`;
   return null;
 }
 
@@ -92,15 +96,30 @@ describe('the import rule', () => {
       ['edge/app.ts', './runtime/node/server.ts', 'the edge core does not import a runtime'],
       ['origin/supernode.ts', '../tests/helpers/ports.ts', 'does not import tests/'],
     ];
-    for (const [file, spec, why] of cases) expect(violation(file, spec, ''), `${file} -> ${spec}`).toContain(why);
-    expect(violation('shared/bytes.ts', './base58.ts', 'const b = Buffer.from(x);')).toContain('no Buffer');
-    for (const [file, spec] of [['cli/devnet.ts', '../origin/supernode.ts'], ['edge/runtime/node/server.ts', 'node:http'], ['edge/runtime/deno.ts', '../app.ts'], ['origin/ingress/ingress.ts', '../../shared/id.ts']]) {
+    for (const [file, spec, why] of cases)
+      expect(violation(file, spec, ''), `${file} -> ${spec}`).toContain(why);
+    expect(violation('shared/bytes.ts', './base58.ts', 'const b = Buffer.from(x);')).toContain(
+      'no Buffer',
+    );
+    for (const [file, spec] of [
+      ['cli/devnet.ts', '../origin/supernode.ts'],
+      ['edge/runtime/node/server.ts', 'node:http'],
+      ['edge/runtime/deno.ts', '../app.ts'],
+      ['origin/ingress/ingress.ts', '../../shared/id.ts'],
+    ]) {
       expect(violation(file, spec, ''), `${file} -> ${spec}`).toBeNull();
     }
   });
 
   it('reads every form of import', () => {
     const source = `import a from './a.ts';\nimport {\n  b,\n} from "../b.ts";\nexport * from './c.ts';\nimport './d.ts';\nconst e = await import('./e.ts');\nnew URL('./f.ts', import.meta.url);\n// import g from './g.ts';\nconst url = 'http://x/y';`;
-    expect(specifiers(source)).toEqual(['./a.ts', '../b.ts', './c.ts', './d.ts', './e.ts', './f.ts']);
+    expect(specifiers(source)).toEqual([
+      './a.ts',
+      '../b.ts',
+      './c.ts',
+      './d.ts',
+      './e.ts',
+      './f.ts',
+    ]);
   });
 });

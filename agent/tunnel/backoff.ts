@@ -31,7 +31,11 @@ export const BACKOFF_OPTIONS = {
 export type ResolvedBackoff = Checked<typeof BACKOFF_OPTIONS>;
 
 /** Delay before retry number `failures` (1 = first retry). */
-export function backoffDelay(failures: number, o: ResolvedBackoff, random: () => number = Math.random): number {
+export function backoffDelay(
+  failures: number,
+  o: ResolvedBackoff,
+  random: () => number = Math.random,
+): number {
   if (failures <= o.fastRetries) return Math.floor(random() * o.fastDelayMs);
   const exponent = Math.min(30, failures - o.fastRetries - 1);
   return Math.floor(random() * Math.min(o.maxDelayMs, o.initialDelayMs * 2 ** exponent));

@@ -25,9 +25,19 @@ import {
 import { backoffDelay } from './backoff.ts';
 import { ClientConnection, type ClientConnectionHost } from './connection.ts';
 import { AgentError } from '../errors.ts';
-import { type TunnelClientOptions, resolveClientOptions, type ResolvedClientOptions } from './options.ts';
+import {
+  type TunnelClientOptions,
+  resolveClientOptions,
+  type ResolvedClientOptions,
+} from './options.ts';
 
-export type ClientState = 'idle' | 'connecting' | 'authenticated' | 'reconnecting' | 'failed' | 'stopped';
+export type ClientState =
+  | 'idle'
+  | 'connecting'
+  | 'authenticated'
+  | 'reconnecting'
+  | 'failed'
+  | 'stopped';
 
 export interface AuthInfo {
   endpoint: string;
@@ -74,12 +84,15 @@ export class TunnelClient extends EventEmitter {
   }
 
   stats(): { connections: number; idle: number; busy: number } {
-    const connections = [...this.#connections].filter((c) => c.state !== 'challenge' && c.state !== 'handshake').length;
+    const connections = [...this.#connections].filter(
+      (c) => c.state !== 'challenge' && c.state !== 'handshake',
+    ).length;
     return { connections, idle: this.#idle.size, busy: connections - this.#idle.size };
   }
 
   start(): void {
-    if (this.#state !== 'idle') throw new AgentError('INVALID_OPTIONS', `cannot start from state ${this.#state}`);
+    if (this.#state !== 'idle')
+      throw new AgentError('INVALID_OPTIONS', `cannot start from state ${this.#state}`);
     const tickMs = Math.max(10, Math.min(1000, Math.floor(this.options.pingIntervalMs / 4)));
     this.#ticker = setInterval(() => this.#tick(), tickMs);
     this.#ticker.unref();
@@ -92,11 +105,14 @@ export class TunnelClient extends EventEmitter {
     this.#setState('stopped');
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     if (this.#ticker) clearInterval(this.#ticker);
-    const closing = [...this.#connections].map((c) => new Promise<void>((resolve) => {
-      if (c.socket.destroyed) return resolve();
-      c.socket.once('close', () => resolve());
-      c.close(new AgentError('STOPPED', 'client stopped'));
-    }));
+    const closing = [...this.#connections].map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.socket.destroyed) return resolve();
+          c.socket.once('close', () => resolve());
+          c.close(new AgentError('STOPPED', 'client stopped'));
+        }),
+    );
     await Promise.all(closing);
     this.emit('stopped');
   }
@@ -121,7 +137,13 @@ export class TunnelClient extends EventEmitter {
       get dataChunkBytes() {
         return client.#dataChunkBytes;
       },
-      peerContext: () => new CryptoContext((this.#peerBox ??= CryptoBox.between(this.options.deviceKey.x25519SecretKey, idToX25519(this.options.servicePeerId)))),
+      peerContext: () =>
+        new CryptoContext(
+          (this.#peerBox ??= CryptoBox.between(
+            this.options.deviceKey.x25519SecretKey,
+            idToX25519(this.options.servicePeerId),
+          )),
+        ),
       now: () => performance.now(),
       authenticated: (c, ack) => this.#onAuthenticated(c, ack),
       attached: () => {
@@ -141,7 +163,9 @@ export class TunnelClient extends EventEmitter {
 
   #open(kind: 'auth' | 'attach'): ClientConnection {
     const o = this.options;
-    const socket = o.createSocket ? o.createSocket(o.serverHost, o.serverPort) : connect({ host: o.serverHost, port: o.serverPort, noDelay: true });
+    const socket = o.createSocket
+      ? o.createSocket(o.serverHost, o.serverPort)
+      : connect({ host: o.serverHost, port: o.serverPort, noDelay: true });
     const connection = new ClientConnection(this.#host(), socket, kind);
     this.#connections.add(connection);
     return connection;
@@ -166,7 +190,9 @@ export class TunnelClient extends EventEmitter {
     this.#failures = 0;
     this.#lastError = null;
     // A stock server says nothing about frame sizes: stay with the reference size.
-    this.#dataChunkBytes = this.options.largeFrames ? dataChunkBytesFor(ack.maxDataBytes) : DATA_CHUNK_BYTES;
+    this.#dataChunkBytes = this.options.largeFrames
+      ? dataChunkBytesFor(ack.maxDataBytes)
+      : DATA_CHUNK_BYTES;
     this.#auth = {
       endpoint: ack.endpoint,
       namedEndpoint: ack.namedEndpoint,
@@ -187,7 +213,10 @@ export class TunnelClient extends EventEmitter {
     if (performance.now() < this.#attachRetryAt) return;
     const busy = this.#connections.size - this.#idle.size - this.#attaching;
     const spares = Math.min(4, 1 + Math.floor(busy / 4));
-    while (this.#idle.size + this.#attaching < spares && this.#connections.size < this.#auth.maxConnections) {
+    while (
+      this.#idle.size + this.#attaching < spares &&
+      this.#connections.size < this.#auth.maxConnections
+    ) {
       this.#attaching++;
       this.#open('attach');
     }
@@ -199,14 +228,19 @@ export class TunnelClient extends EventEmitter {
     if (connection.kind === 'attach' && !connection.handshakeDone) {
       this.#attaching--;
       this.#attachFailures++;
-      this.#attachRetryAt = performance.now() + backoffDelay(this.#attachFailures, this.options.backoff, this.options.random);
+      this.#attachRetryAt =
+        performance.now() +
+        backoffDelay(this.#attachFailures, this.options.backoff, this.options.random);
     }
     if (this.#state === 'stopped' || this.#state === 'failed') return;
     if (connection.kind === 'auth' && !connection.handshakeDone) {
       this.#lastError = error;
       if (error.fatal) {
         this.#setState('failed');
-        this.options.logger.warn('active proxy authentication refused', { code: error.code, message: error.message });
+        this.options.logger.warn('active proxy authentication refused', {
+          code: error.code,
+          message: error.message,
+        });
         this.emit('failed', error);
         return;
       }
@@ -222,7 +256,10 @@ export class TunnelClient extends EventEmitter {
   #scheduleReconnect(reason: string): void {
     this.#failures++;
     if (this.#failures > this.options.backoff.maxAttempts) {
-      const error = new AgentError('CONNECTION_LOST', `gave up after ${this.#failures - 1} attempts: ${reason}`);
+      const error = new AgentError(
+        'CONNECTION_LOST',
+        `gave up after ${this.#failures - 1} attempts: ${reason}`,
+      );
       this.#setState('failed');
       this.emit('failed', error);
       return;
@@ -240,7 +277,8 @@ export class TunnelClient extends EventEmitter {
     if (this.#idle.size > 1) {
       for (const c of this.#idle) {
         if (this.#idle.size <= 1) break;
-        if (now - c.idleSince > this.options.idleTrimMs) c.close(new AgentError('STOPPED', 'idle connection trimmed'));
+        if (now - c.idleSince > this.options.idleTrimMs)
+          c.close(new AgentError('STOPPED', 'idle connection trimmed'));
       }
     }
     this.#ensureSpare();

@@ -52,8 +52,9 @@ let upstreamReadBuffer: Buffer | null = null;
 const allocSplitFrame = (bytes: number): Uint8Array => Buffer.allocUnsafe(bytes);
 
 /** Reused buffers for outgoing DATA frames (one upstream read, framed); no zero-filling, every byte gets written. */
-const framePool = new FramePool(UPSTREAM_READ_BYTES + 1024, 8, (bytes) => Buffer.allocUnsafe(bytes));
-
+const framePool = new FramePool(UPSTREAM_READ_BYTES + 1024, 8, (bytes) =>
+  Buffer.allocUnsafe(bytes),
+);
 
 type State = 'challenge' | 'handshake' | 'idle' | 'connecting' | 'streaming' | 'closed';
 
@@ -85,7 +86,9 @@ export class ClientConnection {
     socket.setNoDelay?.(true);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', () => {});
-    socket.on('close', () => this.close(new AgentError('CONNECTION_LOST', 'tunnel connection closed')));
+    socket.on('close', () =>
+      this.close(new AgentError('CONNECTION_LOST', 'tunnel connection closed')),
+    );
     socket.on('drain', () => this.#upstream?.resume());
     this.#timer = setTimeout(
       () => this.close(new AgentError('CONNECTION_LOST', 'handshake timeout')),
@@ -113,7 +116,8 @@ export class ClientConnection {
 
   /** PING if silent long enough; close if the server has been silent for 3 intervals. */
   tick(now: number): void {
-    if (this.#state === 'closed' || this.#state === 'challenge' || this.#state === 'handshake') return;
+    if (this.#state === 'closed' || this.#state === 'challenge' || this.#state === 'handshake')
+      return;
     const interval = this.#host.options.pingIntervalMs;
     if (now - this.lastSeen > 3 * interval && !this.socket.isPaused()) {
       this.close(new AgentError('CONNECTION_LOST', 'server silent for 3 ping intervals'));
@@ -170,12 +174,22 @@ export class ClientConnection {
   #onFrame(bytes: Uint8Array): void {
     const handshaking = this.#state === 'handshake';
     // The frame's bytes are ours (read from the socket): DATA is decrypted in place.
-    const decoded = decodeFrame(bytes, handshaking ? { peer: this.#peer } : { session: this.#host.sessionCtx ?? undefined, dataInPlace: true });
+    const decoded = decodeFrame(
+      bytes,
+      handshaking
+        ? { peer: this.#peer }
+        : { session: this.#host.sessionCtx ?? undefined, dataInPlace: true },
+    );
     if (!decoded.ok) {
       // A handshake reply that does not open under the peer context comes from a server whose key is
       // not servicePeerId: retrying cannot fix that.
       if (handshaking && decoded.error.code === 'DECRYPT_FAILED') {
-        return this.close(new AgentError('AUTH_FAILED', 'the server is not the configured service peer (its reply does not decrypt)'));
+        return this.close(
+          new AgentError(
+            'AUTH_FAILED',
+            'the server is not the configured service peer (its reply does not decrypt)',
+          ),
+        );
       }
       return this.close(new AgentError('PROTOCOL', `malformed frame: ${decoded.error.message}`));
     }
@@ -219,12 +233,19 @@ export class ClientConnection {
       case 'DISCONNECT_ACK':
         return this.#onDisconnectAck();
       default:
-        this.close(new AgentError('PROTOCOL', `unexpected ${frame.type}`), { code: ErrorFrameCode.PROTOCOL, message: `unexpected ${frame.type}` });
+        this.close(new AgentError('PROTOCOL', `unexpected ${frame.type}`), {
+          code: ErrorFrameCode.PROTOCOL,
+          message: `unexpected ${frame.type}`,
+        });
     }
   }
 
   #onConnect(): void {
-    if (this.#state !== 'idle') return this.close(new AgentError('PROTOCOL', 'CONNECT while busy'), { code: ErrorFrameCode.PROTOCOL, message: 'CONNECT while busy' });
+    if (this.#state !== 'idle')
+      return this.close(new AgentError('PROTOCOL', 'CONNECT while busy'), {
+        code: ErrorFrameCode.PROTOCOL,
+        message: 'CONNECT while busy',
+      });
     this.#state = 'connecting';
     this.#sentEnd = this.#gotEnd = false;
     this.#host.busy(this);
@@ -241,7 +262,11 @@ export class ClientConnection {
         noDelay: true,
         allowHalfOpen: true,
         // Returning false pauses the socket (backpressure from the tunnel connection).
-        onread: { buffer, callback: (bytes: number, buf: Uint8Array) => this.#fromUpstream(upstream, buf.subarray(0, bytes)) },
+        onread: {
+          buffer,
+          callback: (bytes: number, buf: Uint8Array) =>
+            this.#fromUpstream(upstream, buf.subarray(0, bytes)),
+        },
       });
     }
     this.#upstream = upstream;
@@ -260,7 +285,10 @@ export class ClientConnection {
         this.#send(encodeConnectAck(false));
         this.#becomeIdle();
       } else {
-        this.close(new AgentError('CONNECTION_LOST', `upstream error: ${e.message}`), { code: ErrorFrameCode.UPSTREAM, message: e.message });
+        this.close(new AgentError('CONNECTION_LOST', `upstream error: ${e.message}`), {
+          code: ErrorFrameCode.UPSTREAM,
+          message: e.message,
+        });
       }
     });
     upstream.on('close', () => {
@@ -273,15 +301,30 @@ export class ClientConnection {
   /** Upstream bytes become DATA frames, all of one read in one buffer and one write; false = paused. */
   #fromUpstream(upstream: Socket, chunk: Uint8Array): boolean {
     const ctx = this.#host.sessionCtx;
-    if (this.#upstream !== upstream || this.#state !== 'streaming' || this.#sentEnd || !ctx || chunk.length === 0) return true;
+    if (
+      this.#upstream !== upstream ||
+      this.#state !== 'streaming' ||
+      this.#sentEnd ||
+      !ctx ||
+      chunk.length === 0
+    )
+      return true;
     this.lastSent = this.#host.now();
-    if (this.socket.destroyed || framePool.writeDataFrames(this.socket, ctx, chunk, this.#host.dataChunkBytes)) return true;
+    if (
+      this.socket.destroyed ||
+      framePool.writeDataFrames(this.socket, ctx, chunk, this.#host.dataChunkBytes)
+    )
+      return true;
     upstream.pause();
     return false;
   }
 
   #onData2(data: Uint8Array): void {
-    if (this.#state !== 'streaming') return this.close(new AgentError('PROTOCOL', 'DATA outside a stream'), { code: ErrorFrameCode.PROTOCOL, message: 'DATA outside a stream' });
+    if (this.#state !== 'streaming')
+      return this.close(new AgentError('PROTOCOL', 'DATA outside a stream'), {
+        code: ErrorFrameCode.PROTOCOL,
+        message: 'DATA outside a stream',
+      });
     const upstream = this.#upstream;
     if (!upstream || this.#gotEnd) return;
     if (!upstream.write(data)) this.socket.pause();

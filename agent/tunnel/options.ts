@@ -5,7 +5,22 @@ import { KeyPair } from '../../shared/keys.ts';
 import { BACKOFF_OPTIONS, type BackoffOptions } from './backoff.ts';
 import { AgentError } from '../errors.ts';
 import { type Logger as ClientLogger, silentLogger } from '../../shared/logger.ts';
-import { atLeast, boolean, type Checked, checkOptions, fn, instance, integer, nested, nonEmptyString, object, optional, type Rules, string, withDefault } from '../../shared/options.ts';
+import {
+  atLeast,
+  boolean,
+  type Checked,
+  checkOptions,
+  fn,
+  instance,
+  integer,
+  nested,
+  nonEmptyString,
+  object,
+  optional,
+  type Rules,
+  string,
+  withDefault,
+} from '../../shared/options.ts';
 
 export type { ClientLogger };
 
@@ -70,10 +85,21 @@ const CLIENT_OPTIONS = {
   logger: withDefault(object<ClientLogger>(), silentLogger),
 } satisfies Rules<TunnelClientOptions>;
 
-export type ResolvedClientOptions = Omit<Checked<typeof CLIENT_OPTIONS>, 'userKey'> & { userKey: KeyPair };
+export type ResolvedClientOptions = Omit<Checked<typeof CLIENT_OPTIONS>, 'userKey'> & {
+  userKey: KeyPair;
+};
 
 export function resolveClientOptions(options: TunnelClientOptions): ResolvedClientOptions {
-  const o = checkOptions(options, CLIENT_OPTIONS, 'TunnelClient options', (message) => new AgentError('INVALID_OPTIONS', message));
+  const o = checkOptions(
+    options,
+    CLIENT_OPTIONS,
+    'TunnelClient options',
+    (message) => new AgentError('INVALID_OPTIONS', message),
+  );
   // The jitter never eats more than half the interval.
-  return { ...o, userKey: o.userKey ?? o.deviceKey, pingJitterMs: Math.min(o.pingJitterMs, o.pingIntervalMs / 2) };
+  return {
+    ...o,
+    userKey: o.userKey ?? o.deviceKey,
+    pingJitterMs: Math.min(o.pingJitterMs, o.pingIntervalMs / 2),
+  };
 }

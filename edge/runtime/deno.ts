@@ -13,7 +13,15 @@ import { ADAPTER_ENV_KEYS, edgeConfigFromEnv, edgeConfigFromJson } from '../env-
 import { EdgeError } from '../errors.ts';
 import { withResponseHeader } from '../headers.ts';
 import { targetHeaders, targetUrl, unavailable } from '../forward.ts';
-import { checkOptions, integer, optional, passedOn, type Rules, string, withDefault } from '../../shared/options.ts';
+import {
+  checkOptions,
+  integer,
+  optional,
+  passedOn,
+  type Rules,
+  string,
+  withDefault,
+} from '../../shared/options.ts';
 
 const HSTS = 'max-age=63072000; includeSubDomains';
 
@@ -28,10 +36,20 @@ interface DenoServeInfo {
 }
 declare const Deno: {
   serve(
-    options: { hostname?: string; port?: number; cert?: string; key?: string; signal?: AbortSignal; onListen?: (addr: { hostname: string; port: number }) => void },
+    options: {
+      hostname?: string;
+      port?: number;
+      cert?: string;
+      key?: string;
+      signal?: AbortSignal;
+      onListen?: (addr: { hostname: string; port: number }) => void;
+    },
     handler: (request: Request, info: DenoServeInfo) => Response | Promise<Response>,
   ): DenoServer;
-  upgradeWebSocket(request: Request, options?: { protocol?: string }): { socket: WebSocket; response: Response };
+  upgradeWebSocket(
+    request: Request,
+    options?: { protocol?: string },
+  ): { socket: WebSocket; response: Response };
   readTextFile(path: string): Promise<string>;
   env: { toObject(): Record<string, string> };
 };
@@ -58,13 +76,28 @@ const DENO_EDGE_OPTIONS = {
   webSocketOpenTimeoutMs: withDefault(integer(1, 86_400_000), 10_000),
 } satisfies Rules<DenoEdgeOptions>;
 
-function openWebSocket(target: Target, request: Request, forwarded: Headers, protocols: string[], timeoutMs: number): Promise<WebSocket> {
+function openWebSocket(
+  target: Target,
+  request: Request,
+  forwarded: Headers,
+  protocols: string[],
+  timeoutMs: number,
+): Promise<WebSocket> {
   const headers = new Headers(targetHeaders(target, forwarded));
-  for (const h of ['sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol']) headers.delete(h);
+  for (const h of [
+    'sec-websocket-key',
+    'sec-websocket-version',
+    'sec-websocket-extensions',
+    'sec-websocket-protocol',
+  ])
+    headers.delete(h);
   const url = targetUrl(target, request.url).replace(/^http/, 'ws');
   return new Promise((resolve, reject) => {
     // Deno's WebSocket takes request headers (node id, edge token, X-Forwarded-*) as a second-argument option.
-    const ws = new (WebSocket as unknown as new (url: string, options: object) => WebSocket)(url, { protocols, headers });
+    const ws = new (WebSocket as unknown as new (url: string, options: object) => WebSocket)(url, {
+      protocols,
+      headers,
+    });
     ws.binaryType = 'arraybuffer';
     const timer = setTimeout(() => {
       ws.close();
@@ -87,14 +120,20 @@ function pipeMessages(from: WebSocket, to: WebSocket): void {
   };
   from.onclose = (e) => {
     if (to.readyState === WebSocket.OPEN || to.readyState === WebSocket.CONNECTING) {
-      to.close(e.code >= 1000 && e.code < 5000 && e.code !== 1005 && e.code !== 1006 ? e.code : 1011, e.reason);
+      to.close(
+        e.code >= 1000 && e.code < 5000 && e.code !== 1005 && e.code !== 1006 ? e.code : 1011,
+        e.reason,
+      );
     }
   };
 }
 
 function bridgeWith(timeoutMs: number) {
   return async (request: Request, route: NodeRoute, forwarded: Headers): Promise<Response> => {
-    const protocols = (request.headers.get('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+    const protocols = (request.headers.get('sec-websocket-protocol') ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean);
     const failures: string[] = [];
     for (const target of route.targets) {
       let toTarget: WebSocket;
@@ -104,7 +143,10 @@ function bridgeWith(timeoutMs: number) {
         failures.push(`${target.label}: ${(e as Error).message}`);
         continue;
       }
-      const { socket, response } = Deno.upgradeWebSocket(request, toTarget.protocol ? { protocol: toTarget.protocol } : {});
+      const { socket, response } = Deno.upgradeWebSocket(
+        request,
+        toTarget.protocol ? { protocol: toTarget.protocol } : {},
+      );
       socket.binaryType = 'arraybuffer';
       pipeMessages(socket, toTarget);
       pipeMessages(toTarget, socket);
@@ -136,9 +178,18 @@ export function denoForwardFetch(base: typeof fetch = fetch): typeof fetch {
 }
 
 /** Starts the edge with Deno.serve; `shutdown()` on the result stops it. */
-export function serveEdge(options: DenoEdgeOptions, onListen?: (addr: { hostname: string; port: number }) => void): DenoServer {
-  const o = checkOptions(options, DENO_EDGE_OPTIONS, 'serveEdge options', (message) => new EdgeError('INVALID_CONFIG', message));
-  if ((o.cert === undefined) !== (o.key === undefined)) throw new EdgeError('INVALID_CONFIG', 'serveEdge options: cert and key go together');
+export function serveEdge(
+  options: DenoEdgeOptions,
+  onListen?: (addr: { hostname: string; port: number }) => void,
+): DenoServer {
+  const o = checkOptions(
+    options,
+    DENO_EDGE_OPTIONS,
+    'serveEdge options',
+    (message) => new EdgeError('INVALID_CONFIG', message),
+  );
+  if ((o.cert === undefined) !== (o.key === undefined))
+    throw new EdgeError('INVALID_CONFIG', 'serveEdge options: cert and key go together');
   const config = { ...o.config, fetch: o.config.fetch ?? denoForwardFetch() };
   const edge = new Edge(config, { webSocket: bridgeWith(o.webSocketOpenTimeoutMs) });
   const secure = o.cert !== undefined;
@@ -151,7 +202,9 @@ export function serveEdge(options: DenoEdgeOptions, onListen?: (addr: { hostname
     },
     async (request, info) => {
       const res = await edge.app.fetch(request, { clientIp: info.remoteAddr.hostname });
-      return secure && res.status !== 101 ? withResponseHeader(res, 'strict-transport-security', HSTS) : res;
+      return secure && res.status !== 101
+        ? withResponseHeader(res, 'strict-transport-security', HSTS)
+        : res;
     },
   );
 }
@@ -162,11 +215,22 @@ async function main(): Promise<void> {
   const config = file ? edgeConfigFromJson(await Deno.readTextFile(file)) : edgeConfigFromEnv(env);
   const certFile = env[ADAPTER_ENV_KEYS.certFile];
   const keyFile = env[ADAPTER_ENV_KEYS.keyFile];
-  const tls = certFile && keyFile ? { cert: await Deno.readTextFile(certFile), key: await Deno.readTextFile(keyFile) } : {};
+  const tls =
+    certFile && keyFile
+      ? { cert: await Deno.readTextFile(certFile), key: await Deno.readTextFile(keyFile) }
+      : {};
   const port = env[ADAPTER_ENV_KEYS.port];
   serveEdge(
-    { config, hostname: env[ADAPTER_ENV_KEYS.hostname], port: port ? Number(port) : undefined, ...tls },
-    (addr) => console.log(`pc2 edge listening on ${certFile ? 'https' : 'http'}://${addr.hostname}:${addr.port}`),
+    {
+      config,
+      hostname: env[ADAPTER_ENV_KEYS.hostname],
+      port: port ? Number(port) : undefined,
+      ...tls,
+    },
+    (addr) =>
+      console.log(
+        `pc2 edge listening on ${certFile ? 'https' : 'http'}://${addr.hostname}:${addr.port}`,
+      ),
   );
 }
 

@@ -15,15 +15,23 @@ interface WorkersWebSocket {
   accept(): void;
   send(data: string | ArrayBuffer): void;
   close(code?: number, reason?: string): void;
-  addEventListener(type: 'message', listener: (event: { data: string | ArrayBuffer }) => void): void;
-  addEventListener(type: 'close', listener: (event: { code: number; reason: string }) => void): void;
+  addEventListener(
+    type: 'message',
+    listener: (event: { data: string | ArrayBuffer }) => void,
+  ): void;
+  addEventListener(
+    type: 'close',
+    listener: (event: { code: number; reason: string }) => void,
+  ): void;
   addEventListener(type: 'error', listener: () => void): void;
 }
 declare const WebSocketPair: { new (): { 0: WorkersWebSocket; 1: WorkersWebSocket } };
 
 function closeCode(code: number): number {
   // 1005/1006/1015 are reported, never sent.
-  return code >= 1000 && code < 5000 && code !== 1005 && code !== 1006 && code !== 1015 ? code : 1011;
+  return code >= 1000 && code < 5000 && code !== 1005 && code !== 1006 && code !== 1015
+    ? code
+    : 1011;
 }
 
 function join(a: WorkersWebSocket, b: WorkersWebSocket): void {
@@ -50,7 +58,11 @@ function join(a: WorkersWebSocket, b: WorkersWebSocket): void {
   });
 }
 
-async function bridgeWebSocket(request: Request, route: NodeRoute, forwarded: Headers): Promise<Response> {
+async function bridgeWebSocket(
+  request: Request,
+  route: NodeRoute,
+  forwarded: Headers,
+): Promise<Response> {
   const failures: string[] = [];
   for (let i = 0; i < route.targets.length; i++) {
     const target = route.targets[i];
@@ -90,7 +102,8 @@ async function bridgeWebSocket(request: Request, route: NodeRoute, forwarded: He
 let current: { env: object; edge: Edge } | undefined;
 
 function edgeFor(env: Record<string, unknown>): Edge {
-  if (current?.env !== env) current = { env, edge: new Edge(edgeConfigFromEnv(env), { webSocket: bridgeWebSocket }) };
+  if (current?.env !== env)
+    current = { env, edge: new Edge(edgeConfigFromEnv(env), { webSocket: bridgeWebSocket }) };
   return current.edge;
 }
 
@@ -100,10 +113,13 @@ export default {
     try {
       edge = edgeFor(env);
     } catch (e) {
-      const error = e instanceof EdgeError ? e : new EdgeError('INVALID_CONFIG', (e as Error).message);
+      const error =
+        e instanceof EdgeError ? e : new EdgeError('INVALID_CONFIG', (e as Error).message);
       return errorResponse(error, new URL(request.url).host, false);
     }
     // Behind Cloudflare, CF-Connecting-IP is the client's address and cannot be forged.
-    return edge.app.fetch(request, { clientIp: request.headers.get('cf-connecting-ip') ?? undefined });
+    return edge.app.fetch(request, {
+      clientIp: request.headers.get('cf-connecting-ip') ?? undefined,
+    });
   },
 };

@@ -93,7 +93,8 @@ export class DhtNode {
     if (this.#state !== 'new') throw new DhtError('ALREADY_STARTED', 'a DhtNode starts once');
     this.#state = 'running';
     const context = this.#handlerContext();
-    const handler = (request: DhtRequest, from: Parameters<typeof handleRequest>[2]) => handleRequest(context, request, from);
+    const handler = (request: DhtRequest, from: Parameters<typeof handleRequest>[2]) =>
+      handleRequest(context, request, from);
     this.#families.push(new DhtFamily(4, this.#options.host, this.#options, handler));
     const host6 = this.#options.host6 ?? (hasGlobalIPv6() ? '::' : false);
     if (host6) this.#families.push(new DhtFamily(6, host6, this.#options, handler));
@@ -112,7 +113,10 @@ export class DhtNode {
         this.#families.pop();
       }
     }
-    this.#timer = setInterval(() => void this.runMaintenance(), this.#options.maintenanceIntervalMs);
+    this.#timer = setInterval(
+      () => void this.runMaintenance(),
+      this.#options.maintenanceIntervalMs,
+    );
     this.#timer.unref?.();
     await this.#bootstrap();
   }
@@ -121,7 +125,8 @@ export class DhtNode {
     const contacts: { family: DhtFamily; node: NodeInfo }[] = [];
     for (const family of this.#families) {
       if (this.#options.dataDir) {
-        for (const node of await loadRoutingTable(this.#options.dataDir, family.family, this.id)) contacts.push({ family, node });
+        for (const node of await loadRoutingTable(this.#options.dataDir, family.family, this.id))
+          contacts.push({ family, node });
       }
     }
     for (const b of this.#options.bootstrap) {
@@ -133,13 +138,21 @@ export class DhtNode {
     // FIND_NODE(random) to every contact fills the table with whoever answers.
     await Promise.allSettled(
       contacts.map(({ family, node }) =>
-        family.call(node, { method: Method.FIND_NODE, target: new Id(randomBytes(32)), want: family.family === 4 ? Want.IPV4 : Want.IPV6 }),
+        family.call(node, {
+          method: Method.FIND_NODE,
+          target: new Id(randomBytes(32)),
+          want: family.family === 4 ? Want.IPV4 : Want.IPV6,
+        }),
       ),
     );
     if (contacts.length === 0) return;
     await this.lookupNodes(this.id);
     this.#last.selfLookup = this.#options.clock();
-    this.#background.push(this.refreshBuckets().catch((e) => this.#options.logger.warn?.('dht bucket refresh failed', { error: String(e) })));
+    this.#background.push(
+      this.refreshBuckets().catch((e) =>
+        this.#options.logger.warn?.('dht bucket refresh failed', { error: String(e) }),
+      ),
+    );
   }
 
   /** A lookup of a random id in every bucket that is not full (what bootstrap ends with). */
@@ -147,7 +160,11 @@ export class DhtNode {
     for (const family of this.#families) {
       for (const target of family.table.refreshTargets(BUCKET_REFRESH_MS, onlyNotFull)) {
         if (this.#state !== 'running') return;
-        await this.#lookupIn(family, target, { method: Method.FIND_NODE, target, want: family.family === 4 ? Want.IPV4 : Want.IPV6 });
+        await this.#lookupIn(family, target, {
+          method: Method.FIND_NODE,
+          target,
+          want: family.family === 4 ? Want.IPV4 : Want.IPV6,
+        });
       }
     }
   }
@@ -177,14 +194,23 @@ export class DhtNode {
 
   /** Routing table sizes (entries, verified entries) per family. */
   routingTableSize(): { v4: number; v6?: number; v4Usable: number } {
-    return { v4: this.#v4.table.size, v4Usable: this.#v4.table.usableSize, v6: this.#v6?.table.size };
+    return {
+      v4: this.#v4.table.size,
+      v4Usable: this.#v4.table.usableSize,
+      v6: this.#v6?.table.size,
+    };
   }
 
   counters(): DhtCountersSnapshot {
     return DhtCounters.sum(this.#families.map((f) => f.counters.snapshot()));
   }
 
-  #lookupIn(family: DhtFamily, target: Id, request: DhtRequest, onResponse?: Parameters<DhtFamily['lookup']>[0]['onResponse']): Promise<LookupResult> {
+  #lookupIn(
+    family: DhtFamily,
+    target: Id,
+    request: DhtRequest,
+    onResponse?: Parameters<DhtFamily['lookup']>[0]['onResponse'],
+  ): Promise<LookupResult> {
     return family.lookup({ target, request, onResponse });
   }
 
@@ -192,7 +218,11 @@ export class DhtNode {
   async lookupNodes(target: Id, withTokens = false): Promise<NodeLookupResult> {
     this.#running();
     const want = Want.IPV4 | (withTokens ? Want.TOKEN : 0);
-    const result = await this.#lookupIn(this.#v4, target, { method: Method.FIND_NODE, target, want });
+    const result = await this.#lookupIn(this.#v4, target, {
+      method: Method.FIND_NODE,
+      target,
+      want,
+    });
     return { ...result, nodes: result.closest.map((c) => c.node) };
   }
 
@@ -200,7 +230,13 @@ export class DhtNode {
   async findNode(id: Id): Promise<NodeInfo[]> {
     this.#running();
     const results = await Promise.all(
-      this.#families.map((f) => this.#lookupIn(f, id, { method: Method.FIND_NODE, target: id, want: f.family === 4 ? Want.IPV4 : Want.IPV6 })),
+      this.#families.map((f) =>
+        this.#lookupIn(f, id, {
+          method: Method.FIND_NODE,
+          target: id,
+          want: f.family === 4 ? Want.IPV4 : Want.IPV6,
+        }),
+      ),
     );
     return results.flatMap((r) => r.closest.map((c) => c.node));
   }
@@ -212,14 +248,29 @@ export class DhtNode {
   }
 
   /** Stores a value on the K closest nodes (and here); returns how many nodes accepted it. */
-  async storeValue(value: Value, options: { persistent?: boolean; cas?: number } = {}): Promise<number> {
+  async storeValue(
+    value: Value,
+    options: { persistent?: boolean; cas?: number } = {},
+  ): Promise<number> {
     this.#running();
-    if (!value.isValid()) throw new DhtError('INVALID_VALUE', 'the value signature does not verify');
+    if (!value.isValid())
+      throw new DhtError('INVALID_VALUE', 'the value signature does not verify');
     checkFits({ method: Method.STORE_VALUE, token: -1, cas: options.cas, value });
     const local = this.storage.putValue(value, options.cas);
-    if (local && options.cas !== undefined) throw new DhtError('REMOTE_ERROR', local.message, local.code);
-    if (options.persistent) this.#own.set(`v:${value.id}`, { kind: 'value', item: value, publishedAt: this.#options.clock() });
-    return writeTo(this.#families, value.id, { method: Method.STORE_VALUE, token: 0, cas: options.cas, value });
+    if (local && options.cas !== undefined)
+      throw new DhtError('REMOTE_ERROR', local.message, local.code);
+    if (options.persistent)
+      this.#own.set(`v:${value.id}`, {
+        kind: 'value',
+        item: value,
+        publishedAt: this.#options.clock(),
+      });
+    return writeTo(this.#families, value.id, {
+      method: Method.STORE_VALUE,
+      token: 0,
+      cas: options.cas,
+      value,
+    });
   }
 
   /** Up to `expected` instances of a peer id (default 16). */
@@ -229,13 +280,26 @@ export class DhtNode {
   }
 
   /** Announces a peer to the K closest nodes (and here); returns how many accepted it. */
-  async announcePeer(peer: PeerInfo, options: { persistent?: boolean; cas?: number } = {}): Promise<number> {
+  async announcePeer(
+    peer: PeerInfo,
+    options: { persistent?: boolean; cas?: number } = {},
+  ): Promise<number> {
     this.#running();
     if (!peer.isValid()) throw new DhtError('INVALID_PEER', 'the peer signature does not verify');
     checkFits({ method: Method.ANNOUNCE_PEER, token: -1, cas: options.cas, peer });
     this.storage.putPeer(peer, options.cas);
-    if (options.persistent) this.#own.set(`p:${peer.id}:${peer.fingerprint}`, { kind: 'peer', item: peer, publishedAt: this.#options.clock() });
-    return writeTo(this.#families, peer.id, { method: Method.ANNOUNCE_PEER, token: 0, cas: options.cas, peer });
+    if (options.persistent)
+      this.#own.set(`p:${peer.id}:${peer.fingerprint}`, {
+        kind: 'peer',
+        item: peer,
+        publishedAt: this.#options.clock(),
+      });
+    return writeTo(this.#families, peer.id, {
+      method: Method.ANNOUNCE_PEER,
+      token: 0,
+      cas: options.cas,
+      peer,
+    });
   }
 
   /** Stops republishing one of our persistent items. */
@@ -282,20 +346,35 @@ export class DhtNode {
 
   async #persist(): Promise<void> {
     this.#last.persist = this.#options.clock();
-    for (const family of this.#families) await saveRoutingTable(this.#options.dataDir!, family.family, family.table);
+    for (const family of this.#families)
+      await saveRoutingTable(this.#options.dataDir!, family.family, family.table);
   }
 }
 
 /** Refuses up front a write whose datagram would exceed the IPv6 cap (the smaller one). */
 function checkFits(request: DhtRequest): void {
-  const size = 32 + CONTEXT_OVERHEAD + encodeMessage(toWireMessage({ kind: 'request', txid: 0xffffffff, version: OUR_VERSION, request })).length;
-  if (size > MAX_SEND_BYTES[6]) throw new DhtError('MESSAGE_TOO_BIG', `a ${size}-byte datagram exceeds ${MAX_SEND_BYTES[6]} bytes`);
+  const size =
+    32 +
+    CONTEXT_OVERHEAD +
+    encodeMessage(
+      toWireMessage({ kind: 'request', txid: 0xffffffff, version: OUR_VERSION, request }),
+    ).length;
+  if (size > MAX_SEND_BYTES[6])
+    throw new DhtError(
+      'MESSAGE_TOO_BIG',
+      `a ${size}-byte datagram exceeds ${MAX_SEND_BYTES[6]} bytes`,
+    );
 }
 
 function hasGlobalIPv6(): boolean {
   for (const list of Object.values(networkInterfaces())) {
     for (const a of list ?? []) {
-      if (a.family === 'IPv6' && !a.internal && isGlobalAddress(ipToBytes(a.address) ?? new Uint8Array(0))) return true;
+      if (
+        a.family === 'IPv6' &&
+        !a.internal &&
+        isGlobalAddress(ipToBytes(a.address) ?? new Uint8Array(0))
+      )
+        return true;
     }
   }
   return false;

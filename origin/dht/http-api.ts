@@ -39,23 +39,30 @@ export function createDhtApi(options: DhtApiOptions): Hono {
     const id = parseId(c.req.param('id') ?? '');
     if (!id) return c.json(error('INVALID_ID', 'not an id or did:boson DID'), 400);
     const body = (await c.req.json().catch(() => null)) as Partial<DhtValueBody> | null;
-    if (typeof body?.value !== 'string' || body.value.length > maxBytes * 2) return c.json(error('BAD_REQUEST', 'body is {value: base64url}'), 400);
+    if (typeof body?.value !== 'string' || body.value.length > maxBytes * 2)
+      return c.json(error('BAD_REQUEST', 'body is {value: base64url}'), 400);
     let bytes: Uint8Array;
     try {
       bytes = fromBase64Url(body.value);
     } catch {
       return c.json(error('BAD_REQUEST', 'value is not base64url'), 400);
     }
-    if (bytes.length > maxBytes) return c.json(error('TOO_BIG', `a value is at most ${maxBytes} bytes`), 413);
+    if (bytes.length > maxBytes)
+      return c.json(error('TOO_BIG', `a value is at most ${maxBytes} bytes`), 413);
     const value = decodeValue(bytes);
     if (!value.ok) return c.json(error('INVALID_VALUE', value.error.message), 422);
     const v = value.value;
     if (!v.isMutable || v.recipient || !v.publicKey?.equals(id) || !v.isValid()) {
-      return c.json(error('INVALID_SIGNATURE', 'a signed value by the id it is stored under is needed'), 422);
+      return c.json(
+        error('INVALID_SIGNATURE', 'a signed value by the id it is stored under is needed'),
+        422,
+      );
     }
     const card = decodeCard(v.data);
-    if (!card || !card.id.equals(id)) return c.json(error('INVALID_VALUE', 'the value is not a Card signed by its holder'), 422);
-    if (!options.isKnownOwner(id)) return c.json(error('NOT_FOUND', 'no name here is bound to this id'), 403);
+    if (!card || !card.id.equals(id))
+      return c.json(error('INVALID_VALUE', 'the value is not a Card signed by its holder'), 422);
+    if (!options.isKnownOwner(id))
+      return c.json(error('NOT_FOUND', 'no name here is bound to this id'), 403);
     const stored = await dht.storeValue(v, { persistent: true }).catch((e: Error) => e);
     if (stored instanceof Error) return c.json(error('DHT_ERROR', stored.message), 502);
     return c.json({ id: id.toString(), seq: v.sequenceNumber, storedAt: stored });
@@ -76,8 +83,13 @@ export function createDhtApi(options: DhtApiOptions): Hono {
     const card = value?.isMutable && value.publicKey?.equals(id) ? decodeCard(value.data) : null;
     const jws = card?.services.find((s) => s.type === CARD_SERVICES.route)?.endpoint;
     const route = jws ? await verifyRoute(jws) : null;
-    if (!route?.ok || !route.value.node.equals(id)) return c.json(error('NOT_FOUND', 'no route for this node in the DHT'), 404);
-    return c.json({ id: id.toString(), route: jws, card: { services: card!.services, signedAt: card!.signedAt } });
+    if (!route?.ok || !route.value.node.equals(id))
+      return c.json(error('NOT_FOUND', 'no route for this node in the DHT'), 404);
+    return c.json({
+      id: id.toString(),
+      route: jws,
+      card: { services: card!.services, signedAt: card!.signedAt },
+    });
   });
 
   return app;

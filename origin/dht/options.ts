@@ -2,7 +2,25 @@
 import { Id } from '../../shared/id.ts';
 import { KeyPair } from '../../shared/keys.ts';
 import { type Logger, silentLogger } from '../../shared/logger.ts';
-import { boolean, type Checked, checkOptions, fn, instance, integer, list, nested, nonEmptyString, object, optional, refuse, type Rule, type Rules, rule, string, withDefault } from '../../shared/options.ts';
+import {
+  boolean,
+  type Checked,
+  checkOptions,
+  fn,
+  instance,
+  integer,
+  list,
+  nested,
+  nonEmptyString,
+  object,
+  optional,
+  refuse,
+  type Rule,
+  type Rules,
+  rule,
+  string,
+  withDefault,
+} from '../../shared/options.ts';
 import { DhtError } from './errors.ts';
 
 export type { Logger };
@@ -50,7 +68,11 @@ export interface DhtNodeOptions {
 
 /** A bootstrap DHT node: its id (or the id's text) and where it listens. */
 const bootstrapNode: Rule<{ id: Id; host: string; port: number }> = (value, name) => {
-  const b = nested({ id: rule<Id | string>((v) => v instanceof Id || typeof v === 'string', 'an Id or its text'), host: nonEmptyString, port: integer(1, 65535) })(value ?? null, name);
+  const b = nested({
+    id: rule<Id | string>((v) => v instanceof Id || typeof v === 'string', 'an Id or its text'),
+    host: nonEmptyString,
+    port: integer(1, 65535),
+  })(value ?? null, name);
   if (b.id instanceof Id) return { ...b, id: b.id };
   try {
     return { ...b, id: Id.parse(b.id) };
@@ -63,7 +85,9 @@ const DHT_OPTIONS = {
   key: instance(KeyPair),
   host: withDefault(string, '0.0.0.0'),
   port: withDefault(integer(0, 65535), 39001),
-  host6: optional(rule<string | false>((v) => v === false || typeof v === 'string', 'an address or false')),
+  host6: optional(
+    rule<string | false>((v) => v === false || typeof v === 'string', 'an address or false'),
+  ),
   bootstrap: withDefault(list(bootstrapNode), []),
   dataDir: optional(string),
   developerMode: withDefault(boolean, false),
@@ -82,5 +106,10 @@ const DHT_OPTIONS = {
 export type ResolvedOptions = Checked<typeof DHT_OPTIONS>;
 
 export function resolveOptions(options: DhtNodeOptions): ResolvedOptions {
-  return checkOptions(options, DHT_OPTIONS, 'DhtNode options', (message) => new DhtError('INVALID_OPTIONS', message));
+  return checkOptions(
+    options,
+    DHT_OPTIONS,
+    'DhtNode options',
+    (message) => new DhtError('INVALID_OPTIONS', message),
+  );
 }

@@ -34,9 +34,14 @@ export function upstreamRequestHeaders(req: IncomingMessage, keepUpgrade = false
     out.push(raw[i], raw[i + 1]);
   }
   const has = (n: string) => req.headers[n] !== undefined;
-  if (!has('x-forwarded-for') && req.socket.remoteAddress) out.push('X-Forwarded-For', req.socket.remoteAddress);
+  if (!has('x-forwarded-for') && req.socket.remoteAddress)
+    out.push('X-Forwarded-For', req.socket.remoteAddress);
   if (!has('x-forwarded-host') && req.headers.host) out.push('X-Forwarded-Host', req.headers.host);
-  if (!has('x-forwarded-proto')) out.push('X-Forwarded-Proto', (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http');
+  if (!has('x-forwarded-proto'))
+    out.push(
+      'X-Forwarded-Proto',
+      (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http',
+    );
   return out;
 }
 

@@ -5,7 +5,14 @@
  * 100-continue, Range (passed through untouched), and WebSocket/Upgrade (101, then raw bytes).
  */
 import { decodeJwt } from 'jose';
-import { Agent, type ClientRequest, type ClientRequestArgs, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import {
+  Agent,
+  type ClientRequest,
+  type ClientRequestArgs,
+  type IncomingMessage,
+  request,
+  type ServerResponse,
+} from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Id } from '../../shared/id.ts';
 import { MAX_CONNECTIONS_CAP } from '../../shared/tunnel/limits.ts';
@@ -13,7 +20,15 @@ import { INGRESS_HEADERS, type ErrorBody } from '../../shared/records/api.ts';
 import { verifyEdgeToken } from '../../shared/records/edge-token.ts';
 import { TunnelError } from '../tunnel/errors.ts';
 import { type Logger, silentLogger } from '../../shared/logger.ts';
-import { atLeast, checkOptions, instance, list, object, type Rules, withDefault } from '../../shared/options.ts';
+import {
+  atLeast,
+  checkOptions,
+  instance,
+  list,
+  object,
+  type Rules,
+  withDefault,
+} from '../../shared/options.ts';
 import { TunnelServer } from '../tunnel/server.ts';
 import type { TunnelStream } from '../tunnel/stream.ts';
 import { clientAddress, downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts';
@@ -49,7 +64,9 @@ const INGRESS_OPTIONS = {
   keepAliveMs: withDefault(atLeast(0), 2000),
 } satisfies Rules<IngressOptions>;
 
-type Verdict = { ok: true; node: Id } | { ok: false; status: number; code: string; message: string };
+type Verdict =
+  | { ok: true; node: Id }
+  | { ok: false; status: number; code: string; message: string };
 
 function errorBody(code: string, message: string): string {
   return JSON.stringify({ error: { code, message } } satisfies ErrorBody);
@@ -72,7 +89,12 @@ function statusFor(error: unknown): [number, string] {
 }
 
 export function createIngress(options: IngressOptions): Ingress {
-  const o = checkOptions(options, INGRESS_OPTIONS, 'ingress options', (message) => new TunnelError('INVALID_OPTIONS', message));
+  const o = checkOptions(
+    options,
+    INGRESS_OPTIONS,
+    'ingress options',
+    (message) => new TunnelError('INVALID_OPTIONS', message),
+  );
   const { tunnel, superNodeId, edgeKeys, clock, logger, keepAliveMs } = o;
   const agents = new Map<string, TunnelAgent>();
 
@@ -80,14 +102,19 @@ export function createIngress(options: IngressOptions): Ingress {
   const verified = new Map<string, { node: Id; expMs: number }>();
   // Parsed node ids (Base58 decoding per request is measurable at high request rates).
   const nodeIds = new Map<string, Id>();
-  async function verifiedTokenNode(token: unknown): Promise<{ ok: true; node: Id } | { ok: false; message: string }> {
+  async function verifiedTokenNode(
+    token: unknown,
+  ): Promise<{ ok: true; node: Id } | { ok: false; message: string }> {
     const now = clock.now();
     const known = typeof token === 'string' ? verified.get(token) : undefined;
     if (known && known.expMs > now) return { ok: true, node: known.node };
     const result = await verifyEdgeToken(token, edgeKeys, superNodeId, now);
     if (!result.ok) return { ok: false, message: result.error.message };
     if (verified.size >= 10_000) verified.clear();
-    verified.set(token as string, { node: result.value.node, expMs: Number(decodeJwt(token as string).exp) * 1000 });
+    verified.set(token as string, {
+      node: result.value.node,
+      expMs: Number(decodeJwt(token as string).exp) * 1000,
+    });
     return { ok: true, node: result.value.node };
   }
 
@@ -99,15 +126,33 @@ export function createIngress(options: IngressOptions): Ingress {
       try {
         node = Id.parse(nodeText);
       } catch {
-        return { ok: false, status: 400, code: 'BAD_NODE_ID', message: `${INGRESS_HEADERS.nodeId} is not a node id` };
+        return {
+          ok: false,
+          status: 400,
+          code: 'BAD_NODE_ID',
+          message: `${INGRESS_HEADERS.nodeId} is not a node id`,
+        };
       }
       if (nodeIds.size >= 10_000) nodeIds.clear();
       nodeIds.set(nodeText, node);
     }
     const tokenNode = await verifiedTokenNode(req.headers[INGRESS_HEADERS.edgeToken]);
-    if (!tokenNode.ok) return { ok: false, status: 401, code: 'BAD_EDGE_TOKEN', message: tokenNode.message };
-    if (!tokenNode.node.equals(node)) return { ok: false, status: 401, code: 'BAD_EDGE_TOKEN', message: 'edge token is for another node' };
-    if (!tunnel.hasSession(node)) return { ok: false, status: 503, code: 'NODE_UNAVAILABLE', message: 'the node has no tunnel to this super node' };
+    if (!tokenNode.ok)
+      return { ok: false, status: 401, code: 'BAD_EDGE_TOKEN', message: tokenNode.message };
+    if (!tokenNode.node.equals(node))
+      return {
+        ok: false,
+        status: 401,
+        code: 'BAD_EDGE_TOKEN',
+        message: 'edge token is for another node',
+      };
+    if (!tunnel.hasSession(node))
+      return {
+        ok: false,
+        status: 503,
+        code: 'NODE_UNAVAILABLE',
+        message: 'the node has no tunnel to this super node',
+      };
     return { ok: true, node };
   }
 
@@ -135,7 +180,11 @@ export function createIngress(options: IngressOptions): Ingress {
     const upstream: ClientRequest = request(requestOptions);
     if (expectsContinue) upstream.on('continue', () => res.writeContinue());
     upstream.on('response', (upRes) => {
-      res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, downstreamResponseHeaders(upRes.rawHeaders));
+      res.writeHead(
+        upRes.statusCode ?? 502,
+        upRes.statusMessage,
+        downstreamResponseHeaders(upRes.rawHeaders),
+      );
       // Long-lived responses (SSE, streaming) get their headers out before the first body byte.
       if (upRes.headers['content-length'] === undefined) res.flushHeaders();
       upRes.pipe(res);
@@ -159,7 +208,10 @@ export function createIngress(options: IngressOptions): Ingress {
   return {
     handleRequest(req, res) {
       authorise(req).then(
-        (verdict) => (verdict.ok ? forward(req, res, verdict.node) : sendError(res, verdict.status, verdict.code, verdict.message)),
+        (verdict) =>
+          verdict.ok
+            ? forward(req, res, verdict.node)
+            : sendError(res, verdict.status, verdict.code, verdict.message),
         (error: Error) => {
           logger.error('ingress failure', { message: error.message });
           sendError(res, 500, 'INTERNAL', 'internal error');
@@ -174,7 +226,10 @@ export function createIngress(options: IngressOptions): Ingress {
           if (!verdict.ok) return rawError(socket, verdict.status, verdict.code, verdict.message);
           let stream: Duplex;
           try {
-            stream = await tunnel.openStream(verdict.node, { remoteAddress: clientAddress(req), remotePort: req.socket.remotePort });
+            stream = await tunnel.openStream(verdict.node, {
+              remoteAddress: clientAddress(req),
+              remotePort: req.socket.remotePort,
+            });
           } catch (error) {
             const [status, code] = statusFor(error);
             return rawError(socket, status, code, (error as Error).message);
@@ -182,7 +237,8 @@ export function createIngress(options: IngressOptions): Ingress {
           // The upgrade request goes out as it came (minus x-pc2-*); from then on it is raw bytes both ways.
           const headers = upstreamRequestHeaders(req, true);
           let head1 = `${req.method} ${req.url} HTTP/1.1\r\n`;
-          for (let i = 0; i < headers.length; i += 2) head1 += `${headers[i]}: ${headers[i + 1]}\r\n`;
+          for (let i = 0; i < headers.length; i += 2)
+            head1 += `${headers[i]}: ${headers[i + 1]}\r\n`;
           stream.write(head1 + '\r\n');
           if (head.length) stream.write(head);
           stream.on('error', () => socket.destroy());
@@ -223,17 +279,30 @@ class TunnelAgent extends Agent {
     // As many free streams as a session can have tunnel connections: under a burst the streams opened
     // for it stay for the next one instead of being closed and opened again (a CONNECT and an upstream
     // connect each). They still close after idleMs.
-    super(idleMs > 0 ? { keepAlive: true, maxFreeSockets: MAX_CONNECTIONS_CAP, scheduling: 'lifo' } : { keepAlive: false });
+    super(
+      idleMs > 0
+        ? { keepAlive: true, maxFreeSockets: MAX_CONNECTIONS_CAP, scheduling: 'lifo' }
+        : { keepAlive: false },
+    );
     this.#tunnel = tunnel;
     this.#node = node;
     this.#idleMs = idleMs;
   }
 
-  override createConnection(options: TunnelRequestArgs, callback?: (error: Error | null, stream: Duplex) => void): undefined {
-    this.#tunnel.openStream(this.#node, { remoteAddress: options.remoteAddress, remotePort: options.remotePort, allowHalfOpen: false }).then(
-      (stream) => callback?.(null, stream),
-      (error: Error) => callback?.(error, undefined as never),
-    );
+  override createConnection(
+    options: TunnelRequestArgs,
+    callback?: (error: Error | null, stream: Duplex) => void,
+  ): undefined {
+    this.#tunnel
+      .openStream(this.#node, {
+        remoteAddress: options.remoteAddress,
+        remotePort: options.remotePort,
+        allowHalfOpen: false,
+      })
+      .then(
+        (stream) => callback?.(null, stream),
+        (error: Error) => callback?.(error, undefined as never),
+      );
     return undefined;
   }
 
@@ -264,6 +333,15 @@ function sendError(res: ServerResponse, status: number, code: string, message: s
 
 function rawError(socket: Duplex, status: number, code: string, message: string): void {
   const body = errorBody(code, message);
-  const reason = status === 401 ? 'Unauthorized' : status === 503 ? 'Service Unavailable' : status === 400 ? 'Bad Request' : 'Bad Gateway';
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\n${INGRESS_HEADERS.relayError}: ${code}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  const reason =
+    status === 401
+      ? 'Unauthorized'
+      : status === 503
+        ? 'Service Unavailable'
+        : status === 400
+          ? 'Bad Request'
+          : 'Bad Gateway';
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\n${INGRESS_HEADERS.relayError}: ${code}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }

@@ -17,19 +17,25 @@ const LABEL = /^[a-z0-9-]{1,63}$/;
 const OPS = new Map<string, WriteOp>(WRITE_OPS.map((op) => [`${op.method} ${op.action}`, op]));
 
 function send(res: ServerResponse, status: number, json: string): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(json) });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'cache-control': 'no-store',
+    'content-length': Buffer.byteLength(json),
+  });
   res.end(json);
 }
 
 function sendError(res: ServerResponse, e: unknown, logger: Logger): void {
-  if (!(e instanceof RegistryError)) logger.error('registry: unexpected error', { error: (e as Error).message });
+  if (!(e instanceof RegistryError))
+    logger.error('registry: unexpected error', { error: (e as Error).message });
   const err = e instanceof RegistryError ? e : new RegistryError('INTERNAL', 'internal error');
   send(res, err.status, JSON.stringify({ error: { code: err.code, message: err.message } }));
 }
 
 function readBody(req: IncomingMessage, max: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    if (Number(req.headers['content-length'] ?? 0) > max) return reject(new RegistryError('BAD_REQUEST', `body larger than ${max} bytes`));
+    if (Number(req.headers['content-length'] ?? 0) > max)
+      return reject(new RegistryError('BAD_REQUEST', `body larger than ${max} bytes`));
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
@@ -53,7 +59,11 @@ function forwardedFor(req: IncomingMessage): string | undefined {
 }
 
 /** Answers the request and returns true when it is one of the fast paths; false leaves it untouched. */
-export function httpFastPath(service: RegistryService, limits: RegistryLimits, logger: Logger): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function httpFastPath(
+  service: RegistryService,
+  limits: RegistryLimits,
+  logger: Logger,
+): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
     const url = req.url ?? '';
     if (!url.startsWith(PREFIX)) return false;

@@ -30,7 +30,10 @@ export interface Registry {
 
 export function createRegistry(options: RegistryOptions): Registry {
   const resolved = resolveOptions(options);
-  const store = RegistryStore.open(resolved.dataDir, { compactMinBytes: resolved.compactMinBytes, logger: resolved.logger });
+  const store = RegistryStore.open(resolved.dataDir, {
+    compactMinBytes: resolved.compactMinBytes,
+    logger: resolved.logger,
+  });
   const service = new RegistryService(resolved, store);
   const replication = new Replication(resolved, store, service);
   const limits = new RegistryLimits(resolved);
@@ -56,7 +59,9 @@ export interface RegistryServer {
 }
 
 /** Creates the registry and serves it; `port: 0` picks a free port (see `url`). */
-export async function startRegistryServer(options: RegistryOptions & { host: string; port: number }): Promise<RegistryServer> {
+export async function startRegistryServer(
+  options: RegistryOptions & { host: string; port: number },
+): Promise<RegistryServer> {
   const { host, port, ...rest } = options;
   const registry = createRegistry(rest);
   const honoListener = getRequestListener(registry.app.fetch);

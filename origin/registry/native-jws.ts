@@ -18,7 +18,11 @@ import type { VerifiedJws } from '../../shared/records/jws.ts';
 /** The two libsodium calls used here (sodium-native's signatures). */
 export interface SodiumSign {
   crypto_sign_detached(signature: Uint8Array, message: Uint8Array, secretKey: Uint8Array): void;
-  crypto_sign_verify_detached(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean;
+  crypto_sign_verify_detached(
+    signature: Uint8Array,
+    message: Uint8Array,
+    publicKey: Uint8Array,
+  ): boolean;
 }
 
 const privateKeys = new WeakMap<KeyPair, KeyObject>();
@@ -41,7 +45,10 @@ function publicKey(id: Id): KeyObject {
   let key = publicKeys.get(cacheKey);
   if (!key) {
     if (isWeakKey(id)) throw new Error('the signer key is not a point of large order');
-    key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(id.bytes).toString('base64url') }, format: 'jwk' });
+    key = createPublicKey({
+      key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(id.bytes).toString('base64url') },
+      format: 'jwk',
+    });
     if (publicKeys.size >= MAX_CACHED_KEYS) publicKeys.delete(publicKeys.keys().next().value!);
     publicKeys.set(cacheKey, key);
   }
@@ -51,23 +58,33 @@ function publicKey(id: Id): KeyObject {
 const sodiumSecretKeys = new WeakMap<KeyPair, Buffer>();
 
 function opensslSign(input: Buffer, signer: KeyPair): Promise<Buffer> {
-  return new Promise((resolve, reject) => sign(null, input, privateKey(signer), (e, signature) => (e ? reject(e) : resolve(signature))));
+  return new Promise((resolve, reject) =>
+    sign(null, input, privateKey(signer), (e, signature) => (e ? reject(e) : resolve(signature))),
+  );
 }
 
 function opensslVerify(data: Buffer, signer: Id, signature: Buffer): Promise<boolean> {
-  return new Promise((resolve) => verify(null, data, publicKey(signer), signature, (e, valid) => resolve(!e && valid)));
+  return new Promise((resolve) =>
+    verify(null, data, publicKey(signer), signature, (e, valid) => resolve(!e && valid)),
+  );
 }
 
 /** Whether `sodium` produces and accepts exactly what node:crypto does. */
 function agreesWithOpenSsl(sodium: SodiumSign): boolean {
   try {
     const seed = Buffer.alloc(32, 7);
-    const probe = createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]), format: 'der', type: 'pkcs8' });
+    const probe = createPrivateKey({
+      key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]),
+      format: 'der',
+      type: 'pkcs8',
+    });
     const pub = createPublicKey(probe).export({ format: 'der', type: 'spki' }).subarray(-32);
     const message = Buffer.from('pc2 ed25519 self-check');
     const signature = Buffer.alloc(64);
     sodium.crypto_sign_detached(signature, message, Buffer.concat([seed, pub]));
-    const same = signature.equals(sign(null, message, probe)) && sodium.crypto_sign_verify_detached(signature, message, pub);
+    const same =
+      signature.equals(sign(null, message, probe)) &&
+      sodium.crypto_sign_verify_detached(signature, message, pub);
     signature[0] ^= 1;
     return same && !sodium.crypto_sign_verify_detached(signature, message, pub);
   } catch {
@@ -92,7 +109,8 @@ export const jwsBackend = (): JwsBackend => (sodium ? 'libsodium' : 'node:crypto
 
 /** Switches implementation (both are always correct; tests run each). Throws when libsodium was not handed over. */
 export function selectJwsBackend(backend: JwsBackend): void {
-  if (backend === 'libsodium' && !available) throw new Error('libsodium (sodium-native) is not available');
+  if (backend === 'libsodium' && !available)
+    throw new Error('libsodium (sodium-native) is not available');
   sodium = backend === 'libsodium' ? available : null;
 }
 
@@ -108,45 +126,69 @@ function sodiumSign(input: Buffer, signer: KeyPair, s: SodiumSign): Buffer {
 }
 
 /** Same output as shared `signJws(payload, signer, typ)`. */
-export async function signJwsNative(payload: object, signer: KeyPair, typ: string): Promise<string> {
-  const header = Buffer.from(JSON.stringify({ alg: 'EdDSA', kid: signer.id.toDid(), typ })).toString('base64url');
+export async function signJwsNative(
+  payload: object,
+  signer: KeyPair,
+  typ: string,
+): Promise<string> {
+  const header = Buffer.from(
+    JSON.stringify({ alg: 'EdDSA', kid: signer.id.toDid(), typ }),
+  ).toString('base64url');
   const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
   const input = `${header}.${body}`;
-  const signature = sodium ? sodiumSign(Buffer.from(input), signer, sodium) : await opensslSign(Buffer.from(input), signer);
+  const signature = sodium
+    ? sodiumSign(Buffer.from(input), signer, sodium)
+    : await opensslSign(Buffer.from(input), signer);
   return `${input}.${signature.toString('base64url')}`;
 }
 
 function verifySignature(data: Buffer, signer: Id, signature: Buffer): boolean | Promise<boolean> {
-  return sodium ? sodium.crypto_sign_verify_detached(signature, data, signer.bytes) : opensslVerify(data, signer, signature);
+  return sodium
+    ? sodium.crypto_sign_verify_detached(signature, data, signer.bytes)
+    : opensslVerify(data, signer, signature);
 }
 
 const B64URL = /^[A-Za-z0-9_-]*$/;
 
 /** Same checks and result as shared `verifyJws(token, typ)`; never throws. */
-export async function verifyJwsNative<T = unknown>(token: unknown, typ: string): Promise<Result<VerifiedJws<T>>> {
+export async function verifyJwsNative<T = unknown>(
+  token: unknown,
+  typ: string,
+): Promise<Result<VerifiedJws<T>>> {
   if (typeof token !== 'string' || token.length > 16_384) {
     return err(new SharedError('INVALID_SIGNATURE', 'a signed record is a compact JWS string'));
   }
   const parts = token.split('.');
-  if (parts.length !== 3 || !parts.every((p) => B64URL.test(p))) return err(new SharedError('INVALID_SIGNATURE', 'not a compact JWS'));
+  if (parts.length !== 3 || !parts.every((p) => B64URL.test(p)))
+    return err(new SharedError('INVALID_SIGNATURE', 'not a compact JWS'));
   let signer: Id;
   try {
-    const header = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8')) as Record<string, unknown>;
-    if (header.alg !== 'EdDSA' && header.alg !== 'Ed25519') throw new Error(`alg ${String(header.alg)} is not allowed`);
+    const header = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8')) as Record<
+      string,
+      unknown
+    >;
+    if (header.alg !== 'EdDSA' && header.alg !== 'Ed25519')
+      throw new Error(`alg ${String(header.alg)} is not allowed`);
     if (header.typ !== typ) throw new Error(`expected typ ${typ}, got ${String(header.typ)}`);
-    if (header.crit !== undefined || header.b64 !== undefined) throw new Error('unsupported header parameter');
+    if (header.crit !== undefined || header.b64 !== undefined)
+      throw new Error('unsupported header parameter');
     signer = Id.fromDid(String(header.kid));
   } catch (e) {
     return err(new SharedError('INVALID_SIGNATURE', `bad JWS header: ${(e as Error).message}`));
   }
   try {
     const signature = Buffer.from(parts[2], 'base64url');
-    if (signature.length !== 64 || !(await verifySignature(Buffer.from(`${parts[0]}.${parts[1]}`), signer, signature))) {
+    if (
+      signature.length !== 64 ||
+      !(await verifySignature(Buffer.from(`${parts[0]}.${parts[1]}`), signer, signature))
+    ) {
       throw new Error('signature verification failed');
     }
     const payload = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as T;
     return ok({ payload, signer, typ });
   } catch (e) {
-    return err(new SharedError('INVALID_SIGNATURE', `JWS does not verify: ${(e as Error).message}`));
+    return err(
+      new SharedError('INVALID_SIGNATURE', `JWS does not verify: ${(e as Error).message}`),
+    );
   }
 }

@@ -2,7 +2,23 @@
 import { Id } from '../../shared/id.ts';
 import { KeyPair } from '../../shared/keys.ts';
 import { type Logger, silentLogger } from '../../shared/logger.ts';
-import { atLeast, boolean, type Checked, checkOptions, fn, instance, list, nested, nonEmptyString, object, optional, type Rule, type Rules, string, withDefault } from '../../shared/options.ts';
+import {
+  atLeast,
+  boolean,
+  type Checked,
+  checkOptions,
+  fn,
+  instance,
+  list,
+  nested,
+  nonEmptyString,
+  object,
+  optional,
+  type Rule,
+  type Rules,
+  string,
+  withDefault,
+} from '../../shared/options.ts';
 import { DEFAULT_RESERVED_NAMES } from '../../shared/records/names.ts';
 import type { VerifiedRoute } from '../../shared/records/route.ts';
 import { RegistryError } from './errors.ts';
@@ -82,11 +98,15 @@ export { silentLogger } from '../../shared/logger.ts';
 export const systemClock: Clock = { now: () => Date.now() };
 
 const RATE_LIMIT_OPTIONS = Object.fromEntries(
-  Object.entries(DEFAULT_RATE_LIMITS).map(([name, fallback]) => [name, withDefault(atLeast(0), fallback)]),
+  Object.entries(DEFAULT_RATE_LIMITS).map(([name, fallback]) => [
+    name,
+    withDefault(atLeast(0), fallback),
+  ]),
 ) as { [K in keyof RateLimitOptions]: Rule<number> };
 
 /** `false`, or overrides of the default rate limits. */
-const rateLimits: Rule<RateLimitOptions | false> = (value, name) => (value === false ? false : nested(RATE_LIMIT_OPTIONS)(value, name));
+const rateLimits: Rule<RateLimitOptions | false> = (value, name) =>
+  value === false ? false : nested(RATE_LIMIT_OPTIONS)(value, name);
 
 const REGISTRY_OPTIONS = {
   key: instance(KeyPair),
@@ -112,7 +132,12 @@ const REGISTRY_OPTIONS = {
 export type ResolvedOptions = Checked<typeof REGISTRY_OPTIONS>;
 
 export function resolveOptions(options: RegistryOptions): ResolvedOptions {
-  const o = checkOptions(options, REGISTRY_OPTIONS, 'registry options', (message) => new RegistryError('INVALID_OPTIONS', message));
+  const o = checkOptions(
+    options,
+    REGISTRY_OPTIONS,
+    'registry options',
+    (message) => new RegistryError('INVALID_OPTIONS', message),
+  );
   // This registrar always trusts its own bindings.
   if (!o.trustedRegistrars.some((id) => id.equals(o.key.id))) o.trustedRegistrars.push(o.key.id);
   return o;

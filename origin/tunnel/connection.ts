@@ -25,7 +25,9 @@ import type { ResolvedServerOptions } from './options.ts';
 import { TunnelStream, type StreamAddress, type StreamCarrier } from './stream.ts';
 
 /** The handshake verdict: the session context to use from now on, or an ERROR to send. */
-export type HandshakeVerdict = { ok: true; session: ConnectionSession } | { ok: false; code: number; message: string };
+export type HandshakeVerdict =
+  | { ok: true; session: ConnectionSession }
+  | { ok: false; code: number; message: string };
 
 /** What a connection needs from the session it belongs to. */
 export interface ConnectionSession {
@@ -40,8 +42,16 @@ export interface ConnectionSession {
 export interface ConnectionHost {
   readonly options: ResolvedServerOptions;
   peerContextFor(deviceId: Id): CryptoContext | null;
-  authenticate(connection: ServerConnection, frame: AuthFrame, challenge: Uint8Array): Promise<HandshakeVerdict>;
-  attach(connection: ServerConnection, frame: AttachFrame, challenge: Uint8Array): Promise<HandshakeVerdict>;
+  authenticate(
+    connection: ServerConnection,
+    frame: AuthFrame,
+    challenge: Uint8Array,
+  ): Promise<HandshakeVerdict>;
+  attach(
+    connection: ServerConnection,
+    frame: AttachFrame,
+    challenge: Uint8Array,
+  ): Promise<HandshakeVerdict>;
   countMalformed(reason: string): void;
   connectionGone(connection: ServerConnection): void;
 }
@@ -51,7 +61,6 @@ const allocSplitFrame = (bytes: number): Uint8Array => Buffer.allocUnsafe(bytes)
 
 /** Reused buffers for outgoing DATA frames (request bodies come in reads of at most 64 KiB); no zero-filling, every byte gets written. */
 const framePool = new FramePool(64 * 1024 + 1024, 8, (bytes) => Buffer.allocUnsafe(bytes));
-
 
 type State = 'challenge' | 'handshaking' | 'idle' | 'connecting' | 'streaming' | 'closed';
 
@@ -89,8 +98,14 @@ export class ServerConnection implements StreamCarrier {
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('drain', () => this.#flushDrainWaiters());
     socket.on('error', () => {});
-    socket.on('close', () => this.close(new TunnelError('CONNECTION_LOST', 'tunnel connection closed')));
-    this.#handshakeTimer = setTimeout(() => this.close(new TunnelError('CONNECTION_LOST', 'handshake timeout'), 'handshake timeout'), host.options.handshakeTimeoutMs);
+    socket.on('close', () =>
+      this.close(new TunnelError('CONNECTION_LOST', 'tunnel connection closed')),
+    );
+    this.#handshakeTimer = setTimeout(
+      () =>
+        this.close(new TunnelError('CONNECTION_LOST', 'handshake timeout'), 'handshake timeout'),
+      host.options.handshakeTimeoutMs,
+    );
     socket.write(encodeChallenge(this.#challenge));
   }
 
@@ -110,7 +125,8 @@ export class ServerConnection implements StreamCarrier {
   /** Sends CONNECT on this idle connection; resolves with the stream once the client's upstream is open. */
   connect(address: StreamAddress): Promise<TunnelStream> {
     const session = this.#session;
-    if (this.#state !== 'idle' || !session) return Promise.reject(new TunnelError('CONNECTION_LOST', 'connection not idle'));
+    if (this.#state !== 'idle' || !session)
+      return Promise.reject(new TunnelError('CONNECTION_LOST', 'connection not idle'));
     this.#state = 'connecting';
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -224,7 +240,8 @@ export class ServerConnection implements StreamCarrier {
 
   #onFrame(bytes: Uint8Array): void {
     if (this.#state === 'challenge') return this.#onHandshakeFrame(bytes);
-    if (this.#state === 'handshaking') return this.close(null, 'frame before the handshake finished');
+    if (this.#state === 'handshaking')
+      return this.close(null, 'frame before the handshake finished');
     // The frame's bytes are ours (read from the socket): DATA is decrypted in place.
     const decoded = decodeFrame(bytes, { session: this.#session!.ctx, dataInPlace: true });
     if (!decoded.ok) {
@@ -239,14 +256,25 @@ export class ServerConnection implements StreamCarrier {
       peerFor: (deviceId) => (this.#peerCtx = this.#host.peerContextFor(deviceId)),
     });
     if (!decoded.ok || (decoded.value.type !== 'AUTH' && decoded.value.type !== 'ATTACH')) {
-      const message = decoded.ok ? `${decoded.value.type} before AUTH/ATTACH` : decoded.error.message;
+      const message = decoded.ok
+        ? `${decoded.value.type} before AUTH/ATTACH`
+        : decoded.error.message;
       this.#host.countMalformed(message);
-      const authFailure = !decoded.ok && (decoded.error.code === 'DECRYPT_FAILED' || decoded.error.code === 'DUPLICATED_NONCE');
-      return this.close(null, authFailure ? 'authentication failed' : message, authFailure ? ErrorFrameCode.AUTH_FAILED : ErrorFrameCode.PROTOCOL);
+      const authFailure =
+        !decoded.ok &&
+        (decoded.error.code === 'DECRYPT_FAILED' || decoded.error.code === 'DUPLICATED_NONCE');
+      return this.close(
+        null,
+        authFailure ? 'authentication failed' : message,
+        authFailure ? ErrorFrameCode.AUTH_FAILED : ErrorFrameCode.PROTOCOL,
+      );
     }
     this.#state = 'handshaking';
     const frame = decoded.value;
-    const verdict = frame.type === 'AUTH' ? this.#host.authenticate(this, frame, this.#challenge) : this.#host.attach(this, frame, this.#challenge);
+    const verdict =
+      frame.type === 'AUTH'
+        ? this.#host.authenticate(this, frame, this.#challenge)
+        : this.#host.attach(this, frame, this.#challenge);
     verdict.then(
       (v) => this.#onVerdict(v),
       (e: Error) => this.close(null, `handshake failed: ${e.message}`, ErrorFrameCode.INTERNAL),
@@ -275,7 +303,9 @@ export class ServerConnection implements StreamCarrier {
       case 'PING_ACK':
         return;
       case 'ERROR':
-        return this.close(new TunnelError('REMOTE_ERROR', `peer error ${frame.code}: ${frame.message}`));
+        return this.close(
+          new TunnelError('REMOTE_ERROR', `peer error ${frame.code}: ${frame.message}`),
+        );
       case 'CONNECT_ACK':
         return this.#onConnectAck(frame.success);
       case 'DATA':
@@ -292,7 +322,8 @@ export class ServerConnection implements StreamCarrier {
 
   #onConnectAck(success: boolean): void {
     const pending = this.#pending;
-    if (this.#state !== 'connecting' || !pending) return this.close(null, 'CONNECT_ACK without CONNECT');
+    if (this.#state !== 'connecting' || !pending)
+      return this.close(null, 'CONNECT_ACK without CONNECT');
     clearTimeout(pending.timer);
     this.#pending = null;
     if (!success) {

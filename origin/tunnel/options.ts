@@ -1,10 +1,26 @@
 /** TunnelServer options: one object, documented defaults, declared once (shared/options.ts), unknown keys refused. */
 import type { Id } from '../../shared/id.ts';
 import { KeyPair } from '../../shared/keys.ts';
-import { DEFAULT_MAX_CONNECTIONS, DEFAULT_PORT, MAX_CONNECTIONS_CAP } from '../../shared/tunnel/limits.ts';
+import {
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_PORT,
+  MAX_CONNECTIONS_CAP,
+} from '../../shared/tunnel/limits.ts';
 import { TunnelError } from './errors.ts';
 import { type Logger, silentLogger } from '../../shared/logger.ts';
-import { boolean, type Checked, checkOptions, fn, instance, integer, object, optional, type Rules, string, withDefault } from '../../shared/options.ts';
+import {
+  boolean,
+  type Checked,
+  checkOptions,
+  fn,
+  instance,
+  integer,
+  object,
+  optional,
+  type Rules,
+  string,
+  withDefault,
+} from '../../shared/options.ts';
 
 export type { Logger };
 
@@ -86,5 +102,10 @@ const SERVER_OPTIONS = {
 export type ResolvedServerOptions = Checked<typeof SERVER_OPTIONS>;
 
 export function resolveServerOptions(options: TunnelServerOptions): ResolvedServerOptions {
-  return checkOptions(options, SERVER_OPTIONS, 'TunnelServer options', (message) => new TunnelError('INVALID_OPTIONS', message));
+  return checkOptions(
+    options,
+    SERVER_OPTIONS,
+    'TunnelServer options',
+    (message) => new TunnelError('INVALID_OPTIONS', message),
+  );
 }

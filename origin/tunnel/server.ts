@@ -29,7 +29,11 @@ import {
 } from '../../shared/tunnel/index.ts';
 import { type HandshakeVerdict, ServerConnection } from './connection.ts';
 import { TunnelError } from './errors.ts';
-import { type TunnelServerOptions, resolveServerOptions, type ResolvedServerOptions } from './options.ts';
+import {
+  type TunnelServerOptions,
+  resolveServerOptions,
+  type ResolvedServerOptions,
+} from './options.ts';
 import { TunnelSession, type SessionInfo } from './session.ts';
 import type { TunnelStream, StreamAddress } from './stream.ts';
 
@@ -56,7 +60,13 @@ export class TunnelServer extends EventEmitter {
   #connections = new Set<ServerConnection>();
   #sweeper: NodeJS.Timeout | null = null;
   #peerBoxes = new Map<string, CryptoBox>();
-  #counters = { malformedFrames: 0, authFailures: 0, deadConnections: 0, sessionsReplaced: 0, streamsOpened: 0 };
+  #counters = {
+    malformedFrames: 0,
+    authFailures: 0,
+    deadConnections: 0,
+    sessionsReplaced: 0,
+    streamsOpened: 0,
+  };
 
   constructor(options: TunnelServerOptions) {
     super();
@@ -65,7 +75,9 @@ export class TunnelServer extends EventEmitter {
 
   async start(): Promise<AddressInfo> {
     if (this.#server) throw new TunnelError('INVALID_OPTIONS', 'already started');
-    const server = createServer({ noDelay: true, pauseOnConnect: false }, (socket) => this.#accept(socket));
+    const server = createServer({ noDelay: true, pauseOnConnect: false }, (socket) =>
+      this.#accept(socket),
+    );
     this.#server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -86,14 +98,17 @@ export class TunnelServer extends EventEmitter {
     this.#sweeper = null;
     const server = this.#server;
     this.#server = null;
-    for (const session of [...this.#sessions.values()]) session.close('server stopped', new TunnelError('SERVER_STOPPED', 'server stopped'));
-    for (const connection of [...this.#connections]) connection.close(new TunnelError('SERVER_STOPPED', 'server stopped'));
+    for (const session of [...this.#sessions.values()])
+      session.close('server stopped', new TunnelError('SERVER_STOPPED', 'server stopped'));
+    for (const connection of [...this.#connections])
+      connection.close(new TunnelError('SERVER_STOPPED', 'server stopped'));
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
   address(): AddressInfo {
     const address = this.#server?.address();
-    if (!address || typeof address === 'string') throw new TunnelError('NOT_STARTED', 'server not listening');
+    if (!address || typeof address === 'string')
+      throw new TunnelError('NOT_STARTED', 'server not listening');
     return address;
   }
 
@@ -110,7 +125,13 @@ export class TunnelServer extends EventEmitter {
     for (const c of this.#connections) if (c.hasStream) streams++;
     let queuedStreams = 0;
     for (const s of this.#sessions.values()) queuedStreams += s.info().queuedStreams;
-    return { sessions: this.#sessions.size, connections: this.#connections.size, streams, queuedStreams, ...this.#counters };
+    return {
+      sessions: this.#sessions.size,
+      connections: this.#connections.size,
+      streams,
+      queuedStreams,
+      ...this.#counters,
+    };
   }
 
   /** Ends a device's session (all its connections); returns whether there was one. */
@@ -127,8 +148,12 @@ export class TunnelServer extends EventEmitter {
   async openStream(deviceId: Id, address: StreamAddress = {}): Promise<TunnelStream> {
     for (let attempt = 0; ; attempt++) {
       const session = this.#sessions.get(deviceId.toString());
-      if (!session || !this.#server) throw new TunnelError('NO_SESSION', `no tunnel session for ${deviceId}`);
-      const connection = await session.acquire(this.options.maxQueuedStreams, this.options.streamQueueTimeoutMs);
+      if (!session || !this.#server)
+        throw new TunnelError('NO_SESSION', `no tunnel session for ${deviceId}`);
+      const connection = await session.acquire(
+        this.options.maxQueuedStreams,
+        this.options.streamQueueTimeoutMs,
+      );
       try {
         const stream = await connection.connect(address);
         this.#counters.streamsOpened++;
@@ -176,7 +201,8 @@ export class TunnelServer extends EventEmitter {
       } catch {
         return null;
       }
-      if (this.#peerBoxes.size >= PEER_BOX_CACHE) this.#peerBoxes.delete(this.#peerBoxes.keys().next().value!);
+      if (this.#peerBoxes.size >= PEER_BOX_CACHE)
+        this.#peerBoxes.delete(this.#peerBoxes.keys().next().value!);
     }
     this.#peerBoxes.set(key, box);
     return new CryptoContext(box);
@@ -187,18 +213,29 @@ export class TunnelServer extends EventEmitter {
     return fail(ErrorFrameCode.AUTH_FAILED, message);
   }
 
-  async #authenticate(connection: ServerConnection, frame: AuthFrame, challenge: Uint8Array): Promise<HandshakeVerdict> {
+  async #authenticate(
+    connection: ServerConnection,
+    frame: AuthFrame,
+    challenge: Uint8Array,
+  ): Promise<HandshakeVerdict> {
     const { deviceId, userId } = frame;
-    if (frame.version !== PROTOCOL_VERSION) return fail(ErrorFrameCode.VERSION, `protocol version ${frame.version} not supported`);
-    if (!verifySignature(deviceId, challenge, frame.signature)) return this.#authFailed('bad challenge signature');
+    if (frame.version !== PROTOCOL_VERSION)
+      return fail(ErrorFrameCode.VERSION, `protocol version ${frame.version} not supported`);
+    if (!verifySignature(deviceId, challenge, frame.signature))
+      return this.#authFailed('bad challenge signature');
     if (this.options.accessPolicy && !(await this.options.accessPolicy(deviceId, userId))) {
       return fail(ErrorFrameCode.FORBIDDEN, 'access denied by policy');
     }
     const key = deviceId.toString();
     const existing = this.#sessions.get(key);
-    if (!existing && this.#sessions.size >= this.options.maxSessions) return fail(ErrorFrameCode.LIMIT, 'server full');
-    const endpoint = (await this.options.endpointFor?.(deviceId, userId)) ?? { endpoint: '', namedEndpoint: '' };
-    if (connection.state === 'closed') return fail(ErrorFrameCode.PROTOCOL, 'connection closed during AUTH');
+    if (!existing && this.#sessions.size >= this.options.maxSessions)
+      return fail(ErrorFrameCode.LIMIT, 'server full');
+    const endpoint = (await this.options.endpointFor?.(deviceId, userId)) ?? {
+      endpoint: '',
+      namedEndpoint: '',
+    };
+    if (connection.state === 'closed')
+      return fail(ErrorFrameCode.PROTOCOL, 'connection closed during AUTH');
     const peer = this.#peerContext(deviceId);
     const serverKeys = newSessionKeyPair();
     let ctx: CryptoContext;
@@ -208,10 +245,21 @@ export class TunnelServer extends EventEmitter {
       return this.#authFailed('bad session key');
     }
     // Large frames only when the client offered them and our answer has room to say yes.
-    const largeFrames = this.options.largeFrames && frame.maxDataBytes !== undefined && authAckFitsOffer(endpoint.endpoint, endpoint.namedEndpoint);
+    const largeFrames =
+      this.options.largeFrames &&
+      frame.maxDataBytes !== undefined &&
+      authAckFitsOffer(endpoint.endpoint, endpoint.namedEndpoint);
     const dataChunkBytes = largeFrames ? dataChunkBytesFor(frame.maxDataBytes) : DATA_CHUNK_BYTES;
     const session = new TunnelSession(
-      { deviceId, userId, clientSessionKey: frame.sessionKey, ctx, maxConnections: this.options.maxConnections, since: this.options.clock.now(), dataChunkBytes },
+      {
+        deviceId,
+        userId,
+        clientSessionKey: frame.sessionKey,
+        ctx,
+        maxConnections: this.options.maxConnections,
+        since: this.options.clock.now(),
+        dataChunkBytes,
+      },
       { sessionClosed: (s, reason) => this.#sessionClosed(s, reason) },
     );
     const replaced = this.#sessions.get(key);
@@ -238,12 +286,19 @@ export class TunnelServer extends EventEmitter {
     return { ok: true, session };
   }
 
-  async #attach(connection: ServerConnection, frame: AttachFrame, challenge: Uint8Array): Promise<HandshakeVerdict> {
+  async #attach(
+    connection: ServerConnection,
+    frame: AttachFrame,
+    challenge: Uint8Array,
+  ): Promise<HandshakeVerdict> {
     const session = this.#sessions.get(frame.deviceId.toString());
     if (!session) return fail(ErrorFrameCode.NO_SESSION, 'no session to attach to');
-    if (!bytesEqual(frame.sessionKey, session.clientSessionKey)) return this.#authFailed('session key mismatch');
-    if (!verifySignature(frame.deviceId, challenge, frame.signature)) return this.#authFailed('bad challenge signature');
-    if (session.connections.size >= session.maxConnections) return fail(ErrorFrameCode.LIMIT, 'maxConnections reached');
+    if (!bytesEqual(frame.sessionKey, session.clientSessionKey))
+      return this.#authFailed('session key mismatch');
+    if (!verifySignature(frame.deviceId, challenge, frame.signature))
+      return this.#authFailed('bad challenge signature');
+    if (session.connections.size >= session.maxConnections)
+      return fail(ErrorFrameCode.LIMIT, 'maxConnections reached');
     session.addConnection(connection);
     connection.sendHandshakeReply(encodeEmpty('ATTACH_ACK'));
     return { ok: true, session };
@@ -265,9 +320,18 @@ export class TunnelServer extends EventEmitter {
       if (connection.state === 'challenge' || connection.state === 'handshaking') continue;
       if (!connection.pausedForReader && now - connection.lastSeen > deadAfter) {
         this.#counters.deadConnections++;
-        connection.close(new TunnelError('CONNECTION_LOST', 'connection silent for 3 ping intervals'));
-      } else if (idleMs > 0 && connection.state === 'streaming' && now - connection.lastStreamActivity > idleMs) {
-        connection.close(new TunnelError('CONNECTION_LOST', 'stream idle timeout'), 'stream idle timeout');
+        connection.close(
+          new TunnelError('CONNECTION_LOST', 'connection silent for 3 ping intervals'),
+        );
+      } else if (
+        idleMs > 0 &&
+        connection.state === 'streaming' &&
+        now - connection.lastStreamActivity > idleMs
+      ) {
+        connection.close(
+          new TunnelError('CONNECTION_LOST', 'stream idle timeout'),
+          'stream idle timeout',
+        );
       }
     }
   }

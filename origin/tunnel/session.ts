@@ -47,7 +47,15 @@ export class TunnelSession implements ConnectionSession {
   #closed = false;
 
   constructor(
-    init: { deviceId: Id; userId: Id; clientSessionKey: Uint8Array; ctx: CryptoContext; maxConnections: number; since: number; dataChunkBytes: number },
+    init: {
+      deviceId: Id;
+      userId: Id;
+      clientSessionKey: Uint8Array;
+      ctx: CryptoContext;
+      maxConnections: number;
+      since: number;
+      dataChunkBytes: number;
+    },
     host: SessionHost,
   ) {
     this.deviceId = init.deviceId;
@@ -82,7 +90,10 @@ export class TunnelSession implements ConnectionSession {
     if (this.#closed) return Promise.reject(new TunnelError('SESSION_CLOSED', 'session closed'));
     const idle = this.#idle.pop();
     if (idle) return Promise.resolve(idle);
-    if (this.#waiters.length >= queueLimit) return Promise.reject(new TunnelError('QUEUE_FULL', 'too many streams waiting for this node'));
+    if (this.#waiters.length >= queueLimit)
+      return Promise.reject(
+        new TunnelError('QUEUE_FULL', 'too many streams waiting for this node'),
+      );
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         resolve,

@@ -85,7 +85,11 @@ export class TunnelStream extends Duplex {
     this.#carrier.resumeReading();
   }
 
-  override _write(chunk: Uint8Array, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+  override _write(
+    chunk: Uint8Array,
+    _encoding: BufferEncoding,
+    callback: (error?: Error | null) => void,
+  ): void {
     this.#touch();
     if (this.#settled || this.#remoteEnded) {
       // The peer has gone; like writing into a closed pipe whose reader left, the bytes are dropped.
@@ -137,7 +141,8 @@ export class TunnelStream extends Duplex {
 
   #touch(): void {
     if (this.#idleMs <= 0) return this.#clearIdle();
-    this.#idleTimer?.refresh() ?? (this.#idleTimer = setTimeout(() => this.emit('timeout'), this.#idleMs).unref());
+    this.#idleTimer?.refresh() ??
+      (this.#idleTimer = setTimeout(() => this.emit('timeout'), this.#idleMs).unref());
   }
 
   #clearIdle(): void {

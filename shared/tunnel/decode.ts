@@ -9,7 +9,13 @@ import { Id } from '../id.ts';
 import { parseFrameOffer } from './frame-offer.ts';
 import { parseTypeByte } from './frame-type.ts';
 import type { Frame } from './frames.ts';
-import { BOX_OVERHEAD, CHALLENGE_MAX_BYTES, CHALLENGE_MIN_BYTES, HEADER_BYTES, maxPadding } from './limits.ts';
+import {
+  BOX_OVERHEAD,
+  CHALLENGE_MAX_BYTES,
+  CHALLENGE_MIN_BYTES,
+  HEADER_BYTES,
+  maxPadding,
+} from './limits.ts';
 
 /** The contexts a receiver has: the session context, its peer context, or a way to make one per device. */
 export interface FrameKeys {
@@ -24,17 +30,24 @@ export interface FrameKeys {
   dataInPlace?: boolean;
 }
 
-const malformed = (message: string): Result<never> => err(new SharedError('FRAME_MALFORMED', message));
+const malformed = (message: string): Result<never> =>
+  err(new SharedError('FRAME_MALFORMED', message));
 
 /** The challenge bytes of a challenge frame (`size || bytes`). */
 export function decodeChallenge(frame: Uint8Array): Result<Uint8Array> {
-  if (frame.length < 2 || ((frame[0] << 8) | frame[1]) !== frame.length) return malformed('challenge size mismatch');
+  if (frame.length < 2 || ((frame[0] << 8) | frame[1]) !== frame.length)
+    return malformed('challenge size mismatch');
   const n = frame.length - 2;
-  if (n < CHALLENGE_MIN_BYTES || n > CHALLENGE_MAX_BYTES) return malformed(`challenge of ${n} bytes`);
+  if (n < CHALLENGE_MIN_BYTES || n > CHALLENGE_MAX_BYTES)
+    return malformed(`challenge of ${n} bytes`);
   return ok(frame.slice(2));
 }
 
-function open(ctx: CryptoContext | undefined | null, boxed: Uint8Array, what: string): Result<Uint8Array> {
+function open(
+  ctx: CryptoContext | undefined | null,
+  boxed: Uint8Array,
+  what: string,
+): Result<Uint8Array> {
   if (!ctx) return malformed(`${what} arrived with no context to open it`);
   return ctx.decrypt(boxed);
 }
@@ -86,11 +99,19 @@ export function decodeFrame(frame: Uint8Array, keys: FrameKeys): Result<Frame> {
   }
 }
 
-function decodeEmpty(frame: Uint8Array, type: 'ATTACH_ACK' | 'PING' | 'PING_ACK' | 'DISCONNECT' | 'DISCONNECT_ACK'): Result<Frame> {
+function decodeEmpty(
+  frame: Uint8Array,
+  type: 'ATTACH_ACK' | 'PING' | 'PING_ACK' | 'DISCONNECT' | 'DISCONNECT_ACK',
+): Result<Frame> {
   return paddingOk(frame.length, HEADER_BYTES) ? ok({ type }) : malformed(`${type} over-padded`);
 }
 
-function deviceBox(frame: Uint8Array, body: Uint8Array, keys: FrameKeys, what: string): Result<{ deviceId: Id; plain: Uint8Array }> {
+function deviceBox(
+  frame: Uint8Array,
+  body: Uint8Array,
+  keys: FrameKeys,
+  what: string,
+): Result<{ deviceId: Id; plain: Uint8Array }> {
   if (body.length < 32 + BOX_OVERHEAD) return malformed(`${what} too short`);
   const deviceId = new Id(body.subarray(0, 32));
   const ctx = keys.peerFor ? keys.peerFor(deviceId) : keys.peer;
@@ -104,7 +125,8 @@ function decodeAuth(frame: Uint8Array, body: Uint8Array, keys: FrameKeys): Resul
   const p = r.value.plain;
   const fixed = 2 + 32 + 32 + 1 + 64;
   if (p.length < fixed) return malformed('AUTH secret too short');
-  if (!paddingOk(frame.length, HEADER_BYTES + 32 + BOX_OVERHEAD + fixed)) return malformed('AUTH over-padded');
+  if (!paddingOk(frame.length, HEADER_BYTES + 32 + BOX_OVERHEAD + fixed))
+    return malformed('AUTH over-padded');
   const maxDataBytes = parseFrameOffer(p.subarray(fixed));
   return ok({
     type: 'AUTH',
@@ -123,8 +145,14 @@ function decodeAttach(frame: Uint8Array, body: Uint8Array, keys: FrameKeys): Res
   if (!r.ok) return r;
   const p = r.value.plain;
   if (p.length < 96) return malformed('ATTACH secret too short');
-  if (!paddingOk(frame.length, HEADER_BYTES + 32 + BOX_OVERHEAD + 96)) return malformed('ATTACH over-padded');
-  return ok({ type: 'ATTACH', deviceId: r.value.deviceId, sessionKey: p.slice(0, 32), signature: p.slice(32, 96) });
+  if (!paddingOk(frame.length, HEADER_BYTES + 32 + BOX_OVERHEAD + 96))
+    return malformed('ATTACH over-padded');
+  return ok({
+    type: 'ATTACH',
+    deviceId: r.value.deviceId,
+    sessionKey: p.slice(0, 32),
+    signature: p.slice(32, 96),
+  });
 }
 
 function decodeAuthAck(frame: Uint8Array, body: Uint8Array, keys: FrameKeys): Result<Frame> {
@@ -135,7 +163,8 @@ function decodeAuthAck(frame: Uint8Array, body: Uint8Array, keys: FrameKeys): Re
   const endpoint = cString(p, 35);
   const named = endpoint && cString(p, endpoint[1]);
   if (!endpoint || !named) return malformed('AUTH_ACK endpoints are not NUL-terminated UTF-8');
-  if (!paddingOk(frame.length, HEADER_BYTES + BOX_OVERHEAD + named[1])) return malformed('AUTH_ACK over-padded');
+  if (!paddingOk(frame.length, HEADER_BYTES + BOX_OVERHEAD + named[1]))
+    return malformed('AUTH_ACK over-padded');
   const maxDataBytes = parseFrameOffer(p.subarray(named[1]));
   return ok({
     type: 'AUTH_ACK',
@@ -155,7 +184,8 @@ function decodeConnect(frame: Uint8Array, body: Uint8Array, keys: FrameKeys): Re
   if (p.length < 19) return malformed('CONNECT secret too short');
   const length = p[2];
   if (length !== 4 && length !== 16) return malformed(`CONNECT address length ${length}`);
-  if (!paddingOk(frame.length, HEADER_BYTES + BOX_OVERHEAD + 19)) return malformed('CONNECT over-padded');
+  if (!paddingOk(frame.length, HEADER_BYTES + BOX_OVERHEAD + 19))
+    return malformed('CONNECT over-padded');
   return ok({ type: 'CONNECT', port: (p[0] << 8) | p[1], address: p.slice(3, 3 + length) });
 }
 
@@ -172,6 +202,7 @@ function decodeError(frame: Uint8Array, body: Uint8Array, keys: FrameKeys): Resu
   if (p.length < 3) return malformed('ERROR secret too short');
   const message = cString(p, 2);
   if (!message) return malformed('ERROR message is not NUL-terminated UTF-8');
-  if (!paddingOk(frame.length, HEADER_BYTES + BOX_OVERHEAD + message[1])) return malformed('ERROR over-padded');
+  if (!paddingOk(frame.length, HEADER_BYTES + BOX_OVERHEAD + message[1]))
+    return malformed('ERROR over-padded');
   return ok({ type: 'ERROR', code: (p[0] << 8) | p[1], message: message[0] });
 }

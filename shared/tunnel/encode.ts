@@ -9,7 +9,14 @@ import type { CryptoContext } from '../crypto/context.ts';
 import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from '../keys.ts';
 import { encodeFrameOffer, FRAME_OFFER_BYTES } from './frame-offer.ts';
 import { type FrameKind, randomByte, randomTypeByte, randomUpTo } from './frame-type.ts';
-import type { AttachFrame, AuthAckFrame, AuthFrame, ConnectFrame, EmptyFrameType, ErrorFrame } from './frames.ts';
+import type {
+  AttachFrame,
+  AuthAckFrame,
+  AuthFrame,
+  ConnectFrame,
+  EmptyFrameType,
+  ErrorFrame,
+} from './frames.ts';
 import {
   BOX_OVERHEAD,
   CHALLENGE_MAX_BYTES,
@@ -30,12 +37,17 @@ const EMPTY_KINDS: Record<EmptyFrameType, [FrameKind, boolean]> = {
 };
 
 function header(kind: FrameKind, ack: boolean, size: number): Uint8Array {
-  if (size > MAX_FRAME_BYTES) throw new SharedError('FRAME_TOO_LARGE', `frame of ${size} bytes exceeds ${MAX_FRAME_BYTES}`);
+  if (size > MAX_FRAME_BYTES)
+    throw new SharedError('FRAME_TOO_LARGE', `frame of ${size} bytes exceeds ${MAX_FRAME_BYTES}`);
   return new Uint8Array([size >> 8, size & 0xff, randomTypeByte(kind, ack)]);
 }
 
 function patchSize(frame: Uint8Array): Uint8Array {
-  if (frame.length > MAX_FRAME_BYTES) throw new SharedError('FRAME_TOO_LARGE', `frame of ${frame.length} bytes exceeds ${MAX_FRAME_BYTES}`);
+  if (frame.length > MAX_FRAME_BYTES)
+    throw new SharedError(
+      'FRAME_TOO_LARGE',
+      `frame of ${frame.length} bytes exceeds ${MAX_FRAME_BYTES}`,
+    );
   frame[0] = frame.length >> 8;
   frame[1] = frame.length & 0xff;
   return frame;
@@ -46,11 +58,22 @@ function patchSize(frame: Uint8Array): Uint8Array {
  * The padding starts with `paddingStart` (then random bytes); throws FRAME_TOO_LARGE when that
  * does not fit inside the bound.
  */
-function boxedFrame(ctx: CryptoContext, kind: FrameKind, ack: boolean, clear: Uint8Array, fields: Uint8Array, paddingStart?: Uint8Array): Uint8Array {
+function boxedFrame(
+  ctx: CryptoContext,
+  kind: FrameKind,
+  ack: boolean,
+  clear: Uint8Array,
+  fields: Uint8Array,
+  paddingStart?: Uint8Array,
+): Uint8Array {
   const unpadded = HEADER_BYTES + clear.length + BOX_OVERHEAD + fields.length;
   const room = maxPadding(unpadded);
   const fixed = paddingStart?.length ?? 0;
-  if (fixed > room) throw new SharedError('FRAME_TOO_LARGE', `${fixed} bytes do not fit in ${room} bytes of padding`);
+  if (fixed > room)
+    throw new SharedError(
+      'FRAME_TOO_LARGE',
+      `${fixed} bytes do not fit in ${room} bytes of padding`,
+    );
   const plain = new Uint8Array(fields.length + fixed + randomUpTo(room - fixed));
   plain.set(fields, 0);
   plain.set(randomBytes(plain.length - fields.length), fields.length);
@@ -64,7 +87,10 @@ function boxedFrame(ctx: CryptoContext, kind: FrameKind, ack: boolean, clear: Ui
 /** The challenge: `size u16 || 32..255 random bytes`, no type byte. */
 export function encodeChallenge(challenge: Uint8Array): Uint8Array {
   if (challenge.length < CHALLENGE_MIN_BYTES || challenge.length > CHALLENGE_MAX_BYTES) {
-    throw new SharedError('FRAME_MALFORMED', `a challenge is ${CHALLENGE_MIN_BYTES}..${CHALLENGE_MAX_BYTES} bytes`);
+    throw new SharedError(
+      'FRAME_MALFORMED',
+      `a challenge is ${CHALLENGE_MIN_BYTES}..${CHALLENGE_MAX_BYTES} bytes`,
+    );
   }
   const out = new Uint8Array(2 + challenge.length);
   out[0] = out.length >> 8;
@@ -78,8 +104,10 @@ export function newChallenge(): Uint8Array {
 }
 
 function checkKeyAndSignature(sessionKey: Uint8Array, signature: Uint8Array): void {
-  if (sessionKey.length !== PUBLIC_KEY_BYTES) throw new SharedError('INVALID_KEY', 'a session key is 32 bytes');
-  if (signature.length !== SIGNATURE_BYTES) throw new SharedError('INVALID_SIGNATURE', 'a signature is 64 bytes');
+  if (sessionKey.length !== PUBLIC_KEY_BYTES)
+    throw new SharedError('INVALID_KEY', 'a session key is 32 bytes');
+  if (signature.length !== SIGNATURE_BYTES)
+    throw new SharedError('INVALID_SIGNATURE', 'a signature is 64 bytes');
 }
 
 /** AUTH, boxed under the peer context (device key, service peer key). */
@@ -95,20 +123,32 @@ export function encodeAuth(peer: CryptoContext, f: Omit<AuthFrame, 'type'>): Uin
   return boxedFrame(peer, 'AUTH', false, f.deviceId.bytes, fields, offerOf(f.maxDataBytes));
 }
 
-const offerOf = (maxDataBytes: number | undefined) => (maxDataBytes === undefined ? undefined : encodeFrameOffer(maxDataBytes));
+const offerOf = (maxDataBytes: number | undefined) =>
+  maxDataBytes === undefined ? undefined : encodeFrameOffer(maxDataBytes);
 
 /** Whether an AUTH_ACK with these endpoints has padding room for the large-frame offer (./frame-offer.ts). */
 export function authAckFitsOffer(endpoint: string, namedEndpoint: string): boolean {
-  const unpadded = HEADER_BYTES + BOX_OVERHEAD + 32 + 2 + 1 + utf8Encode(endpoint).length + 1 + utf8Encode(namedEndpoint).length + 1;
+  const unpadded =
+    HEADER_BYTES +
+    BOX_OVERHEAD +
+    32 +
+    2 +
+    1 +
+    utf8Encode(endpoint).length +
+    1 +
+    utf8Encode(namedEndpoint).length +
+    1;
   return maxPadding(unpadded) >= FRAME_OFFER_BYTES;
 }
 
 /** AUTH_ACK, boxed under the peer context. */
 export function encodeAuthAck(peer: CryptoContext, f: Omit<AuthAckFrame, 'type'>): Uint8Array {
-  if (f.sessionKey.length !== PUBLIC_KEY_BYTES) throw new SharedError('INVALID_KEY', 'a session key is 32 bytes');
+  if (f.sessionKey.length !== PUBLIC_KEY_BYTES)
+    throw new SharedError('INVALID_KEY', 'a session key is 32 bytes');
   const endpoint = utf8Encode(f.endpoint);
   const named = utf8Encode(f.namedEndpoint);
-  if (endpoint.includes(0) || named.includes(0)) throw new SharedError('FRAME_MALFORMED', 'endpoints cannot contain NUL');
+  if (endpoint.includes(0) || named.includes(0))
+    throw new SharedError('FRAME_MALFORMED', 'endpoints cannot contain NUL');
   const fields = new Uint8Array(32 + 2 + 1 + endpoint.length + 1 + named.length + 1);
   fields.set(f.sessionKey, 0);
   fields[32] = f.maxConnections >> 8;
@@ -138,7 +178,8 @@ export function encodeEmpty(type: EmptyFrameType): Uint8Array {
 
 /** CONNECT, boxed under the session context. */
 export function encodeConnect(session: CryptoContext, f: Omit<ConnectFrame, 'type'>): Uint8Array {
-  if (f.address.length !== 4 && f.address.length !== 16) throw new SharedError('FRAME_MALFORMED', 'an address is 4 or 16 bytes');
+  if (f.address.length !== 4 && f.address.length !== 16)
+    throw new SharedError('FRAME_MALFORMED', 'an address is 4 or 16 bytes');
   const fields = new Uint8Array(2 + 1 + 16);
   fields[0] = f.port >> 8;
   fields[1] = f.port & 0xff;
@@ -157,8 +198,12 @@ export function encodeConnectAck(success: boolean): Uint8Array {
 
 /** DATA, boxed under the session context, no padding (the hot path: one allocation). */
 export function encodeData(session: CryptoContext, data: Uint8Array): Uint8Array {
-  if (data.length > MAX_DATA_BYTES) throw new SharedError('FRAME_TOO_LARGE', `DATA carries at most ${MAX_DATA_BYTES} bytes`);
-  return session.encryptAfter(header('DATA', false, HEADER_BYTES + BOX_OVERHEAD + data.length), data);
+  if (data.length > MAX_DATA_BYTES)
+    throw new SharedError('FRAME_TOO_LARGE', `DATA carries at most ${MAX_DATA_BYTES} bytes`);
+  return session.encryptAfter(
+    header('DATA', false, HEADER_BYTES + BOX_OVERHEAD + data.length),
+    data,
+  );
 }
 
 /** Bytes of the DATA frames carrying `length` bytes in payloads of at most `chunkBytes`. */
@@ -170,9 +215,16 @@ export function dataFramesBytes(length: number, chunkBytes: number = DATA_CHUNK_
  * `data` as consecutive DATA frames of at most `chunkBytes` payload each, written into `out` from
  * offset 0 (room for dataFramesBytes); returns the bytes written. One buffer, one socket write.
  */
-export function encodeDataFramesInto(session: CryptoContext, data: Uint8Array, chunkBytes: number, out: Uint8Array): number {
-  if (!(chunkBytes >= 1 && chunkBytes <= MAX_DATA_BYTES)) throw new SharedError('FRAME_TOO_LARGE', `DATA carries at most ${MAX_DATA_BYTES} bytes`);
-  if (out.length < dataFramesBytes(data.length, chunkBytes)) throw new SharedError('FRAME_TOO_LARGE', 'output buffer too small for the DATA frames');
+export function encodeDataFramesInto(
+  session: CryptoContext,
+  data: Uint8Array,
+  chunkBytes: number,
+  out: Uint8Array,
+): number {
+  if (!(chunkBytes >= 1 && chunkBytes <= MAX_DATA_BYTES))
+    throw new SharedError('FRAME_TOO_LARGE', `DATA carries at most ${MAX_DATA_BYTES} bytes`);
+  if (out.length < dataFramesBytes(data.length, chunkBytes))
+    throw new SharedError('FRAME_TOO_LARGE', 'output buffer too small for the DATA frames');
   let at = 0;
   for (let from = 0; from < data.length; from += chunkBytes) {
     const piece = data.subarray(from, Math.min(data.length, from + chunkBytes));
@@ -186,7 +238,11 @@ export function encodeDataFramesInto(session: CryptoContext, data: Uint8Array, c
 }
 
 /** `data` as consecutive DATA frames of at most `chunkBytes` payload each, in one new buffer. */
-export function encodeDataFrames(session: CryptoContext, data: Uint8Array, chunkBytes: number = DATA_CHUNK_BYTES): Uint8Array {
+export function encodeDataFrames(
+  session: CryptoContext,
+  data: Uint8Array,
+  chunkBytes: number = DATA_CHUNK_BYTES,
+): Uint8Array {
   const out = new Uint8Array(dataFramesBytes(data.length, chunkBytes));
   encodeDataFramesInto(session, data, chunkBytes, out);
   return out;

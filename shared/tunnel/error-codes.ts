@@ -21,4 +21,8 @@ export const ErrorFrameCode = {
 export type ErrorFrameCodeValue = (typeof ErrorFrameCode)[keyof typeof ErrorFrameCode];
 
 /** Codes after which reconnecting cannot succeed until the configuration changes. */
-export const FATAL_ERROR_CODES: readonly number[] = [ErrorFrameCode.AUTH_FAILED, ErrorFrameCode.VERSION, ErrorFrameCode.FORBIDDEN];
+export const FATAL_ERROR_CODES: readonly number[] = [
+  ErrorFrameCode.AUTH_FAILED,
+  ErrorFrameCode.VERSION,
+  ErrorFrameCode.FORBIDDEN,
+];

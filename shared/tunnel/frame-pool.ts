@@ -19,7 +19,11 @@ export class FramePool {
   #free: Uint8Array[] = [];
 
   /** `alloc` may skip zero-filling: every byte of a frame buffer is written before it is sent. */
-  constructor(slotBytes: number, maxFree: number, alloc: (bytes: number) => Uint8Array = (bytes) => new Uint8Array(bytes)) {
+  constructor(
+    slotBytes: number,
+    maxFree: number,
+    alloc: (bytes: number) => Uint8Array = (bytes) => new Uint8Array(bytes),
+  ) {
     this.slotBytes = slotBytes;
     this.#maxFree = maxFree;
     this.#alloc = alloc;
@@ -34,11 +38,17 @@ export class FramePool {
 
   /** Gives back a buffer from acquire once nothing reads it any more. */
   release(buffer: Uint8Array): void {
-    if (buffer.length === this.slotBytes && this.#free.length < this.#maxFree) this.#free.push(buffer);
+    if (buffer.length === this.slotBytes && this.#free.length < this.#maxFree)
+      this.#free.push(buffer);
   }
 
   /** `data` as DATA frames under `session` in one pooled buffer and one write; false when the sink is full. */
-  writeDataFrames(sink: FrameSink, session: CryptoContext, data: Uint8Array, chunkBytes: number): boolean {
+  writeDataFrames(
+    sink: FrameSink,
+    session: CryptoContext,
+    data: Uint8Array,
+    chunkBytes: number,
+  ): boolean {
     const buffer = this.acquire(dataFramesBytes(data.length, chunkBytes));
     const bytes = encodeDataFramesInto(session, data, chunkBytes, buffer);
     return sink.write(buffer.subarray(0, bytes), () => this.release(buffer));

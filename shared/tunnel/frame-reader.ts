@@ -16,7 +16,10 @@ export class FrameReader {
    * `minSize`: the smallest legal frame (3 with a type byte; the challenge frame has none).
    * `alloc`: buffers for split frames; a runtime may skip zero-filling, as every byte is copied in.
    */
-  constructor(minSize = 3, alloc: (bytes: number) => Uint8Array = (bytes) => new Uint8Array(bytes)) {
+  constructor(
+    minSize = 3,
+    alloc: (bytes: number) => Uint8Array = (bytes) => new Uint8Array(bytes),
+  ) {
     this.#minSize = minSize;
     this.#alloc = alloc;
   }

@@ -26,7 +26,11 @@ export function typeRange(kind: FrameKind): readonly [number, number] {
 }
 
 /** A random type byte for `kind` (with the ACK bit when `ack`). */
-export function randomTypeByte(kind: FrameKind, ack: boolean, random: () => number = randomByte): number {
+export function randomTypeByte(
+  kind: FrameKind,
+  ack: boolean,
+  random: () => number = randomByte,
+): number {
   const [low, high] = RANGES[kind];
   const value = low + (random() % (high - low + 1));
   return ack ? value | ACK_BIT : value;

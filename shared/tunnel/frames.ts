@@ -67,5 +67,13 @@ export interface ErrorFrame {
   message: string;
 }
 
-export type Frame = AuthFrame | AuthAckFrame | AttachFrame | EmptyFrame | ConnectFrame | ConnectAckFrame | DataFrame | ErrorFrame;
+export type Frame =
+  | AuthFrame
+  | AuthAckFrame
+  | AttachFrame
+  | EmptyFrame
+  | ConnectFrame
+  | ConnectAckFrame
+  | DataFrame
+  | ErrorFrame;
 export type FrameType = Frame['type'];

@@ -9,7 +9,9 @@ const dir = mkdtempSync(join(tmpdir(), 'pc2-id-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('pc2 id', () => {
-  it('creates a 0600 key, shows it, and restores exactly the same key from the phrase', { timeout: 120_000 }, async () => {
+  it('creates a 0600 key, shows it, and restores exactly the same key from the phrase', {
+    timeout: 120_000,
+  }, async () => {
     const key = join(dir, 'a', 'identity.key');
     const created = await runCli(['id', 'new', '--key', key]);
     expect(created.code).toBe(0);
@@ -28,17 +30,28 @@ describe('pc2 id', () => {
     const restoredPath = join(dir, 'b', 'identity.key');
     const phraseFile = join(dir, 'phrase.txt');
     writeFileSync(phraseFile, `  ${phrase.toUpperCase()}\n`);
-    const restored = await runCli(['id', 'restore', '--key', restoredPath, '--phrase-file', phraseFile]);
+    const restored = await runCli([
+      'id',
+      'restore',
+      '--key',
+      restoredPath,
+      '--phrase-file',
+      phraseFile,
+    ]);
     expect(restored.code).toBe(0);
     expect(readFileSync(restoredPath, 'utf8')).toBe(original);
     expect(statSync(restoredPath).mode & 0o777).toBe(0o600);
 
-    const fromStdin = await runCli(['id', 'restore', '--key', join(dir, 'c', 'k')], { input: phrase });
+    const fromStdin = await runCli(['id', 'restore', '--key', join(dir, 'c', 'k')], {
+      input: phrase,
+    });
     expect(fromStdin.code).toBe(0);
     expect(fromStdin.stdout).toContain(id.toString());
   });
 
-  it('refuses to overwrite a key, a bad phrase, and unknown input, with non-zero exits', { timeout: 120_000 }, async () => {
+  it('refuses to overwrite a key, a bad phrase, and unknown input, with non-zero exits', {
+    timeout: 120_000,
+  }, async () => {
     const key = join(dir, 'd', 'identity.key');
     expect((await runCli(['id', 'new', '--key', key])).code).toBe(0);
     const again = await runCli(['id', 'new', '--key', key]);
@@ -49,7 +62,9 @@ describe('pc2 id', () => {
     const bad = await runCli(['id', 'restore', '--key', join(dir, 'e', 'k')], { input: words });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('not valid');
-    const short = await runCli(['id', 'restore', '--key', join(dir, 'e', 'k')], { input: 'one two' });
+    const short = await runCli(['id', 'restore', '--key', join(dir, 'e', 'k')], {
+      input: 'one two',
+    });
     expect(short.stderr).toContain('24 words');
 
     const [missing, flag, command] = await Promise.all([

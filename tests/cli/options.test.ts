@@ -21,23 +21,44 @@ describe('CLI options: flags > environment > config file > defaults', () => {
 
   it('layers the sources in order', () => {
     const fileOnly = parseOptions(['--config', config], SPEC, 'usage', {})!;
-    expect(fileOnly.options).toEqual({ name: 'fromfile', port: 1, dev: false, supernode: ['http://a'] });
-    const env = parseOptions(['--config', config], SPEC, 'usage', { PC2_PORT: '2', PC2_SUPERNODE: 'http://b,http://c' })!;
+    expect(fileOnly.options).toEqual({
+      name: 'fromfile',
+      port: 1,
+      dev: false,
+      supernode: ['http://a'],
+    });
+    const env = parseOptions(['--config', config], SPEC, 'usage', {
+      PC2_PORT: '2',
+      PC2_SUPERNODE: 'http://b,http://c',
+    })!;
     expect(env.options.port).toBe(2);
     expect(env.options.supernode).toEqual(['http://b', 'http://c']);
-    const flags = parseOptions(['--config', config, '--port', '3', '--supernode', 'x', '--supernode', 'y', '--dev'], SPEC, 'usage', { PC2_PORT: '2' })!;
+    const flags = parseOptions(
+      ['--config', config, '--port', '3', '--supernode', 'x', '--supernode', 'y', '--dev'],
+      SPEC,
+      'usage',
+      { PC2_PORT: '2' },
+    )!;
     expect(flags.options).toEqual({ name: 'fromfile', port: 3, dev: true, supernode: ['x', 'y'] });
   });
 
   it('reports bad values, missing required options and unknown keys clearly', () => {
     expect(() => parseOptions([], SPEC, 'usage', {})).toThrow(/--name is required/);
-    expect(() => parseOptions(['--name', 'a', '--port', 'eighty'], SPEC, 'usage', {})).toThrow(/expected a number/);
-    expect(() => parseOptions(['--name', 'a'], SPEC, 'usage', { PC2_DEV: 'maybe' })).toThrow(CliError);
+    expect(() => parseOptions(['--name', 'a', '--port', 'eighty'], SPEC, 'usage', {})).toThrow(
+      /expected a number/,
+    );
+    expect(() => parseOptions(['--name', 'a'], SPEC, 'usage', { PC2_DEV: 'maybe' })).toThrow(
+      CliError,
+    );
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ name: 'a', colour: 'red' }));
-    expect(() => parseOptions(['--config', bad], SPEC, 'usage', {})).toThrow(/unknown option "colour"/);
+    expect(() => parseOptions(['--config', bad], SPEC, 'usage', {})).toThrow(
+      /unknown option "colour"/,
+    );
     writeFileSync(bad, '{not json');
-    expect(() => parseOptions(['--config', bad], SPEC, 'usage', {})).toThrow(/cannot read config file/);
+    expect(() => parseOptions(['--config', bad], SPEC, 'usage', {})).toThrow(
+      /cannot read config file/,
+    );
     expect(() => parseOptions(['--nope'], SPEC, 'usage', {})).toThrow(CliError);
   });
 });

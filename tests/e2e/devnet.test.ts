@@ -30,7 +30,10 @@ describe('pc2 devnet as a real process (what npm start runs)', () => {
 
   beforeAll(async () => {
     port = await freePort();
-    child = spawn(TSX, [CLI, 'devnet', '--port', String(port)], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(TSX, [CLI, 'devnet', '--port', String(port)], {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout!.on('data', (d) => (output += d));
     child.stderr!.on('data', (d) => (output += d));
     await new Promise<void>((resolve, reject) => {

@@ -33,7 +33,12 @@ describe('edge app, on its own', () => {
   });
 
   it('answers 400 for hosts it does not serve', async () => {
-    for (const url of ['https://a.b.ela.city/', 'https://evil.example/', 'https://a_b.ela.city/', 'https://xela.city/']) {
+    for (const url of [
+      'https://a.b.ela.city/',
+      'https://evil.example/',
+      'https://a_b.ela.city/',
+      'https://xela.city/',
+    ]) {
       const res = await app.fetch(new Request(url));
       expect(res.status, url).toBe(400);
       expect(res.headers.get('x-pc2-error')).toBe('MALFORMED_HOST');
@@ -46,27 +51,46 @@ describe('edge app, on its own', () => {
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
     const api = await app.fetch(new Request('https://ela.city/api/v1/names/alice'));
     expect(api.status).toBe(502);
-    expect(((await api.json()) as { error: { code: string } }).error.code).toBe('REGISTRY_UNAVAILABLE');
+    expect(((await api.json()) as { error: { code: string } }).error.code).toBe(
+      'REGISTRY_UNAVAILABLE',
+    );
   });
 
   it('maps every error code to one status', () => {
-    expect([statusOf('MALFORMED_HOST'), statusOf('UNKNOWN_NAME'), statusOf('NODE_OFFLINE'), statusOf('UNVERIFIED_ROUTE')]).toEqual([400, 404, 503, 502]);
+    expect([
+      statusOf('MALFORMED_HOST'),
+      statusOf('UNKNOWN_NAME'),
+      statusOf('NODE_OFFLINE'),
+      statusOf('UNVERIFIED_ROUTE'),
+    ]).toEqual([400, 404, 503, 502]);
   });
 });
 
 describe('edge configuration', () => {
   it('refuses unknown PC2_EDGE_ variables and bad values, naming them', () => {
     expect(() => edgeConfigFromEnv({ ...env, PC2_EDGE_ZOEN: 'x' })).toThrow(/PC2_EDGE_ZOEN/);
-    expect(() => createEdgeApp(edgeConfigFromEnv({ ...env, [ENV_KEYS.edgeKey]: 'short' }))).toThrow(/edgeKey/);
-    expect(() => createEdgeApp(edgeConfigFromEnv({ ...env, [ENV_KEYS.superNodes]: `${superNode.id}=ftp://x` }))).toThrow(/http/);
-    const parsed = edgeConfigFromEnv({ ...env, [ENV_KEYS.superNodes]: JSON.stringify([{ id: superNode.id.toString(), url: DEAD }]) });
+    expect(() => createEdgeApp(edgeConfigFromEnv({ ...env, [ENV_KEYS.edgeKey]: 'short' }))).toThrow(
+      /edgeKey/,
+    );
+    expect(() =>
+      createEdgeApp(
+        edgeConfigFromEnv({ ...env, [ENV_KEYS.superNodes]: `${superNode.id}=ftp://x` }),
+      ),
+    ).toThrow(/http/);
+    const parsed = edgeConfigFromEnv({
+      ...env,
+      [ENV_KEYS.superNodes]: JSON.stringify([{ id: superNode.id.toString(), url: DEAD }]),
+    });
     expect(parsed.superNodes).toEqual([{ id: superNode.id.toString(), url: DEAD }]);
   });
 
   it('the Workers entry serves from its env, and shows a config error as a 500 page', async () => {
     const ok = await worker.fetch(new Request('https://ela.city/'), env);
     expect(ok.status).toBe(200);
-    const bad = await worker.fetch(new Request('https://ela.city/'), { ...env, PC2_EDGE_TYPO: '1' });
+    const bad = await worker.fetch(new Request('https://ela.city/'), {
+      ...env,
+      PC2_EDGE_TYPO: '1',
+    });
     expect(bad.status).toBe(500);
     expect(bad.headers.get('x-pc2-error')).toBe('INVALID_CONFIG');
   });

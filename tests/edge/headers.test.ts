@@ -4,29 +4,47 @@ import { forwardedRawHeaders, forwardedRequestHeaders } from '../../edge/headers
 
 describe('forwardedRawHeaders', () => {
   const raw = [
-    'Host', 'alice.localhost',
-    'Connection', 'keep-alive, X-Private-Hop',
-    'X-Private-Hop', 'secret',
-    'Keep-Alive', 'timeout=5',
-    'TE', 'trailers',
-    'X-PC2-Edge-Token', 'forged',
-    'x-pc2-node-id', 'forged',
-    'X-Forwarded-For', '6.6.6.6',
-    'Forwarded', 'for=6.6.6.6',
-    'Accept', 'text/html',
-    'Cookie', 'a=1',
-    'Cookie', 'b=2',
+    'Host',
+    'alice.localhost',
+    'Connection',
+    'keep-alive, X-Private-Hop',
+    'X-Private-Hop',
+    'secret',
+    'Keep-Alive',
+    'timeout=5',
+    'TE',
+    'trailers',
+    'X-PC2-Edge-Token',
+    'forged',
+    'x-pc2-node-id',
+    'forged',
+    'X-Forwarded-For',
+    '6.6.6.6',
+    'Forwarded',
+    'for=6.6.6.6',
+    'Accept',
+    'text/html',
+    'Cookie',
+    'a=1',
+    'Cookie',
+    'b=2',
   ];
   const info = { clientIp: '127.0.0.1', host: 'alice.localhost', proto: 'https' };
 
   it('drops hop-by-hop, Connection-listed and edge-owned fields, sets X-Forwarded-*, keeps repeated fields apart', () => {
     expect(forwardedRawHeaders(raw, info)).toEqual([
-      'accept', 'text/html',
-      'cookie', 'a=1',
-      'cookie', 'b=2',
-      'x-forwarded-for', '127.0.0.1',
-      'x-forwarded-host', 'alice.localhost',
-      'x-forwarded-proto', 'https',
+      'accept',
+      'text/html',
+      'cookie',
+      'a=1',
+      'cookie',
+      'b=2',
+      'x-forwarded-for',
+      '127.0.0.1',
+      'x-forwarded-host',
+      'alice.localhost',
+      'x-forwarded-proto',
+      'https',
     ]);
   });
 
@@ -41,7 +59,12 @@ describe('forwardedRawHeaders', () => {
 
   it('leaves X-Forwarded-For out when the client address is unknown', () => {
     expect(forwardedRawHeaders(['accept', '*/*'], { host: 'a.localhost', proto: 'http' })).toEqual([
-      'accept', '*/*', 'x-forwarded-host', 'a.localhost', 'x-forwarded-proto', 'http',
+      'accept',
+      '*/*',
+      'x-forwarded-host',
+      'a.localhost',
+      'x-forwarded-proto',
+      'http',
     ]);
   });
 });

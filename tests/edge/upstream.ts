@@ -12,13 +12,24 @@ export const abandoned = new Set<string>();
 
 function json(res: http.ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
+  res
+    .writeHead(status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(text),
+    })
+    .end(text);
 }
 
 function range(req: http.IncomingMessage, res: http.ServerResponse): void {
   const m = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
   if (!m) {
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': FILE.length, 'accept-ranges': 'bytes' }).end(FILE);
+    res
+      .writeHead(200, {
+        'content-type': 'application/octet-stream',
+        'content-length': FILE.length,
+        'accept-ranges': 'bytes',
+      })
+      .end(FILE);
     return;
   }
   const start = Number(m[1]);
@@ -27,16 +38,22 @@ function range(req: http.IncomingMessage, res: http.ServerResponse): void {
     res.writeHead(416, { 'content-range': `bytes */${FILE.length}` }).end();
     return;
   }
-  res.writeHead(206, {
-    'content-type': 'application/octet-stream',
-    'content-range': `bytes ${start}-${end}/${FILE.length}`,
-    'content-length': end - start + 1,
-    'accept-ranges': 'bytes',
-  }).end(FILE.subarray(start, end + 1));
+  res
+    .writeHead(206, {
+      'content-type': 'application/octet-stream',
+      'content-range': `bytes ${start}-${end}/${FILE.length}`,
+      'content-length': end - start + 1,
+      'accept-ranges': 'bytes',
+    })
+    .end(FILE.subarray(start, end + 1));
 }
 
 /** Serves one request as the node would; `servedBy` tells the test which path it took. */
-export function serveNode(req: http.IncomingMessage, res: http.ServerResponse, servedBy: string): void {
+export function serveNode(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  servedBy: string,
+): void {
   const url = new URL(req.url ?? '/', 'http://node');
   switch (url.pathname) {
     case '/echo':
@@ -74,7 +91,13 @@ export function serveNode(req: http.IncomingMessage, res: http.ServerResponse, s
       range(req, res);
       return;
     case '/gzip':
-      res.writeHead(200, { 'content-type': 'text/plain', 'content-encoding': 'gzip', 'content-length': GZIPPED.length }).end(GZIPPED);
+      res
+        .writeHead(200, {
+          'content-type': 'text/plain',
+          'content-encoding': 'gzip',
+          'content-length': GZIPPED.length,
+        })
+        .end(GZIPPED);
       return;
     case '/cookies':
       res.setHeader('set-cookie', ['a=1; Path=/', 'b=2; Path=/']);
@@ -82,6 +105,8 @@ export function serveNode(req: http.IncomingMessage, res: http.ServerResponse, s
       return;
     default:
       req.resume();
-      req.on('end', () => json(res, 200, { servedBy, method: req.method, url: req.url, headers: req.headers }));
+      req.on('end', () =>
+        json(res, 200, { servedBy, method: req.method, url: req.url, headers: req.headers }),
+      );
   }
 }

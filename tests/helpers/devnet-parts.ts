@@ -12,10 +12,16 @@ export interface RunningSuperNode {
 }
 
 /** Starts `count` super nodes that replicate to each other and trust each other's bindings. */
-export async function startSuperNodes(count: number, edgeKeys: KeyPair[]): Promise<{ nodes: RunningSuperNode[]; close(): Promise<void> }> {
+export async function startSuperNodes(
+  count: number,
+  edgeKeys: KeyPair[],
+): Promise<{ nodes: RunningSuperNode[]; close(): Promise<void> }> {
   const dir = tempDir('pc2-sn-');
   const keys = Array.from({ length: count }, () => KeyPair.generate());
-  const started = await startDevSuperNodes(keys, edgeKeys[0], { dir, publicUrlTemplate: 'http://{name}.localhost:8080' });
+  const started = await startDevSuperNodes(keys, edgeKeys[0], {
+    dir,
+    publicUrlTemplate: 'http://{name}.localhost:8080',
+  });
   const nodes = started.map((s, i) => ({ node: s.node, key: keys[i], url: s.url }));
   return {
     nodes,

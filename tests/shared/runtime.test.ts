@@ -10,7 +10,8 @@ function currentRuntime(): string {
 
 describe('runtime', () => {
   it('runs in the runtime its runner set out to test', () => {
-    const expected = (globalThis as { PC2_EXPECTED_RUNTIME?: string }).PC2_EXPECTED_RUNTIME ?? 'node';
+    const expected =
+      (globalThis as { PC2_EXPECTED_RUNTIME?: string }).PC2_EXPECTED_RUNTIME ?? 'node';
     expect(currentRuntime()).toBe(expected);
   });
 });

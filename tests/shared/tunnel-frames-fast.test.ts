@@ -35,7 +35,11 @@ const service = KeyPair.generate();
 const a = newSessionKeyPair();
 const b = newSessionKeyPair();
 const sessionPair = () => [sessionContext(a, b.publicKey), sessionContext(b, a.publicKey)] as const;
-const peerPair = () => [CryptoContext.between(device.x25519SecretKey, service.x25519PublicKey), CryptoContext.between(service.x25519SecretKey, device.x25519PublicKey)] as const;
+const peerPair = () =>
+  [
+    CryptoContext.between(device.x25519SecretKey, service.x25519PublicKey),
+    CryptoContext.between(service.x25519SecretKey, device.x25519PublicKey),
+  ] as const;
 
 describe('DATA frames packed in one buffer', () => {
   it('splits at the chunk size, each frame a stock DATA frame, byte-exact after decoding', () => {
@@ -66,12 +70,16 @@ describe('DATA frames packed in one buffer', () => {
     const one = encodeData(box(), data);
     const packed = encodeDataFrames(box(), data);
     expect(toHex(packed.subarray(3))).toBe(toHex(one.subarray(3)));
-    expect(toHex(packed.subarray(3))).toBe(toHex(concatBytes(nonce, nacl.box(data, nonce, b.publicKey, a.secretKey))));
+    expect(toHex(packed.subarray(3))).toBe(
+      toHex(concatBytes(nonce, nacl.box(data, nonce, b.publicKey, a.secretKey))),
+    );
   });
 
   it('refuses an output buffer that is too small and a chunk size past the frame limit', () => {
     const [sender] = sessionPair();
-    expect(() => encodeDataFramesInto(sender, new Uint8Array(100), 100, new Uint8Array(100))).toThrow();
+    expect(() =>
+      encodeDataFramesInto(sender, new Uint8Array(100), 100, new Uint8Array(100)),
+    ).toThrow();
     expect(() => encodeDataFrames(sender, new Uint8Array(10), MAX_DATA_BYTES + 1)).toThrow();
   });
 
@@ -137,23 +145,51 @@ describe('large-frame offer in the AUTH / AUTH_ACK padding', () => {
     const [, serverForAck] = peerPair();
     const signature = device.sign(utf8Encode('challenge'));
     for (let i = 0; i < 20; i++) {
-      const auth = encodeAuth(client, { deviceId: device.id, version: 1, userId: device.id, sessionKey: a.publicKey, nameAccess: 0, signature, maxDataBytes: MAX_DATA_BYTES });
+      const auth = encodeAuth(client, {
+        deviceId: device.id,
+        version: 1,
+        userId: device.id,
+        sessionKey: a.publicKey,
+        nameAccess: 0,
+        signature,
+        maxDataBytes: MAX_DATA_BYTES,
+      });
       expect(auth.length).toBeLessThanOrEqual(256);
       const got = decodeFrame(auth, { peerFor: () => server });
       expect(got.ok && got.value.type === 'AUTH' && got.value.maxDataBytes).toBe(MAX_DATA_BYTES);
     }
-    const ack = encodeAuthAck(serverForAck, { sessionKey: b.publicKey, maxConnections: 16, nameAccess: 1, endpoint: 'alice.ela.city:443', namedEndpoint: 'alice.ela.city', maxDataBytes: 40_000 });
-    const got = decodeFrame(ack, { peer: CryptoContext.between(device.x25519SecretKey, service.x25519PublicKey) });
+    const ack = encodeAuthAck(serverForAck, {
+      sessionKey: b.publicKey,
+      maxConnections: 16,
+      nameAccess: 1,
+      endpoint: 'alice.ela.city:443',
+      namedEndpoint: 'alice.ela.city',
+      maxDataBytes: 40_000,
+    });
+    const got = decodeFrame(ack, {
+      peer: CryptoContext.between(device.x25519SecretKey, service.x25519PublicKey),
+    });
     expect(got.ok && got.value.type === 'AUTH_ACK' && got.value.maxDataBytes).toBe(40_000);
   });
 
   it('frames without the offer decode with no maxDataBytes (a stock peer)', () => {
     const [client, server] = peerPair();
-    const auth = encodeAuth(client, { deviceId: device.id, version: 1, userId: device.id, sessionKey: a.publicKey, nameAccess: 0, signature: device.sign(utf8Encode('c')) });
+    const auth = encodeAuth(client, {
+      deviceId: device.id,
+      version: 1,
+      userId: device.id,
+      sessionKey: a.publicKey,
+      nameAccess: 0,
+      signature: device.sign(utf8Encode('c')),
+    });
     const got = decodeFrame(auth, { peerFor: () => server });
     expect(got.ok && got.value.type === 'AUTH' && 'maxDataBytes' in got.value).toBe(false);
-    expect(parseFrameOffer(crypto.getRandomValues(new Uint8Array(FRAME_OFFER_BYTES)))).toBeUndefined();
-    expect(parseFrameOffer(encodeFrameOffer(50_000).subarray(0, FRAME_OFFER_BYTES - 1))).toBeUndefined();
+    expect(
+      parseFrameOffer(crypto.getRandomValues(new Uint8Array(FRAME_OFFER_BYTES))),
+    ).toBeUndefined();
+    expect(
+      parseFrameOffer(encodeFrameOffer(50_000).subarray(0, FRAME_OFFER_BYTES - 1)),
+    ).toBeUndefined();
   });
 
   it('an offer that does not fit the padding bound is refused by the encoder, and predicted', () => {
@@ -161,7 +197,16 @@ describe('large-frame offer in the AUTH / AUTH_ACK padding', () => {
     const endpoint = 'e'.repeat(172);
     expect(authAckFitsOffer(endpoint, '')).toBe(false);
     expect(authAckFitsOffer('alice.ela.city:443', 'alice.ela.city')).toBe(true);
-    expect(() => encodeAuthAck(server, { sessionKey: b.publicKey, maxConnections: 16, nameAccess: 0, endpoint, namedEndpoint: '', maxDataBytes: MAX_DATA_BYTES })).toThrow();
+    expect(() =>
+      encodeAuthAck(server, {
+        sessionKey: b.publicKey,
+        maxConnections: 16,
+        nameAccess: 0,
+        endpoint,
+        namedEndpoint: '',
+        maxDataBytes: MAX_DATA_BYTES,
+      }),
+    ).toThrow();
   });
 
   it('the size to send is clamped to what the frame allows, and stock without an offer', () => {

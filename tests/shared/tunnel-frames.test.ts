@@ -41,11 +41,16 @@ const service = KeyPair.generate();
 const clientSession = newSessionKeyPair();
 const serverSession = newSessionKeyPair();
 
-const peerPair = () => [
-  CryptoContext.between(device.x25519SecretKey, service.x25519PublicKey),
-  CryptoContext.between(service.x25519SecretKey, device.x25519PublicKey),
-] as const;
-const sessionPair = () => [sessionContext(clientSession, serverSession.publicKey), sessionContext(serverSession, clientSession.publicKey)] as const;
+const peerPair = () =>
+  [
+    CryptoContext.between(device.x25519SecretKey, service.x25519PublicKey),
+    CryptoContext.between(service.x25519SecretKey, device.x25519PublicKey),
+  ] as const;
+const sessionPair = () =>
+  [
+    sessionContext(clientSession, serverSession.publicKey),
+    sessionContext(serverSession, clientSession.publicKey),
+  ] as const;
 
 function decodeOk(frame: Uint8Array, keys: Parameters<typeof decodeFrame>[1]): Frame {
   const r = decodeFrame(frame, keys);
@@ -70,7 +75,8 @@ describe('type byte', () => {
         expect(parseTypeByte(b)).toEqual({ kind, ack: false });
       }
       expect(seen.size).toBeGreaterThan(1);
-      if (kind !== 'DATA' && kind !== 'ERROR') expect(parseTypeByte(randomTypeByte(kind, true))).toEqual({ kind, ack: true });
+      if (kind !== 'DATA' && kind !== 'ERROR')
+        expect(parseTypeByte(randomTypeByte(kind, true))).toEqual({ kind, ack: true });
     }
   });
 
@@ -84,7 +90,14 @@ describe('frames round-trip', () => {
   it('AUTH and AUTH_ACK under the peer context', () => {
     const [client, server] = peerPair();
     const signature = device.sign(utf8Encode('challenge'));
-    const auth = encodeAuth(client, { deviceId: device.id, version: 1, userId: service.id, sessionKey: clientSession.publicKey, nameAccess: 1, signature });
+    const auth = encodeAuth(client, {
+      deviceId: device.id,
+      version: 1,
+      userId: service.id,
+      sessionKey: clientSession.publicKey,
+      nameAccess: 1,
+      signature,
+    });
     const got = decodeOk(auth, { peerFor: (id) => (id.equals(device.id) ? server : null) });
     expect(got.type).toBe('AUTH');
     if (got.type !== 'AUTH') return;
@@ -96,7 +109,13 @@ describe('frames round-trip', () => {
     expect(toHex(got.signature)).toBe(toHex(signature));
     expect(toHex(auth.subarray(HEADER_BYTES, HEADER_BYTES + 32))).toBe(toHex(device.id.bytes));
 
-    const ack = encodeAuthAck(server, { sessionKey: serverSession.publicKey, maxConnections: 16, nameAccess: 1, endpoint: 'alice.ela.city:443', namedEndpoint: 'alice.ela.city' });
+    const ack = encodeAuthAck(server, {
+      sessionKey: serverSession.publicKey,
+      maxConnections: 16,
+      nameAccess: 1,
+      endpoint: 'alice.ela.city:443',
+      namedEndpoint: 'alice.ela.city',
+    });
     expect(decodeOk(ack, { peer: client })).toEqual({
       type: 'AUTH_ACK',
       sessionKey: serverSession.publicKey,
@@ -111,30 +130,58 @@ describe('frames round-trip', () => {
     const [clientPeer, serverPeer] = peerPair();
     const [client, server] = sessionPair();
     const signature = device.sign(utf8Encode('c2'));
-    const attach = decodeOk(encodeAttach(clientPeer, { deviceId: device.id, sessionKey: clientSession.publicKey, signature }), { peerFor: () => serverPeer });
+    const attach = decodeOk(
+      encodeAttach(clientPeer, {
+        deviceId: device.id,
+        sessionKey: clientSession.publicKey,
+        signature,
+      }),
+      { peerFor: () => serverPeer },
+    );
     expect(attach.type === 'ATTACH' && toHex(attach.signature)).toBe(toHex(signature));
 
     const v6 = new Uint8Array(16).fill(7);
-    expect(decodeOk(encodeConnect(server, { address: new Uint8Array([10, 0, 0, 1]), port: 443 }), { session: client })).toEqual({ type: 'CONNECT', address: new Uint8Array([10, 0, 0, 1]), port: 443 });
-    expect(decodeOk(encodeConnect(server, { address: v6, port: 65535 }), { session: client })).toEqual({ type: 'CONNECT', address: v6, port: 65535 });
-    for (const success of [true, false]) expect(decodeOk(encodeConnectAck(success), {})).toEqual({ type: 'CONNECT_ACK', success });
+    expect(
+      decodeOk(encodeConnect(server, { address: new Uint8Array([10, 0, 0, 1]), port: 443 }), {
+        session: client,
+      }),
+    ).toEqual({ type: 'CONNECT', address: new Uint8Array([10, 0, 0, 1]), port: 443 });
+    expect(
+      decodeOk(encodeConnect(server, { address: v6, port: 65535 }), { session: client }),
+    ).toEqual({ type: 'CONNECT', address: v6, port: 65535 });
+    for (const success of [true, false])
+      expect(decodeOk(encodeConnectAck(success), {})).toEqual({ type: 'CONNECT_ACK', success });
 
     const data = crypto.getRandomValues(new Uint8Array(1000));
     const dataFrame = encodeData(client, data);
     expect(dataFrame.length).toBe(HEADER_BYTES + BOX_OVERHEAD + data.length);
     expect(decodeOk(dataFrame, { session: server })).toEqual({ type: 'DATA', data });
-    expect(decodeOk(encodeError(server, { code: 3, message: 'nope ✓' }), { session: client })).toEqual({ type: 'ERROR', code: 3, message: 'nope ✓' });
-    for (const type of ['ATTACH_ACK', 'PING', 'PING_ACK', 'DISCONNECT', 'DISCONNECT_ACK'] as const) {
+    expect(
+      decodeOk(encodeError(server, { code: 3, message: 'nope ✓' }), { session: client }),
+    ).toEqual({ type: 'ERROR', code: 3, message: 'nope ✓' });
+    for (const type of [
+      'ATTACH_ACK',
+      'PING',
+      'PING_ACK',
+      'DISCONNECT',
+      'DISCONNECT_ACK',
+    ] as const) {
       expect(decodeOk(encodeEmpty(type), {})).toEqual({ type });
     }
   });
 
   it('DATA is byte-exact NaCl crypto_box under the session keys (checked against tweetnacl one-shot box)', () => {
     const nonce = new Uint8Array(24).fill(0x42);
-    const ctx = new CryptoContext(CryptoBox.between(clientSession.secretKey, serverSession.publicKey), nonce);
+    const ctx = new CryptoContext(
+      CryptoBox.between(clientSession.secretKey, serverSession.publicKey),
+      nonce,
+    );
     const data = utf8Encode('hello active proxy');
     const frame = encodeData(ctx, data);
-    const expected = concatBytes(nonce, nacl.box(data, nonce, serverSession.publicKey, clientSession.secretKey));
+    const expected = concatBytes(
+      nonce,
+      nacl.box(data, nonce, serverSession.publicKey, clientSession.secretKey),
+    );
     expect(toHex(frame.subarray(HEADER_BYTES))).toBe(toHex(expected));
     expect(sizeOf(frame)).toBe(frame.length);
     expect(parseTypeByte(frame[2])).toEqual({ kind: 'DATA', ack: false });
@@ -156,8 +203,17 @@ describe('padding and size limits', () => {
       const ack = encodeConnectAck(true);
       expect(ack.length >= HEADER_BYTES + 1 && ack.length <= 256).toBe(true);
       const connect = encodeConnect(client, { address: new Uint8Array(4), port: 1 });
-      expect(connect.length >= HEADER_BYTES + BOX_OVERHEAD + 19 && connect.length <= 256).toBe(true);
-      const auth = encodeAuth(peer, { deviceId: device.id, version: 1, userId: device.id, sessionKey: clientSession.publicKey, nameAccess: 0, signature: new Uint8Array(64) });
+      expect(connect.length >= HEADER_BYTES + BOX_OVERHEAD + 19 && connect.length <= 256).toBe(
+        true,
+      );
+      const auth = encodeAuth(peer, {
+        deviceId: device.id,
+        version: 1,
+        userId: device.id,
+        sessionKey: clientSession.publicKey,
+        nameAccess: 0,
+        signature: new Uint8Array(64),
+      });
       const min = HEADER_BYTES + 32 + BOX_OVERHEAD + 131;
       expect(auth.length >= min && auth.length <= nextMultiple(min)).toBe(true);
       const error = encodeError(client, { code: 1, message: 'x'.repeat(300) });
@@ -202,7 +258,14 @@ describe('malformed and tampered frames are error values', () => {
       expect(r.ok).toBe(false);
     }
     const [peerClient, peerServer] = peerPair();
-    const auth = encodeAuth(peerClient, { deviceId: device.id, version: 1, userId: device.id, sessionKey: clientSession.publicKey, nameAccess: 0, signature: new Uint8Array(64) });
+    const auth = encodeAuth(peerClient, {
+      deviceId: device.id,
+      version: 1,
+      userId: device.id,
+      sessionKey: clientSession.publicKey,
+      nameAccess: 0,
+      signature: new Uint8Array(64),
+    });
     const forged = auth.slice();
     forged[auth.length - 1] ^= 1;
     expect(decodeFrame(forged, { peerFor: () => peerServer }).ok).toBe(false);
@@ -213,7 +276,14 @@ describe('malformed and tampered frames are error values', () => {
     const eveCtx = CryptoContext.between(eve.x25519SecretKey, service.x25519PublicKey);
     const serverCtx = CryptoContext.between(service.x25519SecretKey, device.x25519PublicKey);
     // eve claims the device id but can only encrypt under her own key
-    const auth = encodeAuth(eveCtx, { deviceId: device.id, version: 1, userId: device.id, sessionKey: clientSession.publicKey, nameAccess: 0, signature: new Uint8Array(64) });
+    const auth = encodeAuth(eveCtx, {
+      deviceId: device.id,
+      version: 1,
+      userId: device.id,
+      sessionKey: clientSession.publicKey,
+      nameAccess: 0,
+      signature: new Uint8Array(64),
+    });
     const r = decodeFrame(auth, { peerFor: () => serverCtx });
     expect(!r.ok && r.error.code).toBe('DECRYPT_FAILED');
   });
@@ -280,7 +350,8 @@ describe('CONNECT addresses', () => {
     expect(v6.length).toBe(16);
     expect(bytesToIp(v6)).toBe('2001:db8::1');
     expect(bytesToIp(ipToBytes('::1')!)).toBe('::1');
-    for (const bad of ['1.2.3', '256.0.0.1', 'x', '1::2::3', '1:2:3:4:5:6:7:8:9']) expect(ipToBytes(bad)).toBeNull();
+    for (const bad of ['1.2.3', '256.0.0.1', 'x', '1::2::3', '1:2:3:4:5:6:7:8:9'])
+      expect(ipToBytes(bad)).toBeNull();
     expect(Id.zero().bytes.length).toBe(32);
   });
 });

@@ -4,9 +4,26 @@ import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CryptoContext } from '../../shared/crypto/context.ts';
 import { idToX25519, KeyPair } from '../../shared/keys.ts';
-import { decodeChallenge, encodeAttach, encodeAuth, FrameReader, newSessionKeyPair, PROTOCOL_VERSION } from '../../shared/tunnel/index.ts';
+import {
+  decodeChallenge,
+  encodeAttach,
+  encodeAuth,
+  FrameReader,
+  newSessionKeyPair,
+  PROTOCOL_VERSION,
+} from '../../shared/tunnel/index.ts';
 import type { TunnelServer } from '../../origin/tunnel/index.ts';
-import { authenticated, echoServer, HOST, newClient, readAll, startServer, tcpServer, type TcpServer, waitFor } from './harness.ts';
+import {
+  authenticated,
+  echoServer,
+  HOST,
+  newClient,
+  readAll,
+  startServer,
+  tcpServer,
+  type TcpServer,
+  waitFor,
+} from './harness.ts';
 
 let server: TunnelServer;
 let upstream: TcpServer;
@@ -27,7 +44,11 @@ async function echoOnce(deviceId: KeyPair['id'], text = 'ping'): Promise<string>
 }
 
 /** Connects, reads the challenge, returns it with the socket. */
-async function rawConnect(): Promise<{ socket: Socket; challenge: Uint8Array; frames: FrameReader }> {
+async function rawConnect(): Promise<{
+  socket: Socket;
+  challenge: Uint8Array;
+  frames: FrameReader;
+}> {
   const socket = connect(server.address().port, HOST);
   socket.on('error', () => {});
   const [chunk] = (await once(socket, 'data')) as [Buffer];
@@ -42,12 +63,27 @@ async function rawConnect(): Promise<{ socket: Socket; challenge: Uint8Array; fr
 describe('faults', () => {
   it('client killed mid-stream: the server cleans up the stream and the session', async () => {
     const device = KeyPair.generate();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'tests/tunnel/client-process.ts', String(server.address().port), server.options.key.id.toString(), device.bosonPrivateKeyBase58(), String(upstream.port)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'tests/tunnel/client-process.ts',
+        String(server.address().port),
+        server.options.key.id.toString(),
+        device.bosonPrivateKeyBase58(),
+        String(upstream.port),
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     try {
       await new Promise<void>((resolve, reject) => {
-        child.stdout!.on('data', (d: Buffer) => d.toString().includes('authenticated') && resolve());
+        child.stdout!.on(
+          'data',
+          (d: Buffer) => d.toString().includes('authenticated') && resolve(),
+        );
         child.once('exit', (code) => reject(new Error(`client exited ${code}`)));
       });
       const stream = await server.openStream(device.id);
@@ -62,7 +98,11 @@ describe('faults', () => {
       const error = await closed;
       expect(error?.message ?? 'closed').toMatch(/closed|lost/);
       await waitFor(() => !server.hasSession(device.id), 10_000, 'session dropped');
-      await waitFor(() => server.stats().connections === 0 && server.stats().streams === 0, 10_000, 'no connections left');
+      await waitFor(
+        () => server.stats().connections === 0 && server.stats().streams === 0,
+        10_000,
+        'no connections left',
+      );
     } finally {
       child.kill('SIGKILL');
     }
@@ -96,11 +136,16 @@ describe('faults', () => {
       outbound.on('error', () => inbound.destroy());
       inbound.on('close', () => outbound.destroy());
       outbound.on('close', () => inbound.destroy());
-      const forward = (from: Socket, to: Socket) => from.on('data', (d: Buffer) => !stalled.has(inbound) && to.write(d));
+      const forward = (from: Socket, to: Socket) =>
+        from.on('data', (d: Buffer) => !stalled.has(inbound) && to.write(d));
       forward(inbound, outbound);
       forward(outbound, inbound);
     });
-    const client = newClient(quick, upstream.port, { pingIntervalMs: 250, pingJitterMs: 0, createSocket: (host) => connect(relay.port, host) });
+    const client = newClient(quick, upstream.port, {
+      pingIntervalMs: 250,
+      pingJitterMs: 0,
+      createSocket: (host) => connect(relay.port, host),
+    });
     const echo = async (text: string) => {
       const stream = await quick.openStream(client.options.deviceKey.id);
       stream.end(text);
@@ -132,29 +177,59 @@ describe('faults', () => {
       await authenticated(victim);
       const victimId = victim.options.deviceKey.id;
       const attacker = KeyPair.generate();
-      const attackerPeer = () => CryptoContext.between(attacker.x25519SecretKey, idToX25519(server.options.key.id));
+      const attackerPeer = () =>
+        CryptoContext.between(attacker.x25519SecretKey, idToX25519(server.options.key.id));
       const failuresBefore = server.stats().authFailures + server.stats().malformedFrames;
 
       // 1. AUTH naming the victim's device id, made with the attacker's key.
       const a = await rawConnect();
       const sessionKey = newSessionKeyPair().publicKey;
-      a.socket.write(encodeAuth(attackerPeer(), { deviceId: victimId, version: PROTOCOL_VERSION, userId: attacker.id, sessionKey, nameAccess: 0, signature: attacker.sign(a.challenge) }));
+      a.socket.write(
+        encodeAuth(attackerPeer(), {
+          deviceId: victimId,
+          version: PROTOCOL_VERSION,
+          userId: attacker.id,
+          sessionKey,
+          nameAccess: 0,
+          signature: attacker.sign(a.challenge),
+        }),
+      );
       await once(a.socket, 'close');
 
       // 2. ATTACH to the victim's session with the attacker's key.
       const b = await rawConnect();
-      b.socket.write(encodeAttach(attackerPeer(), { deviceId: victimId, sessionKey, signature: attacker.sign(b.challenge) }));
+      b.socket.write(
+        encodeAttach(attackerPeer(), {
+          deviceId: victimId,
+          sessionKey,
+          signature: attacker.sign(b.challenge),
+        }),
+      );
       await once(b.socket, 'close');
 
       // 3. A real AUTH of the victim's, replayed on another connection (other challenge).
       const c = await rawConnect();
       const d = await rawConnect();
-      const victimPeer = CryptoContext.between(victim.options.deviceKey.x25519SecretKey, idToX25519(server.options.key.id));
-      d.socket.write(encodeAuth(victimPeer, { deviceId: victimId, version: PROTOCOL_VERSION, userId: victimId, sessionKey, nameAccess: 0, signature: victim.options.deviceKey.sign(c.challenge) }));
+      const victimPeer = CryptoContext.between(
+        victim.options.deviceKey.x25519SecretKey,
+        idToX25519(server.options.key.id),
+      );
+      d.socket.write(
+        encodeAuth(victimPeer, {
+          deviceId: victimId,
+          version: PROTOCOL_VERSION,
+          userId: victimId,
+          sessionKey,
+          nameAccess: 0,
+          signature: victim.options.deviceKey.sign(c.challenge),
+        }),
+      );
       await once(d.socket, 'close');
       c.socket.destroy();
 
-      expect(server.stats().authFailures + server.stats().malformedFrames).toBeGreaterThanOrEqual(failuresBefore + 3);
+      expect(server.stats().authFailures + server.stats().malformedFrames).toBeGreaterThanOrEqual(
+        failuresBefore + 3,
+      );
       expect(victim.state).toBe('authenticated');
       expect(await echoOnce(victimId, 'still mine')).toBe('still mine');
     } finally {
@@ -180,7 +255,11 @@ describe('faults', () => {
       held.write('x');
       await waitFor(() => (server.sessions()[0]?.connections ?? 0) >= 2, 5000, 'pool growth');
       expect(await echoOnce(device, 'during')).toBe('during');
-      await waitFor(() => client.stats().connections === sockets.length, 5000, 'every connection past its handshake');
+      await waitFor(
+        () => client.stats().connections === sockets.length,
+        5000,
+        'every connection past its handshake',
+      );
       const malformedBefore = server.stats().malformedFrames;
       const victimSocket = sockets[sockets.length - 1];
       victimSocket.write(Buffer.from([0, 5, 0x41, 1, 2])); // a DATA frame far too short to be a box

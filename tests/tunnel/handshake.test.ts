@@ -3,7 +3,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeyPair } from '../../shared/keys.ts';
 import { MAX_DATA_BYTES } from '../../shared/tunnel/index.ts';
 import type { TunnelServer } from '../../origin/tunnel/index.ts';
-import { authenticated, echoServer, HOST, newClient, readAll, startServer, type TcpServer, waitFor } from './harness.ts';
+import {
+  authenticated,
+  echoServer,
+  HOST,
+  newClient,
+  readAll,
+  startServer,
+  type TcpServer,
+  waitFor,
+} from './harness.ts';
 
 let server: TunnelServer;
 let upstream: TcpServer;
@@ -30,10 +39,18 @@ describe('handshake', () => {
     try {
       client.start();
       await authenticated(client);
-      expect(client.authInfo).toEqual({ endpoint: 'alice.ela.city:443', namedEndpoint: 'alice.ela.city', maxConnections: 16, dataChunkBytes: MAX_DATA_BYTES });
+      expect(client.authInfo).toEqual({
+        endpoint: 'alice.ela.city:443',
+        namedEndpoint: 'alice.ela.city',
+        maxConnections: 16,
+        dataChunkBytes: MAX_DATA_BYTES,
+      });
       expect(server.hasSession(client.options.deviceKey.id)).toBe(true);
       expect(sessions.length).toBe(1);
-      const stream = await server.openStream(client.options.deviceKey.id, { remoteAddress: '203.0.113.9', remotePort: 5555 });
+      const stream = await server.openStream(client.options.deviceKey.id, {
+        remoteAddress: '203.0.113.9',
+        remotePort: 5555,
+      });
       stream.end('hello');
       expect((await readAll(stream)).toString()).toBe('hello');
     } finally {

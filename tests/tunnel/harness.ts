@@ -8,13 +8,19 @@ import { TunnelServer, type TunnelServerOptions } from '../../origin/tunnel/inde
 
 export const HOST = '127.0.0.1';
 
-export async function startServer(options: Partial<TunnelServerOptions> = {}): Promise<TunnelServer> {
+export async function startServer(
+  options: Partial<TunnelServerOptions> = {},
+): Promise<TunnelServer> {
   const server = new TunnelServer({ key: KeyPair.generate(), host: HOST, port: 0, ...options });
   await server.start();
   return server;
 }
 
-export function newClient(server: TunnelServer, upstreamPort: number, options: Partial<TunnelClientOptions> = {}): TunnelClient {
+export function newClient(
+  server: TunnelServer,
+  upstreamPort: number,
+  options: Partial<TunnelClientOptions> = {},
+): TunnelClient {
   return new TunnelClient({
     serverHost: HOST,
     serverPort: server.address().port,
@@ -81,7 +87,11 @@ export async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
 
 export const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
-export async function waitFor(check: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+export async function waitFor(
+  check: () => boolean,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);

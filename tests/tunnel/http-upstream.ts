@@ -32,7 +32,11 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     if (range) {
       const start = Number(range[1]);
       const end = range[2] ? Math.min(Number(range[2]), FILE.length - 1) : FILE.length - 1;
-      res.writeHead(206, { 'content-range': `bytes ${start}-${end}/${FILE.length}`, 'accept-ranges': 'bytes', 'content-length': end - start + 1 });
+      res.writeHead(206, {
+        'content-range': `bytes ${start}-${end}/${FILE.length}`,
+        'accept-ranges': 'bytes',
+        'content-length': end - start + 1,
+      });
       res.end(FILE.subarray(start, end + 1));
     } else {
       res.writeHead(200, { 'accept-ranges': 'bytes', 'content-length': FILE.length });
@@ -47,7 +51,8 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
       while (sent < total) {
         const n = Math.min(chunk.length, total - sent);
         sent += n;
-        if (!res.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return void res.once('drain', pump);
+        if (!res.write(n === chunk.length ? chunk : chunk.subarray(0, n)))
+          return void res.once('drain', pump);
       }
       res.end();
     };
@@ -59,8 +64,12 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
 
 /** Minimal RFC 6455 echo: handshake, then unmasks client frames and sends them back unmasked. */
 function upgrade(req: IncomingMessage, socket: Duplex): void {
-  const accept = createHash('sha1').update(`${req.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
-  socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+  const accept = createHash('sha1')
+    .update(`${req.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
+    .digest('base64');
+  socket.write(
+    `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+  );
   let buffer = Buffer.alloc(0);
   socket.on('data', (chunk: Buffer) => {
     buffer = Buffer.concat([buffer, chunk]);
@@ -76,20 +85,29 @@ function upgrade(req: IncomingMessage, socket: Duplex): void {
       }
       if (buffer.length < at + 4 + length) return;
       const mask = buffer.subarray(at, at + 4);
-      const payload = Buffer.from(buffer.subarray(at + 4, at + 4 + length).map((b, i) => b ^ mask[i % 4]));
+      const payload = Buffer.from(
+        buffer.subarray(at + 4, at + 4 + length).map((b, i) => b ^ mask[i % 4]),
+      );
       buffer = buffer.subarray(at + 4 + length);
       if (opcode === 0x8) {
         socket.end(Buffer.from([0x88, 0]));
         return;
       }
-      const header = length < 126 ? Buffer.from([0x80 | opcode, length]) : Buffer.from([0x80 | opcode, 126, length >> 8, length & 0xff]);
+      const header =
+        length < 126
+          ? Buffer.from([0x80 | opcode, length])
+          : Buffer.from([0x80 | opcode, 126, length >> 8, length & 0xff]);
       socket.write(Buffer.concat([header, payload]));
     }
   });
   socket.on('error', () => {});
 }
 
-export async function startHttpUpstream(): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+export async function startHttpUpstream(): Promise<{
+  server: Server;
+  port: number;
+  close(): Promise<void>;
+}> {
   const server = createServer(handle);
   server.on('checkContinue', (req, res) => {
     res.writeContinue();

@@ -1,10 +1,25 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DATA_CHUNK_BYTES, FrameReader, HEADER_BYTES, MAX_DATA_BYTES, BOX_OVERHEAD } from '../../shared/tunnel/index.ts';
+import {
+  DATA_CHUNK_BYTES,
+  FrameReader,
+  HEADER_BYTES,
+  MAX_DATA_BYTES,
+  BOX_OVERHEAD,
+} from '../../shared/tunnel/index.ts';
 import type { TunnelClientOptions } from '../../agent/tunnel/index.ts';
 import type { TunnelServer, TunnelServerOptions } from '../../origin/tunnel/index.ts';
-import { authenticated, echoServer, HOST, newClient, readAll, startServer, tcpServer, type TcpServer } from './harness.ts';
+import {
+  authenticated,
+  echoServer,
+  HOST,
+  newClient,
+  readAll,
+  startServer,
+  tcpServer,
+  type TcpServer,
+} from './harness.ts';
 
 const STOCK_MAX_FRAME = HEADER_BYTES + BOX_OVERHEAD + DATA_CHUNK_BYTES;
 let upstream: TcpServer;
@@ -20,14 +35,18 @@ afterAll(async () => {
  * A server, a TCP relay in front of it that splits both directions into frames and records the
  * largest one seen each way, and a client dialing through the relay.
  */
-async function through(serverOptions: Partial<TunnelServerOptions>, clientOptions: Partial<TunnelClientOptions>) {
+async function through(
+  serverOptions: Partial<TunnelServerOptions>,
+  clientOptions: Partial<TunnelClientOptions>,
+) {
   const server = await startServer(serverOptions);
   const largest = { toClient: 0, toServer: 0 };
   const observe = (direction: keyof typeof largest) => {
     const reader = new FrameReader(2);
     return (chunk: Buffer) => {
       const frames = reader.push(chunk);
-      if (frames.ok) for (const f of frames.value) largest[direction] = Math.max(largest[direction], f.length);
+      if (frames.ok)
+        for (const f of frames.value) largest[direction] = Math.max(largest[direction], f.length);
     };
   };
   const relay = await tcpServer((inbound) => {
@@ -40,7 +59,10 @@ async function through(serverOptions: Partial<TunnelServerOptions>, clientOption
     outbound.pipe(inbound);
     inbound.pipe(outbound);
   });
-  const client = newClient(server, upstream.port, { ...clientOptions, createSocket: (host) => connect(relay.port, host) as Socket });
+  const client = newClient(server, upstream.port, {
+    ...clientOptions,
+    createSocket: (host) => connect(relay.port, host) as Socket,
+  });
   client.start();
   await authenticated(client);
   const echo = async (bytes: Buffer) => {
@@ -75,8 +97,18 @@ describe('large DATA frames (pc2 extension, negotiated in AUTH/AUTH_ACK padding)
   // Unpadded AUTH_ACK = 3 + 40 + 35 + endpoint + 2 NULs = 252 bytes: 4 bytes of padding room, too few.
   const tightEndpoint = 'e'.repeat(252 - 3 - 40 - 35 - 2);
   it.each([
-    { case: 'a client that does not offer them (as a stock client)', server: {}, client: { largeFrames: false }, endpoint: undefined },
-    { case: 'a server that does not answer the offer (as a stock server)', server: { largeFrames: false }, client: {}, endpoint: undefined },
+    {
+      case: 'a client that does not offer them (as a stock client)',
+      server: {},
+      client: { largeFrames: false },
+      endpoint: undefined,
+    },
+    {
+      case: 'a server that does not answer the offer (as a stock server)',
+      server: { largeFrames: false },
+      client: {},
+      endpoint: undefined,
+    },
     {
       case: 'an AUTH_ACK with no padding room for the answer',
       server: { endpointFor: () => ({ endpoint: tightEndpoint, namedEndpoint: '' }) },
@@ -99,6 +131,8 @@ describe('large DATA frames (pc2 extension, negotiated in AUTH/AUTH_ACK padding)
   });
 
   it('rejects a non-boolean largeFrames option', async () => {
-    await expect(startServer({ largeFrames: 'yes' as unknown as boolean })).rejects.toThrow(/largeFrames/);
+    await expect(startServer({ largeFrames: 'yes' as unknown as boolean })).rejects.toThrow(
+      /largeFrames/,
+    );
   });
 });

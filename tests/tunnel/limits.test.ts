@@ -2,7 +2,15 @@ import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeyPair } from '../../shared/keys.ts';
 import { TunnelClient } from '../../agent/tunnel/index.ts';
-import { authenticated, echoServer, newClient, readAll, startServer, type TcpServer, waitFor } from './harness.ts';
+import {
+  authenticated,
+  echoServer,
+  newClient,
+  readAll,
+  startServer,
+  type TcpServer,
+  waitFor,
+} from './harness.ts';
 
 let upstream: TcpServer;
 beforeAll(async () => {
@@ -96,9 +104,18 @@ describe('limits and housekeeping', () => {
   });
 
   it('client options are checked', () => {
-    const base = { serverHost: '127.0.0.1', servicePeerId: KeyPair.generate().id, deviceKey: KeyPair.generate(), upstream: { host: '127.0.0.1', port: 1 } };
-    expect(() => new TunnelClient({ ...base, bogus: true } as never)).toThrow(/unknown option\(s\) bogus/);
-    expect(() => new TunnelClient({ ...base, backoff: { nope: 1 } } as never)).toThrow(/unknown option\(s\) backoff\.nope/);
+    const base = {
+      serverHost: '127.0.0.1',
+      servicePeerId: KeyPair.generate().id,
+      deviceKey: KeyPair.generate(),
+      upstream: { host: '127.0.0.1', port: 1 },
+    };
+    expect(() => new TunnelClient({ ...base, bogus: true } as never)).toThrow(
+      /unknown option\(s\) bogus/,
+    );
+    expect(() => new TunnelClient({ ...base, backoff: { nope: 1 } } as never)).toThrow(
+      /unknown option\(s\) backoff\.nope/,
+    );
     expect(() => new TunnelClient({ ...base, upstream: undefined } as never)).toThrow(/upstream/);
   });
 });

@@ -2,7 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TunnelClient } from '../../agent/tunnel/index.ts';
 import type { TunnelServer } from '../../origin/tunnel/index.ts';
-import { authenticated, echoServer, newClient, readAll, sha256, startServer, tcpServer, type TcpServer, waitFor } from './harness.ts';
+import {
+  authenticated,
+  echoServer,
+  newClient,
+  readAll,
+  sha256,
+  startServer,
+  tcpServer,
+  type TcpServer,
+  waitFor,
+} from './harness.ts';
 
 let server: TunnelServer;
 let upstream: TcpServer;
@@ -121,7 +131,9 @@ describe('streams through one session', () => {
     try {
       c5.start();
       await authenticated(c5);
-      await expect(server.openStream(c5.options.deviceKey.id)).rejects.toMatchObject({ code: 'UPSTREAM_REFUSED' });
+      await expect(server.openStream(c5.options.deviceKey.id)).rejects.toMatchObject({
+        code: 'UPSTREAM_REFUSED',
+      });
       expect(server.hasSession(c5.options.deviceKey.id)).toBe(true);
     } finally {
       await c5.stop();
@@ -152,6 +164,8 @@ describe('streams through one session', () => {
 
   it('no session -> NO_SESSION', async () => {
     const { KeyPair } = await import('../../shared/keys.ts');
-    await expect(server.openStream(KeyPair.generate().id)).rejects.toMatchObject({ code: 'NO_SESSION' });
+    await expect(server.openStream(KeyPair.generate().id)).rejects.toMatchObject({
+      code: 'NO_SESSION',
+    });
   });
 });

@@ -10,11 +10,21 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { EdgeConfig } from '../../config.ts';
 import { EdgeError } from '../../errors.ts';
-import { checkOptions, fn, integer, type Rules, rule, withDefault } from '../../../shared/options.ts';
+import {
+  checkOptions,
+  fn,
+  integer,
+  type Rules,
+  rule,
+  withDefault,
+} from '../../../shared/options.ts';
 import { type GatewayOptions, WORKER_GATEWAY_OPTIONS } from './server.ts';
 
 /** What a worker is started with: everything of GatewayOptions that can cross a process boundary. */
-export type ClusterWorkerOptions = Omit<GatewayOptions, 'config' | 'onError' | 'onCertificateReload'> & {
+export type ClusterWorkerOptions = Omit<
+  GatewayOptions,
+  'config' | 'onError' | 'onCertificateReload'
+> & {
   config: Omit<EdgeConfig, 'fetch' | 'now'>;
 };
 
@@ -59,7 +69,9 @@ const CLUSTER_OPTIONS = {
     'a config without fetch and now (the workers run in other processes)',
   ),
   workers: integer(1, 1024),
-  onError: withDefault(fn<(error: Error) => void>(), (e: Error) => console.error(`pc2 edge: ${e.message}`)),
+  onError: withDefault(fn<(error: Error) => void>(), (e: Error) =>
+    console.error(`pc2 edge: ${e.message}`),
+  ),
   startTimeoutMs: withDefault(integer(1, 3_600_000), 30_000),
 } satisfies Rules<GatewayClusterOptions>;
 
@@ -71,11 +83,29 @@ function workerExecArgv(): string[] {
 }
 
 export async function startGatewayCluster(options: GatewayClusterOptions): Promise<GatewayCluster> {
-  const { workers: count, onError, startTimeoutMs } = checkOptions(options, CLUSTER_OPTIONS, 'gateway cluster options', (message) => new EdgeError('INVALID_CONFIG', message));
-  if (!cluster.isPrimary) throw new EdgeError('INVALID_CONFIG', 'startGatewayCluster runs in a cluster primary only');
+  const {
+    workers: count,
+    onError,
+    startTimeoutMs,
+  } = checkOptions(
+    options,
+    CLUSTER_OPTIONS,
+    'gateway cluster options',
+    (message) => new EdgeError('INVALID_CONFIG', message),
+  );
+  if (!cluster.isPrimary)
+    throw new EdgeError('INVALID_CONFIG', 'startGatewayCluster runs in a cluster primary only');
   // The workers check their own options again (startGateway); they get them as given.
-  const { workers: _workers, onError: _onError, startTimeoutMs: _startTimeoutMs, ...gatewayOptions } = options;
-  cluster.setupPrimary({ exec: fileURLToPath(new URL('./cluster-worker.ts', import.meta.url)), execArgv: workerExecArgv() });
+  const {
+    workers: _workers,
+    onError: _onError,
+    startTimeoutMs: _startTimeoutMs,
+    ...gatewayOptions
+  } = options;
+  cluster.setupPrimary({
+    exec: fileURLToPath(new URL('./cluster-worker.ts', import.meta.url)),
+    execArgv: workerExecArgv(),
+  });
 
   const reloads = new Map<Worker, number>();
   // Once listening, a worker that is the only one left is replaced on the ports actually bound; while
@@ -91,7 +121,12 @@ export async function startGatewayCluster(options: GatewayClusterOptions): Promi
       let ready = false;
       const timer = setTimeout(() => {
         worker.process.kill('SIGKILL');
-        reject(new EdgeError('INTERNAL', `gateway worker ${worker.process.pid} did not start within ${startTimeoutMs} ms`));
+        reject(
+          new EdgeError(
+            'INTERNAL',
+            `gateway worker ${worker.process.pid} did not start within ${startTimeoutMs} ms`,
+          ),
+        );
       }, startTimeoutMs);
       worker.on('message', (m: WorkerMessage) => {
         if (m?.pc2 === 'waiting') {
@@ -112,10 +147,15 @@ export async function startGatewayCluster(options: GatewayClusterOptions): Promi
       worker.once('exit', (code, signal) => {
         clearTimeout(timer);
         reloads.delete(worker);
-        if (!ready) return reject(new EdgeError('INTERNAL', `gateway worker exited before listening (${signal ?? code})`));
+        if (!ready)
+          return reject(
+            new EdgeError('INTERNAL', `gateway worker exited before listening (${signal ?? code})`),
+          );
         if (closing) return;
         restarts++;
-        onError(new Error(`worker ${worker.process.pid} exited (${signal ?? code}); starting another`));
+        onError(
+          new Error(`worker ${worker.process.pid} exited (${signal ?? code}); starting another`),
+        );
         fork(reloads.size ? gatewayOptions : resolvedOptions).catch((e: Error) => onError(e));
       });
     });
@@ -141,7 +181,11 @@ export async function startGatewayCluster(options: GatewayClusterOptions): Promi
   try {
     // The first worker binds (any free port for 0); the others share its sockets.
     ports = (await fork(gatewayOptions)).ports;
-    resolvedOptions = { ...gatewayOptions, httpsPort: ports.https ?? gatewayOptions.httpsPort, httpPort: ports.http ?? gatewayOptions.httpPort };
+    resolvedOptions = {
+      ...gatewayOptions,
+      httpsPort: ports.https ?? gatewayOptions.httpsPort,
+      httpPort: ports.http ?? gatewayOptions.httpPort,
+    };
     await Promise.all(Array.from({ length: count - 1 }, () => fork(gatewayOptions)));
   } catch (e) {
     closing = true;

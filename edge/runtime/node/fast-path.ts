@@ -30,7 +30,13 @@ export interface FastPathOptions {
 
 const VALID_HOST = /^[a-z0-9.-]+(?::\d{1,5})?$/i;
 
-async function writeError(res: http.ServerResponse, error: EdgeError, host: string, json: boolean, options: FastPathOptions): Promise<void> {
+async function writeError(
+  res: http.ServerResponse,
+  error: EdgeError,
+  host: string,
+  json: boolean,
+  options: FastPathOptions,
+): Promise<void> {
   const page = errorResponse(error, host, json);
   const headers: Record<string, string> = {};
   page.headers.forEach((v, k) => (headers[k] = v));
@@ -43,7 +49,12 @@ async function writeError(res: http.ServerResponse, error: EdgeError, host: stri
 /** undici's (synchronous, allocation-light) handler interface, as its own dispatchers call it. */
 interface RawHandler {
   onConnect(abort: (err?: Error) => void): void;
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean;
+  onHeaders(
+    statusCode: number,
+    rawHeaders: Buffer[],
+    resume: () => void,
+    statusText: string,
+  ): boolean;
   onData(chunk: Buffer): boolean;
   onComplete(trailers: string[] | null): void;
   onError(err: Error): void;
@@ -101,14 +112,24 @@ class Forwarding implements RawHandler {
     let headers = this.headers;
     if (target.ingress) {
       headers = headers.slice();
-      headers.push(INGRESS_HEADERS.nodeId, target.ingress.nodeId, INGRESS_HEADERS.edgeToken, target.ingress.edgeToken);
+      headers.push(
+        INGRESS_HEADERS.nodeId,
+        target.ingress.nodeId,
+        INGRESS_HEADERS.edgeToken,
+        target.ingress.edgeToken,
+      );
     }
-    this.options.dispatcher.dispatch({ origin: target.url, path: this.path, method: this.method as 'GET', headers }, this);
+    this.options.dispatcher.dispatch(
+      { origin: target.url, path: this.path, method: this.method as 'GET', headers },
+      this,
+    );
   }
 
   #giveUp(): void {
     const error = unavailable(this.route, this.#failures);
-    writeError(this.res, error, this.host, this.route.kind === 'registry', this.options).catch(() => this.res.destroy());
+    writeError(this.res, error, this.host, this.route.kind === 'registry', this.options).catch(() =>
+      this.res.destroy(),
+    );
   }
 
   onConnect(abort: (err?: Error) => void): void {
@@ -128,12 +149,15 @@ class Forwarding implements RawHandler {
         const value = raw[i + 1].toString('latin1');
         connection = connection === undefined ? value : `${connection}, ${value}`;
       } else if (key === RELAY_ERROR_HEADER) relayError = raw[i + 1].toString('latin1');
-      else if (!dropsResponseHeader(key, undefined)) headers.push(key, raw[i + 1].toString('latin1'));
+      else if (!dropsResponseHeader(key, undefined))
+        headers.push(key, raw[i + 1].toString('latin1'));
     }
     if (tryNextTarget(status, relayError, this.#index === this.route.targets.length - 1)) {
       // Read the refusal to its end so the connection stays reusable, then try the next one.
       this.#discard = true;
-      this.#failures.push(`${this.route.targets[this.#index].label}: HTTP ${status}${relayError ? ` ${relayError}` : ''}`);
+      this.#failures.push(
+        `${this.route.targets[this.#index].label}: HTTP ${status}${relayError ? ` ${relayError}` : ''}`,
+      );
       return true;
     }
     const listed = connectionTokens(connection);
@@ -167,14 +191,23 @@ class Forwarding implements RawHandler {
       return;
     }
     // A refusal being discarded that then fails is already counted.
-    if (!this.#discard) this.#failures.push(`${this.route.targets[this.#index].label}: ${this.#answered ? 'response failed' : err.message}`);
+    if (!this.#discard)
+      this.#failures.push(
+        `${this.route.targets[this.#index].label}: ${this.#answered ? 'response failed' : err.message}`,
+      );
     this.next();
   }
 }
 
-export async function serveFastPath(edge: Edge, req: http.IncomingMessage, res: http.ServerResponse, options: FastPathOptions): Promise<void> {
+export async function serveFastPath(
+  edge: Edge,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  options: FastPathOptions,
+): Promise<void> {
   const host = req.headers.host;
-  const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+  const hasBody =
+    req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
   if (hasBody || !host || !VALID_HOST.test(host)) return options.app(req, res);
   let url: URL;
   let route: EdgeRoute;
@@ -186,6 +219,18 @@ export async function serveFastPath(edge: Edge, req: http.IncomingMessage, res: 
     return options.app(req, res);
   }
   if (route.kind === 'landing') return options.app(req, res);
-  const headers = forwardedRawHeaders(req.rawHeaders, { clientIp: req.socket.remoteAddress, host: url.host, proto: url.protocol.slice(0, -1) });
-  new Forwarding(res, req.method ?? 'GET', url.pathname + url.search, headers, route, host, options).next();
+  const headers = forwardedRawHeaders(req.rawHeaders, {
+    clientIp: req.socket.remoteAddress,
+    host: url.host,
+    proto: url.protocol.slice(0, -1),
+  });
+  new Forwarding(
+    res,
+    req.method ?? 'GET',
+    url.pathname + url.search,
+    headers,
+    route,
+    host,
+    options,
+  ).next();
 }

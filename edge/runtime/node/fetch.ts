@@ -47,19 +47,22 @@ export function pipeableBody(body: ReadableStream<Uint8Array> | null): Readable 
  */
 function webStream(body: Readable): ReadableStream<Uint8Array> {
   let chunks: AsyncIterator<unknown> | undefined;
-  const stream = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      chunks ??= body[Symbol.asyncIterator]();
-      const { done, value } = await chunks.next();
-      if (done) controller.close();
-      else controller.enqueue(value as Uint8Array);
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        chunks ??= body[Symbol.asyncIterator]();
+        const { done, value } = await chunks.next();
+        if (done) controller.close();
+        else controller.enqueue(value as Uint8Array);
+      },
+      cancel() {
+        // Destroying an undici body emits an AbortError; the reader already said it is done.
+        body.on('error', () => {});
+        body.destroy();
+      },
     },
-    cancel() {
-      // Destroying an undici body emits an AbortError; the reader already said it is done.
-      body.on('error', () => {});
-      body.destroy();
-    },
-  }, { highWaterMark: 0 });
+    { highWaterMark: 0 },
+  );
   readableBodies.set(stream, body);
   return stream;
 }
@@ -72,7 +75,12 @@ export interface PooledFetch {
 }
 
 export function createPooledFetch(options: PoolOptions = {}): PooledFetch {
-  const o = checkOptions(options, POOL_OPTIONS, 'pool options', (message) => new EdgeError('INVALID_CONFIG', message));
+  const o = checkOptions(
+    options,
+    POOL_OPTIONS,
+    'pool options',
+    (message) => new EdgeError('INVALID_CONFIG', message),
+  );
   const dispatcher = new Agent({
     connections: o.connections,
     keepAliveTimeout: o.keepAliveTimeoutMs,
@@ -81,13 +89,25 @@ export function createPooledFetch(options: PoolOptions = {}): PooledFetch {
     // A streamed body may pause for as long as the two ends like (long polls, event streams).
     bodyTimeout: 0,
   });
-  const pooledFetch = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
+  const pooledFetch = async (
+    input: RequestInfo | URL,
+    init: RequestInit = {},
+  ): Promise<Response> => {
     const url = input instanceof Request ? input.url : String(input);
     const method = init.method ?? 'GET';
     const headers: string[] = [];
     new Headers(init.headers).forEach((value, key) => headers.push(key, value));
-    const body = init.body instanceof ReadableStream ? Readable.fromWeb(init.body as WebReadableStream<Uint8Array>) : (init.body as string | null | undefined);
-    const res = await request(url, { method: method as 'GET', headers, body, signal: init.signal ?? undefined, dispatcher });
+    const body =
+      init.body instanceof ReadableStream
+        ? Readable.fromWeb(init.body as WebReadableStream<Uint8Array>)
+        : (init.body as string | null | undefined);
+    const res = await request(url, {
+      method: method as 'GET',
+      headers,
+      body,
+      signal: init.signal ?? undefined,
+      dispatcher,
+    });
     const out = new Headers();
     for (const [key, value] of Object.entries(res.headers)) {
       if (Array.isArray(value)) for (const v of value) out.append(key, v);

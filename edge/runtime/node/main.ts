@@ -31,7 +31,9 @@ const gateway = await startGateway({
   httpPort: port(env[ADAPTER_ENV_KEYS.httpPort], tls ? 80 : 8080),
   tls,
 });
-console.log(`pc2 edge: ${tls ? `https on ${gateway.ports.https}, redirect on ${gateway.ports.http}` : `http on ${gateway.ports.http}`} for *.${config.zone}`);
+console.log(
+  `pc2 edge: ${tls ? `https on ${gateway.ports.https}, redirect on ${gateway.ports.http}` : `http on ${gateway.ports.http}`} for *.${config.zone}`,
+);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => void gateway.close().then(() => process.exit(0)));
 }

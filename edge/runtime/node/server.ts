@@ -12,10 +12,26 @@ import { getRequestListener } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { createEdge, type Edge } from '../../app.ts';
 import type { EdgeConfig } from '../../config.ts';
-import { checkOptions, fn, integer, nested, nonEmptyString, optional, passedOn, type Rules, string, withDefault } from '../../../shared/options.ts';
+import {
+  checkOptions,
+  fn,
+  integer,
+  nested,
+  nonEmptyString,
+  optional,
+  passedOn,
+  type Rules,
+  string,
+  withDefault,
+} from '../../../shared/options.ts';
 import { EdgeError } from '../../errors.ts';
 import { createPooledFetch, type PoolOptions, pipeToClient, pipeableBody } from './fetch.ts';
-import { type CertificateWatcher, readCertificate, TLS_MIN_VERSION, watchCertificate } from './tls.ts';
+import {
+  type CertificateWatcher,
+  readCertificate,
+  TLS_MIN_VERSION,
+  watchCertificate,
+} from './tls.ts';
 import { withResponseHeader } from '../../headers.ts';
 import { serveFastPath } from './fast-path.ts';
 import { handleUpgrade } from './upgrade.ts';
@@ -57,7 +73,13 @@ export const WORKER_GATEWAY_OPTIONS = {
   hostname: withDefault(string, '0.0.0.0'),
   httpsPort: withDefault(port, 443),
   httpPort: withDefault<number | null>((v, name) => (v === null ? null : port(v, name)), 80),
-  tls: optional(nested({ certFile: nonEmptyString, keyFile: nonEmptyString, reloadIntervalMs: withDefault(integer(1, 86_400_000), 5_000) })),
+  tls: optional(
+    nested({
+      certFile: nonEmptyString,
+      keyFile: nonEmptyString,
+      reloadIntervalMs: withDefault(integer(1, 86_400_000), 5_000),
+    }),
+  ),
   hstsMaxAgeS: withDefault(integer(0, 1_000_000_000), 63_072_000),
   pool: passedOn<PoolOptions | undefined>(),
   upgradeTimeoutMs: withDefault(integer(1, 86_400_000), 10_000),
@@ -66,7 +88,9 @@ export const WORKER_GATEWAY_OPTIONS = {
 const GATEWAY_OPTIONS = {
   ...WORKER_GATEWAY_OPTIONS,
   config: passedOn<EdgeConfig>(),
-  onError: withDefault(fn<(error: Error) => void>(), (e: Error) => console.error(`pc2 edge: ${e.message}`)),
+  onError: withDefault(fn<(error: Error) => void>(), (e: Error) =>
+    console.error(`pc2 edge: ${e.message}`),
+  ),
   onCertificateReload: withDefault(fn<() => void>(), () => {}),
 } satisfies Rules<GatewayOptions>;
 
@@ -95,7 +119,12 @@ function redirectServer(httpsPort: number): http.Server {
       return;
     }
     const port = httpsPort === 443 ? '' : `:${httpsPort}`;
-    res.writeHead(308, { location: `https://${host}${port}${req.url ?? '/'}`, 'content-length': '0' }).end();
+    res
+      .writeHead(308, {
+        location: `https://${host}${port}${req.url ?? '/'}`,
+        'content-length': '0',
+      })
+      .end();
   });
 }
 
@@ -115,9 +144,17 @@ function pipeResponse(res: Response, body: Readable, outgoing: http.ServerRespon
 }
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  const o = checkOptions(options, GATEWAY_OPTIONS, 'gateway options', (message) => new EdgeError('INVALID_CONFIG', message));
+  const o = checkOptions(
+    options,
+    GATEWAY_OPTIONS,
+    'gateway options',
+    (message) => new EdgeError('INVALID_CONFIG', message),
+  );
   const pool = o.config.fetch ? null : createPooledFetch(o.pool);
-  const edge = createEdge({ ...o.config, fetch: o.config.fetch ?? pool!.fetch }, { abortWithClient: false });
+  const edge = createEdge(
+    { ...o.config, fetch: o.config.fetch ?? pool!.fetch },
+    { abortWithClient: false },
+  );
   const hostname = o.hostname;
   const hsts = `max-age=${o.hstsMaxAgeS}; includeSubDomains`;
   const secure = o.tls !== undefined;
@@ -134,29 +171,48 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // Forwarding goes straight through Node.js streams when the gateway owns the connection pool.
   const listener: http.RequestListener = pool
     ? (req, res) =>
-        void serveFastPath(edge, req, res, { dispatcher: pool.dispatcher, secure, hsts, app: appListener }).catch(() => {
+        void serveFastPath(edge, req, res, {
+          dispatcher: pool.dispatcher,
+          secure,
+          hsts,
+          app: appListener,
+        }).catch(() => {
           // Never let one bad exchange reach the process: answer if still possible, else drop it.
           if (res.headersSent) res.destroy();
-          else res.writeHead(502, { 'content-type': 'text/plain', 'x-pc2-error': 'INTERNAL' }).end('gateway error\n');
+          else
+            res
+              .writeHead(502, { 'content-type': 'text/plain', 'x-pc2-error': 'INTERNAL' })
+              .end('gateway error\n');
         })
     : appListener;
   const servers: http.Server[] = [];
   const ports: Gateway['ports'] = {};
   let watcher: CertificateWatcher | undefined;
   const upgradeOptions = { handshakeTimeoutMs: o.upgradeTimeoutMs, rejectUnauthorized: true };
-  const onUpgrade = (req: http.IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) =>
-    void handleUpgrade(edge, req, socket, head, upgradeOptions);
+  const onUpgrade = (
+    req: http.IncomingMessage,
+    socket: import('node:stream').Duplex,
+    head: Buffer,
+  ) => void handleUpgrade(edge, req, socket, head, upgradeOptions);
   try {
     if (o.tls) {
       const tls = o.tls;
-      const main = https.createServer({ ...(await readCertificate(tls)), minVersion: TLS_MIN_VERSION }, listener);
+      const main = https.createServer(
+        { ...(await readCertificate(tls)), minVersion: TLS_MIN_VERSION },
+        listener,
+      );
       main.on('upgrade', onUpgrade);
       servers.push(main);
       ports.https = await listen(main, o.httpsPort, hostname);
-      watcher = await watchCertificate(tls, tls.reloadIntervalMs, (ctx) => {
-        main.setSecureContext(ctx);
-        o.onCertificateReload();
-      }, o.onError);
+      watcher = await watchCertificate(
+        tls,
+        tls.reloadIntervalMs,
+        (ctx) => {
+          main.setSecureContext(ctx);
+          o.onCertificateReload();
+        },
+        o.onError,
+      );
       if (o.httpPort !== null) {
         const redirect = redirectServer(ports.https);
         servers.push(redirect);

@@ -19,9 +19,18 @@ export interface UpgradeOptions {
   rejectUnauthorized: boolean;
 }
 
-function writeRaw(socket: Duplex, status: number, headers: Record<string, string>, body: string): void {
+function writeRaw(
+  socket: Duplex,
+  status: number,
+  headers: Record<string, string>,
+  body: string,
+): void {
   const lines = [`HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}`];
-  const all = { ...headers, 'content-length': String(Buffer.byteLength(body)), connection: 'close' };
+  const all = {
+    ...headers,
+    'content-length': String(Buffer.byteLength(body)),
+    connection: 'close',
+  };
   for (const [k, v] of Object.entries(all)) lines.push(`${k}: ${v}`);
   socket.end(lines.join('\r\n') + '\r\n\r\n' + body);
 }
@@ -31,10 +40,20 @@ type Attempt =
   | { kind: 'response'; res: http.IncomingMessage }
   | { kind: 'failed'; reason: string };
 
-function attempt(target: Target, url: URL, forwarded: readonly string[], method: string, options: UpgradeOptions): Promise<Attempt> {
+function attempt(
+  target: Target,
+  url: URL,
+  forwarded: readonly string[],
+  method: string,
+  options: UpgradeOptions,
+): Promise<Attempt> {
   const headers: Record<string, string> = {};
   // Repeated fields are joined, as a Headers object would.
-  for (let i = 0; i < forwarded.length; i += 2) headers[forwarded[i]] = headers[forwarded[i]] === undefined ? forwarded[i + 1] : `${headers[forwarded[i]]}, ${forwarded[i + 1]}`;
+  for (let i = 0; i < forwarded.length; i += 2)
+    headers[forwarded[i]] =
+      headers[forwarded[i]] === undefined
+        ? forwarded[i + 1]
+        : `${headers[forwarded[i]]}, ${forwarded[i + 1]}`;
   if (target.ingress) {
     headers[INGRESS_HEADERS.nodeId] = target.ingress.nodeId;
     headers[INGRESS_HEADERS.edgeToken] = target.ingress.edgeToken;
@@ -43,8 +62,16 @@ function attempt(target: Target, url: URL, forwarded: readonly string[], method:
   headers.upgrade = 'websocket';
   const lib = url.protocol === 'https:' ? https : http;
   return new Promise((resolve) => {
-    const req = lib.request(url, { method, headers, agent: false, rejectUnauthorized: options.rejectUnauthorized });
-    const timer = setTimeout(() => req.destroy(new Error('handshake timed out')), options.handshakeTimeoutMs);
+    const req = lib.request(url, {
+      method,
+      headers,
+      agent: false,
+      rejectUnauthorized: options.rejectUnauthorized,
+    });
+    const timer = setTimeout(
+      () => req.destroy(new Error('handshake timed out')),
+      options.handshakeTimeoutMs,
+    );
     req.on('upgrade', (res, socket, head) => {
       clearTimeout(timer);
       resolve({ kind: 'upgraded', res, socket, head });
@@ -83,15 +110,27 @@ export async function handleUpgrade(
   try {
     const encrypted = (incoming.socket as { encrypted?: boolean }).encrypted === true;
     const host = incoming.headers.host ?? '';
-    if (!/^[a-z0-9.-]+(?::\d{1,5})?$/i.test(host)) throw new EdgeError('MALFORMED_HOST', 'missing or malformed Host');
+    if (!/^[a-z0-9.-]+(?::\d{1,5})?$/i.test(host))
+      throw new EdgeError('MALFORMED_HOST', 'missing or malformed Host');
     const url = new URL(`${encrypted ? 'https' : 'http'}://${host}${incoming.url ?? '/'}`);
     const route = await edge.route(url);
-    if (route.kind !== 'node') throw new EdgeError('NOT_FOUND', 'upgrades are served on node names only');
-    const forwarded = forwardedRawHeaders(incoming.rawHeaders, { clientIp: incoming.socket.remoteAddress, host: url.host, proto: url.protocol.slice(0, -1) });
+    if (route.kind !== 'node')
+      throw new EdgeError('NOT_FOUND', 'upgrades are served on node names only');
+    const forwarded = forwardedRawHeaders(incoming.rawHeaders, {
+      clientIp: incoming.socket.remoteAddress,
+      host: url.host,
+      proto: url.protocol.slice(0, -1),
+    });
     const failures: string[] = [];
     for (let i = 0; i < route.targets.length; i++) {
       const target = route.targets[i];
-      const result = await attempt(target, new URL(targetUrl(target, url)), forwarded, incoming.method ?? 'GET', options);
+      const result = await attempt(
+        target,
+        new URL(targetUrl(target, url)),
+        forwarded,
+        incoming.method ?? 'GET',
+        options,
+      );
       if (result.kind === 'failed') {
         failures.push(`${target.label}: ${result.reason}`);
         continue;
@@ -100,19 +139,23 @@ export async function handleUpgrade(
         const { res } = result;
         const relayError = res.headers[RELAY_ERROR_HEADER] as string | undefined;
         if (tryNextTarget(res.statusCode ?? 0, relayError, i === route.targets.length - 1)) {
-          failures.push(`${target.label}: HTTP ${res.statusCode}${relayError ? ` ${relayError}` : ''}`);
+          failures.push(
+            `${target.label}: HTTP ${res.statusCode}${relayError ? ` ${relayError}` : ''}`,
+          );
           res.resume();
           continue;
         }
         const lines = [`HTTP/1.1 ${res.statusCode} ${res.statusMessage ?? ''}`];
-        for (let h = 0; h < res.rawHeaders.length; h += 2) lines.push(`${res.rawHeaders[h]}: ${res.rawHeaders[h + 1]}`);
+        for (let h = 0; h < res.rawHeaders.length; h += 2)
+          lines.push(`${res.rawHeaders[h]}: ${res.rawHeaders[h + 1]}`);
         client.write(lines.join('\r\n') + '\r\n\r\n');
         res.pipe(client);
         return;
       }
       const { res, socket, head } = result;
       const lines = ['HTTP/1.1 101 Switching Protocols'];
-      for (let h = 0; h < res.rawHeaders.length; h += 2) lines.push(`${res.rawHeaders[h]}: ${res.rawHeaders[h + 1]}`);
+      for (let h = 0; h < res.rawHeaders.length; h += 2)
+        lines.push(`${res.rawHeaders[h]}: ${res.rawHeaders[h + 1]}`);
       client.write(lines.join('\r\n') + '\r\n\r\n');
       if (head.length) client.write(head);
       if (clientHead.length) socket.write(clientHead);
@@ -122,6 +165,11 @@ export async function handleUpgrade(
     throw unavailable(route, failures);
   } catch (e) {
     const error = e instanceof EdgeError ? e : new EdgeError('INTERNAL', (e as Error).message);
-    writeRaw(client, statusOf(error.code), { 'content-type': 'text/plain; charset=utf-8', 'x-pc2-error': error.code }, `${error.code}: ${error.message}\n`);
+    writeRaw(
+      client,
+      statusOf(error.code),
+      { 'content-type': 'text/plain; charset=utf-8', 'x-pc2-error': error.code },
+      `${error.code}: ${error.message}\n`,
+    );
   }
 }

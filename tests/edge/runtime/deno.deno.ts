@@ -20,10 +20,13 @@ edgeConformanceSuite({
     rmSync(dir, { recursive: true, force: true });
     let port = 0;
     const listening = new Promise<void>((resolve) => {
-      const server = serveEdge({ config: world.config, hostname: '127.0.0.1', port: 0, cert, key }, (addr) => {
-        port = addr.port;
-        resolve();
-      });
+      const server = serveEdge(
+        { config: world.config, hostname: '127.0.0.1', port: 0, cert, key },
+        (addr) => {
+          port = addr.port;
+          resolve();
+        },
+      );
       stop = () => server.shutdown();
     });
     let stop: () => Promise<void> = async () => {};

@@ -12,10 +12,20 @@ describe('Workers bundle', () => {
   it('builds with wrangler deploy --dry-run to under 1 MiB', async () => {
     const outdir = await mkdtemp(join(tmpdir(), 'pc2-edge-bundle-'));
     try {
-      await promisify(execFile)('npx', ['--no-install', 'wrangler', 'deploy', '--dry-run', '--outdir', outdir], {
-        env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true', CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_HIDE_BANNER: 'true' },
-        timeout: 90_000,
-      });
+      await promisify(execFile)(
+        'npx',
+        ['--no-install', 'wrangler', 'deploy', '--dry-run', '--outdir', outdir],
+        {
+          env: {
+            ...process.env,
+            WRANGLER_SEND_METRICS: 'false',
+            CI: 'true',
+            CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+            WRANGLER_HIDE_BANNER: 'true',
+          },
+          timeout: 90_000,
+        },
+      );
       const files = (await readdir(outdir)).filter((f) => f.endsWith('.js'));
       expect(files.length).toBeGreaterThan(0);
       let total = 0;

@@ -14,17 +14,41 @@ export interface WranglerDev {
   close(): Promise<void>;
 }
 
-export async function startWranglerDev(vars: Record<string, string>, readyHost: string, timeoutMs = 80_000): Promise<WranglerDev> {
+export async function startWranglerDev(
+  vars: Record<string, string>,
+  readyHost: string,
+  timeoutMs = 80_000,
+): Promise<WranglerDev> {
   const port = await deadPort();
   const inspectorPort = await deadPort();
   const stateDir = await mkdtemp(join(tmpdir(), 'pc2-wrangler-'));
-  const args = ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort),
-    '--persist-to', stateDir, '--show-interactive-dev-session=false', '--log-level', 'warn'];
+  const args = [
+    'wrangler',
+    'dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--inspector-port',
+    String(inspectorPort),
+    '--persist-to',
+    stateDir,
+    '--show-interactive-dev-session=false',
+    '--log-level',
+    'warn',
+  ];
   for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
   const child = spawn('npx', ['--no-install', ...args], {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true', CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_HIDE_BANNER: 'true', NO_COLOR: '1' },
+    env: {
+      ...process.env,
+      WRANGLER_SEND_METRICS: 'false',
+      CI: 'true',
+      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+      WRANGLER_HIDE_BANNER: 'true',
+      NO_COLOR: '1',
+    },
   });
   let output = '';
   child.stdout.on('data', (d) => (output += d));

@@ -19,7 +19,9 @@ afterAll(async () => {
   for (const stop of stopAll.reverse()) await stop().catch(() => undefined);
 });
 
-async function startNode(extra: Partial<ConstructorParameters<typeof DhtNode>[0]> = {}): Promise<DhtNode> {
+async function startNode(
+  extra: Partial<ConstructorParameters<typeof DhtNode>[0]> = {},
+): Promise<DhtNode> {
   const node = new DhtNode({ key: KeyPair.generate(), ...local, ...extra });
   await node.start();
   stopAll.push(() => node.stop());
@@ -50,20 +52,37 @@ describe('bad datagrams', () => {
     // Right sender id, but the box does not authenticate.
     await peer.sendRaw(concatBytes(peer.key.id.bytes, randomBytes(200)), port);
     // A sender id that is not a curve point.
-    await peer.sendRaw(concatBytes(new Uint8Array(32).fill(0xff), new Uint8Array(31).fill(0xff), randomBytes(100)), port);
+    await peer.sendRaw(
+      concatBytes(new Uint8Array(32).fill(0xff), new Uint8Array(31).fill(0xff), randomBytes(100)),
+      port,
+    );
     // Well encrypted, but not a DHT message: CBOR garbage, then a map with an unknown method.
     const context = peer.context(node.id, peer.key);
-    await peer.sendRaw(concatBytes(peer.key.id.bytes, context.encrypt(randomBytes(40).fill(0x1c, 0, 1))), port);
-    await peer.sendRaw(concatBytes(peer.key.id.bytes, context.encrypt(encodeCbor({ y: 0x27, t: 9, v: 1 }))), port);
+    await peer.sendRaw(
+      concatBytes(peer.key.id.bytes, context.encrypt(randomBytes(40).fill(0x1c, 0, 1))),
+      port,
+    );
+    await peer.sendRaw(
+      concatBytes(peer.key.id.bytes, context.encrypt(encodeCbor({ y: 0x27, t: 9, v: 1 }))),
+      port,
+    );
     await eventually(() => {
       const d = node.counters().dropped;
-      return d.tooShort === 2 && d.oversized === 1 && d.decryptFailed === 1 && d.invalidSender === 1 && d.malformed === 2;
+      return (
+        d.tooShort === 2 &&
+        d.oversized === 1 &&
+        d.decryptFailed === 1 &&
+        d.invalidSender === 1 &&
+        d.malformed === 2
+      );
     });
     const answer = await peer.request(to, { method: Method.PING });
     expect(answer.kind).toBe('response');
     // The readable but unknown-method request got a protocol ERROR back (204), the rest nothing.
     const errors = peer.received.filter((r) => r.message.kind === 'error');
-    expect(errors.map((r) => (r.message.kind === 'error' ? [r.message.txid, r.message.error.code] : []))).toEqual([[9, ErrorCode.METHOD_UNKNOWN]]);
+    expect(
+      errors.map((r) => (r.message.kind === 'error' ? [r.message.txid, r.message.error.code] : [])),
+    ).toEqual([[9, ErrorCode.METHOD_UNKNOWN]]);
   });
 
   it('answers a readable request with bad fields with a protocol ERROR (203)', async () => {
@@ -71,7 +90,13 @@ describe('bad datagrams', () => {
     const peer = await rawPeer();
     const context = peer.context(node.id, peer.key);
     // FIND_NODE whose target is 3 bytes long.
-    await peer.sendRaw(concatBytes(peer.key.id.bytes, context.encrypt(encodeCbor({ y: 0x22, t: 41, q: { t: new Uint8Array(3), w: 1 }, v: 1 }))), node.address().port);
+    await peer.sendRaw(
+      concatBytes(
+        peer.key.id.bytes,
+        context.encrypt(encodeCbor({ y: 0x22, t: 41, q: { t: new Uint8Array(3), w: 1 }, v: 1 })),
+      ),
+      node.address().port,
+    );
     const answer = await peer.waitFor((r) => r.message.kind === 'error');
     expect(answer.message.kind === 'error' && answer.message.error.code).toBe(ErrorCode.PROTOCOL);
     expect(answer.message.txid).toBe(41);
@@ -80,10 +105,15 @@ describe('bad datagrams', () => {
   it('drops a replayed datagram (duplicated nonce)', async () => {
     const node = await startNode();
     const peer = await rawPeer();
-    const bytes = concatBytes(peer.key.id.bytes, peer.context(node.id, peer.key).encrypt(encodeCbor({ y: 0x21, t: 5, v: 1 })));
+    const bytes = concatBytes(
+      peer.key.id.bytes,
+      peer.context(node.id, peer.key).encrypt(encodeCbor({ y: 0x21, t: 5, v: 1 })),
+    );
     await peer.sendRaw(bytes, node.address().port);
     await peer.sendRaw(bytes, node.address().port);
-    await eventually(() => node.counters().dropped.decryptFailed === 1 && node.counters().requestsIn.ping === 1);
+    await eventually(
+      () => node.counters().dropped.decryptFailed === 1 && node.counters().requestsIn.ping === 1,
+    );
   });
 
   it('bans a source after repeated malformed packets', async () => {
@@ -91,9 +121,16 @@ describe('bad datagrams', () => {
     const peer = await rawPeer();
     const port = node.address().port;
     const context = peer.context(node.id, peer.key);
-    for (let i = 0; i < 3; i++) await peer.sendRaw(concatBytes(peer.key.id.bytes, context.encrypt(encodeCbor({ y: 0x27, t: 1 + i, v: 1 }))), port);
+    for (let i = 0; i < 3; i++)
+      await peer.sendRaw(
+        concatBytes(peer.key.id.bytes, context.encrypt(encodeCbor({ y: 0x27, t: 1 + i, v: 1 }))),
+        port,
+      );
     await eventually(() => node.counters().dropped.malformed === 3);
-    await peer.send({ id: node.id, port }, { kind: 'request', txid: 77, request: { method: Method.PING } });
+    await peer.send(
+      { id: node.id, port },
+      { kind: 'request', txid: 77, request: { method: Method.PING } },
+    );
     await eventually(() => node.counters().dropped.banned === 1);
     expect(node.counters().requestsIn.ping ?? 0).toBe(0);
   });
@@ -101,7 +138,11 @@ describe('bad datagrams', () => {
   it('rate-limits one source', async () => {
     const node = await startNode({ rateLimitPerSecond: 1, rateLimitBurst: 5 });
     const peer = await rawPeer();
-    for (let i = 0; i < 20; i++) await peer.send({ id: node.id, port: node.address().port }, { kind: 'request', txid: i + 1, request: { method: Method.PING } });
+    for (let i = 0; i < 20; i++)
+      await peer.send(
+        { id: node.id, port: node.address().port },
+        { kind: 'request', txid: i + 1, request: { method: Method.PING } },
+      );
     await eventually(() => node.counters().dropped.rateLimited >= 14);
     expect(node.counters().requestsIn.ping).toBeLessThanOrEqual(6);
   });
@@ -116,17 +157,31 @@ describe('misbehaving and dead peers', () => {
       // Let the request land first, then answer every FIND_NODE under a different key.
       await new Promise((r) => setTimeout(r, 5));
       for (const r of impostor.received.filter((m) => m.message.kind === 'request').splice(0)) {
-        await impostor.send({ id: r.from, port: r.port }, { kind: 'response', txid: r.message.txid, response: { method: Method.FIND_NODE, nodes4: [], nodes6: [] } }, other);
+        await impostor.send(
+          { id: r.from, port: r.port },
+          {
+            kind: 'response',
+            txid: r.message.txid,
+            response: { method: Method.FIND_NODE, nodes4: [], nodes6: [] },
+          },
+          other,
+        );
       }
     });
-    const node = await startNode({ bootstrap: [{ id: claimed.id, host: '127.0.0.1', port: impostor.port }], requestTimeoutMs: 2000 });
+    const node = await startNode({
+      bootstrap: [{ id: claimed.id, host: '127.0.0.1', port: impostor.port }],
+      requestTimeoutMs: 2000,
+    });
     await eventually(() => node.counters().dropped.idFlip >= 1);
     expect(node.routingTableSize().v4).toBe(0);
   });
 
   it('times out requests to a silent node and counts them per method', async () => {
     const silent = await rawPeer();
-    const node = await startNode({ bootstrap: [{ id: KeyPair.generate().id, host: '127.0.0.1', port: silent.port }], requestTimeoutMs: 300 });
+    const node = await startNode({
+      bootstrap: [{ id: KeyPair.generate().id, host: '127.0.0.1', port: silent.port }],
+      requestTimeoutMs: 300,
+    });
     expect(node.counters().timeouts.find_node).toBe(1);
     expect(await node.findNode(new Id(randomBytes(32)))).toEqual([]);
   });
@@ -167,7 +222,12 @@ describe('routing table persistence', () => {
 
   it('saves the table on stop and rejoins from it without bootstrap nodes', async () => {
     const key = KeyPair.generate();
-    const first = new DhtNode({ key, ...local, dataDir: dir, bootstrap: [{ id: net.nodes[0].id, ...net.nodes[0].address() }] });
+    const first = new DhtNode({
+      key,
+      ...local,
+      dataDir: dir,
+      bootstrap: [{ id: net.nodes[0].id, ...net.nodes[0].address() }],
+    });
     await first.start();
     expect(first.routingTableSize().v4Usable).toBeGreaterThan(3);
     await first.stop();
@@ -211,7 +271,12 @@ describe('options', () => {
   it('answers FIND_NODE with want bit 4 only with a token', async () => {
     const node = await startNode();
     const peer = await rawPeer();
-    const r = await peer.request({ id: node.id, port: node.address().port }, { method: Method.FIND_NODE, target: node.id, want: Want.TOKEN });
-    expect(r.kind === 'response' && r.response.method === Method.FIND_NODE && r.response.token).toBeTypeOf('number');
+    const r = await peer.request(
+      { id: node.id, port: node.address().port },
+      { method: Method.FIND_NODE, target: node.id, want: Want.TOKEN },
+    );
+    expect(
+      r.kind === 'response' && r.response.method === Method.FIND_NODE && r.response.token,
+    ).toBeTypeOf('number');
   });
 });

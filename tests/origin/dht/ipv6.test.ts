@@ -10,8 +10,20 @@ const nodes: DhtNode[] = [];
 beforeAll(async () => {
   for (let i = 0; i < 6; i++) {
     const seed = nodes[0];
-    const bootstrap = seed ? [{ id: seed.id, ...seed.address() }, { id: seed.id, ...seed.address6()! }] : [];
-    const node = new DhtNode({ key: KeyPair.generate(), host: '127.0.0.1', host6: '::1', port: 0, developerMode: true, bootstrap });
+    const bootstrap = seed
+      ? [
+          { id: seed.id, ...seed.address() },
+          { id: seed.id, ...seed.address6()! },
+        ]
+      : [];
+    const node = new DhtNode({
+      key: KeyPair.generate(),
+      host: '127.0.0.1',
+      host6: '::1',
+      port: 0,
+      developerMode: true,
+      bootstrap,
+    });
     await node.start();
     nodes.push(node);
   }
@@ -32,7 +44,10 @@ describe('dual-stack node', () => {
   it('finds nodes on both families and stores values on both', async () => {
     const target = nodes[5].id;
     const found = await nodes[1].findNode(target);
-    const hosts = found.filter((n) => n.id.equals(target)).map((n) => n.host).sort();
+    const hosts = found
+      .filter((n) => n.id.equals(target))
+      .map((n) => n.host)
+      .sort();
     expect(hosts).toEqual(['127.0.0.1', '::1']);
     const value = Value.createImmutable(utf8Encode('dual stack'));
     // Every other node accepts on each family: 5 over IPv4 and 5 over IPv6.

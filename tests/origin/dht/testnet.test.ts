@@ -58,7 +58,9 @@ describe(`${NODES}-node testnet`, () => {
       const found = await pick().findValue(value.id);
       expect(found?.equals(value)).toBe(true);
     }
-    expect(utf8Decode((await pick().findValue(values[2].id))!.decrypt(reader)!)).toBe('sealed for the reader');
+    expect(utf8Decode((await pick().findValue(values[2].id))!.decrypt(reader)!)).toBe(
+      'sealed for the reader',
+    );
     // A newer version wins.
     const v2 = values[1].update(owner, utf8Encode('signed v2'));
     await pick().storeValue(v2);
@@ -73,17 +75,31 @@ describe(`${NODES}-node testnet`, () => {
     expect(await pick().announcePeer(a)).toBeGreaterThanOrEqual(6);
     expect(await pick().announcePeer(b)).toBeGreaterThanOrEqual(6);
     const found = await pick().findPeer(service.id);
-    expect(found.map((p) => p.endpoint).sort()).toEqual(['tcp://127.0.0.1:9001', 'tcp://127.0.0.1:9002']);
+    expect(found.map((p) => p.endpoint).sort()).toEqual([
+      'tcp://127.0.0.1:9001',
+      'tcp://127.0.0.1:9002',
+    ]);
 
     const proxyKey = KeyPair.generate();
     const superNode = pick();
-    await announceActiveProxyService(superNode, proxyKey, '127.0.0.1', 8090, net.keys[net.nodes.indexOf(superNode)]);
+    await announceActiveProxyService(
+      superNode,
+      proxyKey,
+      '127.0.0.1',
+      8090,
+      net.keys[net.nodes.indexOf(superNode)],
+    );
     const proxies = await findActiveProxyService(pick(), proxyKey.id);
     expect(proxies.map((p) => `${p.host}:${p.port}`)).toEqual(['127.0.0.1:8090']);
     expect(proxies[0].peer.nodeId?.equals(superNode.id)).toBe(true);
 
     const holder = KeyPair.generate();
-    const card = createCard(holder, [{ id: 'pc2', type: 'PC2Node', endpoint: 'https://alice.ela.city' }], [], 1_700_000_000_000);
+    const card = createCard(
+      holder,
+      [{ id: 'pc2', type: 'PC2Node', endpoint: 'https://alice.ela.city' }],
+      [],
+      1_700_000_000_000,
+    );
     await publishDidDocument(pick(), holder, card);
     const resolved = await resolveDidDocument(pick(), holder.id.toDid());
     expect(resolved?.services).toEqual(card.services);
@@ -108,7 +124,9 @@ describe(`${NODES}-node testnet`, () => {
     const reader = net.nodes.find((n) => n !== owner)!;
     expect((await reader.findValue(kept.id))?.equals(kept)).toBe(true);
     expect(await reader.findValue(dropped.id)).toBeNull();
-    expect((await reader.findPeer(peerKey.id)).map((p) => p.endpoint)).toEqual(['tcp://127.0.0.1:7000']);
+    expect((await reader.findPeer(peerKey.id)).map((p) => p.endpoint)).toEqual([
+      'tcp://127.0.0.1:7000',
+    ]);
   });
 
   it('counts packets and errors per node without drops on a healthy network', () => {

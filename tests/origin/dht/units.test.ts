@@ -35,10 +35,19 @@ describe('storage', () => {
     expect(storage.putPeer(a)).toBeNull();
     expect(storage.putPeer(b)).toBeNull();
     expect(storage.putPeer(PeerInfo.create(key, 'tcp://c:1'))?.code).toBe(ErrorCode.SERVER);
-    expect(storage.putPeer(PeerInfo.create(key, 'tcp://a:2', { fingerprint: a.fingerprint, sequenceNumber: 1 }))?.code).toBe(ErrorCode.SEQUENCE_NOT_MONOTONIC);
+    expect(
+      storage.putPeer(
+        PeerInfo.create(key, 'tcp://a:2', { fingerprint: a.fingerprint, sequenceNumber: 1 }),
+      )?.code,
+    ).toBe(ErrorCode.SEQUENCE_NOT_MONOTONIC);
     expect(storage.putPeer(a.update(key, 'tcp://a:3'), 1)?.code).toBe(ErrorCode.CAS_FAIL);
     expect(storage.putPeer(a.update(key, 'tcp://a:3'), 2)).toBeNull();
-    expect(storage.getPeers(key.id, 10).map((p) => p.endpoint).sort()).toEqual(['tcp://a:3', 'tcp://b:1']);
+    expect(
+      storage
+        .getPeers(key.id, 10)
+        .map((p) => p.endpoint)
+        .sort(),
+    ).toEqual(['tcp://a:3', 'tcp://b:1']);
     expect(storage.getPeers(key.id, 10, 3).map((p) => p.endpoint)).toEqual(['tcp://a:3']);
     expect(storage.getPeers(key.id, 1).length).toBe(1);
   });
@@ -55,7 +64,9 @@ describe('write tokens', () => {
     expect(tokens.verify(token, KeyPair.generate().id, '203.0.113.9', 4000, target)).toBe(false);
     expect(tokens.verify(token, requester, '203.0.113.10', 4000, target)).toBe(false);
     expect(tokens.verify(token, requester, '203.0.113.9', 4001, target)).toBe(false);
-    expect(tokens.verify(token, requester, '203.0.113.9', 4000, new Id(randomBytes(32)))).toBe(false);
+    expect(tokens.verify(token, requester, '203.0.113.9', 4000, new Id(randomBytes(32)))).toBe(
+      false,
+    );
     clock.advance(TOKEN_BUCKET_MS);
     expect(tokens.verify(token, requester, '203.0.113.9', 4000, target)).toBe(true);
     clock.advance(TOKEN_BUCKET_MS);
@@ -82,7 +93,8 @@ describe('routing table', () => {
     const target = new Id(randomBytes(32));
     const closest = table.closest(target);
     expect(closest.length).toBe(K);
-    for (let i = 1; i < closest.length; i++) expect(target.threeWayCompare(closest[i - 1].id, closest[i].id)).toBeLessThan(0);
+    for (let i = 1; i < closest.length; i++)
+      expect(target.threeWayCompare(closest[i - 1].id, closest[i].id)).toBeLessThan(0);
   });
 
   it('drops an entry after 3 failures for a verified replacement, and refuses an id flip at a live address', () => {
@@ -91,7 +103,7 @@ describe('routing table', () => {
     // Ids far from ours (first bit differs) all land in one bucket once it has split.
     const far = () => {
       const b = randomBytes(32);
-      b[0] = (local.bytes[0] ^ 0x80) & 0x80 | (b[0] & 0x7f);
+      b[0] = ((local.bytes[0] ^ 0x80) & 0x80) | (b[0] & 0x7f);
       return new Id(b);
     };
     const near = () => {

@@ -35,7 +35,13 @@ beforeAll(async () => {
   client = newClient(tunnel, app.port);
   client.start();
   await authenticated(client);
-  ingress = await startIngressServer({ tunnel, superNodeId: superNode.id, edgeKeys: [edge.id], host: '127.0.0.1', port: 0 });
+  ingress = await startIngressServer({
+    tunnel,
+    superNodeId: superNode.id,
+    edgeKeys: [edge.id],
+    host: '127.0.0.1',
+    port: 0,
+  });
   base = `http://127.0.0.1:${ingress.address().port}`;
 });
 afterAll(async () => {
@@ -70,13 +76,19 @@ describe('relay ingress', () => {
 
   it('streams a request body both ways (POST echo, 5 MiB)', async () => {
     const body = Buffer.alloc(5 * 1024 * 1024, 3);
-    const res = await request(`${base}/echo`, { method: 'POST', body, headers: await edgeHeaders() });
+    const res = await request(`${base}/echo`, {
+      method: 'POST',
+      body,
+      headers: await edgeHeaders(),
+    });
     const got = Buffer.from(await res.body.arrayBuffer());
     expect(got.equals(body)).toBe(true);
   });
 
   it('passes Range requests through (206 + Content-Range)', async () => {
-    const res = await request(`${base}/file`, { headers: { ...(await edgeHeaders()), range: 'bytes=1000-1999' } });
+    const res = await request(`${base}/file`, {
+      headers: { ...(await edgeHeaders()), range: 'bytes=1000-1999' },
+    });
     expect(res.statusCode).toBe(206);
     expect(res.headers['content-range']).toBe(`bytes 1000-1999/${FILE.length}`);
     expect(Buffer.from(await res.body.arrayBuffer()).equals(FILE.subarray(1000, 2000))).toBe(true);
@@ -121,19 +133,29 @@ describe('relay ingress', () => {
   });
 
   it('missing or foreign edge token -> 401 JSON; unknown node -> 503 JSON; bad node id -> 400', async () => {
-    const missing = await request(`${base}/headers`, { headers: { [INGRESS_HEADERS.nodeId]: node().toString() } });
+    const missing = await request(`${base}/headers`, {
+      headers: { [INGRESS_HEADERS.nodeId]: node().toString() },
+    });
     expect(missing.statusCode).toBe(401);
-    expect(((await missing.body.json()) as { error: { code: string } }).error.code).toBe('BAD_EDGE_TOKEN');
-    const foreign = await request(`${base}/headers`, { headers: await edgeHeaders(node(), KeyPair.generate()) });
+    expect(((await missing.body.json()) as { error: { code: string } }).error.code).toBe(
+      'BAD_EDGE_TOKEN',
+    );
+    const foreign = await request(`${base}/headers`, {
+      headers: await edgeHeaders(node(), KeyPair.generate()),
+    });
     expect(foreign.statusCode).toBe(401);
     await foreign.body.dump();
     const otherNode = KeyPair.generate().id;
-    const wrongNode = await request(`${base}/headers`, { headers: { ...(await edgeHeaders(otherNode)), [INGRESS_HEADERS.nodeId]: node().toString() } });
+    const wrongNode = await request(`${base}/headers`, {
+      headers: { ...(await edgeHeaders(otherNode)), [INGRESS_HEADERS.nodeId]: node().toString() },
+    });
     expect(wrongNode.statusCode).toBe(401);
     await wrongNode.body.dump();
     const offline = await request(`${base}/headers`, { headers: await edgeHeaders(otherNode) });
     expect(offline.statusCode).toBe(503);
-    expect(((await offline.body.json()) as { error: { code: string } }).error.code).toBe('NODE_UNAVAILABLE');
+    expect(((await offline.body.json()) as { error: { code: string } }).error.code).toBe(
+      'NODE_UNAVAILABLE',
+    );
     const bad = await request(`${base}/headers`, { headers: { [INGRESS_HEADERS.nodeId]: 'nope' } });
     expect(bad.statusCode).toBe(400);
     await bad.body.dump();

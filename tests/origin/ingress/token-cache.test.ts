@@ -17,7 +17,14 @@ let ingress: IngressServer;
 
 beforeAll(async () => {
   tunnel = await startServer();
-  ingress = await startIngressServer({ tunnel, superNodeId: superNode.id, edgeKeys: [edge.id], host: '127.0.0.1', port: 0, clock: { now: () => now } });
+  ingress = await startIngressServer({
+    tunnel,
+    superNodeId: superNode.id,
+    edgeKeys: [edge.id],
+    host: '127.0.0.1',
+    port: 0,
+    clock: { now: () => now },
+  });
 });
 afterAll(async () => {
   await ingress.close();
@@ -25,7 +32,9 @@ afterAll(async () => {
 });
 
 async function statusWith(token: string, nodeId = node): Promise<number> {
-  const res = await request(`http://127.0.0.1:${ingress.address().port}/`, { headers: { [INGRESS_HEADERS.nodeId]: nodeId.toString(), [INGRESS_HEADERS.edgeToken]: token } });
+  const res = await request(`http://127.0.0.1:${ingress.address().port}/`, {
+    headers: { [INGRESS_HEADERS.nodeId]: nodeId.toString(), [INGRESS_HEADERS.edgeToken]: token },
+  });
   await res.body.dump();
   return res.statusCode;
 }

@@ -6,21 +6,42 @@ import { signRequest } from '../../../shared/records/request.ts';
 import { AgentError } from '../../../agent/errors.ts';
 import { RegistryClient } from '../../../agent/registry-client.ts';
 import { createRegistry } from '../../../origin/registry/index.ts';
-import { clientFor, expectCode, ManualClock, removeTempDirs, startRegistry, tempDir } from './helpers.ts';
+import {
+  clientFor,
+  expectCode,
+  ManualClock,
+  removeTempDirs,
+  startRegistry,
+  tempDir,
+} from './helpers.ts';
 
 const clock = new ManualClock();
 let node: Awaited<ReturnType<typeof startRegistry>>;
 
 beforeAll(async () => {
-  node = await startRegistry({ clock, reservedNames: ['api', 'www', 'forbidden'], holdPeriodMs: 30 * 24 * 3600_000 });
+  node = await startRegistry({
+    clock,
+    reservedNames: ['api', 'www', 'forbidden'],
+    holdPeriodMs: 30 * 24 * 3600_000,
+  });
 });
 afterAll(async () => {
   await node?.close();
   removeTempDirs();
 });
 
-async function post(path: string, body: unknown): Promise<{ status: number; body: { error?: { code: string; message: string } } & Record<string, unknown> }> {
-  const res = await fetch(node.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+async function post(
+  path: string,
+  body: unknown,
+): Promise<{
+  status: number;
+  body: { error?: { code: string; message: string } } & Record<string, unknown>;
+}> {
+  const res = await fetch(node.url + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, body: (await res.json()) as never };
 }
 
@@ -40,42 +61,91 @@ describe('claiming names', () => {
   it('refuses the name to every other key (first come, first served)', async () => {
     const owner = clientFor(node, KeyPair.generate(), clock);
     await owner.claim('first-come');
-    for (let i = 0; i < 3; i++) await expectCode(clientFor(node, KeyPair.generate(), clock).claim('first-come'), 'NAME_TAKEN', 409);
+    for (let i = 0; i < 3; i++)
+      await expectCode(
+        clientFor(node, KeyPair.generate(), clock).claim('first-come'),
+        'NAME_TAKEN',
+        409,
+      );
   });
 
   it('refuses bad and reserved names with 400 / 403', async () => {
     const c = clientFor(node, KeyPair.generate(), clock);
-    for (const bad of ['ab', 'a'.repeat(64), '-alice', 'alice-', 'Alice', 'al_ice', 'al.ice', 'xn--abc', 'a--b', 'héllo']) {
+    for (const bad of [
+      'ab',
+      'a'.repeat(64),
+      '-alice',
+      'alice-',
+      'Alice',
+      'al_ice',
+      'al.ice',
+      'xn--abc',
+      'a--b',
+      'héllo',
+    ]) {
       await expectCode(c.claim(bad), 'INVALID_NAME', 400);
     }
     await expectCode(c.claim('forbidden'), 'RESERVED_NAME', 403);
-    expect(await c.available('forbidden')).toEqual({ name: 'forbidden', available: false, reason: 'reserved' });
-    expect(await c.available('Bad_Name')).toEqual({ name: 'Bad_Name', available: false, reason: 'invalid' });
+    expect(await c.available('forbidden')).toEqual({
+      name: 'forbidden',
+      available: false,
+      reason: 'reserved',
+    });
+    expect(await c.available('Bad_Name')).toEqual({
+      name: 'Bad_Name',
+      available: false,
+      reason: 'invalid',
+    });
   });
 
   it('refuses a replayed request, a reused seq and a request for another name or op', async () => {
     const key = KeyPair.generate();
-    const request = await signRequest({ op: 'claim', name: 'replayed', seq: 10, iat: clock.t }, key);
+    const request = await signRequest(
+      { op: 'claim', name: 'replayed', seq: 10, iat: clock.t },
+      key,
+    );
     expect((await post(registryOpPaths.claim('replayed'), { request })).status).toBe(201);
     const replay = await post(registryOpPaths.claim('replayed'), { request });
-    expect(replay).toEqual({ status: 409, body: { error: { code: 'REPLAYED', message: expect.any(String) } } });
-    const sameSeq = await signRequest({ op: 'release', name: 'replayed', seq: 10, iat: clock.t, boundAt: clock.t }, key);
-    expect((await post(registryOpPaths.release('replayed'), { request: sameSeq })).body.error?.code).toBe('REPLAYED');
-    const otherName = await signRequest({ op: 'claim', name: 'somewhere', seq: 11, iat: clock.t }, key);
-    expect((await post(registryOpPaths.claim('elsewhere'), { request: otherName })).body.error?.code).toBe('WRONG_NAME');
-    const otherOp = await signRequest({ op: 'release', name: 'replayed', seq: 12, iat: clock.t, boundAt: clock.t }, key);
+    expect(replay).toEqual({
+      status: 409,
+      body: { error: { code: 'REPLAYED', message: expect.any(String) } },
+    });
+    const sameSeq = await signRequest(
+      { op: 'release', name: 'replayed', seq: 10, iat: clock.t, boundAt: clock.t },
+      key,
+    );
+    expect(
+      (await post(registryOpPaths.release('replayed'), { request: sameSeq })).body.error?.code,
+    ).toBe('REPLAYED');
+    const otherName = await signRequest(
+      { op: 'claim', name: 'somewhere', seq: 11, iat: clock.t },
+      key,
+    );
+    expect(
+      (await post(registryOpPaths.claim('elsewhere'), { request: otherName })).body.error?.code,
+    ).toBe('WRONG_NAME');
+    const otherOp = await signRequest(
+      { op: 'release', name: 'replayed', seq: 12, iat: clock.t, boundAt: clock.t },
+      key,
+    );
     expect((await post(registryOpPaths.claim('replayed'), { request: otherOp })).status).toBe(400);
   });
 
   it('refuses requests issued more than 60 s from the registrar clock, either way', async () => {
     const key = KeyPair.generate();
     for (const skew of [-60_001, 60_001]) {
-      const request = await signRequest({ op: 'claim', name: 'skewed', seq: 1, iat: clock.t + skew }, key);
+      const request = await signRequest(
+        { op: 'claim', name: 'skewed', seq: 1, iat: clock.t + skew },
+        key,
+      );
       const res = await post(registryOpPaths.claim('skewed'), { request });
       expect(res.status).toBe(401);
       expect(res.body.error?.code).toBe('CLOCK_SKEW');
     }
-    const within = await signRequest({ op: 'claim', name: 'skewed', seq: 2, iat: clock.t - 59_000 }, key);
+    const within = await signRequest(
+      { op: 'claim', name: 'skewed', seq: 2, iat: clock.t - 59_000 },
+      key,
+    );
     expect((await post(registryOpPaths.claim('skewed'), { request: within })).status).toBe(201);
   });
 
@@ -83,15 +153,34 @@ describe('claiming names', () => {
     const key = KeyPair.generate();
     const request = await signRequest({ op: 'claim', name: 'tampered', seq: 1, iat: clock.t }, key);
     const [h, p, s] = request.split('.');
-    const otherPayload = Buffer.from(JSON.stringify({ v: 1, op: 'claim', name: 'tampered', seq: 99, iat: clock.t })).toString('base64url');
-    expect((await post(registryOpPaths.claim('tampered'), { request: `${h}.${otherPayload}.${s}` })).body.error?.code).toBe('INVALID_SIGNATURE');
-    expect((await post(registryOpPaths.claim('tampered'), { request: `${h}.${p}.${s.slice(0, -4)}AAAA` })).status).toBe(401);
-    expect((await post(registryOpPaths.claim('tampered'), { request: 'garbage' })).status).toBe(401);
+    const otherPayload = Buffer.from(
+      JSON.stringify({ v: 1, op: 'claim', name: 'tampered', seq: 99, iat: clock.t }),
+    ).toString('base64url');
+    expect(
+      (await post(registryOpPaths.claim('tampered'), { request: `${h}.${otherPayload}.${s}` })).body
+        .error?.code,
+    ).toBe('INVALID_SIGNATURE');
+    expect(
+      (
+        await post(registryOpPaths.claim('tampered'), {
+          request: `${h}.${p}.${s.slice(0, -4)}AAAA`,
+        })
+      ).status,
+    ).toBe(401);
+    expect((await post(registryOpPaths.claim('tampered'), { request: 'garbage' })).status).toBe(
+      401,
+    );
     expect((await post(registryOpPaths.claim('tampered'), {})).status).toBe(401);
-    const notJson = await fetch(node.url + registryOpPaths.claim('tampered'), { method: 'POST', body: '{nope' });
+    const notJson = await fetch(node.url + registryOpPaths.claim('tampered'), {
+      method: 'POST',
+      body: '{nope',
+    });
     expect(notJson.status).toBe(400);
     expect(((await notJson.json()) as { error: { code: string } }).error.code).toBe('BAD_REQUEST');
-    const tooBig = await fetch(node.url + registryOpPaths.claim('tampered'), { method: 'POST', body: 'x'.repeat(70_000) });
+    const tooBig = await fetch(node.url + registryOpPaths.claim('tampered'), {
+      method: 'POST',
+      body: 'x'.repeat(70_000),
+    });
     expect(tooBig.status).toBe(400);
   });
 
@@ -119,23 +208,56 @@ describe('claiming names', () => {
     // a signed write through the Hono app, its replay through node:http, and the reverse
     const key = KeyPair.generate();
     const first = await signRequest({ op: 'claim', name: 'via-hono', seq: 1, iat: clock.t }, key);
-    const init = (request: string) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ request }) });
+    const init = (request: string) => ({
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ request }),
+    });
     const created = await node.registry.app.request(registryOpPaths.claim('via-hono'), init(first));
     expect(created.status).toBe(201);
-    expect(((await (await fetch(node.url + registryOpPaths.claim('via-hono'), init(first))).json()) as { error: { code: string } }).error.code).toBe('REPLAYED');
-    const second = await signRequest({ op: 'release', name: 'via-hono', seq: 2, iat: clock.t, boundAt: clock.t }, key);
-    expect((await fetch(node.url + registryOpPaths.release('via-hono'), init(second))).status).toBe(200);
-    const replayed = await node.registry.app.request(registryOpPaths.release('via-hono'), init(second));
+    expect(
+      (
+        (await (await fetch(node.url + registryOpPaths.claim('via-hono'), init(first))).json()) as {
+          error: { code: string };
+        }
+      ).error.code,
+    ).toBe('REPLAYED');
+    const second = await signRequest(
+      { op: 'release', name: 'via-hono', seq: 2, iat: clock.t, boundAt: clock.t },
+      key,
+    );
+    expect((await fetch(node.url + registryOpPaths.release('via-hono'), init(second))).status).toBe(
+      200,
+    );
+    const replayed = await node.registry.app.request(
+      registryOpPaths.release('via-hono'),
+      init(second),
+    );
     expect(replayed.status).toBe(409);
-    expect(await (await node.registry.app.request(registryOpPaths.claim('via-hono'), { method: 'POST', body: '[]' })).json()).toEqual({
+    expect(
+      await (
+        await node.registry.app.request(registryOpPaths.claim('via-hono'), {
+          method: 'POST',
+          body: '[]',
+        })
+      ).json(),
+    ).toEqual({
       error: { code: 'BAD_REQUEST', message: 'the body is a JSON object' },
     });
   });
 
   it('answers health and registrar with its id and trusted registrars', async () => {
     const c = clientFor(node, KeyPair.generate(), clock);
-    expect(await c.health()).toEqual({ ok: true, registrar: node.key.id.toString(), time: clock.t });
-    expect(await c.registrar()).toEqual({ id: node.key.id.toString(), did: node.key.id.toDid(), trusted: [node.key.id.toString()] });
+    expect(await c.health()).toEqual({
+      ok: true,
+      registrar: node.key.id.toString(),
+      time: clock.t,
+    });
+    expect(await c.registrar()).toEqual({
+      id: node.key.id.toString(),
+      did: node.key.id.toDid(),
+      trusted: [node.key.id.toString()],
+    });
     const raw = await fetch(node.url + registryPaths.health);
     expect(raw.headers.get('content-type')).toContain('application/json');
   });
@@ -149,7 +271,11 @@ describe('claiming names', () => {
 
   it('rejects unknown options', () => {
     const key = KeyPair.generate();
-    expect(() => createRegistry({ key, trustedRegistrars: [], dataDir: tempDir(), holdPeriod: 5 } as never)).toThrow(/registry options: unknown option\(s\) holdPeriod/);
-    expect(() => new RegistryClient({ url: 'http://x', key, port: 1 } as never)).toThrow(/RegistryClient options: unknown option\(s\) port/);
+    expect(() =>
+      createRegistry({ key, trustedRegistrars: [], dataDir: tempDir(), holdPeriod: 5 } as never),
+    ).toThrow(/registry options: unknown option\(s\) holdPeriod/);
+    expect(() => new RegistryClient({ url: 'http://x', key, port: 1 } as never)).toThrow(
+      /RegistryClient options: unknown option\(s\) port/,
+    );
   });
 });

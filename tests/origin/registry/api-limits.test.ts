@@ -8,7 +8,15 @@ afterAll(removeTempDirs);
 describe('rate limits', () => {
   it('limits writes per client IP and per name with 429 RATE_LIMITED', async () => {
     const clock = new ManualClock();
-    const node = await startRegistry({ clock, rateLimits: { writesPerIpPerSec: 1, writesPerIpBurst: 3, writesPerNamePerMin: 1, writesPerNameBurst: 2 } });
+    const node = await startRegistry({
+      clock,
+      rateLimits: {
+        writesPerIpPerSec: 1,
+        writesPerIpBurst: 3,
+        writesPerNamePerMin: 1,
+        writesPerNameBurst: 2,
+      },
+    });
     try {
       const c = clientFor(node, KeyPair.generate(), clock);
       await c.claim('limited-a');
@@ -30,21 +38,41 @@ describe('rate limits', () => {
     const limits = { readsPerIpPerSec: 1, readsPerIpBurst: 2 };
     const clock = new ManualClock();
     const direct = await startRegistry({ clock, rateLimits: limits });
-    const behindEdge = await startRegistry({ clock, rateLimits: limits, trustedProxies: ['127.0.0.1'] });
+    const behindEdge = await startRegistry({
+      clock,
+      rateLimits: limits,
+      trustedProxies: ['127.0.0.1'],
+    });
     try {
-      const get = (url: string, xff: string) => fetch(url + registryPaths.available('someone'), { headers: { 'x-forwarded-for': xff } }).then((r) => r.status);
+      const get = (url: string, xff: string) =>
+        fetch(url + registryPaths.available('someone'), {
+          headers: { 'x-forwarded-for': xff },
+        }).then((r) => r.status);
       // Untrusted peer: a spoofed header does not give fresh buckets.
-      expect([await get(direct.url, '1.1.1.1'), await get(direct.url, '2.2.2.2'), await get(direct.url, '3.3.3.3')]).toEqual([200, 200, 429]);
+      expect([
+        await get(direct.url, '1.1.1.1'),
+        await get(direct.url, '2.2.2.2'),
+        await get(direct.url, '3.3.3.3'),
+      ]).toEqual([200, 200, 429]);
       // Trusted edge: each forwarded client has its own bucket; the rightmost untrusted hop counts.
-      expect([await get(behindEdge.url, '1.1.1.1'), await get(behindEdge.url, '1.1.1.1'), await get(behindEdge.url, '1.1.1.1')]).toEqual([200, 200, 429]);
+      expect([
+        await get(behindEdge.url, '1.1.1.1'),
+        await get(behindEdge.url, '1.1.1.1'),
+        await get(behindEdge.url, '1.1.1.1'),
+      ]).toEqual([200, 200, 429]);
       expect(await get(behindEdge.url, '9.9.9.9, 2.2.2.2')).toBe(200);
       expect(await get(behindEdge.url, '9.9.9.9, 2.2.2.2')).toBe(200);
       expect(await get(behindEdge.url, '1.1.1.1, 2.2.2.2')).toBe(429);
       // resolves (served by the node:http fast path) are charged to the same buckets
-      const resolve = (xff: string) => fetch(behindEdge.url + registryPaths.resolve('someone'), { headers: { 'x-forwarded-for': xff } });
+      const resolve = (xff: string) =>
+        fetch(behindEdge.url + registryPaths.resolve('someone'), {
+          headers: { 'x-forwarded-for': xff },
+        });
       const limited = await resolve('1.1.1.1');
       expect(limited.status).toBe(429);
-      expect(((await limited.json()) as { error: { code: string } }).error.code).toBe('RATE_LIMITED');
+      expect(((await limited.json()) as { error: { code: string } }).error.code).toBe(
+        'RATE_LIMITED',
+      );
       expect((await resolve('7.7.7.7')).status).toBe(404);
     } finally {
       await direct.close();

@@ -22,7 +22,10 @@ afterAll(() => {
   removeTempDirs();
 });
 
-async function startChild(dataDir: string, seed: Uint8Array): Promise<{ child: ChildProcess; url: string; size: number }> {
+async function startChild(
+  dataDir: string,
+  seed: Uint8Array,
+): Promise<{ child: ChildProcess; url: string; size: number }> {
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
     env: { ...process.env, PC2_DATA_DIR: dataDir, PC2_REGISTRAR_SEED: toHex(seed) },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -48,44 +51,54 @@ describe('durability under kill -9', () => {
     const keys = Array.from({ length: 20 }, () => KeyPair.generate());
     const now = Date.now();
     const requests = await Promise.all(
-      Array.from({ length: TOTAL }, (_, i) => signRequest({ op: 'claim', name: `crash-${i}`, seq: 1, iat: now }, keys[i % keys.length])),
+      Array.from({ length: TOTAL }, (_, i) =>
+        signRequest({ op: 'claim', name: `crash-${i}`, seq: 1, iat: now }, keys[i % keys.length]),
+      ),
     );
     const pool = new Pool(url, { connections: 32 });
     const acked = new Map<string, string>();
     let refused = 0;
     let killed = false;
-    await Promise.all(requests.map(async (request, i) => {
-      const name = `crash-${i}`;
-      try {
-        const res = await pool.request({
-          path: registryOpPaths.claim(name), method: 'POST',
-          headers: { 'content-type': 'application/json' }, body: JSON.stringify({ request }),
-        });
-        const body = (await res.body.json()) as { binding?: string };
-        if (res.statusCode === 201 && body.binding) acked.set(name, body.binding);
-        if (!killed && acked.size >= 250) {
-          killed = true;
-          child.kill('SIGKILL');
+    await Promise.all(
+      requests.map(async (request, i) => {
+        const name = `crash-${i}`;
+        try {
+          const res = await pool.request({
+            path: registryOpPaths.claim(name),
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ request }),
+          });
+          const body = (await res.body.json()) as { binding?: string };
+          if (res.statusCode === 201 && body.binding) acked.set(name, body.binding);
+          if (!killed && acked.size >= 250) {
+            killed = true;
+            child.kill('SIGKILL');
+          }
+        } catch {
+          refused++; // the connection died with the process: never acknowledged
         }
-      } catch {
-        refused++; // the connection died with the process: never acknowledged
-      }
-    }));
+      }),
+    );
     await pool.destroy();
     expect(killed).toBe(true);
     expect(refused).toBeGreaterThan(0); // the kill really landed mid-run
-    await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
+    await new Promise((r) =>
+      child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r),
+    );
 
     const restarted = await startChild(dataDir, seed);
     try {
       expect(restarted.size).toBeGreaterThanOrEqual(acked.size);
       const check = new Pool(restarted.url, { connections: 16 });
       const lost: string[] = [];
-      await Promise.all([...acked].map(async ([name, binding]) => {
-        const res = await check.request({ path: registryPaths.resolve(name), method: 'GET' });
-        const body = (await res.body.json()) as { binding?: string };
-        if (body.binding !== binding) lost.push(name);
-      }));
+      await Promise.all(
+        [...acked].map(async ([name, binding]) => {
+          const res = await check.request({ path: registryPaths.resolve(name), method: 'GET' });
+          const body = (await res.body.json()) as { binding?: string };
+          if (body.binding !== binding) lost.push(name);
+        }),
+      );
       await check.destroy();
       expect(lost).toEqual([]);
     } finally {

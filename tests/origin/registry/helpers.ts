@@ -3,7 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KeyPair } from '../../../shared/keys.ts';
-import { startRegistryServer, type RegistryOptions, type RegistryServer } from '../../../origin/registry/index.ts';
+import {
+  startRegistryServer,
+  type RegistryOptions,
+  type RegistryServer,
+} from '../../../origin/registry/index.ts';
 import { RegistryClient } from '../../../agent/registry-client.ts';
 
 export class ManualClock {
@@ -26,7 +30,9 @@ export function removeTempDirs(): void {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
-export async function startRegistry(options: Partial<RegistryOptions> = {}): Promise<RegistryServer & { key: KeyPair }> {
+export async function startRegistry(
+  options: Partial<RegistryOptions> = {},
+): Promise<RegistryServer & { key: KeyPair }> {
   const key = options.key ?? KeyPair.generate();
   const server = await startRegistryServer({
     key,
@@ -40,12 +46,20 @@ export async function startRegistry(options: Partial<RegistryOptions> = {}): Pro
   return Object.assign(server, { key });
 }
 
-export function clientFor(server: { url: string }, key = KeyPair.generate(), clock?: { now(): number }): RegistryClient {
+export function clientFor(
+  server: { url: string },
+  key = KeyPair.generate(),
+  clock?: { now(): number },
+): RegistryClient {
   return new RegistryClient({ url: server.url, key, ...(clock ? { clock } : {}) });
 }
 
 /** Polls `probe` until it returns a value (not undefined) or `timeoutMs` passes. */
-export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 5_000, stepMs = 20): Promise<T | undefined> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 5_000,
+  stepMs = 20,
+): Promise<T | undefined> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     const v = await probe().catch(() => undefined);
@@ -55,13 +69,19 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, timeout
   return undefined;
 }
 
-export async function expectCode(p: Promise<unknown>, code: string, status?: number): Promise<void> {
+export async function expectCode(
+  p: Promise<unknown>,
+  code: string,
+  status?: number,
+): Promise<void> {
   try {
     await p;
   } catch (e) {
     const err = e as { code?: string; status?: number };
     if (err.code !== code || (status !== undefined && err.status !== status)) {
-      throw new Error(`expected ${code}${status ? `/${status}` : ''}, got ${err.code}/${err.status}: ${(e as Error).message}`);
+      throw new Error(
+        `expected ${code}${status ? `/${status}` : ''}, got ${err.code}/${err.status}: ${(e as Error).message}`,
+      );
     }
     return;
   }

@@ -13,11 +13,26 @@ const trusted = [r1.id, r2.id];
 const T = Date.UTC(2026, 0, 1);
 
 async function line(owner: KeyPair, registrar: KeyPair, boundAt: number): Promise<NameState> {
-  const binding = await signBinding({ name: 'merged', owner: owner.id.toString(), boundAt }, registrar);
-  return { name: 'merged', binding, origin: binding, transfers: [], route: null, released: null, offer: null, previous: null };
+  const binding = await signBinding(
+    { name: 'merged', owner: owner.id.toString(), boundAt },
+    registrar,
+  );
+  return {
+    name: 'merged',
+    binding,
+    origin: binding,
+    transfers: [],
+    route: null,
+    released: null,
+    offer: null,
+    previous: null,
+  };
 }
 const route = (owner: KeyPair, seq: number, iat: number) =>
-  signRoute({ name: 'merged', mode: 'relay', relays: [r1.id.toString()], seq, iat, exp: iat + 60_000 }, owner);
+  signRoute(
+    { name: 'merged', mode: 'relay', relays: [r1.id.toString()], seq, iat, exp: iat + 60_000 },
+    owner,
+  );
 
 describe('verifying replicated states', () => {
   it('accepts a transfer chain signed by the old and the new owner, refuses a forged one', async () => {
@@ -25,20 +40,47 @@ describe('verifying replicated states', () => {
     const bob = KeyPair.generate();
     const mallory = KeyPair.generate();
     const base = await line(alice, r1, T);
-    const offer = await signRequest({ op: 'transfer', name: 'merged', seq: 1, iat: T + 10, to: bob.id.toString(), boundAt: T }, alice);
-    const accept = await signRequest({ op: 'accept-transfer', name: 'merged', seq: 1, iat: T + 20 }, bob);
-    const bobBinding = await signBinding({ name: 'merged', owner: bob.id.toString(), boundAt: T }, r2);
+    const offer = await signRequest(
+      { op: 'transfer', name: 'merged', seq: 1, iat: T + 10, to: bob.id.toString(), boundAt: T },
+      alice,
+    );
+    const accept = await signRequest(
+      { op: 'accept-transfer', name: 'merged', seq: 1, iat: T + 20 },
+      bob,
+    );
+    const bobBinding = await signBinding(
+      { name: 'merged', owner: bob.id.toString(), boundAt: T },
+      r2,
+    );
     const moved: NameState = { ...base, binding: bobBinding, transfers: [{ offer, accept }] };
     expect((await verifyState(moved, trusted)).ok).toBe(true);
     // mallory accepts an offer made to bob
-    const stolenAccept = await signRequest({ op: 'accept-transfer', name: 'merged', seq: 1, iat: T + 20 }, mallory);
-    const malloryBinding = await signBinding({ name: 'merged', owner: mallory.id.toString(), boundAt: T }, r2);
-    expect((await verifyState({ ...base, binding: malloryBinding, transfers: [{ offer, accept: stolenAccept }] }, trusted)).ok).toBe(false);
+    const stolenAccept = await signRequest(
+      { op: 'accept-transfer', name: 'merged', seq: 1, iat: T + 20 },
+      mallory,
+    );
+    const malloryBinding = await signBinding(
+      { name: 'merged', owner: mallory.id.toString(), boundAt: T },
+      r2,
+    );
+    expect(
+      (
+        await verifyState(
+          { ...base, binding: malloryBinding, transfers: [{ offer, accept: stolenAccept }] },
+          trusted,
+        )
+      ).ok,
+    ).toBe(false);
     // a binding that changes owner without any transfer
     expect((await verifyState({ ...base, binding: malloryBinding }, trusted)).ok).toBe(false);
     // a route or a release signed by someone else
-    expect((await verifyState({ ...base, route: await route(mallory, 1, T) }, trusted)).ok).toBe(false);
-    const release = await signRequest({ op: 'release', name: 'merged', seq: 2, iat: T, boundAt: T }, mallory);
+    expect((await verifyState({ ...base, route: await route(mallory, 1, T) }, trusted)).ok).toBe(
+      false,
+    );
+    const release = await signRequest(
+      { op: 'release', name: 'merged', seq: 2, iat: T, boundAt: T },
+      mallory,
+    );
     expect((await verifyState({ ...base, released: release }, trusted)).ok).toBe(false);
   });
 });
@@ -64,8 +106,14 @@ describe('merging replicated states', () => {
     const afterHold = await line(KeyPair.generate(), r2, T + 60_000 + HOLD);
     expect(mergeStates(describeState(old, 1), tooEarly, HOLD)).toBeNull();
     expect(mergeStates(describeState(old, 1), afterHold, HOLD)).toBe(afterHold);
-    const release = await signRequest({ op: 'release', name: 'merged', seq: 3, iat: T + 5_000, boundAt: T }, oldOwner);
-    const next = { ...(await line(KeyPair.generate(), r2, T + 6_000)), previous: { binding: old.binding, released: release } };
+    const release = await signRequest(
+      { op: 'release', name: 'merged', seq: 3, iat: T + 5_000, boundAt: T },
+      oldOwner,
+    );
+    const next = {
+      ...(await line(KeyPair.generate(), r2, T + 6_000)),
+      previous: { binding: old.binding, released: release },
+    };
     expect(mergeStates(describeState(old, 1), next, HOLD)).toBe(next);
     expect(mergeStates(describeState(next, 2), old, HOLD)).toBeNull();
   });
@@ -78,8 +126,20 @@ describe('merging replicated states', () => {
     expect(mergeStates(describeState(v1, 1), v2, HOLD)?.route).toBe(v2.route);
     expect(mergeStates(describeState(v2, 1), v1, HOLD)).toBeNull();
     expect(mergeStates(describeState(v2, 1), v2, HOLD)).toBeNull();
-    const released = { ...base, released: await signRequest({ op: 'release', name: 'merged', seq: 9, iat: T + 2, boundAt: T }, owner) };
-    const forOtherLine = { ...base, released: await signRequest({ op: 'release', name: 'merged', seq: 9, iat: T + 2, boundAt: T - 1 }, owner) };
+    const released = {
+      ...base,
+      released: await signRequest(
+        { op: 'release', name: 'merged', seq: 9, iat: T + 2, boundAt: T },
+        owner,
+      ),
+    };
+    const forOtherLine = {
+      ...base,
+      released: await signRequest(
+        { op: 'release', name: 'merged', seq: 9, iat: T + 2, boundAt: T - 1 },
+        owner,
+      ),
+    };
     expect((await verifyState(released, trusted)).ok).toBe(true);
     expect((await verifyState(forOtherLine, trusted)).ok).toBe(false);
     const merged = mergeStates(describeState(v2, 1), released, HOLD);

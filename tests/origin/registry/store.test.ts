@@ -17,7 +17,16 @@ const owner = KeyPair.generate();
 
 async function stateFor(name: string, boundAt = Date.now()): Promise<NameState> {
   const binding = await signBinding({ name, owner: owner.id.toString(), boundAt }, registrar);
-  return { name, binding, origin: binding, transfers: [], route: null, released: null, offer: null, previous: null };
+  return {
+    name,
+    binding,
+    origin: binding,
+    transfers: [],
+    route: null,
+    released: null,
+    offer: null,
+    previous: null,
+  };
 }
 
 describe('log framing', () => {
@@ -42,7 +51,11 @@ describe('append log', () => {
     const path = join(tempDir(), 'test.log');
     const { log } = AppendLog.open(path);
     const order: number[] = [];
-    await Promise.all(Array.from({ length: 200 }, (_, i) => log.append(Buffer.from(String(i)), () => order.push(i))));
+    await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        log.append(Buffer.from(String(i)), () => order.push(i)),
+      ),
+    );
     expect(order).toEqual(Array.from({ length: 200 }, (_, i) => i));
     expect(log.syncs).toBeGreaterThan(0);
     expect(log.syncs).toBeLessThan(200);
@@ -71,7 +84,10 @@ describe('registry store', () => {
   it('keeps states and request seqs across a restart', async () => {
     const dir = tempDir();
     const store = RegistryStore.open(dir, { compactMinBytes: 1 << 30, logger: silentLogger });
-    await store.commit({ states: [await stateFor('alice')], seqs: [[owner.id.toString(), 'alice', 7]] });
+    await store.commit({
+      states: [await stateFor('alice')],
+      seqs: [[owner.id.toString(), 'alice', 7]],
+    });
     await store.commit({ states: [await stateFor('bobby')] });
     await store.close();
     const again = RegistryStore.open(dir, { compactMinBytes: 1 << 30, logger: silentLogger });

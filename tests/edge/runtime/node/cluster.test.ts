@@ -15,21 +15,26 @@ import { createWorld, type World } from '../../world.ts';
 
 function peerCommonName(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: '127.0.0.1', port, servername: 'alice.localhost', rejectUnauthorized: false }, () => {
-      const cn = socket.getPeerCertificate().subject.CN;
-      socket.destroy();
-      resolve(String(cn));
-    });
+    const socket = tls.connect(
+      { host: '127.0.0.1', port, servername: 'alice.localhost', rejectUnauthorized: false },
+      () => {
+        const cn = socket.getPeerCertificate().subject.CN;
+        socket.destroy();
+        resolve(String(cn));
+      },
+    );
     socket.once('error', reject);
   });
 }
 
 function getStatus(port: number, host: string, path: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path, headers: { host }, agent: false }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    }).on('error', reject);
+    http
+      .get({ host: '127.0.0.1', port, path, headers: { host }, agent: false }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      })
+      .on('error', reject);
   });
 }
 
@@ -63,15 +68,22 @@ describe('Node gateway with 2 workers', () => {
   }, 60_000);
 
   it('refuses options it cannot carry to another process', async () => {
-    await expect(startGatewayCluster({ config: { ...world.config, now: Date.now } as never, workers: 2 })).rejects.toThrow(/other processes/);
-    await expect(startGatewayCluster({ config: world.config, workers: 0 })).rejects.toThrow(/workers/);
-    await expect(startGatewayCluster({ config: world.config, workers: 1, bogus: 1 } as never)).rejects.toThrow(/bogus/);
+    await expect(
+      startGatewayCluster({ config: { ...world.config, now: Date.now } as never, workers: 2 }),
+    ).rejects.toThrow(/other processes/);
+    await expect(startGatewayCluster({ config: world.config, workers: 0 })).rejects.toThrow(
+      /workers/,
+    );
+    await expect(
+      startGatewayCluster({ config: world.config, workers: 1, bogus: 1 } as never),
+    ).rejects.toThrow(/bogus/);
   });
 
   it('runs two worker processes and redirects plain HTTP from every one', async () => {
     expect(gateway.pids).toHaveLength(2);
     expect(new Set(gateway.pids).size).toBe(2);
-    for (let i = 0; i < 4; i++) expect(await getStatus(gateway.ports.http!, 'alice.localhost', '/')).toBe(308);
+    for (let i = 0; i < 4; i++)
+      expect(await getStatus(gateway.ports.http!, 'alice.localhost', '/')).toBe(308);
   });
 
   it('uses a certificate swapped on disk in every worker, without a restart', async () => {
@@ -91,7 +103,8 @@ describe('Node gateway with 2 workers', () => {
   it('replaces a worker that dies, on the same ports', async () => {
     const [victim, survivor] = gateway.pids;
     process.kill(victim, 'SIGKILL');
-    for (let i = 0; i < 400 && (gateway.restarts === 0 || gateway.pids.length < 2); i++) await sleep(50);
+    for (let i = 0; i < 400 && (gateway.restarts === 0 || gateway.pids.length < 2); i++)
+      await sleep(50);
     expect(gateway.restarts).toBe(1);
     expect(gateway.pids).toContain(survivor);
     expect(gateway.pids).not.toContain(victim);
@@ -104,7 +117,12 @@ describe('Node gateway with 2 workers', () => {
 edgeConformanceSuite({
   runtime: 'node, 2 workers',
   async start(world) {
-    const gateway = await startGatewayCluster({ config: world.config, hostname: '127.0.0.1', httpPort: 0, workers: 2 });
+    const gateway = await startGatewayCluster({
+      config: world.config,
+      hostname: '127.0.0.1',
+      httpPort: 0,
+      workers: 2,
+    });
     return { baseUrl: `http://127.0.0.1:${gateway.ports.http}`, close: () => gateway.close() };
   },
 });

@@ -5,7 +5,11 @@ import { edgeConformanceSuite } from '../../conformance.ts';
 edgeConformanceSuite({
   runtime: 'node',
   async start(world) {
-    const gateway = await startGateway({ config: world.config, hostname: '127.0.0.1', httpPort: 0 });
+    const gateway = await startGateway({
+      config: world.config,
+      hostname: '127.0.0.1',
+      httpPort: 0,
+    });
     return { baseUrl: `http://127.0.0.1:${gateway.ports.http}`, close: () => gateway.close() };
   },
 });

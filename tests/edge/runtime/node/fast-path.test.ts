@@ -29,7 +29,10 @@ class BigUpstream {
   constructor() {
     this.server = http.createServer((req, res) => {
       const key = new URL(req.url ?? '/', 'http://x').searchParams.get('key') ?? '';
-      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(TOTAL) });
+      res.writeHead(200, {
+        'content-type': 'application/octet-stream',
+        'content-length': String(TOTAL),
+      });
       let sent = 0;
       this.written.set(key, 0);
       res.once('close', () => {
@@ -60,7 +63,18 @@ describe('Node gateway fast path, large bodies', () => {
     const port = await listen(upstream.server);
     const now = Date.now();
     const alice = world.a.records.get('alice')!;
-    const route = await signRoute({ name: 'alice', mode: 'direct', endpoint: `http://127.0.0.1:${port}`, relays: [], seq: 2, iat: now - 1000, exp: now + 3_600_000 }, world.nodes.get('alice')!);
+    const route = await signRoute(
+      {
+        name: 'alice',
+        mode: 'direct',
+        endpoint: `http://127.0.0.1:${port}`,
+        relays: [],
+        seq: 2,
+        iat: now - 1000,
+        exp: now + 3_600_000,
+      },
+      world.nodes.get('alice')!,
+    );
     world.a.records.set('alice', { ...alice, route });
     gateway = await startGateway({ config: world.config, hostname: '127.0.0.1', httpPort: 0 });
     base = `http://127.0.0.1:${gateway.ports.http}`;

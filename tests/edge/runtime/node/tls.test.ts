@@ -22,9 +22,22 @@ interface Handshake {
 
 function handshake(port: number, options: tls.ConnectionOptions = {}): Promise<Handshake> {
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: '127.0.0.1', port, servername: 'alice.localhost', rejectUnauthorized: false, ...options }, () => {
-      resolve({ socket, fingerprint: socket.getPeerCertificate().fingerprint256, protocol: socket.getProtocol() });
-    });
+    const socket = tls.connect(
+      {
+        host: '127.0.0.1',
+        port,
+        servername: 'alice.localhost',
+        rejectUnauthorized: false,
+        ...options,
+      },
+      () => {
+        resolve({
+          socket,
+          fingerprint: socket.getPeerCertificate().fingerprint256,
+          protocol: socket.getProtocol(),
+        });
+      },
+    );
     socket.once('error', reject);
   });
 }
@@ -73,7 +86,9 @@ describe('Node gateway TLS', () => {
   });
 
   it('refuses a TLS 1.2-only client', async () => {
-    await expect(handshake(gateway.ports.https!, { maxVersion: 'TLSv1.2' })).rejects.toThrow(/version|alert|protocol/i);
+    await expect(handshake(gateway.ports.https!, { maxVersion: 'TLSv1.2' })).rejects.toThrow(
+      /version|alert|protocol/i,
+    );
   });
 
   it('serves TLS 1.3 with HSTS', async () => {
@@ -82,7 +97,19 @@ describe('Node gateway TLS', () => {
     expect(await requestOn(h.socket, 'localhost')).toBe('HTTP/1.1 200 OK');
     h.socket.destroy();
     const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
-      https.get({ host: '127.0.0.1', port: gateway.ports.https, path: '/', headers: { host: 'localhost' }, rejectUnauthorized: false, agent: false }, resolve).on('error', reject);
+      https
+        .get(
+          {
+            host: '127.0.0.1',
+            port: gateway.ports.https,
+            path: '/',
+            headers: { host: 'localhost' },
+            rejectUnauthorized: false,
+            agent: false,
+          },
+          resolve,
+        )
+        .on('error', reject);
     });
     res.resume();
     expect(res.headers['strict-transport-security']).toMatch(/^max-age=\d+; includeSubDomains$/);
@@ -90,7 +117,18 @@ describe('Node gateway TLS', () => {
 
   it('redirects plain HTTP on the port-80 server to https', async () => {
     const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port: gateway.ports.http, path: '/a/b?c=1', headers: { host: 'alice.localhost' }, agent: false }, resolve).on('error', reject);
+      http
+        .get(
+          {
+            host: '127.0.0.1',
+            port: gateway.ports.http,
+            path: '/a/b?c=1',
+            headers: { host: 'alice.localhost' },
+            agent: false,
+          },
+          resolve,
+        )
+        .on('error', reject);
     });
     res.resume();
     expect(res.statusCode).toBe(308);
@@ -104,7 +142,8 @@ describe('Node gateway TLS', () => {
     // Key first, then certificate: the watcher skips the mismatched pair in between.
     renameSync(next.keyFile, first.keyFile);
     renameSync(next.certFile, first.certFile);
-    for (let i = 0; i < 200 && gateway.certificateReloads === reloads; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 200 && gateway.certificateReloads === reloads; i++)
+      await new Promise((r) => setTimeout(r, 50));
     expect(gateway.certificateReloads).toBeGreaterThan(reloads);
     const after = await handshake(gateway.ports.https!);
     expect(after.fingerprint).not.toBe(before.fingerprint);
