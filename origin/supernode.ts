@@ -19,6 +19,7 @@ import { createProbeApp } from './probe.ts';
 import { ActiveProxyServer } from './proxy/server.ts';
 import { checkEndpoint, createRegistry, type Registry } from './registry/index.ts';
 import type { PeerOption, RateLimitOptions } from './registry/options.ts';
+import { createSuperNodeZone, type SuperNodeZoneOptions, type Zone } from './zone/supernode-zone.ts';
 
 
 import { type Logger, silentLogger } from '../shared/logger.ts';
@@ -56,6 +57,8 @@ export interface SuperNodeOptions {
   dht?: false | { port?: number; bootstrap?: BootstrapNode[] };
   /** Address nodes and DHT peers reach this super node at. Default: host, or 127.0.0.1 for 0.0.0.0. */
   publicHost?: string;
+  /** The zone's authoritative DNS and replicated zone records (docs/zone.md). Default: none. */
+  zoneDns?: SuperNodeZoneOptions;
   logger?: Logger;
 }
 
@@ -68,6 +71,7 @@ export class SuperNode {
   readonly registry: Registry;
   readonly proxy: ActiveProxyServer;
   readonly dht: DhtNode | null;
+  readonly zone: Zone | null;
   #announceTimer: NodeJS.Timeout | null = null;
   readonly #ingress: Ingress;
   readonly #server: Server;
@@ -119,6 +123,10 @@ export class SuperNode {
       developerMode,
       logger,
     });
+    this.zone = options.zoneDns ? createSuperNodeZone(
+      { zone: options.zone, key, dataDir: options.dataDir, trusted: options.trustedRegistrars ?? defaultTrust(key, options.peers), peers: options.peers ?? [], logger },
+      options.zoneDns, this.registry,
+    ) : null;
     this.#ingress = createIngress({ proxy: this.proxy, superNodeId: key.id, edgeKeys: options.edgeKeys, logger });
     const api = this.#apiApp(developerMode);
     const apiListener = getRequestListener(api.fetch);
@@ -152,6 +160,7 @@ export class SuperNode {
       app.all(`${API_PREFIX}/dht/*`, (c) => dhtApi.fetch(c.req.raw));
       app.all(`${API_PREFIX}/nodes/*`, (c) => dhtApi.fetch(c.req.raw));
     }
+    if (this.zone) app.route('/', this.zone.app);
     app.all('*', (c) => this.registry.app.fetch(c.req.raw, c.env));
     return app;
   }
@@ -187,6 +196,7 @@ export class SuperNode {
     });
     this.#apiPort = (this.#server.address() as AddressInfo).port;
     const apiUrl = `http://${this.publicHost}:${this.#apiPort}`;
+    await this.zone?.start();
     if (this.dht) {
       await this.dht.start();
       const announce = () => this.#announce(apiUrl).catch((e: Error) => this.#logger.warn('DHT announce failed', { error: e.message }));
@@ -228,6 +238,7 @@ export class SuperNode {
     });
     await this.proxy.stop();
     await this.dht?.stop();
+    await this.zone?.stop();
     await this.registry.close();
   }
 }
