@@ -10,6 +10,7 @@ import { loadOrCreateKey, parseIdAt } from './keyfile.ts';
 import { createLogger } from './logger.ts';
 import { parseOptions } from './options.ts';
 import { onShutdown } from './shutdown.ts';
+import { startAcmeFromFlags, ZONE_SPEC, zoneOptionsFromFlags } from './zone-flags.ts';
 
 const USAGE = `pc2 supernode --zone <zone> --edge-key <id> [options]
 
@@ -41,7 +42,18 @@ export const SUPERNODE_SPEC = {
   httpPort: GATEWAY_SPEC.httpPort,
   cert: GATEWAY_SPEC.cert,
   certKey: GATEWAY_SPEC.certKey,
+  ...ZONE_SPEC,
 } as const;
+
+/** Options the libraries refuse (TypeError) are the operator's to fix: a usage error. */
+function newSuperNode(options: ConstructorParameters<typeof SuperNode>[0]): SuperNode {
+  try {
+    return new SuperNode(options);
+  } catch (e) {
+    if (e instanceof TypeError) throw new CliError(e.message, 2);
+    throw e;
+  }
+}
 
 function ids(list: string[] | undefined, flag: string): Id[] {
   return (list ?? []).map((text) => {
@@ -75,7 +87,8 @@ export async function runSupernode(args: string[]): Promise<void> {
   const gatewayKey = o.gateway ? await loadOrCreateKey(o.edgeKeyFile!, 'edge', false) : null;
   if (gatewayKey) edgeKeys.push(gatewayKey.id);
   if (!edgeKeys.length) logger.warn('no --edge-key given: relay traffic will be refused until an edge is configured');
-  const node = new SuperNode({
+  const zoneDns = zoneOptionsFromFlags(o);
+  const node = newSuperNode({
     key,
     dataDir: o.dataDir!,
     zone: o.zone,
@@ -91,6 +104,7 @@ export async function runSupernode(args: string[]): Promise<void> {
     trustedProxies: o.trustedProxy,
     dht: o.noDht ? false : { port: o.dhtPort, bootstrap },
     publicHost: o.publicHost,
+    zoneDns,
     logger,
   });
   let started;
@@ -102,18 +116,31 @@ export async function runSupernode(args: string[]): Promise<void> {
   logger.info('super node up', { id: key.id.toString(), api: started.apiUrl, activeProxyPort: started.proxyPort, peers: peers.length });
   const dht = node.dht ? `udp port ${node.dht.address().port}` : 'off';
   console.log(`super node ${key.id}\n  registry API + relay ingress  ${started.apiUrl}\n  Active Proxy                  tcp port ${started.proxyPort}\n  Boson DHT                     ${dht}`);
-  if (!gatewayKey) return onShutdown(() => node.stop());
+  if (node.zone?.dnsPort) console.log(`  DNS for ${o.zone.toLowerCase()}${' '.repeat(Math.max(1, 22 - o.zone.length))}udp+tcp port ${node.zone.dnsPort}`);
+  const acme = await startAcmeFromFlags({ ...o, dataDir: o.dataDir! }, node, key, logger).catch(async (e) => {
+    await node.stop();
+    throw e;
+  });
+  const stopNode = async () => {
+    await acme?.manager.stop();
+    await node.stop();
+  };
+  if (!gatewayKey) return onShutdown(stopNode);
   const self = `${key.id}@http://127.0.0.1:${node.apiPort}`;
+  if (acme && !acme.manager.certificate) {
+    logger.info('the gateway starts once the zone certificate is installed');
+    await acme.manager.whenInstalled();
+  }
   const gateway = await startGatewayFromFlags(
-    { ...o, supernode: [self, ...peers.map((p) => `${p.id}@${p.url}`)], registrar: [key.id, ...peers.map((p) => Id.parse(p.id)), ...extra].map(String) },
+    { ...o, ...(acme ? { cert: acme.paths.certFile, certKey: acme.paths.keyFile } : {}), supernode: [self, ...peers.map((p) => `${p.id}@${p.url}`)], registrar: [key.id, ...peers.map((p) => Id.parse(p.id)), ...extra].map(String) },
     gatewayKey,
   ).catch(async (e) => {
-    await node.stop();
+    await stopNode();
     throw e;
   });
   console.log(`  gateway                       ${gateway.ports.https ? `https port ${gateway.ports.https}` : `http port ${gateway.ports.http}`} (edge id ${gatewayKey.id})`);
   await onShutdown(async () => {
     await gateway.close();
-    await node.stop();
+    await stopNode();
   });
 }
