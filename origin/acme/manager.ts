@@ -42,6 +42,11 @@ export interface CertificateManagerOptions {
   challengeWaitMs?: number;
   /** How often the manager looks whether a renewal is due. Default 60 000 ms. */
   checkIntervalMs?: number;
+  /**
+   * After start, how long to listen for the other super nodes before deciding whose turn it is (so
+   * super nodes started together do not all order). Default two heartbeat intervals of the zone.
+   */
+  settleMs?: number;
   /** With no certificate at all, how long to leave the order to the super node whose turn it is. Default 10 min. */
   fallbackDelayMs?: number;
   /** Timeout of one HTTP call to the CA. Default 30 000 ms. */
@@ -51,7 +56,7 @@ export interface CertificateManagerOptions {
 }
 
 const CHALLENGE_LIFETIME_MS = 30 * 60_000;
-const KNOWN = new Set(['zone', 'key', 'dataDir', 'paths', 'directoryUrl', 'email', 'termsOfServiceAgreed', 'caFile', 'renewFraction', 'retryMinMs', 'retryMaxMs', 'challengeWaitMs', 'checkIntervalMs', 'fallbackDelayMs', 'httpTimeoutMs', 'clock', 'logger']);
+const KNOWN = new Set(['zone', 'key', 'dataDir', 'paths', 'directoryUrl', 'email', 'termsOfServiceAgreed', 'caFile', 'renewFraction', 'retryMinMs', 'retryMaxMs', 'challengeWaitMs', 'checkIntervalMs', 'settleMs', 'fallbackDelayMs', 'httpTimeoutMs', 'clock', 'logger']);
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -75,7 +80,7 @@ export class CertificateManager {
     if (!options.termsOfServiceAgreed) throw new TypeError('ordering certificates needs the CA terms of service agreed (--acme-agree-tos)');
     const o = {
       renewFraction: 2 / 3, retryMinMs: 60_000, retryMaxMs: 6 * 3600_000, challengeWaitMs: 120_000, checkIntervalMs: 60_000,
-      fallbackDelayMs: 10 * 60_000, httpTimeoutMs: 30_000, clock: { now: () => Date.now() }, logger: silentLogger, ...options,
+      fallbackDelayMs: 10 * 60_000, httpTimeoutMs: 30_000, settleMs: 2 * options.zone.options.heartbeatIntervalMs, clock: { now: () => Date.now() }, logger: silentLogger, ...options,
     };
     if (!(o.renewFraction > 0 && o.renewFraction < 1)) throw new TypeError('ACME option "renewFraction" is between 0 and 1');
     this.#o = o;
@@ -143,6 +148,7 @@ export class CertificateManager {
     const current = this.#installed;
     const due = current ? this.#renewAt(current) : now;
     if (now < due) return this.#schedule(due);
+    if (now < this.#startedAt + this.#o.settleMs) return this.#schedule(this.#startedAt + this.#o.settleMs);
     if (!this.#myTurn(now)) return this.#schedule(now + this.#o.checkIntervalMs);
     if (now < this.#nextTryAt) return this.#schedule(this.#nextTryAt);
     await this.#order();
