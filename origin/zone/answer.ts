@@ -34,39 +34,39 @@ export function answerQuestion(view: ZoneView, qname: string, lower: string, qty
   const zone = view.zone;
   if (qclass !== 'IN' || !(lower === zone || lower.endsWith('.' + zone))) return refused();
   if (qtype === 'AXFR' || qtype === 'IXFR') return refused();
-  const ttl = view.ttl;
-  const rr = (a: { type: string; data: unknown }): Answer => ({ name: qname, ttl, class: 'IN', ...a }) as Answer;
-  const addresses = (list: { a: string[]; aaaa: string[] }): Answer[] | null => {
-    if (qtype === 'A') return list.a.map((data) => rr({ type: 'A', data }));
-    if (qtype === 'AAAA') return list.aaaa.map((data) => rr({ type: 'AAAA', data }));
-    return null;
-  };
-  const answer = (answers: Answer[], additionals: Answer[] = []): ZoneAnswer =>
-    answers.length === 0 ? noData(view) : { rcode: 'NOERROR', authoritative: true, answers, authorities: [], additionals };
-  if (qtype === 'ANY') return answer([rr({ type: 'HINFO', data: ANY_HINFO })]);
+  if (qtype === 'ANY') return answer(view, [rr(view, qname, 'HINFO', ANY_HINFO)]);
 
   const hostAddresses = view.hostAddresses.get(lower);
-  if (hostAddresses) return answer(addresses(split(hostAddresses)) ?? []);
+  if (hostAddresses) return answer(view, addresses(view, qname, qtype, split(hostAddresses)));
 
   const txt = view.txt.get(lower);
-  if (txt) return answer(qtype === 'TXT' ? txt.map((value) => rr({ type: 'TXT', data: [value] })) : []);
+  if (txt) return answer(view, qtype === 'TXT' ? txt.map((value) => rr(view, qname, 'TXT', [value])) : []);
 
   if (lower === zone) {
     switch (qtype) {
       case 'SOA':
-        return answer([soaRecord(view, qname)]);
+        return answer(view, [soaRecord(view, qname)]);
       case 'NS':
-        return answer(
-          view.nameServers.filter(firstOfHost).map((ns) => rr({ type: 'NS', data: ns.host })),
-          glue(view),
-        );
+        return answer(view, view.nameServers.filter(firstOfHost).map((ns) => rr(view, qname, 'NS', ns.host)), glue(view));
       case 'CAA':
-        return answer(view.caa.map((c) => rr({ type: 'CAA', data: { flags: c.flags, tag: c.tag, value: c.value } })));
-      default:
-        return answer(addresses(view.gateways) ?? []);
+        return answer(view, view.caa.map((c) => rr(view, qname, 'CAA', { flags: c.flags, tag: c.tag, value: c.value })));
     }
   }
-  return answer(addresses(view.gateways) ?? []);
+  return answer(view, addresses(view, qname, qtype, view.gateways));
+}
+
+function rr(view: ZoneView, name: string, type: string, data: unknown): Answer {
+  return { name, type, ttl: view.ttl, class: 'IN', data } as Answer;
+}
+
+function addresses(view: ZoneView, qname: string, qtype: string, list: { a: string[]; aaaa: string[] }): Answer[] {
+  if (qtype === 'A') return list.a.map((data) => rr(view, qname, 'A', data));
+  if (qtype === 'AAAA') return list.aaaa.map((data) => rr(view, qname, 'AAAA', data));
+  return [];
+}
+
+function answer(view: ZoneView, answers: Answer[], additionals: Answer[] = []): ZoneAnswer {
+  return answers.length === 0 ? noData(view) : { rcode: 'NOERROR', authoritative: true, answers, authorities: [], additionals };
 }
 
 function split(list: string[]): { a: string[]; aaaa: string[] } {

@@ -76,7 +76,8 @@ export class DnsServer {
   }
 
   #listenUdp(port: number): Promise<UdpSocket> {
-    const socket = createSocket({ type: isIPv6(this.#o.host) ? 'udp6' : 'udp4' });
+    // A bigger receive buffer absorbs bursts while the event loop is busy (the kernel caps it at net.core.rmem_max).
+    const socket = createSocket({ type: isIPv6(this.#o.host) ? 'udp6' : 'udp4', recvBufferSize: 4 << 20 });
     return new Promise((resolve, reject) => {
       socket.once('error', reject);
       socket.bind(port, this.#o.host, () => {

@@ -8,65 +8,75 @@
 import dnsPacket, { type Answer } from 'dns-packet';
 import { HEADER_BYTES } from './wire.ts';
 
-const codec = dnsPacket as unknown as { answer: { encode(a: Answer): Buffer } };
+const codec = dnsPacket as unknown as { answer: { encode(a: Answer): Buffer }; name: { encode(name: string): Buffer } };
 
 export interface ResponseParts {
   id: number;
   flags: number;
   /** The question's bytes as received (name, type, class). */
   question: Uint8Array;
+  /** The question name, lower-case, without the trailing dot (plain ASCII: wire.ts checked it). */
+  qname: string;
   answers: Answer[];
   authorities: Answer[];
   additionals: Answer[];
 }
 
-/** Lower-case name suffixes of the question name -> their offset in the packet. */
-function suffixOffsets(question: Uint8Array): Map<string, number> {
-  const labels: { at: number; text: string }[] = [];
-  let at = 0;
-  while (question[at] !== 0) {
-    const len = question[at];
-    labels.push({ at, text: Buffer.from(question.subarray(at + 1, at + 1 + len)).toString('latin1').toLowerCase() });
-    at += 1 + len;
+/**
+ * The owner name, its longest suffix that is also a suffix of the question name replaced by a pointer.
+ * For a plain-ASCII name the label starting at index i of the dotted text starts at byte i of its
+ * wire form, so the pointer is the question's offset plus that index.
+ */
+function ownerName(name: string, qname: string): Buffer {
+  const bare = name.endsWith('.') ? name.slice(0, -1) : name;
+  const lower = bare.toLowerCase();
+  for (let at = 0; at >= 0 && at < lower.length; at = lower.indexOf('.', at) + 1 || -1) {
+    const length = lower.length - at;
+    const start = qname.length - length;
+    if (start < 0 || (start > 0 && qname[start - 1] !== '.') || !qname.endsWith(at === 0 ? lower : lower.slice(at))) continue;
+    const head = at === 0 ? [] : bare.slice(0, at - 1).split('.');
+    const out = Buffer.allocUnsafe(head.reduce((n, l) => n + 1 + l.length, 0) + 2);
+    let o = 0;
+    for (const label of head) {
+      out[o++] = label.length;
+      o += out.write(label, o, 'latin1');
+    }
+    out.writeUInt16BE(0xc000 | (HEADER_BYTES + start), o);
+    return out;
   }
-  const out = new Map<string, number>();
-  for (let i = 0; i < labels.length; i++) {
-    out.set(labels.slice(i).map((l) => l.text).join('.'), HEADER_BYTES + labels[i].at);
+  return codec.name.encode(bare === '' ? '.' : bare);
+}
+
+/** A zone's records are few and the same for every name: what follows the owner is encoded once. */
+const tails = new Map<string, Buffer>();
+const MAX_TAILS = 4096;
+
+function tail(rr: Answer): Buffer {
+  const data = (rr as { data?: unknown }).data;
+  const key = `${rr.type} ${(rr as { ttl?: number }).ttl} ${typeof data === 'string' ? data : JSON.stringify(data)}`;
+  let out = tails.get(key);
+  if (!out) {
+    // Encoded with the root as owner (one zero byte), which the compressed owner then replaces.
+    out = codec.answer.encode({ ...rr, name: '.' } as Answer).subarray(1);
+    if (tails.size >= MAX_TAILS) tails.clear();
+    tails.set(key, out);
   }
   return out;
 }
 
-function ownerName(name: string, suffixes: Map<string, number>): Buffer {
-  const labels = name === '.' || name === '' ? [] : name.replace(/\.$/, '').split('.');
-  const parts: Buffer[] = [];
-  for (let i = 0; i < labels.length; i++) {
-    const pointer = suffixes.get(labels.slice(i).join('.').toLowerCase());
-    if (pointer !== undefined) {
-      parts.push(Buffer.from([0xc0 | (pointer >> 8), pointer & 0xff]));
-      return Buffer.concat(parts);
-    }
-    const label = Buffer.from(labels[i], 'latin1');
-    parts.push(Buffer.from([label.length]), label);
-  }
-  parts.push(Buffer.from([0]));
-  return Buffer.concat(parts);
-}
-
-function record(rr: Answer, suffixes: Map<string, number>): Buffer {
-  // Encoded with the root as owner (one zero byte), which is then replaced by the compressed owner.
-  const rest = codec.answer.encode({ ...rr, name: '.' } as Answer).subarray(1);
-  return rr.type === 'OPT' ? Buffer.concat([Buffer.from([0]), rest]) : Buffer.concat([ownerName(rr.name, suffixes), rest]);
+function record(rr: Answer, qname: string): Buffer[] {
+  return rr.type === 'OPT' ? [codec.answer.encode(rr)] : [ownerName(rr.name, qname), tail(rr)];
 }
 
 export function encodeResponse(p: ResponseParts): Buffer {
-  const suffixes = suffixOffsets(p.question);
-  const sections = [p.answers, p.authorities, p.additionals].map((list) => list.map((rr) => record(rr, suffixes)));
-  const header = Buffer.alloc(HEADER_BYTES);
+  const parts: Buffer[] = [Buffer.allocUnsafe(HEADER_BYTES), Buffer.from(p.question.buffer, p.question.byteOffset, p.question.length)];
+  for (const list of [p.answers, p.authorities, p.additionals]) for (const rr of list) parts.push(...record(rr, p.qname));
+  const header = parts[0];
   header.writeUInt16BE(p.id, 0);
   header.writeUInt16BE(p.flags, 2);
   header.writeUInt16BE(1, 4);
   header.writeUInt16BE(p.answers.length, 6);
   header.writeUInt16BE(p.authorities.length, 8);
   header.writeUInt16BE(p.additionals.length, 10);
-  return Buffer.concat([header, p.question, ...sections.flat()]);
+  return Buffer.concat(parts);
 }

@@ -79,10 +79,13 @@ export class Zone {
     if (!this.#view || this.#viewVersion !== this.store.version || now >= this.#view.validUntil) {
       const o = this.options;
       this.#viewVersion = this.store.version;
-      this.#view = buildView(this.store.values(), now, {
+      const next = buildView(this.store.values(), now, {
         zone: o.zone, ttlS: o.ttlS, aliveMs: o.ttlS * 1000, clockSkewMs: o.clockSkewMs, caa: o.caa, hostmaster: o.hostmaster,
         currentOwner: (name) => o.registry.currentOwner(name),
       });
+      // A heartbeat that changed nothing keeps the view (and so the responder's cache of answers).
+      if (this.#view && sameAnswers(this.#view, next)) this.#view.validUntil = next.validUntil;
+      else this.#view = next;
     }
     return this.#view;
   }
@@ -150,4 +153,9 @@ export class Zone {
     await this.#dns?.stop();
     await this.store.close();
   }
+}
+
+function sameAnswers(a: ZoneView, b: ZoneView): boolean {
+  const facts = (v: ZoneView) => JSON.stringify([v.serial, v.nameServers, v.gateways, [...v.txt], [...v.live].sort()]);
+  return facts(a) === facts(b);
 }

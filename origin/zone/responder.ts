@@ -160,7 +160,7 @@ export class Responder {
       if (!proven) limit = Math.min(limit, this.#o.amplificationFactor * querySize);
     }
     const flags = FLAG_QR | (raw.opcode << 11) | (raw.flags & (FLAG_RD | FLAG_CD)) | (result.authoritative ? FLAG_AA : 0) | (result.rcode & 0xf);
-    const parts = { id: raw.id, flags, question: raw.question!, answers: result.answers, authorities: result.authorities, additionals: [...result.additionals, ...opt] };
+    const parts = { id: raw.id, flags, question: raw.question!, qname: raw.name ?? '', answers: result.answers, authorities: result.authorities, additionals: [...result.additionals, ...opt] };
     let out = encodeResponse(parts);
     if (out.length > limit) {
       out = encodeResponse({ ...parts, additionals: opt });

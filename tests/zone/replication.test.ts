@@ -57,7 +57,7 @@ describe('zone records between super nodes', () => {
     // peers were added after start: the first pushes went nowhere, the pulls heal it
     const live = await until(() => nodes[0].zone!.liveSuperNodes().map((s) => s.id), (ids) => ids.length === 2);
     expect(live.sort()).toEqual(keys.map((k) => k.id.toString()).sort());
-    expect(nodes[1].zone!.view().gateways.a).toEqual(['192.0.2.1', '192.0.2.2']);
+    expect(await until(() => nodes[1].zone!.view().gateways.a, (a) => a.length === 2)).toEqual(['192.0.2.1', '192.0.2.2']);
   });
 
   it("an owner's publication is durable: served again after a restart with no peer to pull from", async () => {
