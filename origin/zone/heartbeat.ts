@@ -44,7 +44,7 @@ export class HeartbeatLoop {
   async beat(): Promise<void> {
     const now = this.#o.clock.now();
     const gateways = await this.#liveGateways();
-    const ns = { host: this.#o.nsHost, addresses: this.#o.nsAddresses, port: this.dnsPort };
+    const ns = this.#o.dns ? { host: this.#o.nsHost, addresses: this.#o.nsAddresses, port: this.dnsPort } : null;
     const last = this.#last;
     const same = last !== null && JSON.stringify([last.ns, last.gateways]) === JSON.stringify([ns, gateways]);
     const heartbeat: Omit<Heartbeat, 'v'> = {

@@ -55,6 +55,9 @@ export class Zone {
   async start(): Promise<void> {
     const o = this.options;
     await this.store.load({ zone: o.zone, trusted: o.trusted }, o.clock.now());
+    if (o.dns && o.nsAddresses.length === 0) {
+      o.logger.warn('zone: the name server has no address to give resolvers as glue (bound to every address): set nsAddresses (--ns-address)');
+    }
     if (o.dns) {
       this.#dns = new DnsServer({ host: o.dns.host, port: o.dns.port, responder: this.responder, logger: o.logger });
       await this.#dns.start();

@@ -25,8 +25,8 @@ export interface Heartbeat {
   zone: string;
   seq: number;
   iat: number;
-  /** This super node as a name server: the NS target, the addresses that answer, the port. */
-  ns: { host: string; addresses: string[]; port: number };
+  /** This super node as a name server: the NS target, the addresses that answer, the port; null without DNS. */
+  ns: { host: string; addresses: string[]; port: number } | null;
   /** Addresses (IPv4 and IPv6) of the gateways in front of this super node that passed their last check. */
   gateways: string[];
   /** When `ns` or `gateways` last changed: the SOA serial follows it. */
@@ -104,7 +104,8 @@ const isHost = (h: unknown) => typeof h === 'string' && ZONE_PATTERN.test(h);
 function heartbeatProblem(h: Heartbeat): string | null {
   if (!Number.isSafeInteger(h.seq) || !Number.isSafeInteger(h.iat) || !Number.isSafeInteger(h.changedAt)) return 'bad seq, iat or changedAt';
   const ns = h.ns;
-  if (!ns || typeof ns !== 'object' || !isHost(ns.host)) return 'bad ns host';
+  if (ns === null) return Array.isArray(h.gateways) && h.gateways.length <= MAX_ADDRESSES && h.gateways.every(isIp) && typeof h.acme === 'boolean' ? null : 'bad gateways or acme flag';
+  if (typeof ns !== 'object' || !isHost(ns.host)) return 'bad ns host';
   if (!Array.isArray(ns.addresses) || ns.addresses.length > MAX_ADDRESSES || !ns.addresses.every(isIp)) return 'bad ns addresses';
   if (!Number.isInteger(ns.port) || ns.port < 1 || ns.port > 65535) return 'bad ns port';
   if (!Array.isArray(h.gateways) || h.gateways.length > MAX_ADDRESSES || !h.gateways.every(isIp)) return 'bad gateways';

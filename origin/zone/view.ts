@@ -83,9 +83,9 @@ export function buildView(records: Iterable<StoredRecord>, now: number, o: ViewO
   for (const s of reallyLive) validUntil = Math.min(validUntil, s.receivedAt + o.aliveMs + 1);
   // With no live super node known (this one's heartbeat is late), a possibly stale answer beats none.
   const live = reallyLive.length > 0 ? reallyLive : heartbeats;
-  const nameServers = live.map((s) => {
-    const p = (s.record as Extract<ZoneRecord, { kind: 'heartbeat' }>).payload;
-    return { id: s.record.signer.toString(), host: p.ns.host.toLowerCase(), addresses: p.ns.addresses, port: p.ns.port };
+  const nameServers = live.flatMap((s) => {
+    const ns = (s.record as Extract<ZoneRecord, { kind: 'heartbeat' }>).payload.ns;
+    return ns ? [{ id: s.record.signer.toString(), host: ns.host.toLowerCase(), addresses: ns.addresses, port: ns.port }] : [];
   }).sort(byHost);
   const hostAddresses = new Map<string, string[]>();
   for (const ns of nameServers) hostAddresses.set(ns.host, unique([...(hostAddresses.get(ns.host) ?? []), ...ns.addresses]));

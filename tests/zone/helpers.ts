@@ -9,13 +9,13 @@ export const ZONE = 'ela.test';
 
 export async function heartbeatRecord(
   key: KeyPair,
-  fields: { gateways?: string[]; ns?: { host: string; addresses: string[]; port: number }; iat?: number; changedAt?: number; acme?: boolean } = {},
+  fields: { gateways?: string[]; ns?: { host: string; addresses: string[]; port: number } | null; iat?: number; changedAt?: number; acme?: boolean } = {},
   trusted = [key.id],
 ): Promise<ZoneRecord> {
   const iat = fields.iat ?? Date.now();
   const jws = await signHeartbeat({
     zone: ZONE, seq: iat, iat,
-    ns: fields.ns ?? { host: `ns-${key.id.toString().slice(0, 6).toLowerCase()}.${ZONE}`, addresses: ['192.0.2.53'], port: 53 },
+    ns: fields.ns !== undefined ? fields.ns : { host: `ns-${key.id.toString().slice(0, 6).toLowerCase()}.${ZONE}`, addresses: ['192.0.2.53'], port: 53 },
     gateways: fields.gateways ?? [], changedAt: fields.changedAt ?? iat, acme: fields.acme ?? false,
   }, key);
   const checked = await verifyItem({ jws }, { zone: ZONE, trusted });

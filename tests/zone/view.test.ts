@@ -32,6 +32,18 @@ describe('the zone view', () => {
     expect(buildView([stored(old, now)], now, viewOptions()).live.size).toBe(0);
   });
 
+  it('lists a super node without DNS among the live ones and its gateways, not among the name servers', async () => {
+    const now = Date.now();
+    const [dns, noDns] = [KeyPair.generate(), KeyPair.generate()];
+    const view = buildView([
+      stored(await heartbeatRecord(dns, { gateways: ['192.0.2.1'], iat: now }), now),
+      stored(await heartbeatRecord(noDns, { gateways: ['192.0.2.2'], ns: null, iat: now }), now),
+    ], now, viewOptions());
+    expect(view.live.size).toBe(2);
+    expect(view.gateways.a).toEqual(['192.0.2.1', '192.0.2.2']);
+    expect(view.nameServers.map((n) => n.id)).toEqual([dns.id.toString()]);
+  });
+
   it('answers with the last known gateways rather than none when no super node is live', async () => {
     const now = Date.now();
     const a = KeyPair.generate();
