@@ -8,7 +8,7 @@
  */
 import { Id } from '../../shared/id.ts';
 import { API_PREFIX } from '../../shared/records/api.ts';
-import { peerAuthorization, pullQuery } from '../registry/peer-auth.ts';
+import { pullAllPages, pushItems } from '../registry/peer-calls.ts';
 import type { ResolvedZoneOptions } from './options.ts';
 import { unverifiedKey, type ZoneItem, type ZoneRecord, verifyItem } from './records.ts';
 import type { ZoneStore } from './store.ts';
@@ -106,16 +106,12 @@ export class ZoneReplication {
     });
   }
 
-  async #post(peer: Peer, items: ZoneItem[]): Promise<void> {
-    const body = JSON.stringify({ items });
-    const res = await fetch(peer.url + zonePaths.push, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: await peerAuthorization(this.#o.key, peer.id, 'zone-push', body, this.#o.clock.now()) },
-      body,
-      signal: AbortSignal.timeout(this.#o.replicationTimeoutMs),
-    });
-    await res.arrayBuffer();
-    if (!res.ok) throw new Error(`peer answered ${res.status}`);
+  #call(peer: Peer) {
+    return { key: this.#o.key, peer, now: this.#o.clock.now(), timeoutMs: this.#o.replicationTimeoutMs };
+  }
+
+  #post(peer: Peer, items: ZoneItem[]): Promise<void> {
+    return pushItems(this.#call(peer), zonePaths.push, 'zone-push', items);
   }
 
   start(): void {
@@ -138,23 +134,11 @@ export class ZoneReplication {
   }
 
   async #pull(peer: Peer): Promise<void> {
-    for (let page = 0; page < MAX_PAGES_PER_ROUND && !this.#closed; page++) {
-      const query = pullQuery(peer.cursor, MAX_ITEMS_PER_CALL);
-      const res = await fetch(`${peer.url}${zonePaths.changes}?${query}`, {
-        headers: { authorization: await peerAuthorization(this.#o.key, peer.id, 'zone-pull', query, this.#o.clock.now()) },
-        signal: AbortSignal.timeout(this.#o.replicationTimeoutMs),
-      });
-      if (!res.ok) {
-        await res.arrayBuffer();
-        throw new Error(`peer answered ${res.status}`);
-      }
-      const changes = (await res.json()) as { items?: unknown; cursor?: unknown; more?: unknown };
-      if (!Array.isArray(changes.items) || !Number.isSafeInteger(changes.cursor)) throw new Error('malformed changes');
-      await this.receive(changes.items);
-      this.stats.pulled += changes.items.length;
-      peer.cursor = changes.cursor as number;
-      if (changes.more !== true) return;
-    }
+    const page = { limit: MAX_ITEMS_PER_CALL, maxPages: MAX_PAGES_PER_ROUND, stopped: () => this.#closed };
+    await pullAllPages(() => this.#call(peer), zonePaths.changes, 'zone-pull', peer, page, async (items) => {
+      await this.receive(items);
+      this.stats.pulled += items.length;
+    });
   }
 
   /** Verifies and stores items from a peer. */
