@@ -80,7 +80,9 @@ export class CertificateManager {
     if (!options.termsOfServiceAgreed) throw new TypeError('ordering certificates needs the CA terms of service agreed (--acme-agree-tos)');
     const o = {
       renewFraction: 2 / 3, retryMinMs: 60_000, retryMaxMs: 6 * 3600_000, challengeWaitMs: 120_000, checkIntervalMs: 60_000,
-      fallbackDelayMs: 10 * 60_000, httpTimeoutMs: 30_000, settleMs: 2 * options.zone.options.heartbeatIntervalMs, clock: { now: () => Date.now() }, logger: silentLogger, ...options,
+      fallbackDelayMs: 10 * 60_000, httpTimeoutMs: 30_000,
+      // Alone (no other super node trusted), there is nobody to listen for.
+      settleMs: options.zone.options.trusted.length > 1 ? 2 * options.zone.options.heartbeatIntervalMs : 0, clock: { now: () => Date.now() }, logger: silentLogger, ...options,
     };
     if (!(o.renewFraction > 0 && o.renewFraction < 1)) throw new TypeError('ACME option "renewFraction" is between 0 and 1');
     this.#o = o;
