@@ -127,7 +127,7 @@ export class Responder {
     const q = decoded.questions![0];
     const result = answerQuestion(view, q.name, raw.name, q.type, q.class ?? 'IN');
     const out = this.#encode(raw, edns, { ...result, rcode: RCODE[result.rcode], extended: 0 }, address, nowS, transport, proven, packet.length);
-    if (cacheKey && !edns?.cookie && out && this.#cache.size < CACHE_ENTRIES) this.#cache.set(cacheKey, out);
+    if (cacheKey && !edns?.cookie && result.rcode === 'NOERROR' && this.#cache.size < CACHE_ENTRIES) this.#cache.set(cacheKey, out);
     return out;
   }
 
