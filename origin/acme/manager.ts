@@ -265,14 +265,16 @@ export class CertificateManager {
         if (!served.includes(value)) missing.push(`${ns.host} (${address}:${ns.port})`);
       }));
       if (missing.length === 0) return;
+      if (this.#stopped) throw new Error('stopping');
       if (this.#o.clock.now() >= deadline) throw new Error(`name servers not serving the challenge after ${this.#o.challengeWaitMs} ms: ${missing.join(', ')}`);
       await new Promise((r) => setTimeout(r, 250));
     }
   }
 
+  /** Stops scheduling; an order under way is given 2 s to finish (acme-client cannot be interrupted). */
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
-    await this.#running;
+    await Promise.race([this.#running, new Promise((r) => setTimeout(r, 2_000).unref())]);
   }
 }
