@@ -149,16 +149,19 @@ try {
   const qps = await queriesPerSecond(dir);
   const short = await failover(5, failoverRuns);
   const long = await failover(30, 1);
-  const fmt = (t: number[]) => `${(Math.min(...t) / 1000).toFixed(1)}-${(Math.max(...t) / 1000).toFixed(1)} s`;
+  const fmt = (t: number[]) => {
+    const [lo, hi] = [(Math.min(...t) / 1000).toFixed(1), (Math.max(...t) / 1000).toFixed(1)];
+    return lo === hi ? `${lo} s` : `${lo}-${hi} s`;
+  };
   const body = `Command: \`flock /tmp/machine.lock npm run bench:dns\` (${machine()}; dnsperf 2.10, NSD 4.6.1).
 \`uptime\` at the start: \`${startedUptime}\`; at the end: \`${uptime()}\`.
 
 A \`pc2 supernode --dns\` process (rate limit off) and \`nsd\` (\`server-count: 1\`, \`rrl-ratelimit: 0\`) serve
 the same ela.test (SOA, NS + glue, apex and wildcard A/AAAA, CAA; the bench checks both give the same
 answers first). dnsperf asks each for ${seconds} s with 4 clients and 200 queries outstanding over UDP,
-in turn, twice, after a 3 s warm-up of each; the best run of each counts. "working set": 1,000 names x A/AAAA and the apex's
-SOA/NS/CAA, over and over (what resolvers ask); "distinct names": 100,000 different names, past the
-super node's answer cache (a random-subdomain flood).
+in turn, twice, after a 3 s warm-up of each; the best run of each counts. "working set": 1,000
+names x A/AAAA and the apex's SOA/NS/CAA, over and over (what resolvers ask); "distinct names":
+100,000 different names, past the super node's answer cache (a random-subdomain flood).
 
 | query file | super node q/s | NSD q/s | ratio (target >= 0.3x) | avg latency ms (super node / NSD) | lost (super node / NSD) |
 |---|---|---|---|---|---|
@@ -166,8 +169,8 @@ ${qps.join('\n')}
 
 Failover: two super nodes; \`kill -9\` of one, then the other is asked every 100 ms until the killed
 one's gateway address is gone from its answers: TTL 5 s, ${failoverRuns} run${failoverRuns === 1 ? '' : 's'}: ${fmt(short)}
-(${short.map((t) => (t / 1000).toFixed(1)).join(', ')} s); TTL 30 s (the default), 1 run: ${fmt(long)}. The bound is
-the TTL plus the push of the last heartbeat; a resolver that cached the answer just before adds up to
+(${short.map((t) => (t / 1000).toFixed(1)).join(', ')} s); TTL 30 s (the default), 1 run: ${fmt(long)}. The bound is the TTL plus the push of
+the last heartbeat; a resolver that cached the answer just before adds up to
 one more TTL, hence "within 2 x TTL".`;
   console.log(body);
   if (!values['no-write']) writeSection('Zone DNS', body);
