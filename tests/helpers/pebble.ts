@@ -4,10 +4,9 @@
  * DNS-01 checks go to the name server given; certificates live `validitySeconds`.
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { Agent, request } from 'undici';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Agent, request } from 'undici';
 import { type Proc, reservePort, startProcess } from './processes.ts';
 
 export interface Pebble {
