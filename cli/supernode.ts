@@ -11,6 +11,7 @@ import { loadOrCreateKey, parseIdAt } from './keyfile.ts';
 import { createLogger } from './logger.ts';
 import { parseOptions } from './options.ts';
 import { onShutdown } from './shutdown.ts';
+import { startAcmeFromFlags, ZONE_SPEC, zoneOptionsFromFlags } from './zone-flags.ts';
 
 const USAGE = `pc2 supernode --zone <zone> --edge-key <id> [options]
 
@@ -100,7 +101,18 @@ export const SUPERNODE_SPEC = {
   httpPort: GATEWAY_SPEC.httpPort,
   cert: GATEWAY_SPEC.cert,
   certKey: GATEWAY_SPEC.certKey,
+  ...ZONE_SPEC,
 } as const;
+
+/** Options the libraries refuse (TypeError) are the operator's to fix: a usage error. */
+function newSuperNode(options: ConstructorParameters<typeof SuperNode>[0]): SuperNode {
+  try {
+    return new SuperNode(options);
+  } catch (e) {
+    if (e instanceof TypeError) throw new CliError(e.message, 2);
+    throw e;
+  }
+}
 
 function ids(list: string[] | undefined, flag: string): Id[] {
   return (list ?? []).map((text) => {
@@ -141,7 +153,8 @@ export async function runSupernode(args: string[]): Promise<void> {
   if (gatewayKey) edgeKeys.push(gatewayKey.id);
   if (!edgeKeys.length)
     logger.warn('no --edge-key given: relay traffic will be refused until an edge is configured');
-  const node = new SuperNode({
+  const zoneDns = zoneOptionsFromFlags(o);
+  const node = newSuperNode({
     key,
     dataDir: o.dataDir!,
     zone: o.zone,
@@ -157,6 +170,7 @@ export async function runSupernode(args: string[]): Promise<void> {
     trustedProxies: o.trustedProxy,
     dht: o.noDht ? false : { port: o.dhtPort, bootstrap },
     publicHost: o.publicHost,
+    zoneDns,
     logger,
   });
   let started;
@@ -175,17 +189,36 @@ export async function runSupernode(args: string[]): Promise<void> {
   console.log(
     `super node ${key.id}\n  registry API + relay ingress  ${started.apiUrl}\n  Active Proxy                  tcp port ${started.tunnelPort}\n  Boson DHT                     ${dht}`,
   );
-  if (!gatewayKey) return onShutdown(() => node.stop());
+  if (node.zone?.dnsPort)
+    console.log(
+      `  DNS for ${o.zone.toLowerCase()}${' '.repeat(Math.max(1, 22 - o.zone.length))}udp+tcp port ${node.zone.dnsPort}`,
+    );
+  const acme = await startAcmeFromFlags({ ...o, dataDir: o.dataDir! }, node, key, logger).catch(
+    async (e) => {
+      await node.stop();
+      throw e;
+    },
+  );
+  const stopNode = async () => {
+    await acme?.manager.stop();
+    await node.stop();
+  };
+  if (!gatewayKey) return onShutdown(stopNode);
   const self = `${key.id}@http://127.0.0.1:${node.apiPort}`;
+  if (acme && !acme.manager.certificate) {
+    logger.info('the gateway starts once the zone certificate is installed');
+    await acme.manager.whenInstalled();
+  }
   const gateway = await startGatewayFromFlags(
     {
       ...o,
+      ...(acme ? { cert: acme.paths.certFile, certKey: acme.paths.keyFile } : {}),
       supernode: [self, ...peers.map((p) => `${p.id}@${p.url}`)],
       registrar: [key.id, ...peers.map((p) => Id.parse(p.id)), ...extra].map(String),
     },
     gatewayKey,
   ).catch(async (e) => {
-    await node.stop();
+    await stopNode();
     throw e;
   });
   console.log(
@@ -193,6 +226,6 @@ export async function runSupernode(args: string[]): Promise<void> {
   );
   await onShutdown(async () => {
     await gateway.close();
-    await node.stop();
+    await stopNode();
   });
 }

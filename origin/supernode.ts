@@ -32,6 +32,11 @@ import { createProbeApp } from './probe.ts';
 import { TunnelServer } from './tunnel/server.ts';
 import { checkEndpoint, createRegistry, type Registry } from './registry/index.ts';
 import type { PeerOption, RateLimitOptions } from './registry/options.ts';
+import {
+  createSuperNodeZone,
+  type SuperNodeZoneOptions,
+  type Zone,
+} from './zone/supernode-zone.ts';
 
 import { type Logger, silentLogger } from '../shared/logger.ts';
 import {
@@ -81,6 +86,8 @@ export interface SuperNodeOptions {
   dht?: false | { port?: number; bootstrap?: BootstrapNode[] };
   /** Address nodes and DHT peers reach this super node at. Default: host, or 127.0.0.1 for 0.0.0.0. */
   publicHost?: string;
+  /** The zone's authoritative DNS and replicated zone records (docs/zone.md). Default: none. */
+  zoneDns?: SuperNodeZoneOptions;
   logger?: Logger;
 }
 
@@ -110,6 +117,7 @@ const SUPERNODE_OPTIONS = {
         })(value, name),
   ),
   publicHost: optional(string),
+  zoneDns: passedOn<SuperNodeZoneOptions | undefined>(),
   logger: optional(object<Logger>()),
 } satisfies Rules<SuperNodeOptions>;
 
@@ -121,6 +129,7 @@ export class SuperNode {
   readonly registry: Registry;
   readonly tunnel: TunnelServer;
   readonly dht: DhtNode | null;
+  readonly zone: Zone | null;
   #announceTimer: NodeJS.Timeout | null = null;
   readonly #ingress: Ingress;
   readonly #server: Server;
@@ -182,6 +191,20 @@ export class SuperNode {
       edgeKeys: options.edgeKeys,
       logger,
     });
+    this.zone = options.zoneDns
+      ? createSuperNodeZone(
+          {
+            zone: options.zone,
+            key,
+            dataDir: options.dataDir,
+            trusted: options.trustedRegistrars ?? defaultTrust(key, options.peers),
+            peers: options.peers ?? [],
+            logger,
+          },
+          options.zoneDns,
+          this.registry,
+        )
+      : null;
     const api = this.#apiApp(developerMode);
     const apiListener = getRequestListener(api.fetch);
     const isRelay = (req: IncomingMessage) => req.headers[INGRESS_HEADERS.nodeId] !== undefined;
@@ -225,6 +248,7 @@ export class SuperNode {
       app.all(`${API_PREFIX}/dht/*`, (c) => dhtApi.fetch(c.req.raw));
       app.all(`${API_PREFIX}/nodes/*`, (c) => dhtApi.fetch(c.req.raw));
     }
+    if (this.zone) app.route('/', this.zone.app);
     app.all('*', (c) => this.registry.app.fetch(c.req.raw, c.env));
     return app;
   }
@@ -266,6 +290,7 @@ export class SuperNode {
     });
     this.#apiPort = (this.#server.address() as AddressInfo).port;
     const apiUrl = `http://${this.publicHost}:${this.#apiPort}`;
+    await this.zone?.start();
     if (this.dht) {
       await this.dht.start();
       const announce = () =>
@@ -314,6 +339,7 @@ export class SuperNode {
     });
     await this.tunnel.stop();
     await this.dht?.stop();
+    await this.zone?.stop();
     await this.registry.close();
   }
 }

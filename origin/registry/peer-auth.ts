@@ -14,7 +14,7 @@ export const PEER_TYP = 'pc2-peer';
 export const PEER_AUTH_SCHEME = 'PC2-Peer ';
 
 interface PeerClaims {
-  op: 'push' | 'pull';
+  op: 'push' | 'pull' | 'zone-push' | 'zone-pull';
   aud: string;
   iat: number;
   body: string;

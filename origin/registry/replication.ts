@@ -8,7 +8,7 @@ import { Id } from '../../shared/id.ts';
 import { registryOpPaths } from '../../shared/records/api.ts';
 import type { ResolvedOptions } from './options.ts';
 import { mergeStates, verifyState } from './merge.ts';
-import { peerAuthorization, pullQuery } from './peer-auth.ts';
+import { pullAllPages, pushItems } from './peer-calls.ts';
 import type { RegistryService } from './service.ts';
 import type { NameEntry, NameState } from './state.ts';
 import type { RegistryStore } from './store.ts';
@@ -139,25 +139,17 @@ export class Replication {
       });
   }
 
-  async #post(peer: Peer, items: NameState[]): Promise<void> {
-    const body = JSON.stringify({ items });
-    const res = await fetch(peer.url + registryOpPaths.replicationPush, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        authorization: await peerAuthorization(
-          this.#o.key,
-          peer.id,
-          'push',
-          body,
-          this.#o.clock.now(),
-        ),
-      },
-      body,
-      signal: AbortSignal.timeout(this.#o.replicationTimeoutMs),
-    });
-    await res.arrayBuffer();
-    if (!res.ok) throw new Error(`peer answered ${res.status}`);
+  #call(peer: Peer) {
+    return {
+      key: this.#o.key,
+      peer,
+      now: this.#o.clock.now(),
+      timeoutMs: this.#o.replicationTimeoutMs,
+    };
+  }
+
+  #post(peer: Peer, items: NameState[]): Promise<void> {
+    return pushItems(this.#call(peer), registryOpPaths.replicationPush, 'push', items);
   }
 
   /** Pulls every peer's changes since its cursor until none are left. */
@@ -176,32 +168,22 @@ export class Replication {
   }
 
   async #pullPeer(peer: Peer): Promise<void> {
-    for (let page = 0; page < MAX_PAGES_PER_ROUND && !this.#closed; page++) {
-      const query = pullQuery(peer.cursor, MAX_ITEMS_PER_CALL);
-      const res = await fetch(`${peer.url}${registryOpPaths.replicationChanges}?${query}`, {
-        headers: {
-          authorization: await peerAuthorization(
-            this.#o.key,
-            peer.id,
-            'pull',
-            query,
-            this.#o.clock.now(),
-          ),
-        },
-        signal: AbortSignal.timeout(this.#o.replicationTimeoutMs),
-      });
-      if (!res.ok) {
-        await res.arrayBuffer();
-        throw new Error(`peer answered ${res.status}`);
-      }
-      const changes = (await res.json()) as ChangesResponse;
-      if (!Array.isArray(changes.items) || !Number.isSafeInteger(changes.cursor))
-        throw new Error('malformed changes');
-      await this.receive(changes.items);
-      this.stats.pulled += changes.items.length;
-      peer.cursor = changes.cursor;
-      if (!changes.more) return;
-    }
+    const page = {
+      limit: MAX_ITEMS_PER_CALL,
+      maxPages: MAX_PAGES_PER_ROUND,
+      stopped: () => this.#closed,
+    };
+    await pullAllPages(
+      () => this.#call(peer),
+      registryOpPaths.replicationChanges,
+      'pull',
+      peer,
+      page,
+      async (items) => {
+        await this.receive(items);
+        this.stats.pulled += items.length;
+      },
+    );
   }
 
   /** Verifies and merges items from a peer; returns how many changed the local store. */
