@@ -74,6 +74,9 @@ export function createNodeFetch(options: NodeFetchOptions = {}): NodeFetch {
     headersTimeout: options.headersTimeoutMs ?? 300_000,
     // A streamed body may pause for as long as the two ends like (long polls, event streams).
     bodyTimeout: 0,
+    // HTTP/1.1 to every upstream, even one that offers h2: the forwarding reads raw header lists
+    // and relays Upgrade, which are HTTP/1.1 things (undici 8 would otherwise take h2 via ALPN).
+    allowH2: false,
   });
   const nodeFetch = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
     const url = input instanceof Request ? input.url : String(input);
