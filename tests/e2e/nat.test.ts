@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, REPO, TSX } from '../helpers/cli.ts';
+import { PC2, REPO } from '../helpers/cli.ts';
 import { LAN_IP, NatLab, natLabSupported, WAN_IP } from '../helpers/nat-lab.ts';
 import { keyFile, tempDir } from '../helpers/processes.ts';
 
@@ -13,8 +13,11 @@ const dir = tempDir('pc2-nat-');
 const ports = { p: 18080, s: 18081, pp: 18090, sp: 18091, gw: 18443, up: 4200, pd: 39001, sd: 39002 };
 const logs: Record<string, string> = {};
 
-function start(ns: string, label: string, args: string[], ready: RegExp, timeoutMs = 60_000): Promise<void> {
-  const child = lab.spawn(ns, TSX, args, { cwd: REPO });
+/** TypeScript helpers on the Node running these tests (the project's pinned one). */
+const TS = [process.execPath, '--import', 'tsx'];
+
+function start(ns: string, label: string, [command, ...args]: string[], ready: RegExp, timeoutMs = 60_000): Promise<void> {
+  const child = lab.spawn(ns, command, args, { cwd: REPO });
   logs[label] = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${label} not ready:\n${logs[label]}`)), timeoutMs);
@@ -36,7 +39,7 @@ describe.skipIf(!support.ok)('a node behind a real NAT (network namespaces, nfta
     lab.create();
     const [p, s, edge, alice] = await Promise.all(['p', 's', 'edge', 'alice'].map((n) => keyFile(dir, n)));
     const sn = (me: typeof p, api: number, proxy: number, dht: number, peer: typeof p, peerApi: number, peerDht: number, name: string) => [
-      CLI, 'supernode', '--zone', 'localhost', '--key', me.path, '--data-dir', join(dir, name), '--host', WAN_IP,
+      PC2, 'supernode', '--zone', 'localhost', '--key', me.path, '--data-dir', join(dir, name), '--host', WAN_IP,
       '--api-port', String(api), '--proxy-port', String(proxy), '--edge-key', edge.key.id.toString(),
       '--peer', `${peer.key.id}@http://${WAN_IP}:${peerApi}`, '--developer-mode', '--dht-port', String(dht),
       '--bootstrap', `${peer.key.id}@${WAN_IP}:${peerDht}`, '--public-url', `http://{name}.localhost:${ports.gw}`,
@@ -44,16 +47,16 @@ describe.skipIf(!support.ok)('a node behind a real NAT (network namespaces, nfta
     await Promise.all([
       start(lab.wan, 'primary', sn(p, ports.p, ports.pp, ports.pd, s, ports.s, ports.sd, 'p'), /registry API/),
       start(lab.wan, 'secondary', sn(s, ports.s, ports.sp, ports.sd, p, ports.p, ports.pd, 's'), /registry API/),
-      start(lab.lan, 'upstream', [join(REPO, 'tests/helpers/upstream.ts'), LAN_IP, String(ports.up), 'alice'], /upstream http/),
+      start(lab.lan, 'upstream', [...TS, join(REPO, 'tests/helpers/upstream.ts'), LAN_IP, String(ports.up), 'alice'], /upstream http/),
     ]);
     await start(lab.wan, 'gateway', [
-      CLI, 'gateway', '--workers', '2', '--zone', 'localhost', '--registrar', p.key.id.toString(), '--registrar', s.key.id.toString(),
+      PC2, 'gateway', '--workers', '2', '--zone', 'localhost', '--registrar', p.key.id.toString(), '--registrar', s.key.id.toString(),
       '--supernode', `${p.key.id}@http://${WAN_IP}:${ports.p}`, '--supernode', `${s.key.id}@http://${WAN_IP}:${ports.s}`,
       '--edge-key-file', edge.path, '--host', WAN_IP, '--http-port', String(ports.gw),
     ], /gateway for/);
     // The agent offers its LAN address as a public URL; only the probe from outside can tell it is not.
     await start(lab.lan, 'node', [
-      CLI, 'node', '--name', 'alice', '--supernode', `http://${WAN_IP}:${ports.p}`, '--supernode', `http://${WAN_IP}:${ports.s}`,
+      PC2, 'node', '--name', 'alice', '--supernode', `http://${WAN_IP}:${ports.p}`, '--supernode', `http://${WAN_IP}:${ports.s}`,
       '--upstream', `http://${LAN_IP}:${ports.up}`, '--public-url', `http://${LAN_IP}:${ports.up}`, '--key', alice.path,
     ], /"online":true[^\n]*=online","[^\n]*=online"/, 90_000);
   }, 180_000);
@@ -66,7 +69,7 @@ describe.skipIf(!support.ok)('a node behind a real NAT (network namespaces, nfta
   });
 
   it('serves the page, a 100 MiB upload and a WebSocket echo through the tunnel, byte-exact', async () => {
-    const { stdout } = await run('ip', ['netns', 'exec', lab.wan, TSX, join(REPO, 'tests/helpers/nat-client.ts'), `${WAN_IP}:${ports.gw}`, 'alice', '100'], {
+    const { stdout } = await run('ip', ['netns', 'exec', lab.wan, ...TS, join(REPO, 'tests/helpers/nat-client.ts'), `${WAN_IP}:${ports.gw}`, 'alice', '100'], {
       cwd: REPO,
       timeout: 240_000,
       maxBuffer: 1 << 20,
