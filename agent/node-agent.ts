@@ -117,6 +117,8 @@ export class NodeAgent extends EventEmitter {
   #publishing: Promise<void> = Promise.resolve();
   #publishQueued = false;
   #stopped = false;
+  /** Aborted by stop(): ends waits that would otherwise outlive the agent. */
+  readonly #stopping = new AbortController();
 
   constructor(options: NodeAgentOptions) {
     super();
@@ -178,6 +180,7 @@ export class NodeAgent extends EventEmitter {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#stopping.abort();
     if (this.#renewTimer) clearInterval(this.#renewTimer);
     for (const link of this.#links) link.tunnel?.stop();
     await this.#publishing.catch(() => {});
@@ -240,7 +243,13 @@ export class NodeAgent extends EventEmitter {
     const id = Id.parse(link.id);
     const start = async () => {
       // The super node admits tunnels only for names it knows; replication may still be on its way.
-      await waitForBinding(link.registry, this.#o.name, this.#o.key.id, 15_000).catch(() => {});
+      await waitForBinding(
+        link.registry,
+        this.#o.name,
+        this.#o.key.id,
+        15_000,
+        this.#stopping.signal,
+      ).catch(() => {});
       if (this.#stopped) return;
       const tunnel = new TunnelClient({
         serverHost: new URL(link.url).hostname,

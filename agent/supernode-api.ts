@@ -39,15 +39,20 @@ export function probeEndpoint(baseUrl: string, endpoint: string): Promise<ProbeR
   });
 }
 
-/** Resolves once the super node holds a binding of `name` to `owner`. */
+/**
+ * Resolves once the super node holds a binding of `name` to `owner`, or at once when `signal` aborts
+ * (the agent stopped: its super nodes may be gone, and polling them would keep the process alive).
+ */
 export async function waitForBinding(
   registry: RegistryClient,
   name: string,
   owner: Id,
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    if (signal?.aborted) return;
     try {
       const resolved = await registry.resolve(name);
       if (decodeJwsPayload<NameBinding>(resolved.binding).owner === owner.toString()) return;

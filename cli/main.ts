@@ -1,8 +1,8 @@
-#!/usr/bin/env -S npx tsx
 /**
  * `pc2`: the one command of the project. Each subcommand parses its own flags into one validated
  * options object and hands it to the library that does the work.
  */
+import pkg from '../package.json' with { type: 'json' };
 import { CliError } from './errors.ts';
 
 const USAGE = `pc2 <command> [options]
@@ -13,6 +13,7 @@ Commands:
   supernode             run a super node (registry, relay ingress, Active Proxy); --gateway adds the edge
   gateway               run the Node.js gateway (edge) alone
   devnet                run the whole network on loopback (what \`npm start\` runs)
+  --version             this pc2's version and the runtime it runs on
 
 Run \`pc2 <command> --help\` for the options of a command.`;
 
@@ -25,10 +26,20 @@ const commands: Record<string, () => Promise<(args: string[]) => Promise<void>>>
   devnet: async () => (await import('./devnet.ts')).runDevnet,
 };
 
+/** The runtime as a bug report needs it: the Node.js release (or Deno's, under `deno run`). */
+function runtime(): string {
+  const deno = (globalThis as { Deno?: { version: { deno: string } } }).Deno;
+  return deno ? `Deno ${deno.version.deno}` : `Node.js ${process.version}`;
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     console.log(USAGE);
+    return;
+  }
+  if (command === '--version' || command === '-v' || command === 'version') {
+    console.log(`pc2 ${pkg.version} on ${runtime()} (${process.platform}-${process.arch})`);
     return;
   }
   const load = commands[command];

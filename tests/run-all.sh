@@ -3,6 +3,8 @@
 # scripts), then one line `N passed, N failed` summing them all. Exits non-zero if anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# The project's pinned Node first, as under `npm test`, also when this script is run by hand.
+export PATH="$PWD/node_modules/.bin:$PATH"
 export WRANGLER_SEND_METRICS=false CI="${CI:-true}" CLOUDFLARE_CF_FETCH_ENABLED=false WRANGLER_HIDE_BANNER=true
 export DENO_NO_UPDATE_CHECK=1 NO_COLOR=1
 out=$(mktemp -d)
@@ -19,6 +21,8 @@ vitest_counts() {
 }
 
 step() { printf '\n=== %s ===\n' "$1"; }
+
+echo "Node.js $(node --version) at $(command -v node)"
 
 step "type check (tsc --noEmit)"
 if npx --no-install tsc --noEmit -p tsconfig.json; then passed=$((passed + 1)); echo "type check ok"; else failed=$((failed + 1)); fi

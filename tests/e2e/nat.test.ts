@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, REPO, TSX } from '../helpers/cli.ts';
+import { PC2, REPO } from '../helpers/cli.ts';
 import { LAN_IP, NatLab, natLabSupported, WAN_IP } from '../helpers/nat-lab.ts';
 import { keyFile, tempDir } from '../helpers/processes.ts';
 
@@ -22,14 +22,17 @@ const ports = {
 };
 const logs: Record<string, string> = {};
 
+/** TypeScript helpers on the Node running these tests (the project's pinned one). */
+const TS = [process.execPath, '--import', 'tsx'];
+
 function start(
   ns: string,
   label: string,
-  args: string[],
+  [command, ...args]: string[],
   ready: RegExp,
   timeoutMs = 60_000,
 ): Promise<void> {
-  const child = lab.spawn(ns, TSX, args, { cwd: REPO });
+  const child = lab.spawn(ns, command, args, { cwd: REPO });
   logs[label] = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
@@ -67,7 +70,7 @@ describe.skipIf(!support.ok)(
         peerDht: number,
         name: string,
       ) => [
-        CLI,
+        PC2,
         'supernode',
         '--zone',
         'localhost',
@@ -109,7 +112,7 @@ describe.skipIf(!support.ok)(
         start(
           lab.lan,
           'upstream',
-          [join(REPO, 'tests/helpers/upstream.ts'), LAN_IP, String(ports.up), 'alice'],
+          [...TS, join(REPO, 'tests/helpers/upstream.ts'), LAN_IP, String(ports.up), 'alice'],
           /upstream http/,
         ),
       ]);
@@ -117,7 +120,7 @@ describe.skipIf(!support.ok)(
         lab.wan,
         'gateway',
         [
-          CLI,
+          PC2,
           'gateway',
           '--workers',
           '2',
@@ -145,7 +148,7 @@ describe.skipIf(!support.ok)(
         lab.lan,
         'node',
         [
-          CLI,
+          PC2,
           'node',
           '--name',
           'alice',
@@ -181,7 +184,7 @@ describe.skipIf(!support.ok)(
           'netns',
           'exec',
           lab.wan,
-          TSX,
+          ...TS,
           join(REPO, 'tests/helpers/nat-client.ts'),
           `${WAN_IP}:${ports.gw}`,
           'alice',

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { saveIdentity } from '../../agent/identity.ts';
 import { KeyPair } from '../../shared/keys.ts';
-import { CLI, REPO, TSX } from './cli.ts';
+import { CLI, PC2, REPO } from './cli.ts';
 
 export { reservePort } from './ports.ts';
 
@@ -84,11 +84,11 @@ export function startProcess(
   };
 }
 
-/** The pc2 CLI under tsx (or another runner via `prefix`). */
+/** The pc2 CLI as installed (or its TypeScript entry under another runner, via `prefix`). */
 export const pc2 = (
   args: string[],
   options: { env?: Record<string, string>; prefix?: string[] } = {},
-) => startProcess(options.prefix ? CLI : TSX, options.prefix ? args : [CLI, ...args], options);
+) => startProcess(options.prefix ? CLI : PC2, args, options);
 
 export interface KeyFile {
   key: KeyPair;

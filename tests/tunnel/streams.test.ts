@@ -53,7 +53,7 @@ describe('streams through one session', () => {
   it('half-close: our end() still lets the upstream answer afterwards', async () => {
     const delayed = await tcpServer((socket) => {
       const chunks: Buffer[] = [];
-      socket.on('data', (c) => chunks.push(c));
+      socket.on('data', (c) => chunks.push(c as Buffer)); // no setEncoding: always bytes
       socket.on('end', () => setTimeout(() => socket.end(Buffer.concat(chunks).reverse()), 50));
     });
     const c2 = newClient(server, delayed.port);

@@ -9,7 +9,7 @@
  * a forward (landing page, error pages) go to the Hono app.
  */
 import type http from 'node:http';
-import { type Agent, util } from 'undici';
+import { type Agent, type Dispatcher, util } from 'undici';
 import { connectionTokens } from '../../../shared/hop-by-hop.ts';
 import { INGRESS_HEADERS } from '../../../shared/records/api.ts';
 import type { Edge, EdgeRoute, ForwardRoute } from '../../app.ts';
@@ -46,30 +46,18 @@ async function writeError(
   res.writeHead(page.status, headers).end(body);
 }
 
-/** undici's (synchronous, allocation-light) handler interface, as its own dispatchers call it. */
-interface RawHandler {
-  onConnect(abort: (err?: Error) => void): void;
-  onHeaders(
-    statusCode: number,
-    rawHeaders: Buffer[],
-    resume: () => void,
-    statusText: string,
-  ): boolean;
-  onData(chunk: Buffer): boolean;
-  onComplete(trailers: string[] | null): void;
-  onError(err: Error): void;
-}
-
 /**
  * One forwarded request, and undici's handler of its current attempt (one at a time): tries the
  * targets in order and streams the first real answer into `res` (backpressure: undici's parser
  * pauses while the client's socket is full; a client that goes away aborts the target request).
- * Methods rather than closures: nothing but this object is made per request.
+ * Methods rather than closures: nothing but this object is made per request. Headers are read from
+ * the controller's raw list (the target's own order and repeats), not undici's parsed object.
  */
-class Forwarding implements RawHandler {
+class Forwarding implements Dispatcher.DispatchHandler {
   readonly #failures: string[] = [];
   #index = -1;
-  #abort: ((err?: Error) => void) | null = null;
+  /** The current attempt's: abort, and pause/resume for backpressure. */
+  #controller: Dispatcher.DispatchController | null = null;
   /** Headers went to the client: from here on a failure can only cut the response. */
   #started = false;
   #done = false;
@@ -77,12 +65,11 @@ class Forwarding implements RawHandler {
   #discard = false;
   /** The current attempt got response headers. */
   #answered = false;
-  #resume: (() => void) | null = null;
-  readonly #onDrain = () => this.#resume?.();
+  readonly #onDrain = () => this.#controller?.resume();
   readonly #onClose = () => {
     if (this.#done) return;
     this.#done = true;
-    this.#abort?.(new Error('client went away'));
+    this.#controller?.abort(new Error('client went away'));
   };
 
   constructor(
@@ -105,7 +92,7 @@ class Forwarding implements RawHandler {
       this.#giveUp();
       return;
     }
-    this.#abort = null;
+    this.#controller = null;
     this.#discard = false;
     this.#answered = false;
     const target = targets[this.#index];
@@ -132,13 +119,15 @@ class Forwarding implements RawHandler {
     );
   }
 
-  onConnect(abort: (err?: Error) => void): void {
-    this.#abort = abort;
-    if (this.#done) abort(new Error('client went away'));
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#done) controller.abort(new Error('client went away'));
   }
 
-  onHeaders(status: number, raw: Buffer[], resume: () => void): boolean {
+  onResponseStart(controller: Dispatcher.DispatchController, status: number): void {
     this.#answered = true;
+    // HTTP/1.1 (the dispatcher has allowH2 off): the raw list is the Buffer pairs off the wire.
+    const raw = controller.rawHeaders as Buffer[];
     // One pass: hop-by-hop names by the fixed list now, names listed in Connection afterwards.
     const headers: string[] = [];
     let connection: string | undefined;
@@ -158,31 +147,28 @@ class Forwarding implements RawHandler {
       this.#failures.push(
         `${this.route.targets[this.#index].label}: HTTP ${status}${relayError ? ` ${relayError}` : ''}`,
       );
-      return true;
+      return;
     }
     const listed = connectionTokens(connection);
     const out = listed ? headers.filter((_, i, all) => !listed.has(all[i - (i % 2)])) : headers;
     if (this.options.secure) out.push('strict-transport-security', this.options.hsts);
     this.#started = true;
-    this.#resume = resume;
     this.res.writeHead(status, out);
-    return true;
   }
 
-  onData(chunk: Buffer): boolean {
-    if (this.#discard) return true;
-    if (this.res.write(chunk)) return true;
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#discard || this.res.write(chunk)) return;
+    controller.pause();
     this.res.once('drain', this.#onDrain);
-    return false;
   }
 
-  onComplete(): void {
+  onResponseEnd(): void {
     if (this.#discard) return this.next();
     this.#done = true;
     this.res.end();
   }
 
-  onError(err: Error): void {
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
     if (this.#done) return;
     if (this.#started) {
       // Cut mid-body: the client must see a broken response, never a short "complete" one.

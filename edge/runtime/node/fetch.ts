@@ -88,6 +88,9 @@ export function createPooledFetch(options: PoolOptions = {}): PooledFetch {
     headersTimeout: o.headersTimeoutMs,
     // A streamed body may pause for as long as the two ends like (long polls, event streams).
     bodyTimeout: 0,
+    // HTTP/1.1 to every target, even one that offers h2: the forwarding reads raw header lists
+    // and relays Upgrade, which are HTTP/1.1 things (undici 8 would otherwise take h2 via ALPN).
+    allowH2: false,
   });
   const pooledFetch = async (
     input: RequestInfo | URL,
