@@ -1,6 +1,7 @@
 /** Test helpers for the personal cloud: a running cloud in a temp dir, wallets, sign-in, requests. */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import * as Address from 'ox/Address';
 import * as Hex from 'ox/Hex';
@@ -43,7 +44,7 @@ export interface Wallet {
 
 export function wallet(seed: number): Wallet {
   const privateKey = `0x${seed.toString(16).padStart(64, '0')}` as `0x${string}`;
-  const address = Address.fromPublicKey(Secp256k1.getPublicKey({ privateKey }));
+  const address = Address.checksum(Address.fromPublicKey(Secp256k1.getPublicKey({ privateKey })));
   return {
     privateKey,
     address,
@@ -59,8 +60,8 @@ export function siweMessage(w: Wallet, o: { domain: string; uri: string; nonce: 
     nonce: o.nonce,
     uri: o.uri,
     version: '1',
-    issuedAt: o.issuedAt ?? new Date(),
-    expirationTime: o.expirationTime,
+    issuedAt: o.issuedAt instanceof Date ? o.issuedAt : new Date(),
+    expirationTime: o.expirationTime instanceof Date ? o.expirationTime : undefined,
     statement: 'Sign in to your PC2 personal cloud.',
   });
 }
@@ -114,4 +115,20 @@ export async function ownedCloud(options: Parameters<typeof startCloud>[0] = {})
   const appPassword = created.json.password as string;
   const basic = 'Basic ' + Buffer.from(`${owner.address}:${appPassword}`).toString('base64');
   return { c, owner, appPassword, basic };
+}
+
+/** A request whose path goes out byte for byte (fetch and URL parsers would resolve "..", "%2e%2e"). */
+export function raw(c: { port: number }, method: string, path: string, headers: Record<string, string> = {}, body?: string | Buffer): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  // Non-ASCII must be percent-encoded on the wire; everything else is sent untouched.
+  const wire = path.replace(/[^\x21-\x7e]/g, (ch) => encodeURIComponent(ch));
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port: c.port, method, path: wire, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
