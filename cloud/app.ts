@@ -15,7 +15,7 @@ import { CloudError } from './errors.ts';
 import { checkOrigin } from './http/csrf.ts';
 import { clientAddress, requestOrigin } from './http/origin.ts';
 import { WindowLimiter } from './http/rate-limit.ts';
-import { parseCookies, sendError } from './http/respond.ts';
+import { drain, parseCookies, sendError } from './http/respond.ts';
 import type { ResolvedOptions } from './options.ts';
 import { ShareService } from './shares/service.ts';
 import { handleShare, SHARE_PREFIX } from './shares/public.ts';
@@ -74,9 +74,10 @@ export class CloudApp {
 
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     res.setHeader('x-content-type-options', 'nosniff');
-    this.route(req, res).catch((error) => {
-      // An unread body (e.g. a refused upload) is not drained: the connection closes after the answer.
-      if (!req.complete && !res.headersSent) res.setHeader('connection', 'close');
+    this.route(req, res).catch(async (error) => {
+      // A small unread body is drained so the client reads the answer; a large one (a refused upload)
+      // is not: the connection closes after the answer instead.
+      if (!req.complete && !res.headersSent && !(await drain(req, 1024 * 1024))) res.setHeader('connection', 'close');
       sendError(res, error, this.options.logger);
     });
   };

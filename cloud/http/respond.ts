@@ -64,3 +64,31 @@ export function parseCookies(header: string | undefined): Map<string, string> {
   }
   return out;
 }
+
+/** Reads and drops the rest of a request body of at most `limit` bytes; false if it is larger or broken. */
+export function drain(req: IncomingMessage, limit: number): Promise<boolean> {
+  if (req.complete || req.destroyed) return Promise.resolve(req.complete);
+  if (Number(req.headers['content-length'] ?? 0) > limit) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    let seen = 0;
+    const done = (ok: boolean): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      resolve(ok);
+    };
+    const onData = (chunk: Buffer): void => {
+      seen += chunk.length;
+      if (seen > limit) {
+        req.pause();
+        done(false);
+      }
+    };
+    const onEnd = (): void => done(true);
+    const onError = (): void => done(false);
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.resume();
+  });
+}

@@ -121,8 +121,10 @@ export async function ownedCloud(options: Parameters<typeof startCloud>[0] = {})
 export function raw(c: { port: number }, method: string, path: string, headers: Record<string, string> = {}, body?: string | Buffer): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   // Non-ASCII must be percent-encoded on the wire; everything else is sent untouched.
   const wire = path.replace(/[^\x21-\x7e]/g, (ch) => encodeURIComponent(ch));
+  // Node sends DELETE/OPTIONS bodies without framing unless told the length.
+  if (body !== undefined) headers = { ...headers, 'content-length': String(Buffer.byteLength(body)) };
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port: c.port, method, path: wire, headers }, (res) => {
+    const req = httpRequest({ host: '127.0.0.1', port: c.port, method, path: wire, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (d: Buffer) => chunks.push(d));
       res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
