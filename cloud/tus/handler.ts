@@ -84,8 +84,8 @@ export async function handleTus(ctx: RequestContext, principal: Principal | unde
     const location = `${ctx.origin.origin}${TUS_PREFIX}/${upload.id}`;
     if (req.headers['content-type'] === 'application/offset+octet-stream') {
       upload = await uploads.append(upload, req, parseChecksum(req.headers['upload-checksum'] as string | undefined));
-      if (upload.offset === upload.length) await uploads.finish(upload);
     }
+    if (upload.offset === upload.length) await uploads.finish(upload);
     res.writeHead(201, { ...uploadHeaders(upload), location });
     res.end();
     return;
