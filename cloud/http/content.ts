@@ -4,7 +4,7 @@
  * nosniff, and active types (HTML, SVG, …) as attachments.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
+import { open } from 'node:fs/promises';
 import type { BlobStore } from '../storage/blobs.ts';
 import { inlineSafe, typeOf } from './mime.ts';
 
@@ -110,11 +110,43 @@ export async function serveContent(
     res.end();
     return;
   }
-  const stream = range ? blobs.read(item.blob, range.start, range.end) : blobs.read(item.blob);
   try {
-    await pipeline(stream, res);
+    await sendFile(blobs.path(item.blob), res, range ? range.start : 0, range ? range.end + 1 : item.size);
   } catch {
     // The client went away or the disk failed mid-body: the socket is closed either way.
     res.destroy();
+  }
+}
+
+const CHUNK = 1024 * 1024;
+
+/**
+ * Streams [start, end) of a file with two reused 1 MiB buffers: the next read overlaps the current
+ * write, and a buffer is refilled only after the socket took it. Nothing is allocated per chunk, so
+ * a multi-GiB download neither grows the heap nor waits for the collector.
+ */
+export async function sendFile(path: string, res: ServerResponse, start: number, end: number): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    const buffers = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
+    let pos = start;
+    let i = 0;
+    let pending: Promise<void> | undefined;
+    let next = fh.read(buffers[0], 0, Math.min(CHUNK, end - pos), pos);
+    while (pos < end) {
+      const { bytesRead } = await next;
+      if (bytesRead === 0) throw new Error('the file ended early');
+      const buf = buffers[i];
+      pos += bytesRead;
+      if (pending) await pending;
+      if (res.destroyed) throw new Error('the client went away');
+      pending = new Promise<void>((resolve, reject) => res.write(bytesRead === CHUNK ? buf : buf.subarray(0, bytesRead), (e) => (e ? reject(e) : resolve())));
+      i ^= 1;
+      if (pos < end) next = fh.read(buffers[i], 0, Math.min(CHUNK, end - pos), pos);
+    }
+    if (pending) await pending;
+    await new Promise<void>((resolve) => res.end(resolve));
+  } finally {
+    await fh.close();
   }
 }

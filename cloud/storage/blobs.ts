@@ -5,11 +5,9 @@
  * the metadata row that references it is committed.
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, readdirSync, rmSync, type ReadStream } from 'node:fs';
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { createReadStream, mkdirSync, readdirSync, rmSync, type ReadStream } from 'node:fs';
+import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { CloudError } from '../errors.ts';
 
 export interface BlobRef {
@@ -46,27 +44,37 @@ export class BlobStore {
     return join(this.tmp, name);
   }
 
-  /** Streams source into a new durable blob; `limit` bytes at most (LimitExceeded past it). */
-  async write(source: Readable | AsyncIterable<Uint8Array>, limit: number): Promise<BlobRef> {
+  /**
+   * Streams source into a new durable blob; `limit` bytes at most (LimitExceeded past it). Chunks are
+   * gathered into writes of up to 1 MiB, one write in flight, so the socket is read only as fast as
+   * the disk takes it.
+   */
+  async write(source: AsyncIterable<Uint8Array>, limit: number): Promise<BlobRef> {
     const id = this.newId();
     const tmp = join(this.tmp, id);
     let size = 0;
+    const fh = await open(tmp, 'wx');
     try {
-      const out = createWriteStream(tmp, { flags: 'wx', highWaterMark: 1024 * 1024 });
-      await pipeline(
-        source,
-        async function* (chunks: AsyncIterable<Uint8Array>) {
-          for await (const chunk of chunks) {
-            size += chunk.length;
-            if (size > limit) throw new LimitExceeded();
-            yield chunk;
-          }
-        },
-        out,
-      );
-      await this.commitFile(tmp, id);
+      let batch: Uint8Array[] = [];
+      let batchBytes = 0;
+      for await (const chunk of source) {
+        size += chunk.length;
+        if (size > limit) throw new LimitExceeded();
+        batch.push(chunk);
+        batchBytes += chunk.length;
+        if (batchBytes >= 1024 * 1024) {
+          await writeAll(fh, batch);
+          batch = [];
+          batchBytes = 0;
+        }
+      }
+      if (batch.length > 0) await writeAll(fh, batch);
+      await fh.sync();
+      await fh.close();
+      await this.place(tmp, id);
       return { id, size };
     } catch (e) {
+      await fh.close().catch(() => {});
       await rm(tmp, { force: true });
       throw e;
     }
@@ -80,8 +88,12 @@ export class BlobStore {
     } finally {
       await fh.close();
     }
-    const final = this.path(id);
-    await rename(tmp, final);
+    await this.place(tmp, id);
+  }
+
+  /** Renames an fsynced file into its shard and fsyncs the shard directory, so the name survives a crash. */
+  private async place(tmp: string, id: string): Promise<void> {
+    await rename(tmp, this.path(id));
     const dir = await open(join(this.root, id.slice(0, 2)), 'r');
     try {
       await dir.sync();
@@ -108,5 +120,21 @@ export class BlobStore {
       const shard = i.toString(16).padStart(2, '0');
       for (const name of readdirSync(join(this.root, shard))) yield name;
     }
+  }
+}
+
+async function writeAll(fh: FileHandle, chunks: Uint8Array[]): Promise<void> {
+  let pending = chunks;
+  while (pending.length > 0) {
+    let { bytesWritten } = await fh.writev(pending);
+    const rest: Uint8Array[] = [];
+    for (const c of pending) {
+      if (bytesWritten >= c.length) bytesWritten -= c.length;
+      else {
+        rest.push(c.subarray(bytesWritten));
+        bytesWritten = 0;
+      }
+    }
+    pending = rest;
   }
 }
