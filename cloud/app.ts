@@ -44,8 +44,11 @@ export class CloudApp {
   readonly shares: ShareService;
   readonly uploads: TusUploads;
   readonly authFailures: WindowLimiter;
+  /** Sign-in nonces per client address: 60 a minute. */
+  readonly nonceRequests: WindowLimiter;
   private readonly dav: DavDeps;
   private timer: NodeJS.Timeout | undefined;
+  private closed = false;
 
   constructor(readonly options: ResolvedOptions) {
     mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
@@ -65,7 +68,13 @@ export class CloudApp {
     this.shares = new ShareService(this.db, this.store, clock, limits.sharePasswordAttemptsPerMin);
     this.uploads = new TusUploads(this.db, this.store, this.blobs, options.dataDir, clock, limits);
     this.authFailures = new WindowLimiter(limits.authFailuresPerMin, 60_000, () => clock.now());
+    this.nonceRequests = new WindowLimiter(60, 60_000, () => clock.now());
     this.dav = { store: this.store, blobs: this.blobs, locks: this.locks, limits, clock, logger: options.logger };
+    const started = Date.now();
+    void this.blobs
+      .collectOrphans((id) => this.closed || this.db.get('SELECT 1 AS x FROM blobs WHERE id = ?', id) !== undefined, started)
+      .then((n) => n > 0 && options.logger.info('cloud removed unreferenced blobs', { count: n }))
+      .catch((e) => options.logger.warn('cloud orphan collection failed', { error: String(e) }));
     if (options.sweepIntervalMs > 0) {
       this.timer = setInterval(() => void this.sweep().catch((e) => options.logger.warn('cloud sweep failed', { error: String(e) })), options.sweepIntervalMs);
       this.timer.unref();
@@ -162,6 +171,7 @@ export class CloudApp {
   }
 
   close(): void {
+    this.closed = true;
     if (this.timer) clearInterval(this.timer);
     this.db.close();
   }

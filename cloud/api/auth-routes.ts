@@ -16,6 +16,9 @@ export const authRoutes: Route[] = [
   {
     method: 'GET', pattern: /^\/api\/auth\/nonce$/, public: true,
     handler: (ctx) => {
+      const limiter = ctx.cloud.nonceRequests;
+      if (limiter.blocked(ctx.client)) throw new CloudError('RATE_LIMITED', 'too many sign-in attempts from this address; wait a minute');
+      limiter.hit(ctx.client);
       const { nonce, expiresAt } = ctx.cloud.siwe.issueNonce();
       return {
         nonce,

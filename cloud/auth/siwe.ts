@@ -17,6 +17,7 @@ import type { Clock } from '../options.ts';
 import type { Db } from '../storage/db.ts';
 
 export const MAX_MESSAGE_BYTES = 4096;
+export const MAX_LIVE_NONCES = 10_000;
 /** How far in the future an Issued At may lie (clock skew between wallet and node). */
 const SKEW_MS = 5 * 60_000;
 
@@ -31,6 +32,9 @@ export class SiweVerifier {
     const nonce = randomBytes(16).toString('hex');
     const expiresAt = this.clock.now() + this.nonceTtlMs;
     this.db.run('DELETE FROM nonces WHERE expires < ?', this.clock.now());
+    // Outstanding nonces are bounded, so asking for them in a loop cannot fill the disk.
+    const live = this.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM nonces')!.n;
+    if (live >= MAX_LIVE_NONCES) throw new CloudError('RATE_LIMITED', 'too many sign-ins in progress; try again in a few minutes');
     this.db.run('INSERT INTO nonces (nonce, expires) VALUES (?, ?)', nonce, expiresAt);
     return { nonce, expiresAt };
   }

@@ -112,21 +112,35 @@ export async function propfind(ctx: DavContext): Promise<void> {
   const all = locks.all(ctx.wallet);
   let q: { used: number; available: number } | undefined;
   const quota = (): { used: number; available: number } => (q ??= store.quota(ctx.wallet));
-  const members = depth === '1' && isDir(node) ? store.list(node) : [];
+  const listing = depth === '1' && isDir(node);
   const wantsDead = request.kind !== 'prop' || request.props.some((p) => p.ns !== 'DAV:' || !PROTECTED.has(p.local));
   const deadOf = new Map<number, DeadProp[]>();
   if (wantsDead) {
     const rows = ctx.deps.store.db.all<DeadProp>(
       'SELECT * FROM props WHERE node_id = ? UNION ALL SELECT p.* FROM props p JOIN nodes n ON n.id = p.node_id WHERE n.parent_id = ?',
-      node.id, members.length > 0 ? node.id : -1,
+      node.id, listing ? node.id : -1,
     );
     for (const r of rows) deadOf.set(r.node_id, [...(deadOf.get(r.node_id) ?? []), r]);
   }
-  const parts: string[] = [renderResponse(ctx, { node, names: ctx.names, locks: all, quota }, request, deadOf.get(node.id) ?? [])];
-  for (const m of members) parts.push(renderResponse(ctx, { node: m, names: [...ctx.names, m.name], locks: all, quota }, request, deadOf.get(m.id) ?? []));
-  const body = multistatus(parts.join(''));
-  ctx.res.writeHead(207, { 'content-type': 'application/xml; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-  ctx.res.end(body);
+  const res = ctx.res;
+  const head = `<?xml version="1.0" encoding="utf-8"?>\n<D:multistatus xmlns:D="DAV:">`;
+  const self = renderResponse(ctx, { node, names: ctx.names, locks: all, quota }, request, deadOf.get(node.id) ?? []);
+  if (!listing) {
+    const body = `${head}${self}</D:multistatus>`;
+    res.writeHead(207, { 'content-type': 'application/xml; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+    return;
+  }
+  // A folder's listing streams out a page of members at a time, so a huge folder never sits in memory.
+  res.writeHead(207, { 'content-type': 'application/xml; charset=utf-8' });
+  let out = head + self;
+  for (const page of store.pages(node, 500)) {
+    for (const m of page) out += renderResponse(ctx, { node: m, names: [...ctx.names, m.name], locks: all, quota }, request, deadOf.get(m.id) ?? []);
+    if (!res.write(out)) await new Promise<void>((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
+    out = '';
+    if (res.destroyed) return;
+  }
+  res.end(out + '</D:multistatus>');
 }
 
 export async function proppatch(ctx: DavContext): Promise<void> {

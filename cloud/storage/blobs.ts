@@ -114,6 +114,27 @@ export class BlobStore {
     await rm(this.path(id), { force: true });
   }
 
+  /**
+   * Removes blob files no row references: left by a crash between a blob's rename and its commit.
+   * Only files older than `olderThan` (this process's start) are considered, so a write in flight
+   * is never touched. Yields between shards so the node keeps serving.
+   */
+  async collectOrphans(isReferenced: (id: string) => boolean, olderThan: number): Promise<number> {
+    let removed = 0;
+    for (let i = 0; i < 256; i++) {
+      const shard = join(this.root, i.toString(16).padStart(2, '0'));
+      for (const name of readdirSync(shard)) {
+        if (/^[0-9a-f]{32}$/.test(name) && isReferenced(name)) continue;
+        const info = await stat(join(shard, name)).catch(() => undefined);
+        if (!info || info.mtimeMs >= olderThan) continue;
+        await rm(join(shard, name), { force: true, recursive: false }).catch(() => {});
+        removed++;
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+    return removed;
+  }
+
   /** Every blob file on disk (for an integrity check or a backup). */
   *list(): Generator<string> {
     for (let i = 0; i < 256; i++) {

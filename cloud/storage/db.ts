@@ -48,6 +48,8 @@ export class Db {
   readonly raw: Database;
   private readonly cache = new Map<string, Statement>();
   private depth = 0;
+  /** Called after a rollback, so in-memory state tied to the transaction can be dropped. */
+  readonly onRollback: (() => void)[] = [];
 
   constructor(path: string) {
     this.raw = openDatabase(path);
@@ -95,6 +97,7 @@ export class Db {
     } catch (e) {
       this.depth--;
       this.raw.exec('ROLLBACK');
+      for (const hook of this.onRollback) hook();
       throw e;
     }
   }

@@ -11,6 +11,7 @@ import type { ChangeEvent } from './events.ts';
 import { byId, child, children, dirEtag, fileEtag, isDir, pathOf, subtree, type FileNode } from './nodes.ts';
 import { joinPath } from './paths.ts';
 import { thinVersions } from './thinning.ts';
+import { Ledger } from './ledger.ts';
 
 export type { FileNode };
 
@@ -25,7 +26,7 @@ export interface WalletRow {
 
 export class FileStore {
   /** Blobs whose last reference went away in a committed transaction, unlinked after it. */
-  private readonly dead: string[] = [];
+  private readonly ledger: Ledger;
 
   constructor(
     readonly db: Db,
@@ -33,7 +34,9 @@ export class FileStore {
     private readonly clock: Clock,
     private readonly defaultQuota: number,
     private readonly emit: (event: ChangeEvent) => void,
-  ) {}
+  ) {
+    this.ledger = new Ledger(db, blobs);
+  }
 
   // ---- wallets ----
 
@@ -89,11 +92,6 @@ export class FileStore {
     return w;
   }
 
-  private charge(address: string, delta: number): void {
-    if (delta === 0) return;
-    this.db.run('UPDATE wallets SET used_bytes = MAX(0, used_bytes + ?) WHERE address = ?', delta, address);
-  }
-
   // ---- lookup ----
 
   root(address: string): FileNode {
@@ -119,6 +117,20 @@ export class FileStore {
 
   list(dir: FileNode): FileNode[] {
     return children(this.db, dir.id);
+  }
+
+  /** A folder's members in name order, a page at a time (each page is one finished query). */
+  *pages(dir: FileNode, size: number): Generator<FileNode[]> {
+    let after: string | null = null;
+    for (;;) {
+      const page: FileNode[] = after === null
+        ? this.db.all<FileNode>('SELECT * FROM nodes WHERE parent_id = ? ORDER BY name LIMIT ?', dir.id, size)
+        : this.db.all<FileNode>('SELECT * FROM nodes WHERE parent_id = ? AND name > ? ORDER BY name LIMIT ?', dir.id, after, size);
+      if (page.length === 0) return;
+      yield page;
+      if (page.length < size) return;
+      after = page[page.length - 1].name;
+    }
   }
 
   pathOf(node: FileNode): string[] | null {
@@ -181,7 +193,7 @@ export class FileStore {
       const now = this.clock.now();
       const mtime = opts.mtime ?? now;
       this.db.run('INSERT INTO blobs (id, size, refs) VALUES (?, ?, 1)', blob.id, blob.size);
-      this.charge(address, blob.size);
+      this.ledger.charge(address, blob.size);
       let id: number;
       if (existing) {
         if (existing.blob) {
@@ -200,7 +212,7 @@ export class FileStore {
       this.touch(parent);
       return { node: byId(this.db, id)!, created: !existing };
     });
-    this.reap();
+    this.ledger.reap();
     this.emit({ wallet: address, kind: 'write', path: joinPath(names), nodeId: result.node.id, dir: false });
     return result;
   }
@@ -214,7 +226,7 @@ export class FileStore {
     const { trashId, node } = this.db.tx(() => {
       const node = this.resolve(address, names);
       if (!node || names.length === 0) throw new CloudError('NOT_FOUND', `${joinPath(names)} does not exist`);
-      const bytes = this.bytesOf(node);
+      const bytes = this.ledger.bytesOf(node);
       const parent = byId(this.db, node.parent_id!)!;
       this.db.run('UPDATE nodes SET parent_id = NULL WHERE id = ?', node.id);
       this.db.run('DELETE FROM shares WHERE node_id = ?', node.id);
@@ -230,17 +242,7 @@ export class FileStore {
   /** Moves or renames; with overwrite an existing destination goes to the trash first. */
   move(address: string, from: readonly string[], to: readonly string[], overwrite: boolean): { node: FileNode; replaced: boolean } {
     const out = this.db.tx(() => {
-      const node = this.resolve(address, from);
-      if (!node || from.length === 0) throw new CloudError('NOT_FOUND', `${joinPath(from)} does not exist`);
-      if (to.length === 0) throw new CloudError('FORBIDDEN', 'the root folder cannot be replaced');
-      if (to.length >= from.length && from.every((n, i) => to[i] === n)) {
-        if (to.length === from.length) throw new CloudError('FORBIDDEN', 'source and destination are the same');
-        throw new CloudError('CONFLICT', 'a folder cannot be moved into itself');
-      }
-      const parent = this.parentOf(address, to);
-      const name = to[to.length - 1];
-      const existing = child(this.db, parent.id, name);
-      if (existing && !overwrite) throw new CloudError('PRECONDITION_FAILED', `${joinPath(to)} exists`);
+      const { node, parent, name, existing } = this.transfer(address, from, to, overwrite, 'moved');
       if (existing) this.trash(address, to);
       const oldParent = byId(this.db, node.parent_id!)!;
       this.db.run('UPDATE nodes SET parent_id = ?, name = ? WHERE id = ?', parent.id, name, node.id);
@@ -255,21 +257,11 @@ export class FileStore {
   /** Copies a file or folder (depth 0 copies a folder without its members); content blobs are shared. */
   copy(address: string, from: readonly string[], to: readonly string[], overwrite: boolean, shallow = false): { node: FileNode; replaced: boolean } {
     const out = this.db.tx(() => {
-      const node = this.resolve(address, from);
-      if (!node || from.length === 0) throw new CloudError('NOT_FOUND', `${joinPath(from)} does not exist`);
-      if (to.length === 0) throw new CloudError('FORBIDDEN', 'the root folder cannot be replaced');
-      if (to.length >= from.length && from.every((n, i) => to[i] === n)) {
-        if (to.length === from.length) throw new CloudError('FORBIDDEN', 'source and destination are the same');
-        throw new CloudError('CONFLICT', 'a folder cannot be copied into itself');
-      }
-      const parent = this.parentOf(address, to);
-      const name = to[to.length - 1];
-      const existing = child(this.db, parent.id, name);
-      if (existing && !overwrite) throw new CloudError('PRECONDITION_FAILED', `${joinPath(to)} exists`);
+      const { node, parent, name, existing } = this.transfer(address, from, to, overwrite, 'copied');
       const nodes = shallow ? [node] : subtree(this.db, node);
       const bytes = nodes.reduce((s, n) => s + (isDir(n) ? 0 : n.size), 0);
-      const room = this.quota(address).available + (existing ? this.bytesOf(existing) : 0);
-      if (bytes > room) throw new CloudError('QUOTA_EXCEEDED', 'the wallet is out of space');
+      // A replaced destination goes to the trash, which still counts: the copy needs room of its own.
+      if (bytes > this.quota(address).available) throw new CloudError('QUOTA_EXCEEDED', 'the wallet is out of space');
       if (existing) this.trash(address, to);
       const now = this.clock.now();
       const ids = new Map<number, number>();
@@ -284,12 +276,28 @@ export class FileStore {
         this.db.run('INSERT INTO props (node_id, ns, name, xml) SELECT ?, ns, name, xml FROM props WHERE node_id = ?', id, n.id);
         ids.set(n.id, id);
       }
-      this.charge(address, bytes);
+      this.ledger.charge(address, bytes);
       this.touch(parent);
       return { node: byId(this.db, ids.get(node.id)!)!, replaced: !!existing };
     });
     this.emit({ wallet: address, kind: 'copy', path: joinPath(to), from: joinPath(from), nodeId: out.node.id, dir: isDir(out.node) });
     return out;
+  }
+
+  /** The checks a move and a copy share: source exists, destination's folder exists, no loop, Overwrite. */
+  private transfer(address: string, from: readonly string[], to: readonly string[], overwrite: boolean, verb: string) {
+    const node = this.resolve(address, from);
+    if (!node || from.length === 0) throw new CloudError('NOT_FOUND', `${joinPath(from)} does not exist`);
+    if (to.length === 0) throw new CloudError('FORBIDDEN', 'the root folder cannot be replaced');
+    if (to.length >= from.length && from.every((n, i) => to[i] === n)) {
+      if (to.length === from.length) throw new CloudError('FORBIDDEN', 'source and destination are the same');
+      throw new CloudError('CONFLICT', `a folder cannot be ${verb} into itself`);
+    }
+    const parent = this.parentOf(address, to);
+    const name = to[to.length - 1];
+    const existing = child(this.db, parent.id, name);
+    if (existing && !overwrite) throw new CloudError('PRECONDITION_FAILED', `${joinPath(to)} exists`);
+    return { node, parent, name, existing };
   }
 
   // ---- trash ----
@@ -332,11 +340,11 @@ export class FileStore {
       const row = this.db.get<{ node_id: number; path: string }>('SELECT node_id, path FROM trash WHERE id = ? AND wallet = ?', trashId, address);
       if (!row) throw new CloudError('NOT_FOUND', 'no such item in the trash');
       const node = byId(this.db, row.node_id)!;
-      for (const n of subtree(this.db, node).reverse()) this.destroy(n);
+      for (const n of subtree(this.db, node).reverse()) this.ledger.destroy(n);
       this.db.run('DELETE FROM trash WHERE id = ?', trashId);
       return { ...row, dir: isDir(node) };
     });
-    this.reap();
+    this.ledger.reap();
     this.emit({ wallet: address, kind: 'purge', path: row.path, nodeId: row.node_id, dir: row.dir });
   }
 
@@ -376,49 +384,10 @@ export class FileStore {
 
   private thin(nodeId: number): void {
     const all = this.db.all<{ id: number; mtime: number }>('SELECT id, mtime FROM versions WHERE node_id = ? ORDER BY mtime DESC, id DESC', nodeId);
-    for (const id of thinVersions(all, this.clock.now())) this.dropVersion(id);
-  }
-
-  private dropVersion(id: number): void {
-    const v = this.db.get<{ blob: string; size: number; node_id: number }>('SELECT blob, size, node_id FROM versions WHERE id = ?', id);
-    if (!v) return;
-    this.db.run('DELETE FROM versions WHERE id = ?', id);
-    const owner = byId(this.db, v.node_id);
-    if (owner) this.charge(owner.wallet, -v.size);
-    this.unref(v.blob);
+    for (const id of thinVersions(all, this.clock.now())) this.ledger.dropVersion(id);
   }
 
   // ---- internals ----
-
-  private bytesOf(node: FileNode): number {
-    let bytes = 0;
-    for (const n of subtree(this.db, node)) {
-      bytes += isDir(n) ? 0 : n.size;
-      bytes += this.db.get<{ s: number | null }>('SELECT SUM(size) AS s FROM versions WHERE node_id = ?', n.id)?.s ?? 0;
-    }
-    return bytes;
-  }
-
-  private destroy(n: FileNode): void {
-    for (const v of this.db.all<{ id: number }>('SELECT id FROM versions WHERE node_id = ?', n.id)) this.dropVersion(v.id);
-    if (n.blob) {
-      this.charge(n.wallet, -n.size);
-      this.unref(n.blob);
-    }
-    this.db.run('DELETE FROM props WHERE node_id = ?', n.id);
-    this.db.run('DELETE FROM shares WHERE node_id = ?', n.id);
-    this.db.run('DELETE FROM nodes WHERE id = ?', n.id);
-  }
-
-  private unref(blob: string): void {
-    this.db.run('UPDATE blobs SET refs = refs - 1 WHERE id = ?', blob);
-    if (this.db.changes('DELETE FROM blobs WHERE id = ? AND refs <= 0', blob) > 0) this.dead.push(blob);
-  }
-
-  /** Unlinks blobs freed by committed transactions. */
-  private reap(): void {
-    for (const id of this.dead.splice(0)) void this.blobs.remove(id);
-  }
 
   private touch(dir: FileNode): void {
     const now = Math.max(this.clock.now(), dir.mtime + 1);

@@ -49,7 +49,9 @@ export class TusUploads {
   }
 
   async create(wallet: string, names: string[], length: number, metadata: string): Promise<Upload> {
-    if (length > this.store.room(wallet)) throw new CloudError('QUOTA_EXCEEDED', 'the wallet is out of space');
+    // Unfinished uploads hold their room, so parallel uploads cannot together overrun the quota.
+    const pending = this.db.get<{ n: number | null }>('SELECT SUM(length) AS n FROM uploads WHERE wallet = ?', wallet)!.n ?? 0;
+    if (length > this.store.room(wallet) - pending) throw new CloudError('QUOTA_EXCEEDED', 'the wallet is out of space (counting unfinished uploads)');
     const id = randomBytes(16).toString('hex');
     const fh = await open(this.file(id), 'wx');
     await fh.close();

@@ -4,13 +4,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../cloud/runtime/sqlite.ts';
 import { hasSqlite, signIn, wallet } from './helpers.ts';
 
 const CHILD = fileURLToPath(new URL('./fixtures/cloud-child.ts', import.meta.url));
@@ -137,6 +138,18 @@ describe.skipIf(!hasSqlite)('cloud durability under kill -9', () => {
     }
     const t = await request(`${second.url}/dav/t.bin`, { headers: { authorization: auth } });
     expect(sha(Buffer.from(await t.body.arrayBuffer()))).toBe(sha(tusData));
+    // Blobs left by the kill between a rename and its commit are collected at start: every blob file
+    // on disk is then referenced by a row.
+    const db = openDatabase(join(dir, 'cloud.db'));
+    const unreferenced = () => {
+      const rows = new Set(db.prepare('SELECT id FROM blobs').all().map((r) => r.id as string));
+      return readdirSync(join(dir, 'blobs')).flatMap((shard) => readdirSync(join(dir, 'blobs', shard))).filter((f) => !rows.has(f));
+    };
+    for (let i = 0; i < 100 && unreferenced().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(unreferenced()).toEqual([]);
+    const onDisk = new Set(readdirSync(join(dir, 'blobs')).flatMap((shard) => readdirSync(join(dir, 'blobs', shard))));
+    expect(db.prepare('SELECT id FROM blobs').all().filter((r) => !onDisk.has(r.id as string))).toEqual([]);
+    db.close();
     second.child.kill('SIGKILL');
     expect(expected.size).toBeGreaterThan(50);
   }, 60_000);

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createCloud } from '../../cloud/index.ts';
 import { parseIf } from '../../cloud/dav/if-header.ts';
 import { checkName, splitUrlPath } from '../../cloud/storage/paths.ts';
-import { hasSqlite, startCloud } from './helpers.ts';
+import { hasSqlite, ownedCloud, raw, startCloud } from './helpers.ts';
 
 describe('cloud options, names and the If header', () => {
   it('rejects unknown options, missing origins and bad limits with clear messages', () => {
@@ -40,6 +40,37 @@ describe.skipIf(!hasSqlite)('cloud origin decision', () => {
     try {
       const r = await request(`${c.url}/api/node`, { headers: { 'x-forwarded-host': 'alice.ela.city', 'x-forwarded-proto': 'https' } });
       expect(((await r.body.json()) as { origin: string }).origin).toBe(c.url);
+    } finally {
+      await c.stop();
+    }
+  });
+});
+
+describe.skipIf(!hasSqlite)('cloud bounds on unauthenticated and parallel work', () => {
+  it('rate-limits sign-in nonces per client address (60 a minute)', async () => {
+    const clock = { t: Date.now(), now() { return this.t; } };
+    const c = await startCloud({ clock });
+    try {
+      for (let i = 0; i < 60; i++) expect((await raw(c, 'GET', '/api/auth/nonce')).status).toBe(200);
+      const limited = await raw(c, 'GET', '/api/auth/nonce');
+      expect(limited.status).toBe(429);
+      expect(JSON.parse(limited.body).error.code).toBe('RATE_LIMITED');
+      clock.t += 61_000;
+      expect((await raw(c, 'GET', '/api/auth/nonce')).status).toBe(200);
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it('counts unfinished tus uploads against the quota, so parallel uploads cannot overrun it', async () => {
+    const { c, basic } = await ownedCloud({ limits: { quotaBytes: 1000 } });
+    try {
+      const create = (name: string, length: number) => raw(c, 'POST', '/tus/', {
+        authorization: basic, 'tus-resumable': '1.0.0', 'upload-length': String(length), 'upload-metadata': 'filename ' + Buffer.from(name).toString('base64'),
+      });
+      expect((await create('a', 600)).status).toBe(201);
+      expect((await create('b', 600)).status).toBe(507);
+      expect((await create('c', 400)).status).toBe(201);
     } finally {
       await c.stop();
     }
