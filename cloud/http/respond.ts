@@ -17,6 +17,7 @@ export function sendError(res: ServerResponse, error: unknown, logger: Logger): 
   if (error instanceof CloudError) {
     const headers: Record<string, string> = {};
     if (error.code === 'UNAUTHENTICATED') headers['www-authenticate'] = 'Basic realm="PC2 cloud", charset="UTF-8"';
+    if (error.code === 'RATE_LIMITED') headers['retry-after'] = '60';
     sendJson(res, error.status, { error: { code: error.code, message: error.message } }, headers);
     return;
   }
