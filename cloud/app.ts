@@ -84,10 +84,15 @@ export class CloudApp {
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     res.setHeader('x-content-type-options', 'nosniff');
     this.route(req, res).catch(async (error) => {
-      // A small unread body is drained so the client reads the answer; a large one (a refused upload)
-      // is not: the connection closes after the answer instead.
-      if (!req.complete && !res.headersSent && !(await drain(req, 1024 * 1024))) res.setHeader('connection', 'close');
-      sendError(res, error, this.options.logger);
+      try {
+        // A small unread body is drained so the client reads the answer; a large one (a refused
+        // upload) is not: the connection closes after the answer instead.
+        if (!req.complete && !res.headersSent && !(await drain(req, 1024 * 1024))) res.setHeader('connection', 'close');
+        sendError(res, error, this.options.logger);
+      } catch (e) {
+        this.options.logger.error('cloud could not answer an error', { error: String(e) });
+        res.destroy();
+      }
     });
   };
 

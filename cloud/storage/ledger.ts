@@ -62,6 +62,6 @@ export class Ledger {
 
   /** Unlinks blobs freed by committed transactions. */
   reap(): void {
-    for (const id of this.dead.splice(0)) void this.blobs.remove(id);
+    for (const id of this.dead.splice(0)) this.blobs.remove(id).catch(() => {}); // a leftover file is collected at the next start
   }
 }
