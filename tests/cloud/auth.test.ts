@@ -171,6 +171,10 @@ describe.skipIf(!hasSqlite)('cloud sign-in with Ethereum, owner bootstrap, sessi
     // An app password cannot mint more app passwords.
     const viaBasic = await fetch(`${c.url}/api/app-passwords`, { method: 'POST', headers: { ...basic(owner.address, created.password), 'content-type': 'application/json' }, body: '{"label":"x"}' });
     expect(viaBasic.status).toBe(403);
+    // A browser that cached the Basic credentials still cannot be driven from another site.
+    const forged = await fetch(`${c.url}/dav/forged.txt`, { method: 'PUT', headers: { ...basic(owner.address, created.password), origin: 'https://evil.example' }, body: 'x' });
+    expect(forged.status).toBe(403);
+    expect((await fetch(`${c.url}/dav/ok.txt`, { method: 'PUT', headers: basic(owner.address, created.password), body: 'x' })).status).toBe(201);
     expect((await o.api('DELETE', `/api/app-passwords/${created.id}`)).status).toBe(200);
     expect((await fetch(`${c.url}/api/me`, { headers: basic(owner.address, created.password) })).status).toBe(401);
     expect((await o.api('DELETE', `/api/app-passwords/${created.id}`)).status).toBe(404);
