@@ -110,7 +110,9 @@ export class CloudApp {
     // The raw path keeps %2F apart from "/": names are decoded one segment at a time later.
     const rawPath = raw.split('?')[0];
     const ctx: RequestContext = { req, res, origin, url, client: clientAddress(req, this.options.trustedProxies), cloud: this };
-    if (rawPath === DAV_PREFIX || rawPath.startsWith(DAV_PREFIX + '/')) {
+    // Windows' and macOS' WebDAV clients probe the server root with OPTIONS before the share path.
+    const davOptions = req.method === 'OPTIONS' && (rawPath === '/' || rawPath.startsWith(DAV_PREFIX));
+    if (davOptions || rawPath === DAV_PREFIX || rawPath.startsWith(DAV_PREFIX + '/')) {
       if (req.method === 'OPTIONS') {
         const anon: Principal = { address: '', role: 'member', via: 'app-password' };
         return handleDav(req, res, this.dav, anon, origin, '/');

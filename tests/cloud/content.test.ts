@@ -66,6 +66,15 @@ describe.skipIf(!hasSqlite)('cloud content: ranges, validators, and user content
     expect((await raw(c, 'GET', '/api/me', auth)).headers['x-content-type-options']).toBe('nosniff');
   });
 
+  it('answers OPTIONS without credentials, on /dav/ and on the server root (Windows probes it)', async () => {
+    for (const path of ['/', '/dav/', '/dav/photo.png']) {
+      const r = await raw(c, 'OPTIONS', path);
+      expect(r.status, path).toBe(200);
+      expect(r.headers.dav, path).toBe('1, 2');
+      expect(String(r.headers.allow), path).toContain('PROPFIND');
+    }
+  });
+
   it('streams HEAD without a body and lists a folder as plain text, never HTML', async () => {
     const head = await raw(c, 'HEAD', '/dav/photo.png', auth);
     expect(head.status).toBe(200);
