@@ -17,6 +17,7 @@ import { clientAddress, requestOrigin } from './http/origin.ts';
 import { WindowLimiter } from './http/rate-limit.ts';
 import { drain, parseCookies, sendError } from './http/respond.ts';
 import type { ResolvedOptions } from './options.ts';
+import { lockDataDir } from './runtime/data-lock.ts';
 import { ShareService } from './shares/service.ts';
 import { handleShare, SHARE_PREFIX } from './shares/public.ts';
 import { BlobStore } from './storage/blobs.ts';
@@ -49,11 +50,18 @@ export class CloudApp {
   private readonly dav: DavDeps;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private readonly unlock: () => void;
 
   constructor(readonly options: ResolvedOptions) {
     mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
     const { clock, limits } = options;
-    this.db = new Db(join(options.dataDir, 'cloud.db'));
+    this.unlock = lockDataDir(options.dataDir);
+    try {
+      this.db = new Db(join(options.dataDir, 'cloud.db'));
+    } catch (e) {
+      this.unlock();
+      throw e;
+    }
     this.blobs = new BlobStore(options.dataDir);
     this.store = new FileStore(this.db, this.blobs, clock, limits.quotaBytes, (e) => {
       try {
@@ -178,8 +186,10 @@ export class CloudApp {
   }
 
   close(): void {
+    if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     this.db.close();
+    this.unlock();
   }
 }

@@ -34,6 +34,17 @@ describe('cloud options, names and the If header', () => {
   });
 });
 
+describe.skipIf(!hasSqlite)('cloud data directory', () => {
+  it('refuses a second cloud on the same data directory until the first closes', async () => {
+    const c = await startCloud();
+    try {
+      expect(() => createCloud({ dataDir: c.dir, origins: ['https://a.example'] })).toThrow(/in use by process/);
+    } finally {
+      await c.stop();
+    }
+  });
+});
+
 describe.skipIf(!hasSqlite)('cloud origin decision', () => {
   it('ignores X-Forwarded-Host from a peer that is not a trusted proxy', async () => {
     const c = await startCloud({ origins: ['https://alice.ela.city'], trustedProxies: [] });
