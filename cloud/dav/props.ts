@@ -12,6 +12,7 @@ import { elements, emptyElement, escapeXml, find, is, parseXml, serialize } from
 type PropKey = { ns: string; local: string };
 interface DeadProp { node_id: number; ns: string; name: string; xml: string }
 
+const MAX_DEAD_PROP_BYTES = 64 * 1024;
 const ALLPROP_LIVE = ['creationdate', 'displayname', 'getcontentlength', 'getcontenttype', 'getetag', 'getlastmodified', 'resourcetype', 'supportedlock', 'lockdiscovery'];
 const PROTECTED = new Set([...ALLPROP_LIVE.filter((p) => p !== 'displayname'), 'quota-available-bytes', 'quota-used-bytes']);
 const SUPPORTED_LOCK =
@@ -173,6 +174,9 @@ export async function proppatch(ctx: DavContext): Promise<void> {
         if (o.set) store.db.run('INSERT INTO props (node_id, ns, name, xml) VALUES (?, ?, ?, ?) ON CONFLICT(node_id, ns, name) DO UPDATE SET xml = excluded.xml', node.id, o.ns, o.local, o.xml);
         else store.db.run('DELETE FROM props WHERE node_id = ? AND ns = ? AND name = ?', node.id, o.ns, o.local);
       }
+      // Dead properties are not charged to the quota, so their size per resource is bounded instead.
+      const bytes = store.db.get<{ n: number | null }>('SELECT SUM(LENGTH(ns) + LENGTH(name) + LENGTH(xml)) AS n FROM props WHERE node_id = ?', node.id)!.n ?? 0;
+      if (bytes > MAX_DEAD_PROP_BYTES) throw new CloudError('QUOTA_EXCEEDED', `the properties of one resource are limited to ${MAX_DEAD_PROP_BYTES} bytes`);
     });
     propstats = `<D:propstat><D:prop>${ops.map(name).join('')}</D:prop><D:status>${status(200)}</D:status></D:propstat>`;
   }

@@ -82,6 +82,19 @@ describe.skipIf(!hasSqlite)('cloud never crashes on hostile methods, headers and
     expect((await raw(c, 'PROPFIND', '/dav/', { authorization: basic, depth: '1' })).status).toBe(207);
   });
 
+  it('bounds the dead properties one resource can hold (507), keeping the ones set before', async () => {
+    await raw(c, 'PUT', '/dav/props.txt', { authorization: basic }, 'p');
+    const set = (name: string, size: number) => raw(c, 'PROPPATCH', '/dav/props.txt', { authorization: basic, 'content-type': 'application/xml' },
+      `<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><x:${name} xmlns:x="urn:x">${'v'.repeat(size)}</x:${name}></D:prop></D:set></D:propertyupdate>`);
+    expect((await set('small', 100)).status).toBe(207);
+    const big = await set('big', 70_000);
+    expect(big.status).toBe(507);
+    expect(JSON.parse(big.body).error.code).toBe('QUOTA_EXCEEDED');
+    const got = await raw(c, 'PROPFIND', '/dav/props.txt', { authorization: basic, depth: '0' }, '<D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>');
+    expect(got.body).toContain('<small xmlns="urn:x">');
+    expect(got.body).not.toContain('<big');
+  });
+
   it('survives garbage on the socket and a body cut off mid-upload', async () => {
     await raw(c, 'PUT', '/dav/keep.txt', { authorization: basic }, 'hello');
     for (const junk of ['GARBAGE\r\n\r\n', 'GET /dav/ HTTP/1.1\r\nHost: \u0000\r\n\r\n', 'PUT /dav/cut.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000000\r\n\r\n' + 'x'.repeat(1000)]) {
