@@ -115,15 +115,13 @@ export class Accounts {
     quotaBytes: number | null;
     usedBytes: number;
   }[] {
-    return this.store
-      .wallets()
-      .map((w) => ({
-        address: w.address,
-        role: w.role,
-        addedAt: w.added_at,
-        quotaBytes: w.quota_bytes,
-        usedBytes: w.used_bytes,
-      }));
+    return this.store.wallets().map((w) => ({
+      address: w.address,
+      role: w.role,
+      addedAt: w.added_at,
+      quotaBytes: w.quota_bytes,
+      usedBytes: w.used_bytes,
+    }));
   }
 
   addMember(address: string): void {
