@@ -18,6 +18,7 @@ import { WindowLimiter } from './http/rate-limit.ts';
 import { drain, parseCookies, sendError } from './http/respond.ts';
 import type { ResolvedOptions } from './options.ts';
 import { lockDataDir } from './runtime/data-lock.ts';
+import { SearchService } from './search/service.ts';
 import { ShareService } from './shares/service.ts';
 import { handleShare, SHARE_PREFIX } from './shares/public.ts';
 import { BlobStore } from './storage/blobs.ts';
@@ -44,6 +45,7 @@ export class CloudApp {
   readonly locks: LockTable;
   readonly shares: ShareService;
   readonly uploads: TusUploads;
+  readonly search: SearchService;
   readonly authFailures: WindowLimiter;
   /** Sign-in nonces per client address: 60 a minute. */
   readonly nonceRequests: WindowLimiter;
@@ -64,12 +66,14 @@ export class CloudApp {
     }
     this.blobs = new BlobStore(options.dataDir);
     this.store = new FileStore(this.db, this.blobs, clock, limits.quotaBytes, (e) => {
+      this.search.onChange(e);
       try {
         options.onChange(e);
       } catch (error) {
         options.logger.warn('cloud onChange hook failed', { error: String(error) });
       }
     });
+    this.search = new SearchService(options.dataDir, this.store, options.logger, limits.searchTextBytes);
     this.accounts = new Accounts(this.db, this.store, clock, limits.sessionTtlMs);
     this.siwe = new SiweVerifier(this.db, clock, limits.nonceTtlMs);
     this.locks = new LockTable(this.db, clock);
@@ -189,6 +193,7 @@ export class CloudApp {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    this.search.close();
     this.db.close();
     this.unlock();
   }

@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CloudApp } from './app.ts';
 import { resolveOptions, type CloudOptions, type ResolvedOptions } from './options.ts';
+import type { SearchService } from './search/service.ts';
 import type { FileStore } from './storage/store.ts';
 
 export type { CloudOptions, CloudLimits, Clock } from './options.ts';
@@ -20,6 +21,8 @@ export interface Cloud {
   sweep(): Promise<{ trash: number; uploads: number; sessions: number }>;
   /** The wallet-scoped store (tree, versions, trash) for tools such as search and backup. */
   readonly store: FileStore;
+  /** Filename and full-text search, kept current by the store's changes. */
+  readonly search: SearchService;
   readonly options: ResolvedOptions;
   close(): void;
 }
@@ -31,6 +34,7 @@ export function createCloud(options: CloudOptions): Cloud {
     ownerCode: () => app.accounts.ownerCode(),
     sweep: () => app.sweep(),
     store: app.store,
+    search: app.search,
     options: app.options,
     close: () => app.close(),
   };

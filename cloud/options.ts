@@ -29,6 +29,8 @@ export interface CloudLimits {
   authFailuresPerMin: number;
   /** Longest WebDAV lock timeout granted. Default 3600 s. */
   maxLockSeconds: number;
+  /** Bytes of each text file that the search indexes. Default 1 MiB. */
+  searchTextBytes: number;
 }
 
 export interface CloudOptions {
@@ -62,6 +64,7 @@ export const DEFAULT_LIMITS: CloudLimits = {
   sharePasswordAttemptsPerMin: 5,
   authFailuresPerMin: 20,
   maxLockSeconds: 3600,
+  searchTextBytes: 1024 * 1024,
 };
 
 export interface ResolvedOptions {

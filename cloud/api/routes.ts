@@ -9,6 +9,7 @@ import { readJson, sendJson } from '../http/respond.ts';
 import { authRoutes } from './auth-routes.ts';
 import { fileRoutes } from './file-routes.ts';
 import { adminRoutes } from './admin-routes.ts';
+import { searchRoutes } from './search-routes.ts';
 
 export type Handler = (ctx: ApiContext) => Promise<unknown> | unknown;
 
@@ -34,7 +35,7 @@ export interface Route {
   raw?: boolean;
 }
 
-const ROUTES: Route[] = [...authRoutes, ...fileRoutes, ...adminRoutes];
+const ROUTES: Route[] = [...authRoutes, ...fileRoutes, ...adminRoutes, ...searchRoutes];
 
 export async function handleApi(ctx: RequestContext, path: string): Promise<void> {
   const { req, res, cloud } = ctx;

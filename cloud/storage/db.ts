@@ -51,12 +51,16 @@ export class Db {
   /** Called after a rollback, so in-memory state tied to the transaction can be dropped. */
   readonly onRollback: (() => void)[] = [];
 
-  constructor(path: string) {
+  /**
+   * `schema` defaults to the cloud's own; a derived database that can be rebuilt (the search index)
+   * passes its own and `durable: false` (synchronous=NORMAL: a crash may lose its last commits).
+   */
+  constructor(path: string, opts: { schema?: string; durable?: boolean } = {}) {
     this.raw = openDatabase(path);
     this.raw.exec('PRAGMA journal_mode = WAL');
-    this.raw.exec('PRAGMA synchronous = FULL');
+    this.raw.exec(`PRAGMA synchronous = ${opts.durable === false ? 'NORMAL' : 'FULL'}`);
     this.raw.exec('PRAGMA foreign_keys = OFF');
-    this.raw.exec(SCHEMA);
+    this.raw.exec(opts.schema ?? SCHEMA);
   }
 
   q(sql: string): Statement {
