@@ -18,6 +18,7 @@ import { WindowLimiter } from './http/rate-limit.ts';
 import { drain, parseCookies, sendError } from './http/respond.ts';
 import type { ResolvedOptions } from './options.ts';
 import { lockDataDir } from './runtime/data-lock.ts';
+import { AppsService } from './apps/service.ts';
 import { SearchService } from './search/service.ts';
 import { ShareService } from './shares/service.ts';
 import { handleShare, SHARE_PREFIX } from './shares/public.ts';
@@ -46,6 +47,7 @@ export class CloudApp {
   readonly shares: ShareService;
   readonly uploads: TusUploads;
   readonly search: SearchService;
+  readonly apps: AppsService;
   readonly authFailures: WindowLimiter;
   /** Sign-in nonces per client address: 60 a minute. */
   readonly nonceRequests: WindowLimiter;
@@ -74,6 +76,7 @@ export class CloudApp {
       }
     });
     this.search = new SearchService(options.dataDir, this.store, options.logger, limits.searchTextBytes);
+    this.apps = new AppsService(this.store, this.blobs, limits, options.logger);
     this.accounts = new Accounts(this.db, this.store, clock, limits.sessionTtlMs);
     this.siwe = new SiweVerifier(this.db, clock, limits.nonceTtlMs);
     this.locks = new LockTable(this.db, clock);

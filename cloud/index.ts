@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CloudApp } from './app.ts';
 import { resolveOptions, type CloudOptions, type ResolvedOptions } from './options.ts';
+import type { AppsService } from './apps/service.ts';
 import type { SearchService } from './search/service.ts';
 import type { FileStore } from './storage/store.ts';
 
@@ -23,6 +24,8 @@ export interface Cloud {
   readonly store: FileStore;
   /** Filename and full-text search, kept current by the store's changes. */
   readonly search: SearchService;
+  /** WASM runs (queue and slots) of wallets' own modules. */
+  readonly apps: AppsService;
   readonly options: ResolvedOptions;
   close(): void;
 }
@@ -35,6 +38,7 @@ export function createCloud(options: CloudOptions): Cloud {
     sweep: () => app.sweep(),
     store: app.store,
     search: app.search,
+    apps: app.apps,
     options: app.options,
     close: () => app.close(),
   };

@@ -31,6 +31,22 @@ export interface CloudLimits {
   maxLockSeconds: number;
   /** Bytes of each text file that the search indexes. Default 1 MiB. */
   searchTextBytes: number;
+  /** Wall time of a WASM run from its first instruction, and the most a run may ask for. Default 5 s (a run may ask for less, down to 100 ms). */
+  wasmTimeoutMs: number;
+  /** Memory a WASM module may declare (all memories' maximum), and the most a run may ask for. Default 256 MiB. */
+  wasmMemoryBytes: number;
+  /** WASM runs at once per wallet / on the node, and runs waiting per wallet / on the node (then 429). Defaults 2, 4, 4, 16. */
+  wasmRunsPerWallet: number;
+  wasmRunsPerNode: number;
+  wasmQueuedPerWallet: number;
+  wasmQueuedPerNode: number;
+  /** Largest module file. Default 64 MiB. */
+  wasmModuleBytes: number;
+  /** A run's folder at most (materialised, and written by a write-enabled run). Defaults 256 MiB, 10,000 entries. */
+  wasmFolderBytes: number;
+  wasmFolderFiles: number;
+  /** stdout and stderr of a run together at most. Default 8 MiB. */
+  wasmOutputBytes: number;
 }
 
 export interface CloudOptions {
@@ -65,6 +81,16 @@ export const DEFAULT_LIMITS: CloudLimits = {
   authFailuresPerMin: 20,
   maxLockSeconds: 3600,
   searchTextBytes: 1024 * 1024,
+  wasmTimeoutMs: 5000,
+  wasmMemoryBytes: 256 * 1024 * 1024,
+  wasmRunsPerWallet: 2,
+  wasmRunsPerNode: 4,
+  wasmQueuedPerWallet: 4,
+  wasmQueuedPerNode: 16,
+  wasmModuleBytes: 64 * 1024 * 1024,
+  wasmFolderBytes: 256 * 1024 * 1024,
+  wasmFolderFiles: 10_000,
+  wasmOutputBytes: 8 * 1024 * 1024,
 };
 
 export interface ResolvedOptions {

@@ -10,6 +10,7 @@ import { authRoutes } from './auth-routes.ts';
 import { fileRoutes } from './file-routes.ts';
 import { adminRoutes } from './admin-routes.ts';
 import { searchRoutes } from './search-routes.ts';
+import { appRoutes } from './app-routes.ts';
 
 export type Handler = (ctx: ApiContext) => Promise<unknown> | unknown;
 
@@ -35,7 +36,7 @@ export interface Route {
   raw?: boolean;
 }
 
-const ROUTES: Route[] = [...authRoutes, ...fileRoutes, ...adminRoutes, ...searchRoutes];
+const ROUTES: Route[] = [...authRoutes, ...fileRoutes, ...adminRoutes, ...searchRoutes, ...appRoutes];
 
 export async function handleApi(ctx: RequestContext, path: string): Promise<void> {
   const { req, res, cloud } = ctx;
