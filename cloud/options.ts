@@ -1,5 +1,6 @@
 /** Cloud options: one object, documented defaults and units, unknown keys refused. */
 import { type Logger, silentLogger } from '../shared/logger.ts';
+import type { ChatOptions } from './chat/service.ts';
 import type { ChangeEvent } from './storage/events.ts';
 
 export type { Logger };
@@ -67,6 +68,8 @@ export interface CloudOptions {
   onChange?: (event: ChangeEvent) => void;
   /** Purge expired trash, uploads and sessions this often. Default 10 min; 0 disables the timer. */
   sweepIntervalMs?: number;
+  /** The chat backend (docs/cloud.md, "Chat backends"); none: the chat page says how to add one. */
+  chat?: ChatOptions;
 }
 
 export const DEFAULT_LIMITS: CloudLimits = {
@@ -102,9 +105,40 @@ export interface ResolvedOptions {
   logger: Logger;
   onChange: (event: ChangeEvent) => void;
   sweepIntervalMs: number;
+  chat: ChatOptions | undefined;
 }
 
-const KNOWN = new Set(['dataDir', 'origins', 'trustedProxies', 'limits', 'clock', 'logger', 'onChange', 'sweepIntervalMs']);
+const KNOWN = new Set(['dataDir', 'origins', 'trustedProxies', 'limits', 'clock', 'logger', 'onChange', 'sweepIntervalMs', 'chat']);
+const CHAT_KEYS = { openai: ['backend', 'url', 'apiKey', 'model'], local: ['backend', 'modelPath', 'runtimeDir', 'threads', 'contextSize'] };
+
+function checkChat(chat: unknown): ChatOptions | undefined {
+  if (chat === undefined) return undefined;
+  const c = chat as Record<string, unknown>;
+  if (c === null || typeof c !== 'object' || (c.backend !== 'openai' && c.backend !== 'local')) {
+    throw new TypeError('cloud option "chat" is { backend: "openai", url, model, apiKey? } or { backend: "local", modelPath, runtimeDir?, threads?, contextSize? }');
+  }
+  const unknown = Object.keys(c).filter((k) => !CHAT_KEYS[c.backend as 'openai' | 'local'].includes(k));
+  if (unknown.length > 0) throw new TypeError(`unknown cloud chat option(s): ${unknown.join(', ')}`);
+  const text = (k: string, optional = false): void => {
+    if (c[k] === undefined && optional) return;
+    if (typeof c[k] !== 'string' || c[k] === '') throw new TypeError(`cloud chat option "${k}" must be a non-empty string`);
+  };
+  const count = (k: string): void => {
+    if (c[k] !== undefined && (!Number.isInteger(c[k]) || (c[k] as number) < 1)) throw new TypeError(`cloud chat option "${k}" must be a positive integer`);
+  };
+  if (c.backend === 'openai') {
+    text('url');
+    text('model');
+    text('apiKey', true);
+    if (!/^https?:\/\//.test(c.url as string)) throw new TypeError('cloud chat option "url" must be an http(s) URL, e.g. "http://127.0.0.1:11434/v1"');
+  } else {
+    text('modelPath');
+    text('runtimeDir', true);
+    count('threads');
+    count('contextSize');
+  }
+  return c as unknown as ChatOptions;
+}
 export const systemClock: Clock = { now: () => Date.now() };
 
 function parseOrigin(value: unknown): URL {
@@ -149,5 +183,6 @@ export function resolveOptions(options: CloudOptions): ResolvedOptions {
     logger: options.logger ?? silentLogger,
     onChange: options.onChange ?? (() => {}),
     sweepIntervalMs: sweep,
+    chat: checkChat(options.chat),
   };
 }

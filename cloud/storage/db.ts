@@ -39,6 +39,13 @@ CREATE TABLE IF NOT EXISTS app_passwords (
 CREATE TABLE IF NOT EXISTS shares (
   id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, wallet TEXT NOT NULL, node_id INTEGER NOT NULL,
   mode TEXT NOT NULL, password TEXT, expires INTEGER, revoked INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS chat_conversations (
+  id TEXT PRIMARY KEY, wallet TEXT NOT NULL, title TEXT NOT NULL, created INTEGER NOT NULL, updated INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS chat_conversations_wallet ON chat_conversations(wallet, updated);
+CREATE TABLE IF NOT EXISTS chat_messages (
+  id INTEGER PRIMARY KEY, conversation_id TEXT NOT NULL, role TEXT NOT NULL, content TEXT NOT NULL,
+  created INTEGER NOT NULL, stopped INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS chat_messages_conversation ON chat_messages(conversation_id, id);
 CREATE TABLE IF NOT EXISTS uploads (
   id TEXT PRIMARY KEY, wallet TEXT NOT NULL, path TEXT NOT NULL, length INTEGER NOT NULL,
   offset INTEGER NOT NULL, metadata TEXT NOT NULL, expires INTEGER NOT NULL, created INTEGER NOT NULL);

@@ -48,7 +48,7 @@ describe.skipIf(!hasSqlite || !hasWat2wasm)('cloud WASM runs', () => {
   let other: Session;
   let otherBlob: string;
   const put = async (s: Session, path: string, body: Buffer | string) => {
-    const r = await s.fetch(`/dav${path}`, { method: 'PUT', body });
+    const r = await s.fetch(`/dav${path}`, { method: 'PUT', body: new Uint8Array(Buffer.from(body)) });
     expect([201, 204]).toContain(r.status);
   };
 
@@ -180,8 +180,8 @@ describe.skipIf(!hasSqlite || !hasWat2wasm)('cloud WASM run limits per wallet an
   it('queues, then answers 429', async () => {
     const { c, owner } = await ownedCloud({ limits: { wasmRunsPerWallet: 1, wasmRunsPerNode: 1, wasmQueuedPerWallet: 1, wasmQueuedPerNode: 1 } });
     try {
-      await owner.fetch('/dav/loop.wasm', { method: 'PUT', body: build('loop') });
-      await owner.fetch('/dav/fib.wasm', { method: 'PUT', body: build('fib') });
+      await owner.fetch('/dav/loop.wasm', { method: 'PUT', body: new Uint8Array(build('loop')) });
+      await owner.fetch('/dav/fib.wasm', { method: 'PUT', body: new Uint8Array(build('fib')) });
       const first = run(owner, { module: '/loop.wasm', timeoutMs: 1000 });
       for (let i = 0; i < 100 && c.cloud.apps.slots.stats().running === 0; i++) await new Promise((r) => setTimeout(r, 20));
       const second = run(owner, { module: '/fib.wasm', args: ['10'] });
