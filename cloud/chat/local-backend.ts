@@ -93,21 +93,22 @@ export class LocalBackend implements ChatBackend {
     if (history.length === 0 || history[history.length - 1].type !== 'model') history.push({ type: 'model', response: [] });
     const chat = new lib.LlamaChat({ contextSequence: sequence });
     const channel = new Channel<ChatDelta>();
-    const inputBefore = sequence.tokenMeter.usedInputTokens;
-    let tokens = 0;
+    const meter = { input: sequence.tokenMeter.usedInputTokens, output: sequence.tokenMeter.usedOutputTokens };
     this.stats.active++;
     this.stats.generations++;
     void chat.generateResponse(history, {
       signal, stopOnAbortSignal: true, maxTokens: req.max_tokens, temperature: req.temperature ?? 0.7, topP: req.top_p, seed: req.seed,
       customStopTriggers: req.stop, onTextChunk: (text: string) => channel.push({ content: text }),
       onToken: (t: number[]) => {
-        tokens += t.length;
         this.stats.tokens += t.length;
       },
     }).then((r: any) => {
       const reason = r.metadata.stopReason as string;
       this.stats.lastStopReason = reason;
-      channel.push({ finish: reason === 'maxTokens' ? 'length' : 'stop', usage: { prompt_tokens: sequence.tokenMeter.usedInputTokens - inputBefore, completion_tokens: tokens } });
+      channel.push({ finish: reason === 'maxTokens' ? 'length' : 'stop', usage: {
+        // The sequence's meter counts every sampled token (onToken may hold back one that could begin a stop trigger).
+        prompt_tokens: sequence.tokenMeter.usedInputTokens - meter.input, completion_tokens: sequence.tokenMeter.usedOutputTokens - meter.output,
+      } });
       channel.end();
     }, (e: unknown) => {
       this.stats.lastStopReason = signal.aborted ? 'abort' : 'error';
