@@ -22,6 +22,7 @@ import { lockDataDir } from './runtime/data-lock.ts';
 import { AppsService } from './apps/service.ts';
 import { ChatService } from './chat/service.ts';
 import { SearchService } from './search/service.ts';
+import { isPage, servePage } from './pages/serve.ts';
 import { ShareService } from './shares/service.ts';
 import { handleShare, SHARE_PREFIX } from './shares/public.ts';
 import { BlobStore } from './storage/blobs.ts';
@@ -147,6 +148,7 @@ export class CloudApp {
     }
     if (rawPath.startsWith(SHARE_PREFIX + '/')) return handleShare(ctx, rawPath.slice(SHARE_PREFIX.length + 1));
     if (rawPath.startsWith('/api/') || rawPath.startsWith('/v1/')) return handleApi(ctx, rawPath);
+    if (isPage(rawPath)) return servePage(rawPath, req.method ?? 'GET', res);
     throw new CloudError('NOT_FOUND', 'nothing here: the file manager lives at /, WebDAV at /dav/, uploads at /tus/, the API at /api/');
   }
 
