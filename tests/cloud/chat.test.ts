@@ -1,58 +1,6 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { KEY, Upstream } from './fixtures/openai-upstream.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasSqlite, ownedCloud, signIn, wallet, type Session, type TestCloud } from './helpers.ts';
-
-const KEY = 'sk-upstream-secret-never-in-a-browser';
-
-/** A real OpenAI-compatible server: streams "Hel", "lo", " there" as SSE, the second word only when released. */
-class Upstream {
-  server!: Server;
-  url = '';
-  requests: { headers: IncomingMessage['headers']; body: any }[] = [];
-  closedEarly = 0;
-  private gates: (() => void)[] = [];
-  hold = false;
-  failWith: number | undefined;
-
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
-  }
-
-  release(): void {
-    for (const g of this.gates.splice(0)) g();
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let raw = '';
-    for await (const c of req) raw += c;
-    const body = JSON.parse(raw);
-    this.requests.push({ headers: req.headers, body });
-    if (this.failWith) {
-      res.writeHead(this.failWith, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'model overloaded' } }));
-      return;
-    }
-    let finished = false;
-    res.on('close', () => {
-      if (!finished) this.closedEarly++;
-    });
-    res.writeHead(200, { 'content-type': 'text/event-stream' });
-    const send = (delta: object, finish: string | null = null) =>
-      res.write(`data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`);
-    send({ role: 'assistant', content: 'Hel' });
-    if (this.hold) await new Promise<void>((r) => this.gates.push(r));
-    if (res.destroyed) return;
-    send({ content: 'lo' });
-    send({ content: ' **there**' });
-    send({}, 'stop');
-    res.write(`data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', choices: [], usage: { prompt_tokens: 5, completion_tokens: 3 } })}\n\n`);
-    res.write('data: [DONE]\n\n');
-    finished = true;
-    res.end();
-  }
-}
 
 /** Reads SSE `data:` payloads from a response as they arrive. */
 async function* sse(res: Response): AsyncGenerator<string> {
