@@ -13,6 +13,7 @@ const PAGES: Record<string, [file: string, type: string]> = {
   '/pages/chat.js': ['chat.js', 'text/javascript; charset=utf-8'],
   '/pages/run.js': ['run.js', 'text/javascript; charset=utf-8'],
   '/pages/markdown.js': ['markdown.js', 'text/javascript; charset=utf-8'],
+  '/pages/stream.js': ['stream.js', 'text/javascript; charset=utf-8'],
   '/pages/pages.css': ['pages.css', 'text/css; charset=utf-8'],
 };
 

@@ -1,6 +1,7 @@
 // The chat page: conversations of the signed-in wallet, replies streamed as server-sent events and
 // rendered as escaped Markdown, a stop button that ends the generation on the node.
 import { renderMarkdown } from './markdown.js';
+import { records } from './stream.js';
 
 const $ = (id) => document.getElementById(id);
 let current = null;
@@ -67,24 +68,13 @@ async function send(text) {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ content: text }), signal: running.signal,
     });
     if (!res.ok) throw new Error((await res.json()).error.message);
-    const reader = res.body.getReader();
-    const decoder = new TextDecoder();
-    let buf = '';
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buf += decoder.decode(value, { stream: true });
-      let i;
-      while ((i = buf.indexOf('\n\n')) >= 0) {
-        const event = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        if (!event.startsWith('data: ')) continue;
-        const data = JSON.parse(event.slice(6));
-        if (data.delta) content += data.delta;
-        if (data.error) content += `\n\n*${data.error}*`;
-        setContent(reply, 'assistant', content, false);
-        reply.scrollIntoView({ block: 'end' });
-      }
+    for await (const event of records(res, '\n\n')) {
+      if (!event.startsWith('data: ')) continue;
+      const data = JSON.parse(event.slice(6));
+      if (data.delta) content += data.delta;
+      if (data.error) content += `\n\n*${data.error}*`;
+      setContent(reply, 'assistant', content, false);
+      reply.scrollIntoView({ block: 'end' });
     }
   } catch (e) {
     if (e.name === 'AbortError') setContent(reply, 'assistant', content, true);

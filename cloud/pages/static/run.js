@@ -1,5 +1,7 @@
 // The Run panel: starts a WASM run (POST /api/apps/run) and shows its NDJSON events live; the
 // file manager opens it as /apps/run?module=<path>&dir=<folder>.
+import { records } from './stream.js';
+
 const $ = (id) => document.getElementById(id);
 let running = null;
 
@@ -36,22 +38,12 @@ async function run() {
       $('status').textContent = res.status === 401 ? 'Sign in with your wallet in the file manager first.' : `refused: ${json.error.message}`;
       return;
     }
-    const reader = res.body.getReader();
-    const decoder = new TextDecoder();
-    let buf = '';
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buf += decoder.decode(value, { stream: true });
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const e = JSON.parse(buf.slice(0, i));
-        buf = buf.slice(i + 1);
-        if (e.type === 'queued') $('status').textContent = `waiting for a free slot (${e.position} ahead)…`;
-        else if (e.type === 'start') $('status').textContent = 'running…';
-        else if (e.type === 'stdout' || e.type === 'stderr') show(e.type, e.data);
-        else if (e.type === 'exit') $('status').textContent = describe(e);
-      }
+    for await (const line of records(res, '\n')) {
+      const e = JSON.parse(line);
+      if (e.type === 'queued') $('status').textContent = `waiting for a free slot (${e.position} ahead)…`;
+      else if (e.type === 'start') $('status').textContent = 'running…';
+      else if (e.type === 'stdout' || e.type === 'stderr') show(e.type, e.data);
+      else if (e.type === 'exit') $('status').textContent = describe(e);
     }
   } catch (e) {
     $('status').textContent = e.name === 'AbortError' ? 'stopped' : `failed: ${e.message}`;
