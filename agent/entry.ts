@@ -89,7 +89,8 @@ export class NodeEntry {
   #headers(req: IncomingMessage, keepUpgrade: boolean): string[] {
     const raw = req.rawHeaders;
     const listed = rawConnectionTokens(raw);
-    const visitor = this.#o.hostHeader === 'visitor' ? first(req.headers['x-forwarded-host']) : undefined;
+    const visitor =
+      this.#o.hostHeader === 'visitor' ? first(req.headers['x-forwarded-host']) : undefined;
     const out: string[] = [];
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i].toLowerCase();
@@ -159,7 +160,8 @@ export class NodeEntry {
       const headers: string[] = [];
       for (let i = 0; i < raw.length; i += 2) {
         const name = raw[i].toLowerCase();
-        if (!isHopByHop(name, listed) && name !== NODE_ERROR_HEADER) headers.push(raw[i], raw[i + 1]);
+        if (!isHopByHop(name, listed) && name !== NODE_ERROR_HEADER)
+          headers.push(raw[i], raw[i + 1]);
       }
       res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, headers);
       // Long-lived responses (SSE, streaming) get their headers out before the first body byte.
@@ -217,7 +219,13 @@ export class NodeEntry {
       });
       client.once('close', () => {
         app.destroy();
-        this.#o.log.add({ ...base, status, durationMs: Date.now() - started, bytesIn: 0, bytesOut: 0 });
+        this.#o.log.add({
+          ...base,
+          status,
+          durationMs: Date.now() - started,
+          bytesIn: 0,
+          bytesOut: 0,
+        });
       });
     });
     app.on('error', (e) => {

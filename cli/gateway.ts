@@ -115,7 +115,7 @@ export async function runGateway(args: string[]): Promise<void> {
   const parsed = parseOptions(args, GATEWAY_SPEC, USAGE);
   if (!parsed) return;
   const o = parsed.options;
-  const logger = createLogger('gateway');
+  const logger = createLogger('gateway', { level: o.logLevel, format: o.logFormat });
   const edgeKey = await loadOrCreateKey(o.edgeKeyFile!, 'edge', false);
   if (!o.cert) logger.warn('no --cert: serving plain HTTP (development only)');
   const workers = o.workers ?? 1;

@@ -90,7 +90,6 @@ export const SUPERNODE_SPEC = {
     description: 'admit loopback/private endpoints (local testing only)',
     default: false,
   },
-  debug: { kind: 'boolean', description: 'verbose logs', default: false },
   gateway: {
     kind: 'boolean',
     description: 'also run the Node.js gateway in this process (single-VPS setups)',
@@ -130,7 +129,7 @@ export async function runSupernode(args: string[]): Promise<void> {
   // The composition root picks the process's crypto backends (libsodium when it loads).
   useNativeCrypto();
   const o = parsed.options;
-  const logger = createLogger('supernode', { debug: o.debug });
+  const logger = createLogger('supernode', { level: o.logLevel, format: o.logFormat });
   const key = await loadOrCreateKey(o.key!, 'super node', false);
   const peers = (o.peer ?? []).map((p) => {
     const { id, at } = parseIdAt(p, '--peer');

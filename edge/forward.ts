@@ -156,7 +156,8 @@ export async function forward(
       continue;
     }
     const appDown =
-      route.kind === 'node' && nodeError(res.status, res.headers.get(NODE_ERROR_HEADER), route.name);
+      route.kind === 'node' &&
+      nodeError(res.status, res.headers.get(NODE_ERROR_HEADER), route.name);
     if (appDown) {
       await res.body?.cancel().catch(() => {});
       body?.cancel();

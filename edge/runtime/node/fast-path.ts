@@ -151,8 +151,7 @@ class Forwarding implements Dispatcher.DispatchHandler {
       else if (!dropsResponseHeader(key, undefined))
         headers.push(key, raw[i + 1].toString('latin1'));
     }
-    const appDown =
-      this.route.kind === 'node' && nodeError(status, nodeErrorCode, this.route.name);
+    const appDown = this.route.kind === 'node' && nodeError(status, nodeErrorCode, this.route.name);
     if (appDown) {
       // The edge's own page instead of the node's answer, whose body is read and dropped.
       this.#discard = true;
