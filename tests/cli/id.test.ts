@@ -1,5 +1,13 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -57,7 +65,9 @@ describe('pc2 id', () => {
     expect(fromStdin.stdout).toContain(id.toString());
   });
 
-  it('copies a key through a pipe: pc2 id show --phrase | pc2 id restore', { timeout: 60_000 }, async () => {
+  it('copies a key through a pipe: pc2 id show --phrase | pc2 id restore', {
+    timeout: 60_000,
+  }, async () => {
     const from = join(sub('pipe'), 'from.key');
     const to = join(sub('pipe'), 'to.key');
     expect((await runCli(['id', 'new', '--key', from])).code).toBe(0);
@@ -70,7 +80,9 @@ describe('pc2 id', () => {
     expect(readFileSync(to, 'utf8')).toBe(readFileSync(from, 'utf8'));
   });
 
-  it('ends quietly (exit 0, no stack trace) when the reader of its output goes away', { timeout: 60_000 }, async () => {
+  it('ends quietly (exit 0, no stack trace) when the reader of its output goes away', {
+    timeout: 60_000,
+  }, async () => {
     const key = join(sub('epipe'), 'k.key');
     // `head -1` closes the pipe after the first line; pc2 then writes into a closed pipe.
     const { stdout, stderr } = await sh('bash', [
@@ -81,7 +93,9 @@ describe('pc2 id', () => {
     expect(stderr).toBe('');
   });
 
-  it('never creates a key\'s directory: a missing one is a usage error (exit 2)', { timeout: 60_000 }, async () => {
+  it("never creates a key's directory: a missing one is a usage error (exit 2)", {
+    timeout: 60_000,
+  }, async () => {
     const missing = join(dir, 'no', 'such', 'dir', 'k.key');
     for (const args of [
       ['id', 'new', '--key', missing],

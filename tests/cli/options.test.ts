@@ -41,7 +41,12 @@ describe('CLI options: flags > environment > config file > defaults', () => {
       'usage',
       { PC2_PORT: '2' },
     )!;
-    expect(flags.options).toMatchObject({ name: 'fromfile', port: 3, dev: true, supernode: ['x', 'y'] });
+    expect(flags.options).toMatchObject({
+      name: 'fromfile',
+      port: 3,
+      dev: true,
+      supernode: ['x', 'y'],
+    });
   });
 
   it('reports bad values, missing required options and unknown keys clearly', () => {
@@ -67,7 +72,14 @@ describe('CLI options: flags > environment > config file > defaults', () => {
 
 describe('CLI options: every value checked, a bad one is a usage error (exit 2)', () => {
   const STRICT = {
-    lease: { kind: 'number', description: 'lease', integer: true, min: 10, max: 86_400, default: 600 },
+    lease: {
+      kind: 'number',
+      description: 'lease',
+      integer: true,
+      min: 10,
+      max: 86_400,
+      default: 600,
+    },
     url: { kind: 'list', description: 'urls', url: ['http:', 'https:'] },
     mode: { kind: 'string', description: 'mode', choices: ['a', 'b'] },
     even: {
@@ -88,7 +100,9 @@ describe('CLI options: every value checked, a bad one is a usage error (exit 2)'
   };
 
   it('ranges, whole numbers, URLs, choices, custom checks, log flags', () => {
-    expect(refused(['--lease', '0'])).toMatch(/--lease: expected a number from 10 to 86400, got "0"/);
+    expect(refused(['--lease', '0'])).toMatch(
+      /--lease: expected a number from 10 to 86400, got "0"/,
+    );
     expect(refused(['--lease=-5'])).toMatch(/from 10 to 86400/);
     expect(refused(['--lease', '12.5'])).toMatch(/a whole number/);
     expect(refused(['--lease', ''])).toMatch(/a number/);
@@ -106,6 +120,10 @@ describe('CLI options: every value checked, a bad one is a usage error (exit 2)'
       'usage',
       {},
     )!;
-    expect(ok.options).toMatchObject({ lease: 10, url: ['https://sn1.example'], logFormat: 'json' });
+    expect(ok.options).toMatchObject({
+      lease: 10,
+      url: ['https://sn1.example'],
+      logFormat: 'json',
+    });
   });
 });
