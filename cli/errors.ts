@@ -3,7 +3,7 @@
  * the same for every command and documented in docs/node-guide.md ("Exit codes").
  */
 export const EXIT = {
-  /** Done, or stopped cleanly (Ctrl-C, SIGTERM). */
+  /** Done, or stopped by SIGTERM. */
   OK: 0,
   /** Anything else that went wrong (a file that cannot be read or written, a refused request, ...). */
   ERROR: 1,
@@ -13,6 +13,8 @@ export const EXIT = {
   NAME: 3,
   /** No super node could be reached. */
   UNREACHABLE: 4,
+  /** Stopped by Ctrl-C (SIGINT): 128 + 2, as shells and npm report it. */
+  INTERRUPTED: 130,
 } as const;
 
 export class CliError extends Error {

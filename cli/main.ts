@@ -21,8 +21,8 @@ Commands:
   --version             this pc2's version and the runtime it runs on
 
 Run \`pc2 <command> --help\` for the options of a command. Every command takes --log-level and
---log-format. Exit codes: 0 done or stopped (Ctrl-C too), 1 error, 2 bad usage, 3 the name is not
-yours to use, 4 no super node reachable.`;
+--log-format. Exit codes: 0 done (or stopped by SIGTERM), 1 error, 2 bad usage, 3 the name is not yours to
+use, 4 no super node reachable, 130 stopped by Ctrl-C.`;
 
 // Loaded on demand: `pc2 id` should not have to load the gateway and the super node.
 const commands: Record<string, () => Promise<(args: string[]) => Promise<void>>> = {

@@ -168,8 +168,11 @@ export async function runNode(args: string[]): Promise<void> {
     throw cliErrorOf(e);
   }
   if (inspector) logger.info(`inspector on ${inspector.url}`);
-  await onShutdown(async () => {
-    await inspector?.close();
-    await agent.stop();
-  });
+  await onShutdown(
+    async () => {
+      await inspector?.close();
+      await agent.stop();
+    },
+    screen ? (line) => screen.log(line) : undefined,
+  );
 }

@@ -77,7 +77,7 @@ describe('pc2 devnet as a real process (what npm start runs)', () => {
   it('stops cleanly on Ctrl-C', async () => {
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.kill('SIGINT');
-    expect(await exited).toBe(0);
+    expect(await exited).toBe(130);
   });
 });
 

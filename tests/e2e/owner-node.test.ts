@@ -115,7 +115,7 @@ describe('pc2 node, direct mode', () => {
 
     // Stopped: the route is withdrawn at once, so the visitor sees "offline", not the app's error.
     await node.kill('SIGINT');
-    expect(node.child.exitCode).toBe(0);
+    expect(node.child.exitCode).toBe(130);
     expect(node.output()).toMatch(/"state":"stopped"/);
     await expect
       .poll(async () => (await visit('dave', '/')).status, { timeout: 15_000, interval: 500 })
