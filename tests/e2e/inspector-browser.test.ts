@@ -8,18 +8,15 @@ import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Gateway, startGateway } from '../../edge/runtime/node/server.ts';
-import { KeyPair } from '../../shared/keys.ts';
 import { REPO } from '../helpers/cli.ts';
-import { startSuperNodes } from '../helpers/devnet-parts.ts';
+import { type GatewayNetwork, startGatewayNetwork } from '../helpers/gateway-network.ts';
 import { keyFile, pc2, type Proc, reservePort, tempDir } from '../helpers/processes.ts';
 import { startUpstream } from '../helpers/upstream.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = `${REPO}docs/images/inspector.png`;
 
-let cluster: Awaited<ReturnType<typeof startSuperNodes>>;
-let gateway: Gateway;
+let net: GatewayNetwork;
 let app: Awaited<ReturnType<typeof startUpstream>> | null;
 let node: Proc;
 let browser: Browser;
@@ -28,28 +25,17 @@ let inspector: string;
 let appPort: number;
 
 async function visit(path: string, init: { method?: 'GET' | 'POST'; body?: string } = {}) {
-  const res = await request(`http://127.0.0.1:${gateway.ports.http}${path}`, {
+  const res = await request(`http://127.0.0.1:${net.gatewayPort}${path}`, {
     method: init.method ?? 'GET',
     body: init.body,
-    headers: { host: `ivy.localhost:${gateway.ports.http}`, 'user-agent': 'inspector-test' },
+    headers: { host: `ivy.localhost:${net.gatewayPort}`, 'user-agent': 'inspector-test' },
   });
   await res.body.dump();
   return res.statusCode;
 }
 
 beforeAll(async () => {
-  const edgeKey = KeyPair.generate();
-  cluster = await startSuperNodes(2, [edgeKey]);
-  gateway = await startGateway({
-    config: {
-      zone: 'localhost',
-      registrarKeys: cluster.nodes.map((n) => n.key.id.toString()),
-      edgeKey: edgeKey.bosonPrivateKeyBase58(),
-      superNodes: cluster.nodes.map((n) => ({ id: n.key.id.toString(), url: n.url })),
-    },
-    hostname: '127.0.0.1',
-    httpPort: 0,
-  });
+  net = await startGatewayNetwork();
   app = await startUpstream('ivy');
   appPort = app.port;
   const port = await reservePort();
@@ -58,7 +44,7 @@ beforeAll(async () => {
     'node',
     '--name',
     'ivy',
-    ...cluster.nodes.flatMap((n) => ['--supernode', n.url]),
+    ...net.superNodes.flatMap((n) => ['--supernode', n.url]),
     '--key',
     (await keyFile(tempDir('pc2-insp-'), 'ivy')).path,
     '--mode',
@@ -89,8 +75,7 @@ afterAll(async () => {
   await browser?.close();
   await node?.kill('SIGTERM');
   await app?.close();
-  await gateway?.close();
-  await cluster?.close();
+  await net?.close();
 }, 60_000);
 
 describe('the inspector page in Chromium', () => {
@@ -134,7 +119,7 @@ describe('the inspector page in Chromium', () => {
         bytesIn: 5000,
         userAgent: 'inspector-test',
       });
-      expect(detail.host).toBe(`ivy.localhost:${gateway.ports.http}`);
+      expect(detail.host).toBe(`ivy.localhost:${net.gatewayPort}`);
 
       // Clear empties the list here and on the node.
       await page.click('#clear');

@@ -82,6 +82,7 @@ class Forwarding implements Dispatcher.DispatchHandler {
     readonly route: ForwardRoute,
     readonly host: string,
     readonly options: FastPathOptions,
+    readonly forget: (name: string) => void,
   ) {
     res.once('close', this.#onClose);
   }
@@ -121,6 +122,8 @@ class Forwarding implements Dispatcher.DispatchHandler {
   }
 
   #giveUp(): void {
+    // Every target failed: the cached route is stale (the node moved, or went), ask again next time.
+    if (this.route.kind === 'node') this.forget(this.route.name);
     const error = unavailable(this.route, this.#failures);
     writeError(this.res, error, this.host, this.route.kind === 'registry', this.options).catch(() =>
       this.res.destroy(),
@@ -238,5 +241,6 @@ export async function serveFastPath(
     route,
     host,
     options,
+    (name) => edge.resolver.forget(name),
   ).next();
 }
