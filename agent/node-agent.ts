@@ -11,30 +11,17 @@
  */
 import { EventEmitter } from 'node:events';
 import { Id } from '../shared/id.ts';
-import { KeyPair } from '../shared/keys.ts';
 import { CARD_SERVICES } from '../shared/records/api.ts';
-import { MAX_LEASE_MS, type RouteMode } from '../shared/records/route.ts';
-import { type Logger, silentLogger } from '../shared/logger.ts';
-import {
-  type Checked,
-  checkOptions,
-  instance,
-  integer,
-  nested,
-  nonEmptyString,
-  object,
-  oneOf,
-  optional,
-  type Rules,
-  rule,
-  string,
-  withDefault,
-} from '../shared/options.ts';
+import type { RouteMode } from '../shared/records/route.ts';
+import type { Logger } from '../shared/logger.ts';
+import { type Checked, checkOptions } from '../shared/options.ts';
+import { AGENT_OPTIONS, type NodeAgentOptions } from './agent-options.ts';
 import { appDownMessage, checkApp } from './app-health.ts';
 import type { AgentMode, AgentStatus, SuperNodeStatus } from './agent-status.ts';
-import { type HostHeader, NodeEntry } from './entry.ts';
+import { NodeEntry } from './entry.ts';
 import { AgentError } from './errors.ts';
-import { RegistryClient } from './registry-client.ts';
+import { type PublishRouteInput, RegistryClient } from './registry-client.ts';
+import { RouteLease } from './route-lease.ts';
 import { RequestLog } from './request-log.ts';
 import {
   fetchSuperNodeInfo,
@@ -44,67 +31,7 @@ import {
 } from './supernode-api.ts';
 import { TunnelClient } from './tunnel/client.ts';
 
-export type { AgentMode, AgentStatus, Logger };
-
-export interface NodeAgentOptions {
-  key: KeyPair;
-  name: string;
-  /** The local app, e.g. http://127.0.0.1:4200. */
-  upstream: string;
-  /** Super node API URLs, primary first. */
-  superNodes: string[];
-  /** Default 'auto': direct only if a super node can reach `publicUrl`. */
-  mode?: AgentMode;
-  /** The node's own public http(s) URL, if it has one (direct mode): it should lead to `listen`. */
-  publicUrl?: string;
-  /** Direct mode: where the agent's entry listens for the edge. Without it the edge goes to `publicUrl` as it is. */
-  listen?: { host: string; port: number };
-  /** Route record lease, 10 s to 24 h. Default 10 min. */
-  leaseMs?: number;
-  /** What Host the app sees: the visitor's (default), or the one the last hop sent ('hop'). */
-  hostHeader?: HostHeader;
-  /** How often the app is checked. Default 10,000 ms. */
-  appCheckMs?: number;
-  /** How long an app check waits for an answer. Default 5,000 ms. */
-  appTimeoutMs?: number;
-  /** How soon a failed publish, an unreachable super node or a failed tunnel is tried again. Default 5,000 ms. */
-  retryMs?: number;
-  /** Requests kept for the inspector. Default 200. */
-  requestLogSize?: number;
-  clock?: { now(): number };
-  logger?: Logger;
-}
-
-/** An http:// URL: the node's upstream. */
-const httpUrl = rule<string>(
-  (v) => typeof v === 'string' && URL.canParse(v) && new URL(v).protocol === 'http:',
-  'an http:// URL',
-);
-const webUrl = rule<string>(
-  (v) => typeof v === 'string' && URL.canParse(v) && /^https?:$/.test(new URL(v).protocol),
-  'an http:// or https:// URL',
-);
-
-const AGENT_OPTIONS = {
-  key: instance(KeyPair),
-  name: nonEmptyString,
-  upstream: httpUrl,
-  superNodes: rule<string[]>(
-    (v) => Array.isArray(v) && v.length > 0 && v.every((u) => webUrl(u, 'superNodes') === u),
-    'a non-empty list of http(s) super node URLs',
-  ),
-  mode: withDefault(oneOf<AgentMode>('auto', 'direct', 'relay'), 'auto'),
-  publicUrl: optional(webUrl),
-  listen: optional(nested({ host: string, port: integer(0, 65535) })),
-  leaseMs: withDefault(integer(10_000, MAX_LEASE_MS), 10 * 60_000),
-  hostHeader: withDefault(oneOf<HostHeader>('visitor', 'hop'), 'visitor'),
-  appCheckMs: withDefault(integer(100, 3_600_000), 10_000),
-  appTimeoutMs: withDefault(integer(100, 600_000), 5_000),
-  retryMs: withDefault(integer(100, 600_000), 5_000),
-  requestLogSize: withDefault(integer(1, 100_000), 200),
-  clock: withDefault(object<{ now(): number }>(), { now: () => Date.now() }),
-  logger: withDefault(object<Logger>(), silentLogger),
-} satisfies Rules<NodeAgentOptions>;
+export type { AgentMode, AgentStatus, Logger, NodeAgentOptions };
 
 interface Link extends SuperNodeStatus {
   client: RegistryClient;
@@ -121,16 +48,11 @@ export class NodeAgent extends EventEmitter {
   readonly #entry: NodeEntry;
   #mode: RouteMode | null = null;
   #state: AgentStatus['state'] = 'starting';
-  #publishedAt: number | null = null;
-  #expiresAt: number | null = null;
-  #routeError: string | undefined;
+  readonly #lease: RouteLease;
   #app: AgentStatus['app'];
   #listen: string | null = null;
   readonly #timers = new Set<NodeJS.Timeout>();
-  #leaseTimer: NodeJS.Timeout | null = null;
   #appTimer: NodeJS.Timeout | null = null;
-  #publishing: Promise<void> = Promise.resolve();
-  #publishQueued = false;
   #stopped = false;
   /** Aborted by stop(): ends waits that would otherwise outlive the agent. */
   readonly #stopping = new AbortController();
@@ -164,6 +86,16 @@ export class NodeAgent extends EventEmitter {
       tunnelClient: null,
       entryPort: 0,
     }));
+    this.#lease = new RouteLease({
+      leaseMs: this.#o.leaseMs,
+      retryMs: this.#o.retryMs,
+      clock: this.#o.clock,
+      logger: this.#o.logger,
+      route: (ttlMs) => this.#route(ttlMs),
+      targets: () => this.#links.filter((l) => l.id),
+      published: (jws) => void this.#publishCard(jws),
+      changed: () => this.#updateState(),
+    });
   }
 
   status(): AgentStatus {
@@ -174,9 +106,9 @@ export class NodeAgent extends EventEmitter {
       mode: this.#mode,
       state: this.#state,
       online: this.#state === 'online',
-      publishedAt: this.#publishedAt,
-      expiresAt: this.#expiresAt,
-      ...(this.#routeError ? { routeError: this.#routeError } : {}),
+      publishedAt: this.#lease.publishedAt,
+      expiresAt: this.#lease.expiresAt,
+      ...(this.#lease.error ? { routeError: this.#lease.error } : {}),
       app: { ...this.#app },
       superNodes: this.#links.map(({ url, id, registry, tunnel, detail }) => ({
         url,
@@ -230,7 +162,7 @@ export class NodeAgent extends EventEmitter {
       if (link.id) this.#linkReady(link);
       else this.#later(() => this.#rediscover(link), this.#o.retryMs);
     }
-    if (this.#mode === 'direct') await this.#publish();
+    if (this.#mode === 'direct') await this.#lease.publish();
     this.#changed();
     return this.status();
   }
@@ -240,10 +172,8 @@ export class NodeAgent extends EventEmitter {
     this.#stopped = true;
     this.#stopping.abort();
     for (const t of this.#timers) clearTimeout(t);
-    if (this.#leaseTimer) clearTimeout(this.#leaseTimer);
     if (this.#appTimer) clearInterval(this.#appTimer);
-    await this.#publishing.catch(() => {});
-    await this.#withdraw();
+    await this.#lease.stop();
     await Promise.all(this.#links.map((l) => l.tunnelClient?.stop()));
     await this.#entry.close();
     this.#state = 'stopped';
@@ -287,7 +217,7 @@ export class NodeAgent extends EventEmitter {
   /** A discovered super node: relay mode opens its tunnel; either mode publishes to it. */
   #linkReady(link: Link): void {
     if (this.#mode === 'relay') this.#openTunnel(link);
-    else this.#schedulePublish();
+    else this.#lease.schedule();
   }
 
   async #claim(links: Link[]): Promise<void> {
@@ -388,7 +318,7 @@ export class NodeAgent extends EventEmitter {
             url: link.url,
             ...(detail ? { detail } : {}),
           });
-          this.#schedulePublish();
+          this.#lease.schedule();
         }
         if (state === 'failed') {
           link.tunnelClient = null;
@@ -406,94 +336,21 @@ export class NodeAgent extends EventEmitter {
     });
   }
 
-  /** Coalesces publish requests: one in flight, at most one queued. */
-  #schedulePublish(): void {
-    if (this.#stopped || this.#publishQueued || !this.#mode) return;
-    this.#publishQueued = true;
-    this.#publishing = this.#publishing.then(() => {
-      this.#publishQueued = false;
-      return this.#publish();
-    });
-  }
-
-  /** The next publish: at half the lease after a success, after `retryMs` after a failure. */
-  #renewIn(ms: number): void {
-    if (this.#stopped) return;
-    if (this.#leaseTimer) clearTimeout(this.#leaseTimer);
-    this.#leaseTimer = setTimeout(() => this.#schedulePublish(), ms);
-    this.#leaseTimer.unref();
-  }
-
-  #route(ttlMs: number) {
+  /**
+   * The route to sign: direct to the public URL, or through the super nodes holding a live tunnel.
+   * A withdrawal (a short lease) of a relayed node whose tunnels are gone names one super node, as a
+   * relay record must name one.
+   */
+  #route(ttlMs: number): PublishRouteInput | string {
     if (this.#mode === 'direct')
-      return {
-        name: this.#o.name,
-        mode: 'direct' as const,
-        endpoint: this.#o.publicUrl,
-        relays: [],
-        ttlMs,
-      };
-    const relays = this.#links.filter((l) => l.tunnel === 'up' && l.id).map((l) => l.id!);
-    return { name: this.#o.name, mode: 'relay' as const, relays, ttlMs };
-  }
-
-  async #publish(): Promise<void> {
-    if (this.#stopped || !this.#mode) return;
-    const route = this.#route(this.#o.leaseMs);
-    if (route.mode === 'relay' && route.relays.length === 0) {
-      this.#routeError = 'no tunnel is up';
-      this.#updateState();
-      return;
-    }
-    const links = this.#links.filter((l) => l.id);
-    // One signed record, the same at every super node.
-    const jws = await links[0].client.signRouteRecord(route);
-    const results = await Promise.allSettled(
-      links.map((l) => l.client.publishSignedRoute(route.name, jws)),
-    );
-    if (this.#stopped) return;
-    results.forEach((r, i) => {
-      links[i].registry = r.status === 'fulfilled' ? 'up' : 'down';
-      if (r.status === 'rejected' && links[i].tunnel !== 'up')
-        links[i].detail = (r.reason as Error).message;
-    });
-    const accepted = results.find((r) => r.status === 'fulfilled');
-    if (accepted) {
-      this.#publishedAt = this.#o.clock.now();
-      this.#expiresAt = accepted.value.exp;
-      this.#routeError = undefined;
-      this.#renewIn(this.#o.leaseMs / 2);
-      void this.#publishCard(jws);
-    } else {
-      this.#routeError = results
-        .map((r, i) => `${links[i].url}: ${(r as PromiseRejectedResult).reason?.message}`)
-        .join('; ');
-      this.#o.logger.warn('no super node accepted the route', { errors: this.#routeError });
-      this.#renewIn(this.#o.retryMs);
-    }
-    this.#updateState();
-  }
-
-  /** Stop: a record whose lease ends at once, so the edge says "offline" instead of trying a dead node. */
-  async #withdraw(): Promise<void> {
-    if (!this.#mode || !this.#publishedAt) return;
-    const route = this.#route(2000);
-    if (route.mode === 'relay' && route.relays.length === 0)
-      route.relays = this.#links
+      return { name: this.#o.name, mode: 'direct', endpoint: this.#o.publicUrl, relays: [], ttlMs };
+    let relays = this.#links.filter((l) => l.tunnel === 'up' && l.id).map((l) => l.id!);
+    if (!relays.length && ttlMs < this.#o.leaseMs)
+      relays = this.#links
         .filter((l) => l.id)
         .map((l) => l.id!)
         .slice(0, 1);
-    const links = this.#links.filter((l) => l.id);
-    if (!links.length || (route.mode === 'relay' && !route.relays.length)) return;
-    try {
-      const jws = await links[0].client.signRouteRecord(route);
-      const sent = Promise.allSettled(
-        links.map((l) => l.client.publishSignedRoute(route.name, jws)),
-      );
-      await Promise.race([sent, new Promise((r) => setTimeout(r, 3000).unref())]);
-    } catch {
-      // Best effort: the lease runs out anyway.
-    }
+    return relays.length ? { name: this.#o.name, mode: 'relay', relays, ttlMs } : 'no tunnel is up';
   }
 
   /** The DID document in the DHT (via a super node): public URL and current route. Best effort. */
@@ -523,11 +380,11 @@ export class NodeAgent extends EventEmitter {
   #updateState(): void {
     if (this.#stopped) return;
     const now = this.#o.clock.now();
-    const live = this.#expiresAt !== null && this.#expiresAt > now;
+    const { expiresAt, publishedAt, error } = this.#lease;
+    const live = expiresAt !== null && expiresAt > now;
     const tunnels = this.#mode !== 'relay' || this.#links.some((l) => l.tunnel === 'up');
-    this.#state =
-      live && tunnels ? 'online' : this.#publishedAt || this.#routeError ? 'offline' : 'starting';
-    if (live) this.#later(() => this.#updateState(), this.#expiresAt! - now + 10);
+    this.#state = live && tunnels ? 'online' : publishedAt || error ? 'offline' : 'starting';
+    if (live) this.#later(() => this.#updateState(), expiresAt! - now + 10);
     this.#changed();
   }
 

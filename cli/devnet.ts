@@ -184,7 +184,7 @@ export async function startSuperNodes(
 }
 
 /** A loopback port free a moment ago (the demo's direct node announces its URL before listening). */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;

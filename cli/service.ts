@@ -145,7 +145,7 @@ RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX
 SystemCallArchitectures=native
 UMask=0077
 ${caps}
-LimitNOFILE=65536
+LimitNOFILE=${role === 'node' ? 65536 : 1048576}
 
 [Install]
 WantedBy=multi-user.target
