@@ -25,7 +25,15 @@ Runs the whole network on loopback: gateway, two super nodes, and two demo nodes
 through the super nodes, bob direct). Open the printed URLs in a browser; Ctrl-C stops everything.`;
 
 const SPEC = {
-  port: { kind: 'number', value: '<port>', description: 'gateway port', default: 8080 },
+  port: {
+    kind: 'number',
+    value: '<port>',
+    description: 'gateway port',
+    default: 8080,
+    integer: true,
+    min: 0,
+    max: 65535,
+  },
   host: {
     kind: 'string',
     value: '<address>',

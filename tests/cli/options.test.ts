@@ -127,3 +127,30 @@ describe('CLI options: every value checked, a bad one is a usage error (exit 2)'
     });
   });
 });
+
+describe('CLI log lines: --log-level and --log-format', () => {
+  it('drops the less severe lines and writes JSON objects when asked', async () => {
+    const { createLogger } = await import('../../cli/logger.ts');
+    const lines: string[] = [];
+    const json = createLogger('node', {
+      level: 'warn',
+      format: 'json',
+      write: (l) => lines.push(l),
+    });
+    json.debug('d');
+    json.info('i');
+    json.warn('app not answering', { at: 'x' });
+    json.error('e');
+    expect(lines).toHaveLength(2);
+    expect(JSON.parse(lines[0])).toMatchObject({
+      level: 'warn',
+      component: 'node',
+      msg: 'app not answering',
+      at: 'x',
+    });
+    expect(lines.every((l) => l.endsWith('\n'))).toBe(true);
+    const text: string[] = [];
+    createLogger('node', { level: 'debug', write: (l) => text.push(l) }).debug('hello', { a: 1 });
+    expect(text[0]).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z debug node: hello \{"a":1\}\n$/);
+  });
+});
