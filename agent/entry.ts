@@ -21,7 +21,9 @@ import type { Duplex } from 'node:stream';
 import { isHopByHop, rawConnectionTokens } from '../shared/hop-by-hop.ts';
 import { NODE_ERROR_HEADER } from '../shared/records/api.ts';
 import { appDownMessage, describeAppError } from './app-health.ts';
-import type { RequestLog } from './request-log.ts';
+import { checkOptions, instance, oneOf, type Rules } from '../shared/options.ts';
+import { AgentError } from './errors.ts';
+import { RequestLog } from './request-log.ts';
 
 export type HostHeader = 'visitor' | 'hop';
 
@@ -30,6 +32,12 @@ export interface EntryOptions {
   hostHeader: HostHeader;
   log: RequestLog;
 }
+
+const ENTRY_OPTIONS = {
+  upstream: instance(URL),
+  hostHeader: oneOf<HostHeader>('visitor', 'hop'),
+  log: instance(RequestLog),
+} satisfies Rules<EntryOptions>;
 
 const APP_DOWN_PAGE = (detail: string) =>
   `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>App not answering</title></head>` +
@@ -44,10 +52,15 @@ export class NodeEntry {
   readonly #upstream: { host: string; port: number };
 
   constructor(options: EntryOptions) {
-    this.#o = options;
+    this.#o = checkOptions(
+      options,
+      ENTRY_OPTIONS,
+      'NodeEntry options',
+      (message) => new AgentError('INVALID_OPTIONS', message),
+    );
     this.#upstream = {
-      host: options.upstream.hostname.replace(/^\[|\]$/g, ''),
-      port: Number(options.upstream.port || 80),
+      host: this.#o.upstream.hostname.replace(/^\[|\]$/g, ''),
+      port: Number(this.#o.upstream.port || 80),
     };
   }
 

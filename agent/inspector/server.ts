@@ -7,7 +7,9 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { checkOptions, integer, nonEmptyString, type Rules } from '../../shared/options.ts';
 import type { AgentStatus } from '../agent-status.ts';
+import { AgentError } from '../errors.ts';
 import type { RequestLog, RequestRecord } from '../request-log.ts';
 import { INSPECTOR_PAGE } from './page.ts';
 
@@ -48,10 +50,28 @@ function send(res: ServerResponse, status: number, type: string, body: string): 
   res.end(body);
 }
 
+export interface InspectorOptions {
+  /** Loopback unless the owner opened it on purpose (pc2 node --inspector-public). */
+  host: string;
+  /** 0 for any free port. */
+  port: number;
+}
+
+const INSPECTOR_OPTIONS = {
+  host: nonEmptyString,
+  port: integer(0, 65535),
+} satisfies Rules<InspectorOptions>;
+
 export async function startInspector(
   agent: InspectedAgent,
-  options: { host: string; port: number },
+  inspectorOptions: InspectorOptions,
 ): Promise<Inspector> {
+  const options = checkOptions(
+    inspectorOptions,
+    INSPECTOR_OPTIONS,
+    'inspector options',
+    (message) => new AgentError('INVALID_OPTIONS', message),
+  );
   const clients = new Set<ServerResponse>();
   const event = (name: string, data: unknown) =>
     `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
