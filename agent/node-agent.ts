@@ -265,7 +265,7 @@ export class NodeAgent extends EventEmitter {
       this.#o.clock.now(),
     );
     if (this.#stopped) return;
-    const before = this.#app.state;
+    const { state: before, detail: detailBefore } = this.#app;
     const detail = health.up ? undefined : health.detail;
     this.#app = {
       url: this.#app.url,
@@ -273,7 +273,7 @@ export class NodeAgent extends EventEmitter {
       checkedAt: health.checkedAt,
       ...(detail ? { detail } : {}),
     };
-    if (before === this.#app.state && (health.up || detail === before)) return;
+    if (before === this.#app.state && detail === detailBefore) return;
     if (!health.up) this.#o.logger.warn(appDownMessage(this.#app.url, health.detail));
     else if (before === 'down') this.#o.logger.info(`app answering again at ${this.#app.url}`);
     this.#changed();
