@@ -15,6 +15,8 @@ let sn: RunningSuperNode[];
 let alice: KeyFile;
 let bob: KeyFile;
 const sns = () => sn.flatMap((s) => ['--supernode', s.url]);
+/** A command as the owner of `key` runs it against both super nodes. */
+const as = (key: KeyFile, ...args: string[]) => runCli([...args, '--key', key.path, ...sns()]);
 
 beforeAll(async () => {
   cluster = await startSuperNodes(2, [KeyPair.generate()]);
@@ -39,7 +41,7 @@ describe('pc2 name and pc2 status', () => {
   it('lists the names of a key; status says binding, registrar, route, lease (text and --json)', {
     timeout: 60_000,
   }, async () => {
-    const list = await runCli(['name', 'list', '--key', alice.path, ...sns()]);
+    const list = await as(alice, 'name', 'list');
     expect(list).toMatchObject({ code: 0, stdout: 'alice-blog\nalice-home\n' });
     const json = await runCli(['status', 'alice-home', '--json', ...sns()]);
     expect(json.code).toBe(0);
@@ -56,7 +58,7 @@ describe('pc2 name and pc2 status', () => {
     });
     expect(s.route.expiresAt - s.route.issuedAt).toBe(60_000);
     expect(s.superNodes.map((x: { answered: boolean }) => x.answered)).toEqual([true, true]);
-    const text = await runCli(['status', '--key', alice.path, ...sns()]);
+    const text = await as(alice, 'status');
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/alice-blog {2}offline\n[\s\S]*route {5}none published/);
     expect(text.stdout).toMatch(/alice-home {2}online\n {2}binding {3}owner \S+ \(this key\)/);
@@ -68,83 +70,41 @@ describe('pc2 name and pc2 status', () => {
   it("refuses another key (exit 3), transfers with the new key's acceptance, releases with --yes", {
     timeout: 60_000,
   }, async () => {
-    const stolen = await runCli([
-      'name',
-      'release',
-      'alice-blog',
-      '--yes',
-      '--key',
-      bob.path,
-      ...sns(),
-    ]);
+    const stolen = await as(bob, 'name', 'release', 'alice-blog', '--yes');
     expect(stolen.code).toBe(3);
     expect(stolen.stderr).toMatch(/pc2: "alice-blog" belongs to another/);
-    const grab = await runCli([
+    const grab = await as(
+      bob,
       'name',
       'transfer',
       'alice-blog',
       '--to',
       KeyPair.generate().id.toString(),
-      '--key',
-      bob.path,
-      ...sns(),
-    ]);
+    );
     expect(grab.code).toBe(3);
 
-    const offer = await runCli([
-      'name',
-      'transfer',
-      'alice-blog',
-      '--to',
-      bob.key.id.toString(),
-      '--key',
-      alice.path,
-      ...sns(),
-    ]);
+    const offer = await as(alice, 'name', 'transfer', 'alice-blog', '--to', bob.key.id.toString());
     expect(offer.code).toBe(0);
     expect(offer.stdout).toContain(`pc2 name accept alice-blog --from ${alice.key.id}`);
-    const accepted = await runCli([
+    const accepted = await as(
+      bob,
       'name',
       'accept',
       'alice-blog',
       '--from',
       alice.key.id.toString(),
-      '--key',
-      bob.path,
-      ...sns(),
-    ]);
+    );
     expect(accepted).toMatchObject({ code: 0 });
-    expect((await runCli(['name', 'list', '--key', bob.path, ...sns()])).stdout).toBe(
-      'alice-blog\n',
-    );
-    expect((await runCli(['name', 'list', '--key', alice.path, ...sns()])).stdout).toBe(
-      'alice-home\n',
-    );
+    expect((await as(bob, 'name', 'list')).stdout).toBe('alice-blog\n');
+    expect((await as(alice, 'name', 'list')).stdout).toBe('alice-home\n');
 
     // Not on a terminal, a release must be meant: --yes.
-    const unconfirmed = await runCli([
-      'name',
-      'release',
-      'alice-blog',
-      '--key',
-      bob.path,
-      ...sns(),
-    ]);
+    const unconfirmed = await as(bob, 'name', 'release', 'alice-blog');
     expect(unconfirmed.code).toBe(2);
     expect(unconfirmed.stderr).toContain('--yes');
-    const released = await runCli([
-      'name',
-      'release',
-      'alice-blog',
-      '--yes',
-      '--key',
-      bob.path,
-      ...sns(),
-    ]);
+    const released = await as(bob, 'name', 'release', 'alice-blog', '--yes');
     expect(released.code).toBe(0);
-    expect((await runCli(['name', 'list', '--key', bob.path, ...sns()])).stdout).toMatch(
-      /^no names/,
-    );
+    expect((await as(bob, 'name', 'list')).stdout).toMatch(/^no names/);
     const status = await runCli(['status', 'alice-blog', '--json', ...sns()]);
     expect(JSON.parse(status.stdout).state).toBe('unknown');
   });
@@ -184,7 +144,7 @@ describe('exit codes, as documented', () => {
     const others = await Promise.all([
       runCli(['status', 'x_y', ...sns()]),
       runCli(['name', 'frob', ...sns()]),
-      runCli(['name', 'transfer', 'alice-home', '--key', alice.path, ...sns()]),
+      as(alice, 'name', 'transfer', 'alice-home'),
       runCli(['status', 'alice-home', '--supernode', 'http://127.0.0.1:1']),
       runCli(['status', 'alice-home', '--log-level', 'chatty', ...sns()]),
     ]);
