@@ -50,7 +50,8 @@ describe.skipIf(!hasSqlite)('cloud share links', () => {
     );
     expect((await raw(c, 'PUT', `/s/${s.json.token}`, {}, 'x')).status).toBe(405);
     expect((await raw(c, 'GET', `/s/${s.json.token}/x`)).status).toBe(404);
-    expect((await raw(c, 'GET', `/s/${s.json.token.slice(0, -1)}A`)).status).toBe(404);
+    const last = s.json.token.at(-1) === 'A' ? 'B' : 'A';
+    expect((await raw(c, 'GET', `/s/${s.json.token.slice(0, -1)}${last}`)).status).toBe(404);
     expect((await raw(c, 'GET', '/s/short')).status).toBe(404);
   });
 
