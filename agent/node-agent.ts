@@ -31,6 +31,7 @@ export type LinkState =
 import { type Logger, silentLogger } from '../shared/logger.ts';
 import {
   atLeast,
+  boolean,
   type Checked,
   checkOptions,
   instance,
@@ -59,6 +60,8 @@ export interface NodeAgentOptions {
   publicUrl?: string;
   /** Route record lease. Default 10 min. */
   leaseMs?: number;
+  /** Be listed by name on the zone's network map (a field of the signed route record). Default false. */
+  listOnMap?: boolean;
   clock?: { now(): number };
   logger?: Logger;
 }
@@ -102,6 +105,7 @@ const AGENT_OPTIONS = {
   mode: withDefault(oneOf<AgentMode>('auto', 'direct', 'relay'), 'auto'),
   publicUrl: optional(string),
   leaseMs: withDefault(atLeast(1), 10 * 60_000),
+  listOnMap: withDefault(boolean, false),
   clock: withDefault(object<{ now(): number }>(), { now: () => Date.now() }),
   logger: withDefault(object<Logger>(), silentLogger),
 } satisfies Rules<NodeAgentOptions>;
@@ -309,8 +313,15 @@ export class NodeAgent extends EventEmitter {
             endpoint: this.#o.publicUrl,
             relays: [],
             ttlMs: this.#o.leaseMs,
+            listed: this.#o.listOnMap,
           }
-        : { name: this.#o.name, mode: 'relay' as const, relays, ttlMs: this.#o.leaseMs };
+        : {
+            name: this.#o.name,
+            mode: 'relay' as const,
+            relays,
+            ttlMs: this.#o.leaseMs,
+            listed: this.#o.listOnMap,
+          };
     const links = this.#links.filter((l) => l.id);
     // One signed record, the same at every super node.
     const jws = await links[0].registry.signRouteRecord(route);

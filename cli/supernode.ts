@@ -12,6 +12,9 @@ import { createLogger } from './logger.ts';
 import { parseOptions } from './options.ts';
 import { onShutdown } from './shutdown.ts';
 import { startAcmeFromFlags, ZONE_SPEC, zoneOptionsFromFlags } from './zone-flags.ts';
+import { METRICS_SPEC, startRoleMetrics } from './metrics/flags.ts';
+import { superNodeMetrics } from '../origin/metrics.ts';
+import { PC2_VERSION } from './version.ts';
 
 const USAGE = `pc2 supernode --zone <zone> --edge-key <id> [options]
 
@@ -91,6 +94,13 @@ export const SUPERNODE_SPEC = {
     default: false,
   },
   debug: { kind: 'boolean', description: 'verbose logs', default: false },
+  label: {
+    kind: 'string',
+    value: '<text>',
+    description: 'display name on the network map (default sn-<first 8 characters of the id>)',
+  },
+  region: { kind: 'string', value: '<text>', description: 'region label on the network map' },
+  ...METRICS_SPEC,
   gateway: {
     kind: 'boolean',
     description: 'also run the Node.js gateway in this process (single-VPS setups)',
@@ -154,6 +164,8 @@ export async function runSupernode(args: string[]): Promise<void> {
   if (!edgeKeys.length)
     logger.warn('no --edge-key given: relay traffic will be refused until an edge is configured');
   const zoneDns = zoneOptionsFromFlags(o);
+  const running: SuperNode[] = [];
+  const metrics = await startRoleMetrics(o, [superNodeMetrics(() => running)]);
   const node = newSuperNode({
     key,
     dataDir: o.dataDir!,
@@ -171,12 +183,18 @@ export async function runSupernode(args: string[]): Promise<void> {
     dht: o.noDht ? false : { port: o.dhtPort, bootstrap },
     publicHost: o.publicHost,
     zoneDns,
+    version: PC2_VERSION,
+    label: o.label,
+    region: o.region,
+    metricsEndpoint: metrics?.token ? { token: metrics.token, render: metrics.render } : undefined,
     logger,
   });
+  running.push(node);
   let started;
   try {
     started = await node.start();
   } catch (e) {
+    await metrics?.close();
     throw new CliError(`cannot start the super node: ${(e as Error).message}`);
   }
   logger.info('super node up', {
@@ -189,6 +207,7 @@ export async function runSupernode(args: string[]): Promise<void> {
   console.log(
     `super node ${key.id}\n  registry API + relay ingress  ${started.apiUrl}\n  Active Proxy                  tcp port ${started.tunnelPort}\n  Boson DHT                     ${dht}`,
   );
+  if (metrics?.server) console.log(`  metrics                       ${metrics.server.url}`);
   if (node.zone?.dnsPort)
     console.log(
       `  DNS for ${o.zone.toLowerCase()}${' '.repeat(Math.max(1, 22 - o.zone.length))}udp+tcp port ${node.zone.dnsPort}`,
@@ -202,6 +221,7 @@ export async function runSupernode(args: string[]): Promise<void> {
   const stopNode = async () => {
     await acme?.manager.stop();
     await node.stop();
+    await metrics?.close();
   };
   if (!gatewayKey) return onShutdown(stopNode);
   const self = `${key.id}@http://127.0.0.1:${node.apiPort}`;
