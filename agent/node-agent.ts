@@ -370,4 +370,25 @@ export class NodeAgent extends EventEmitter {
   #changed(): void {
     this.emit('status', this.status());
   }
+
+  /** Each super node's tunnel as the metrics read it: state, connections, bytes each way. */
+  tunnels(): (LinkStatus & { connections: number; bytesSent: number; bytesReceived: number })[] {
+    return this.#links.map(({ url, id, state, detail, tunnel }) => {
+      const bytes = tunnel?.bytes() ?? { sent: 0, received: 0 };
+      return {
+        url,
+        id,
+        state,
+        detail,
+        connections: tunnel?.stats().connections ?? 0,
+        bytesSent: bytes.sent,
+        bytesReceived: bytes.received,
+      };
+    });
+  }
+
+  /** When the route record last published expires, ms (null: none yet). */
+  get leaseExpiresAt(): number | null {
+    return this.#lastPublished === null ? null : this.#lastPublished + this.#o.leaseMs;
+  }
 }

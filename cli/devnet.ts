@@ -17,6 +17,19 @@ import { useNativeCrypto } from './native-crypto.ts';
 import { type CliLogger, createLogger } from './logger.ts';
 import { parseOptions } from './options.ts';
 import { onShutdown } from './shutdown.ts';
+import { AppHealth } from '../agent/app-health.ts';
+import { nodeAgentMetrics, type WatchedAgent } from '../agent/metrics.ts';
+import { createGatewayMetrics } from '../edge/runtime/node/metrics.ts';
+import { superNodeMetrics } from '../origin/metrics.ts';
+import {
+  METRICS_SPEC,
+  type MetricsFlags,
+  metricsWanted,
+  renderRegistry,
+  startRoleMetrics,
+} from './metrics/flags.ts';
+import type { MetricsServer } from './metrics/server.ts';
+import { PC2_VERSION } from './version.ts';
 
 const USAGE = `pc2 devnet [options]
 
@@ -32,6 +45,7 @@ const SPEC = {
     default: '127.0.0.1',
   },
   debug: { kind: 'boolean', description: 'verbose logs', default: false },
+  ...METRICS_SPEC,
 } as const;
 
 export interface Devnet {
@@ -40,6 +54,8 @@ export interface Devnet {
   superNodes: { id: string; url: string; node: SuperNode }[];
   agents: Record<string, NodeAgent>;
   edgeKey: KeyPair;
+  /** The metrics' own address, with `--metrics`. */
+  metricsServer: MetricsServer | null;
   stop(): Promise<void>;
 }
 
@@ -48,6 +64,7 @@ export async function startDevnet(options: {
   host: string;
   debug?: boolean;
   quiet?: boolean;
+  metrics?: MetricsFlags;
 }): Promise<Devnet> {
   // The composition root picks the process's crypto backends (libsodium when it loads).
   useNativeCrypto();
@@ -65,6 +82,20 @@ export async function startDevnet(options: {
     const superNodes = await startSuperNodes(keys, edgeKey, { dir, publicUrlTemplate, logger });
     stoppers.push(...superNodes.map((s) => () => s.node.stop()));
 
+    // One registry for the whole network of this process: gateway, super nodes, node agents.
+    const watched: WatchedAgent[] = [];
+    const flags = options.metrics ?? {};
+    const gatewayMetrics = metricsWanted(flags) ? createGatewayMetrics() : null;
+    const metrics = await startRoleMetrics(
+      flags,
+      [superNodeMetrics(() => superNodes.map((s) => s.node)), nodeAgentMetrics(() => watched)],
+      gatewayMetrics?.registry,
+    );
+    stoppers.push(async () => {
+      for (const w of watched) w.app?.stop();
+      await metrics?.close();
+    });
+
     let gateway: Gateway;
     try {
       gateway = await startGateway({
@@ -76,6 +107,16 @@ export async function startDevnet(options: {
         },
         hostname: options.host,
         httpPort: options.port,
+        observer: gatewayMetrics?.observer,
+        metricsEndpoint:
+          metrics?.token && gatewayMetrics
+            ? { token: metrics.token, render: renderRegistry(gatewayMetrics.registry) }
+            : undefined,
+      });
+      gatewayMetrics?.attach({
+        edge: gateway.edge,
+        certificateReloads: () => gateway.certificateReloads,
+        certificateNotAfter: () => gateway.certificateNotAfter,
       });
     } catch (e) {
       throw new CliError(
@@ -100,11 +141,18 @@ export async function startDevnet(options: {
         mode,
         // bob's demo site is reachable from the super nodes (all on loopback), so the probe picks direct.
         publicUrl: mode === 'auto' ? site.url : undefined,
+        // alice shows how a node asks to be listed on the map; bob is online but not listed.
+        listOnMap: name === 'alice',
         logger,
       });
       stoppers.push(() => agent.stop());
       await agent.start();
       agents[name] = agent;
+      if (metrics) {
+        const app = new AppHealth(site.url);
+        app.start();
+        watched.push({ agent, app });
+      }
       urls[name] = publicUrlTemplate.replace('{name}', name);
     }
     await Promise.all(Object.values(agents).map((a) => waitOnline(a)));
@@ -114,6 +162,7 @@ export async function startDevnet(options: {
       superNodes,
       agents,
       edgeKey,
+      metricsServer: metrics?.server ?? null,
       stop,
     };
   } catch (e) {
@@ -151,6 +200,9 @@ export async function startSuperNodes(
         tunnelPort: 0,
         trustedRegistrars: keys.map((k) => k.id),
         developerMode: true,
+        version: PC2_VERSION,
+        label: i === 0 ? 'primary' : i === 1 ? 'secondary' : undefined,
+        region: 'loopback',
         rateLimits: false,
         dht: {
           port: 0,
@@ -199,6 +251,7 @@ export async function runDevnet(args: string[]): Promise<void> {
     port: parsed.options.port!,
     host: parsed.options.host!,
     quiet: !parsed.options.debug,
+    metrics: { metrics: parsed.options.metrics, metricsToken: parsed.options.metricsToken },
   });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   console.log(
@@ -208,6 +261,10 @@ export async function runDevnet(args: string[]): Promise<void> {
     const s = net.agents[name].status();
     console.log(`  ${url}   (${name}: ${s.mode === 'relay' ? 'behind the relay' : 'direct'})`);
   }
+  console.log(
+    `\n  ${net.gatewayUrl.replace('127.0.0.1', 'localhost')}/network   (the network map)`,
+  );
+  if (net.metricsServer) console.log(`  ${net.metricsServer.url}   (Prometheus metrics)`);
   console.log('\nCtrl-C stops everything.');
   await onShutdown(() => net.stop());
 }

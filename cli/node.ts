@@ -9,6 +9,9 @@ import { loadOrCreateKey } from './keyfile.ts';
 import { createLogger } from './logger.ts';
 import { parseOptions } from './options.ts';
 import { onShutdown } from './shutdown.ts';
+import { AppHealth } from '../agent/app-health.ts';
+import { nodeAgentMetrics, type WatchedAgent } from '../agent/metrics.ts';
+import { METRICS_SPEC, startRoleMetrics } from './metrics/flags.ts';
 
 const USAGE = `pc2 node --name <name> --supernode <url> [--supernode <url> ...] [options]
 
@@ -52,6 +55,12 @@ const SPEC = {
     description: "this node's own public URL, if it has one (for direct mode)",
   },
   leaseSeconds: { kind: 'number', value: '<s>', description: 'route record lease', default: 600 },
+  listOnMap: {
+    kind: 'boolean',
+    description: "list this node's name on the zone's network map (/network)",
+    default: false,
+  },
+  metrics: METRICS_SPEC.metrics,
   debug: { kind: 'boolean', description: 'verbose logs', default: false },
 } as const;
 
@@ -89,6 +98,7 @@ export async function runNode(args: string[]): Promise<void> {
       mode: o.mode as 'auto' | 'direct' | 'relay',
       publicUrl: o.publicUrl,
       leaseMs: o.leaseSeconds! * 1000,
+      listOnMap: o.listOnMap,
       logger,
     });
   } catch (e) {
@@ -112,9 +122,23 @@ export async function runNode(args: string[]): Promise<void> {
       });
     }
   });
+  // The agent has no port of its own: its metrics are served only on --metrics.
+  const watched: WatchedAgent[] = [];
+  const metrics = await startRoleMetrics(o, [nodeAgentMetrics(() => watched)]);
+  if (metrics) {
+    const app = new AppHealth(o.upstream!);
+    app.start();
+    watched.push({ agent, app });
+    if (metrics.server) logger.info('metrics', { url: metrics.server.url });
+  }
+  const stopMetrics = async () => {
+    for (const w of watched) w.app?.stop();
+    await metrics?.close();
+  };
   try {
     await agent.start();
   } catch (e) {
+    await stopMetrics();
     if (e instanceof AgentError) {
       const code =
         e.code === 'NAME_TAKEN'
@@ -126,5 +150,8 @@ export async function runNode(args: string[]): Promise<void> {
     }
     throw e;
   }
-  await onShutdown(() => agent.stop());
+  await onShutdown(async () => {
+    await agent.stop();
+    await stopMetrics();
+  });
 }

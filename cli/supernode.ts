@@ -12,7 +12,8 @@ import { createLogger } from './logger.ts';
 import { parseOptions } from './options.ts';
 import { onShutdown } from './shutdown.ts';
 import { startAcmeFromFlags, ZONE_SPEC, zoneOptionsFromFlags } from './zone-flags.ts';
-import { METRICS_SPEC, startRoleMetrics } from './metrics/flags.ts';
+import { METRICS_SPEC, metricsWanted, startRoleMetrics } from './metrics/flags.ts';
+import { createGatewayMetrics } from '../edge/runtime/node/metrics.ts';
 import { superNodeMetrics } from '../origin/metrics.ts';
 import { PC2_VERSION } from './version.ts';
 
@@ -165,7 +166,13 @@ export async function runSupernode(args: string[]): Promise<void> {
     logger.warn('no --edge-key given: relay traffic will be refused until an edge is configured');
   const zoneDns = zoneOptionsFromFlags(o);
   const running: SuperNode[] = [];
-  const metrics = await startRoleMetrics(o, [superNodeMetrics(() => running)]);
+  // With --gateway, one registry for both: the gateway's (request path) and the super node's.
+  const gatewayMetrics = gatewayKey && metricsWanted(o) ? createGatewayMetrics() : null;
+  const metrics = await startRoleMetrics(
+    o,
+    [superNodeMetrics(() => running)],
+    gatewayMetrics?.registry,
+  );
   const node = newSuperNode({
     key,
     dataDir: o.dataDir!,
@@ -237,6 +244,7 @@ export async function runSupernode(args: string[]): Promise<void> {
       registrar: [key.id, ...peers.map((p) => Id.parse(p.id)), ...extra].map(String),
     },
     gatewayKey,
+    gatewayMetrics ? { gateway: gatewayMetrics, token: metrics?.token } : undefined,
   ).catch(async (e) => {
     await stopNode();
     throw e;

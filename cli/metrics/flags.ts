@@ -6,7 +6,7 @@
 import type { Registry } from 'prom-client';
 import type { MetricSet } from '../../shared/metrics.ts';
 import { CliError } from '../errors.ts';
-import { createMetricsRegistry } from './registry.ts';
+import { addMetricSet, createMetricsRegistry } from './registry.ts';
 import {
   type MetricsServer,
   parseMetricsAddress,
@@ -62,15 +62,24 @@ export interface RoleMetrics {
   close(): Promise<void>;
 }
 
-/** Builds the registry for `sets`; starts the own-address server when `--metrics` is given. */
+export function metricsWanted(flags: MetricsFlags): boolean {
+  return flags.metrics !== undefined || flags.metricsToken !== undefined;
+}
+
+/**
+ * Builds the registry for `sets` (or adds them to `registry`, e.g. the gateway's of the same
+ * process); starts the own-address server when `--metrics` is given. Null when neither flag is.
+ */
 export async function startRoleMetrics(
   flags: MetricsFlags,
   sets: MetricSet[],
+  registry?: Registry,
 ): Promise<RoleMetrics | null> {
   const token = metricsToken(flags);
-  if (flags.metrics === undefined && token === undefined) return null;
+  if (!metricsWanted(flags)) return null;
   const address = flags.metrics === undefined ? null : parseMetricsAddress(flags.metrics);
-  const registry = createMetricsRegistry({ sets });
+  if (registry) for (const set of sets) addMetricSet(registry, set);
+  else registry = createMetricsRegistry({ sets });
   const render = renderRegistry(registry);
   const server = address ? await startMetricsServer(address, render) : null;
   return { registry, render, token, server, close: async () => server?.close() };

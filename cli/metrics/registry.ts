@@ -4,7 +4,8 @@
  * metrics prom-client keeps (CPU, memory, event loop lag, file descriptors) under `pc2_process_`
  * and `pc2_nodejs_`. The roles' collect runs once per scrape, however many metrics it feeds.
  */
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { addProcessMetrics } from '../../edge/runtime/node/metrics.ts';
 import type { MetricSet, Sample } from '../../shared/metrics.ts';
 
 export interface MetricsRegistryOptions {
@@ -15,13 +16,7 @@ export interface MetricsRegistryOptions {
 
 export function createMetricsRegistry(options: MetricsRegistryOptions): Registry {
   const registry = new Registry();
-  if (options.processMetrics !== false) {
-    collectDefaultMetrics({ register: registry, prefix: 'pc2_' });
-    // Gauges named like counters: `promtool check metrics` rejects them, and the handle counts they
-    // give add nothing an operator acts on.
-    for (const name of ['active_handles_total', 'active_requests_total', 'active_resources_total'])
-      registry.removeSingleMetric(`pc2_nodejs_${name}`);
-  }
+  if (options.processMetrics !== false) addProcessMetrics(registry);
   for (const set of options.sets) addMetricSet(registry, set);
   return registry;
 }
