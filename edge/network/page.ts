@@ -27,7 +27,7 @@ export function networkPage(zone: string): Response {
   const z = escapeHtml(zone);
   const html =
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">` +
-    `<title>The ${z} network</title><link rel="stylesheet" href="/network/uPlot.min.css"><link rel="stylesheet" href="/network/map.css">` +
+    `<title>The ${z} network</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/network/uPlot.min.css"><link rel="stylesheet" href="/network/map.css">` +
     `<script src="/network/uPlot.min.js" defer></script><script src="/network/map.js" defer></script></head>` +
     `<body><header><h1>The ${z} network</h1><p id="summary" aria-live="polite">Loading…</p></header>` +
     `<section><h2>Super nodes</h2><table id="supernodes"><thead><tr><th>Super node</th><th>Region</th><th>State</th><th>Uptime</th><th>Version</th><th>Tunnels</th></tr></thead><tbody></tbody></table></section>` +

@@ -9,6 +9,7 @@ import { EdgeError } from '../errors.ts';
 import { RELAY_ERROR_HEADER, tryNextTarget } from '../failover.ts';
 import { targetHeaders, targetUrl, unavailable } from '../forward.ts';
 import { errorResponse } from '../pages.ts';
+import { NETWORK_ASSETS } from './workers-assets.ts';
 
 /** The parts of the Workers runtime used here (no @cloudflare/workers-types dependency). */
 interface WorkersWebSocket {
@@ -103,7 +104,13 @@ let current: { env: object; edge: Edge } | undefined;
 
 function edgeFor(env: Record<string, unknown>): Edge {
   if (current?.env !== env)
-    current = { env, edge: new Edge(edgeConfigFromEnv(env), { webSocket: bridgeWebSocket }) };
+    current = {
+      env,
+      edge: new Edge(edgeConfigFromEnv(env), {
+        webSocket: bridgeWebSocket,
+        assets: NETWORK_ASSETS,
+      }),
+    };
   return current.edge;
 }
 

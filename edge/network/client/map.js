@@ -82,16 +82,17 @@
       }),
     );
     const traffic = [
-      { field: 'bytesToNodes', label: 'to nodes /s', color: '#2a6fdb' },
-      { field: 'bytesFromNodes', label: 'from nodes /s', color: '#d9822b' },
+      { field: 'bytesToNodes', label: 'to nodes', color: '#2a6fdb' },
+      { field: 'bytesFromNodes', label: 'from nodes', color: '#d9822b' },
     ];
     const requests = [
       { field: 'relayRequests', label: 'relayed req/s', color: '#2a9d57' },
       { field: 'apiRequests', label: 'registry req/s', color: '#8a4fd8' },
     ];
     const perSecond = (v) => (v < 10 ? v.toFixed(2) : v.toFixed(0));
-    draw('traffic-hour', map.hour, traffic, bytes);
-    draw('traffic-day', map.day, traffic, bytes);
+    const bytesPerSecond = (v) => `${bytes(v)}/s`;
+    draw('traffic-hour', map.hour, traffic, bytesPerSecond);
+    draw('traffic-day', map.day, traffic, bytesPerSecond);
     draw('requests-hour', map.hour, requests, perSecond);
     draw('requests-day', map.day, requests, perSecond);
     const listed = $('listed');
