@@ -13,6 +13,7 @@ Commands:
   supernode             run a super node (registry, relay ingress, Active Proxy); --gateway adds the edge
   gateway               run the Node.js gateway (edge) alone
   devnet                run the whole network on loopback (what \`npm start\` runs)
+  status --supernode    a super node's health at a glance
   --version             this pc2's version and the runtime it runs on
 
 Run \`pc2 <command> --help\` for the options of a command.`;
@@ -24,6 +25,7 @@ const commands: Record<string, () => Promise<(args: string[]) => Promise<void>>>
   supernode: async () => (await import('./supernode.ts')).runSupernode,
   gateway: async () => (await import('./gateway.ts')).runGateway,
   devnet: async () => (await import('./devnet.ts')).runDevnet,
+  status: async () => (await import('./status-supernode.ts')).runStatus,
 };
 
 /** The runtime as a bug report needs it: the Node.js release (or Deno's, under `deno run`). */
