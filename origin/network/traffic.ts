@@ -83,9 +83,11 @@ export class TrafficHistory {
     const delta = zero();
     // A counter that went down (a part restarted) adds nothing rather than a negative spike.
     for (const f of SERIES_FIELDS) delta[f] = Math.max(0, current[f] - this.#last[f]);
+    // The bucket of the interval's last instant: a sample on a minute's boundary closes that minute.
+    const at = now - 1;
     this.#last = current;
     this.#lastAt = now;
-    for (const r of [this.#hour, this.#day]) add(r, now, seconds, delta);
+    for (const r of [this.#hour, this.#day]) add(r, at, seconds, delta);
   }
 
   /** Both windows, newest bucket (still filling) included. */
