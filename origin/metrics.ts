@@ -84,7 +84,7 @@ const DEFS: Def[] = [
     (n, sn) =>
       n.node.registry.service.counters
         .entries()
-        .map((e) => ({ labels: { ...sn, op: e.action, result: e.outcome }, value: e.count })),
+        .map(([op, result, value]) => ({ labels: { ...sn, op, result }, value })),
   ),
   counter(
     'pc2_registry_rate_limited_total',

@@ -1,20 +1,22 @@
-/** Plain counters of the registry's signed writes, read by the metrics at scrape time. */
-import type { WriteOp } from './write-ops.ts';
+/** Counts by a pair of labels from bounded sets, read by the metrics at scrape time. */
 
-export class WriteCounters {
-  /** `<action> <outcome>` -> count; outcome is `ok` or a RegistryError code (a bounded set). */
+export class PairCounts {
+  /** `<first> <second>` -> count. */
   readonly #counts = new Map<string, number>();
 
-  count(action: WriteOp['action'], outcome: string): void {
-    const key = `${action} ${outcome}`;
+  count(first: string, second: string): void {
+    const key = `${first} ${second}`;
     this.#counts.set(key, (this.#counts.get(key) ?? 0) + 1);
   }
 
-  /** Every (action, outcome) seen so far with its count. */
-  entries(): { action: string; outcome: string; count: number }[] {
+  /** Every pair seen so far with its count. */
+  entries(): [first: string, second: string, count: number][] {
     return [...this.#counts].map(([key, count]) => {
-      const [action, outcome] = key.split(' ');
-      return { action, outcome, count };
+      const space = key.indexOf(' ');
+      return [key.slice(0, space), key.slice(space + 1), count];
     });
   }
 }
+
+/** The registry's signed writes by action and outcome (`ok` or a RegistryError code). */
+export class WriteCounters extends PairCounts {}

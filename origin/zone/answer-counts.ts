@@ -3,6 +3,8 @@
  * (the question is echoed at offset 12). Both labels come from fixed lists, so the table stays small
  * whatever the queries hold.
  */
+import { PairCounts } from '../registry/counters.ts';
+
 const TYPES: Record<number, string> = {
   1: 'A',
   2: 'NS',
@@ -26,8 +28,7 @@ const TYPES: Record<number, string> = {
 const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
 
 export class AnswerCounts {
-  /** `<type> <rcode>` -> answers. */
-  readonly #counts = new Map<string, number>();
+  readonly #counts = new PairCounts();
 
   /** Counts one response (never throws, whatever the bytes). */
   count(response: Uint8Array): void {
@@ -41,14 +42,10 @@ export class AnswerCounts {
       if (at + 2 < response.length && response[at] === 0)
         type = TYPES[(response[at + 1] << 8) | response[at + 2]] ?? 'OTHER';
     }
-    const key = `${type} ${rcode}`;
-    this.#counts.set(key, (this.#counts.get(key) ?? 0) + 1);
+    this.#counts.count(type, rcode);
   }
 
   entries(): { type: string; rcode: string; count: number }[] {
-    return [...this.#counts].map(([key, count]) => {
-      const [type, rcode] = key.split(' ');
-      return { type, rcode, count };
-    });
+    return this.#counts.entries().map(([type, rcode, count]) => ({ type, rcode, count }));
   }
 }

@@ -5,11 +5,11 @@
  * and listed, bob relayed and not listed, real relayed requests; the plots must be drawn with data.
  * The Node.js page is saved as docs/images/network-map.png.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoSite } from '../../agent/demo-site.ts';
@@ -18,13 +18,12 @@ import { type DevSuperNode, startSuperNodes } from '../../cli/devnet.ts';
 import { type Gateway, startGateway } from '../../edge/runtime/node/server.ts';
 import { KeyPair } from '../../shared/keys.ts';
 import { startWranglerDev, type WranglerDev } from '../edge/runtime/wrangler-dev.ts';
+import { hasChromium, launchChromium } from '../helpers/chromium.ts';
 import { reservePort } from '../helpers/ports.ts';
 import { type Proc, startProcess } from '../helpers/processes.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const DENO = fileURLToPath(new URL('../../node_modules/.bin/deno', import.meta.url));
 const SCREENSHOT = fileURLToPath(new URL('../../docs/images/network-map.png', import.meta.url));
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn('tests/e2e/network-map skipped: Debian chromium is not installed');
 
 /** An hour of past traffic in a super node's data directory, as a super node that ran would leave. */
@@ -106,17 +105,7 @@ describe.skipIf(!hasChromium)('the network map in Chromium', () => {
       expect(res.statusCode).toBe(200);
       await res.body.text();
     }
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {
