@@ -167,8 +167,8 @@ async function main(): Promise<void> {
     const metricsCost: MetricsCost[] = [];
     for (const workers of [1, 2]) {
       if (!PATHS.has(`metrics${workers}`)) continue;
-      const off: number[] = [];
-      const on: number[] = [];
+      const off: Measured[] = [];
+      const on: Measured[] = [];
       for (let round = 0; round < METRICS_ROUNDS; round++) {
         for (const [withMetrics, into] of [
           [false, off],
@@ -178,7 +178,7 @@ async function main(): Promise<void> {
             () => startGateway(world.config, workers, withMetrics),
             upstream,
           );
-          into.push(r.rps);
+          into.push(r);
         }
       }
       metricsCost.push({ workers, off, on });
@@ -211,21 +211,33 @@ async function main(): Promise<void> {
 
 interface MetricsCost {
   workers: number;
-  /** requests/s of each round without and with metrics. */
-  off: number[];
-  on: number[];
+  /** Each round without and with metrics. */
+  off: Measured[];
+  on: Measured[];
 }
 
 function reportMetricsCost(costs: MetricsCost[]): void {
   if (!costs.length) return;
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  };
+  // Each round's with/without pair ran back to back: their ratios drift less than the rounds do.
+  const ratios = (c: MetricsCost, f: (m: Measured) => number) =>
+    c.on.map((m, i) => f(m) / f(c.off[i]));
   console.log(
-    `\nThe gateway with and without --metrics, alternated ${METRICS_ROUNDS} times (requests/s of each round):\n`,
+    `\nThe gateway with and without --metrics, alternated ${METRICS_ROUNDS} times (requests/s and server CPU µs/request of each round):\n`,
   );
-  console.log('| workers | without metrics | with metrics | with / without |\n|---|---|---|---|');
+  console.log(
+    '| workers | requests/s without | requests/s with | median with / without | CPU µs/request without | with | median with / without |\n|---|---|---|---|---|---|---|',
+  );
   for (const c of costs) {
+    const list = (ms: Measured[], f: (m: Measured) => number) =>
+      ms.map((m) => f(m).toFixed(0)).join(', ');
+    const rps = (m: Measured) => m.rps;
+    const cpu = (m: Measured) => m.cpuUsPerRequest;
     console.log(
-      `| ${c.workers} | ${c.off.map((x) => x.toFixed(0)).join(', ')} | ${c.on.map((x) => x.toFixed(0)).join(', ')} | ${((100 * mean(c.on)) / mean(c.off)).toFixed(1)}% |`,
+      `| ${c.workers} | ${list(c.off, rps)} | ${list(c.on, rps)} | ${(100 * median(ratios(c, rps))).toFixed(1)}% | ${list(c.off, cpu)} | ${list(c.on, cpu)} | ${(100 * median(ratios(c, cpu))).toFixed(1)}% |`,
     );
   }
   mkdirSync('bench-out', { recursive: true });

@@ -232,7 +232,7 @@ export class SuperNode {
       registry: this.registry,
       tunnel: this.tunnel,
       dht: this.dht,
-      dhtBootstrapped: options.dht && options.dht.bootstrap?.length ? true : false,
+      dhtBootstrapped: Boolean(options.dht && options.dht.bootstrap?.length),
       zone: this.zone,
       now: () => Date.now(),
     });

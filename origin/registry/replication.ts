@@ -193,18 +193,15 @@ export class Replication {
   async pullAll(): Promise<void> {
     await Promise.all(
       this.#peers.map((p) =>
-        this.#pullPeer(p).then(
-          () => void (p.health.lastPullAt = this.#o.clock.now()),
-          (e: Error) => {
-            this.stats.pullFailures++;
-            p.health.pullFailures++;
-            p.health.lastError = e.message;
-            this.#o.logger.warn('replication pull failed', {
-              peer: p.id.toString(),
-              error: e.message,
-            });
-          },
-        ),
+        this.#pullPeer(p).catch((e: Error) => {
+          this.stats.pullFailures++;
+          p.health.pullFailures++;
+          p.health.lastError = e.message;
+          this.#o.logger.warn('replication pull failed', {
+            peer: p.id.toString(),
+            error: e.message,
+          });
+        }),
       ),
     );
   }
@@ -237,6 +234,7 @@ export class Replication {
         this.stats.pulled += items.length;
       },
     );
+    peer.health.lastPullAt = this.#o.clock.now();
   }
 
   /** Verifies and merges items from a peer; returns how many changed the local store. */
