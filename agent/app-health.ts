@@ -1,73 +1,67 @@
 /**
- * Whether the node's app (its upstream) answers: a GET / every `intervalMs`, up when an HTTP answer
- * below 500 comes within `timeoutMs`. What a node owner's metrics and alerts need to tell "my app is
- * down" from "my tunnel is down".
+ * Is the node's app answering? A connect plus one cheap request (HEAD /): any HTTP answer, whatever
+ * its status, means the app is up; a refused or reset connection, a host that is not found, or no
+ * answer in time means it is down, described the way the owner reads it ("connection refused").
  */
-import http from 'node:http';
+import { request } from 'node:http';
 
-export interface AppHealthState {
-  up: boolean | null;
-  /** HTTP status of the last answer (null: none: refused, timed out). */
-  status: number | null;
-  /** Seconds the last check took. */
-  seconds: number | null;
-  checkedAt: number | null;
-  checks: number;
-  failures: number;
+export type AppHealth =
+  | { up: true; status: number; checkedAt: number }
+  | { up: false; detail: string; checkedAt: number };
+
+const WORDS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  EPIPE: 'connection reset',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host not found',
+  ETIMEDOUT: 'connection timed out',
+};
+
+/** A socket error in the owner's words: "connection refused" rather than "connect ECONNREFUSED ...". */
+export function describeAppError(error: unknown): string {
+  const e = error as NodeJS.ErrnoException;
+  return (e.code && WORDS[e.code]) ?? e.message ?? String(error);
 }
 
-export class AppHealth {
-  readonly #url: URL;
-  readonly #intervalMs: number;
-  readonly #timeoutMs: number;
-  #timer: ReturnType<typeof setInterval> | null = null;
-  readonly state: AppHealthState = {
-    up: null,
-    status: null,
-    seconds: null,
-    checkedAt: null,
-    checks: 0,
-    failures: 0,
-  };
+/** The line the owner sees when the app is down. */
+export function appDownMessage(upstream: string, detail: string): string {
+  return `app not answering at ${upstream} (${detail})`;
+}
 
-  constructor(upstream: string, options: { intervalMs?: number; timeoutMs?: number } = {}) {
-    this.#url = new URL('/', upstream);
-    this.#intervalMs = options.intervalMs ?? 15_000;
-    this.#timeoutMs = options.timeoutMs ?? 5_000;
-  }
-
-  start(): void {
-    void this.check();
-    this.#timer = setInterval(() => void this.check(), this.#intervalMs);
-    this.#timer.unref();
-  }
-
-  stop(): void {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = null;
-  }
-
-  check(): Promise<void> {
-    const started = performance.now();
-    return new Promise<number | null>((resolve) => {
-      const req = http.get(
-        this.#url,
-        { timeout: this.#timeoutMs, headers: { 'user-agent': 'pc2-health' } },
-        (res) => {
-          res.resume();
-          resolve(res.statusCode ?? null);
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', () => resolve(null));
-    }).then((status) => {
-      const s = this.state;
-      s.checks++;
-      s.status = status;
-      s.up = status !== null && status < 500;
-      if (!s.up) s.failures++;
-      s.seconds = (performance.now() - started) / 1000;
-      s.checkedAt = Date.now();
+export function checkApp(
+  upstream: URL,
+  timeoutMs: number,
+  now: () => number = Date.now,
+): Promise<AppHealth> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const done = (health: AppHealth) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      req.destroy();
+      resolve(health);
+    };
+    const req = request({
+      host: upstream.hostname.replace(/^\[|\]$/g, ''),
+      port: Number(upstream.port || 80),
+      method: 'HEAD',
+      path: '/',
+      agent: false,
+      headers: { 'user-agent': 'pc2-agent (app check)' },
     });
-  }
+    const timer = setTimeout(
+      () => done({ up: false, detail: `no answer within ${timeoutMs / 1000} s`, checkedAt: now() }),
+      timeoutMs,
+    );
+    req.on('response', (res) => {
+      res.resume();
+      done({ up: true, status: res.statusCode ?? 0, checkedAt: now() });
+    });
+    req.on('error', (e) => done({ up: false, detail: describeAppError(e), checkedAt: now() }));
+    req.end();
+  });
 }

@@ -1,36 +1,26 @@
 /**
- * The node agent's metrics, read at scrape time: the tunnel to each super node (state, connections,
- * bytes each way), whether the node is online and its route record's lease, and whether its app
- * answers (app-health.ts). Every sample carries `node` (the name): one process may run several
- * (pc2 devnet). The `supernode` label is the super node's API URL as configured.
+ * The node agent's metrics, read at scrape time from the agent's one state model (agent-status.ts):
+ * the tunnel to each super node (state, connections, bytes each way), whether the node is online and
+ * its route record's lease, whether its app answers, and the requests through its entry (the same
+ * totals the inspector's request list keeps, request-log.ts). Every sample carries `node` (the name):
+ * one process may run several (pc2 devnet). The `supernode` label is the super node's API URL as
+ * configured.
  */
 import type { MetricSet, Sample } from '../shared/metrics.ts';
-import type { AppHealth } from './app-health.ts';
-import type { LinkState, NodeAgent } from './node-agent.ts';
+import type { TunnelState } from './agent-status.ts';
+import type { NodeAgent } from './node-agent.ts';
 
-export interface WatchedAgent {
-  agent: NodeAgent;
-  app?: AppHealth;
-}
+const STATES: TunnelState[] = ['up', 'connecting', 'down', 'not used'];
 
-const STATES: LinkState[] = [
-  'unknown',
-  'unreachable',
-  'connecting',
-  'online',
-  'reconnecting',
-  'failed',
-];
-
-type Def = MetricSet['defs'][number] & { read(w: WatchedAgent, node: { node: string }): Sample[] };
+type Def = MetricSet['defs'][number] & { read(agent: NodeAgent, node: { node: string }): Sample[] };
 
 const DEFS: Def[] = [
   {
     name: 'pc2_node_online',
-    help: 'Whether the node is online (a route record was accepted and, relayed, a tunnel is up): 1 or 0.',
+    help: 'Whether the node is online (a route record with a live lease and, relayed, a tunnel up): 1 or 0.',
     type: 'gauge',
     labelNames: ['node', 'mode'],
-    read: ({ agent }, n) => {
+    read: (agent, n) => {
       const s = agent.status();
       return [{ labels: { ...n, mode: s.mode ?? 'none' }, value: s.online ? 1 : 0 }];
     },
@@ -40,11 +30,11 @@ const DEFS: Def[] = [
     help: 'The tunnel to each super node: 1 for its current state, 0 for the others.',
     type: 'gauge',
     labelNames: ['node', 'supernode', 'state'],
-    read: ({ agent }, n) =>
-      agent.tunnels().flatMap((t) =>
+    read: (agent, n) =>
+      agent.status().superNodes.flatMap((l) =>
         STATES.map((state) => ({
-          labels: { ...n, supernode: t.url, state },
-          value: t.state === state ? 1 : 0,
+          labels: { ...n, supernode: l.url, state },
+          value: l.tunnel === state ? 1 : 0,
         })),
       ),
   },
@@ -53,7 +43,7 @@ const DEFS: Def[] = [
     help: 'Tunnel connections open to each super node.',
     type: 'gauge',
     labelNames: ['node', 'supernode'],
-    read: ({ agent }, n) =>
+    read: (agent, n) =>
       agent.tunnels().map((t) => ({ labels: { ...n, supernode: t.url }, value: t.connections })),
   },
   {
@@ -61,7 +51,7 @@ const DEFS: Def[] = [
     help: 'Bytes on the tunnel connections to each super node, by direction (sent, received).',
     type: 'counter',
     labelNames: ['node', 'supernode', 'direction'],
-    read: ({ agent }, n) =>
+    read: (agent, n) =>
       agent.tunnels().flatMap((t) => [
         { labels: { ...n, supernode: t.url, direction: 'sent' }, value: t.bytesSent },
         { labels: { ...n, supernode: t.url, direction: 'received' }, value: t.bytesReceived },
@@ -72,41 +62,61 @@ const DEFS: Def[] = [
     help: 'When the route record last published expires (the node shows offline after it).',
     type: 'gauge',
     labelNames: ['node'],
-    read: ({ agent }, n) =>
-      agent.leaseExpiresAt === null ? [] : [{ labels: n, value: agent.leaseExpiresAt / 1000 }],
+    read: (agent, n) => {
+      const { expiresAt } = agent.status();
+      return expiresAt === null ? [] : [{ labels: n, value: expiresAt / 1000 }];
+    },
   },
   {
     name: 'pc2_node_app_up',
-    help: 'Whether the app answers GET / below 500 within 5 s: 1 or 0 (absent before the first check).',
+    help: 'Whether the app answers HTTP at all (any status) within the check timeout: 1 or 0 (absent before the first check).',
     type: 'gauge',
     labelNames: ['node'],
-    read: ({ app }, n) =>
-      app?.state.up === null || !app ? [] : [{ labels: n, value: app.state.up ? 1 : 0 }],
+    read: (agent, n) => {
+      const { state } = agent.status().app;
+      return state === 'unknown' ? [] : [{ labels: n, value: state === 'up' ? 1 : 0 }];
+    },
   },
   {
-    name: 'pc2_node_app_check_seconds',
-    help: 'How long the last check of the app took.',
+    name: 'pc2_node_app_checked_timestamp_seconds',
+    help: 'When the app was last checked.',
     type: 'gauge',
     labelNames: ['node'],
-    read: ({ app }, n) =>
-      app?.state.seconds == null ? [] : [{ labels: n, value: app.state.seconds }],
+    read: (agent, n) => {
+      const { checkedAt } = agent.status().app;
+      return checkedAt === null ? [] : [{ labels: n, value: checkedAt / 1000 }];
+    },
   },
   {
-    name: 'pc2_node_app_check_failures_total',
-    help: 'Checks of the app that got no answer below 500.',
+    name: 'pc2_node_requests_total',
+    help: "Requests through the node's entry by status class (0xx: no response sent).",
     type: 'counter',
-    labelNames: ['node'],
-    read: ({ app }, n) => (app ? [{ labels: n, value: app.state.failures }] : []),
+    labelNames: ['node', 'status_class'],
+    read: (agent, n) =>
+      Object.entries(agent.requests.totals.byClass).map(([status_class, value]) => ({
+        labels: { ...n, status_class },
+        value,
+      })),
+  },
+  {
+    name: 'pc2_node_request_body_bytes_total',
+    help: "Body bytes through the node's entry, by direction (in: from visitors, out: to them).",
+    type: 'counter',
+    labelNames: ['node', 'direction'],
+    read: (agent, n) => [
+      { labels: { ...n, direction: 'in' }, value: agent.requests.totals.bytesIn },
+      { labels: { ...n, direction: 'out' }, value: agent.requests.totals.bytesOut },
+    ],
   },
 ];
 
-export function nodeAgentMetrics(agents: () => readonly WatchedAgent[]): MetricSet {
+export function nodeAgentMetrics(agents: () => readonly NodeAgent[]): MetricSet {
   return {
     defs: DEFS,
     collect() {
       const out: Record<string, Sample[]> = {};
       for (const def of DEFS)
-        out[def.name] = agents().flatMap((w) => def.read(w, { node: w.agent.status().name }));
+        out[def.name] = agents().flatMap((a) => def.read(a, { node: a.status().name }));
       return out;
     },
   };

@@ -55,7 +55,7 @@ async function get(
 
 describe('metrics and health of pc2 supernode, gateway (2 workers) and node', () => {
   let net: ProcessNetwork;
-  const ports = { primary: 0, secondary: 0, gateway: 0, node: 0 };
+  const ports = { primary: 0, secondary: 0, gateway: 0, node: 0, inspector: 0 };
 
   beforeAll(async () => {
     for (const k of Object.keys(ports) as (keyof typeof ports)[]) ports[k] = await reservePort();
@@ -72,7 +72,13 @@ describe('metrics and health of pc2 supernode, gateway (2 workers) and node', ()
           'test-region',
         ],
         gateway: ['--workers', '2', '--metrics', String(ports.gateway), '--metrics-token', TOKEN],
-        node: ['--metrics', `127.0.0.1:${ports.node}`, '--list-on-map'],
+        node: [
+          '--metrics',
+          `127.0.0.1:${ports.node}`,
+          '--inspector',
+          `127.0.0.1:${ports.inspector}`,
+          '--list-on-map',
+        ],
       },
     });
   }, 150_000);
@@ -122,7 +128,27 @@ describe('metrics and health of pc2 supernode, gateway (2 workers) and node', ()
     const node = await get(`http://127.0.0.1:${ports.node}/metrics`);
     promtoolCheck(node.body);
     expect(value(node.body, 'pc2_node_online', { node: 'alice', mode: 'relay' })).toBe(1);
-    expect(value(node.body, 'pc2_node_tunnel_state', { state: 'online' })).toBe(2);
+    expect(value(node.body, 'pc2_node_tunnel_state', { state: 'up' })).toBe(2);
+    // The node's request totals are the inspector's: the same requests, counted once, kept past Clear.
+    const inspector = `http://127.0.0.1:${ports.inspector}`;
+    const listed = JSON.parse((await get(`${inspector}/api/state`)).body).requests as {
+      status: number;
+    }[];
+    const ok = listed.filter((r) => r.status === 200).length;
+    expect(ok).toBeGreaterThanOrEqual(N);
+    expect(value(node.body, 'pc2_node_requests_total', { status_class: '2xx' })).toBe(ok);
+    expect(
+      value(node.body, 'pc2_node_request_body_bytes_total', { direction: 'out' }),
+    ).toBeGreaterThan(0);
+    const cleared = await request(`${inspector}/api/clear`, {
+      method: 'POST',
+      headers: { 'x-pc2-inspector': '1' },
+    });
+    expect(cleared.statusCode).toBe(200);
+    await cleared.body.dump();
+    expect(JSON.parse((await get(`${inspector}/api/state`)).body).requests).toEqual([]);
+    const after = (await get(`http://127.0.0.1:${ports.node}/metrics`)).body;
+    expect(value(after, 'pc2_node_requests_total', { status_class: '2xx' })).toBe(ok);
     expect(value(node.body, 'pc2_node_tunnel_bytes_total', { direction: 'sent' })).toBeGreaterThan(
       0,
     );
@@ -164,7 +190,7 @@ describe('metrics and health of pc2 supernode, gateway (2 workers) and node', ()
     expect(alice.body).toContain('hello from alice');
   });
 
-  it('reports health, and pc2 status --supernode shows it', async () => {
+  it('reports health, and pc2 status --health shows it', async () => {
     const res = await get(`${net.primary.url}/api/v1/health`);
     expect(res.status).toBe(200);
     const h = JSON.parse(res.body) as SuperNodeHealth;
@@ -178,12 +204,18 @@ describe('metrics and health of pc2 supernode, gateway (2 workers) and node', ()
     expect(h.dht!.routingTable.v4).toBeGreaterThan(0);
     expect(h.checks.map((c) => c.name)).toEqual(['store', 'tunnel', 'dht', 'replication']);
 
-    const out = execFileSync(PC2, ['status', '--supernode', net.primary.url], { encoding: 'utf8' });
-    expect(out).toContain('primary  OK');
-    expect(out).toContain(`peer      ${net.secondary.url}  ok`);
-    const unreachable = spawnSync(PC2, ['status', '--supernode', 'http://127.0.0.1:1'], {
+    const out = execFileSync(PC2, ['status', '--health', '--supernode', net.primary.url], {
       encoding: 'utf8',
     });
+    expect(out).toContain('primary  OK');
+    expect(out).toContain(`peer      ${net.secondary.url}  ok`);
+    const unreachable = spawnSync(
+      PC2,
+      ['status', '--health', '--supernode', 'http://127.0.0.1:1'],
+      {
+        encoding: 'utf8',
+      },
+    );
     expect(unreachable.status).toBe(4);
     expect(unreachable.stderr).toContain('no answer');
   });

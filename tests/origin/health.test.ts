@@ -1,6 +1,6 @@
 /**
  * A super node's health on real sockets: fit while every part runs, 503 and `unfit` naming the check
- * once one stops, and `pc2 status --supernode` exiting 1 on it.
+ * once one stops, and `pc2 status --health` exiting 1 on it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -55,7 +55,7 @@ describe('super node health', () => {
       certificate: null,
       peers: [],
     });
-    const ok = await runCli(['status', '--supernode', url]);
+    const ok = await runCli(['status', '--health', '--supernode', url]);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain('health-test  OK  pc2 test');
 
@@ -68,10 +68,10 @@ describe('super node health', () => {
       status: 'fail',
       detail: 'not listening',
     });
-    const bad = await runCli(['status', '--supernode', url]);
+    const bad = await runCli(['status', '--health', '--supernode', url]);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toContain('FAIL  tunnel');
-    const json = await runCli(['status', '--supernode', url, '--json']);
+    const json = await runCli(['status', '--health', '--supernode', url, '--json']);
     expect(JSON.parse(json.stdout).status).toBe('unfit');
   });
 });

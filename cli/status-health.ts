@@ -1,37 +1,14 @@
 /**
- * `pc2 status --supernode <url>`: a super node's health at a glance (GET /api/v1/health). Exit 0
- * when it is fit to serve (ok or degraded), 1 when it is not (the report says which check failed),
- * 4 when it cannot be reached or does not answer with a health report. `--json` prints the report.
- * (The node owner's `pc2 status [name]` lives beside this; this file is only the --supernode form.)
+ * `pc2 status --health --supernode <url> ...`: each super node's health at a glance
+ * (GET /api/v1/health). Exit 0 when every one is fit to serve (ok or degraded), 1 when one is not
+ * (its report says which check failed), 4 when one cannot be reached or answers no health report.
+ * `--json` prints the report (an array for several super nodes).
  */
 import { registryPaths } from '../shared/records/api.ts';
 import type { SuperNodeHealth } from '../shared/records/health.ts';
-import { CliError } from './errors.ts';
-import { parseOptions } from './options.ts';
+import { CliError, EXIT } from './errors.ts';
 
-const USAGE = `pc2 status --supernode <url> [--json]
-
-Shows a super node's health: version, uptime, store, replication with each peer, DHT, tunnels and the
-zone certificate, and whether it is fit to serve. Exit 0 fit, 1 not fit, 4 unreachable.`;
-
-const SPEC = {
-  supernode: {
-    kind: 'string',
-    value: '<url>',
-    description: "the super node's API URL, e.g. http://sn1.example:8080",
-    required: true,
-  },
-  json: { kind: 'boolean', description: 'print the health report as JSON', default: false },
-  timeoutSeconds: {
-    kind: 'number',
-    value: '<s>',
-    description: 'how long to wait for the answer',
-    default: 10,
-  },
-} as const;
-
-export const EXIT_UNFIT = 1;
-export const EXIT_UNREACHABLE = 4;
+const TIMEOUT_MS = 10_000;
 
 const ago = (s: number | null) =>
   s === null ? 'never' : s < 120 ? `${s} s ago` : `${Math.round(s / 60)} min ago`;
@@ -64,29 +41,30 @@ export function renderHealth(h: SuperNodeHealth): string {
   return lines.join('\n');
 }
 
-export async function runStatus(args: string[]): Promise<void> {
-  const parsed = parseOptions(args, SPEC, USAGE);
-  if (!parsed) return;
-  const o = parsed.options;
-  let url: URL;
-  try {
-    url = new URL(registryPaths.health, o.supernode);
-  } catch {
-    throw new CliError(`--supernode is a URL, got "${o.supernode}"`, 2);
-  }
+/** One super node's report and the HTTP status it came with; unreachable: a CliError (exit 4). */
+async function healthOf(base: string): Promise<{ fit: boolean; report: SuperNodeHealth }> {
   let res: Response;
   let report: SuperNodeHealth;
   try {
-    res = await fetch(url, { signal: AbortSignal.timeout(o.timeoutSeconds! * 1000) });
+    res = await fetch(new URL(registryPaths.health, base), {
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
     report = (await res.json()) as SuperNodeHealth;
   } catch (e) {
-    throw new CliError(`${o.supernode}: no answer (${(e as Error).message})`, EXIT_UNREACHABLE);
+    throw new CliError(`${base}: no answer (${(e as Error).message})`, EXIT.UNREACHABLE);
   }
   if (!report || typeof report !== 'object' || !Array.isArray(report.checks))
     throw new CliError(
-      `${o.supernode}: HTTP ${res.status} without a health report (not a super node, or an older one)`,
-      EXIT_UNREACHABLE,
+      `${base}: HTTP ${res.status} without a health report (not a super node, or an older one)`,
+      EXIT.UNREACHABLE,
     );
-  console.log(o.json ? JSON.stringify(report, null, 2) : renderHealth(report));
-  if (res.status !== 200) process.exitCode = EXIT_UNFIT;
+  return { fit: res.status === 200, report };
+}
+
+export async function showHealth(superNodes: string[], json: boolean): Promise<void> {
+  const answers = await Promise.all(superNodes.map((url) => healthOf(url)));
+  const reports = answers.map((a) => a.report);
+  if (json) console.log(JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2));
+  else console.log(reports.map(renderHealth).join('\n\n'));
+  if (answers.some((a) => !a.fit)) process.exitCode = EXIT.ERROR;
 }
