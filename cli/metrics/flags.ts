@@ -5,7 +5,7 @@
  */
 import type { Registry } from 'prom-client';
 import type { MetricSet } from '../../shared/metrics.ts';
-import { CliError } from '../errors.ts';
+import { CliError, EXIT } from '../errors.ts';
 import { addMetricSet, createMetricsRegistry } from './registry.ts';
 import {
   type MetricsServer,
@@ -43,7 +43,7 @@ export function metricsToken(flags: MetricsFlags): string | undefined {
   if (token.length < MIN_TOKEN_CHARS || /\s/.test(token))
     throw new CliError(
       `--metrics-token is at least ${MIN_TOKEN_CHARS} characters without spaces (e.g. \`openssl rand -hex 24\`)`,
-      2,
+      EXIT.USAGE,
     );
   return token;
 }

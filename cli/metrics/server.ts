@@ -4,7 +4,8 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CliError } from '../errors.ts';
+import { CliError, EXIT } from '../errors.ts';
+import { parseHostPort } from '../flags.ts';
 
 export interface MetricsAddress {
   host: string;
@@ -15,11 +16,16 @@ export const DEFAULT_METRICS_HOST = '127.0.0.1';
 
 /** `9464`, `127.0.0.1:9464`, `[::1]:9464`, `0.0.0.0:9464`. */
 export function parseMetricsAddress(text: string, flag = '--metrics'): MetricsAddress {
-  const m = /^(?:(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):)?(\d{1,5})$/.exec(text.trim());
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || port > 65535)
-    throw new CliError(`${flag} takes [<address>:]<port>, e.g. 127.0.0.1:9464; got "${text}"`, 2);
-  return { host: m[1] ? m[1].replace(/^\[|\]$/g, '') : DEFAULT_METRICS_HOST, port };
+  const t = text.trim();
+  const at = /^\d{1,5}$/.test(t)
+    ? { host: DEFAULT_METRICS_HOST, port: Number(t) }
+    : parseHostPort(t);
+  if (!at || at.port > 65535)
+    throw new CliError(
+      `${flag} takes [<address>:]<port>, e.g. 127.0.0.1:9464; got "${text}"`,
+      EXIT.USAGE,
+    );
+  return at;
 }
 
 export interface MetricsServer {
