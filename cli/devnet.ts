@@ -54,6 +54,8 @@ const SPEC = {
   },
   logLevel: { ...COMMON_SPEC.logLevel, default: 'warn' },
   ...METRICS_SPEC,
+  // On by default, as every role of `npm start` shows its metrics: a free loopback port, printed.
+  metrics: { ...METRICS_SPEC.metrics, default: '127.0.0.1:0' },
 } as const;
 
 export interface Devnet {

@@ -236,14 +236,16 @@ describe('metrics and health of pc2 supernode, gateway (2 workers) and node', ()
 });
 
 describe('metrics of pc2 devnet (every role in one process)', () => {
-  it('passes promtool and carries every role', async () => {
-    const [port, metricsPort] = [await reservePort(), await reservePort()];
-    const devnet = pc2(['devnet', '--port', String(port), '--metrics', String(metricsPort)]);
+  it('passes promtool and carries every role, on by default (npm start)', async () => {
+    const port = await reservePort();
+    const devnet = pc2(['devnet', '--port', String(port)]);
     try {
       await devnet.waitFor(/Ctrl-C stops everything/, 60_000);
+      const [metricsUrl] = devnet.output().match(/http:\/\/127\.0\.0\.1:\d+\/metrics/) ?? [];
+      expect(metricsUrl).toBeDefined();
       const res = await get(`http://127.0.0.1:${port}/`, { host: `alice.localhost:${port}` });
       expect(res.status).toBe(200);
-      const text = (await get(`http://127.0.0.1:${metricsPort}/metrics`)).body;
+      const text = (await get(metricsUrl!)).body;
       promtoolCheck(text);
       expect(value(text, 'pc2_gateway_requests_total', { route: 'relayed', code: '2xx' })).toBe(1);
       expect(value(text, 'pc2_registry_names_bound')).toBe(4); // two super nodes, two names each
