@@ -348,25 +348,16 @@ export class NodeAgent extends EventEmitter {
    * relay record must name one.
    */
   #route(ttlMs: number): PublishRouteInput | string {
-    const listed = this.#o.listOnMap;
+    const route = { name: this.#o.name, ttlMs, listed: this.#o.listOnMap };
     if (this.#mode === 'direct')
-      return {
-        name: this.#o.name,
-        mode: 'direct',
-        endpoint: this.#o.publicUrl,
-        relays: [],
-        ttlMs,
-        listed,
-      };
+      return { ...route, mode: 'direct', endpoint: this.#o.publicUrl, relays: [] };
     let relays = this.#links.filter((l) => l.tunnel === 'up' && l.id).map((l) => l.id!);
     if (!relays.length && ttlMs < this.#o.leaseMs)
       relays = this.#links
         .filter((l) => l.id)
         .map((l) => l.id!)
         .slice(0, 1);
-    return relays.length
-      ? { name: this.#o.name, mode: 'relay', relays, ttlMs, listed }
-      : 'no tunnel is up';
+    return relays.length ? { ...route, mode: 'relay', relays } : 'no tunnel is up';
   }
 
   /** The DID document in the DHT (via a super node): public URL and current route. Best effort. */
