@@ -2,6 +2,7 @@
 import { KeyPair } from '../shared/keys.ts';
 import { type Logger, silentLogger } from '../shared/logger.ts';
 import {
+  boolean,
   instance,
   integer,
   nested,
@@ -43,6 +44,8 @@ export interface NodeAgentOptions {
   retryMs?: number;
   /** Requests kept for the inspector. Default 200. */
   requestLogSize?: number;
+  /** Be listed by name on the zone's network map (a field of the signed route record). Default false. */
+  listOnMap?: boolean;
   clock?: { now(): number };
   logger?: Logger;
 }
@@ -74,6 +77,7 @@ export const AGENT_OPTIONS = {
   appTimeoutMs: withDefault(integer(100, 600_000), 5_000),
   retryMs: withDefault(integer(100, 600_000), 5_000),
   requestLogSize: withDefault(integer(1, 100_000), 200),
+  listOnMap: withDefault(boolean, false),
   clock: withDefault(object<{ now(): number }>(), { now: () => Date.now() }),
   logger: withDefault(object<Logger>(), silentLogger),
 } satisfies Rules<NodeAgentOptions>;

@@ -39,6 +39,8 @@ interface Link extends SuperNodeStatus {
   /** The entry's loopback port this super node's tunnel carries requests to. */
   entryPort: number;
   publicUrlTemplate?: string;
+  /** Bytes of tunnel clients given up on (failed), so the metrics' counters never go back. */
+  bytesBefore: { sent: number; received: number };
 }
 
 export class NodeAgent extends EventEmitter {
@@ -85,6 +87,7 @@ export class NodeAgent extends EventEmitter {
       client: new RegistryClient({ url, key: this.#o.key, clock: this.#o.clock }),
       tunnelClient: null,
       entryPort: 0,
+      bytesBefore: { sent: 0, received: 0 },
     }));
     this.#lease = new RouteLease({
       leaseMs: this.#o.leaseMs,
@@ -321,6 +324,9 @@ export class NodeAgent extends EventEmitter {
           this.#lease.schedule();
         }
         if (state === 'failed') {
+          const { sent, received } = tunnel.bytes();
+          link.bytesBefore.sent += sent;
+          link.bytesBefore.received += received;
           link.tunnelClient = null;
           this.#later(() => this.#openTunnel(link), this.#o.retryMs * 6);
         }
@@ -342,15 +348,16 @@ export class NodeAgent extends EventEmitter {
    * relay record must name one.
    */
   #route(ttlMs: number): PublishRouteInput | string {
+    const route = { name: this.#o.name, ttlMs, listed: this.#o.listOnMap };
     if (this.#mode === 'direct')
-      return { name: this.#o.name, mode: 'direct', endpoint: this.#o.publicUrl, relays: [], ttlMs };
+      return { ...route, mode: 'direct', endpoint: this.#o.publicUrl, relays: [] };
     let relays = this.#links.filter((l) => l.tunnel === 'up' && l.id).map((l) => l.id!);
     if (!relays.length && ttlMs < this.#o.leaseMs)
       relays = this.#links
         .filter((l) => l.id)
         .map((l) => l.id!)
         .slice(0, 1);
-    return relays.length ? { name: this.#o.name, mode: 'relay', relays, ttlMs } : 'no tunnel is up';
+    return relays.length ? { ...route, mode: 'relay', relays } : 'no tunnel is up';
   }
 
   /** The DID document in the DHT (via a super node): public URL and current route. Best effort. */
@@ -390,5 +397,18 @@ export class NodeAgent extends EventEmitter {
 
   #changed(): void {
     this.emit('status', this.status());
+  }
+
+  /** Each super node's tunnel as the metrics read it: connections and bytes each way. */
+  tunnels(): { url: string; connections: number; bytesSent: number; bytesReceived: number }[] {
+    return this.#links.map(({ url, tunnelClient, bytesBefore }) => {
+      const bytes = tunnelClient?.bytes() ?? { sent: 0, received: 0 };
+      return {
+        url,
+        connections: tunnelClient?.stats().connections ?? 0,
+        bytesSent: bytesBefore.sent + bytes.sent,
+        bytesReceived: bytesBefore.received + bytes.received,
+      };
+    });
   }
 }

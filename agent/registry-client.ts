@@ -49,6 +49,8 @@ export interface PublishRouteInput {
   ttlMs?: number;
   /** Default: the next value of the client's increasing counter. */
   seq?: number;
+  /** Ask to be listed by name on the zone's network map. Default false (left out of the record). */
+  listed?: boolean;
 }
 
 const CLIENT_OPTIONS = {
@@ -156,6 +158,7 @@ export class RegistryClient {
         seq: input.seq ?? this.nextSeq(),
         iat,
         exp: iat + ttl,
+        ...(input.listed ? { listed: true } : {}),
       },
       this.key,
     );

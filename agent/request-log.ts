@@ -25,11 +25,23 @@ export interface RequestRecord {
   error?: string;
 }
 
-/** Emits `request` (RequestRecord) for each finished request. */
+/** Every request since start, by status class ('0xx': no response sent), and body bytes each way. */
+export interface RequestTotals {
+  byClass: Record<string, number>;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+/**
+ * Emits `request` (RequestRecord) for each finished request. The totals count every request since
+ * start, whatever the ring kept or Clear dropped: the node's metrics read them, so the inspector and
+ * the metrics count one set of requests once.
+ */
 export class RequestLog extends EventEmitter {
   readonly #records: RequestRecord[] = [];
   readonly #limit: number;
   #nextId = 1;
+  readonly totals: RequestTotals = { byClass: {}, bytesIn: 0, bytesOut: 0 };
 
   constructor(limit = 200) {
     super();
@@ -41,6 +53,10 @@ export class RequestLog extends EventEmitter {
   }
 
   add(record: RequestRecord): void {
+    const statusClass = `${Math.floor(record.status / 100)}xx`;
+    this.totals.byClass[statusClass] = (this.totals.byClass[statusClass] ?? 0) + 1;
+    this.totals.bytesIn += record.bytesIn;
+    this.totals.bytesOut += record.bytesOut;
     this.#records.push(record);
     if (this.#records.length > this.#limit) this.#records.shift();
     this.emit('request', record);

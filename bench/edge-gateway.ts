@@ -5,10 +5,15 @@
  */
 import { startGateway } from '../edge/runtime/node/server.ts';
 import { startGatewayCluster } from '../edge/runtime/node/cluster.ts';
+import { createGatewayMetrics } from '../edge/runtime/node/metrics.ts';
 
-const { config, workers } = JSON.parse(process.env.PC2_BENCH_GATEWAY ?? '{}');
+// metrics: as `pc2 gateway --metrics` runs it (the request path counted; scrapes are not made).
+const { config, workers, metrics } = JSON.parse(process.env.PC2_BENCH_GATEWAY ?? '{}');
 const options = { config, hostname: '127.0.0.1', httpPort: 0 };
+const observed = metrics && workers === 1 ? createGatewayMetrics() : null;
 const gateway =
-  workers > 1 ? await startGatewayCluster({ ...options, workers }) : await startGateway(options);
+  workers > 1
+    ? await startGatewayCluster({ ...options, workers, metrics: metrics ? {} : undefined })
+    : await startGateway({ ...options, observer: observed?.observer });
 process.stdout.write(`${gateway.ports.http}\n`);
 process.once('SIGTERM', () => void gateway.close().then(() => process.exit(0)));

@@ -29,15 +29,21 @@ const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const BODY_BYTES = 1024;
-/** Which measurements to make (comma-separated: upstream, nginx1, gateway1, nginx2, gateway2, resolve), e.g. to profile one. Default all. */
+/**
+ * Which measurements to make (comma-separated: upstream, nginx1, gateway1, nginx2, gateway2, metrics1,
+ * metrics2, latency, resolve), e.g. to profile one. Default all. metricsN: the gateway with N workers
+ * without and with --metrics, alternated METRICS_ROUNDS times.
+ */
 const PATHS = new Set(
-  (process.env.BENCH_PATHS ?? 'upstream,nginx1,gateway1,nginx2,gateway2,latency,resolve').split(
-    ',',
-  ),
+  (
+    process.env.BENCH_PATHS ??
+    'upstream,nginx1,gateway1,nginx2,gateway2,metrics1,metrics2,latency,resolve'
+  ).split(','),
 );
 /** Requests/s per path of the paired open-loop latency measurement (1 worker each). */
 const LATENCY_RATES = (process.env.BENCH_LATENCY_RATES ?? '1000,2000').split(',').map(Number);
 const LATENCY_S = 5;
+const METRICS_ROUNDS = Number(process.env.BENCH_METRICS_ROUNDS ?? 2);
 
 interface Measured extends WrkResult {
   /** CPU wrk itself used per request, us. */
@@ -158,6 +164,25 @@ async function main(): Promise<void> {
           upstream,
         );
     }
+    const metricsCost: MetricsCost[] = [];
+    for (const workers of [1, 2]) {
+      if (!PATHS.has(`metrics${workers}`)) continue;
+      const off: Measured[] = [];
+      const on: Measured[] = [];
+      for (let round = 0; round < METRICS_ROUNDS; round++) {
+        for (const [withMetrics, into] of [
+          [false, off],
+          [true, on],
+        ] as const) {
+          const r = await throughProxy(
+            () => startGateway(world.config, workers, withMetrics),
+            upstream,
+          );
+          into.push(r);
+        }
+      }
+      metricsCost.push({ workers, off, on });
+    }
     const atRates = PATHS.has('latency') ? await latencyAtRates(world.config, upstream) : {};
     let resolveNs = NaN;
     let planNs = NaN;
@@ -177,10 +202,46 @@ async function main(): Promise<void> {
       });
     }
     report(results, atRates, resolveNs, planNs);
+    reportMetricsCost(metricsCost);
   } finally {
     await upstream.stop();
     await world.close();
   }
+}
+
+interface MetricsCost {
+  workers: number;
+  /** Each round without and with metrics. */
+  off: Measured[];
+  on: Measured[];
+}
+
+function reportMetricsCost(costs: MetricsCost[]): void {
+  if (!costs.length) return;
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  };
+  // Each round's with/without pair ran back to back: their ratios drift less than the rounds do.
+  const ratios = (c: MetricsCost, f: (m: Measured) => number) =>
+    c.on.map((m, i) => f(m) / f(c.off[i]));
+  console.log(
+    `\nThe gateway with and without --metrics, alternated ${METRICS_ROUNDS} times (requests/s and server CPU µs/request of each round):\n`,
+  );
+  console.log(
+    '| workers | requests/s without | requests/s with | median with / without | CPU µs/request without | with | median with / without |\n|---|---|---|---|---|---|---|',
+  );
+  for (const c of costs) {
+    const list = (ms: Measured[], f: (m: Measured) => number) =>
+      ms.map((m) => f(m).toFixed(0)).join(', ');
+    const rps = (m: Measured) => m.rps;
+    const cpu = (m: Measured) => m.cpuUsPerRequest;
+    console.log(
+      `| ${c.workers} | ${list(c.off, rps)} | ${list(c.on, rps)} | ${(100 * median(ratios(c, rps))).toFixed(1)}% | ${list(c.off, cpu)} | ${list(c.on, cpu)} | ${(100 * median(ratios(c, cpu))).toFixed(1)}% |`,
+    );
+  }
+  mkdirSync('bench-out', { recursive: true });
+  writeFileSync('bench-out/edge-metrics.json', JSON.stringify(costs, null, 2));
 }
 
 function report(

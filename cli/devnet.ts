@@ -18,6 +18,18 @@ import { useNativeCrypto } from './native-crypto.ts';
 import { type CliLogger, createLogger } from './logger.ts';
 import { COMMON_SPEC, type LogFormat, type LogLevel, parseOptions } from './options.ts';
 import { onShutdown } from './shutdown.ts';
+import { nodeAgentMetrics } from '../agent/metrics.ts';
+import { createGatewayMetrics } from '../edge/runtime/node/metrics.ts';
+import { superNodeMetrics } from '../origin/metrics.ts';
+import {
+  METRICS_SPEC,
+  type MetricsFlags,
+  metricsWanted,
+  renderRegistry,
+  startRoleMetrics,
+} from './metrics/flags.ts';
+import type { MetricsServer } from './metrics/server.ts';
+import { PC2_VERSION } from './version.ts';
 
 const USAGE = `pc2 devnet [options]
 
@@ -41,6 +53,9 @@ const SPEC = {
     default: '127.0.0.1',
   },
   logLevel: { ...COMMON_SPEC.logLevel, default: 'warn' },
+  ...METRICS_SPEC,
+  // On by default, as every role of `npm start` shows its metrics: a free loopback port, printed.
+  metrics: { ...METRICS_SPEC.metrics, default: '127.0.0.1:0' },
 } as const;
 
 export interface Devnet {
@@ -49,6 +64,8 @@ export interface Devnet {
   superNodes: { id: string; url: string; node: SuperNode }[];
   agents: Record<string, NodeAgent>;
   edgeKey: KeyPair;
+  /** The metrics' own address, with `--metrics`. */
+  metricsServer: MetricsServer | null;
   stop(): Promise<void>;
 }
 
@@ -57,6 +74,7 @@ export async function startDevnet(options: {
   host: string;
   logLevel?: LogLevel;
   logFormat?: LogFormat;
+  metrics?: MetricsFlags;
 }): Promise<Devnet> {
   // The composition root picks the process's crypto backends (libsodium when it loads).
   useNativeCrypto();
@@ -77,6 +95,17 @@ export async function startDevnet(options: {
     const superNodes = await startSuperNodes(keys, edgeKey, { dir, publicUrlTemplate, logger });
     stoppers.push(...superNodes.map((s) => () => s.node.stop()));
 
+    // One registry for the whole network of this process: gateway, super nodes, node agents.
+    const watched: NodeAgent[] = [];
+    const flags = options.metrics ?? {};
+    const gatewayMetrics = metricsWanted(flags) ? createGatewayMetrics() : null;
+    const metrics = await startRoleMetrics(
+      flags,
+      [superNodeMetrics(() => superNodes.map((s) => s.node)), nodeAgentMetrics(() => watched)],
+      gatewayMetrics?.registry,
+    );
+    stoppers.push(async () => metrics?.close());
+
     let gateway: Gateway;
     try {
       gateway = await startGateway({
@@ -88,6 +117,16 @@ export async function startDevnet(options: {
         },
         hostname: options.host,
         httpPort: options.port,
+        observer: gatewayMetrics?.observer,
+        metricsEndpoint:
+          metrics?.token && gatewayMetrics
+            ? { token: metrics.token, render: renderRegistry(gatewayMetrics.registry) }
+            : undefined,
+      });
+      gatewayMetrics?.attach({
+        edge: gateway.edge,
+        certificateReloads: () => gateway.certificateReloads,
+        certificateNotAfter: () => gateway.certificateNotAfter,
       });
     } catch (e) {
       throw new CliError(
@@ -116,11 +155,14 @@ export async function startDevnet(options: {
         listen,
         // Nothing is there yet when a devnet starts: no app-down warning for the demo sites.
         appCheckMs: 60_000,
+        // alice shows how a node asks to be listed on the map; bob is online but not listed.
+        listOnMap: name === 'alice',
         logger,
       });
       stoppers.push(() => agent.stop());
       await agent.start();
       agents[name] = agent;
+      watched.push(agent);
       urls[name] = publicUrlTemplate.replace('{name}', name);
     }
     await Promise.all(Object.values(agents).map((a) => waitOnline(a)));
@@ -130,6 +172,7 @@ export async function startDevnet(options: {
       superNodes,
       agents,
       edgeKey,
+      metricsServer: metrics?.server ?? null,
       stop,
     };
   } catch (e) {
@@ -167,6 +210,9 @@ export async function startSuperNodes(
         tunnelPort: 0,
         trustedRegistrars: keys.map((k) => k.id),
         developerMode: true,
+        version: PC2_VERSION,
+        label: i === 0 ? 'primary' : i === 1 ? 'secondary' : undefined,
+        region: 'loopback',
         rateLimits: false,
         dht: {
           port: 0,
@@ -219,7 +265,8 @@ export async function runDevnet(args: string[]): Promise<void> {
   const parsed = parseOptions(args, SPEC, USAGE);
   if (!parsed) return;
   const started = Date.now();
-  const net = await startDevnet(parsed.options);
+  const { metrics, metricsToken, ...rest } = parsed.options;
+  const net = await startDevnet({ ...rest, metrics: { metrics, metricsToken } });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   console.log(
     `pc2 devnet is up (${seconds} s): gateway ${net.gatewayUrl}, super nodes ${net.superNodes.map((s) => s.url).join(' and ')}\n`,
@@ -228,6 +275,10 @@ export async function runDevnet(args: string[]): Promise<void> {
     const s = net.agents[name].status();
     console.log(`  ${url}   (${name}: ${s.mode === 'relay' ? 'behind the relay' : 'direct'})`);
   }
+  console.log(
+    `\n  ${net.gatewayUrl.replace('127.0.0.1', 'localhost')}/network   (the network map)`,
+  );
+  if (net.metricsServer) console.log(`  ${net.metricsServer.url}   (Prometheus metrics)`);
   console.log('\nCtrl-C stops everything.');
   await onShutdown(() => net.stop());
 }

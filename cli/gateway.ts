@@ -8,6 +8,15 @@ import { loadOrCreateKey, parseIdAt } from './keyfile.ts';
 import { createLogger } from './logger.ts';
 import { parseOptions } from './options.ts';
 import { onShutdown } from './shutdown.ts';
+import { createGatewayMetrics, type GatewayMetrics } from '../edge/runtime/node/metrics.ts';
+import {
+  METRICS_SPEC,
+  type MetricsFlags,
+  metricsToken,
+  metricsWanted,
+  renderRegistry,
+} from './metrics/flags.ts';
+import { type MetricsServer, parseMetricsAddress, startMetricsServer } from './metrics/server.ts';
 
 const USAGE = `pc2 gateway --zone <zone> --registrar <id> --supernode <id>@<url> --cert <file> --cert-key <file> [options]
 
@@ -72,9 +81,10 @@ export const GATEWAY_SPEC = {
     description: 'worker processes sharing the ports, one per core to use (Node.js only)',
     default: 1,
   },
+  ...METRICS_SPEC,
 } as const;
 
-export interface GatewayFlags {
+export interface GatewayFlags extends MetricsFlags {
   zone?: string;
   registrar?: string[];
   supernode?: string[];
@@ -116,13 +126,34 @@ function gatewayConfig(o: GatewayFlags, edgeKey: KeyPair) {
   };
 }
 
-export async function startGatewayFromFlags(o: GatewayFlags, edgeKey: KeyPair): Promise<Gateway> {
+/**
+ * Starts the one-process gateway; with `metrics`, it counts its requests into them and, given
+ * `token`, answers GET /metrics on the apex with `render` (the process's whole registry).
+ */
+export async function startGatewayFromFlags(
+  o: GatewayFlags,
+  edgeKey: KeyPair,
+  metrics?: { gateway: GatewayMetrics; token?: string },
+): Promise<Gateway> {
   const options = gatewayConfig(o, edgeKey);
+  let gateway: Gateway;
   try {
-    return await startGateway(options);
+    gateway = await startGateway({
+      ...options,
+      observer: metrics?.gateway.observer,
+      metricsEndpoint: metrics?.token
+        ? { token: metrics.token, render: renderRegistry(metrics.gateway.registry) }
+        : undefined,
+    });
   } catch (e) {
     throw new CliError(`cannot start the gateway: ${(e as Error).message}`);
   }
+  metrics?.gateway.attach({
+    edge: gateway.edge,
+    certificateReloads: () => gateway.certificateReloads,
+    certificateNotAfter: () => gateway.certificateNotAfter,
+  });
+  return gateway;
 }
 
 export async function runGateway(args: string[]): Promise<void> {
@@ -135,18 +166,33 @@ export async function runGateway(args: string[]): Promise<void> {
   const workers = o.workers ?? 1;
   if (!Number.isInteger(workers) || workers < 1)
     throw new CliError('--workers is a whole number >= 1', 2);
+  const token = metricsToken(o);
+  const address = o.metrics === undefined ? null : parseMetricsAddress(o.metrics);
   let gateway: RunningGateway;
-  if (workers === 1) gateway = await startGatewayFromFlags(o, edgeKey);
-  else {
+  let metricsServer: MetricsServer | null = null;
+  if (workers === 1) {
+    const metrics = metricsWanted(o) ? createGatewayMetrics() : null;
+    gateway = await startGatewayFromFlags(
+      o,
+      edgeKey,
+      metrics ? { gateway: metrics, token } : undefined,
+    );
+    if (metrics && address)
+      metricsServer = await startMetricsServer(address, renderRegistry(metrics.registry));
+  } else {
     // Loaded only here: node:cluster is Node.js's (Deno runs the one-process gateway).
     const { startGatewayCluster } = await import('../edge/runtime/node/cluster.ts');
     const options = gatewayConfig(o, edgeKey);
     try {
-      gateway = await startGatewayCluster({
+      const cluster = await startGatewayCluster({
         ...options,
         workers,
+        metrics: metricsWanted(o) ? { token } : undefined,
         onError: (e) => logger.warn(e.message),
       });
+      gateway = cluster;
+      if (cluster.renderMetrics && address)
+        metricsServer = await startMetricsServer(address, cluster.renderMetrics);
     } catch (e) {
       throw new CliError(`cannot start the gateway: ${(e as Error).message}`);
     }
@@ -157,5 +203,9 @@ export async function runGateway(args: string[]): Promise<void> {
   console.log(
     `gateway for *.${o.zone} (edge id ${edgeKey.id}: give it to the super nodes as --edge-key)\n  ${where}${workers > 1 ? ` (${workers} worker processes)` : ''}`,
   );
-  await onShutdown(() => gateway.close());
+  if (metricsServer) console.log(`  metrics ${metricsServer.url}`);
+  await onShutdown(async () => {
+    await gateway.close();
+    await metricsServer?.close();
+  });
 }

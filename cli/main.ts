@@ -12,7 +12,8 @@ Commands:
   node                  put this machine's PC2 app online under <name>.<zone>
   name list|release|transfer|accept
                         the names this key owns, signed by the key
-  status [name]         what the network says about a name: binding, route, lease (--json)
+  status [name]         what the network says about a name: binding, route, lease (--json);
+                        --health: a super node's health at a glance
   supernode             run a super node (registry, relay ingress, Active Proxy); --gateway adds the edge
   gateway               run the Node.js gateway (edge) alone
   service install node|supernode|gateway

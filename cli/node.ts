@@ -17,6 +17,9 @@ import { createLogger } from './logger.ts';
 import { type Parsed, parseOptions } from './options.ts';
 import { onShutdown } from './shutdown.ts';
 import { StatusScreen } from './status-screen.ts';
+import { nodeAgentMetrics } from '../agent/metrics.ts';
+import { METRICS_SPEC, startRoleMetrics } from './metrics/flags.ts';
+import { parseMetricsAddress } from './metrics/server.ts';
 
 const USAGE = `pc2 node --name <name> --supernode <url> [--supernode <url> ...] [options]
 
@@ -97,6 +100,12 @@ export const NODE_SPEC = {
     description: 'let the inspector listen on a non-loopback address (it shows every request)',
     default: false,
   },
+  listOnMap: {
+    kind: 'boolean',
+    description: "list this node's name on the zone's network map (/network)",
+    default: false,
+  },
+  metrics: METRICS_SPEC.metrics,
 } as const;
 
 export type NodeFlags = Parsed<typeof NODE_SPEC>;
@@ -127,6 +136,7 @@ export function agentOptions(
     leaseMs: o.leaseSeconds * 1000,
     hostHeader: o.hostHeader as NodeAgentOptions['hostHeader'],
     appCheckMs: Math.round(o.appCheckSeconds * 1000),
+    listOnMap: o.listOnMap,
   };
 }
 
@@ -136,6 +146,12 @@ export async function runNode(args: string[]): Promise<void> {
   if (parsed.positionals.length)
     throw new CliError(`unexpected argument "${parsed.positionals[0]}"`, EXIT.USAGE);
   const o = parsed.options;
+  if (o.metrics !== undefined && o.inspector !== 'off' && o.inspector !== DEFAULT_INSPECTOR) {
+    const m = parseMetricsAddress(o.metrics);
+    const i = parseHostPort(o.inspector)!;
+    if (m.host === i.host && m.port === i.port)
+      throw new CliError('--metrics and --inspector need different addresses', EXIT.USAGE);
+  }
   // The composition root picks the process's crypto backends (libsodium when it loads).
   useNativeCrypto();
   const tty = Boolean(process.stdout.isTTY && process.stderr.isTTY);
@@ -158,19 +174,30 @@ export async function runNode(args: string[]): Promise<void> {
     else logger.info('status', statusFields(s));
   };
   agent.on('status', show);
-  const inspector = await startInspectorFromFlags(o, agent);
+  // The agent has no port of its own: its metrics are served only on --metrics, started before the
+  // inspector so that the inspector's search for a free port steps over it.
+  const metrics = await startRoleMetrics(o, [nodeAgentMetrics(() => [agent])]);
+  const inspector = await startInspectorFromFlags(o, agent).catch(async (e) => {
+    await metrics?.close();
+    throw e;
+  });
+  const close = async () => {
+    await inspector?.close();
+    await metrics?.close();
+  };
   try {
     await agent.start();
   } catch (e) {
     agent.off('status', show);
-    await inspector?.close();
+    await close();
     await agent.stop().catch(() => {});
     throw cliErrorOf(e);
   }
   if (inspector) logger.info(`inspector on ${inspector.url}`);
+  if (metrics?.server) logger.info(`metrics on ${metrics.server.url}`);
   await onShutdown(
     async () => {
-      await inspector?.close();
+      await close();
       await agent.stop();
     },
     screen ? (line) => screen.log(line) : undefined,

@@ -2,7 +2,7 @@
  * `pc2 status [name]`: what the network says about a name, asked of every given super node: the
  * binding (owner, registrar, since when), the route record (mode, endpoint or relays, seq, lease),
  * verified the way the edge verifies it, and whether the super nodes agree. Without a name: every
- * name bound to --key.
+ * name bound to --key. With --health: each super node's own health instead (status-health.ts).
  */
 import { fetchSuperNodeInfo } from '../agent/supernode-api.ts';
 import type { RegistryClient } from '../agent/registry-client.ts';
@@ -17,15 +17,26 @@ import { KEY_FLAG, nameProblem, SUPERNODE_FLAG } from './flags.ts';
 import { readKeyFile } from './keyfile.ts';
 import { parseOptions } from './options.ts';
 import { atFirst, clientsFor } from './owner-network.ts';
+import { showHealth } from './status-health.ts';
 
 const USAGE = `pc2 status [<name>] --supernode <url> [--supernode <url> ...] [--json]
+pc2 status --health --supernode <url> [--supernode <url> ...] [--json]
 
-What the network says about <name> (default: every name bound to --key).`;
+What the network says about <name> (default: every name bound to --key): binding, route, lease.
+
+With --health, each super node's own health instead: version, uptime, store, replication with each
+peer, DHT, tunnels, the zone certificate, and whether it is fit to serve (GET /api/v1/health).
+Exit 0 when all are fit, 1 when one is not, 4 when one cannot be reached.`;
 
 const SPEC = {
   supernode: { ...SUPERNODE_FLAG, required: true },
   key: { ...KEY_FLAG, description: 'without a name: the key whose names are shown' },
   json: { kind: 'boolean', description: 'print JSON', default: false },
+  health: {
+    kind: 'boolean',
+    description: "each super node's health report instead of names (exit 1 if one is not fit)",
+    default: false,
+  },
 } as const;
 
 export interface NameStatus {
@@ -177,6 +188,11 @@ export async function runStatus(args: string[]): Promise<void> {
   const o = parsed.options;
   const [name, ...extra] = parsed.positionals;
   if (extra.length) throw new CliError(`unexpected argument "${extra[0]}"\n\n${USAGE}`, EXIT.USAGE);
+  if (o.health) {
+    if (name)
+      throw new CliError('--health shows super nodes, not a name: drop the name', EXIT.USAGE);
+    return showHealth(o.supernode, o.json);
+  }
   if (name) {
     const problem = nameProblem(name);
     if (problem) throw new CliError(`"${name}": ${problem}`, EXIT.USAGE);

@@ -12,6 +12,10 @@ import { createLogger } from './logger.ts';
 import { parseOptions } from './options.ts';
 import { onShutdown } from './shutdown.ts';
 import { startAcmeFromFlags, ZONE_SPEC, zoneOptionsFromFlags } from './zone-flags.ts';
+import { METRICS_SPEC, metricsWanted, startRoleMetrics } from './metrics/flags.ts';
+import { createGatewayMetrics } from '../edge/runtime/node/metrics.ts';
+import { superNodeMetrics } from '../origin/metrics.ts';
+import { PC2_VERSION } from './version.ts';
 
 const USAGE = `pc2 supernode --zone <zone> --edge-key <id> [options]
 
@@ -109,6 +113,13 @@ export const SUPERNODE_SPEC = {
     description: 'admit loopback/private endpoints (local testing only)',
     default: false,
   },
+  label: {
+    kind: 'string',
+    value: '<text>',
+    description: 'display name on the network map (default sn-<first 8 characters of the id>)',
+  },
+  region: { kind: 'string', value: '<text>', description: 'region label on the network map' },
+  ...METRICS_SPEC,
   gateway: {
     kind: 'boolean',
     description: 'also run the Node.js gateway in this process (single-VPS setups)',
@@ -172,6 +183,14 @@ export async function runSupernode(args: string[]): Promise<void> {
   if (!edgeKeys.length)
     logger.warn('no --edge-key given: relay traffic will be refused until an edge is configured');
   const zoneDns = zoneOptionsFromFlags(o);
+  const running: SuperNode[] = [];
+  // With --gateway, one registry for both: the gateway's (request path) and the super node's.
+  const gatewayMetrics = gatewayKey && metricsWanted(o) ? createGatewayMetrics() : null;
+  const metrics = await startRoleMetrics(
+    o,
+    [superNodeMetrics(() => running)],
+    gatewayMetrics?.registry,
+  );
   const node = newSuperNode({
     key,
     dataDir: o.dataDir!,
@@ -189,12 +208,18 @@ export async function runSupernode(args: string[]): Promise<void> {
     dht: o.noDht ? false : { port: o.dhtPort, bootstrap },
     publicHost: o.publicHost,
     zoneDns,
+    version: PC2_VERSION,
+    label: o.label,
+    region: o.region,
+    metricsEndpoint: metrics?.token ? { token: metrics.token, render: metrics.render } : undefined,
     logger,
   });
+  running.push(node);
   let started;
   try {
     started = await node.start();
   } catch (e) {
+    await metrics?.close();
     throw new CliError(`cannot start the super node: ${(e as Error).message}`);
   }
   logger.info('super node up', {
@@ -207,6 +232,7 @@ export async function runSupernode(args: string[]): Promise<void> {
   console.log(
     `super node ${key.id}\n  registry API + relay ingress  ${started.apiUrl}\n  Active Proxy                  tcp port ${started.tunnelPort}\n  Boson DHT                     ${dht}`,
   );
+  if (metrics?.server) console.log(`  metrics                       ${metrics.server.url}`);
   if (node.zone?.dnsPort)
     console.log(
       `  DNS for ${o.zone.toLowerCase()}${' '.repeat(Math.max(1, 22 - o.zone.length))}udp+tcp port ${node.zone.dnsPort}`,
@@ -220,6 +246,7 @@ export async function runSupernode(args: string[]): Promise<void> {
   const stopNode = async () => {
     await acme?.manager.stop();
     await node.stop();
+    await metrics?.close();
   };
   if (!gatewayKey) return onShutdown(stopNode);
   const self = `${key.id}@http://127.0.0.1:${node.apiPort}`;
@@ -235,6 +262,7 @@ export async function runSupernode(args: string[]): Promise<void> {
       registrar: [key.id, ...peers.map((p) => Id.parse(p.id)), ...extra].map(String),
     },
     gatewayKey,
+    gatewayMetrics ? { gateway: gatewayMetrics, token: metrics?.token } : undefined,
   ).catch(async (e) => {
     await stopNode();
     throw e;

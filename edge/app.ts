@@ -9,14 +9,19 @@ import { type EdgeConfig, type ParsedEdgeConfig, parseEdgeConfig } from './confi
 import { EdgeError } from './errors.ts';
 import { forward } from './forward.ts';
 import { forwardedRequestHeaders, isWebSocketUpgrade } from './headers.ts';
+import { NetworkMapSource } from './network/map.ts';
+import { type NetworkAssets, networkFile, networkPage } from './network/page.ts';
 import { errorResponse, landingPage } from './pages.ts';
 import { RouteResolver } from './resolver.ts';
+import { EdgeStats, forwardKind, type RouteKind, routeKind } from './stats.ts';
 import { EdgeTokenCache } from './tokens.ts';
 
 /** What a runtime tells the app about the connection (passed as Hono's env). */
 export interface EdgeBindings {
   /** The client's address, as the runtime knows it; becomes X-Forwarded-For. */
   clientIp?: string;
+  /** Set by the app once it routed the request (for the runtime's metrics). */
+  routeKind?: RouteKind;
 }
 
 /** One place a request can be forwarded to: a direct node's endpoint, or a super node (registry or relay ingress). */
@@ -29,13 +34,14 @@ export interface Target {
   ingress?: { nodeId: string; edgeToken: string };
 }
 
-/** Where a request goes: the targets to try in order, or the apex landing page. */
+/** Where a request goes: the targets to try in order, the apex landing page, or the network map (`file`: the page, `network.json`, or one of its files). */
 export type EdgeRoute =
   | { kind: 'landing' }
+  | { kind: 'map'; file: string }
   | { kind: 'registry'; targets: readonly Target[] }
   | { kind: 'node'; name: string; targets: readonly Target[] };
 
-export type ForwardRoute = Exclude<EdgeRoute, { kind: 'landing' }>;
+export type ForwardRoute = Exclude<EdgeRoute, { kind: 'landing' } | { kind: 'map' }>;
 export type NodeRoute = Extract<EdgeRoute, { kind: 'node' }>;
 
 /** What a runtime may add to the app. */
@@ -48,12 +54,18 @@ export interface EdgeRuntime {
    * signal costs a full Request per request there.
    */
   abortWithClient?: boolean;
+  /** The network map's files (uPlot, its script and style); without them /network/<file> is 404. */
+  assets?: NetworkAssets;
 }
 
 export class Edge {
   readonly config: ParsedEdgeConfig;
   readonly resolver: RouteResolver;
   readonly tokens: EdgeTokenCache;
+  /** Target failures, failovers and give-ups (the route cache counts its hits: resolver.stats). */
+  readonly stats = new EdgeStats();
+  /** The network map's data, merged from the super nodes' reports. */
+  readonly network: NetworkMapSource;
   readonly app: Hono<{ Bindings: EdgeBindings }>;
   readonly #registries: readonly Target[];
   /** The direct target of each verified route record (the resolver hands out the same object while cached). */
@@ -63,6 +75,7 @@ export class Edge {
     this.config = parseEdgeConfig(config);
     this.resolver = new RouteResolver(this.config);
     this.tokens = new EdgeTokenCache({ edgeKey: this.config.edgeKey, now: this.config.now });
+    this.network = new NetworkMapSource(this.config);
     this.#registries = this.config.superNodes.map((s) => ({
       url: s.url,
       label: `registry ${s.url}`,
@@ -81,6 +94,10 @@ export class Edge {
         return { kind: 'registry', targets: this.#registries };
       }
       if (url.pathname === '/') return { kind: 'landing' };
+      if (url.pathname === '/network' || url.pathname === '/network.json')
+        return { kind: 'map', file: url.pathname.slice(1) };
+      if (url.pathname.startsWith('/network/'))
+        return { kind: 'map', file: url.pathname.slice('/network/'.length) };
       throw new EdgeError('NOT_FOUND', `nothing at ${url.pathname} on the apex`);
     }
     const state = await this.resolver.resolve(name);
@@ -117,18 +134,34 @@ export class Edge {
     return { kind: 'node', name, targets };
   }
 
+  async #map(file: string, url: URL, assets: NetworkAssets | undefined): Promise<Response> {
+    if (file === 'network') return networkPage(this.config.zone);
+    if (file === 'network.json') {
+      const map = await this.network.get(url.origin);
+      return new Response(JSON.stringify(map), {
+        headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+      });
+    }
+    const response = assets ? networkFile(assets, file) : null;
+    if (!response) throw new EdgeError('NOT_FOUND', `nothing at ${url.pathname} on the apex`);
+    return response;
+  }
+
   #buildApp(runtime: EdgeRuntime): Hono<{ Bindings: EdgeBindings }> {
     const app = new Hono<{ Bindings: EdgeBindings }>();
     const options = {
       fetch: this.config.fetch,
       abortWithClient: runtime.abortWithClient !== false,
+      stats: this.stats,
     };
     // One catch-all route: every path on a user's subdomain belongs to the node.
     app.all('*', async (c) => {
       const request = c.req.raw;
       const url = new URL(request.url);
       const route = await this.route(url);
+      if (c.env) c.env.routeKind = routeKind(route);
       if (route.kind === 'landing') return landingPage(this.config.zone);
+      if (route.kind === 'map') return this.#map(route.file, url, runtime.assets);
       const headers = forwardedRequestHeaders(request.headers, {
         clientIp: c.env?.clientIp,
         host: url.host,
@@ -162,6 +195,9 @@ export class Edge {
     return app;
   }
 }
+
+/** forwardKind, for runtimes that count their own forwarding (the Node.js fast path, upgrades). */
+export { forwardKind };
 
 export function createEdge(config: EdgeConfig, runtime?: EdgeRuntime): Edge {
   return new Edge(config, runtime);

@@ -8,6 +8,7 @@ import { EdgeError } from './errors.ts';
 import { NODE_ERROR_HEADER, nodeError, RELAY_ERROR_HEADER, tryNextTarget } from './failover.ts';
 import { clientResponseHeaders, droppedResponseHeaders } from './headers.ts';
 import { INGRESS_HEADERS } from '../shared/records/api.ts';
+import { type EdgeStats, forwardKind } from './stats.ts';
 
 /** Bytes of a request body kept so that a failed connection can be retried elsewhere. */
 export const REPLAY_LIMIT_BYTES = 64 * 1024;
@@ -116,6 +117,8 @@ export interface ForwardOptions {
   fetch: typeof fetch;
   /** Whether requests to the targets follow the client request's AbortSignal. */
   abortWithClient: boolean;
+  /** Counts failed targets, failovers and give-ups. */
+  stats: EdgeStats;
 }
 
 /** Forwards `request` with the forwarded `headers` to the route's targets in order. */
@@ -133,8 +136,10 @@ export async function forward(
       : null;
   const url = new URL(request.url);
   const failures: string[] = [];
+  const kind = forwardKind(route);
   for (let i = 0; i < route.targets.length; i++) {
     const target = route.targets[i];
+    if (i > 0) options.stats.failovers[kind]++;
     const last = i === route.targets.length - 1;
     let res: Response;
     try {
@@ -151,6 +156,7 @@ export async function forward(
       res = await options.fetch(targetUrl(target, url), init);
     } catch (e) {
       if (signal?.aborted) throw e;
+      options.stats.targetFailures[kind]++;
       failures.push(`${target.label}: ${(e as Error).message}`);
       if (body && !body.replayable) break;
       continue;
@@ -165,6 +171,7 @@ export async function forward(
     }
     const relayError = res.headers.get(RELAY_ERROR_HEADER);
     if (tryNextTarget(res.status, relayError, last) && !body?.consumed) {
+      options.stats.targetFailures[kind]++;
       failures.push(`${target.label}: HTTP ${res.status}${relayError ? ` ${relayError}` : ''}`);
       await res.body?.cancel().catch(() => {});
       continue;
@@ -172,5 +179,6 @@ export async function forward(
     return clientResponse(res);
   }
   body?.cancel();
+  options.stats.unavailable[kind]++;
   throw unavailable(route, failures);
 }

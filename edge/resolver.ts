@@ -20,6 +20,8 @@ export class RouteResolver {
   readonly #config: ParsedEdgeConfig;
   readonly #cache: ExpiringLru<string, RouteState>;
   readonly #inFlight = new Map<string, Promise<RouteState>>();
+  /** Route cache hits, misses (a registry look-up started) and joins of a look-up in flight. */
+  readonly stats = { hits: 0, misses: 0, joined: 0 };
 
   constructor(config: ParsedEdgeConfig) {
     this.#config = config;
@@ -29,9 +31,14 @@ export class RouteResolver {
   /** Throws EdgeError UNVERIFIED_ROUTE or REGISTRY_UNAVAILABLE when no super node gave a usable answer. */
   resolve(name: string): Promise<RouteState> {
     const cached = this.#cache.get(name);
-    if (cached) return Promise.resolve(cached);
+    if (cached) {
+      this.stats.hits++;
+      return Promise.resolve(cached);
+    }
     let pending = this.#inFlight.get(name);
-    if (!pending) {
+    if (pending) this.stats.joined++;
+    else {
+      this.stats.misses++;
       pending = this.#lookUp(name).finally(() => this.#inFlight.delete(name));
       this.#inFlight.set(name, pending);
     }

@@ -29,6 +29,7 @@ import {
 } from './dht/index.ts';
 import { createIngress, type Ingress } from './ingress/index.ts';
 import { createProbeApp } from './probe.ts';
+import { type MetricsEndpoint, SuperNodeStatus } from './status.ts';
 import { TunnelServer } from './tunnel/server.ts';
 import { checkEndpoint, createRegistry, type Registry } from './registry/index.ts';
 import type { PeerOption, RateLimitOptions } from './registry/options.ts';
@@ -42,6 +43,7 @@ import { type Logger, silentLogger } from '../shared/logger.ts';
 import {
   boolean,
   checkOptions,
+  fn,
   instance,
   integer,
   nested,
@@ -88,6 +90,14 @@ export interface SuperNodeOptions {
   publicHost?: string;
   /** The zone's authoritative DNS and replicated zone records (docs/zone.md). Default: none. */
   zoneDns?: SuperNodeZoneOptions;
+  /** What health and the network map say it runs, e.g. `pc2 0.1.0`. Default `pc2`. */
+  version?: string;
+  /** Display name on the network map. Default `sn-<first 8 characters of the id>`. */
+  label?: string;
+  /** Region label on the network map (free text, e.g. `eu-west`). Default none. */
+  region?: string;
+  /** Serves the Prometheus text at GET /metrics on the API port, behind a bearer token. Default: not served. */
+  metricsEndpoint?: MetricsEndpoint;
   logger?: Logger;
 }
 
@@ -118,6 +128,12 @@ const SUPERNODE_OPTIONS = {
   ),
   publicHost: optional(string),
   zoneDns: passedOn<SuperNodeZoneOptions | undefined>(),
+  version: optional(string),
+  label: optional(nonEmptyString),
+  region: optional(nonEmptyString),
+  metricsEndpoint: optional(
+    nested({ token: nonEmptyString, render: fn<MetricsEndpoint['render']>() }),
+  ),
   logger: optional(object<Logger>()),
 } satisfies Rules<SuperNodeOptions>;
 
@@ -130,6 +146,8 @@ export class SuperNode {
   readonly tunnel: TunnelServer;
   readonly dht: DhtNode | null;
   readonly zone: Zone | null;
+  /** Health, the network map's data and the request counters (origin/status.ts). */
+  readonly status: SuperNodeStatus;
   #announceTimer: NodeJS.Timeout | null = null;
   readonly #ingress: Ingress;
   readonly #server: Server;
@@ -205,23 +223,48 @@ export class SuperNode {
           this.registry,
         )
       : null;
+    this.status = new SuperNodeStatus({
+      id: key.id.toString(),
+      dataDir: options.dataDir,
+      version: options.version ?? 'pc2',
+      label: options.label ?? `sn-${key.id.toString().slice(0, 8)}`,
+      region: options.region ?? null,
+      registry: this.registry,
+      tunnel: this.tunnel,
+      dht: this.dht,
+      dhtBootstrapped: Boolean(options.dht && options.dht.bootstrap?.length),
+      zone: this.zone,
+      now: () => Date.now(),
+    });
     const api = this.#apiApp(developerMode);
     const apiListener = getRequestListener(api.fetch);
     const isRelay = (req: IncomingMessage) => req.headers[INGRESS_HEADERS.nodeId] !== undefined;
     // Resolves and signed writes take the registry's node:http fast path; the rest goes through Hono.
     const fastPath = this.registry.fastPath;
+    const requests = this.status.requests;
     this.#server = createServer((req, res) => {
-      if (isRelay(req)) this.#ingress.handleRequest(req, res);
-      else if (!fastPath(req, res)) void apiListener(req, res);
+      if (isRelay(req)) {
+        requests.relay++;
+        this.#ingress.handleRequest(req, res);
+      } else {
+        requests.api++;
+        if (!fastPath(req, res)) void apiListener(req, res);
+      }
     });
     this.#server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-      if (isRelay(req)) return this.#ingress.handleRequest(req, res);
+      if (isRelay(req)) {
+        requests.relay++;
+        return this.#ingress.handleRequest(req, res);
+      }
+      requests.api++;
       res.writeContinue();
       apiListener(req, res);
     });
     this.#server.on('upgrade', (req, socket, head) => {
-      if (isRelay(req)) this.#ingress.handleUpgrade(req, socket, head);
-      else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      if (isRelay(req)) {
+        requests.relayUpgrades++;
+        this.#ingress.handleUpgrade(req, socket, head);
+      } else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     });
   }
 
@@ -249,6 +292,7 @@ export class SuperNode {
       app.all(`${API_PREFIX}/nodes/*`, (c) => dhtApi.fetch(c.req.raw));
     }
     if (this.zone) app.route('/', this.zone.app);
+    app.route('/', this.status.app(this.#options.metricsEndpoint));
     app.all('*', (c) => this.registry.app.fetch(c.req.raw, c.env));
     return app;
   }
@@ -290,6 +334,7 @@ export class SuperNode {
     });
     this.#apiPort = (this.#server.address() as AddressInfo).port;
     const apiUrl = `http://${this.publicHost}:${this.#apiPort}`;
+    this.status.traffic.start();
     await this.zone?.start();
     if (this.dht) {
       await this.dht.start();
@@ -337,6 +382,7 @@ export class SuperNode {
       this.#server.close(() => resolve());
       this.#server.closeAllConnections();
     });
+    await this.status.traffic.stop();
     await this.tunnel.stop();
     await this.dht?.stop();
     await this.zone?.stop();

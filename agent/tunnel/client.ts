@@ -64,6 +64,8 @@ export class TunnelClient extends EventEmitter {
   #ticker: NodeJS.Timeout | null = null;
   #lastError: AgentError | null = null;
   #peerBox: CryptoBox | null = null;
+  /** Bytes of the connections that are gone; the live ones are read from their sockets. */
+  #closedBytes = { sent: 0, received: 0 };
 
   constructor(options: TunnelClientOptions) {
     super();
@@ -88,6 +90,16 @@ export class TunnelClient extends EventEmitter {
       (c) => c.state !== 'challenge' && c.state !== 'handshake',
     ).length;
     return { connections, idle: this.#idle.size, busy: connections - this.#idle.size };
+  }
+
+  /** Bytes written to and read from the super node on every connection so far (the wire, framing included). */
+  bytes(): { sent: number; received: number } {
+    let { sent, received } = this.#closedBytes;
+    for (const c of this.#connections) {
+      sent += c.socket.bytesWritten;
+      received += c.socket.bytesRead;
+    }
+    return { sent, received };
   }
 
   start(): void {
@@ -223,7 +235,10 @@ export class TunnelClient extends EventEmitter {
   }
 
   #onClosed(connection: ClientConnection, error: AgentError): void {
-    this.#connections.delete(connection);
+    if (this.#connections.delete(connection)) {
+      this.#closedBytes.sent += connection.socket.bytesWritten;
+      this.#closedBytes.received += connection.socket.bytesRead;
+    }
     this.#idle.delete(connection);
     if (connection.kind === 'attach' && !connection.handshakeDone) {
       this.#attaching--;

@@ -13,9 +13,11 @@ import { ADAPTER_ENV_KEYS, edgeConfigFromEnv, edgeConfigFromJson } from '../env-
 import { EdgeError } from '../errors.ts';
 import { withResponseHeader } from '../headers.ts';
 import { targetHeaders, targetUrl, unavailable } from '../forward.ts';
+import type { NetworkAssets } from '../network/page.ts';
 import {
   checkOptions,
   integer,
+  object,
   optional,
   passedOn,
   type Rules,
@@ -50,7 +52,7 @@ declare const Deno: {
     request: Request,
     options?: { protocol?: string },
   ): { socket: WebSocket; response: Response };
-  readTextFile(path: string): Promise<string>;
+  readTextFile(path: string | URL): Promise<string>;
   env: { toObject(): Record<string, string> };
 };
 
@@ -65,6 +67,8 @@ export interface DenoEdgeOptions {
   key?: string;
   /** Longest wait for a target's WebSocket to open, ms. Default 10 000. */
   webSocketOpenTimeoutMs?: number;
+  /** The network map's files (readNetworkAssets); without them /network/<file> is 404. */
+  assets?: NetworkAssets;
 }
 
 const DENO_EDGE_OPTIONS = {
@@ -74,7 +78,21 @@ const DENO_EDGE_OPTIONS = {
   cert: optional(string),
   key: optional(string),
   webSocketOpenTimeoutMs: withDefault(integer(1, 86_400_000), 10_000),
+  assets: optional(object<NetworkAssets>()),
 } satisfies Rules<DenoEdgeOptions>;
+
+/** The network map's files: uPlot as installed in node_modules, and the page's own script and style. */
+export async function readNetworkAssets(): Promise<NetworkAssets> {
+  const read = (path: string) => Deno.readTextFile(new URL(path, import.meta.url));
+  const uplot = '../../node_modules/uplot/dist/';
+  const [uplotJs, uplotCss, mapJs, mapCss] = await Promise.all([
+    read(`${uplot}uPlot.iife.min.js`),
+    read(`${uplot}uPlot.min.css`),
+    read('../network/client/map.js'),
+    read('../network/client/map.css'),
+  ]);
+  return { 'uPlot.min.js': uplotJs, 'uPlot.min.css': uplotCss, 'map.js': mapJs, 'map.css': mapCss };
+}
 
 function openWebSocket(
   target: Target,
@@ -191,7 +209,10 @@ export function serveEdge(
   if ((o.cert === undefined) !== (o.key === undefined))
     throw new EdgeError('INVALID_CONFIG', 'serveEdge options: cert and key go together');
   const config = { ...o.config, fetch: o.config.fetch ?? denoForwardFetch() };
-  const edge = new Edge(config, { webSocket: bridgeWith(o.webSocketOpenTimeoutMs) });
+  const edge = new Edge(config, {
+    webSocket: bridgeWith(o.webSocketOpenTimeoutMs),
+    assets: o.assets,
+  });
   const secure = o.cert !== undefined;
   return Deno.serve(
     {
@@ -226,6 +247,7 @@ async function main(): Promise<void> {
       hostname: env[ADAPTER_ENV_KEYS.hostname],
       port: port ? Number(port) : undefined,
       ...tls,
+      assets: await readNetworkAssets(),
     },
     (addr) =>
       console.log(

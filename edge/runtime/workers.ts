@@ -9,6 +9,7 @@ import { EdgeError } from '../errors.ts';
 import { NODE_ERROR_HEADER, nodeError, RELAY_ERROR_HEADER, tryNextTarget } from '../failover.ts';
 import { targetHeaders, targetUrl, unavailable } from '../forward.ts';
 import { errorResponse } from '../pages.ts';
+import type { NetworkAssets } from '../network/page.ts';
 
 /** The parts of the Workers runtime used here (no @cloudflare/workers-types dependency). */
 interface WorkersWebSocket {
@@ -101,27 +102,38 @@ async function bridgeWebSocket(
   throw unavailable(route, failures);
 }
 
-let current: { env: object; edge: Edge } | undefined;
-
-function edgeFor(env: Record<string, unknown>): Edge {
-  if (current?.env !== env)
-    current = { env, edge: new Edge(edgeConfigFromEnv(env), { webSocket: bridgeWebSocket }) };
-  return current.edge;
+/**
+ * The Worker's handler; `assets` are the network map's files (workers-main.ts, the deployed entry,
+ * bundles them; without them /network/<file> is 404, as in the portable tests that import this file).
+ */
+export function workerWith(assets?: NetworkAssets): {
+  fetch(request: Request, env: Record<string, unknown>): Response | Promise<Response>;
+} {
+  let current: { env: object; edge: Edge } | undefined;
+  const edgeFor = (env: Record<string, unknown>): Edge => {
+    if (current?.env !== env)
+      current = {
+        env,
+        edge: new Edge(edgeConfigFromEnv(env), { webSocket: bridgeWebSocket, assets }),
+      };
+    return current.edge;
+  };
+  return {
+    fetch(request, env) {
+      let edge: Edge;
+      try {
+        edge = edgeFor(env);
+      } catch (e) {
+        const error =
+          e instanceof EdgeError ? e : new EdgeError('INVALID_CONFIG', (e as Error).message);
+        return errorResponse(error, new URL(request.url).host, false);
+      }
+      // Behind Cloudflare, CF-Connecting-IP is the client's address and cannot be forged.
+      return edge.app.fetch(request, {
+        clientIp: request.headers.get('cf-connecting-ip') ?? undefined,
+      });
+    },
+  };
 }
 
-export default {
-  fetch(request: Request, env: Record<string, unknown>): Response | Promise<Response> {
-    let edge: Edge;
-    try {
-      edge = edgeFor(env);
-    } catch (e) {
-      const error =
-        e instanceof EdgeError ? e : new EdgeError('INVALID_CONFIG', (e as Error).message);
-      return errorResponse(error, new URL(request.url).host, false);
-    }
-    // Behind Cloudflare, CF-Connecting-IP is the client's address and cannot be forged.
-    return edge.app.fetch(request, {
-      clientIp: request.headers.get('cf-connecting-ip') ?? undefined,
-    });
-  },
-};
+export default workerWith();

@@ -29,6 +29,7 @@ import { handleRequest, type HandlerContext } from './handlers.ts';
 import type { LookupResult } from './lookup.ts';
 import { type DhtNodeOptions, type ResolvedOptions, resolveOptions } from './options.ts';
 import { loadRoutingTable, saveRoutingTable } from './routing-file.ts';
+import { estimateDhtSize } from './size-estimate.ts';
 import { DhtStorage } from './storage.ts';
 import { TokenManager } from './tokens.ts';
 import { MAX_SEND_BYTES } from './transport.ts';
@@ -199,6 +200,13 @@ export class DhtNode {
       v4Usable: this.#v4.table.usableSize,
       v6: this.#v6?.table.size,
     };
+  }
+
+  /** Estimated number of nodes in the (IPv4) DHT, from our K closest verified contacts. */
+  sizeEstimate(): number {
+    this.#running();
+    const closest = this.#v4.table.closest(this.id, K).map((n) => n.id);
+    return estimateDhtSize(this.id, closest);
   }
 
   counters(): DhtCountersSnapshot {

@@ -51,6 +51,11 @@ export class AppendLog {
     this.#size = size;
   }
 
+  /** The write error that stopped the log (every append fails after it), or null. */
+  get broken(): Error | null {
+    return this.#broken;
+  }
+
   /** Opens (or creates) the log, returns every valid payload and truncates a torn tail. */
   static open(path: string): OpenedLog {
     let data: Buffer;

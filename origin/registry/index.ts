@@ -23,6 +23,8 @@ export interface Registry {
   store: RegistryStore;
   replication: Replication;
   service: RegistryService;
+  /** The rate limiters (their `refused` counts are read by the metrics). */
+  limits: RegistryLimits;
   /** node:http handler for resolves and signed writes (true when it answered); startRegistryServer puts it before `app`. */
   fastPath: (req: IncomingMessage, res: ServerResponse) => boolean;
   close(): Promise<void>;
@@ -45,6 +47,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     store,
     replication,
     service,
+    limits,
     async close() {
       await replication.close();
       await store.close();

@@ -10,6 +10,8 @@ export class RegistryLimits {
   readonly #writesPerIp: RateLimiter | null;
   readonly #readsPerIp: RateLimiter | null;
   readonly #writesPerName: RateLimiter | null;
+  /** Requests refused with RATE_LIMITED, by kind. */
+  readonly refused = { read: 0, write: 0 };
 
   constructor(o: ResolvedOptions) {
     this.#o = o;
@@ -33,9 +35,11 @@ export class RegistryLimits {
     const now = this.#o.clock.now();
     const ip = clientIp(remote, forwardedFor, this.#proxies);
     if (!(kind === 'read' ? this.#readsPerIp : this.#writesPerIp!).take(ip, now)) {
+      this.refused[kind]++;
       throw new RegistryError('RATE_LIMITED', 'too many requests from this address');
     }
     if (name !== undefined && kind === 'write' && !this.#writesPerName!.take(name, now)) {
+      this.refused.write++;
       throw new RegistryError('RATE_LIMITED', 'too many writes for this name');
     }
   }

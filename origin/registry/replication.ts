@@ -25,6 +25,22 @@ export interface ReplicationStats {
   rejected: number;
 }
 
+/** One peer's replication as this registrar sees it (health and metrics). */
+export interface PeerReplicationState {
+  id: string;
+  url: string;
+  /** Local changes waiting to be pushed to it. */
+  pending: number;
+  /** Clock time of the last push it acknowledged, and of the last full pull from it (0: never). */
+  lastPushAt: number;
+  lastPullAt: number;
+  pushFailures: number;
+  pullFailures: number;
+  /** Its change cursor: how far this registrar has read its log. */
+  cursor: number;
+  lastError: string | null;
+}
+
 export interface ChangesResponse {
   items: NameState[];
   cursor: number;
@@ -38,6 +54,13 @@ interface Peer {
   timer: ReturnType<typeof setTimeout> | null;
   sending: Promise<void> | null;
   cursor: number;
+  health: {
+    lastPushAt: number;
+    lastPullAt: number;
+    pushFailures: number;
+    pullFailures: number;
+    lastError: string | null;
+  };
 }
 
 function sameState(a: NameState, b: NameState): boolean {
@@ -89,7 +112,16 @@ export class Replication {
     const url = peer.url.replace(/\/+$/, '');
     const known = this.#peers.find((p) => p.id.equals(id));
     if (known) known.url = url;
-    else this.#peers.push({ id, url, queue: new Map(), timer: null, sending: null, cursor: 0 });
+    else
+      this.#peers.push({
+        id,
+        url,
+        queue: new Map(),
+        timer: null,
+        sending: null,
+        cursor: 0,
+        health: { lastPushAt: 0, lastPullAt: 0, pushFailures: 0, pullFailures: 0, lastError: null },
+      });
   }
 
   start(): void {
@@ -124,9 +156,14 @@ export class Replication {
     const items = [...peer.queue.values()].slice(0, MAX_ITEMS_PER_CALL);
     for (const item of items) peer.queue.delete(item.name);
     peer.sending = this.#post(peer, items)
-      .then(() => void (this.stats.pushed += items.length))
+      .then(() => {
+        this.stats.pushed += items.length;
+        peer.health.lastPushAt = this.#o.clock.now();
+      })
       .catch((e: Error) => {
         this.stats.pushFailures++;
+        peer.health.pushFailures++;
+        peer.health.lastError = e.message;
         this.#o.logger.warn('replication push failed; the next pull heals it', {
           peer: peer.id.toString(),
           error: e.message,
@@ -158,6 +195,8 @@ export class Replication {
       this.#peers.map((p) =>
         this.#pullPeer(p).catch((e: Error) => {
           this.stats.pullFailures++;
+          p.health.pullFailures++;
+          p.health.lastError = e.message;
           this.#o.logger.warn('replication pull failed', {
             peer: p.id.toString(),
             error: e.message,
@@ -165,6 +204,17 @@ export class Replication {
         }),
       ),
     );
+  }
+
+  /** Every peer's replication state, for health and metrics. */
+  peerStates(): PeerReplicationState[] {
+    return this.#peers.map((p) => ({
+      id: p.id.toString(),
+      url: p.url,
+      pending: p.queue.size,
+      cursor: p.cursor,
+      ...p.health,
+    }));
   }
 
   async #pullPeer(peer: Peer): Promise<void> {
@@ -184,6 +234,7 @@ export class Replication {
         this.stats.pulled += items.length;
       },
     );
+    peer.health.lastPullAt = this.#o.clock.now();
   }
 
   /** Verifies and merges items from a peer; returns how many changed the local store. */

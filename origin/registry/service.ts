@@ -23,6 +23,7 @@ import type {
 } from '../../shared/records/api.ts';
 import { RegistryError } from './errors.ts';
 import { KeyedLock } from './keyed-lock.ts';
+import { WriteCounters } from './counters.ts';
 import type { ResolvedOptions } from './options.ts';
 import { checkEndpoint } from './ssrf.ts';
 import { type NameEntry, type NameState, nameStatus } from './state.ts';
@@ -32,6 +33,8 @@ export type CommitListener = (entries: NameEntry[]) => void;
 
 export class RegistryService {
   readonly lock = new KeyedLock();
+  /** Signed writes by operation and outcome (write-ops.ts counts them). */
+  readonly counters = new WriteCounters();
   readonly #o: ResolvedOptions;
   readonly #store: RegistryStore;
   readonly #reserved: Set<string>;

@@ -116,6 +116,16 @@ export class RegistryStore {
     return this.#log.size;
   }
 
+  /** Why writes fail now (the log hit a write error), or null while they succeed. */
+  get writeError(): Error | null {
+    return this.#log.broken;
+  }
+
+  /** Every entry, in no particular order (for counts; do not hold on to the iterator). */
+  entries(): IterableIterator<NameEntry> {
+    return this.#entries.values();
+  }
+
   get syncs(): number {
     return this.#log.syncs;
   }

@@ -19,7 +19,7 @@ export interface WriteOp {
   ): Promise<{ status: 200 | 201 | 202; body: unknown }>;
 }
 
-export const WRITE_OPS: readonly WriteOp[] = [
+const OPS: readonly WriteOp[] = [
   {
     method: 'POST',
     action: 'claim',
@@ -54,6 +54,24 @@ export const WRITE_OPS: readonly WriteOp[] = [
     run: async (s, name, jws) => ({ status: 200, body: await s.acceptTransfer(name, jws) }),
   },
 ];
+
+/**
+ * Each write counted by outcome (`ok` or the refusal's code) in its service's counters, for the
+ * metrics: claims, renewals (route) and refusals by reason.
+ */
+export const WRITE_OPS: readonly WriteOp[] = OPS.map((op) => ({
+  ...op,
+  async run(service, name, jws) {
+    try {
+      const result = await op.run(service, name, jws);
+      service.counters.count(op.action, 'ok');
+      return result;
+    } catch (e) {
+      service.counters.count(op.action, e instanceof RegistryError ? e.code : 'INTERNAL');
+      throw e;
+    }
+  },
+}));
 
 /** The signed record in a write body `{<field>: JWS}`; BAD_REQUEST when the body is not a JSON object. */
 export function writeBodyField(text: string, field: WriteOp['field']): unknown {

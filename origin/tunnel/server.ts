@@ -47,6 +47,11 @@ export interface TunnelServerStats {
   deadConnections: number;
   sessionsReplaced: number;
   streamsOpened: number;
+  /** openStream calls that failed, by TunnelError code (QUEUE_FULL, QUEUE_TIMEOUT, NO_SESSION, ...). */
+  streamsRefused: Record<string, number>;
+  /** Bytes written to and read from tunnel connections (the wire: frames, handshakes, pings). */
+  bytesToNodes: number;
+  bytesFromNodes: number;
 }
 
 const PEER_BOX_CACHE = 16_384;
@@ -67,6 +72,9 @@ export class TunnelServer extends EventEmitter {
     sessionsReplaced: 0,
     streamsOpened: 0,
   };
+  readonly #refused: Record<string, number> = {};
+  /** Bytes of the connections that are gone; the live ones are read from their sockets. */
+  #closedBytes = { toNodes: 0, fromNodes: 0 };
 
   constructor(options: TunnelServerOptions) {
     super();
@@ -125,12 +133,20 @@ export class TunnelServer extends EventEmitter {
     for (const c of this.#connections) if (c.hasStream) streams++;
     let queuedStreams = 0;
     for (const s of this.#sessions.values()) queuedStreams += s.info().queuedStreams;
+    let { toNodes, fromNodes } = this.#closedBytes;
+    for (const c of this.#connections) {
+      toNodes += c.socket.bytesWritten;
+      fromNodes += c.socket.bytesRead;
+    }
     return {
       sessions: this.#sessions.size,
       connections: this.#connections.size,
       streams,
       queuedStreams,
       ...this.#counters,
+      streamsRefused: { ...this.#refused },
+      bytesToNodes: toNodes,
+      bytesFromNodes: fromNodes,
     };
   }
 
@@ -145,7 +161,15 @@ export class TunnelServer extends EventEmitter {
    * A Duplex to the node's upstream, over an idle tunnel connection of its session. Waits (up to
    * streamQueueTimeoutMs) when all are busy; the client opens more connections as it sees them taken.
    */
-  async openStream(deviceId: Id, address: StreamAddress = {}): Promise<TunnelStream> {
+  openStream(deviceId: Id, address: StreamAddress = {}): Promise<TunnelStream> {
+    return this.#openStream(deviceId, address).catch((e: unknown) => {
+      const code = e instanceof TunnelError ? e.code : 'OTHER';
+      this.#refused[code] = (this.#refused[code] ?? 0) + 1;
+      throw e;
+    });
+  }
+
+  async #openStream(deviceId: Id, address: StreamAddress): Promise<TunnelStream> {
     for (let attempt = 0; ; attempt++) {
       const session = this.#sessions.get(deviceId.toString());
       if (!session || !this.#server)
@@ -182,7 +206,11 @@ export class TunnelServer extends EventEmitter {
           this.#counters.malformedFrames++;
           this.options.logger.debug('malformed frame', { reason });
         },
-        connectionGone: (c) => this.#connections.delete(c),
+        connectionGone: (c) => {
+          if (!this.#connections.delete(c)) return;
+          this.#closedBytes.toNodes += c.socket.bytesWritten;
+          this.#closedBytes.fromNodes += c.socket.bytesRead;
+        },
       },
       socket,
     );

@@ -15,6 +15,7 @@
 import dnsPacket, { type Answer, type Packet } from 'dns-packet';
 import { RateLimiter } from '../registry/rate-limit.ts';
 import { answerQuestion } from './answer.ts';
+import { AnswerCounts } from './answer-counts.ts';
 import { encodeResponse } from './encode.ts';
 import { CookieJar, type ParsedCookie, parseCookie } from './cookies.ts';
 import type { ZoneView } from './view.ts';
@@ -78,6 +79,8 @@ export class Responder {
     formerr: 0,
     notimp: 0,
   };
+  /** Responses by question type and rcode (for the metrics). */
+  readonly answers = new AnswerCounts();
   readonly #o: ResponderOptions;
   readonly #cookies = new CookieJar();
   readonly #limiter: RateLimiter | null;
@@ -96,7 +99,9 @@ export class Responder {
   respond(packet: Uint8Array, transport: Transport, address: string): Uint8Array | null {
     this.stats.queries++;
     try {
-      return this.#respond(packet, transport, address);
+      const out = this.#respond(packet, transport, address);
+      if (out) this.answers.count(out);
+      return out;
     } catch {
       this.stats.malformed++;
       return null;

@@ -30,6 +30,8 @@ export interface RouteRecord {
   /** Issued-at and expires-at, ms since the epoch. */
   iat: number;
   exp: number;
+  /** The node asks to be listed, by name, on the zone's network map (`pc2 node --list-on-map`). */
+  listed?: boolean;
 }
 
 export interface VerifiedRoute {
@@ -61,6 +63,8 @@ export async function verifyRoute(jws: unknown): Promise<Result<VerifiedRoute>> 
   if (!Number.isSafeInteger(r.iat) || !Number.isSafeInteger(r.exp) || r.exp <= r.iat)
     return invalid('bad iat/exp');
   if (r.exp - r.iat > MAX_LEASE_MS) return invalid('lease longer than 24 h');
+  if (r.listed !== undefined && typeof r.listed !== 'boolean')
+    return invalid('listed is a boolean');
   if (!Array.isArray(r.relays) || r.relays.length > MAX_RELAYS)
     return invalid(`relays is a list of at most ${MAX_RELAYS} ids`);
   const relays: Id[] = [];

@@ -32,7 +32,16 @@ export interface ProcessNetwork {
 }
 
 export async function startProcessNetwork(
-  options: { runner?: string[]; env?: Record<string, string> } = {},
+  options: {
+    runner?: string[];
+    env?: Record<string, string>;
+    /** More flags for each process (e.g. metrics). */
+    extraArgs?: {
+      supernode?: (name: 'primary' | 'secondary') => string[];
+      gateway?: string[];
+      node?: string[];
+    };
+  } = {},
 ): Promise<ProcessNetwork> {
   const dir = tempDir('pc2-procnet-');
   const [pk, sk, edge, alice] = await Promise.all(
@@ -86,6 +95,7 @@ export async function startProcessNetwork(
       `${peer.key.key.id}@127.0.0.1:${peer.dhtPort}`,
       '--public-url',
       `http://{name}.localhost:${gatewayPort}`,
+      ...(options.extraArgs?.supernode?.(name) ?? []),
     ];
   }
   const startSuperNode = async (sn: SuperNodeProc) => {
@@ -114,6 +124,7 @@ export async function startProcessNetwork(
         '127.0.0.1',
         '--http-port',
         String(gatewayPort),
+        ...(options.extraArgs?.gateway ?? []),
       ],
       { prefix: options.runner, env: options.env },
     );
@@ -134,6 +145,7 @@ export async function startProcessNetwork(
       alice.path,
       '--mode',
       'relay',
+      ...(options.extraArgs?.node ?? []),
     ]);
     procs.push(node);
     await node.waitFor(/"state":"online"[^\n]*tunnel=up[^\n]*tunnel=up/, 60_000);

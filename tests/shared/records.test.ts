@@ -173,6 +173,22 @@ describe('bindings and route records', () => {
     expect((await verifyRoute(long)).ok).toBe(false);
   });
 
+  it('carries the optional map listing as a signed boolean', async () => {
+    const base = { name: 'alice', mode: 'relay' as const, relays: [relay.id.toString()], seq: 3 };
+    const listed = await signRoute({ ...base, iat: NOW, exp: NOW + 1000, listed: true }, owner);
+    const checked = await verifyRoute(listed);
+    expect(checked.ok && checked.value.route.listed).toBe(true);
+    const unlisted = await verifyRoute(
+      await signRoute({ ...base, iat: NOW, exp: NOW + 1000 }, owner),
+    );
+    expect(unlisted.ok && unlisted.value.route.listed).toBe(undefined);
+    const odd = await signRoute(
+      { ...base, iat: NOW, exp: NOW + 1000, listed: 'yes' as unknown as boolean },
+      owner,
+    );
+    expect((await verifyRoute(odd)).ok).toBe(false);
+  });
+
   it('resolves partitions deterministically: earliest bind wins, then the smaller registrar id', () => {
     const a = {
       v: 1 as const,

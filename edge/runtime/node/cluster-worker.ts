@@ -5,7 +5,8 @@
  */
 import { EdgeError } from '../../errors.ts';
 import { type Gateway, startGateway } from './server.ts';
-import type { WorkerMessage, WorkerStart } from './cluster.ts';
+import type { MetricsReply, WorkerMessage, WorkerStart } from './cluster.ts';
+import { createGatewayMetrics, shareWithPrimary } from './metrics.ts';
 
 function send(message: WorkerMessage): void {
   process.send?.(message);
@@ -13,15 +14,48 @@ function send(message: WorkerMessage): void {
 
 let gateway: Gateway | undefined;
 
-process.on('message', (message: WorkerStart | { pc2: 'close' }) => {
-  if (message?.pc2 === 'start') {
+/** The primary's sum of every worker's metrics (it asks them all, this one included). */
+const waiting = new Map<number, (reply: MetricsReply) => void>();
+let nextId = 0;
+function askPrimary(): Promise<{ contentType: string; body: string }> {
+  const id = nextId++;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      waiting.delete(id);
+      reject(new Error('the primary did not answer'));
+    }, 10_000);
+    waiting.set(id, (reply) => {
+      clearTimeout(timer);
+      resolve(reply);
+    });
+    send({ pc2: 'metrics', id });
+  });
+}
+
+process.on('message', (message: WorkerStart | MetricsReply | { pc2: 'close' }) => {
+  if (message?.pc2 === 'metrics') {
+    waiting.get(message.id)?.(message);
+    waiting.delete(message.id);
+  } else if (message?.pc2 === 'start') {
+    const { metrics: metricsOption, ...options } = message.options;
+    const metrics = metricsOption ? createGatewayMetrics() : null;
+    if (metrics) shareWithPrimary(metrics.registry);
     startGateway({
-      ...message.options,
+      ...options,
       onError: (e) => send({ pc2: 'error', message: e.message }),
       onCertificateReload: () => send({ pc2: 'reloaded' }),
+      observer: metrics?.observer,
+      metricsEndpoint: metricsOption?.token
+        ? { token: metricsOption.token, render: askPrimary }
+        : undefined,
     }).then(
       (g) => {
         gateway = g;
+        metrics?.attach({
+          edge: g.edge,
+          certificateReloads: () => g.certificateReloads,
+          certificateNotAfter: () => g.certificateNotAfter,
+        });
         send({ pc2: 'ready', ports: g.ports });
       },
       (e: Error) => {

@@ -14,18 +14,27 @@ import {
   checkOptions,
   fn,
   integer,
+  nested,
+  nonEmptyString,
+  optional,
   type Rules,
   rule,
   withDefault,
 } from '../../../shared/options.ts';
 import { type GatewayOptions, WORKER_GATEWAY_OPTIONS } from './server.ts';
+import { clusterRender } from './metrics.ts';
 
 /** What a worker is started with: everything of GatewayOptions that can cross a process boundary. */
 export type ClusterWorkerOptions = Omit<
   GatewayOptions,
-  'config' | 'onError' | 'onCertificateReload'
+  'config' | 'onError' | 'onCertificateReload' | 'observer' | 'metricsEndpoint'
 > & {
   config: Omit<EdgeConfig, 'fetch' | 'now'>;
+  /**
+   * Metrics on: every worker counts (metrics.ts) and the primary sums them (`renderMetrics`); with
+   * `token`, workers also answer GET /metrics on the apex with that sum. Default off.
+   */
+  metrics?: { token?: string };
 };
 
 export interface GatewayClusterOptions extends ClusterWorkerOptions {
@@ -45,6 +54,8 @@ export interface GatewayCluster {
   readonly certificateReloads: number;
   /** Workers that died and were replaced since start. */
   readonly restarts: number;
+  /** Every worker's metrics summed, as Prometheus text (with `metrics` on; null otherwise). */
+  renderMetrics: (() => Promise<{ contentType: string; body: string }>) | null;
   close(): Promise<void>;
 }
 
@@ -60,7 +71,16 @@ export type WorkerMessage =
   | { pc2: 'ready'; ports: { https?: number; http?: number } }
   | { pc2: 'failed'; message: string }
   | { pc2: 'reloaded' }
-  | { pc2: 'error'; message: string };
+  | { pc2: 'error'; message: string }
+  | { pc2: 'metrics'; id: number };
+
+/** Primary -> worker: the summed metrics a worker asked for (to answer GET /metrics). */
+export interface MetricsReply {
+  pc2: 'metrics';
+  id: number;
+  contentType: string;
+  body: string;
+}
 
 const CLUSTER_OPTIONS = {
   ...WORKER_GATEWAY_OPTIONS,
@@ -69,6 +89,7 @@ const CLUSTER_OPTIONS = {
     'a config without fetch and now (the workers run in other processes)',
   ),
   workers: integer(1, 1024),
+  metrics: optional(nested({ token: optional(nonEmptyString) })),
   onError: withDefault(fn<(error: Error) => void>(), (e: Error) =>
     console.error(`pc2 edge: ${e.message}`),
   ),
@@ -102,6 +123,7 @@ export async function startGatewayCluster(options: GatewayClusterOptions): Promi
     startTimeoutMs: _startTimeoutMs,
     ...gatewayOptions
   } = options;
+  const renderMetrics = options.metrics ? clusterRender() : null;
   cluster.setupPrimary({
     exec: fileURLToPath(new URL('./cluster-worker.ts', import.meta.url)),
     execArgv: workerExecArgv(),
@@ -142,6 +164,13 @@ export async function startGatewayCluster(options: GatewayClusterOptions): Promi
           reloads.set(worker, (reloads.get(worker) ?? 0) + 1);
         } else if (m?.pc2 === 'error') {
           onError(new Error(`worker ${worker.process.pid}: ${m.message}`));
+        } else if (m?.pc2 === 'metrics' && renderMetrics) {
+          renderMetrics().then(
+            ({ contentType, body }) =>
+              worker.isConnected() &&
+              worker.send({ pc2: 'metrics', id: m.id, contentType, body } satisfies MetricsReply),
+            (e: Error) => onError(new Error(`metrics: ${e.message}`)),
+          );
         }
       });
       worker.once('exit', (code, signal) => {
@@ -203,6 +232,7 @@ export async function startGatewayCluster(options: GatewayClusterOptions): Promi
     get restarts() {
       return restarts;
     },
+    renderMetrics,
     async close() {
       closing = true;
       await stopAll();

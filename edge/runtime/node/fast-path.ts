@@ -18,6 +18,7 @@ import { NODE_ERROR_HEADER, nodeError, RELAY_ERROR_HEADER, tryNextTarget } from 
 import { unavailable } from '../../forward.ts';
 import { dropsResponseHeader, forwardedRawHeaders } from '../../headers.ts';
 import { errorResponse } from '../../pages.ts';
+import { type EdgeStats, type ForwardKind, forwardKind, type RouteKind } from '../../stats.ts';
 
 export interface FastPathOptions {
   dispatcher: Agent;
@@ -26,6 +27,10 @@ export interface FastPathOptions {
   hsts: string;
   /** Serves a request with the Hono app. */
   app: (req: http.IncomingMessage, res: http.ServerResponse) => void;
+  /** The edge's counters of failed targets, failovers and give-ups. */
+  stats: EdgeStats;
+  /** Told the route kind of each request forwarded here (metrics on). */
+  routed?: (res: http.ServerResponse, kind: RouteKind) => void;
 }
 
 const VALID_HOST = /^[a-z0-9.-]+(?::\d{1,5})?$/i;
@@ -55,6 +60,7 @@ async function writeError(
  */
 class Forwarding implements Dispatcher.DispatchHandler {
   readonly #failures: string[] = [];
+  readonly #kind: ForwardKind;
   #index = -1;
   /** The current attempt's: abort, and pause/resume for backpressure. */
   #controller: Dispatcher.DispatchController | null = null;
@@ -85,6 +91,7 @@ class Forwarding implements Dispatcher.DispatchHandler {
     readonly forget: (name: string) => void,
   ) {
     res.once('close', this.#onClose);
+    this.#kind = forwardKind(route);
   }
 
   next(): void {
@@ -92,9 +99,11 @@ class Forwarding implements Dispatcher.DispatchHandler {
     const targets = this.route.targets;
     if (++this.#index >= targets.length) {
       this.#done = true;
+      this.options.stats.unavailable[this.#kind]++;
       this.#giveUp();
       return;
     }
+    if (this.#index > 0) this.options.stats.failovers[this.#kind]++;
     this.#controller = null;
     this.#discard = false;
     this.#answered = false;
@@ -165,6 +174,7 @@ class Forwarding implements Dispatcher.DispatchHandler {
     if (tryNextTarget(status, relayError, this.#index === this.route.targets.length - 1)) {
       // Read the refusal to its end so the connection stays reusable, then try the next one.
       this.#discard = true;
+      this.options.stats.targetFailures[this.#kind]++;
       this.#failures.push(
         `${this.route.targets[this.#index].label}: HTTP ${status}${relayError ? ` ${relayError}` : ''}`,
       );
@@ -200,10 +210,12 @@ class Forwarding implements Dispatcher.DispatchHandler {
       return;
     }
     // A refusal being discarded that then fails is already counted.
-    if (!this.#discard)
+    if (!this.#discard) {
+      this.options.stats.targetFailures[this.#kind]++;
       this.#failures.push(
         `${this.route.targets[this.#index].label}: ${this.#answered ? 'response failed' : err.message}`,
       );
+    }
     this.next();
   }
 }
@@ -227,7 +239,8 @@ export async function serveFastPath(
     // Error pages (and anything odd about the request) are the app's to render.
     return options.app(req, res);
   }
-  if (route.kind === 'landing') return options.app(req, res);
+  if (route.kind === 'landing' || route.kind === 'map') return options.app(req, res);
+  options.routed?.(res, forwardKind(route));
   const headers = forwardedRawHeaders(req.rawHeaders, {
     clientIp: req.socket.remoteAddress,
     host: url.host,

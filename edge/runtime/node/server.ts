@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
-import { createEdge, type Edge } from '../../app.ts';
+import { createEdge, type Edge, type EdgeBindings } from '../../app.ts';
 import type { EdgeConfig } from '../../config.ts';
 import {
   checkOptions,
@@ -18,6 +18,7 @@ import {
   integer,
   nested,
   nonEmptyString,
+  object,
   optional,
   passedOn,
   type Rules,
@@ -35,6 +36,10 @@ import {
 import { withResponseHeader } from '../../headers.ts';
 import { serveFastPath } from './fast-path.ts';
 import { handleUpgrade } from './upgrade.ts';
+import { readNetworkAssets } from './assets.ts';
+import type { GatewayObserver } from './metrics.ts';
+import { metricsRequest, type MetricsEndpoint } from './metrics-endpoint.ts';
+import { certificateNotAfter } from './tls.ts';
 
 export interface GatewayOptions {
   config: EdgeConfig;
@@ -56,6 +61,10 @@ export interface GatewayOptions {
   onError?: (error: Error) => void;
   /** Told after each certificate reload that was applied. Default: nothing. */
   onCertificateReload?: () => void;
+  /** Request and TLS handshake observations for the metrics (metrics.ts). Default: none, nothing counted. */
+  observer?: GatewayObserver;
+  /** Serves the Prometheus text at GET /metrics on the apex, behind a bearer token. Default: not served. */
+  metricsEndpoint?: MetricsEndpoint;
 }
 
 export interface Gateway {
@@ -63,6 +72,8 @@ export interface Gateway {
   edge: Edge;
   /** Number of certificate reloads applied since start. */
   readonly certificateReloads: number;
+  /** When the certificate served now expires, ms (null: plain HTTP). */
+  readonly certificateNotAfter: number | null;
   close(): Promise<void>;
 }
 
@@ -92,6 +103,10 @@ const GATEWAY_OPTIONS = {
     console.error(`pc2 edge: ${e.message}`),
   ),
   onCertificateReload: withDefault(fn<() => void>(), () => {}),
+  observer: optional(object<GatewayObserver>()),
+  metricsEndpoint: optional(
+    nested({ token: nonEmptyString, render: fn<MetricsEndpoint['render']>() }),
+  ),
 } satisfies Rules<GatewayOptions>;
 
 function listen(server: http.Server, port: number, hostname: string): Promise<number> {
@@ -153,13 +168,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const pool = o.config.fetch ? null : createPooledFetch(o.pool);
   const edge = createEdge(
     { ...o.config, fetch: o.config.fetch ?? pool!.fetch },
-    { abortWithClient: false },
+    { abortWithClient: false, assets: readNetworkAssets() },
   );
+  const observer = o.observer;
   const hostname = o.hostname;
   const hsts = `max-age=${o.hstsMaxAgeS}; includeSubDomains`;
   const secure = o.tls !== undefined;
   const appListener = getRequestListener(async (request, env) => {
-    let res = await edge.app.fetch(request, { clientIp: env.incoming.socket.remoteAddress });
+    const bindings: EdgeBindings = { clientIp: env.incoming.socket.remoteAddress };
+    let res = await edge.app.fetch(request, bindings);
+    if (observer && bindings.routeKind && env.outgoing instanceof http.ServerResponse)
+      observer.routed(env.outgoing, bindings.routeKind);
     if (secure) res = withResponseHeader(res, 'strict-transport-security', hsts);
     const body = pipeableBody(res.body);
     if (body && env.outgoing instanceof http.ServerResponse) {
@@ -169,13 +188,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     return res;
   });
   // Forwarding goes straight through Node.js streams when the gateway owns the connection pool.
-  const listener: http.RequestListener = pool
+  const forwardListener: http.RequestListener = pool
     ? (req, res) =>
         void serveFastPath(edge, req, res, {
           dispatcher: pool.dispatcher,
           secure,
           hsts,
           app: appListener,
+          stats: edge.stats,
+          routed: observer?.routed,
         }).catch(() => {
           // Never let one bad exchange reach the process: answer if still possible, else drop it.
           if (res.headersSent) res.destroy();
@@ -185,9 +206,26 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
               .end('gateway error\n');
         })
     : appListener;
+  const metricsEndpoint = o.metricsEndpoint;
+  const zone = edge.config.zone;
+  // Without metrics the listener is the forwarding one as it was: nothing is added per request.
+  const listener: http.RequestListener =
+    observer || metricsEndpoint
+      ? (req, res) => {
+          if (
+            metricsEndpoint &&
+            req.url === '/metrics' &&
+            metricsRequest(req, res, zone, metricsEndpoint)
+          )
+            return;
+          observer?.request(req, res);
+          forwardListener(req, res);
+        }
+      : forwardListener;
   const servers: http.Server[] = [];
   const ports: Gateway['ports'] = {};
   let watcher: CertificateWatcher | undefined;
+  let notAfter: number | null = null;
   const upgradeOptions = { handshakeTimeoutMs: o.upgradeTimeoutMs, rejectUnauthorized: true };
   const onUpgrade = (
     req: http.IncomingMessage,
@@ -197,11 +235,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   try {
     if (o.tls) {
       const tls = o.tls;
-      const main = https.createServer(
-        { ...(await readCertificate(tls)), minVersion: TLS_MIN_VERSION },
-        listener,
-      );
+      const pair = await readCertificate(tls);
+      notAfter = certificateNotAfter(pair);
+      const main = https.createServer({ ...pair, minVersion: TLS_MIN_VERSION }, listener);
       main.on('upgrade', onUpgrade);
+      if (observer) {
+        main.on('secureConnection', (socket: import('node:tls').TLSSocket) =>
+          observer.handshake(socket.getProtocol(), socket.alpnProtocol),
+        );
+        main.on('tlsClientError', (error: NodeJS.ErrnoException) =>
+          observer.handshakeFailed(error.code),
+        );
+      }
       servers.push(main);
       ports.https = await listen(main, o.httpsPort, hostname);
       watcher = await watchCertificate(
@@ -209,6 +254,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         tls.reloadIntervalMs,
         (ctx) => {
           main.setSecureContext(ctx);
+          notAfter = certificateNotAfter(ctx);
           o.onCertificateReload();
         },
         o.onError,
@@ -235,6 +281,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     edge,
     get certificateReloads() {
       return watcher?.reloads ?? 0;
+    },
+    get certificateNotAfter() {
+      return notAfter;
     },
     async close() {
       watcher?.stop();

@@ -3,6 +3,7 @@
  * files change: new handshakes use the new pair, open connections are left alone.
  */
 import { readFile, stat } from 'node:fs/promises';
+import { X509Certificate } from 'node:crypto';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 
 export const TLS_MIN_VERSION = 'TLSv1.3';
@@ -18,6 +19,15 @@ export async function readCertificate(files: CertificateFiles): Promise<SecureCo
   // Throws for a mismatched or unreadable pair, before the server ever sees it.
   createSecureContext(options);
   return options;
+}
+
+/** When the leaf certificate of a pair expires, ms (null when it cannot be read). */
+export function certificateNotAfter(options: SecureContextOptions): number | null {
+  try {
+    return Date.parse(new X509Certificate(options.cert as Buffer).validTo);
+  } catch {
+    return null;
+  }
 }
 
 async function fingerprint(files: CertificateFiles): Promise<string> {

@@ -1,0 +1,192 @@
+/**
+ * The Node.js gateway's metrics (prom-client): on the request path only a counter and a histogram
+ * (requests by route kind and status class, their duration, from arrival to the response's close),
+ * at TLS handshake a counter by version and ALPN; the rest is read at scrape time from the edge's
+ * own counters (failed targets, failovers, give-ups, route cache) and the gateway (certificate).
+ * Under `--workers N` every worker keeps its own registry and the primary sums them over the cluster's
+ * IPC (prom-client's AggregatorRegistry): one scrape, one gateway, whatever the number of workers.
+ */
+import type http from 'node:http';
+import {
+  AggregatorRegistry,
+  collectDefaultMetrics,
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+} from 'prom-client';
+import type { Edge } from '../../app.ts';
+import type { ForwardKind, RouteKind } from '../../stats.ts';
+
+/** What the gateway's request path and TLS server tell the metrics. */
+export interface GatewayObserver {
+  /** Starts timing a request; the route kind comes later (routed), the rest at close. */
+  request(req: http.IncomingMessage, res: http.ServerResponse): void;
+  routed(res: http.ServerResponse, kind: RouteKind): void;
+  handshake(version: string | null, alpn: string | false | null): void;
+  handshakeFailed(code: string | undefined): void;
+}
+
+/** What the scrape-time metrics read from the running gateway. */
+export interface GatewaySources {
+  edge: Edge;
+  certificateReloads(): number;
+  /** When the served certificate expires, ms (null: plain HTTP). */
+  certificateNotAfter(): number | null;
+}
+
+export interface GatewayMetrics {
+  registry: Registry;
+  observer: GatewayObserver;
+  /** Points the scrape-time metrics at the running gateway. */
+  attach(sources: GatewaySources): void;
+}
+
+const FORWARD_KINDS: ForwardKind[] = ['direct', 'relayed', 'registry'];
+/** Seconds: a cached relayed request takes a few ms; a slow node's first byte, seconds. */
+const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'];
+
+/** The process metrics prom-client keeps, minus the gauges `promtool check metrics` refuses. */
+export function addProcessMetrics(registry: Registry): void {
+  collectDefaultMetrics({ register: registry, prefix: 'pc2_' });
+  for (const name of ['active_handles_total', 'active_requests_total', 'active_resources_total'])
+    registry.removeSingleMetric(`pc2_nodejs_${name}`);
+}
+
+export function createGatewayMetrics(): GatewayMetrics {
+  const registry = new Registry();
+  addProcessMetrics(registry);
+  let sources: GatewaySources | null = null;
+  const registers = [registry];
+
+  const requests = new Counter({
+    name: 'pc2_gateway_requests_total',
+    help: 'Requests by route kind (direct, relayed, registry, landing, map, unrouted) and status class.',
+    labelNames: ['route', 'code'],
+    registers,
+  });
+  const duration = new Histogram({
+    name: 'pc2_gateway_request_duration_seconds',
+    help: 'From a request’s arrival to the end of its response (or the client leaving), by route kind.',
+    labelNames: ['route'],
+    buckets: BUCKETS,
+    registers,
+  });
+  const handshakes = new Counter({
+    name: 'pc2_gateway_tls_handshakes_total',
+    help: 'TLS handshakes completed, by protocol version and ALPN protocol (none when not negotiated).',
+    labelNames: ['version', 'alpn'],
+    registers,
+  });
+  const handshakeFailures = new Counter({
+    name: 'pc2_gateway_tls_handshake_failures_total',
+    help: 'TLS handshakes that failed, by error code.',
+    labelNames: ['reason'],
+    registers,
+  });
+  const perKind = (name: string, help: string, read: (e: Edge) => Record<ForwardKind, number>) =>
+    new Counter({
+      name,
+      help,
+      labelNames: ['route'],
+      registers,
+      collect() {
+        this.reset();
+        if (!sources) return;
+        const table = read(sources.edge);
+        for (const kind of FORWARD_KINDS) this.inc({ route: kind }, table[kind]);
+      },
+    });
+  perKind(
+    'pc2_gateway_target_failures_total',
+    'Target attempts that failed (connection error or a relay refusal), by route kind.',
+    (e) => e.stats.targetFailures,
+  );
+  perKind(
+    'pc2_gateway_failovers_total',
+    'Requests sent on to a next target after one failed, by route kind.',
+    (e) => e.stats.failovers,
+  );
+  perKind(
+    'pc2_gateway_unavailable_total',
+    'Requests no target took (502/503 to the client), by route kind.',
+    (e) => e.stats.unavailable,
+  );
+  new Counter({
+    name: 'pc2_gateway_route_cache_total',
+    help: 'Route look-ups by result: hit (cached), miss (asked a registry), joined (a look-up in flight).',
+    labelNames: ['result'],
+    registers,
+    collect() {
+      this.reset();
+      if (!sources) return;
+      const s = sources.edge.resolver.stats;
+      this.inc({ result: 'hit' }, s.hits);
+      this.inc({ result: 'miss' }, s.misses);
+      this.inc({ result: 'joined' }, s.joined);
+    },
+  });
+  new Counter({
+    name: 'pc2_gateway_certificate_reloads_total',
+    help: 'Certificate files reloaded without a restart.',
+    registers,
+    collect() {
+      this.reset();
+      if (sources) this.inc(sources.certificateReloads());
+    },
+  });
+  new Gauge({
+    name: 'pc2_gateway_certificate_expiry_timestamp_seconds',
+    help: 'When the certificate the gateway serves expires.',
+    registers,
+    // Several workers serve the same certificate: the soonest expiry is the one that matters.
+    aggregator: 'min',
+    collect() {
+      this.reset();
+      const notAfter = sources?.certificateNotAfter() ?? null;
+      if (notAfter !== null) this.set(notAfter / 1000);
+    },
+  });
+
+  const started = new WeakMap<http.ServerResponse, { at: number; kind: RouteKind }>();
+  const observer: GatewayObserver = {
+    request(_req, res) {
+      const entry = { at: performance.now(), kind: 'unrouted' as RouteKind };
+      started.set(res, entry);
+      res.once('close', () => {
+        const seconds = (performance.now() - entry.at) / 1000;
+        const code = CLASSES[Math.floor(res.statusCode / 100) - 1] ?? 'other';
+        requests.inc({ route: entry.kind, code });
+        duration.observe({ route: entry.kind }, seconds);
+      });
+    },
+    routed(res, kind) {
+      const entry = started.get(res);
+      if (entry) entry.kind = kind;
+    },
+    handshake(version, alpn) {
+      handshakes.inc({ version: version ?? 'unknown', alpn: alpn || 'none' });
+    },
+    handshakeFailed(code) {
+      handshakeFailures.inc({ reason: code ?? 'unknown' });
+    },
+  };
+  return { registry, observer, attach: (s) => void (sources = s) };
+}
+
+/** In a cluster worker: lets the primary collect this registry over IPC. */
+export function shareWithPrimary(registry: Registry): void {
+  // Constructing one installs prom-client's worker-side listener; setRegistries says what it answers with.
+  new AggregatorRegistry();
+  AggregatorRegistry.setRegistries([registry]);
+}
+
+/** In the cluster primary: the workers' registries summed, as Prometheus text. */
+export function clusterRender(): () => Promise<{ contentType: string; body: string }> {
+  const aggregator = new AggregatorRegistry();
+  return async () => ({
+    contentType: aggregator.contentType,
+    body: await aggregator.clusterMetrics(),
+  });
+}
