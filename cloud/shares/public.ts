@@ -89,5 +89,5 @@ export async function handleShare(ctx: RequestContext, rest: string): Promise<vo
     sendJson(res, 200, { name: target.name, dir: isDir(target), size: target.size, mtime: target.mtime, mode: 'read', expiresAt: row.expires, entries });
     return;
   }
-  await serveContent(req, res, cloud.blobs, target, { extraHeaders: { 'referrer-policy': 'no-referrer', 'x-robots-tag': 'noindex' } });
+  await serveContent(req, res, cloud.blobs, target, { forceAttachment: ctx.url.searchParams.has('download'), extraHeaders: { 'referrer-policy': 'no-referrer', 'x-robots-tag': 'noindex' } });
 }

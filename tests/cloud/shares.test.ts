@@ -37,7 +37,7 @@ describe.skipIf(!hasSqlite)('cloud share links', () => {
     expect((await raw(c, 'GET', `/s/${s.json.token}`, { range: 'bytes=0-7' })).body).toBe('document');
     expect((await raw(c, 'PUT', `/s/${s.json.token}`, {}, 'x')).status).toBe(405);
     expect((await raw(c, 'GET', `/s/${s.json.token}/x`)).status).toBe(404);
-    expect((await raw(c, 'GET', `/s/${s.json.token.slice(0, -1)}A`)).status).toBe(404);
+    expect((await raw(c, 'GET', `/s/${s.json.token.slice(0, -1)}${s.json.token.endsWith('A') ? 'B' : 'A'}`)).status).toBe(404);
     expect((await raw(c, 'GET', '/s/short')).status).toBe(404);
   });
 
