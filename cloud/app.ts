@@ -15,7 +15,7 @@ import { CloudError } from './errors.ts';
 import { checkOrigin } from './http/csrf.ts';
 import { clientAddress, requestOrigin } from './http/origin.ts';
 import { WindowLimiter } from './http/rate-limit.ts';
-import { drain, parseCookies, sendError } from './http/respond.ts';
+import { drain, fromPage, parseCookies, sendError } from './http/respond.ts';
 import type { ResolvedOptions } from './options.ts';
 import { lockDataDir } from './runtime/data-lock.ts';
 import { ShareService } from './shares/service.ts';
@@ -96,7 +96,7 @@ export class CloudApp {
         // A small unread body is drained so the client reads the answer; a large one (a refused
         // upload) is not: the connection closes after the answer instead.
         if (!req.complete && !res.headersSent && !(await drain(req, 1024 * 1024))) res.setHeader('connection', 'close');
-        sendError(res, error, this.options.logger);
+        sendError(res, error, this.options.logger, !fromPage(req));
       } catch (e) {
         this.options.logger.error('cloud could not answer an error', { error: String(e) });
         res.destroy();
