@@ -15,6 +15,7 @@ import { CloudError } from './errors.ts';
 import { checkOrigin } from './http/csrf.ts';
 import { clientAddress, requestOrigin } from './http/origin.ts';
 import { WindowLimiter } from './http/rate-limit.ts';
+import { isNavigation, Pages, UI_PREFIX } from './http/pages.ts';
 import { drain, fromPage, parseCookies, sendError } from './http/respond.ts';
 import type { ResolvedOptions } from './options.ts';
 import { lockDataDir } from './runtime/data-lock.ts';
@@ -47,6 +48,7 @@ export class CloudApp {
   readonly authFailures: WindowLimiter;
   /** Sign-in nonces per client address: 60 a minute. */
   readonly nonceRequests: WindowLimiter;
+  readonly pages: Pages;
   private readonly dav: DavDeps;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -77,6 +79,7 @@ export class CloudApp {
     this.uploads = new TusUploads(this.db, this.store, this.blobs, options.dataDir, clock, limits);
     this.authFailures = new WindowLimiter(limits.authFailuresPerMin, 60_000, () => clock.now());
     this.nonceRequests = new WindowLimiter(60, 60_000, () => clock.now());
+    this.pages = new Pages(options.logger);
     this.dav = { store: this.store, blobs: this.blobs, locks: this.locks, limits, clock, logger: options.logger };
     const started = Date.now();
     void this.blobs
@@ -132,9 +135,32 @@ export class CloudApp {
       const principal = req.method === 'OPTIONS' ? undefined : await this.requirePrincipal(ctx);
       return handleTus(ctx, principal, rawPath.slice(TUS_PREFIX.length));
     }
-    if (rawPath.startsWith(SHARE_PREFIX + '/')) return handleShare(ctx, rawPath.slice(SHARE_PREFIX.length + 1));
+    if (rawPath.startsWith(SHARE_PREFIX + '/')) {
+      const rest = rawPath.slice(SHARE_PREFIX.length + 1);
+      // A visitor's browser opening the link gets the share page, which asks for a password if
+      // needed and offers the download; scripts and download links (?download, ?raw) get the content.
+      res.setHeader('vary', 'Sec-Fetch-Mode, Sec-Fetch-Dest');
+      if (isNavigation(req) && !rest.includes('/') && url.search === '') return this.sharePage(ctx, rest);
+      return handleShare(ctx, rest);
+    }
     if (rawPath.startsWith('/api/')) return handleApi(ctx, rawPath);
+    if (rawPath === '/' || rawPath.startsWith(UI_PREFIX)) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw new CloudError('METHOD_NOT_ALLOWED', 'the file manager page is read with GET');
+      return rawPath === '/' ? this.pages.page(req, res, 'index.html') : this.pages.asset(req, res, rawPath.slice(UI_PREFIX.length));
+    }
     throw new CloudError('NOT_FOUND', 'nothing here: the file manager lives at /, WebDAV at /dav/, uploads at /tus/, the API at /api/');
+  }
+
+  /** The share page, with the link's own status (404 revoked or unknown, 410 expired) so tools see it too. */
+  private async sharePage(ctx: RequestContext, token: string): Promise<void> {
+    let status = 200;
+    try {
+      this.shares.open(token);
+    } catch (e) {
+      if (!(e instanceof CloudError)) throw e;
+      status = e.status;
+    }
+    return this.pages.page(ctx.req, ctx.res, 'share.html', status);
   }
 
   sessionCookieName(origin: URL): string {
