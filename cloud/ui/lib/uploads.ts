@@ -33,18 +33,16 @@ export class UploadQueue {
   private readonly total: HTMLDivElement;
   private readonly totalFill: HTMLDivElement;
   private hideTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly toggle: HTMLButtonElement;
 
   constructor(private readonly onUploaded: (path: string) => void) {
     this.summary = h('span', { class: 'uploads-summary' });
     this.totalFill = h('div', { class: 'bar-fill' });
     this.total = h('div', { class: 'bar', role: 'progressbar', 'aria-label': 'All uploads', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': 0 }, this.totalFill);
     this.list = h('ol', { class: 'uploads-list' });
-    const toggle = h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Hide uploads', 'aria-expanded': 'true' }, icon('chevron'));
-    toggle.addEventListener('click', () => {
-      const open = this.panel.classList.toggle('collapsed') === false;
-      toggle.setAttribute('aria-expanded', String(open));
-      toggle.setAttribute('aria-label', open ? 'Hide uploads' : 'Show uploads');
-    });
+    this.toggle = h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Hide uploads', 'aria-expanded': 'true' }, icon('chevron'));
+    this.toggle.addEventListener('click', () => this.setCollapsed(!this.panel.classList.contains('collapsed')));
+    const toggle = this.toggle;
     const clear = h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Close the upload list', onclick: () => this.clearFinished() }, icon('close'));
     this.panel = h('section', { class: 'uploads', 'aria-label': 'Uploads', hidden: true },
       h('header', { class: 'uploads-head' }, h('h2', null, 'Uploads'), this.summary, toggle, clear),
@@ -64,9 +62,15 @@ export class UploadQueue {
       this.list.append(row);
     }
     this.panel.hidden = false;
-    this.panel.classList.remove('collapsed');
+    this.setCollapsed(false);
     this.pump();
     this.render();
+  }
+
+  private setCollapsed(collapsed: boolean): void {
+    this.panel.classList.toggle('collapsed', collapsed);
+    this.toggle.setAttribute('aria-expanded', String(!collapsed));
+    this.toggle.setAttribute('aria-label', collapsed ? 'Show uploads' : 'Hide uploads');
   }
 
   /** Whether uploads are still running (the page warns before it is closed). */
@@ -159,9 +163,13 @@ export class UploadQueue {
     const pct = size === 0 ? 100 : Math.floor((loaded / size) * 100);
     setProgress(this.total, this.totalFill, pct);
     this.summary.textContent = active > 0 ? `${active} left · ${pct}%` : failed > 0 ? `${failed} failed` : 'All done';
-    // When everything went through, the panel goes away by itself; failures stay until dealt with.
+    // When everything went through, the panel folds to its header at once (it covers the page's
+    // corner) and then goes away; failures stay open until dealt with.
     clearTimeout(this.hideTimer);
-    if (active === 0 && failed === 0 && this.items.length > 0) this.hideTimer = setTimeout(() => this.clearFinished(), 5000);
+    if (active === 0 && failed === 0 && this.items.length > 0) {
+      this.setCollapsed(true);
+      this.hideTimer = setTimeout(() => this.clearFinished(), 4000);
+    }
   }
 }
 
