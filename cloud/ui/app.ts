@@ -86,7 +86,24 @@ function startApp(node: NodeInfo, me: Me): void {
   const sidebar = h('nav', { class: 'sidebar', id: 'sidebar', 'aria-label': 'Sections' }, nav,
     h('div', { class: 'quota' }, h('p', { class: 'quota-label' }, 'Storage'), quotaBar, quotaText));
   const menu = h('button', { type: 'button', class: 'icon-btn menu-btn', 'aria-label': 'Sections', 'aria-controls': 'sidebar', 'aria-expanded': 'false' }, icon('menu'));
+  // At phone width the sections are a drawer: the button opens it; a choice, a tap elsewhere or Escape closes it.
+  const closeDrawer = (): void => {
+    sidebar.classList.remove('open');
+    menu.setAttribute('aria-expanded', 'false');
+  };
   menu.addEventListener('click', () => menu.setAttribute('aria-expanded', String(sidebar.classList.toggle('open'))));
+  // Listeners on the document and window live as long as this signed-in session.
+  const session = new AbortController();
+  const { signal } = session;
+  document.addEventListener('pointerdown', (e) => {
+    if (sidebar.classList.contains('open') && !sidebar.contains(e.target as Node) && !menu.contains(e.target as Node)) closeDrawer();
+  }, { signal });
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && sidebar.classList.contains('open')) {
+      closeDrawer();
+      menu.focus();
+    }
+  }, { signal });
   const signOut = h('button', { type: 'button', class: 'btn ghost' }, icon('signOut'), h('span', { class: 'label' }, 'Sign out'));
   let pendingReload: ReturnType<typeof setTimeout> | undefined;
   const uploads = new UploadQueue((path) => {
@@ -114,10 +131,7 @@ function startApp(node: NodeInfo, me: Me): void {
   const drawNav = (route: string): void => {
     fill(nav, navItems().filter((n) => !n.ownerOnly || me.role === 'owner').map((n) => {
       const current = n.href.startsWith('#/') && n.href.slice(2).split('/')[0] === route;
-      return h('li', null, h('a', { href: n.href, 'aria-current': current ? 'page' : null, onclick: () => {
-        sidebar.classList.remove('open');
-        menu.setAttribute('aria-expanded', 'false');
-      } }, icon(n.icon), n.label));
+      return h('li', null, h('a', { href: n.href, 'aria-current': current ? 'page' : null, onclick: closeDrawer }, icon(n.icon), n.label));
     }));
   };
 
@@ -133,7 +147,8 @@ function startApp(node: NodeInfo, me: Me): void {
     } catch (e) {
       if (ticket !== renders) return;
       if (e instanceof ApiError && e.status === 401) {
-        boot('Your session has ended. Sign in again.');
+        session.abort();
+        void boot('Your session has ended. Sign in again.');
         return;
       }
       fill(main, h('div', { class: 'empty' }, icon('alert', 'icon huge'), h('h2', null, 'Something went wrong'), h('p', null, errorText(e))));
@@ -143,14 +158,13 @@ function startApp(node: NodeInfo, me: Me): void {
   signOut.addEventListener('click', async () => {
     if (uploads.busy() && !confirm('Uploads are still running. Sign out anyway?')) return;
     await api('POST', '/api/auth/signout').catch(() => undefined);
-    window.removeEventListener('hashchange', onHash);
-    boot();
+    session.abort();
+    void boot();
   });
-  const onHash = (): void => void render();
-  window.addEventListener('hashchange', onHash);
+  window.addEventListener('hashchange', () => void render(), { signal });
   window.addEventListener('beforeunload', (e) => {
     if (uploads.busy()) e.preventDefault();
-  });
+  }, { signal });
 
   fill(root,
     h('a', { class: 'skip', href: '#main', onclick: (e: Event) => {

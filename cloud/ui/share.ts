@@ -75,7 +75,8 @@ function fileCard(m: Meta, url: string): void {
   frame(preview, h('h1', { class: 'wrap' }, m.name),
     h('p', { class: 'muted' }, [formatBytes(m.size ?? 0), m.mtime ? formatDateTime(m.mtime) : null, m.expiresAt ? `link expires ${formatDateTime(m.expiresAt)}` : null].filter(Boolean).join(' · ')),
     h('div', { class: 'share-actions' }, h('a', { class: 'btn primary big', href: `${url}?download=1`, download: m.name }, icon('download'), 'Download'),
-      kind === 'pdf' || kind === 'text' ? h('a', { class: 'btn big', href: url, target: '_blank', rel: 'noopener' }, icon('eye'), 'Open') : null));
+      // Any query asks for the content itself: the bare link is this page.
+      kind === 'pdf' || kind === 'text' ? h('a', { class: 'btn big', href: `${url}?view=1`, target: '_blank', rel: 'noopener' }, icon('eye'), 'Open') : null));
 }
 
 function folderCard(m: Meta, path: string[]): void {

@@ -386,6 +386,11 @@ describe.skipIf(!hasSqlite || !hasChromium)(`file manager in Chromium${hasSqlite
     // The drawer closes once a section is chosen.
     await expect.poll(() => page.locator('.sidebar').evaluate((el) => el.getBoundingClientRect().right)).toBeLessThanOrEqual(0);
     await shot('phone');
+    const sections = page.getByRole('button', { name: 'Sections' });
+    await sections.click();
+    expect(await sections.getAttribute('aria-expanded')).toBe('true');
+    await page.keyboard.press('Escape');
+    expect(await sections.getAttribute('aria-expanded')).toBe('false');
     // In Chromium's accessibility tree every button, link and field has a name, icon-only ones too.
     const tree = await page.locator('body').ariaSnapshot();
     expect(tree).toContain('button "Upload"');

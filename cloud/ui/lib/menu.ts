@@ -73,7 +73,7 @@ export function openMenu(anchor: HTMLElement, items: (MenuItem | 'separator')[])
 
 /** A "⋯" button that opens a menu built when clicked. */
 export function menuButton(label: string, items: () => (MenuItem | 'separator')[], cls = 'icon-btn'): HTMLButtonElement {
-  const b = h('button', { type: 'button', class: cls, 'aria-label': label, 'aria-haspopup': 'menu', 'aria-expanded': 'false', title: label }, icon('more'));
+  const b = h('button', { type: 'button', class: cls, 'aria-label': label, 'aria-haspopup': 'menu', 'aria-expanded': 'false', title: label }, icon('more', 'icon dots'));
   b.addEventListener('click', (e) => {
     e.stopPropagation();
     if (b.getAttribute('aria-expanded') === 'true') current?.();
