@@ -84,21 +84,36 @@ export class Pages {
   async asset(req: IncomingMessage, res: ServerResponse, name: string): Promise<void> {
     const asset = (await this.load()).assets.get(name);
     if (!asset) throw new CloudError('NOT_FOUND', `no asset ${name}`);
-    const headers = {
+    const headers: Record<string, string | number> = {
       'content-type': asset.type,
       etag: asset.etag,
       // Names carry a content hash: a new build has new names.
       'cache-control': 'public, max-age=31536000, immutable',
       'cross-origin-resource-policy': 'same-origin',
+      vary: 'Accept-Encoding',
     };
     if (etagMatches(req.headers['if-none-match'], asset.etag)) {
       res.writeHead(304, headers);
       res.end();
       return;
     }
-    res.writeHead(200, { ...headers, 'content-length': asset.body.length });
-    res.end(req.method === 'HEAD' ? undefined : asset.body);
+    const encoding = pickEncoding(req.headers['accept-encoding']);
+    const body = encoding === 'br' ? asset.br : encoding === 'gzip' ? asset.gzip : asset.body;
+    if (encoding) headers['content-encoding'] = encoding;
+    res.writeHead(200, { ...headers, 'content-length': body.length });
+    res.end(req.method === 'HEAD' ? undefined : body);
   }
+}
+
+/** brotli or gzip if the client takes it (q=0 refuses), else none. */
+export function pickEncoding(header: string | string[] | undefined): 'br' | 'gzip' | undefined {
+  const accepted = new Set<string>();
+  for (const part of String(header ?? '').split(',')) {
+    const [name, ...params] = part.trim().toLowerCase().split(';');
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    if (name && !(q && Number(q.slice(2)) === 0)) accepted.add(name);
+  }
+  return accepted.has('br') ? 'br' : accepted.has('gzip') ? 'gzip' : undefined;
 }
 
 /** A browser opening a URL in a tab (not a script, an <img> or a WebDAV client). */

@@ -33,6 +33,11 @@ describe.skipIf(!hasSqlite)('cloud file manager page and share page (server side
       expect(r.status, a).toBe(200);
       expect(r.headers['cache-control']).toBe('public, max-age=31536000, immutable');
       expect((await raw(c, 'GET', a, { 'if-none-match': String(r.headers.etag) })).status).toBe(304);
+      // Compressed once when built, sent to clients that take it.
+      const br = await fetch(c.url + a, { headers: { 'accept-encoding': 'br' } });
+      expect(br.headers.get('content-encoding'), a).toBe('br');
+      expect(await br.text()).toBe(r.body);
+      expect((await raw(c, 'GET', a, { 'accept-encoding': 'gzip, br;q=0' })).headers['content-encoding']).toBe('gzip');
     }
     expect((await raw(c, 'GET', '/', { 'if-none-match': String(page.headers.etag) })).status).toBe(304);
     const head = await raw(c, 'HEAD', '/');
