@@ -7,7 +7,10 @@ import type { AddressInfo } from 'node:net';
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-export function demoPage(name: string, headers: Record<string, string | string[] | undefined>): string {
+export function demoPage(
+  name: string,
+  headers: Record<string, string | string[] | undefined>,
+): string {
   const seen = ['host', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-for']
     .map((h) => `<tr><th>${h}</th><td>${escape(String(headers[h] ?? '-'))}</td></tr>`)
     .join('');
@@ -20,20 +23,30 @@ export function demoPage(name: string, headers: Record<string, string | string[]
 `;
 }
 
-export async function startDemoSite(name: string, host = '127.0.0.1', port = 0): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+export async function startDemoSite(
+  name: string,
+  host = '127.0.0.1',
+  port = 0,
+): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     const body = demoPage(name, req.headers);
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    res.writeHead(200, {
+      'content-type': 'text/html; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+    });
     res.end(req.method === 'HEAD' ? undefined : body);
   });
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
+  await new Promise<void>((resolve, reject) =>
+    server.once('error', reject).listen(port, host, resolve),
+  );
   const address = server.address() as AddressInfo;
   return {
     server,
     url: `http://${host}:${address.port}`,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -1,22 +1,48 @@
 /**
  * The node agent: everything a PC2 node runs to be online at https://<name>.<zone>.
- * Claims (or confirms) its name, picks direct or relay mode, keeps an Active Proxy session to every
+ * Claims (or confirms) its name, picks direct or relay mode, keeps a tunnel to every
  * super node, and publishes a signed route record listing the super nodes that hold a live tunnel,
  * at once when that set changes and otherwise at half the lease.
  */
 import { EventEmitter } from 'node:events';
 import { Id } from '../shared/id.ts';
-import type { KeyPair } from '../shared/keys.ts';
+import { KeyPair } from '../shared/keys.ts';
 import type { RouteMode } from '../shared/records/route.ts';
-import { ActiveProxyClient } from './proxy/client.ts';
-import { RegistryClient, RegistryClientError } from './registry-client.ts';
+import { TunnelClient } from './tunnel/client.ts';
+import { AgentError } from './errors.ts';
+import { RegistryClient } from './registry-client.ts';
 import { CARD_SERVICES } from '../shared/records/api.ts';
-import { fetchSuperNodeInfo, probeEndpoint, publishNodeCard, waitForBinding } from './supernode-api.ts';
+import {
+  fetchSuperNodeInfo,
+  probeEndpoint,
+  publishNodeCard,
+  waitForBinding,
+} from './supernode-api.ts';
 
 export type AgentMode = 'auto' | 'direct' | 'relay';
-export type LinkState = 'unknown' | 'unreachable' | 'connecting' | 'online' | 'reconnecting' | 'failed';
+export type LinkState =
+  | 'unknown'
+  | 'unreachable'
+  | 'connecting'
+  | 'online'
+  | 'reconnecting'
+  | 'failed';
 
 import { type Logger, silentLogger } from '../shared/logger.ts';
+import {
+  atLeast,
+  type Checked,
+  checkOptions,
+  instance,
+  nonEmptyString,
+  object,
+  oneOf,
+  optional,
+  type Rules,
+  rule,
+  string,
+  withDefault,
+} from '../shared/options.ts';
 
 export type { Logger };
 
@@ -53,26 +79,35 @@ export interface AgentStatus {
   superNodes: LinkStatus[];
 }
 
-export class NodeAgentError extends Error {
-  constructor(
-    readonly code: 'NAME_TAKEN' | 'NO_SUPERNODE' | 'INVALID_OPTIONS' | 'CLAIM_FAILED',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'NodeAgentError';
-  }
-}
-
 interface Link extends LinkStatus {
   registry: RegistryClient;
-  tunnel: ActiveProxyClient | null;
+  tunnel: TunnelClient | null;
   publicUrlTemplate?: string;
 }
 
-const KNOWN = new Set(['key', 'name', 'upstream', 'superNodes', 'mode', 'publicUrl', 'leaseMs', 'clock', 'logger']);
+/** An http:// URL: the node's upstream. */
+const httpUrl = rule<string>(
+  (v) => typeof v === 'string' && URL.canParse(v) && new URL(v).protocol === 'http:',
+  'an http:// URL',
+);
+
+const AGENT_OPTIONS = {
+  key: instance(KeyPair),
+  name: nonEmptyString,
+  upstream: httpUrl,
+  superNodes: rule<string[]>(
+    (v) => Array.isArray(v) && v.length > 0 && v.every((u) => typeof u === 'string'),
+    'a non-empty list of super node URLs',
+  ),
+  mode: withDefault(oneOf<AgentMode>('auto', 'direct', 'relay'), 'auto'),
+  publicUrl: optional(string),
+  leaseMs: withDefault(atLeast(1), 10 * 60_000),
+  clock: withDefault(object<{ now(): number }>(), { now: () => Date.now() }),
+  logger: withDefault(object<Logger>(), silentLogger),
+} satisfies Rules<NodeAgentOptions>;
 
 export class NodeAgent extends EventEmitter {
-  readonly #o: Required<Omit<NodeAgentOptions, 'publicUrl'>> & { publicUrl?: string };
+  readonly #o: Checked<typeof AGENT_OPTIONS>;
   readonly #links: Link[];
   readonly #upstream: { host: string; port: number };
   #mode: RouteMode | null = null;
@@ -82,23 +117,22 @@ export class NodeAgent extends EventEmitter {
   #publishing: Promise<void> = Promise.resolve();
   #publishQueued = false;
   #stopped = false;
+  /** Aborted by stop(): ends waits that would otherwise outlive the agent. */
+  readonly #stopping = new AbortController();
 
   constructor(options: NodeAgentOptions) {
     super();
-    const unknown = Object.keys(options).filter((k) => !KNOWN.has(k));
-    if (unknown.length) throw new NodeAgentError('INVALID_OPTIONS', `unknown option(s): ${unknown.join(', ')}`);
-    if (!options.superNodes?.length) throw new NodeAgentError('INVALID_OPTIONS', 'at least one super node URL is needed');
-    let upstream: URL;
-    try {
-      upstream = new URL(options.upstream);
-      if (upstream.protocol !== 'http:') throw new Error('only http upstreams');
-    } catch (e) {
-      throw new NodeAgentError('INVALID_OPTIONS', `upstream must be an http:// URL (${(e as Error).message})`);
-    }
-    if (options.mode === 'direct' && !options.publicUrl) throw new NodeAgentError('INVALID_OPTIONS', 'direct mode needs a public URL');
+    this.#o = checkOptions(
+      options,
+      AGENT_OPTIONS,
+      'NodeAgent options',
+      (message) => new AgentError('INVALID_OPTIONS', message),
+    );
+    if (this.#o.mode === 'direct' && !this.#o.publicUrl)
+      throw new AgentError('INVALID_OPTIONS', 'direct mode needs a public URL');
+    const upstream = new URL(this.#o.upstream);
     this.#upstream = { host: upstream.hostname, port: Number(upstream.port || 80) };
-    this.#o = { mode: 'auto', leaseMs: 10 * 60_000, clock: { now: () => Date.now() }, logger: silentLogger, ...options };
-    this.#links = options.superNodes.map((url) => ({
+    this.#links = this.#o.superNodes.map((url) => ({
       url: url.replace(/\/+$/, ''),
       id: null,
       state: 'unknown' as LinkState,
@@ -122,7 +156,11 @@ export class NodeAgent extends EventEmitter {
   async start(): Promise<AgentStatus> {
     await Promise.all(this.#links.map((link) => this.#discover(link)));
     const reachable = this.#links.filter((l) => l.id);
-    if (!reachable.length) throw new NodeAgentError('NO_SUPERNODE', `no super node answered: ${this.#links.map((l) => `${l.url} (${l.detail})`).join(', ')}`);
+    if (!reachable.length)
+      throw new AgentError(
+        'NO_SUPERNODE',
+        `no super node answered: ${this.#links.map((l) => `${l.url} (${l.detail})`).join(', ')}`,
+      );
     await this.#claim(reachable);
     this.#mode = await this.#chooseMode(reachable[0]);
     this.#o.logger.info('mode chosen', { mode: this.#mode });
@@ -131,7 +169,10 @@ export class NodeAgent extends EventEmitter {
     } else {
       await this.#publish();
     }
-    this.#renewTimer = setInterval(() => this.#schedulePublish(), Math.max(1000, this.#o.leaseMs / 2));
+    this.#renewTimer = setInterval(
+      () => this.#schedulePublish(),
+      Math.max(1000, this.#o.leaseMs / 2),
+    );
     this.#renewTimer.unref();
     this.#changed();
     return this.status();
@@ -139,6 +180,7 @@ export class NodeAgent extends EventEmitter {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#stopping.abort();
     if (this.#renewTimer) clearInterval(this.#renewTimer);
     for (const link of this.#links) link.tunnel?.stop();
     await this.#publishing.catch(() => {});
@@ -161,22 +203,37 @@ export class NodeAgent extends EventEmitter {
     for (const link of links) {
       try {
         const result = await link.registry.claim(this.#o.name);
-        this.#o.logger.info(result.created ? 'name claimed' : 'name already ours', { name: this.#o.name, at: link.url });
+        this.#o.logger.info(result.created ? 'name claimed' : 'name already ours', {
+          name: this.#o.name,
+          at: link.url,
+        });
         return;
       } catch (e) {
-        if (e instanceof RegistryClientError && (e.code === 'NAME_TAKEN' || e.code === 'NAME_HELD' || e.code === 'RESERVED_NAME' || e.code === 'INVALID_NAME')) {
-          throw new NodeAgentError(e.code === 'NAME_TAKEN' || e.code === 'NAME_HELD' ? 'NAME_TAKEN' : 'CLAIM_FAILED', `cannot claim "${this.#o.name}": ${e.message}`);
+        if (
+          e instanceof AgentError &&
+          (e.code === 'NAME_TAKEN' ||
+            e.code === 'NAME_HELD' ||
+            e.code === 'RESERVED_NAME' ||
+            e.code === 'INVALID_NAME')
+        ) {
+          throw new AgentError(
+            e.code === 'NAME_TAKEN' || e.code === 'NAME_HELD' ? 'NAME_TAKEN' : 'CLAIM_FAILED',
+            `cannot claim "${this.#o.name}": ${e.message}`,
+          );
         }
         errors.push(`${link.url}: ${(e as Error).message}`);
       }
     }
-    throw new NodeAgentError('CLAIM_FAILED', `no super node accepted the claim: ${errors.join('; ')}`);
+    throw new AgentError('CLAIM_FAILED', `no super node accepted the claim: ${errors.join('; ')}`);
   }
 
   async #chooseMode(link: Link): Promise<RouteMode> {
     if (this.#o.mode === 'relay' || !this.#o.publicUrl) return 'relay';
     if (this.#o.mode === 'direct') return 'direct';
-    const result = await probeEndpoint(link.url, this.#o.publicUrl).catch((e: Error) => ({ reachable: false, error: e.message }));
+    const result = await probeEndpoint(link.url, this.#o.publicUrl).catch((e: Error) => ({
+      reachable: false,
+      error: e.message,
+    }));
     this.#o.logger.info('reachability probe', { endpoint: this.#o.publicUrl, ...result });
     return result.reachable ? 'direct' : 'relay';
   }
@@ -186,9 +243,15 @@ export class NodeAgent extends EventEmitter {
     const id = Id.parse(link.id);
     const start = async () => {
       // The super node admits tunnels only for names it knows; replication may still be on its way.
-      await waitForBinding(link.registry, this.#o.name, this.#o.key.id, 15_000).catch(() => {});
+      await waitForBinding(
+        link.registry,
+        this.#o.name,
+        this.#o.key.id,
+        15_000,
+        this.#stopping.signal,
+      ).catch(() => {});
       if (this.#stopped) return;
-      const tunnel = new ActiveProxyClient({
+      const tunnel = new TunnelClient({
         serverHost: new URL(link.url).hostname,
         serverPort: (await fetchSuperNodeInfo(link.url)).activeProxy.port,
         servicePeerId: id,
@@ -197,7 +260,14 @@ export class NodeAgent extends EventEmitter {
       });
       link.tunnel = tunnel;
       tunnel.on('state', (state: string) => {
-        const next: LinkState = state === 'authenticated' ? 'online' : state === 'reconnecting' ? 'reconnecting' : state === 'failed' ? 'failed' : 'connecting';
+        const next: LinkState =
+          state === 'authenticated'
+            ? 'online'
+            : state === 'reconnecting'
+              ? 'reconnecting'
+              : state === 'failed'
+                ? 'failed'
+                : 'connecting';
         if (next === link.state) return;
         link.state = next;
         link.detail = state === 'failed' ? tunnel.lastError?.message : undefined;
@@ -231,26 +301,39 @@ export class NodeAgent extends EventEmitter {
       this.#setOnline(false);
       return;
     }
-    const route = this.#mode === 'direct'
-      ? { name: this.#o.name, mode: 'direct' as const, endpoint: this.#o.publicUrl, relays: [], ttlMs: this.#o.leaseMs }
-      : { name: this.#o.name, mode: 'relay' as const, relays, ttlMs: this.#o.leaseMs };
+    const route =
+      this.#mode === 'direct'
+        ? {
+            name: this.#o.name,
+            mode: 'direct' as const,
+            endpoint: this.#o.publicUrl,
+            relays: [],
+            ttlMs: this.#o.leaseMs,
+          }
+        : { name: this.#o.name, mode: 'relay' as const, relays, ttlMs: this.#o.leaseMs };
     const links = this.#links.filter((l) => l.id);
     // One signed record, the same at every super node.
     const jws = await links[0].registry.signRouteRecord(route);
-    const results = await Promise.allSettled(links.map((l) => l.registry.publishSignedRoute(route.name, jws)));
+    const results = await Promise.allSettled(
+      links.map((l) => l.registry.publishSignedRoute(route.name, jws)),
+    );
     const accepted = results.filter((r) => r.status === 'fulfilled').length;
     if (accepted > 0) {
       this.#lastPublished = this.#o.clock.now();
       this.#setOnline(true);
       void this.#publishCard(jws);
     } else {
-      this.#o.logger.warn('no super node accepted the route', { errors: results.map((r) => (r as PromiseRejectedResult).reason?.message) });
+      this.#o.logger.warn('no super node accepted the route', {
+        errors: results.map((r) => (r as PromiseRejectedResult).reason?.message),
+      });
     }
   }
 
   /** The DID document in the DHT (via a super node): public URL and current route. Best effort. */
   async #publishCard(routeJws: string): Promise<void> {
-    const services: { id: string; type: string; endpoint: string }[] = [{ id: '#route', type: CARD_SERVICES.route, endpoint: routeJws }];
+    const services: { id: string; type: string; endpoint: string }[] = [
+      { id: '#route', type: CARD_SERVICES.route, endpoint: routeJws },
+    ];
     const publicUrl = this.status().publicUrl;
     if (publicUrl) services.unshift({ id: '#pc2', type: CARD_SERVICES.node, endpoint: publicUrl });
     for (const link of this.#links.filter((l) => l.state === 'online' || this.#mode === 'direct')) {
@@ -259,7 +342,10 @@ export class NodeAgent extends EventEmitter {
         this.#o.logger.debug('DID document stored in the DHT', { via: link.url });
         return;
       } catch (e) {
-        this.#o.logger.debug('DID document not stored', { via: link.url, error: (e as Error).message });
+        this.#o.logger.debug('DID document not stored', {
+          via: link.url,
+          error: (e as Error).message,
+        });
       }
     }
   }

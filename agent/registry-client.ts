@@ -1,30 +1,34 @@
 /**
  * The node's side of the registry API: signs each request with the node key and returns the typed
- * answer, or throws a RegistryClientError carrying the server's stable error code.
+ * answer, or throws an AgentError carrying the server's stable error code and HTTP status.
  */
 import { Id } from '../shared/id.ts';
-import type { KeyPair } from '../shared/keys.ts';
+import { KeyPair } from '../shared/keys.ts';
 import {
-  type AvailabilityResponse, type ClaimResponse, type ErrorBody, type HealthResponse, type PublishRouteResponse,
-  type RegistrarResponse, registryOpPaths, registryPaths, type ResolveResponse, type TransferOfferResponse,
+  atLeast,
+  checkOptions,
+  instance,
+  nonEmptyString,
+  object,
+  type Rules,
+  withDefault,
+} from '../shared/options.ts';
+import {
+  type AvailabilityResponse,
+  type ClaimResponse,
+  type ErrorBody,
+  type HealthResponse,
+  type PublishRouteResponse,
+  type RegistrarResponse,
+  registryOpPaths,
+  registryPaths,
+  type ResolveResponse,
+  type TransferOfferResponse,
 } from '../shared/records/api.ts';
 import { decodeJwsPayload, type RegistryOp, signRequest } from '../shared/records/request.ts';
 import type { NameBinding } from '../shared/records/binding.ts';
 import { MAX_LEASE_MS, type RouteMode, signRoute } from '../shared/records/route.ts';
-
-export class RegistryClientError extends Error {
-  /** The server's code (e.g. NAME_TAKEN), or NETWORK / BAD_RESPONSE for failures before an answer. */
-  readonly code: string;
-  /** HTTP status, 0 when there was no answer. */
-  readonly status: number;
-
-  constructor(code: string, status: number, message: string) {
-    super(message);
-    this.name = 'RegistryClientError';
-    this.code = code;
-    this.status = status;
-  }
-}
+import { AgentError, type AgentErrorCode } from './errors.ts';
 
 export interface RegistryClientOptions {
   /** Base URL of a super node's registry API, e.g. `http://127.0.0.1:8080`. */
@@ -46,7 +50,12 @@ export interface PublishRouteInput {
   seq?: number;
 }
 
-const KNOWN_OPTIONS = new Set(['url', 'key', 'clock', 'timeoutMs']);
+const CLIENT_OPTIONS = {
+  url: nonEmptyString,
+  key: instance(KeyPair),
+  clock: withDefault(object<{ now(): number }>(), { now: () => Date.now() }),
+  timeoutMs: withDefault(atLeast(1), 10_000),
+} satisfies Rules<RegistryClientOptions>;
 
 export class RegistryClient {
   readonly url: string;
@@ -56,13 +65,16 @@ export class RegistryClient {
   #lastSeq = 0;
 
   constructor(options: RegistryClientOptions) {
-    const unknown = Object.keys(options).filter((k) => !KNOWN_OPTIONS.has(k));
-    if (unknown.length > 0) throw new TypeError(`unknown registry client option(s): ${unknown.join(', ')}`);
-    if (!options.url || !options.key) throw new TypeError('a registry client needs url and key');
-    this.url = options.url.replace(/\/+$/, '');
-    this.key = options.key;
-    this.#clock = options.clock ?? { now: () => Date.now() };
-    this.#timeoutMs = options.timeoutMs ?? 10_000;
+    const o = checkOptions(
+      options,
+      CLIENT_OPTIONS,
+      'RegistryClient options',
+      (message) => new AgentError('INVALID_OPTIONS', message),
+    );
+    this.url = o.url.replace(/\/+$/, '');
+    this.key = o.key;
+    this.#clock = o.clock;
+    this.#timeoutMs = o.timeoutMs;
   }
 
   /** Clock-based, so it keeps increasing across restarts of the node; +1 when called twice in a ms. */
@@ -71,11 +83,22 @@ export class RegistryClient {
     return this.#lastSeq;
   }
 
-  signRequest(op: RegistryOp, name: string, extra: { to?: string; from?: string; boundAt?: number } = {}): Promise<string> {
-    return signRequest({ op, name, seq: this.nextSeq(), iat: this.#clock.now(), ...extra }, this.key);
+  signRequest(
+    op: RegistryOp,
+    name: string,
+    extra: { to?: string; from?: string; boundAt?: number } = {},
+  ): Promise<string> {
+    return signRequest(
+      { op, name, seq: this.nextSeq(), iat: this.#clock.now(), ...extra },
+      this.key,
+    );
   }
 
-  async #call<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  async #call<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }> {
     let res: Response;
     try {
       res = await fetch(this.url + path, {
@@ -85,23 +108,33 @@ export class RegistryClient {
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
     } catch (e) {
-      throw new RegistryClientError('NETWORK', 0, `registry ${this.url} unreachable: ${(e as Error).message}`);
+      throw new AgentError('NETWORK', `registry ${this.url} unreachable: ${(e as Error).message}`, {
+        cause: e,
+      });
     }
     let parsed: unknown;
     try {
       parsed = await res.json();
     } catch {
-      throw new RegistryClientError('BAD_RESPONSE', res.status, `registry answered ${res.status} without JSON`);
+      throw new AgentError('BAD_RESPONSE', `registry answered ${res.status} without JSON`, {
+        status: res.status,
+      });
     }
     if (!res.ok) {
       const error = (parsed as Partial<ErrorBody>)?.error;
-      throw new RegistryClientError(String(error?.code ?? 'BAD_RESPONSE'), res.status, String(error?.message ?? `HTTP ${res.status}`));
+      throw new AgentError(
+        (error?.code ?? 'BAD_RESPONSE') as AgentErrorCode,
+        String(error?.message ?? `HTTP ${res.status}`),
+        { status: res.status },
+      );
     }
     return { status: res.status, body: parsed as T };
   }
 
   async claim(name: string): Promise<ClaimResponse & { created: boolean }> {
-    const { status, body } = await this.#call<ClaimResponse>('POST', registryOpPaths.claim(name), { request: await this.signRequest('claim', name) });
+    const { status, body } = await this.#call<ClaimResponse>('POST', registryOpPaths.claim(name), {
+      request: await this.signRequest('claim', name),
+    });
     return { ...body, created: status === 201 };
   }
 
@@ -114,13 +147,22 @@ export class RegistryClient {
     const iat = this.#clock.now();
     const ttl = Math.min(input.ttlMs ?? 600_000, MAX_LEASE_MS);
     return signRoute(
-      { name: input.name, mode: input.mode, endpoint: input.endpoint, relays: input.relays ?? [], seq: input.seq ?? this.nextSeq(), iat, exp: iat + ttl },
+      {
+        name: input.name,
+        mode: input.mode,
+        endpoint: input.endpoint,
+        relays: input.relays ?? [],
+        seq: input.seq ?? this.nextSeq(),
+        iat,
+        exp: iat + ttl,
+      },
       this.key,
     );
   }
 
   async publishSignedRoute(name: string, route: string): Promise<PublishRouteResponse> {
-    return (await this.#call<PublishRouteResponse>('PUT', registryOpPaths.route(name), { route })).body;
+    return (await this.#call<PublishRouteResponse>('PUT', registryOpPaths.route(name), { route }))
+      .body;
   }
 
   /** The boundAt of the name's current binding at this registry (release and transfer sign it). */
@@ -130,20 +172,41 @@ export class RegistryClient {
 
   /** Releases the name; `boundAt` defaults to the current binding's (one resolve first). */
   async release(name: string, boundAt?: number): Promise<{ name: string; released: true }> {
-    const request = await this.signRequest('release', name, { boundAt: boundAt ?? (await this.#boundAt(name)) });
-    return (await this.#call<{ name: string; released: true }>('POST', registryOpPaths.release(name), { request })).body;
+    const request = await this.signRequest('release', name, {
+      boundAt: boundAt ?? (await this.#boundAt(name)),
+    });
+    return (
+      await this.#call<{ name: string; released: true }>('POST', registryOpPaths.release(name), {
+        request,
+      })
+    ).body;
   }
 
-  async transfer(name: string, newOwner: Id | string, boundAt?: number): Promise<TransferOfferResponse> {
+  async transfer(
+    name: string,
+    newOwner: Id | string,
+    boundAt?: number,
+  ): Promise<TransferOfferResponse> {
     const to = typeof newOwner === 'string' ? Id.parse(newOwner).toString() : newOwner.toString();
-    const request = await this.signRequest('transfer', name, { to, boundAt: boundAt ?? (await this.#boundAt(name)) });
-    return (await this.#call<TransferOfferResponse>('POST', registryOpPaths.transfer(name), { request })).body;
+    const request = await this.signRequest('transfer', name, {
+      to,
+      boundAt: boundAt ?? (await this.#boundAt(name)),
+    });
+    return (
+      await this.#call<TransferOfferResponse>('POST', registryOpPaths.transfer(name), { request })
+    ).body;
   }
 
   /** Run with the new owner's key: accepts a pending transfer (optionally pinning the current owner). */
   async acceptTransfer(name: string, from?: Id | string): Promise<ClaimResponse> {
-    const request = await this.signRequest('accept-transfer', name, from === undefined ? {} : { from: from.toString() });
-    return (await this.#call<ClaimResponse>('POST', registryOpPaths.acceptTransfer(name), { request })).body;
+    const request = await this.signRequest(
+      'accept-transfer',
+      name,
+      from === undefined ? {} : { from: from.toString() },
+    );
+    return (
+      await this.#call<ClaimResponse>('POST', registryOpPaths.acceptTransfer(name), { request })
+    ).body;
   }
 
   async resolve(name: string): Promise<ResolveResponse> {

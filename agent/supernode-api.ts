@@ -6,9 +6,15 @@ import type { Id } from '../shared/id.ts';
 import type { KeyPair } from '../shared/keys.ts';
 import type { NameBinding } from '../shared/records/binding.ts';
 import { decodeJwsPayload } from '../shared/records/request.ts';
-import { type DhtValueBody, dhtValuePath, probePath, type ProbeResponse, type SuperNodeInfo, supernodeInfoPath } from '../shared/records/api.ts';
+import {
+  type DhtValueBody,
+  dhtValuePath,
+  probePath,
+  type ProbeResponse,
+  type SuperNodeInfo,
+  supernodeInfoPath,
+} from '../shared/records/api.ts';
 import { type RegistryClient } from './registry-client.ts';
-
 
 async function getJson<T>(url: string, init: RequestInit = {}): Promise<T> {
   const res = await fetch(url, { ...init, signal: AbortSignal.timeout(5000) });
@@ -19,7 +25,9 @@ async function getJson<T>(url: string, init: RequestInit = {}): Promise<T> {
 
 export function fetchSuperNodeInfo(baseUrl: string): Promise<SuperNodeInfo> {
   return getJson<SuperNodeInfo>(baseUrl + supernodeInfoPath).catch((e: Error) => {
-    throw new Error(`super node ${baseUrl} unreachable: ${(e as { cause?: { code?: string } }).cause?.code ?? e.message}`);
+    throw new Error(
+      `super node ${baseUrl} unreachable: ${(e as { cause?: { code?: string } }).cause?.code ?? e.message}`,
+    );
   });
 }
 
@@ -31,10 +39,20 @@ export function probeEndpoint(baseUrl: string, endpoint: string): Promise<ProbeR
   });
 }
 
-/** Resolves once the super node holds a binding of `name` to `owner`. */
-export async function waitForBinding(registry: RegistryClient, name: string, owner: Id, timeoutMs: number): Promise<void> {
+/**
+ * Resolves once the super node holds a binding of `name` to `owner`, or at once when `signal` aborts
+ * (the agent stopped: its super nodes may be gone, and polling them would keep the process alive).
+ */
+export async function waitForBinding(
+  registry: RegistryClient,
+  name: string,
+  owner: Id,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    if (signal?.aborted) return;
     try {
       const resolved = await registry.resolve(name);
       if (decodeJwsPayload<NameBinding>(resolved.binding).owner === owner.toString()) return;
@@ -50,14 +68,19 @@ export async function waitForBinding(registry: RegistryClient, name: string, own
  * Stores the node's DID document (a Card with its public URL and current route record) in the DHT
  * through a super node, as the next version of whatever value the DHT holds for the node's id.
  */
-export async function publishNodeCard(baseUrl: string, key: KeyPair, services: Card['services']): Promise<void> {
+export async function publishNodeCard(
+  baseUrl: string,
+  key: KeyPair,
+  services: Card['services'],
+): Promise<void> {
   const url = baseUrl + dhtValuePath(key.id.toString());
   const data = encodeCard(createCard(key, services));
   let previous: Value | null = null;
   const current = await fetch(url, { signal: AbortSignal.timeout(5000) }).catch(() => null);
   if (current?.ok) {
     const decoded = decodeValue(fromBase64Url(((await current.json()) as DhtValueBody).value));
-    if (decoded.ok && decoded.value.isMutable && decoded.value.publicKey?.equals(key.id)) previous = decoded.value;
+    if (decoded.ok && decoded.value.isMutable && decoded.value.publicKey?.equals(key.id))
+      previous = decoded.value;
   } else {
     await current?.body?.cancel();
   }

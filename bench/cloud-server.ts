@@ -15,7 +15,10 @@ const dir = process.env.BENCH_DIR!;
 if (process.env.BENCH_BARE === '1') {
   mkdirSync(dir, { recursive: true });
   const server = createServer(async (req, res) => {
-    const file = join(dir, decodeURIComponent(req.url!.split('?')[0]).replace(/[^A-Za-z0-9._-]/g, '_'));
+    const file = join(
+      dir,
+      decodeURIComponent(req.url!.split('?')[0]).replace(/[^A-Za-z0-9._-]/g, '_'),
+    );
     try {
       if (req.method === 'PUT') {
         await pipeline(req, createWriteStream(file, { highWaterMark: 1024 * 1024 }));
@@ -32,8 +35,14 @@ if (process.env.BENCH_BARE === '1') {
       res.end();
     }
   });
-  server.listen(0, '127.0.0.1', () => process.stdout.write(`http://127.0.0.1:${(server.address() as AddressInfo).port} -\n`));
+  server.listen(0, '127.0.0.1', () =>
+    process.stdout.write(`http://127.0.0.1:${(server.address() as AddressInfo).port} -\n`),
+  );
 } else {
-  const running = await listenCloud({ dataDir: dir, sweepIntervalMs: 0, limits: { quotaBytes: 2 ** 40 } });
+  const running = await listenCloud({
+    dataDir: dir,
+    sweepIntervalMs: 0,
+    limits: { quotaBytes: 2 ** 40 },
+  });
   process.stdout.write(`${running.url} ${running.cloud.ownerCode() ?? '-'}\n`);
 }

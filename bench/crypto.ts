@@ -18,7 +18,10 @@ const nonce = crypto.getRandomValues(new Uint8Array(24));
 
 type Impl = { seal(m: Uint8Array): Uint8Array; open(c: Uint8Array): Uint8Array | null };
 const impls: Record<string, Impl> = {
-  tweetnacl: { seal: (m) => nacl.secretbox(m, nonce, key), open: (c) => nacl.secretbox.open(c, nonce, key) },
+  tweetnacl: {
+    seal: (m) => nacl.secretbox(m, nonce, key),
+    open: (c) => nacl.secretbox.open(c, nonce, key),
+  },
   '@noble/ciphers': {
     seal: (m) => xsalsa20poly1305(key, nonce).encrypt(m),
     open: (c) => {
@@ -42,14 +45,16 @@ const impls: Record<string, Impl> = {
   },
 };
 
-const runtime = typeof (globalThis as { Deno?: unknown }).Deno === 'object' ? 'deno' : `node ${process.version}`;
+const runtime =
+  typeof (globalThis as { Deno?: unknown }).Deno === 'object' ? 'deno' : `node ${process.version}`;
 console.log(`secretbox seal+open, MiB/s of plaintext (${runtime})`);
 for (const size of [1024, 16 * 1024, 32724]) {
   const plain = crypto.getRandomValues(new Uint8Array(size));
   const reference = impls.tweetnacl.seal(plain);
   for (const [name, impl] of Object.entries(impls)) {
     const sealed = impl.seal(plain);
-    if (sealed.length !== reference.length || !sealed.every((b, i) => b === reference[i])) throw new Error(`${name} differs from tweetnacl`);
+    if (sealed.length !== reference.length || !sealed.every((b, i) => b === reference[i]))
+      throw new Error(`${name} differs from tweetnacl`);
     if (!impl.open(sealed)) throw new Error(`${name} cannot open its own box`);
   }
   const line: string[] = [];
@@ -67,8 +72,13 @@ for (const size of [1024, 16 * 1024, 32724]) {
 // Key agreement (once per peer / session): tweetnacl's box.before against X25519 from @noble/curves
 // followed by NaCl's HSalsa20, checked byte-identical.
 const { x25519 } = await import('@noble/curves/ed25519.js');
-const hsalsa20 = (nacl as unknown as { lowlevel: { crypto_core_hsalsa20(o: Uint8Array, i: Uint8Array, k: Uint8Array, c: Uint8Array): number } }).lowlevel
-  .crypto_core_hsalsa20;
+const hsalsa20 = (
+  nacl as unknown as {
+    lowlevel: {
+      crypto_core_hsalsa20(o: Uint8Array, i: Uint8Array, k: Uint8Array, c: Uint8Array): number;
+    };
+  }
+).lowlevel.crypto_core_hsalsa20;
 const SIGMA = new TextEncoder().encode('expand 32-byte k');
 const nobleBefore = (pk: Uint8Array, sk: Uint8Array) => {
   const out = new Uint8Array(32);
@@ -77,7 +87,12 @@ const nobleBefore = (pk: Uint8Array, sk: Uint8Array) => {
 };
 const a = x25519.keygen();
 const b = x25519.keygen();
-if (!nacl.box.before(b.publicKey, a.secretKey).every((x, i) => x === nobleBefore(b.publicKey, a.secretKey)[i])) throw new Error('key agreement differs');
+if (
+  !nacl.box
+    .before(b.publicKey, a.secretKey)
+    .every((x, i) => x === nobleBefore(b.publicKey, a.secretKey)[i])
+)
+  throw new Error('key agreement differs');
 const agreements = [
   ['tweetnacl box.before', () => nacl.box.before(b.publicKey, a.secretKey)],
   ['@noble/curves x25519 + HSalsa20', () => nobleBefore(b.publicKey, a.secretKey)],
@@ -92,4 +107,5 @@ for (let round = 0; round < 5; round++) {
     best.set(name, Math.min(best.get(name) ?? Infinity, ms));
   }
 }
-for (const [name, ms] of best) console.log(`${name}: ${ms.toFixed(2)} ms per shared key (best of 5 rounds)`);
+for (const [name, ms] of best)
+  console.log(`${name}: ${ms.toFixed(2)} ms per shared key (best of 5 rounds)`);

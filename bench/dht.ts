@@ -33,7 +33,9 @@ async function startNetwork(): Promise<DhtNode[]> {
   const nodes: DhtNode[] = [];
   const make = async () => {
     const known = nodes.slice();
-    const picks = known.length ? [...new Set([known[0], known[Math.floor(Math.random() * known.length)]])] : [];
+    const picks = known.length
+      ? [...new Set([known[0], known[Math.floor(Math.random() * known.length)]])]
+      : [];
     const node = new DhtNode({
       key: KeyPair.generate(),
       host: '127.0.0.1',
@@ -127,7 +129,9 @@ const startSeconds = (performance.now() - t0) / 1000;
 global.gc?.();
 const after = process.memoryUsage();
 const tables = nodes.map((n) => n.routingTableSize().v4);
-console.log(`${NODES} nodes up in ${startSeconds.toFixed(1)} s; routing table entries median ${percentile(tables, 0.5)}`);
+console.log(
+  `${NODES} nodes up in ${startSeconds.toFixed(1)} s; routing table entries median ${percentile(tables, 0.5)}`,
+);
 console.log(
   `memory per node: rss ${mb((after.rss - before.rss) / NODES)} MiB, heap ${mb((after.heapUsed - before.heapUsed) / NODES)} MiB ` +
     `(process rss ${mb(after.rss)} MiB)`,
@@ -139,14 +143,20 @@ const healthy = await phase(nodes);
 print('no churn', healthy);
 
 const killed = new Set<DhtNode>();
-while (killed.size < Math.floor(NODES * CHURN)) killed.add(nodes[Math.floor(Math.random() * NODES)]);
+while (killed.size < Math.floor(NODES * CHURN))
+  killed.add(nodes[Math.floor(Math.random() * NODES)]);
 await Promise.all([...killed].map((n) => n.stop()));
 const live = nodes.filter((n) => !killed.has(n));
 const churned = await phase(live);
 print(`${Math.round(CHURN * 100)}% churn`, churned);
 
 const counters = live.map((n) => n.counters());
-const timeouts = counters.reduce((a, c) => a + Object.values(c.timeouts).reduce((x, y) => x + y, 0), 0);
+const timeouts = counters.reduce(
+  (a, c) => a + Object.values(c.timeouts).reduce((x, y) => x + y, 0),
+  0,
+);
 console.log(`timeouts counted by live nodes: ${timeouts}`);
-console.log(JSON.stringify({ nodes: NODES, lookups: LOOKUPS, churn: CHURN, startSeconds, healthy, churned }));
+console.log(
+  JSON.stringify({ nodes: NODES, lookups: LOOKUPS, churn: CHURN, startSeconds, healthy, churned }),
+);
 await Promise.all(live.map((n) => n.stop()));

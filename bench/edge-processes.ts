@@ -1,4 +1,4 @@
-/** The processes bench:edge measures (upstream, nginx, the Node gateway) and the CPU they use, from /proc. */
+/** The processes bench:edge measures (upstream, nginx, the Node.js gateway) and the CPU they use, from /proc. */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -24,7 +24,10 @@ export function processCpu(pid: number): Cpu {
   const cpu = { user: Number(fields[11]) * 10, system: Number(fields[12]) * 10 };
   let children: string[] = [];
   try {
-    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean);
   } catch {
     // no children file: no children counted
   }
@@ -37,7 +40,10 @@ export function processCpu(pid: number): Cpu {
 }
 
 export function sumCpu(...parts: Cpu[]): Cpu {
-  return { user: parts.reduce((s, c) => s + c.user, 0), system: parts.reduce((s, c) => s + c.system, 0) };
+  return {
+    user: parts.reduce((s, c) => s + c.user, 0),
+    system: parts.reduce((s, c) => s + c.system, 0),
+  };
 }
 
 export interface Running {
@@ -49,10 +55,12 @@ export interface Running {
 async function waitForHttp(port: number): Promise<void> {
   for (let i = 0; i < 100; i++) {
     const up = await new Promise<boolean>((resolve) => {
-      http.get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
-        res.resume();
-        resolve(true);
-      }).on('error', () => resolve(false));
+      http
+        .get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+          res.resume();
+          resolve(true);
+        })
+        .on('error', () => resolve(false));
     });
     if (up) return;
     await new Promise((r) => setTimeout(r, 100));
@@ -63,7 +71,9 @@ async function waitForHttp(port: number): Promise<void> {
 export async function startNginx(upstreamPort: number, workers: number): Promise<Running> {
   const prefix = mkdtempSync(join(tmpdir(), 'pc2-bench-nginx-'));
   const port = await deadPort();
-  writeFileSync(join(prefix, 'nginx.conf'), `
+  writeFileSync(
+    join(prefix, 'nginx.conf'),
+    `
 worker_processes ${workers};
 error_log ${prefix}/error.log warn;
 pid ${prefix}/nginx.pid;
@@ -86,8 +96,13 @@ http {
     }
   }
 }
-`);
-  const child = spawn('nginx', ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
+`,
+  );
+  const child = spawn(
+    'nginx',
+    ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-g', 'daemon off;'],
+    { stdio: 'ignore' },
+  );
   await waitForHttp(port);
   return {
     port,
@@ -102,7 +117,10 @@ http {
 }
 
 /** Starts `node <args>` whose first line on stdout is its port. */
-async function startPortPrinter(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Running> {
+async function startPortPrinter(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Running> {
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
@@ -131,10 +149,13 @@ export function startUpstream(bodyBytes: number): Promise<Running> {
   return startPortPrinter(['-e', code]);
 }
 
-/** The Node gateway in its own process (and its workers', with `workers` > 1). */
+/** The Node.js gateway in its own process (and its workers', with `workers` > 1). */
 export function startGateway(config: EdgeConfig, workers: number): Promise<Running> {
   const entry = new URL('./edge-gateway.ts', import.meta.url).pathname;
   // BENCH_GATEWAY_NODE_ARGS: extra node flags for the gateway process only, e.g. --cpu-prof.
   const extra = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  return startPortPrinter([...extra, '--import', 'tsx', entry], { ...process.env, PC2_BENCH_GATEWAY: JSON.stringify({ config, workers }) });
+  return startPortPrinter([...extra, '--import', 'tsx', entry], {
+    ...process.env,
+    PC2_BENCH_GATEWAY: JSON.stringify({ config, workers }),
+  });
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:edge`: requests/s and latency through the Node gateway to a direct upstream,
+ * `npm run bench:edge`: requests/s and latency through the Node.js gateway to a direct upstream,
  * against the upstream alone and against nginx as a plain reverse proxy, in one run (wrk as the
  * load generator): nginx with 1 worker process against the gateway with 1, and nginx with 2 against
  * the gateway with 2. Then the cost of a cached route resolution. Prints Markdown tables and writes
@@ -8,9 +8,18 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { createEdge } from '../edge/app.ts';
+import { forwardedRequestHeaders } from '../edge/headers.ts';
 import { signRoute } from '../shared/records/route.ts';
 import { createWorld } from '../tests/edge/world.ts';
-import { type Cpu, processCpu, type Running, startGateway, startNginx, startUpstream, sumCpu } from './edge-processes.ts';
+import {
+  type Cpu,
+  processCpu,
+  type Running,
+  startGateway,
+  startNginx,
+  startUpstream,
+  sumCpu,
+} from './edge-processes.ts';
 import { Agent } from 'undici';
 import { latencies, type PathLatency } from './open-loop.ts';
 import { runWrk, type WrkResult } from './wrk.ts';
@@ -21,7 +30,11 @@ const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const BODY_BYTES = 1024;
 /** Which measurements to make (comma-separated: upstream, nginx1, gateway1, nginx2, gateway2, resolve), e.g. to profile one. Default all. */
-const PATHS = new Set((process.env.BENCH_PATHS ?? 'upstream,nginx1,gateway1,nginx2,gateway2,latency,resolve').split(','));
+const PATHS = new Set(
+  (process.env.BENCH_PATHS ?? 'upstream,nginx1,gateway1,nginx2,gateway2,latency,resolve').split(
+    ',',
+  ),
+);
 /** Requests/s per path of the paired open-loop latency measurement (1 worker each). */
 const LATENCY_RATES = (process.env.BENCH_LATENCY_RATES ?? '1000,2000').split(',').map(Number);
 const LATENCY_S = 5;
@@ -65,7 +78,9 @@ async function cachedResolutionCost(resolve: () => Promise<unknown>): Promise<nu
 async function throughProxy(start: () => Promise<Running>, upstream: Running): Promise<Measured> {
   const proxy = await start();
   try {
-    return await measure(`http://127.0.0.1:${proxy.port}/`, () => sumCpu(processCpu(upstream.pid), processCpu(proxy.pid)));
+    return await measure(`http://127.0.0.1:${proxy.port}/`, () =>
+      sumCpu(processCpu(upstream.pid), processCpu(proxy.pid)),
+    );
   } finally {
     await proxy.stop();
   }
@@ -78,12 +93,18 @@ type RateLatency = Record<'upstream' | 'nginx' | 'gateway', PathLatency>;
  * the gateway (1 worker) get the same open-loop rate at once, their requests interleaved, so each
  * figure minus the upstream's is what the proxy adds at that rate.
  */
-async function latencyAtRates(config: Parameters<typeof startGateway>[0], upstream: Running): Promise<Record<string, RateLatency>> {
+async function latencyAtRates(
+  config: Parameters<typeof startGateway>[0],
+  upstream: Running,
+): Promise<Record<string, RateLatency>> {
   const nginx = await startNginx(upstream.port, 1);
   const gateway = await startGateway(config, 1);
   const dispatcher = new Agent({ connections: 64 });
   const url = (port: number) => `http://127.0.0.1:${port}/`;
-  const paths = [upstream.port, nginx.port, gateway.port].map((port) => ({ url: url(port), headers: () => ({ host: 'alice.localhost' }) }));
+  const paths = [upstream.port, nginx.port, gateway.port].map((port) => ({
+    url: url(port),
+    headers: () => ({ host: 'alice.localhost' }),
+  }));
   const out: Record<string, RateLatency> = {};
   try {
     await wrk(url(gateway.port), WARMUP_S); // JIT
@@ -106,14 +127,36 @@ async function main(): Promise<void> {
   // Point alice's direct route at the benchmark upstream.
   const now = Date.now();
   const alice = world.a.records.get('alice')!;
-  const route = await signRoute({ name: 'alice', mode: 'direct', endpoint: `http://127.0.0.1:${upstream.port}`, relays: [], seq: 9, iat: now, exp: now + 3_600_000 }, world.nodes.get('alice')!);
+  const route = await signRoute(
+    {
+      name: 'alice',
+      mode: 'direct',
+      endpoint: `http://127.0.0.1:${upstream.port}`,
+      relays: [],
+      seq: 9,
+      iat: now,
+      exp: now + 3_600_000,
+    },
+    world.nodes.get('alice')!,
+  );
   world.a.records.set('alice', { ...alice, route });
   const results: Record<string, Measured> = {};
   try {
-    if (PATHS.has('upstream')) results.upstream = await measure(`http://127.0.0.1:${upstream.port}/`, () => processCpu(upstream.pid));
+    if (PATHS.has('upstream'))
+      results.upstream = await measure(`http://127.0.0.1:${upstream.port}/`, () =>
+        processCpu(upstream.pid),
+      );
     for (const workers of [1, 2]) {
-      if (PATHS.has(`nginx${workers}`)) results[`nginx${workers}`] = await throughProxy(() => startNginx(upstream.port, workers), upstream);
-      if (PATHS.has(`gateway${workers}`)) results[`gateway${workers}`] = await throughProxy(() => startGateway(world.config, workers), upstream);
+      if (PATHS.has(`nginx${workers}`))
+        results[`nginx${workers}`] = await throughProxy(
+          () => startNginx(upstream.port, workers),
+          upstream,
+        );
+      if (PATHS.has(`gateway${workers}`))
+        results[`gateway${workers}`] = await throughProxy(
+          () => startGateway(world.config, workers),
+          upstream,
+        );
     }
     const atRates = PATHS.has('latency') ? await latencyAtRates(world.config, upstream) : {};
     let resolveNs = NaN;
@@ -121,7 +164,17 @@ async function main(): Promise<void> {
     if (PATHS.has('resolve')) {
       const edge = createEdge(world.config);
       resolveNs = await cachedResolutionCost(() => edge.resolver.resolve('alice'));
-      planNs = await cachedResolutionCost(() => edge.plan(new Request('http://alice.localhost/x', { headers: { accept: '*/*' } }), { clientIp: '127.0.0.1' }));
+      // What the app does per request before forwarding: the route, and the headers built from a web Request.
+      planNs = await cachedResolutionCost(() => {
+        const request = new Request('http://alice.localhost/x', { headers: { accept: '*/*' } });
+        const url = new URL(request.url);
+        forwardedRequestHeaders(request.headers, {
+          clientIp: '127.0.0.1',
+          host: url.host,
+          proto: 'http',
+        });
+        return edge.route(url);
+      });
     }
     report(results, atRates, resolveNs, planNs);
   } finally {
@@ -130,7 +183,12 @@ async function main(): Promise<void> {
   }
 }
 
-function report(results: Record<string, Measured>, atRates: Record<string, RateLatency>, resolveNs: number, planNs: number): void {
+function report(
+  results: Record<string, Measured>,
+  atRates: Record<string, RateLatency>,
+  resolveNs: number,
+  planNs: number,
+): void {
   const label: Record<string, string> = {
     upstream: 'upstream alone',
     nginx1: 'nginx, 1 worker -> upstream',
@@ -138,11 +196,20 @@ function report(results: Record<string, Measured>, atRates: Record<string, RateL
     nginx2: 'nginx, 2 workers -> upstream',
     gateway2: 'Node gateway, 2 workers -> upstream',
   };
-  const f = (n: number | undefined, digits = 0) => (n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits));
-  console.log(`wrk -t1 -c${CONNECTIONS} -d${DURATION_S}s after ${WARMUP_S} s of warm-up, ${BODY_BYTES}-byte responses, loopback; load average at the end ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
-  console.log('| path | requests/s | p50 ms | p99 ms | server CPU µs/request | of which kernel | wrk CPU µs/request | wrk errors |\n|---|---|---|---|---|---|---|---|');
+  const f = (n: number | undefined, digits = 0) =>
+    n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits);
+  console.log(
+    `wrk -t1 -c${CONNECTIONS} -d${DURATION_S}s after ${WARMUP_S} s of warm-up, ${BODY_BYTES}-byte responses, loopback; load average at the end ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}\n`,
+  );
+  console.log(
+    '| path | requests/s | p50 ms | p99 ms | server CPU µs/request | of which kernel | wrk CPU µs/request | wrk errors |\n|---|---|---|---|---|---|---|---|',
+  );
   for (const [key, r] of Object.entries(results)) {
-    console.log(`| ${label[key]} | ${f(r.rps)} | ${f(r.p50Ms, 2)} | ${f(r.p99Ms, 2)} | ${f(r.cpuUsPerRequest)} | ${f(r.kernelUsPerRequest)} | ${f(r.wrkCpuUsPerRequest)} | ${r.errors ?? 'none'} |`);
+    console.log(
+      `| ${label[key]} | ${f(r.rps)} | ${f(r.p50Ms, 2)} | ${f(r.p99Ms, 2)} | ${f(r.cpuUsPerRequest)} | ${f(r.kernelUsPerRequest)} | ${f(r.wrkCpuUsPerRequest)} | ${r.errors ?? 'none'} |`,
+    );
   }
   const base = results.upstream?.p99Ms ?? NaN;
   console.log('');
@@ -150,20 +217,47 @@ function report(results: Record<string, Measured>, atRates: Record<string, RateL
     const g = results[`gateway${w}`];
     const n = results[`nginx${w}`];
     if (!g || !n) continue;
-    console.log(`${w} worker(s): gateway / nginx requests/s ${f((100 * g.rps) / n.rps)}%; p99 added over the upstream alone: gateway ${f(g.p99Ms - base, 2)} ms, nginx ${f(n.p99Ms - base, 2)} ms`);
+    console.log(
+      `${w} worker(s): gateway / nginx requests/s ${f((100 * g.rps) / n.rps)}%; p99 added over the upstream alone: gateway ${f(g.p99Ms - base, 2)} ms, nginx ${f(n.p99Ms - base, 2)} ms`,
+    );
   }
   if (Object.keys(atRates).length) {
-    console.log(`\nOpen-loop latency, the three paths interleaved at the same rate (undici client, ${LATENCY_S} s per rate after 2 s at it):\n`);
-    console.log('| rate per path | upstream alone p50 / p99 ms | nginx (1 worker) p50 / p99 ms | gateway (1 worker) p50 / p99 ms | added p99: nginx / gateway ms | errors u / n / g |\n|---|---|---|---|---|---|');
+    console.log(
+      `\nOpen-loop latency, the three paths interleaved at the same rate (undici client, ${LATENCY_S} s per rate after 2 s at it):\n`,
+    );
+    console.log(
+      '| rate per path | upstream alone p50 / p99 ms | nginx (1 worker) p50 / p99 ms | gateway (1 worker) p50 / p99 ms | added p99: nginx / gateway ms | errors u / n / g |\n|---|---|---|---|---|---|',
+    );
     for (const [rate, r] of Object.entries(atRates)) {
       const pair = (l: PathLatency) => `${f(l.p50, 2)} / ${f(l.p99, 2)}`;
-      console.log(`| ${rate} | ${pair(r.upstream)} | ${pair(r.nginx)} | ${pair(r.gateway)} | ${f(r.nginx.p99 - r.upstream.p99, 2)} / ${f(r.gateway.p99 - r.upstream.p99, 2)} | ${r.upstream.errors} / ${r.nginx.errors} / ${r.gateway.errors} |`);
+      console.log(
+        `| ${rate} | ${pair(r.upstream)} | ${pair(r.nginx)} | ${pair(r.gateway)} | ${f(r.nginx.p99 - r.upstream.p99, 2)} / ${f(r.gateway.p99 - r.upstream.p99, 2)} | ${r.upstream.errors} / ${r.nginx.errors} / ${r.gateway.errors} |`,
+      );
     }
     console.log('');
   }
-  console.log(`cached route resolution: ${f(resolveNs / 1000, 2)} us; full cached plan (host, headers, route): ${f(planNs / 1000, 2)} us`);
+  console.log(
+    `cached route resolution: ${f(resolveNs / 1000, 2)} us; full cached plan (host, headers, route): ${f(planNs / 1000, 2)} us`,
+  );
   mkdirSync('bench-out', { recursive: true });
-  writeFileSync('bench-out/edge.json', JSON.stringify({ durationS: DURATION_S, warmupS: WARMUP_S, connections: CONNECTIONS, bodyBytes: BODY_BYTES, results, latencyAtRates: atRates, cachedResolveNs: resolveNs, cachedPlanNs: planNs, loadAverage: loadavg() }, null, 2));
+  writeFileSync(
+    'bench-out/edge.json',
+    JSON.stringify(
+      {
+        durationS: DURATION_S,
+        warmupS: WARMUP_S,
+        connections: CONNECTIONS,
+        bodyBytes: BODY_BYTES,
+        results,
+        latencyAtRates: atRates,
+        cachedResolveNs: resolveNs,
+        cachedPlanNs: planNs,
+        loadAverage: loadavg(),
+      },
+      null,
+      2,
+    ),
+  );
 }
 
 await main();

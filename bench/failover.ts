@@ -9,10 +9,17 @@ import { parseArgs } from 'node:util';
 import { type ProcessNetwork, startProcessNetwork } from '../tests/helpers/process-network.ts';
 import { machine, percentile, writeSection } from './report.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '20' }, 'no-write': { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '20' },
+    'no-write': { type: 'boolean', default: false },
+  },
+});
 const runs = Number(values.runs);
 
-async function firstSuccessAfterKill(net: ProcessNetwork): Promise<{ ms: number; exitMs: number; failures: number }> {
+async function firstSuccessAfterKill(
+  net: ProcessNetwork,
+): Promise<{ ms: number; exitMs: number; failures: number }> {
   const ok = await net.get('/');
   if (ok.status !== 200) throw new Error(`alice not served before the kill: ${ok.status}`);
   const killedAt = performance.now();
@@ -21,7 +28,8 @@ async function firstSuccessAfterKill(net: ProcessNetwork): Promise<{ ms: number;
   let failures = 0;
   for (;;) {
     const res = await net.get('/', 3000).catch(() => null);
-    if (res?.status === 200 && res.body.includes('hello from alice')) return { ms: performance.now() - killedAt, exitMs, failures };
+    if (res?.status === 200 && res.body.includes('hello from alice'))
+      return { ms: performance.now() - killedAt, exitMs, failures };
     failures++;
     if (performance.now() - killedAt > 60_000) throw new Error('no success within 60 s');
     await new Promise((r) => setTimeout(r, 10));
@@ -36,9 +44,16 @@ try {
     const { ms, exitMs, failures } = await firstSuccessAfterKill(net);
     times.push(ms);
     failed += failures;
-    process.stdout.write(`run ${i + 1}/${runs}: first success ${ms.toFixed(1)} ms after kill -9 (process gone after ${exitMs.toFixed(1)} ms; ${failures} failed before)\n`);
+    process.stdout.write(
+      `run ${i + 1}/${runs}: first success ${ms.toFixed(1)} ms after kill -9 (process gone after ${exitMs.toFixed(1)} ms; ${failures} failed before)\n`,
+    );
     await net.startSuperNode(net.primary);
-    await net.node.waitFor(new RegExp(`"online":true[^\\n]*127\\.0\\.0\\.1:${net.primary.apiPort}=online[^\\n]*\\n(?![\\s\\S]*127\\.0\\.0\\.1:${net.primary.apiPort}=(?!online))`), 120_000);
+    await net.node.waitFor(
+      new RegExp(
+        `"online":true[^\\n]*127\\.0\\.0\\.1:${net.primary.apiPort}=online[^\\n]*\\n(?![\\s\\S]*127\\.0\\.0\\.1:${net.primary.apiPort}=(?!online))`,
+      ),
+      120_000,
+    );
   }
 } finally {
   await net.close();

@@ -9,7 +9,10 @@ import { createInterface } from 'node:readline';
 
 const body = JSON.stringify({ name: 'bench-0', binding: 'x'.repeat(560), route: null });
 const server = createServer((_req, res) => {
-  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(200, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+  });
   res.end(body);
 });
 createInterface({ input: process.stdin }).on('line', (line) => {

@@ -3,19 +3,23 @@
  * relay benchmark. Args: serverPort servicePeerId count upstreamPort. Prints `ready N` when all are
  * authenticated. The clients keep their default 60 s pings, as idle nodes do.
  */
-import { ActiveProxyClient } from '../agent/proxy/index.ts';
+import { TunnelClient } from '../agent/tunnel/index.ts';
 import { Id } from '../shared/id.ts';
 import { KeyPair } from '../shared/keys.ts';
+import { useNativeCrypto } from '../cli/native-crypto.ts';
+
+// As in every process pc2 starts (cli/native-crypto.ts): libsodium when it loads.
+useNativeCrypto();
 
 const [serverPort, servicePeer, countText, upstreamPort] = process.argv.slice(2);
 const count = Number(countText);
-const clients: ActiveProxyClient[] = [];
+const clients: TunnelClient[] = [];
 let ready = 0;
 const batch = 200;
 for (let i = 0; i < count; i += batch) {
   await Promise.all(
     Array.from({ length: Math.min(batch, count - i) }, () => {
-      const client = new ActiveProxyClient({
+      const client = new TunnelClient({
         serverHost: '127.0.0.1',
         serverPort: Number(serverPort),
         servicePeerId: Id.parse(servicePeer),

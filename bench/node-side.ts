@@ -5,15 +5,19 @@
  * `{"appPort":N,"crypto":"..."}` once the session is up.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { ActiveProxyClient } from '../agent/proxy/index.ts';
+import { TunnelClient } from '../agent/tunnel/index.ts';
 import { secretboxBackend } from '../shared/crypto/secretbox.ts';
 import { Id } from '../shared/id.ts';
 import { KeyPair } from '../shared/keys.ts';
-import { startHttpUpstream } from '../tests/proxy/http-upstream.ts';
+import { startHttpUpstream } from '../tests/tunnel/http-upstream.ts';
+import { useNativeCrypto } from '../cli/native-crypto.ts';
+
+// As in every process pc2 starts (cli/native-crypto.ts): libsodium when it loads.
+useNativeCrypto();
 
 const [serverPort, servicePeer, deviceKey, frames] = process.argv.slice(2);
 const app = await startHttpUpstream();
-const client = new ActiveProxyClient({
+const client = new TunnelClient({
   serverHost: '127.0.0.1',
   serverPort: Number(serverPort),
   servicePeerId: Id.parse(servicePeer),
@@ -21,7 +25,11 @@ const client = new ActiveProxyClient({
   upstream: { host: '127.0.0.1', port: app.port },
   largeFrames: frames !== 'stock',
 });
-client.once('authenticated', () => process.stdout.write(JSON.stringify({ appPort: app.port, crypto: secretboxBackend().name }) + '\n'));
+client.once('authenticated', () =>
+  process.stdout.write(
+    JSON.stringify({ appPort: app.port, crypto: secretboxBackend().name }) + '\n',
+  ),
+);
 client.start();
 // The benchmark reads this process's CPU time around each measurement.
 // Event-loop delay between two `loopDelay` questions (ms): how long this process stalled.
@@ -30,7 +38,13 @@ loopDelay.enable();
 process.on('message', (message: { cmd: string }) => {
   if (message.cmd === 'cpu') process.send!({ cpu: process.cpuUsage() });
   if (message.cmd === 'loopDelay') {
-    process.send!({ loopDelay: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 } });
+    process.send!({
+      loopDelay: {
+        p50: loopDelay.percentile(50) / 1e6,
+        p99: loopDelay.percentile(99) / 1e6,
+        max: loopDelay.max / 1e6,
+      },
+    });
     loopDelay.reset();
   }
 });

@@ -17,9 +17,15 @@ export interface PathLatency {
   p99: number;
 }
 
-export const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+export const percentile = (sorted: number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
-export async function latencies(paths: LoadPath[], rate: number, seconds: number, dispatcher: Dispatcher): Promise<PathLatency[]> {
+export async function latencies(
+  paths: LoadPath[],
+  rate: number,
+  seconds: number,
+  dispatcher: Dispatcher,
+): Promise<PathLatency[]> {
   const samples: number[][] = paths.map(() => []);
   const errors = paths.map(() => 0);
   const total = rate * seconds;
@@ -46,6 +52,11 @@ export async function latencies(paths: LoadPath[], rate: number, seconds: number
   await Promise.all(inflight);
   return samples.map((list, k) => {
     list.sort((x, y) => x - y);
-    return { requests: list.length, errors: errors[k], p50: percentile(list, 50), p99: percentile(list, 99) };
+    return {
+      requests: list.length,
+      errors: errors[k],
+      p50: percentile(list, 50),
+      p99: percentile(list, 99),
+    };
   });
 }

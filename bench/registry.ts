@@ -22,15 +22,24 @@ import { KeyPair } from '../shared/keys.ts';
 import { registryOpPaths, registryPaths } from '../shared/records/api.ts';
 import { REQUEST_TYP, signRequest, verifyRequest } from '../shared/records/request.ts';
 import { BINDING_TYP, signBinding } from '../shared/records/binding.ts';
-import { type JwsBackend, selectJwsBackend, signJwsNode, verifyJwsNode } from '../origin/registry/node-jws.ts';
+import {
+  type JwsBackend,
+  selectJwsBackend,
+  signJwsNative,
+  verifyJwsNative,
+} from '../origin/registry/native-jws.ts';
 import { AppendLog } from '../origin/registry/append-log.ts';
 import { hasWrk, runWrk } from './wrk.ts';
+import { useNativeCrypto } from '../cli/native-crypto.ts';
+
+// As in every process pc2 starts (cli/native-crypto.ts): libsodium when it loads.
+useNativeCrypto();
 
 const REGISTRATIONS = Number(process.env.BENCH_REGISTRATIONS ?? 20_000);
 const RESOLVES = Number(process.env.BENCH_RESOLVES ?? 200_000);
 const RESOLVE_S = Number(process.env.BENCH_RESOLVE_S ?? 10);
 const WRK = hasWrk();
-/** The registries' Ed25519 implementation (origin/registry/node-jws.ts). */
+/** The registries' Ed25519 implementation (origin/registry/native-jws.ts). */
 const JWS_BACKEND = (process.env.BENCH_JWS_BACKEND ?? 'libsodium') as JwsBackend;
 const LAG_SAMPLES = Number(process.env.BENCH_LAG_SAMPLES ?? 300);
 /** undici never pipelines a POST, so registrations get one connection per concurrent request. */
@@ -58,9 +67,20 @@ interface ServerProcess {
   stats(): Promise<{ cpuUs: number; userUs: number; writes: number; syncs: number }>;
 }
 
-async function startServer(key: KeyPair, trusted: KeyPair[], script = SERVER): Promise<ServerProcess> {
+async function startServer(
+  key: KeyPair,
+  trusted: KeyPair[],
+  script = SERVER,
+): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
-    env: { ...process.env, PC2_JWS_BACKEND: JWS_BACKEND, UV_THREADPOOL_SIZE: THREADPOOL, PC2_DATA_DIR: tempDir(), PC2_REGISTRAR_SEED: toHex(key.seed), PC2_TRUSTED: trusted.map((k) => k.id.toString()).join(',') },
+    env: {
+      ...process.env,
+      PC2_JWS_BACKEND: JWS_BACKEND,
+      UV_THREADPOOL_SIZE: THREADPOOL,
+      PC2_DATA_DIR: tempDir(),
+      PC2_REGISTRAR_SEED: toHex(key.seed),
+      PC2_TRUSTED: trusted.map((k) => k.id.toString()).join(','),
+    },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   children.push(child);
@@ -75,13 +95,19 @@ async function startServer(key: KeyPair, trusted: KeyPair[], script = SERVER): P
     async stats() {
       const line = next();
       child.stdin!.write('stats\n');
-      return JSON.parse((await line).slice('stats '.length)) as { cpuUs: number; userUs: number; writes: number; syncs: number };
+      return JSON.parse((await line).slice('stats '.length)) as {
+        cpuUs: number;
+        userUs: number;
+        writes: number;
+        syncs: number;
+      };
     },
   };
 }
 
 const rate = (n: number, ms: number): number => Math.round((n / ms) * 1000);
-const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+const pct = (sorted: number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 async function benchLog(): Promise<Record<string, number>> {
   const payload = Buffer.alloc(700, 'x'); // about one claim record
@@ -94,16 +120,22 @@ async function benchLog(): Promise<Record<string, number>> {
   const groupN = 20_000;
   t = performance.now();
   let next = 0;
-  await Promise.all(Array.from({ length: 64 }, async () => {
-    while (next < groupN) {
-      next++;
-      await log.append(payload);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: 64 }, async () => {
+      while (next < groupN) {
+        next++;
+        await log.append(payload);
+      }
+    }),
+  );
   const grouped = rate(groupN, performance.now() - t);
   const perSync = groupN / (log.syncs - syncsBefore);
   await log.close();
-  return { sequentialAppendsPerSec: sequential, groupCommitAppendsPerSec: grouped, appendsPerFsync: Math.round(perSync * 10) / 10 };
+  return {
+    sequentialAppendsPerSec: sequential,
+    groupCommitAppendsPerSec: grouped,
+    appendsPerFsync: Math.round(perSync * 10) / 10,
+  };
 }
 
 /** What a claim costs in signatures alone (verify the request, sign the binding), via jose/WebCrypto and via node:crypto. */
@@ -111,32 +143,51 @@ async function benchCrypto(): Promise<Record<string, number>> {
   const registrar = KeyPair.generate();
   const node = KeyPair.generate();
   const n = 10_000;
-  const requests = await Promise.all(Array.from({ length: n }, (_, i) => signRequest({ op: 'claim', name: `c-${i}`, seq: 1, iat: 1 }, node)));
+  const requests = await Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      signRequest({ op: 'claim', name: `c-${i}`, seq: 1, iat: 1 }, node),
+    ),
+  );
   await verifyRequest(requests[0]); // warm the key caches
   await signBinding({ name: 'c-0', owner: node.id.toString(), boundAt: 1 }, registrar);
   const t = performance.now();
   let next = 0;
-  await Promise.all(Array.from({ length: 64 }, async () => {
-    while (next < n) {
-      const i = next++;
-      await verifyRequest(requests[i]);
-      await signBinding({ name: `c-${i}`, owner: node.id.toString(), boundAt: 1 }, registrar);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: 64 }, async () => {
+      while (next < n) {
+        const i = next++;
+        await verifyRequest(requests[i]);
+        await signBinding({ name: `c-${i}`, owner: node.id.toString(), boundAt: 1 }, registrar);
+      }
+    }),
+  );
   const jose = rate(n, performance.now() - t);
   const native: Record<string, number> = {};
   for (const backend of ['libsodium', 'node:crypto'] as const) {
     selectJwsBackend(backend);
     const t2 = performance.now();
     next = 0;
-    await Promise.all(Array.from({ length: 64 }, async () => {
-      while (next < n) {
-        const i = next++;
-        await verifyJwsNode(requests[i], REQUEST_TYP);
-        await signJwsNode({ v: 1, name: `c-${i}`, owner: node.id.toString(), boundAt: 1, registrar: registrar.id.toString() }, registrar, BINDING_TYP);
-      }
-    }));
-    native[backend === 'libsodium' ? 'claimCryptoLibsodiumPerSec' : 'claimCryptoNodeCryptoPerSec'] = rate(n, performance.now() - t2);
+    await Promise.all(
+      Array.from({ length: 64 }, async () => {
+        while (next < n) {
+          const i = next++;
+          await verifyJwsNative(requests[i], REQUEST_TYP);
+          await signJwsNative(
+            {
+              v: 1,
+              name: `c-${i}`,
+              owner: node.id.toString(),
+              boundAt: 1,
+              registrar: registrar.id.toString(),
+            },
+            registrar,
+            BINDING_TYP,
+          );
+        }
+      }),
+    );
+    native[backend === 'libsodium' ? 'claimCryptoLibsodiumPerSec' : 'claimCryptoNodeCryptoPerSec'] =
+      rate(n, performance.now() - t2);
   }
   selectJwsBackend(JWS_BACKEND);
   return { claimCryptoJosePerSec: jose, ...native, ...signatureMicros() };
@@ -172,16 +223,22 @@ function signatureMicros(): Record<string, number> {
   };
 }
 
-async function runConcurrent(total: number, concurrency: number, one: (i: number) => Promise<boolean>): Promise<{ ms: number; failed: number }> {
+async function runConcurrent(
+  total: number,
+  concurrency: number,
+  one: (i: number) => Promise<boolean>,
+): Promise<{ ms: number; failed: number }> {
   let next = 0;
   let failed = 0;
   const t = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < total) {
-      const i = next++;
-      if (!(await one(i))) failed++;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        const i = next++;
+        if (!(await one(i))) failed++;
+      }
+    }),
+  );
   return { ms: performance.now() - t, failed };
 }
 
@@ -191,41 +248,73 @@ async function benchSingleNode(): Promise<Record<string, number | string>> {
   const { url } = server;
   const keys = Array.from({ length: 100 }, () => KeyPair.generate());
   const now = Date.now();
-  const bodies = await Promise.all(Array.from({ length: REGISTRATIONS }, async (_, i) =>
-    JSON.stringify({ request: await signRequest({ op: 'claim', name: `bench-${i}`, seq: 1, iat: now }, keys[i % keys.length]) })));
+  const bodies = await Promise.all(
+    Array.from({ length: REGISTRATIONS }, async (_, i) =>
+      JSON.stringify({
+        request: await signRequest(
+          { op: 'claim', name: `bench-${i}`, seq: 1, iat: now },
+          keys[i % keys.length],
+        ),
+      }),
+    ),
+  );
   const writePool = new Pool(url, { connections: WRITE_CONNECTIONS });
   const before = await server.stats();
   const headers = { 'content-type': 'application/json' };
   const claims = await runConcurrent(REGISTRATIONS, WRITE_CONNECTIONS, async (i) => {
-    const res = await writePool.request({ path: registryOpPaths.claim(`bench-${i}`), method: 'POST', headers, body: bodies[i] });
+    const res = await writePool.request({
+      path: registryOpPaths.claim(`bench-${i}`),
+      method: 'POST',
+      headers,
+      body: bodies[i],
+    });
     await res.body.dump();
     return res.statusCode === 201;
   });
   const afterClaims = await server.stats();
   await writePool.destroy();
-  const resolves = await resolveLoad(url, Array.from({ length: REGISTRATIONS }, (_, i) => registryPaths.resolve(`bench-${i}`)), async () => {
-    const stats = await server.stats();
-    return stats.cpuUs;
-  });
+  const resolves = await resolveLoad(
+    url,
+    Array.from({ length: REGISTRATIONS }, (_, i) => registryPaths.resolve(`bench-${i}`)),
+    async () => {
+      const stats = await server.stats();
+      return stats.cpuUs;
+    },
+  );
   return {
     jwsBackend: JWS_BACKEND,
     serverCpuUsPerRegistration: Math.round((afterClaims.cpuUs - before.cpuUs) / REGISTRATIONS),
-    serverUserCpuUsPerRegistration: Math.round((afterClaims.userUs - before.userUs) / REGISTRATIONS),
-    registrationsPerFsync: Math.round(((afterClaims.writes - before.writes) / (afterClaims.syncs - before.syncs)) * 10) / 10,
-    registrations: REGISTRATIONS, registrationsPerSec: rate(REGISTRATIONS, claims.ms), registrationFailures: claims.failed,
+    serverUserCpuUsPerRegistration: Math.round(
+      (afterClaims.userUs - before.userUs) / REGISTRATIONS,
+    ),
+    registrationsPerFsync:
+      Math.round(((afterClaims.writes - before.writes) / (afterClaims.syncs - before.syncs)) * 10) /
+      10,
+    registrations: REGISTRATIONS,
+    registrationsPerSec: rate(REGISTRATIONS, claims.ms),
+    registrationFailures: claims.failed,
     ...prefixed('resolve', resolves),
   };
 }
 
-function prefixed(prefix: string, values: Record<string, number | string>): Record<string, number | string> {
-  return Object.fromEntries(Object.entries(values).map(([k, v]) => [prefix + k[0].toUpperCase() + k.slice(1), v]));
+function prefixed(
+  prefix: string,
+  values: Record<string, number | string>,
+): Record<string, number | string> {
+  return Object.fromEntries(
+    Object.entries(values).map(([k, v]) => [prefix + k[0].toUpperCase() + k.slice(1), v]),
+  );
 }
 
 /**
  * GETs of `paths` (cycled) against `url`: wrk for RESOLVE_S seconds after a warm-up when installed,
  * else RESOLVES requests from undici. `cpuUs` reads the server's CPU time so far.
  */
-async function resolveLoad(url: string, paths: string[], cpuUs: () => Promise<number>): Promise<Record<string, number | string>> {
+async function resolveLoad(
+  url: string,
+  paths: string[],
+  cpuUs: () => Promise<number>,
+): Promise<Record<string, number | string>> {
   if (WRK) {
     const o = { url, paths, connections: CONNECTIONS * 2, seconds: RESOLVE_S };
     await runWrk({ ...o, seconds: Math.max(1, Math.round(RESOLVE_S / 2)) });
@@ -233,8 +322,13 @@ async function resolveLoad(url: string, paths: string[], cpuUs: () => Promise<nu
     const r = await runWrk(o);
     const cpu = (await cpuUs()) - before;
     return {
-      client: `wrk -t1 -c${o.connections}`, perSec: Math.round(r.rps), count: r.requests, p50Ms: r.p50Ms, p99Ms: r.p99Ms,
-      serverCpuUs: Math.round((cpu / r.requests) * 10) / 10, errors: r.errors ?? 'none',
+      client: `wrk -t1 -c${o.connections}`,
+      perSec: Math.round(r.rps),
+      count: r.requests,
+      p50Ms: r.p50Ms,
+      p99Ms: r.p99Ms,
+      serverCpuUs: Math.round((cpu / r.requests) * 10) / 10,
+      errors: r.errors ?? 'none',
     };
   }
   const pool = new Pool(url, { connections: CONNECTIONS, pipelining: PIPELINING });
@@ -247,14 +341,20 @@ async function resolveLoad(url: string, paths: string[], cpuUs: () => Promise<nu
   const cpu = (await cpuUs()) - before;
   await pool.destroy();
   return {
-    client: `undici ${CONNECTIONS}x${PIPELINING} pipelined`, perSec: rate(RESOLVES, run.ms), count: RESOLVES,
-    serverCpuUs: Math.round((cpu / RESOLVES) * 10) / 10, errors: run.failed ? `${run.failed} failed` : 'none',
+    client: `undici ${CONNECTIONS}x${PIPELINING} pipelined`,
+    perSec: rate(RESOLVES, run.ms),
+    count: RESOLVES,
+    serverCpuUs: Math.round((cpu / RESOLVES) * 10) / 10,
+    errors: run.failed ? `${run.failed} failed` : 'none',
   };
 }
 
 async function benchBaseline(): Promise<Record<string, number | string>> {
   const server = await startServer(KeyPair.generate(), [], BASELINE_SERVER);
-  return prefixed('bareNodeHttp', await resolveLoad(server.url, ['/'], async () => (await server.stats()).cpuUs));
+  return prefixed(
+    'bareNodeHttp',
+    await resolveLoad(server.url, ['/'], async () => (await server.stats()).cpuUs),
+  );
 }
 
 async function benchLag(): Promise<Record<string, number>> {
@@ -270,8 +370,15 @@ async function benchLag(): Promise<Record<string, number>> {
   const lags: number[] = [];
   for (let i = 0; i < LAG_SAMPLES; i++) {
     const name = `lag-${i}`;
-    const body = JSON.stringify({ request: await signRequest({ op: 'claim', name, seq: 1, iat: Date.now() }, key) });
-    const res = await poolA.request({ path: registryOpPaths.claim(name), method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const body = JSON.stringify({
+      request: await signRequest({ op: 'claim', name, seq: 1, iat: Date.now() }, key),
+    });
+    const res = await poolA.request({
+      path: registryOpPaths.claim(name),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
     await res.body.dump();
     const acked = performance.now();
     for (let tries = 0; tries < 5_000; tries++) {
@@ -287,13 +394,20 @@ async function benchLag(): Promise<Record<string, number>> {
   await poolB.destroy();
   lags.sort((x, y) => x - y);
   const round = (v: number) => Math.round(v * 100) / 100;
-  return { lagSamples: lags.length, lagP50Ms: round(pct(lags, 50)), lagP99Ms: round(pct(lags, 99)), lagMaxMs: round(lags.at(-1) ?? NaN) };
+  return {
+    lagSamples: lags.length,
+    lagP50Ms: round(pct(lags, 50)),
+    lagP99Ms: round(pct(lags, 99)),
+    lagMaxMs: round(lags.at(-1) ?? NaN),
+  };
 }
 
 try {
   const parts = ONLY.split(',');
   const results = {
-    writeConnections: WRITE_CONNECTIONS, connections: CONNECTIONS, pipelining: PIPELINING,
+    writeConnections: WRITE_CONNECTIONS,
+    connections: CONNECTIONS,
+    pipelining: PIPELINING,
     ...(parts.includes('log') ? await benchLog() : {}),
     ...(parts.includes('crypto') ? await benchCrypto() : {}),
     ...(parts.includes('node') ? await benchSingleNode() : {}),

@@ -29,19 +29,31 @@ const argValue = (name: string, fallback: number) => {
 };
 const SESSIONS = argValue('--sessions', 10_000);
 const BULK_BYTES = argValue('--bulk-mib', 512) * 1024 * 1024;
-const ONLY = new Set((args.includes('--only') ? args[args.indexOf('--only') + 1] : 'bulk,latency,memory').split(','));
+const ONLY = new Set(
+  (args.includes('--only') ? args[args.indexOf('--only') + 1] : 'bulk,latency,memory').split(','),
+);
 const STOCK_FRAMES = args.includes('--stock-frames');
 const PROF_DIR = args.includes('--prof') ? args[args.indexOf('--prof') + 1] : null;
-const RATES = (args.includes('--rates') ? args[args.indexOf('--rates') + 1] : '1,100,1000').split(',').map(Number);
+const RATES = (args.includes('--rates') ? args[args.indexOf('--rates') + 1] : '1,100,1000')
+  .split(',')
+  .map(Number);
 const SECONDS: Record<number, number> = { 1: 15, 100: 5, 1000: 5 };
 
 const edge = KeyPair.generate();
 const superNode = KeyPair.generate();
 const device = KeyPair.generate();
 
-function startChild(script: string, childArgs: string[], ready: (line: string) => boolean): Promise<{ child: ChildProcess; line: string }> {
+function startChild(
+  script: string,
+  childArgs: string[],
+  ready: (line: string) => boolean,
+): Promise<{ child: ChildProcess; line: string }> {
   const prof = PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROF_DIR] : [];
-  const child = spawn(process.execPath, ['--expose-gc', ...prof, '--import', 'tsx', script, ...childArgs], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const child = spawn(
+    process.execPath,
+    ['--expose-gc', ...prof, '--import', 'tsx', script, ...childArgs],
+    { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
+  );
   return new Promise((resolve, reject) => {
     let buffer = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -69,7 +81,11 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-async function download(url: string, headers: Record<string, string>, dispatcher: Agent): Promise<number> {
+async function download(
+  url: string,
+  headers: Record<string, string>,
+  dispatcher: Agent,
+): Promise<number> {
   const start = performance.now();
   const res = await request(url, { headers, dispatcher });
   let bytes = 0;
@@ -89,22 +105,56 @@ interface Memory {
 }
 
 async function main(): Promise<void> {
-  const superSide = await startChild('bench/super-side.ts', [edge.id.toString(), superNode.id.toString()], (l) => l.startsWith('{'));
-  const ports = JSON.parse(superSide.line) as { proxyPort: number; ingressPort: number; servicePeer: string };
-  const nodeSide = await startChild('bench/node-side.ts', [String(ports.proxyPort), ports.servicePeer, device.bosonPrivateKeyBase58(), STOCK_FRAMES ? 'stock' : 'large'], (l) => l.startsWith('{'));
+  const superSide = await startChild(
+    'bench/super-side.ts',
+    [edge.id.toString(), superNode.id.toString()],
+    (l) => l.startsWith('{'),
+  );
+  const ports = JSON.parse(superSide.line) as {
+    tunnelPort: number;
+    ingressPort: number;
+    servicePeer: string;
+  };
+  const nodeSide = await startChild(
+    'bench/node-side.ts',
+    [
+      String(ports.tunnelPort),
+      ports.servicePeer,
+      device.bosonPrivateKeyBase58(),
+      STOCK_FRAMES ? 'stock' : 'large',
+    ],
+    (l) => l.startsWith('{'),
+  );
   const { appPort, crypto } = JSON.parse(nodeSide.line) as { appPort: number; crypto: string };
   const direct = `http://127.0.0.1:${appPort}`;
   const relayed = `http://127.0.0.1:${ports.ingressPort}`;
   // Edge tokens live 60 s; the edge caches one per node and renews it.
   let token = await signEdgeToken(edge, device.id, superNode.id, Date.now());
-  const renew = setInterval(async () => (token = await signEdgeToken(edge, device.id, superNode.id, Date.now())), 20_000);
-  const edgeHeaders = () => ({ [INGRESS_HEADERS.nodeId]: device.id.toString(), [INGRESS_HEADERS.edgeToken]: token, 'x-forwarded-for': '198.51.100.7', 'x-forwarded-proto': 'https' });
+  const renew = setInterval(
+    async () => (token = await signEdgeToken(edge, device.id, superNode.id, Date.now())),
+    20_000,
+  );
+  const edgeHeaders = () => ({
+    [INGRESS_HEADERS.nodeId]: device.id.toString(),
+    [INGRESS_HEADERS.edgeToken]: token,
+    'x-forwarded-for': '198.51.100.7',
+    'x-forwarded-proto': 'https',
+  });
   const dispatcher = new Agent({ connections: 256, pipelining: 1, keepAliveTimeout: 30_000 });
-  const result: Record<string, unknown> = { crypto, node: process.version, frames: STOCK_FRAMES ? 'stock' : 'large' };
+  const result: Record<string, unknown> = {
+    crypto,
+    node: process.version,
+    frames: STOCK_FRAMES ? 'stock' : 'large',
+  };
 
   // CPU time of the three processes: [load generator, super node, node side].
-  const cpuNow = async () => [process.cpuUsage(), (await ask<{ cpu: NodeJS.CpuUsage }>(superSide.child, 'cpu')).cpu, (await ask<{ cpu: NodeJS.CpuUsage }>(nodeSide.child, 'cpu')).cpu];
-  const seconds = (a: NodeJS.CpuUsage, b: NodeJS.CpuUsage) => (b.user - a.user + b.system - a.system) / 1e6;
+  const cpuNow = async () => [
+    process.cpuUsage(),
+    (await ask<{ cpu: NodeJS.CpuUsage }>(superSide.child, 'cpu')).cpu,
+    (await ask<{ cpu: NodeJS.CpuUsage }>(nodeSide.child, 'cpu')).cpu,
+  ];
+  const seconds = (a: NodeJS.CpuUsage, b: NodeJS.CpuUsage) =>
+    (b.user - a.user + b.system - a.system) / 1e6;
 
   if (ONLY.has('bulk')) await bulkPhase();
   async function bulkPhase() {
@@ -113,17 +163,31 @@ async function main(): Promise<void> {
     // CPU seconds per GiB relayed in each process: where the time goes.
     const cpu = { loadGenerator: 0, superNode: 0, nodeSide: 0 };
     for (let run = 0; run < 3; run++) {
-      bulk.direct = Math.max(bulk.direct, await download(`${direct}/bulk?bytes=${BULK_BYTES}`, {}, dispatcher));
+      bulk.direct = Math.max(
+        bulk.direct,
+        await download(`${direct}/bulk?bytes=${BULK_BYTES}`, {}, dispatcher),
+      );
       const before = await cpuNow();
-      bulk.relay = Math.max(bulk.relay, await download(`${relayed}/bulk?bytes=${BULK_BYTES}`, edgeHeaders(), dispatcher));
+      bulk.relay = Math.max(
+        bulk.relay,
+        await download(`${relayed}/bulk?bytes=${BULK_BYTES}`, edgeHeaders(), dispatcher),
+      );
       const after = await cpuNow();
       cpu.loadGenerator += seconds(before[0], after[0]);
       cpu.superNode += seconds(before[1], after[1]);
       cpu.nodeSide += seconds(before[2], after[2]);
     }
-    result.throughputMiBs = { direct: round(bulk.direct, 0), relay: round(bulk.relay, 0), ratio: round(bulk.relay / bulk.direct) };
+    result.throughputMiBs = {
+      direct: round(bulk.direct, 0),
+      relay: round(bulk.relay, 0),
+      ratio: round(bulk.relay / bulk.direct),
+    };
     const gib = (3 * BULK_BYTES) / 2 ** 30;
-    result.relayCpuSecondsPerGiB = { loadGenerator: round(cpu.loadGenerator / gib), superNode: round(cpu.superNode / gib), nodeSide: round(cpu.nodeSide / gib) };
+    result.relayCpuSecondsPerGiB = {
+      loadGenerator: round(cpu.loadGenerator / gib),
+      superNode: round(cpu.superNode / gib),
+      nodeSide: round(cpu.nodeSide / gib),
+    };
     console.log(result.throughputMiBs, 'CPU s/GiB relayed', result.relayCpuSecondsPerGiB);
   }
 
@@ -145,16 +209,33 @@ async function main(): Promise<void> {
       return Math.round(done / 5);
     };
     if (!args.includes('--rates')) {
-      result.capacityReqPerS = { direct: await capacity(`${direct}/`, () => ({})), relay: await capacity(`${relayed}/`, edgeHeaders) };
+      result.capacityReqPerS = {
+        direct: await capacity(`${direct}/`, () => ({})),
+        relay: await capacity(`${relayed}/`, edgeHeaders),
+      };
       console.log('capacity (16 in flight)', result.capacityReqPerS);
     }
     const latency: Record<string, unknown> = {};
     for (const rate of RATES) {
-      const paths = [{ url: `${direct}/`, headers: () => ({}) }, { url: `${relayed}/`, headers: edgeHeaders }];
+      const paths = [
+        { url: `${direct}/`, headers: () => ({}) },
+        { url: `${relayed}/`, headers: edgeHeaders },
+      ];
       // Steady state: 2 s at the measured rate first (code warmed up, the node's pool grown to it).
       await latencies(paths, rate, Math.min(2, SECONDS[rate]), dispatcher);
-      const statsBefore = (await ask<{ stats: { streamsOpened: number; connections: number } }>(superSide.child, 'stats')).stats;
-      const loopDelay = () => Promise.all([superSide.child, nodeSide.child].map(async (c) => (await ask<{ loopDelay: Record<string, number> }>(c, 'loopDelay')).loopDelay));
+      const statsBefore = (
+        await ask<{ stats: { streamsOpened: number; connections: number } }>(
+          superSide.child,
+          'stats',
+        )
+      ).stats;
+      const loopDelay = () =>
+        Promise.all(
+          [superSide.child, nodeSide.child].map(
+            async (c) =>
+              (await ask<{ loopDelay: Record<string, number> }>(c, 'loopDelay')).loopDelay,
+          ),
+        );
       const generatorDelay = monitorEventLoopDelay({ resolution: 1 });
       await loopDelay();
       generatorDelay.enable();
@@ -165,10 +246,15 @@ async function main(): Promise<void> {
       const cpuAfter = await cpuNow();
       generatorDelay.disable();
       const [superDelay, nodeDelay] = await loopDelay();
-      const statsAfter = (await ask<{ stats: { streamsOpened: number; connections: number } }>(superSide.child, 'stats')).stats;
+      const statsAfter = (
+        await ask<{ stats: { streamsOpened: number; connections: number } }>(
+          superSide.child,
+          'stats',
+        )
+      ).stats;
       latency[`${rate}/s`] = {
         // Tunnel streams opened for the relayed requests (the rest reused a kept-alive stream) and
-        // proxy connections of the session afterwards.
+        // tunnel connections of the session afterwards.
         streamsOpened: statsAfter.streamsOpened - statsBefore.streamsOpened,
         proxyConnections: statsAfter.connections,
         // Cores busy in each process while measuring (of the machine's 2).
@@ -179,7 +265,10 @@ async function main(): Promise<void> {
         },
         // Event-loop delay (ms) in each process while measuring: its stalls (GC, long tasks).
         loopDelayMs: {
-          loadGenerator: { p99: round(generatorDelay.percentile(99) / 1e6), max: round(generatorDelay.max / 1e6) },
+          loadGenerator: {
+            p99: round(generatorDelay.percentile(99) / 1e6),
+            max: round(generatorDelay.max / 1e6),
+          },
           superNode: { p99: round(superDelay.p99), max: round(superDelay.max) },
           nodeSide: { p99: round(nodeDelay.p99), max: round(nodeDelay.max) },
         },
@@ -200,7 +289,11 @@ async function main(): Promise<void> {
   // Memory per idle session, measured inside the super-node process.
   if (ONLY.has('memory')) {
     const before = (await ask<{ memory: Memory }>(superSide.child, 'memory')).memory;
-    const idle = await startChild('bench/idle-clients.ts', [String(ports.proxyPort), ports.servicePeer, String(SESSIONS), '9'], (l) => l.startsWith('ready'));
+    const idle = await startChild(
+      'bench/idle-clients.ts',
+      [String(ports.tunnelPort), ports.servicePeer, String(SESSIONS), '9'],
+      (l) => l.startsWith('ready'),
+    );
     const after = (await ask<{ memory: Memory }>(superSide.child, 'memory')).memory;
     result.idleSessions = {
       sessions: after.sessions,

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 const FILE = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
 
 export function machine(): string {
-  return `${cpus().length} cores (${cpus()[0]?.model.trim()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+  return `${cpus().length} cores (${cpus()[0]?.model.trim()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node.js ${process.version}`;
 }
 
 export function writeSection(title: string, body: string): void {
@@ -16,7 +16,10 @@ export function writeSection(title: string, body: string): void {
   const start = text.indexOf(`\n${heading}\n`);
   if (start < 0) return writeFileSync(FILE, `${text.trimEnd()}\n\n${section}`);
   const next = text.indexOf('\n## ', start + heading.length + 1);
-  writeFileSync(FILE, text.slice(0, start + 1) + section + (next < 0 ? '' : '\n' + text.slice(next + 1)));
+  writeFileSync(
+    FILE,
+    text.slice(0, start + 1) + section + (next < 0 ? '' : '\n' + text.slice(next + 1)),
+  );
 }
 
 export function percentile(sorted: number[], p: number): number {

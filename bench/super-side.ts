@@ -1,20 +1,35 @@
 /**
  * The super-node side of the relay benchmark, in its own process (as on a super node's machine):
  * the Active Proxy server and the relay ingress. Args: edgeKeyId superNodeId. Prints
- * `{"proxyPort":N,"ingressPort":N,"servicePeer":"..."}` once listening. Over the IPC channel it
+ * `{"tunnelPort":N,"ingressPort":N,"servicePeer":"..."}` once listening. Over the IPC channel it
  * answers `{cmd:'memory'}` (after three GCs) with its memory usage and server stats,
  * `{cmd:'cpu'}` with process.cpuUsage(), `{cmd:'stats'}` with the server's stats(), and `{cmd:'closeIngress'}`; SIGTERM stops everything and exits (which writes a --cpu-prof profile).
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startIngressServer } from '../origin/ingress/index.ts';
-import { ActiveProxyServer } from '../origin/proxy/index.ts';
+import { TunnelServer } from '../origin/tunnel/index.ts';
 import { Id } from '../shared/id.ts';
 import { KeyPair } from '../shared/keys.ts';
+import { useNativeCrypto } from '../cli/native-crypto.ts';
+
+// As in every process pc2 starts (cli/native-crypto.ts): libsodium when it loads.
+useNativeCrypto();
 
 const [edgeKeyId, superNodeId] = process.argv.slice(2);
-const proxy = new ActiveProxyServer({ key: KeyPair.generate(), host: '127.0.0.1', port: 0, maxConnections: 64 });
-await proxy.start();
-const ingress = await startIngressServer({ proxy, superNodeId: Id.parse(superNodeId), edgeKeys: [Id.parse(edgeKeyId)], host: '127.0.0.1', port: 0 });
+const tunnel = new TunnelServer({
+  key: KeyPair.generate(),
+  host: '127.0.0.1',
+  port: 0,
+  maxConnections: 64,
+});
+await tunnel.start();
+const ingress = await startIngressServer({
+  tunnel,
+  superNodeId: Id.parse(superNodeId),
+  edgeKeys: [Id.parse(edgeKeyId)],
+  host: '127.0.0.1',
+  port: 0,
+});
 let ingressOpen = true;
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -24,7 +39,7 @@ async function settledMemory() {
     await new Promise((r) => setTimeout(r, 200));
   }
   const { heapUsed, rss } = process.memoryUsage();
-  const { sessions, connections } = proxy.stats();
+  const { sessions, connections } = tunnel.stats();
   return { heapUsed, rss, sessions, connections, gc: Boolean(gc) };
 }
 
@@ -32,7 +47,11 @@ async function settledMemory() {
 const loopDelay = monitorEventLoopDelay({ resolution: 1 });
 loopDelay.enable();
 function takeLoopDelay() {
-  const result = { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
+  const result = {
+    p50: loopDelay.percentile(50) / 1e6,
+    p99: loopDelay.percentile(99) / 1e6,
+    max: loopDelay.max / 1e6,
+  };
   loopDelay.reset();
   return result;
 }
@@ -40,7 +59,7 @@ function takeLoopDelay() {
 process.on('message', async (message: { cmd: string }) => {
   if (message.cmd === 'memory') process.send!({ memory: await settledMemory() });
   else if (message.cmd === 'cpu') process.send!({ cpu: process.cpuUsage() });
-  else if (message.cmd === 'stats') process.send!({ stats: proxy.stats() });
+  else if (message.cmd === 'stats') process.send!({ stats: tunnel.stats() });
   else if (message.cmd === 'loopDelay') process.send!({ loopDelay: takeLoopDelay() });
   else if (message.cmd === 'closeIngress') {
     if (ingressOpen) await ingress.close();
@@ -50,7 +69,13 @@ process.on('message', async (message: { cmd: string }) => {
 });
 process.on('SIGTERM', async () => {
   if (ingressOpen) await ingress.close();
-  await proxy.stop();
+  await tunnel.stop();
   process.exit(0);
 });
-process.stdout.write(JSON.stringify({ proxyPort: proxy.address().port, ingressPort: ingress.address().port, servicePeer: proxy.options.key.id.toString() }) + '\n');
+process.stdout.write(
+  JSON.stringify({
+    tunnelPort: tunnel.address().port,
+    ingressPort: ingress.address().port,
+    servicePeer: tunnel.options.key.id.toString(),
+  }) + '\n',
+);

@@ -80,14 +80,31 @@ export class CloudApp {
     this.authFailures = new WindowLimiter(limits.authFailuresPerMin, 60_000, () => clock.now());
     this.nonceRequests = new WindowLimiter(60, 60_000, () => clock.now());
     this.pages = new Pages(options.logger);
-    this.dav = { store: this.store, blobs: this.blobs, locks: this.locks, limits, clock, logger: options.logger };
+    this.dav = {
+      store: this.store,
+      blobs: this.blobs,
+      locks: this.locks,
+      limits,
+      clock,
+      logger: options.logger,
+    };
     const started = Date.now();
     void this.blobs
-      .collectOrphans((id) => this.closed || this.db.get('SELECT 1 AS x FROM blobs WHERE id = ?', id) !== undefined, started)
+      .collectOrphans(
+        (id) =>
+          this.closed || this.db.get('SELECT 1 AS x FROM blobs WHERE id = ?', id) !== undefined,
+        started,
+      )
       .then((n) => n > 0 && options.logger.info('cloud removed unreferenced blobs', { count: n }))
       .catch((e) => options.logger.warn('cloud orphan collection failed', { error: String(e) }));
     if (options.sweepIntervalMs > 0) {
-      this.timer = setInterval(() => void this.sweep().catch((e) => options.logger.warn('cloud sweep failed', { error: String(e) })), options.sweepIntervalMs);
+      this.timer = setInterval(
+        () =>
+          void this.sweep().catch((e) =>
+            options.logger.warn('cloud sweep failed', { error: String(e) }),
+          ),
+        options.sweepIntervalMs,
+      );
       this.timer.unref();
     }
   }
@@ -98,7 +115,8 @@ export class CloudApp {
       try {
         // A small unread body is drained so the client reads the answer; a large one (a refused
         // upload) is not: the connection closes after the answer instead.
-        if (!req.complete && !res.headersSent && !(await drain(req, 1024 * 1024))) res.setHeader('connection', 'close');
+        if (!req.complete && !res.headersSent && !(await drain(req, 1024 * 1024)))
+          res.setHeader('connection', 'close');
         sendError(res, error, this.options.logger, !fromPage(req));
       } catch (e) {
         this.options.logger.error('cloud could not answer an error', { error: String(e) });
@@ -111,7 +129,8 @@ export class CloudApp {
     const origin = requestOrigin(req, this.options.trustedProxies, this.options.origins);
     if (!origin) throw new CloudError('MISDIRECTED', 'this node does not serve that host');
     const raw = req.url ?? '/';
-    if (!raw.startsWith('/')) throw new CloudError('BAD_REQUEST', 'the request target must be a path');
+    if (!raw.startsWith('/'))
+      throw new CloudError('BAD_REQUEST', 'the request target must be a path');
     let url: URL;
     try {
       url = new URL(raw, origin);
@@ -120,9 +139,17 @@ export class CloudApp {
     }
     // The raw path keeps %2F apart from "/": names are decoded one segment at a time later.
     const rawPath = raw.split('?')[0];
-    const ctx: RequestContext = { req, res, origin, url, client: clientAddress(req, this.options.trustedProxies), cloud: this };
+    const ctx: RequestContext = {
+      req,
+      res,
+      origin,
+      url,
+      client: clientAddress(req, this.options.trustedProxies),
+      cloud: this,
+    };
     // Windows' and macOS' WebDAV clients probe the server root with OPTIONS before the share path.
-    const davOptions = req.method === 'OPTIONS' && (rawPath === '/' || rawPath.startsWith(DAV_PREFIX));
+    const davOptions =
+      req.method === 'OPTIONS' && (rawPath === '/' || rawPath.startsWith(DAV_PREFIX));
     if (davOptions || rawPath === DAV_PREFIX || rawPath.startsWith(DAV_PREFIX + '/')) {
       if (req.method === 'OPTIONS') {
         const anon: Principal = { address: '', role: 'member', via: 'app-password' };
@@ -140,15 +167,22 @@ export class CloudApp {
       // A visitor's browser opening the link gets the share page, which asks for a password if
       // needed and offers the download; scripts and download links (?download, ?raw) get the content.
       res.setHeader('vary', 'Sec-Fetch-Mode, Sec-Fetch-Dest');
-      if (isNavigation(req) && !rest.includes('/') && url.search === '') return this.sharePage(ctx, rest);
+      if (isNavigation(req) && !rest.includes('/') && url.search === '')
+        return this.sharePage(ctx, rest);
       return handleShare(ctx, rest);
     }
     if (rawPath.startsWith('/api/')) return handleApi(ctx, rawPath);
     if (rawPath === '/' || rawPath.startsWith(UI_PREFIX)) {
-      if (req.method !== 'GET' && req.method !== 'HEAD') throw new CloudError('METHOD_NOT_ALLOWED', 'the file manager page is read with GET');
-      return rawPath === '/' ? this.pages.page(req, res, 'index.html') : this.pages.asset(req, res, rawPath.slice(UI_PREFIX.length));
+      if (req.method !== 'GET' && req.method !== 'HEAD')
+        throw new CloudError('METHOD_NOT_ALLOWED', 'the file manager page is read with GET');
+      return rawPath === '/'
+        ? this.pages.page(req, res, 'index.html')
+        : this.pages.asset(req, res, rawPath.slice(UI_PREFIX.length));
     }
-    throw new CloudError('NOT_FOUND', 'nothing here: the file manager lives at /, WebDAV at /dav/, uploads at /tus/, the API at /api/');
+    throw new CloudError(
+      'NOT_FOUND',
+      'nothing here: the file manager lives at /, WebDAV at /dav/, uploads at /tus/, the API at /api/',
+    );
   }
 
   /** The share page, with the link's own status (404 revoked or unknown, 410 expired) so tools see it too. */
@@ -181,13 +215,20 @@ export class CloudApp {
     }
     const auth = ctx.req.headers.authorization;
     if (auth?.toLowerCase().startsWith('basic ')) {
-      if (this.authFailures.blocked(ctx.client)) throw new CloudError('RATE_LIMITED', 'too many failed sign-ins; wait a minute');
+      if (this.authFailures.blocked(ctx.client))
+        throw new CloudError('RATE_LIMITED', 'too many failed sign-ins; wait a minute');
       const decoded = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8');
       const i = decoded.indexOf(':');
-      const found = i < 0 ? undefined : await this.accounts.checkAppPassword(decoded.slice(0, i), decoded.slice(i + 1));
+      const found =
+        i < 0
+          ? undefined
+          : await this.accounts.checkAppPassword(decoded.slice(0, i), decoded.slice(i + 1));
       if (!found) {
         this.authFailures.hit(ctx.client);
-        throw new CloudError('UNAUTHENTICATED', 'wrong or revoked app password (user: your wallet address)');
+        throw new CloudError(
+          'UNAUTHENTICATED',
+          'wrong or revoked app password (user: your wallet address)',
+        );
       }
       checkOrigin(ctx.req, ctx.origin, false);
       return found;
@@ -198,7 +239,11 @@ export class CloudApp {
 
   async requirePrincipal(ctx: RequestContext): Promise<Principal> {
     const p = await this.principal(ctx);
-    if (!p) throw new CloudError('UNAUTHENTICATED', 'sign in with your wallet, or use an app password (HTTP Basic)');
+    if (!p)
+      throw new CloudError(
+        'UNAUTHENTICATED',
+        'sign in with your wallet, or use an app password (HTTP Basic)',
+      );
     return p;
   }
 

@@ -75,42 +75,65 @@ export interface ResolvedOptions {
   sweepIntervalMs: number;
 }
 
-const KNOWN = new Set(['dataDir', 'origins', 'trustedProxies', 'limits', 'clock', 'logger', 'onChange', 'sweepIntervalMs']);
+const KNOWN = new Set([
+  'dataDir',
+  'origins',
+  'trustedProxies',
+  'limits',
+  'clock',
+  'logger',
+  'onChange',
+  'sweepIntervalMs',
+]);
 export const systemClock: Clock = { now: () => Date.now() };
 
 function parseOrigin(value: unknown): URL {
-  if (typeof value !== 'string') throw new TypeError('cloud option "origins" is a list of origin strings');
+  if (typeof value !== 'string')
+    throw new TypeError('cloud option "origins" is a list of origin strings');
   let url: URL;
   try {
     url = new URL(value);
   } catch {
     throw new TypeError(`cloud origin "${value}" is not a URL`);
   }
-  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== value.replace(/\/$/, '')) {
-    throw new TypeError(`cloud origin "${value}" must be scheme://host[:port] (http or https, no path)`);
+  if (
+    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+    url.origin !== value.replace(/\/$/, '')
+  ) {
+    throw new TypeError(
+      `cloud origin "${value}" must be scheme://host[:port] (http or https, no path)`,
+    );
   }
   return url;
 }
 
 export function resolveOptions(options: CloudOptions): ResolvedOptions {
-  if (options === null || typeof options !== 'object') throw new TypeError('cloud options must be an object');
+  if (options === null || typeof options !== 'object')
+    throw new TypeError('cloud options must be an object');
   const unknown = Object.keys(options).filter((k) => !KNOWN.has(k));
   if (unknown.length > 0) throw new TypeError(`unknown cloud option(s): ${unknown.join(', ')}`);
-  if (typeof options.dataDir !== 'string' || options.dataDir === '') throw new TypeError('cloud option "dataDir" is required');
+  if (typeof options.dataDir !== 'string' || options.dataDir === '')
+    throw new TypeError('cloud option "dataDir" is required');
   if (!Array.isArray(options.origins) || options.origins.length === 0) {
-    throw new TypeError('cloud option "origins" needs at least one public origin, e.g. "https://alice.ela.city"');
+    throw new TypeError(
+      'cloud option "origins" needs at least one public origin, e.g. "https://alice.ela.city"',
+    );
   }
   const limits = { ...DEFAULT_LIMITS };
   for (const [key, value] of Object.entries(options.limits ?? {})) {
     if (!(key in DEFAULT_LIMITS)) throw new TypeError(`unknown cloud limit: ${key}`);
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new TypeError(`cloud limit "${key}" must be a non-negative number`);
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+      throw new TypeError(`cloud limit "${key}" must be a non-negative number`);
     limits[key as keyof CloudLimits] = value;
   }
   const proxies = options.trustedProxies ?? ['127.0.0.1', '::1', '::ffff:127.0.0.1'];
-  if (!Array.isArray(proxies) || proxies.some((p) => typeof p !== 'string')) throw new TypeError('cloud option "trustedProxies" is a list of addresses');
+  if (!Array.isArray(proxies) || proxies.some((p) => typeof p !== 'string'))
+    throw new TypeError('cloud option "trustedProxies" is a list of addresses');
   const sweep = options.sweepIntervalMs ?? 600_000;
-  if (!Number.isFinite(sweep) || sweep < 0) throw new TypeError('cloud option "sweepIntervalMs" must be a non-negative number');
-  if (options.onChange !== undefined && typeof options.onChange !== 'function') throw new TypeError('cloud option "onChange" must be a function');
+  if (!Number.isFinite(sweep) || sweep < 0)
+    throw new TypeError('cloud option "sweepIntervalMs" must be a non-negative number');
+  if (options.onChange !== undefined && typeof options.onChange !== 'function')
+    throw new TypeError('cloud option "onChange" must be a function');
   return {
     dataDir: options.dataDir,
     origins: options.origins.map(parseOrigin),

@@ -1,52 +1,51 @@
 /**
- * The edge gateway as one Hono app, shared by the Workers, Deno and Node adapters. Web APIs only.
+ * The edge gateway as one Hono app, shared by the Workers, Deno and Node.js runtimes. Web APIs only.
  * The leftmost label under the zone names a node; the apex serves a landing page and the registry API.
  */
 import { Hono } from 'hono';
-import { API_PREFIX, INGRESS_HEADERS } from '../shared/records/api.ts';
+import { API_PREFIX } from '../shared/records/api.ts';
 import { NAME_PATTERN, nameFromHost } from '../shared/records/names.ts';
 import { type EdgeConfig, type ParsedEdgeConfig, parseEdgeConfig } from './config.ts';
 import { EdgeError } from './errors.ts';
-import { isWebSocketUpgrade, upstreamRequestHeaders } from './headers.ts';
+import { forward } from './forward.ts';
+import { forwardedRequestHeaders, isWebSocketUpgrade } from './headers.ts';
 import { errorResponse, landingPage } from './pages.ts';
-import { proxyHttp, type UpstreamCandidate } from './proxy.ts';
 import { RouteResolver } from './resolver.ts';
 import { EdgeTokenCache } from './tokens.ts';
 
-/** What an adapter tells the app about the connection (passed as Hono's env). */
+/** What a runtime tells the app about the connection (passed as Hono's env). */
 export interface EdgeBindings {
-  /** The client's address, as the adapter knows it; becomes X-Forwarded-For. */
+  /** The client's address, as the runtime knows it; becomes X-Forwarded-For. */
   clientIp?: string;
 }
 
-/** Where a request goes: upstreams in order of preference, or the apex landing page. */
-export type UpstreamPlan =
-  | { kind: 'landing' }
-  | { kind: 'registry'; candidates: UpstreamCandidate[] }
-  | { kind: 'node'; name: string; candidates: UpstreamCandidate[] };
-
-/** One upstream origin of a route; relayed ones carry the ingress headers for the relay. */
-export interface UpstreamTarget {
-  /** e.g. `http://127.0.0.1:8080` (no path). */
-  origin: string;
-  /** For error messages: which upstream this is. */
+/** One place a request can be forwarded to: a direct node's endpoint, or a super node (registry or relay ingress). */
+export interface Target {
+  /** URL origin, e.g. `http://127.0.0.1:8080` (no path). */
+  url: string;
+  /** For error messages: which target this is. */
   label: string;
+  /** For a relay: what the super node's ingress needs to pick the node's tunnel. */
   ingress?: { nodeId: string; edgeToken: string };
 }
 
-/** Where a request goes, before headers are built: see `Edge.route`. */
-export type UpstreamRoute =
+/** Where a request goes: the targets to try in order, or the apex landing page. */
+export type EdgeRoute =
   | { kind: 'landing' }
-  | { kind: 'registry'; upstreams: readonly UpstreamTarget[] }
-  | { kind: 'node'; name: string; upstreams: readonly UpstreamTarget[] };
+  | { kind: 'registry'; targets: readonly Target[] }
+  | { kind: 'node'; name: string; targets: readonly Target[] };
 
-/** Runtime hooks an adapter may give: how to bridge a WebSocket upgrade to the first willing upstream. */
+export type ForwardRoute = Exclude<EdgeRoute, { kind: 'landing' }>;
+export type NodeRoute = Extract<EdgeRoute, { kind: 'node' }>;
+
+/** What a runtime may add to the app. */
 export interface EdgeRuntime {
-  webSocket?: (request: Request, candidates: UpstreamCandidate[]) => Promise<Response>;
+  /** Bridges a WebSocket upgrade to the first of the route's targets that takes it. */
+  webSocket?: (request: Request, route: NodeRoute, headers: Headers) => Promise<Response>;
   /**
-   * Whether upstream requests follow the client request's AbortSignal. Default true. The Node adapter
-   * turns it off: it stops upstream bodies itself when the client goes, and building the signal
-   * costs a full Request per request there.
+   * Whether forwarded requests follow the client request's AbortSignal. Default true. The Node.js
+   * runtime turns it off: it stops target bodies itself when the client goes, and building the
+   * signal costs a full Request per request there.
    */
   abortWithClient?: boolean;
 }
@@ -56,101 +55,101 @@ export class Edge {
   readonly resolver: RouteResolver;
   readonly tokens: EdgeTokenCache;
   readonly app: Hono<{ Bindings: EdgeBindings }>;
-  readonly #registries: readonly UpstreamTarget[];
-  /** Parsed origins of direct routes, per verified route (the resolver hands out the same object while cached). */
-  readonly #directOrigins = new WeakMap<object, UpstreamTarget[]>();
+  readonly #registries: readonly Target[];
+  /** The direct target of each verified route record (the resolver hands out the same object while cached). */
+  readonly #directTargets = new WeakMap<object, Target[]>();
 
   constructor(config: EdgeConfig, runtime: EdgeRuntime = {}) {
     this.config = parseEdgeConfig(config);
     this.resolver = new RouteResolver(this.config);
     this.tokens = new EdgeTokenCache({ edgeKey: this.config.edgeKey, now: this.config.now });
-    this.#registries = this.config.superNodes.map((s) => ({ origin: s.url, label: `registry ${s.url}` }));
+    this.#registries = this.config.superNodes.map((s) => ({
+      url: s.url,
+      label: `registry ${s.url}`,
+    }));
     this.app = this.#buildApp(runtime);
   }
 
-  /** Resolves where a request goes. Throws EdgeError (malformed host, unknown name, offline, ...). */
-  async plan(request: Request, bindings: EdgeBindings = {}): Promise<UpstreamPlan> {
-    const url = new URL(request.url);
-    const route = await this.route(url);
-    if (route.kind === 'landing') return route;
-    const headers = upstreamRequestHeaders(request.headers, {
-      clientIp: bindings.clientIp,
-      host: url.host,
-      proto: url.protocol.slice(0, -1),
-    });
-    const target = url.pathname + url.search;
-    const candidates = route.upstreams.map((u): UpstreamCandidate => {
-      if (!u.ingress) return { url: u.origin + target, headers, label: u.label };
-      const relayHeaders = new Headers(headers);
-      relayHeaders.set(INGRESS_HEADERS.nodeId, u.ingress.nodeId);
-      relayHeaders.set(INGRESS_HEADERS.edgeToken, u.ingress.edgeToken);
-      return { url: u.origin + target, headers: relayHeaders, label: u.label };
-    });
-    return route.kind === 'registry' ? { kind: 'registry', candidates } : { kind: 'node', name: route.name, candidates };
-  }
-
-  /**
-   * Where a request for `url` goes, as upstream origins in order, before any header work (the Node
-   * adapter builds its header lists itself). Throws EdgeError like `plan`.
-   */
-  async route(url: URL): Promise<UpstreamRoute> {
+  /** Where a request for `url` goes. Throws EdgeError (malformed host, unknown name, offline, ...). */
+  async route(url: URL): Promise<EdgeRoute> {
     const name = nameFromHost(url.hostname, this.config.zone);
     if (name === null || (name !== '' && !NAME_PATTERN.test(name))) {
       throw new EdgeError('MALFORMED_HOST', `${url.hostname} is not <name>.${this.config.zone}`);
     }
     if (name === '') {
       if (url.pathname === API_PREFIX || url.pathname.startsWith(API_PREFIX + '/')) {
-        return { kind: 'registry', upstreams: this.#registries };
+        return { kind: 'registry', targets: this.#registries };
       }
       if (url.pathname === '/') return { kind: 'landing' };
       throw new EdgeError('NOT_FOUND', `nothing at ${url.pathname} on the apex`);
     }
     const state = await this.resolver.resolve(name);
-    if (state.kind === 'unknown') throw new EdgeError('UNKNOWN_NAME', `no node is registered as "${name}"`);
-    if (state.kind === 'offline') throw new EdgeError('NODE_OFFLINE', `"${name}" is offline (${state.reason})`);
+    if (state.kind === 'unknown')
+      throw new EdgeError('UNKNOWN_NAME', `no node is registered as "${name}"`);
+    if (state.kind === 'offline')
+      throw new EdgeError('NODE_OFFLINE', `"${name}" is offline (${state.reason})`);
     const { route, node, relays } = state.route;
     if (route.mode === 'direct') {
-      let direct = this.#directOrigins.get(state.route);
+      let direct = this.#directTargets.get(state.route);
       if (!direct) {
         const origin = new URL(route.endpoint as string).origin;
-        direct = [{ origin, label: `direct ${origin}` }];
-        this.#directOrigins.set(state.route, direct);
+        direct = [{ url: origin, label: `direct ${origin}` }];
+        this.#directTargets.set(state.route, direct);
       }
-      return { kind: 'node', name, upstreams: direct };
+      return { kind: 'node', name, targets: direct };
     }
-    const upstreams: UpstreamTarget[] = [];
+    const targets: Target[] = [];
     for (const relay of relays) {
       const superNode = this.config.superNodeById.get(relay.toString());
       if (!superNode) continue;
       const edgeToken = await this.tokens.get(node, superNode.id);
-      upstreams.push({ origin: superNode.url, label: `relay ${superNode.url}`, ingress: { nodeId: node.toString(), edgeToken } });
+      targets.push({
+        url: superNode.url,
+        label: `relay ${superNode.url}`,
+        ingress: { nodeId: node.toString(), edgeToken },
+      });
     }
-    if (upstreams.length === 0) throw new EdgeError('NODE_OFFLINE', `none of the relays of "${name}" is a configured super node`);
-    return { kind: 'node', name, upstreams };
+    if (targets.length === 0)
+      throw new EdgeError(
+        'NODE_OFFLINE',
+        `none of the relays of "${name}" is a configured super node`,
+      );
+    return { kind: 'node', name, targets };
   }
 
   #buildApp(runtime: EdgeRuntime): Hono<{ Bindings: EdgeBindings }> {
     const app = new Hono<{ Bindings: EdgeBindings }>();
-    const abort = runtime.abortWithClient !== false;
+    const options = {
+      fetch: this.config.fetch,
+      abortWithClient: runtime.abortWithClient !== false,
+    };
     // One catch-all route: every path on a user's subdomain belongs to the node.
     app.all('*', async (c) => {
       const request = c.req.raw;
-      const plan = await this.plan(request, c.env ?? {});
-      if (plan.kind === 'landing') return landingPage(this.config.zone);
-      if (plan.kind === 'registry') {
-        return proxyHttp(request, plan.candidates, this.config.fetch, () => new EdgeError('REGISTRY_UNAVAILABLE', 'no registry answered'), abort);
+      const url = new URL(request.url);
+      const route = await this.route(url);
+      if (route.kind === 'landing') return landingPage(this.config.zone);
+      const headers = forwardedRequestHeaders(request.headers, {
+        clientIp: c.env?.clientIp,
+        host: url.host,
+        proto: url.protocol.slice(0, -1),
+      });
+      if (route.kind === 'node' && isWebSocketUpgrade(request.headers)) {
+        if (!runtime.webSocket)
+          throw new EdgeError('UPSTREAM_UNAVAILABLE', 'WebSockets are not bridged by this runtime');
+        return runtime.webSocket(request, route, headers);
       }
-      const offline = () => new EdgeError('UPSTREAM_UNAVAILABLE', `every upstream of "${plan.name}" is down`);
-      if (isWebSocketUpgrade(request.headers)) {
-        if (!runtime.webSocket) throw new EdgeError('UPSTREAM_UNAVAILABLE', 'WebSockets are not bridged by this runtime adapter');
-        return runtime.webSocket(request, plan.candidates);
-      }
-      return proxyHttp(request, plan.candidates, this.config.fetch, offline, abort);
+      return forward(request, route, headers, options);
     });
     app.onError((error, c) => {
-      const edgeError = error instanceof EdgeError ? error : new EdgeError('INTERNAL', 'unexpected gateway failure', { cause: error });
+      const edgeError =
+        error instanceof EdgeError
+          ? error
+          : new EdgeError('INTERNAL', 'unexpected gateway failure', { cause: error });
       const url = new URL(c.req.url);
-      const json = url.pathname.startsWith(API_PREFIX + '/') && nameFromHost(url.hostname, this.config.zone) === '';
+      const json =
+        url.pathname.startsWith(API_PREFIX + '/') &&
+        nameFromHost(url.hostname, this.config.zone) === '';
       return errorResponse(edgeError, url.host, json);
     });
     return app;
@@ -162,6 +161,9 @@ export function createEdge(config: EdgeConfig, runtime?: EdgeRuntime): Edge {
 }
 
 /** The edge as a Hono app: `app.fetch(request, { clientIp })`. */
-export function createEdgeApp(config: EdgeConfig, runtime?: EdgeRuntime): Hono<{ Bindings: EdgeBindings }> {
+export function createEdgeApp(
+  config: EdgeConfig,
+  runtime?: EdgeRuntime,
+): Hono<{ Bindings: EdgeBindings }> {
   return new Edge(config, runtime).app;
 }

@@ -1,9 +1,22 @@
 /**
- * The edge's configuration: one object, validated once by the adapter that starts the edge (from
- * environment variables or a JSON file), with unknown keys refused so a typo never goes unnoticed.
+ * The edge's configuration: one object, validated once by the runtime that starts the edge (from
+ * environment variables or a JSON file) against one declaration (shared/options.ts), with unknown
+ * keys refused so a typo never goes unnoticed.
  */
 import { Id } from '../shared/id.ts';
 import { KeyPair } from '../shared/keys.ts';
+import {
+  checkOptions,
+  fn,
+  integer,
+  list,
+  nested,
+  type Parsers,
+  refuse,
+  type Rule,
+  type Rules,
+  withDefault,
+} from '../shared/options.ts';
 import { EdgeError } from './errors.ts';
 
 export interface SuperNodeConfig {
@@ -34,7 +47,7 @@ export interface EdgeConfig {
   cache?: EdgeCacheOptions;
   /** Longest wait for one registry answer before the next super node is tried, ms. Default 5 000. */
   resolveTimeoutMs?: number;
-  /** fetch used for every upstream request. Default: the runtime's global fetch. */
+  /** fetch used for every request to a target or registry. Default: the runtime's global fetch. */
   fetch?: typeof fetch;
   /** Clock, ms since the epoch. Default Date.now. */
   now?: () => number;
@@ -59,94 +72,76 @@ export interface ParsedEdgeConfig {
 }
 
 export const MAX_CACHE_TTL_MS = 30_000;
-const CONFIG_KEYS = new Set(['zone', 'registrarKeys', 'edgeKey', 'superNodes', 'cache', 'resolveTimeoutMs', 'fetch', 'now']);
-const CACHE_KEYS = new Set(['maxEntries', 'ttlMs', 'negativeTtlMs']);
-const ZONE_PATTERN = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const ZONE_PATTERN =
+  /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
-function invalid(message: string): EdgeError {
-  return new EdgeError('INVALID_CONFIG', `edge config: ${message}`);
-}
+const zone: Rule<string> = (value, name) => {
+  const text = typeof value === 'string' ? value.toLowerCase().replace(/\.$/, '') : '';
+  return ZONE_PATTERN.test(text)
+    ? text
+    : refuse(`${name} is a DNS name such as ela.city or localhost`);
+};
 
-function refuseUnknown(obj: Record<string, unknown>, known: Set<string>, where: string): void {
-  const unknown = Object.keys(obj).filter((k) => !known.has(k));
-  if (unknown.length) throw invalid(`unknown ${where} key(s): ${unknown.join(', ')} (known: ${[...known].join(', ')})`);
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function integer(v: unknown, name: string, fallback: number, min: number, max: number): number {
-  if (v === undefined) return fallback;
-  if (!Number.isSafeInteger(v) || (v as number) < min || (v as number) > max) {
-    throw invalid(`${name} is an integer from ${min} to ${max}`);
-  }
-  return v as number;
-}
-
-function parseId(text: unknown, what: string): Id {
+const id: Rule<Id> = (value, name) => {
   try {
-    return Id.parse(String(text));
+    return Id.parse(String(value));
   } catch {
-    throw invalid(`${what} "${String(text)}" is not a Base58 id`);
+    return refuse(`${name} "${String(value)}" is not a Base58 id`);
   }
-}
+};
 
-function parseOrigin(text: unknown, what: string): string {
-  if (typeof text !== 'string' || !URL.canParse(text)) throw invalid(`${what} is not a URL`);
-  const url = new URL(text);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalid(`${what} must be http(s)`);
+const edgeKey: Rule<KeyPair> = (value, name) => {
+  try {
+    return KeyPair.fromBosonPrivateKey(String(value ?? ''));
+  } catch (e) {
+    return refuse(`${name}: ${(e as Error).message}`);
+  }
+};
+
+/** An http(s) origin: no path, query or credentials. */
+const origin: Rule<string> = (value, name) => {
+  if (typeof value !== 'string' || !URL.canParse(value)) return refuse(`${name} is not a URL`);
+  const url = new URL(value);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') refuse(`${name} must be http(s)`);
   if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username) {
-    throw invalid(`${what} must be an origin without path, query or credentials`);
+    refuse(`${name} must be an origin without path, query or credentials`);
   }
   return url.origin;
-}
+};
+
+const nonEmpty =
+  <T>(item: Rule<T>, what: string): Rule<T[]> =>
+  (value, name) =>
+    Array.isArray(value) && value.length > 0
+      ? list(item)(value, name)
+      : refuse(`${name} is a non-empty list of ${what}`);
+
+const EDGE_CONFIG = {
+  zone,
+  registrarKeys: nonEmpty(id, 'registrar ids'),
+  edgeKey,
+  superNodes: nonEmpty(nested({ id, url: origin } satisfies Parsers<SuperNodeConfig>), '{id, url}'),
+  cache: nested({
+    maxEntries: withDefault(integer(1, 10_000_000), 10_000),
+    ttlMs: withDefault(integer(0, MAX_CACHE_TTL_MS), MAX_CACHE_TTL_MS),
+    negativeTtlMs: withDefault(integer(0, MAX_CACHE_TTL_MS), 5_000),
+  } satisfies Rules<EdgeCacheOptions>),
+  resolveTimeoutMs: withDefault(integer(1, 600_000), 5_000),
+  fetch: withDefault(fn<typeof fetch>(), (req, init) => fetch(req, init)),
+  now: withDefault(fn<() => number>(), Date.now),
+} satisfies Parsers<EdgeConfig>;
 
 /** Validates a config object; throws EdgeError INVALID_CONFIG with a message naming the problem. */
 export function parseEdgeConfig(input: unknown): ParsedEdgeConfig {
-  if (!isObject(input)) throw invalid('expected an object');
-  refuseUnknown(input, CONFIG_KEYS, 'config');
-  const zone = typeof input.zone === 'string' ? input.zone.toLowerCase().replace(/\.$/, '') : '';
-  if (!ZONE_PATTERN.test(zone)) throw invalid('zone is a DNS name such as ela.city or localhost');
-  if (!Array.isArray(input.registrarKeys) || input.registrarKeys.length === 0) {
-    throw invalid('registrarKeys is a non-empty list of registrar ids');
-  }
-  const registrars = input.registrarKeys.map((k) => parseId(k, 'registrar key'));
-  let edgeKey: KeyPair;
-  try {
-    edgeKey = KeyPair.fromBosonPrivateKey(String(input.edgeKey ?? ''));
-  } catch (e) {
-    throw invalid(`edgeKey: ${(e as Error).message}`);
-  }
-  if (!Array.isArray(input.superNodes) || input.superNodes.length === 0) {
-    throw invalid('superNodes is a non-empty list of {id, url}');
-  }
-  const superNodes: SuperNode[] = input.superNodes.map((s, i) => {
-    if (!isObject(s)) throw invalid(`superNodes[${i}] is an object {id, url}`);
-    refuseUnknown(s, new Set(['id', 'url']), `superNodes[${i}]`);
-    return { id: parseId(s.id, `superNodes[${i}].id`), url: parseOrigin(s.url, `superNodes[${i}].url`) };
-  });
-  const superNodeById = new Map(superNodes.map((s) => [s.id.toString(), s]));
-  if (superNodeById.size !== superNodes.length) throw invalid('superNodes lists an id twice');
-  const cacheIn = input.cache ?? {};
-  if (!isObject(cacheIn)) throw invalid('cache is an object');
-  refuseUnknown(cacheIn, CACHE_KEYS, 'cache');
-  const cache = {
-    maxEntries: integer(cacheIn.maxEntries, 'cache.maxEntries', 10_000, 1, 10_000_000),
-    ttlMs: integer(cacheIn.ttlMs, 'cache.ttlMs', MAX_CACHE_TTL_MS, 0, MAX_CACHE_TTL_MS),
-    negativeTtlMs: integer(cacheIn.negativeTtlMs, 'cache.negativeTtlMs', 5_000, 0, MAX_CACHE_TTL_MS),
-  };
-  if (input.fetch !== undefined && typeof input.fetch !== 'function') throw invalid('fetch is a function');
-  if (input.now !== undefined && typeof input.now !== 'function') throw invalid('now is a function');
-  return {
-    zone,
-    registrars,
-    edgeKey,
-    superNodes,
-    superNodeById,
-    cache,
-    resolveTimeoutMs: integer(input.resolveTimeoutMs, 'resolveTimeoutMs', 5_000, 1, 600_000),
-    fetch: (input.fetch as typeof fetch | undefined) ?? ((req, init) => fetch(req, init)),
-    now: (input.now as (() => number) | undefined) ?? Date.now,
-  };
+  const config = checkOptions(
+    input,
+    EDGE_CONFIG,
+    'edge config',
+    (message) => new EdgeError('INVALID_CONFIG', message),
+  );
+  const superNodeById = new Map(config.superNodes.map((s) => [s.id.toString(), s]));
+  if (superNodeById.size !== config.superNodes.length)
+    throw new EdgeError('INVALID_CONFIG', 'edge config: superNodes lists an id twice');
+  const { registrarKeys, ...parsed } = config;
+  return { ...parsed, registrars: registrarKeys, superNodeById };
 }

@@ -1,5 +1,5 @@
 /**
- * Reads an {@link EdgeConfig} from environment variables (Workers vars and secrets, Deno and Node
+ * Reads an {@link EdgeConfig} from environment variables (Workers vars and secrets, Deno and Node.js
  * process env) or a JSON file's text. Every `PC2_EDGE_*` variable must be a known one.
  */
 import type { EdgeConfig } from './config.ts';
@@ -21,7 +21,7 @@ export const ENV_KEYS = {
   resolveTimeoutMs: 'PC2_EDGE_RESOLVE_TIMEOUT_MS',
 } as const;
 
-/** Variables the Deno and Node adapters read for themselves (listening, certificate, config file). */
+/** Variables the Deno and Node.js adapters read for themselves (listening, certificate, config file). */
 export const ADAPTER_ENV_KEYS = {
   configFile: 'PC2_EDGE_CONFIG_FILE',
   hostname: 'PC2_EDGE_HOSTNAME',
@@ -31,7 +31,7 @@ export const ADAPTER_ENV_KEYS = {
   keyFile: 'PC2_EDGE_TLS_KEY_FILE',
 } as const;
 
-const KNOWN = new Set<string>([...Object.values(ENV_KEYS), ...Object.values(ADAPTER_ENV_KEYS)]);
+const ENV_NAMES = new Set<string>([...Object.values(ENV_KEYS), ...Object.values(ADAPTER_ENV_KEYS)]);
 
 function invalid(message: string): EdgeError {
   return new EdgeError('INVALID_CONFIG', `edge environment: ${message}`);
@@ -61,8 +61,11 @@ function int(value: unknown, name: string): number | undefined {
 }
 
 export function edgeConfigFromEnv(env: Record<string, unknown>): EdgeConfig {
-  const unknown = Object.keys(env).filter((k) => k.startsWith(ENV_PREFIX) && !KNOWN.has(k));
-  if (unknown.length) throw invalid(`unknown variable(s) ${unknown.join(', ')} (known: ${[...KNOWN].join(', ')})`);
+  const unknown = Object.keys(env).filter((k) => k.startsWith(ENV_PREFIX) && !ENV_NAMES.has(k));
+  if (unknown.length)
+    throw invalid(
+      `unknown variable(s) ${unknown.join(', ')} (known: ${[...ENV_NAMES].join(', ')})`,
+    );
   const superNodes = list(env[ENV_KEYS.superNodes], ENV_KEYS.superNodes).map((entry) => {
     if (typeof entry !== 'string') return entry;
     const at = entry.indexOf('=');

@@ -1,24 +1,18 @@
-/** Header rules of the proxy: hop-by-hop headers never cross it; the node learns who asked. */
+/**
+ * The edge's header rules: hop-by-hop fields never cross it (shared/hop-by-hop.ts), the fields only
+ * the edge may speak are replaced, and the node learns who asked (X-Forwarded-*).
+ */
+import { connectionTokens, isHopByHop, rawConnectionTokens } from '../shared/hop-by-hop.ts';
 import { INGRESS_HEADERS } from '../shared/records/api.ts';
 
-/** RFC 9110 7.6.1 connection-specific headers, plus ones a proxy must not forward. */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'expect',
-  'host',
-  'http2-settings',
-]);
-
-/** Headers a client may not set itself: only the edge speaks for the edge. */
+/**
+ * Request fields the edge never passes on besides the hop-by-hop ones: Host (the target's URL sets
+ * it), Expect (100-continue ends at the edge: fetch clients cannot send it), and the fields only the
+ * edge speaks, which a client may not set itself.
+ */
 const EDGE_OWNED = new Set([
+  'host',
+  'expect',
   INGRESS_HEADERS.nodeId,
   INGRESS_HEADERS.edgeToken,
   'x-forwarded-for',
@@ -27,17 +21,9 @@ const EDGE_OWNED = new Set([
   'forwarded',
 ]);
 
-/** The header names a Connection value lists (they are hop-by-hop too), added to `into`. */
-function addConnectionTokens(value: string | null, into: Set<string>): Set<string> {
-  if (value) for (const t of value.split(',')) if (t.trim()) into.add(t.trim().toLowerCase());
-  return into;
-}
-
-const connectionTokens = (headers: Headers): Set<string> => addConnectionTokens(headers.get('connection'), new Set());
-
-/** Whether a request header (lower-case name) crosses to the upstream. */
+/** Whether a request field (lower-case name) crosses to the target. */
 const forwardsRequestHeader = (key: string, listed: Set<string> | undefined): boolean =>
-  !HOP_BY_HOP.has(key) && !EDGE_OWNED.has(key) && !listed?.has(key);
+  !EDGE_OWNED.has(key) && !isHopByHop(key, listed);
 
 /** The X-Forwarded-* fields the edge sets, as [name, value] pairs. */
 function forwardedFields(info: ForwardInfo): [string, string][] {
@@ -54,9 +40,9 @@ export interface ForwardInfo {
   proto: string;
 }
 
-/** Request headers for the upstream: hop-by-hop and edge-owned ones dropped, X-Forwarded-* set. */
-export function upstreamRequestHeaders(incoming: Headers, info: ForwardInfo): Headers {
-  const listed = connectionTokens(incoming);
+/** Request headers for the targets: hop-by-hop and edge-owned ones dropped, X-Forwarded-* set. */
+export function forwardedRequestHeaders(incoming: Headers, info: ForwardInfo): Headers {
+  const listed = connectionTokens(incoming.get('connection'));
   const out = new Headers();
   incoming.forEach((value, key) => {
     if (forwardsRequestHeader(key, listed)) out.append(key, value);
@@ -66,14 +52,11 @@ export function upstreamRequestHeaders(incoming: Headers, info: ForwardInfo): He
 }
 
 /**
- * The same rules as `upstreamRequestHeaders`, over Node's raw [name, value, ...] list, giving a raw
+ * The same rules as `forwardedRequestHeaders`, over Node.js's raw [name, value, ...] list, giving a raw
  * list with lower-case names (repeated fields stay separate: a Headers object would join them).
  */
-export function upstreamRawHeaders(raw: readonly string[], info: ForwardInfo): string[] {
-  let listed: Set<string> | undefined;
-  for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i].length === 10 && raw[i].toLowerCase() === 'connection') listed = addConnectionTokens(raw[i + 1], listed ?? new Set());
-  }
+export function forwardedRawHeaders(raw: readonly string[], info: ForwardInfo): string[] {
+  const listed = rawConnectionTokens(raw);
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const key = raw[i].toLowerCase();
@@ -83,15 +66,21 @@ export function upstreamRawHeaders(raw: readonly string[], info: ForwardInfo): s
   return out;
 }
 
+/** Whether a response field (lower-case name) stays away from the client. */
+export const dropsResponseHeader = (
+  key: string,
+  listed: ReadonlySet<string> | undefined,
+): boolean => key === INGRESS_HEADERS.relayError || isHopByHop(key, listed);
+
 /** Response headers for the client: hop-by-hop ones dropped, framing (length, encoding, range) kept. */
-export function clientResponseHeaders(upstream: Headers): Headers {
-  const listed = connectionTokens(upstream);
+export function clientResponseHeaders(target: Headers): Headers {
+  const listed = connectionTokens(target.get('connection'));
   const out = new Headers();
-  upstream.forEach((value, key) => {
-    if (!HOP_BY_HOP.has(key) && !listed.has(key) && key !== INGRESS_HEADERS.relayError) out.append(key, value);
+  target.forEach((value, key) => {
+    if (!dropsResponseHeader(key, listed)) out.append(key, value);
   });
   // Headers.forEach joins repeated Set-Cookie values; they must stay separate.
-  const cookies = upstream.getSetCookie?.() ?? [];
+  const cookies = target.getSetCookie?.() ?? [];
   if (cookies.length > 1) {
     out.delete('set-cookie');
     for (const c of cookies) out.append('set-cookie', c);
@@ -99,20 +88,14 @@ export function clientResponseHeaders(upstream: Headers): Headers {
   return out;
 }
 
-/** Names of the hop-by-hop headers present in `headers`. */
-export function hopByHopNames(headers: Headers): string[] {
-  const listed = connectionTokens(headers);
+/** Names of the response headers in `headers` that stay away from the client. */
+export function droppedResponseHeaders(headers: Headers): string[] {
+  const listed = connectionTokens(headers.get('connection'));
   const names: string[] = [];
   headers.forEach((_, key) => {
-    if ((HOP_BY_HOP.has(key) || listed.has(key)) && !names.includes(key)) names.push(key);
+    if (dropsResponseHeader(key, listed) && !names.includes(key)) names.push(key);
   });
   return names;
-}
-
-/** Whether a response header must not cross the proxy, given the response's Connection header. */
-export function isHopByHop(name: string, connection: string | undefined): boolean {
-  if (HOP_BY_HOP.has(name)) return true;
-  return connection !== undefined && connection.toLowerCase().split(',').some((t) => t.trim() === name);
 }
 
 export function isWebSocketUpgrade(headers: Headers): boolean {

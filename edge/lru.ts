@@ -7,7 +7,8 @@ export class ExpiringLru<K, V> {
   #newest: K | undefined;
 
   constructor(options: { maxEntries: number; now: () => number }) {
-    if (!Number.isSafeInteger(options.maxEntries) || options.maxEntries < 1) throw new RangeError('maxEntries >= 1');
+    if (!Number.isSafeInteger(options.maxEntries) || options.maxEntries < 1)
+      throw new RangeError('maxEntries >= 1');
     this.#max = options.maxEntries;
     this.#now = options.now;
   }
@@ -37,7 +38,8 @@ export class ExpiringLru<K, V> {
     if (expiresAt <= this.#now()) return;
     this.#entries.set(key, { value, expiresAt });
     this.#newest = key;
-    while (this.#entries.size > this.#max) this.#entries.delete(this.#entries.keys().next().value as K);
+    while (this.#entries.size > this.#max)
+      this.#entries.delete(this.#entries.keys().next().value as K);
   }
 
   delete(key: K): void {

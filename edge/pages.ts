@@ -7,17 +7,22 @@ function escapeHtml(text: string): string {
 }
 
 function page(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">` +
+  return (
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">` +
     `<title>${escapeHtml(title)}</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}</style>` +
-    `</head><body><h1>${escapeHtml(title)}</h1>${body}</body></html>`;
+    `</head><body><h1>${escapeHtml(title)}</h1>${body}</body></html>`
+  );
 }
 
 const HTML = { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' };
 
 export function landingPage(zone: string): Response {
   return new Response(
-    page(`PC2 on ${zone}`, `<p>Every PC2 personal cloud gets a name here, <code>&lt;name&gt;.${escapeHtml(zone)}</code>.</p>` +
-      `<p>The registry API is at <code>/api/v1/</code>.</p>`),
+    page(
+      `PC2 on ${zone}`,
+      `<p>Every PC2 personal cloud gets a name here, <code>&lt;name&gt;.${escapeHtml(zone)}</code>.</p>` +
+        `<p>The registry API is at <code>/api/v1/</code>.</p>`,
+    ),
     { status: 200, headers: HTML },
   );
 }
@@ -31,7 +36,10 @@ function explain(error: EdgeError, host: string): [string, string] {
     case 'UPSTREAM_UNAVAILABLE':
       return ['Node offline', `<p>The PC2 node at ${h} is offline right now. Try again later.</p>`];
     case 'UNVERIFIED_ROUTE':
-      return ['Route not verified', `<p>The route published for ${h} did not verify, so it is not used.</p>`];
+      return [
+        'Route not verified',
+        `<p>The route published for ${h} did not verify, so it is not used.</p>`,
+      ];
     case 'REGISTRY_UNAVAILABLE':
       return ['Registry unavailable', `<p>No registry could be reached to look up ${h}.</p>`];
     case 'MALFORMED_HOST':
@@ -48,7 +56,10 @@ export function errorResponse(error: EdgeError, host: string, json: boolean): Re
   const status = statusOf(error.code);
   if (json) {
     const body: ErrorBody = { error: { code: error.code, message: error.message } };
-    return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } });
+    return new Response(JSON.stringify(body), {
+      status,
+      headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+    });
   }
   const [title, text] = explain(error, host);
   const headers = new Headers(HTML);

@@ -67,17 +67,27 @@ export class RouteResolver {
       }
       const v = verified.value;
       const state: RouteState =
-        v.state === 'online' ? { kind: 'online', name, route: v.route } : { kind: 'offline', name, reason: v.reason };
+        v.state === 'online'
+          ? { kind: 'online', name, route: v.route }
+          : { kind: 'offline', name, reason: v.reason };
       return this.#remember(state);
     }
-    if (unverified) throw new EdgeError('UNVERIFIED_ROUTE', `no verifiable route for "${name}": ${failures.join('; ')}`);
-    throw new EdgeError('REGISTRY_UNAVAILABLE', `no super node answered for "${name}": ${failures.join('; ')}`);
+    if (unverified)
+      throw new EdgeError(
+        'UNVERIFIED_ROUTE',
+        `no verifiable route for "${name}": ${failures.join('; ')}`,
+      );
+    throw new EdgeError(
+      'REGISTRY_UNAVAILABLE',
+      `no super node answered for "${name}": ${failures.join('; ')}`,
+    );
   }
 
   #remember(state: RouteState): RouteState {
     const now = this.#config.now();
     const { ttlMs, negativeTtlMs } = this.#config.cache;
-    const expiresAt = state.kind === 'online' ? Math.min(now + ttlMs, state.route.route.exp) : now + negativeTtlMs;
+    const expiresAt =
+      state.kind === 'online' ? Math.min(now + ttlMs, state.route.route.exp) : now + negativeTtlMs;
     this.#cache.set(state.name, state, expiresAt);
     return state;
   }
@@ -85,7 +95,11 @@ export class RouteResolver {
   async #ask(
     origin: string,
     name: string,
-  ): Promise<{ kind: 'found'; body: ResolveResponse } | { kind: 'unknown' } | { kind: 'failed'; reason: string }> {
+  ): Promise<
+    | { kind: 'found'; body: ResolveResponse }
+    | { kind: 'unknown' }
+    | { kind: 'failed'; reason: string }
+  > {
     let res: Response;
     try {
       res = await this.#config.fetch(origin + registryPaths.resolve(name), {
@@ -103,7 +117,12 @@ export class RouteResolver {
       const text = await res.text();
       if (text.length > MAX_RESOLVE_BYTES) return { kind: 'failed', reason: 'answer too large' };
       const body = JSON.parse(text) as ResolveResponse;
-      if (!body || typeof body !== 'object' || body.name !== name || typeof body.binding !== 'string') {
+      if (
+        !body ||
+        typeof body !== 'object' ||
+        body.name !== name ||
+        typeof body.binding !== 'string'
+      ) {
         return { kind: 'failed', reason: 'answer is not a ResolveResponse for this name' };
       }
       return { kind: 'found', body };

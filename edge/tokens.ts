@@ -30,11 +30,13 @@ export class EdgeTokenCache {
     if (cached && cached.renewAt > now) return cached.token;
     const token = signEdgeToken(this.#options.edgeKey, node, superNode, now);
     // JWT times are whole seconds: count from the second the token says it was issued.
-    const renewAt = Math.floor(now / 1000) * 1000 + EDGE_TOKEN_TTL_S * 1000 - this.#options.refreshBeforeMs;
+    const renewAt =
+      Math.floor(now / 1000) * 1000 + EDGE_TOKEN_TTL_S * 1000 - this.#options.refreshBeforeMs;
     this.#tokens.delete(key);
     this.#tokens.set(key, { token, renewAt });
     token.catch(() => this.#tokens.delete(key));
-    while (this.#tokens.size > this.#options.maxEntries) this.#tokens.delete(this.#tokens.keys().next().value as string);
+    while (this.#tokens.size > this.#options.maxEntries)
+      this.#tokens.delete(this.#tokens.keys().next().value as string);
     return token;
   }
 }

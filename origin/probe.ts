@@ -17,18 +17,28 @@ export interface ProbeOptions {
   fetch?: typeof fetch;
 }
 
-
-export async function probeEndpoint(endpoint: string, options: ProbeOptions): Promise<ProbeResponse> {
+export async function probeEndpoint(
+  endpoint: string,
+  options: ProbeOptions,
+): Promise<ProbeResponse> {
   const doFetch = options.fetch ?? fetch;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), options.timeoutMs ?? 3000);
   try {
-    const response = await doFetch(endpoint, { method: 'GET', redirect: 'manual', signal: controller.signal, headers: { 'user-agent': 'pc2-probe' } });
+    const response = await doFetch(endpoint, {
+      method: 'GET',
+      redirect: 'manual',
+      signal: controller.signal,
+      headers: { 'user-agent': 'pc2-probe' },
+    });
     await response.body?.cancel();
     return { reachable: true, status: response.status };
   } catch (e) {
     const cause = (e as { cause?: { code?: string } }).cause?.code;
-    return { reachable: false, error: controller.signal.aborted ? 'timeout' : (cause ?? (e as Error).message) };
+    return {
+      reachable: false,
+      error: controller.signal.aborted ? 'timeout' : (cause ?? (e as Error).message),
+    };
   } finally {
     clearTimeout(timer);
   }
@@ -45,10 +55,16 @@ export function createProbeApp(options: ProbeOptions): Hono {
       url = new URL(endpoint);
       if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error();
     } catch {
-      return c.json({ error: { code: 'INVALID_ENDPOINT', message: 'endpoint must be an http(s) URL' } }, 400);
+      return c.json(
+        { error: { code: 'INVALID_ENDPOINT', message: 'endpoint must be an http(s) URL' } },
+        400,
+      );
     }
     if (!(await options.isAllowedTarget(url))) {
-      return c.json({ error: { code: 'ENDPOINT_NOT_PUBLIC', message: 'endpoint is not a public address' } }, 422);
+      return c.json(
+        { error: { code: 'ENDPOINT_NOT_PUBLIC', message: 'endpoint is not a public address' } },
+        422,
+      );
     }
     return c.json(await probeEndpoint(url.toString(), options));
   });

@@ -10,18 +10,48 @@ import { join } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
 import { Id } from '../shared/id.ts';
-import type { KeyPair } from '../shared/keys.ts';
-import { API_PREFIX, CARD_SERVICES, INGRESS_HEADERS, probePath, type SuperNodeInfo, supernodeInfoPath } from '../shared/records/api.ts';
-import { createDhtApi } from './dht-api.ts';
-import { announceActiveProxyService, type BootstrapNode, createCard, DhtNode, publishDidDocument } from './dht/index.ts';
+import { KeyPair } from '../shared/keys.ts';
+import {
+  API_PREFIX,
+  CARD_SERVICES,
+  INGRESS_HEADERS,
+  probePath,
+  type SuperNodeInfo,
+  supernodeInfoPath,
+} from '../shared/records/api.ts';
+import { createDhtApi } from './dht/http-api.ts';
+import {
+  announceActiveProxyService,
+  type BootstrapNode,
+  createCard,
+  DhtNode,
+  publishDidDocument,
+} from './dht/index.ts';
 import { createIngress, type Ingress } from './ingress/index.ts';
 import { createProbeApp } from './probe.ts';
-import { ActiveProxyServer } from './proxy/server.ts';
+import { TunnelServer } from './tunnel/server.ts';
 import { checkEndpoint, createRegistry, type Registry } from './registry/index.ts';
 import type { PeerOption, RateLimitOptions } from './registry/options.ts';
-
+import {
+  createSuperNodeZone,
+  type SuperNodeZoneOptions,
+  type Zone,
+} from './zone/supernode-zone.ts';
 
 import { type Logger, silentLogger } from '../shared/logger.ts';
+import {
+  boolean,
+  checkOptions,
+  instance,
+  integer,
+  nested,
+  nonEmptyString,
+  object,
+  optional,
+  passedOn,
+  type Rules,
+  string,
+} from '../shared/options.ts';
 
 export type { Logger };
 
@@ -40,7 +70,7 @@ export interface SuperNodeOptions {
   /** Registry API + relay ingress. Default 8080; 0 = any free port. */
   apiPort?: number;
   /** Active Proxy. Default 8090; 0 = any free port. */
-  proxyPort?: number;
+  tunnelPort?: number;
   /** Other super nodes (replication). */
   peers?: PeerOption[];
   /** Registrars whose bindings are accepted. Default: this node and its peers. */
@@ -56,18 +86,50 @@ export interface SuperNodeOptions {
   dht?: false | { port?: number; bootstrap?: BootstrapNode[] };
   /** Address nodes and DHT peers reach this super node at. Default: host, or 127.0.0.1 for 0.0.0.0. */
   publicHost?: string;
+  /** The zone's authoritative DNS and replicated zone records (docs/zone.md). Default: none. */
+  zoneDns?: SuperNodeZoneOptions;
   logger?: Logger;
 }
+
+/** The options the super node reads itself; the rest are checked by the part each is handed to. */
+const SUPERNODE_OPTIONS = {
+  key: instance(KeyPair),
+  dataDir: nonEmptyString,
+  zone: nonEmptyString,
+  publicUrlTemplate: optional(string),
+  edgeKeys: passedOn<Id[]>(),
+  host: optional(string),
+  apiPort: optional(integer(0, 65535)),
+  tunnelPort: passedOn<number | undefined>(),
+  peers: passedOn<PeerOption[] | undefined>(),
+  trustedRegistrars: passedOn<Id[] | undefined>(),
+  reservedNames: passedOn<readonly string[] | undefined>(),
+  holdPeriodMs: passedOn<number | undefined>(),
+  developerMode: optional(boolean),
+  trustedProxies: passedOn<string[] | undefined>(),
+  rateLimits: passedOn<SuperNodeOptions['rateLimits']>(),
+  dht: optional<SuperNodeOptions['dht']>((value, name) =>
+    value === false
+      ? false
+      : nested({
+          port: optional(integer(0, 65535)),
+          bootstrap: passedOn<BootstrapNode[] | undefined>(),
+        })(value, name),
+  ),
+  publicHost: optional(string),
+  zoneDns: passedOn<SuperNodeZoneOptions | undefined>(),
+  logger: optional(object<Logger>()),
+} satisfies Rules<SuperNodeOptions>;
 
 /** How often the super node re-announces its Active Proxy service and DID document. */
 const ANNOUNCE_INTERVAL_MS = 30 * 60_000;
 
-
 export class SuperNode {
   readonly id: Id;
   readonly registry: Registry;
-  readonly proxy: ActiveProxyServer;
+  readonly tunnel: TunnelServer;
   readonly dht: DhtNode | null;
+  readonly zone: Zone | null;
   #announceTimer: NodeJS.Timeout | null = null;
   readonly #ingress: Ingress;
   readonly #server: Server;
@@ -79,6 +141,7 @@ export class SuperNode {
   #ownersCursor = 0;
 
   constructor(options: SuperNodeOptions) {
+    checkOptions(options, SUPERNODE_OPTIONS, 'SuperNode options');
     this.#options = options;
     const { key, developerMode = false } = options;
     const logger = options.logger ?? silentLogger;
@@ -97,10 +160,10 @@ export class SuperNode {
       rateLimits: options.rateLimits,
       logger,
     });
-    this.proxy = new ActiveProxyServer({
+    this.tunnel = new TunnelServer({
       key,
       host: options.host ?? '0.0.0.0',
-      port: options.proxyPort ?? 8090,
+      port: options.tunnelPort ?? 8090,
       // Only owners of a name here may hold a tunnel: the relay is not an open proxy.
       accessPolicy: (deviceId) => this.#nameOwnedBy(deviceId) !== null,
       endpointFor: (deviceId) => {
@@ -110,16 +173,38 @@ export class SuperNode {
       },
       logger,
     });
-    this.dht = options.dht === false ? null : new DhtNode({
-      key,
-      host: options.host ?? '0.0.0.0',
-      port: options.dht?.port ?? 39001,
-      bootstrap: options.dht?.bootstrap ?? [],
-      dataDir: join(options.dataDir, 'dht'),
-      developerMode,
+    this.dht =
+      options.dht === false
+        ? null
+        : new DhtNode({
+            key,
+            host: options.host ?? '0.0.0.0',
+            port: options.dht?.port ?? 39001,
+            bootstrap: options.dht?.bootstrap ?? [],
+            dataDir: join(options.dataDir, 'dht'),
+            developerMode,
+            logger,
+          });
+    this.#ingress = createIngress({
+      tunnel: this.tunnel,
+      superNodeId: key.id,
+      edgeKeys: options.edgeKeys,
       logger,
     });
-    this.#ingress = createIngress({ proxy: this.proxy, superNodeId: key.id, edgeKeys: options.edgeKeys, logger });
+    this.zone = options.zoneDns
+      ? createSuperNodeZone(
+          {
+            zone: options.zone,
+            key,
+            dataDir: options.dataDir,
+            trusted: options.trustedRegistrars ?? defaultTrust(key, options.peers),
+            peers: options.peers ?? [],
+            logger,
+          },
+          options.zoneDns,
+          this.registry,
+        )
+      : null;
     const api = this.#apiApp(developerMode);
     const apiListener = getRequestListener(api.fetch);
     const isRelay = (req: IncomingMessage) => req.headers[INGRESS_HEADERS.nodeId] !== undefined;
@@ -141,17 +226,29 @@ export class SuperNode {
   }
 
   #apiApp(developerMode: boolean): Hono {
-    const probe = createProbeApp({ isAllowedTarget: (url) => checkEndpoint(url.toString(), developerMode).ok });
+    const probe = createProbeApp({
+      isAllowedTarget: (url) => checkEndpoint(url.toString(), developerMode).ok,
+    });
     const app = new Hono();
     app.get(supernodeInfoPath, (c) =>
-      c.json({ id: this.id.toString(), did: this.id.toDid(), activeProxy: { port: this.proxy.address().port }, dht: this.dht ? { port: this.dht.address().port } : null, publicUrlTemplate: this.#publicUrlTemplate } satisfies SuperNodeInfo),
+      c.json({
+        id: this.id.toString(),
+        did: this.id.toDid(),
+        activeProxy: { port: this.tunnel.address().port },
+        dht: this.dht ? { port: this.dht.address().port } : null,
+        publicUrlTemplate: this.#publicUrlTemplate,
+      } satisfies SuperNodeInfo),
     );
     app.post(probePath, (c) => probe.fetch(c.req.raw));
     if (this.dht) {
-      const dhtApi = createDhtApi({ dht: this.dht, isKnownOwner: (id) => this.#nameOwnedBy(id) !== null });
+      const dhtApi = createDhtApi({
+        dht: this.dht,
+        isKnownOwner: (id) => this.#nameOwnedBy(id) !== null,
+      });
       app.all(`${API_PREFIX}/dht/*`, (c) => dhtApi.fetch(c.req.raw));
       app.all(`${API_PREFIX}/nodes/*`, (c) => dhtApi.fetch(c.req.raw));
     }
+    if (this.zone) app.route('/', this.zone.app);
     app.all('*', (c) => this.registry.app.fetch(c.req.raw, c.env));
     return app;
   }
@@ -165,18 +262,24 @@ export class SuperNode {
     const owner = id.toString();
     const current = (name: string | undefined) => {
       const entry = name === undefined ? undefined : this.registry.store.get(name);
-      return entry && !entry.state.released && entry.binding.owner === owner ? entry.binding.name : null;
+      return entry && !entry.state.released && entry.binding.owner === owner
+        ? entry.binding.name
+        : null;
     };
     const hit = current(this.#owners.get(owner));
     if (hit) return hit;
-    const { entries, cursor } = this.registry.store.changesSince(this.#ownersCursor, Number.MAX_SAFE_INTEGER);
+    const { entries, cursor } = this.registry.store.changesSince(
+      this.#ownersCursor,
+      Number.MAX_SAFE_INTEGER,
+    );
     this.#ownersCursor = cursor;
-    for (const entry of entries) if (!entry.state.released) this.#owners.set(entry.binding.owner, entry.binding.name);
+    for (const entry of entries)
+      if (!entry.state.released) this.#owners.set(entry.binding.owner, entry.binding.name);
     return current(this.#owners.get(owner));
   }
 
-  async start(): Promise<{ apiUrl: string; proxyPort: number }> {
-    await this.proxy.start();
+  async start(): Promise<{ apiUrl: string; tunnelPort: number }> {
+    await this.tunnel.start();
     const host = this.#options.host ?? '0.0.0.0';
     await new Promise<void>((resolve, reject) => {
       this.#server.once('error', reject);
@@ -187,14 +290,18 @@ export class SuperNode {
     });
     this.#apiPort = (this.#server.address() as AddressInfo).port;
     const apiUrl = `http://${this.publicHost}:${this.#apiPort}`;
+    await this.zone?.start();
     if (this.dht) {
       await this.dht.start();
-      const announce = () => this.#announce(apiUrl).catch((e: Error) => this.#logger.warn('DHT announce failed', { error: e.message }));
+      const announce = () =>
+        this.#announce(apiUrl).catch((e: Error) =>
+          this.#logger.warn('DHT announce failed', { error: e.message }),
+        );
       void announce();
       this.#announceTimer = setInterval(announce, ANNOUNCE_INTERVAL_MS);
       this.#announceTimer.unref();
     }
-    return { apiUrl, proxyPort: this.proxy.address().port };
+    return { apiUrl, tunnelPort: this.tunnel.address().port };
   }
 
   get publicHost(): string {
@@ -206,10 +313,14 @@ export class SuperNode {
   async #announce(apiUrl: string): Promise<void> {
     const dht = this.dht!;
     const { key } = this.#options;
-    const port = this.proxy.address().port;
+    const port = this.tunnel.address().port;
     await announceActiveProxyService(dht, key, this.publicHost, port, key);
     const card = createCard(key, [
-      { id: '#activeproxy', type: CARD_SERVICES.activeProxy, endpoint: `tcp://${this.publicHost}:${port}` },
+      {
+        id: '#activeproxy',
+        type: CARD_SERVICES.activeProxy,
+        endpoint: `tcp://${this.publicHost}:${port}`,
+      },
       { id: '#registry', type: CARD_SERVICES.registry, endpoint: apiUrl },
     ]);
     await publishDidDocument(dht, key, card);
@@ -226,8 +337,9 @@ export class SuperNode {
       this.#server.close(() => resolve());
       this.#server.closeAllConnections();
     });
-    await this.proxy.stop();
+    await this.tunnel.stop();
     await this.dht?.stop();
+    await this.zone?.stop();
     await this.registry.close();
   }
 }

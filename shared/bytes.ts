@@ -1,4 +1,4 @@
-/** Byte helpers on plain Uint8Array (Web APIs only: runs in Workers, Deno and Node). */
+/** Byte helpers on plain Uint8Array (Web APIs only: runs in Workers, Deno and Node.js). */
 import { SharedError } from './errors.ts';
 
 const textEncoder = new TextEncoder();

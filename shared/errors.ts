@@ -22,7 +22,8 @@ export type SharedErrorCode =
   | 'EXPIRED'
   | 'INVALID_TOKEN'
   | 'FRAME_MALFORMED'
-  | 'FRAME_TOO_LARGE';
+  | 'FRAME_TOO_LARGE'
+  | 'INVALID_OPTIONS';
 
 export class SharedError extends Error {
   readonly code: SharedErrorCode;

@@ -1,5 +1,5 @@
 /**
- * Boson ids: the raw 32-byte Ed25519 public key. Node ids, peer ids, user ids and value keys all
+ * Boson ids: the raw 32-byte Ed25519 public key. DHT node ids, peer ids, user ids and value keys all
  * live in this one 256-bit space, ordered by XOR distance.
  */
 import { base58Decode, base58Encode } from './base58.ts';
@@ -38,7 +38,10 @@ export class Id {
       throw new SharedError('INVALID_ID', `not a Base58 id: ${(e as Error).message}`);
     }
     if (bytes.length !== ID_BYTES) {
-      throw new SharedError('INVALID_ID', `a Base58 id decodes to ${ID_BYTES} bytes, got ${bytes.length}`);
+      throw new SharedError(
+        'INVALID_ID',
+        `a Base58 id decodes to ${ID_BYTES} bytes, got ${bytes.length}`,
+      );
     }
     return new Id(bytes);
   }

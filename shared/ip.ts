@@ -104,6 +104,7 @@ export function isGlobalAddress(bytes: Uint8Array): boolean {
   }
   // Global unicast is 2000::/3, minus documentation 2001:db8::/32.
   if ((bytes[0] & 0xe0) !== 0x20) return false;
-  if (bytes[0] === 0x20 && bytes[1] === 0x01 && bytes[2] === 0x0d && bytes[3] === 0xb8) return false;
+  if (bytes[0] === 0x20 && bytes[1] === 0x01 && bytes[2] === 0x0d && bytes[3] === 0xb8)
+    return false;
   return true;
 }

@@ -46,17 +46,26 @@ export class KeyPair {
       try {
         bytes = key.startsWith('0x') ? fromHex(key.slice(2)) : base58Decode(key);
       } catch (e) {
-        throw new SharedError('INVALID_KEY', `private key is neither Base58 nor 0x-hex: ${(e as Error).message}`);
+        throw new SharedError(
+          'INVALID_KEY',
+          `private key is neither Base58 nor 0x-hex: ${(e as Error).message}`,
+        );
       }
     } else {
       bytes = key;
     }
     if (bytes.length !== BOSON_PRIVATE_KEY_BYTES) {
-      throw new SharedError('INVALID_KEY', `a Boson private key is ${BOSON_PRIVATE_KEY_BYTES} bytes, got ${bytes.length}`);
+      throw new SharedError(
+        'INVALID_KEY',
+        `a Boson private key is ${BOSON_PRIVATE_KEY_BYTES} bytes, got ${bytes.length}`,
+      );
     }
     const pair = KeyPair.fromSeed(bytes.subarray(0, SEED_BYTES));
     if (!bytesEqual(pair.publicKey, bytes.subarray(SEED_BYTES))) {
-      throw new SharedError('INVALID_KEY', 'the public half of the private key does not match its seed');
+      throw new SharedError(
+        'INVALID_KEY',
+        'the public half of the private key does not match its seed',
+      );
     }
     return pair;
   }
@@ -93,7 +102,11 @@ export class KeyPair {
  * Strict RFC 8032 verification (no ZIP-215 leniency), matching libsodium, which stock Boson nodes use.
  * Returns false for any malformed key or signature instead of throwing.
  */
-export function verifySignature(publicKey: Uint8Array | Id, message: Uint8Array, signature: Uint8Array): boolean {
+export function verifySignature(
+  publicKey: Uint8Array | Id,
+  message: Uint8Array,
+  signature: Uint8Array,
+): boolean {
   const key = publicKey instanceof Id ? publicKey.bytes : publicKey;
   if (key.length !== PUBLIC_KEY_BYTES || signature.length !== SIGNATURE_BYTES) return false;
   try {
@@ -128,7 +141,10 @@ export function idToX25519(id: Id): Uint8Array {
     try {
       key = ed25519.utils.toMontgomery(id.bytes);
     } catch (e) {
-      throw new SharedError('INVALID_KEY', `id is not an Ed25519 public key: ${(e as Error).message}`);
+      throw new SharedError(
+        'INVALID_KEY',
+        `id is not an Ed25519 public key: ${(e as Error).message}`,
+      );
     }
     if (x25519PublicCache.size >= 4096) x25519PublicCache.clear();
     x25519PublicCache.set(cacheKey, key);

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# `npm test`: the type check, then every runner (Node, workerd, Deno, end-to-end scripts), then one
-# line `N passed, N failed` summing them all. Exits non-zero if anything failed.
+# `npm test`: the type check, the format check, then every runner (Node.js, workerd, Deno, end-to-end
+# scripts), then one line `N passed, N failed` summing them all. Exits non-zero if anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# The project's pinned Node first, as under `npm test`, also when this script is run by hand.
+export PATH="$PWD/node_modules/.bin:$PATH"
 export WRANGLER_SEND_METRICS=false CI="${CI:-true}" CLOUDFLARE_CF_FETCH_ENABLED=false WRANGLER_HIDE_BANNER=true
 export DENO_NO_UPDATE_CHECK=1 NO_COLOR=1
 out=$(mktemp -d)
@@ -20,8 +22,13 @@ vitest_counts() {
 
 step() { printf '\n=== %s ===\n' "$1"; }
 
+echo "Node.js $(node --version) at $(command -v node)"
+
 step "type check (tsc --noEmit)"
 if npx --no-install tsc --noEmit -p tsconfig.json; then passed=$((passed + 1)); echo "type check ok"; else failed=$((failed + 1)); fi
+
+step "format check (biome format; \`npx biome format --write .\` fixes it)"
+if npx --no-install biome format --max-diagnostics=20 .; then passed=$((passed + 1)); echo "format ok"; else failed=$((failed + 1)); fi
 
 for runner in node workerd; do
   config=vitest.config.ts

@@ -47,8 +47,13 @@ export async function handleApi(ctx: RequestContext, path: string): Promise<void
   }
   const principal = await cloud.principal(ctx);
   if (!principal && !hit.r.public) throw new CloudError('UNAUTHENTICATED', 'sign in first');
-  if (hit.r.owner && principal?.role !== 'owner') throw new CloudError('FORBIDDEN', 'only the owner of this node can do that');
-  const hasBody = req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH' || req.method === 'DELETE';
+  if (hit.r.owner && principal?.role !== 'owner')
+    throw new CloudError('FORBIDDEN', 'only the owner of this node can do that');
+  const hasBody =
+    req.method === 'POST' ||
+    req.method === 'PUT' ||
+    req.method === 'PATCH' ||
+    req.method === 'DELETE';
   const body = hasBody ? await readJson(req, cloud.options.limits.jsonBodyBytes) : {};
   let params: string[];
   try {
@@ -65,7 +70,11 @@ export async function handleApi(ctx: RequestContext, path: string): Promise<void
 
 // ---- small validators shared by the route files ----
 
-export function str(body: Record<string, unknown>, key: string, opts: { optional?: boolean; max?: number } = {}): string {
+export function str(
+  body: Record<string, unknown>,
+  key: string,
+  opts: { optional?: boolean; max?: number } = {},
+): string {
   const v = body[key];
   if (v === undefined && opts.optional) return '';
   if (typeof v !== 'string') throw new CloudError('BAD_REQUEST', `"${key}" must be a string`);
@@ -73,13 +82,18 @@ export function str(body: Record<string, unknown>, key: string, opts: { optional
   return v;
 }
 
-export function int(value: unknown, key: string, opts: { optional?: boolean; min?: number } = {}): number | undefined {
+export function int(
+  value: unknown,
+  key: string,
+  opts: { optional?: boolean; min?: number } = {},
+): number | undefined {
   if (value === undefined || value === null || value === '') {
     if (opts.optional) return undefined;
     throw new CloudError('BAD_REQUEST', `"${key}" is required`);
   }
   const n = typeof value === 'string' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < (opts.min ?? 0)) throw new CloudError('BAD_REQUEST', `"${key}" must be an integer`);
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < (opts.min ?? 0))
+    throw new CloudError('BAD_REQUEST', `"${key}" must be an integer`);
   return n;
 }
 

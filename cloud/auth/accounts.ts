@@ -42,7 +42,8 @@ export class Accounts {
   }
 
   owner(): string | undefined {
-    return this.db.get<{ address: string }>("SELECT address FROM wallets WHERE role = 'owner'")?.address;
+    return this.db.get<{ address: string }>("SELECT address FROM wallets WHERE role = 'owner'")
+      ?.address;
   }
 
   /** The one-time code that claims this node, or null once it has an owner. */
@@ -56,9 +57,16 @@ export class Accounts {
       const known = this.store.wallet(address);
       if (known) return known.role;
       const code = this.ownerCode();
-      if (code === null) throw new CloudError('FORBIDDEN', 'this wallet is not a member of this node; ask its owner to add it');
+      if (code === null)
+        throw new CloudError(
+          'FORBIDDEN',
+          'this wallet is not a member of this node; ask its owner to add it',
+        );
       if (typeof ownerCode !== 'string' || !sameSecret(ownerCode.trim().toUpperCase(), code)) {
-        throw new CloudError('OWNER_CODE_REQUIRED', 'this node has no owner yet: sign in with the one-time owner code that `pc2 node` printed');
+        throw new CloudError(
+          'OWNER_CODE_REQUIRED',
+          'this node has no owner yet: sign in with the one-time owner code that `pc2 node` printed',
+        );
       }
       this.store.addWallet(address, 'owner');
       this.db.setMeta('owner_code', null);
@@ -71,14 +79,21 @@ export class Accounts {
   createSession(address: string): { token: string; expires: number } {
     const token = randomToken(32);
     const expires = this.clock.now() + this.sessionTtlMs;
-    this.db.run('INSERT INTO sessions (id, wallet, created, expires) VALUES (?, ?, ?, ?)', sha256(token), address, this.clock.now(), expires);
+    this.db.run(
+      'INSERT INTO sessions (id, wallet, created, expires) VALUES (?, ?, ?, ?)',
+      sha256(token),
+      address,
+      this.clock.now(),
+      expires,
+    );
     return { token, expires };
   }
 
   session(token: string): Principal | undefined {
     const row = this.db.get<{ wallet: string; role: Role }>(
       'SELECT s.wallet, w.role FROM sessions s JOIN wallets w ON w.address = s.wallet WHERE s.id = ? AND s.expires > ?',
-      sha256(token), this.clock.now(),
+      sha256(token),
+      this.clock.now(),
     );
     return row && { address: row.wallet, role: row.role, via: 'session' };
   }
@@ -93,13 +108,29 @@ export class Accounts {
 
   // ---- members ----
 
-  members(): { address: string; role: Role; addedAt: number; quotaBytes: number | null; usedBytes: number }[] {
-    return this.store.wallets().map((w) => ({ address: w.address, role: w.role, addedAt: w.added_at, quotaBytes: w.quota_bytes, usedBytes: w.used_bytes }));
+  members(): {
+    address: string;
+    role: Role;
+    addedAt: number;
+    quotaBytes: number | null;
+    usedBytes: number;
+  }[] {
+    return this.store.wallets().map((w) => ({
+      address: w.address,
+      role: w.role,
+      addedAt: w.added_at,
+      quotaBytes: w.quota_bytes,
+      usedBytes: w.used_bytes,
+    }));
   }
 
   addMember(address: string): void {
     const existing = this.store.wallet(address);
-    if (existing) throw new CloudError('ALREADY_EXISTS', `${address} is already ${existing.role === 'owner' ? 'the owner' : 'a member'}`);
+    if (existing)
+      throw new CloudError(
+        'ALREADY_EXISTS',
+        `${address} is already ${existing.role === 'owner' ? 'the owner' : 'a member'}`,
+      );
     this.store.addWallet(address, 'member');
   }
 
@@ -113,24 +144,37 @@ export class Accounts {
 
   // ---- app passwords ----
 
-  async createAppPassword(address: string, label: string): Promise<{ id: string; password: string }> {
+  async createAppPassword(
+    address: string,
+    label: string,
+  ): Promise<{ id: string; password: string }> {
     const id = randomBytes(8).toString('hex');
     const password = `${APP_PREFIX}${id}${randomToken(32)}`;
     const hash = await hashPassword(password);
-    this.db.run('INSERT INTO app_passwords (id, wallet, label, hash, created) VALUES (?, ?, ?, ?, ?)', id, address, label, hash, this.clock.now());
+    this.db.run(
+      'INSERT INTO app_passwords (id, wallet, label, hash, created) VALUES (?, ?, ?, ?, ?)',
+      id,
+      address,
+      label,
+      hash,
+      this.clock.now(),
+    );
     return { id, password };
   }
 
   appPasswords(address: string): AppPasswordInfo[] {
     return this.db
       .all<{ id: string; label: string; created: number; last_used: number | null }>(
-        'SELECT id, label, created, last_used FROM app_passwords WHERE wallet = ? ORDER BY created', address,
+        'SELECT id, label, created, last_used FROM app_passwords WHERE wallet = ? ORDER BY created',
+        address,
       )
       .map((r) => ({ id: r.id, label: r.label, created: r.created, lastUsed: r.last_used }));
   }
 
   revokeAppPassword(address: string, id: string): void {
-    if (this.db.changes('DELETE FROM app_passwords WHERE id = ? AND wallet = ?', id, address) === 0) {
+    if (
+      this.db.changes('DELETE FROM app_passwords WHERE id = ? AND wallet = ?', id, address) === 0
+    ) {
       throw new CloudError('NOT_FOUND', 'no such app password');
     }
     for (const [k, v] of this.verified) if (v === id) this.verified.delete(k);
@@ -138,10 +182,12 @@ export class Accounts {
 
   /** Checks HTTP Basic credentials: user is the wallet address (or empty), password an app password. */
   async checkAppPassword(user: string, password: string): Promise<Principal | undefined> {
-    if (!password.startsWith(APP_PREFIX) || password.length !== APP_PREFIX.length + 16 + 43) return undefined;
+    if (!password.startsWith(APP_PREFIX) || password.length !== APP_PREFIX.length + 16 + 43)
+      return undefined;
     const id = password.slice(APP_PREFIX.length, APP_PREFIX.length + 16);
     const row = this.db.get<{ wallet: string; hash: string; role: Role }>(
-      'SELECT a.wallet, a.hash, w.role FROM app_passwords a JOIN wallets w ON w.address = a.wallet WHERE a.id = ?', id,
+      'SELECT a.wallet, a.hash, w.role FROM app_passwords a JOIN wallets w ON w.address = a.wallet WHERE a.id = ?',
+      id,
     );
     if (!row) return undefined;
     if (user !== '' && user.toLowerCase() !== row.wallet.toLowerCase()) return undefined;

@@ -11,7 +11,9 @@ export const sha256 = (value: string): string => createHash('sha256').update(val
 
 function derive(password: string, salt: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) =>
-    scrypt(password, salt, KEYLEN, { N, r: R, p: P, maxmem: 64 * 1024 * 1024 }, (e, key) => (e ? reject(e) : resolve(key))),
+    scrypt(password, salt, KEYLEN, { N, r: R, p: P, maxmem: 64 * 1024 * 1024 }, (e, key) =>
+      e ? reject(e) : resolve(key),
+    ),
   );
 }
 
@@ -29,7 +31,9 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const salt = Buffer.from(parts[4], 'base64url');
   const expected = Buffer.from(parts[5], 'base64url');
   const key = await new Promise<Buffer>((resolve, reject) =>
-    scrypt(password, salt, expected.length, { N: n, r, p, maxmem: 64 * 1024 * 1024 }, (e, k) => (e ? reject(e) : resolve(k))),
+    scrypt(password, salt, expected.length, { N: n, r, p, maxmem: 64 * 1024 * 1024 }, (e, k) =>
+      e ? reject(e) : resolve(k),
+    ),
   );
   return key.length === expected.length && timingSafeEqual(key, expected);
 }

@@ -34,7 +34,11 @@ export class SiweVerifier {
     this.db.run('DELETE FROM nonces WHERE expires < ?', this.clock.now());
     // Outstanding nonces are bounded, so asking for them in a loop cannot fill the disk.
     const live = this.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM nonces')!.n;
-    if (live >= MAX_LIVE_NONCES) throw new CloudError('RATE_LIMITED', 'too many sign-ins in progress; try again in a few minutes');
+    if (live >= MAX_LIVE_NONCES)
+      throw new CloudError(
+        'RATE_LIMITED',
+        'too many sign-ins in progress; try again in a few minutes',
+      );
     this.db.run('INSERT INTO nonces (nonce, expires) VALUES (?, ?)', nonce, expiresAt);
     return { nonce, expiresAt };
   }
@@ -42,7 +46,10 @@ export class SiweVerifier {
   /** Returns the checksummed address that signed `message` for `origin`, or throws INVALID_SIGNATURE. */
   verify(message: unknown, signature: unknown, origin: URL): string {
     if (typeof message !== 'string' || message.length === 0 || message.length > MAX_MESSAGE_BYTES) {
-      throw new CloudError('BAD_REQUEST', `"message" must be an EIP-4361 message of at most ${MAX_MESSAGE_BYTES} characters`);
+      throw new CloudError(
+        'BAD_REQUEST',
+        `"message" must be an EIP-4361 message of at most ${MAX_MESSAGE_BYTES} characters`,
+      );
     }
     if (typeof signature !== 'string' || !/^0x[0-9a-fA-F]{130}$/.test(signature)) {
       throw new CloudError('BAD_REQUEST', '"signature" must be a 65-byte hex signature (0x…)');
@@ -51,11 +58,17 @@ export class SiweVerifier {
     const bad = (why: string): never => {
       throw new CloudError('INVALID_SIGNATURE', `sign-in refused: ${why}`);
     };
-    if (!fields.address || !fields.domain || !fields.uri || !fields.nonce || !fields.version) bad('not an EIP-4361 message');
+    if (!fields.address || !fields.domain || !fields.uri || !fields.nonce || !fields.version)
+      bad('not an EIP-4361 message');
     // The nonce is spent before anything else is checked, so a message can never be tried twice.
-    const spent = this.db.changes('DELETE FROM nonces WHERE nonce = ? AND expires >= ?', fields.nonce!, this.clock.now());
+    const spent = this.db.changes(
+      'DELETE FROM nonces WHERE nonce = ? AND expires >= ?',
+      fields.nonce!,
+      this.clock.now(),
+    );
     if (spent !== 1) bad('unknown, used or expired nonce');
-    if (fields.domain !== origin.host) bad(`the message is for "${fields.domain}", this node is "${origin.host}"`);
+    if (fields.domain !== origin.host)
+      bad(`the message is for "${fields.domain}", this node is "${origin.host}"`);
     let uri: URL | undefined;
     try {
       uri = new URL(fields.uri!);
@@ -65,10 +78,19 @@ export class SiweVerifier {
     if (uri!.origin !== origin.origin) bad(`the URI must be on ${origin.origin}`);
     if (fields.scheme && `${fields.scheme}:` !== origin.protocol) bad('scheme does not match');
     const now = new Date(this.clock.now());
-    if (!Siwe.validateMessage({ message: fields, domain: origin.host, nonce: fields.nonce, time: now })) bad('expired, not yet valid, or malformed');
+    if (
+      !Siwe.validateMessage({
+        message: fields,
+        domain: origin.host,
+        nonce: fields.nonce,
+        time: now,
+      })
+    )
+      bad('expired, not yet valid, or malformed');
     if (!fields.issuedAt || Number.isNaN(fields.issuedAt.getTime())) bad('Issued At is required');
     if (fields.issuedAt!.getTime() > now.getTime() + SKEW_MS) bad('Issued At is in the future');
-    if (fields.issuedAt!.getTime() < now.getTime() - this.nonceTtlMs - SKEW_MS) bad('Issued At is too old');
+    if (fields.issuedAt!.getTime() < now.getTime() - this.nonceTtlMs - SKEW_MS)
+      bad('Issued At is too old');
     let signer: string;
     try {
       signer = Secp256k1.recoverAddress({
@@ -78,7 +100,8 @@ export class SiweVerifier {
     } catch {
       return bad('the signature does not recover');
     }
-    if (!Address.isEqual(signer as Address.Address, fields.address!)) bad('the signature is not from the address in the message');
+    if (!Address.isEqual(signer as Address.Address, fields.address!))
+      bad('the signature is not from the address in the message');
     return Address.checksum(signer);
   }
 }
@@ -89,6 +112,7 @@ export function parseAddress(value: unknown): string {
     throw new CloudError('BAD_REQUEST', 'a wallet address is 0x followed by 40 hex digits');
   }
   const mixed = /[a-f]/.test(value.slice(2)) && /[A-F]/.test(value.slice(2));
-  if (mixed && Address.checksum(value) !== value) throw new CloudError('BAD_REQUEST', 'the address has a wrong EIP-55 checksum');
+  if (mixed && Address.checksum(value) !== value)
+    throw new CloudError('BAD_REQUEST', 'the address has a wrong EIP-55 checksum');
   return Address.checksum(value);
 }

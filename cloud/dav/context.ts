@@ -33,10 +33,28 @@ export interface DavContext {
   tokens: Set<string>;
 }
 
-export function makeContext(req: IncomingMessage, res: ServerResponse, deps: DavDeps, principal: Principal, origin: URL, encodedPath: string): DavContext {
+export function makeContext(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: DavDeps,
+  principal: Principal,
+  origin: URL,
+  encodedPath: string,
+): DavContext {
   const names = splitUrlPath(encodedPath);
   const ifLists = parseIf(req.headers.if as string | undefined);
-  return { req, res, deps, principal, wallet: principal.address, origin, names, path: joinPath(names), ifLists, tokens: submittedTokens(ifLists) };
+  return {
+    req,
+    res,
+    deps,
+    principal,
+    wallet: principal.address,
+    origin,
+    names,
+    path: joinPath(names),
+    ifLists,
+    tokens: submittedTokens(ifLists),
+  };
 }
 
 export const hrefOf = (names: readonly string[], dir: boolean): string => {
@@ -52,9 +70,11 @@ export function davNamesOf(url: string, origin: URL): string[] {
   } catch {
     throw new CloudError('BAD_REQUEST', 'malformed URL');
   }
-  if (u.host !== origin.host) throw new CloudError('BAD_GATEWAY', 'the destination is on another server');
+  if (u.host !== origin.host)
+    throw new CloudError('BAD_GATEWAY', 'the destination is on another server');
   const p = u.pathname;
-  if (p !== DAV_PREFIX && !p.startsWith(DAV_PREFIX + '/')) throw new CloudError('BAD_GATEWAY', 'the destination is outside /dav/');
+  if (p !== DAV_PREFIX && !p.startsWith(DAV_PREFIX + '/'))
+    throw new CloudError('BAD_GATEWAY', 'the destination is outside /dav/');
   return splitUrlPath(p.slice(DAV_PREFIX.length));
 }
 
@@ -74,9 +94,10 @@ export function checkIf(ctx: DavContext, locks: Lock[]): void {
     const path = joinPath(names);
     const node = store.resolve(ctx.wallet, names);
     return list.conditions.every((c) => {
-      const match = c.token !== undefined
-        ? table.covering(locks, path).some((l) => l.token === c.token)
-        : !!node && node.etag === c.etag;
+      const match =
+        c.token !== undefined
+          ? table.covering(locks, path).some((l) => l.token === c.token)
+          : !!node && node.etag === c.etag;
       return c.not ? !match : match;
     });
   });
@@ -89,11 +110,17 @@ export function checkIf(ctx: DavContext, locks: Lock[]): void {
  */
 export function checkLocks(ctx: DavContext, locks: Lock[], path: string, deep: boolean): void {
   const { locks: table } = ctx.deps;
-  const relevant = deep ? [...table.covering(locks, path), ...table.below(locks, path)] : table.covering(locks, path);
+  const relevant = deep
+    ? [...table.covering(locks, path), ...table.below(locks, path)]
+    : table.covering(locks, path);
   const byRoot = new Map<string, Lock[]>();
   for (const l of relevant) byRoot.set(l.path, [...(byRoot.get(l.path) ?? []), l]);
   for (const group of byRoot.values()) {
-    if (!group.some((l) => ctx.tokens.has(l.token))) throw new CloudError('LOCKED', 'the resource is locked; submit its lock token in an If header');
+    if (!group.some((l) => ctx.tokens.has(l.token)))
+      throw new CloudError(
+        'LOCKED',
+        'the resource is locked; submit its lock token in an If header',
+      );
   }
 }
 
@@ -102,15 +129,26 @@ export function checkConditional(ctx: DavContext, node: FileNode | undefined): v
   const h = ctx.req.headers;
   const ifMatch = h['if-match'];
   if (ifMatch !== undefined) {
-    const ok = !!node && (ifMatch.trim() === '*' || ifMatch.split(',').some((t) => t.trim() === node.etag));
+    const ok =
+      !!node && (ifMatch.trim() === '*' || ifMatch.split(',').some((t) => t.trim() === node.etag));
     if (!ok) throw new CloudError('PRECONDITION_FAILED', 'If-Match does not match');
   }
   const ifNone = h['if-none-match'];
-  if (ifNone !== undefined && node && (ifNone.trim() === '*' || ifNone.split(',').some((t) => t.trim().replace(/^W\//, '') === node.etag))) {
+  if (
+    ifNone !== undefined &&
+    node &&
+    (ifNone.trim() === '*' ||
+      ifNone.split(',').some((t) => t.trim().replace(/^W\//, '') === node.etag))
+  ) {
     throw new CloudError('PRECONDITION_FAILED', 'If-None-Match matches');
   }
   const ius = h['if-unmodified-since'];
-  if (ius !== undefined && node && !Number.isNaN(Date.parse(ius)) && Math.floor(node.mtime / 1000) > Math.floor(Date.parse(ius) / 1000)) {
+  if (
+    ius !== undefined &&
+    node &&
+    !Number.isNaN(Date.parse(ius)) &&
+    Math.floor(node.mtime / 1000) > Math.floor(Date.parse(ius) / 1000)
+  ) {
     throw new CloudError('PRECONDITION_FAILED', 'modified since If-Unmodified-Since');
   }
 }

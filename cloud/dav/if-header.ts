@@ -71,6 +71,7 @@ export function parseIf(header: string | undefined): IfList[] | undefined {
 /** Every lock token named in the header (a token is "submitted" when it appears, RFC 4918 §6.5). */
 export function submittedTokens(lists: IfList[] | undefined): Set<string> {
   const out = new Set<string>();
-  for (const l of lists ?? []) for (const c of l.conditions) if (c.token && !c.not) out.add(c.token);
+  for (const l of lists ?? [])
+    for (const c of l.conditions) if (c.token && !c.not) out.add(c.token);
   return out;
 }

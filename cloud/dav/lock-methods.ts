@@ -18,7 +18,10 @@ function timeoutSeconds(header: string | string[] | undefined, max: number): num
 
 function respond(ctx: DavContext, code: number, lockXml: string, token?: string): void {
   const body = `<?xml version="1.0" encoding="utf-8"?>\n<D:prop xmlns:D="DAV:"><D:lockdiscovery>${lockXml}</D:lockdiscovery></D:prop>`;
-  const headers: Record<string, string | number> = { 'content-type': 'application/xml; charset=utf-8', 'content-length': Buffer.byteLength(body) };
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/xml; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+  };
   if (token) headers['lock-token'] = `<${token}>`;
   ctx.res.writeHead(code, headers);
   ctx.res.end(body);
@@ -31,31 +34,52 @@ export async function lock(ctx: DavContext): Promise<void> {
   const all = locks.all(ctx.wallet);
   if (body.length === 0) {
     // A refresh: the If header names the lock.
-    if (!ctx.ifLists) throw new CloudError('BAD_REQUEST', 'a LOCK without body refreshes a lock named in the If header');
+    if (!ctx.ifLists)
+      throw new CloudError(
+        'BAD_REQUEST',
+        'a LOCK without body refreshes a lock named in the If header',
+      );
     const mine = locks.covering(all, ctx.path).filter((l) => ctx.tokens.has(l.token));
-    if (mine.length === 0) throw new CloudError('PRECONDITION_FAILED', 'no lock of this resource is named in the If header');
+    if (mine.length === 0)
+      throw new CloudError(
+        'PRECONDITION_FAILED',
+        'no lock of this resource is named in the If header',
+      );
     const refreshed = locks.refresh(mine[0], timeoutS);
     respond(ctx, 200, activeLock(refreshed, clock.now()));
     return;
   }
   const root = parseXml(body.toString('utf8'));
-  if (!is(root, 'lockinfo')) throw new CloudError('BAD_REQUEST', 'LOCK body must be a DAV:lockinfo element');
+  if (!is(root, 'lockinfo'))
+    throw new CloudError('BAD_REQUEST', 'LOCK body must be a DAV:lockinfo element');
   const scope = find(root, 'lockscope');
   const type = find(root, 'locktype');
   const exclusive = !!scope && !!find(scope, 'exclusive');
   if (!scope || (!exclusive && !find(scope, 'shared')) || !type || !find(type, 'write')) {
-    throw new CloudError('BAD_REQUEST', 'lockinfo needs lockscope (exclusive or shared) and locktype write');
+    throw new CloudError(
+      'BAD_REQUEST',
+      'lockinfo needs lockscope (exclusive or shared) and locktype write',
+    );
   }
   const ownerEl = find(root, 'owner');
-  const owner = ownerEl ? ownerEl.children.map((c) => (typeof c === 'string' ? escapeXml(c) : serialize(c))).join('') : '';
+  const owner = ownerEl
+    ? ownerEl.children.map((c) => (typeof c === 'string' ? escapeXml(c) : serialize(c))).join('')
+    : '';
   const depthHeader = String(ctx.req.headers.depth ?? 'infinity').toLowerCase();
-  if (depthHeader !== '0' && depthHeader !== 'infinity') throw new CloudError('BAD_REQUEST', 'LOCK Depth is 0 or infinity');
+  if (depthHeader !== '0' && depthHeader !== 'infinity')
+    throw new CloudError('BAD_REQUEST', 'LOCK Depth is 0 or infinity');
   const infinite = depthHeader === 'infinity';
   checkIf(ctx, all);
-  const conflicts = [...locks.covering(all, ctx.path), ...(infinite ? locks.below(all, ctx.path) : all.filter((l) => l.path === ctx.path))];
+  const conflicts = [
+    ...locks.covering(all, ctx.path),
+    ...(infinite ? locks.below(all, ctx.path) : all.filter((l) => l.path === ctx.path)),
+  ];
   if (conflicts.some((l) => exclusive || l.exclusive)) {
     const body423 = davError('no-conflicting-lock');
-    ctx.res.writeHead(423, { 'content-type': 'application/xml; charset=utf-8', 'content-length': Buffer.byteLength(body423) });
+    ctx.res.writeHead(423, {
+      'content-type': 'application/xml; charset=utf-8',
+      'content-length': Buffer.byteLength(body423),
+    });
     ctx.res.end(body423);
     return;
   }
@@ -71,7 +95,11 @@ export async function lock(ctx: DavContext): Promise<void> {
     code = 201;
   }
   const created = locks.create(ctx.wallet, ctx.path, {
-    infinite, exclusive, owner, principal: ctx.principal.address, timeoutS,
+    infinite,
+    exclusive,
+    owner,
+    principal: ctx.principal.address,
+    timeoutS,
   });
   respond(ctx, code, activeLock(created, clock.now()), created.token);
 }
@@ -84,7 +112,10 @@ export function unlock(ctx: DavContext): void {
   const target = locks.covering(locks.all(ctx.wallet), ctx.path).find((l) => l.token === m[1]);
   if (!target) {
     const body = davError('lock-token-matches-request-uri');
-    ctx.res.writeHead(409, { 'content-type': 'application/xml; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    ctx.res.writeHead(409, {
+      'content-type': 'application/xml; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+    });
     ctx.res.end(body);
     return;
   }
@@ -92,4 +123,3 @@ export function unlock(ctx: DavContext): void {
   ctx.res.writeHead(204);
   ctx.res.end();
 }
-

@@ -18,7 +18,8 @@ export interface Lock {
   expires: number;
 }
 
-const within = (path: string, root: string): boolean => path === root || root === '/' || path.startsWith(root + '/');
+const within = (path: string, root: string): boolean =>
+  path === root || root === '/' || path.startsWith(root + '/');
 
 export class LockTable {
   constructor(
@@ -42,7 +43,17 @@ export class LockTable {
     return locks.filter((l) => within(l.path, path));
   }
 
-  create(wallet: string, path: string, o: { infinite: boolean; exclusive: boolean; owner: string; principal: string; timeoutS: number }): Lock {
+  create(
+    wallet: string,
+    path: string,
+    o: {
+      infinite: boolean;
+      exclusive: boolean;
+      owner: string;
+      principal: string;
+      timeoutS: number;
+    },
+  ): Lock {
     const lock: Lock = {
       token: `opaquelocktoken:${randomUUID()}`,
       wallet,
@@ -56,14 +67,27 @@ export class LockTable {
     };
     this.db.run(
       'INSERT INTO locks (token, wallet, path, infinite, exclusive, owner, principal, timeout_s, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      lock.token, wallet, path, lock.infinite, lock.exclusive, lock.owner, lock.principal, lock.timeout_s, lock.expires,
+      lock.token,
+      wallet,
+      path,
+      lock.infinite,
+      lock.exclusive,
+      lock.owner,
+      lock.principal,
+      lock.timeout_s,
+      lock.expires,
     );
     return lock;
   }
 
   refresh(lock: Lock, timeoutS: number): Lock {
     const expires = this.clock.now() + timeoutS * 1000;
-    this.db.run('UPDATE locks SET timeout_s = ?, expires = ? WHERE token = ?', timeoutS, expires, lock.token);
+    this.db.run(
+      'UPDATE locks SET timeout_s = ?, expires = ? WHERE token = ?',
+      timeoutS,
+      expires,
+      lock.token,
+    );
     return { ...lock, timeout_s: timeoutS, expires };
   }
 

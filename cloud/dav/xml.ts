@@ -16,7 +16,8 @@ const MAX_DEPTH = 64;
 const MAX_ELEMENTS = 20_000;
 
 export function parseXml(text: string): XmlElement {
-  if (/<!DOCTYPE/i.test(text)) throw new CloudError('BAD_REQUEST', 'XML with a DOCTYPE is not accepted');
+  if (/<!DOCTYPE/i.test(text))
+    throw new CloudError('BAD_REQUEST', 'XML with a DOCTYPE is not accepted');
   const parser = new SaxesParser({ xmlns: true, position: false });
   const stack: XmlElement[] = [];
   let root: XmlElement | undefined;
@@ -55,17 +56,27 @@ export function parseXml(text: string): XmlElement {
   } catch (e) {
     error ??= e as Error;
   }
-  if (error || !root) throw new CloudError('BAD_REQUEST', `malformed XML body: ${error?.message.split('\n')[0] ?? 'no root element'}`);
+  if (error || !root)
+    throw new CloudError(
+      'BAD_REQUEST',
+      `malformed XML body: ${error?.message.split('\n')[0] ?? 'no root element'}`,
+    );
   return root;
 }
 
-export const elements = (el: XmlElement): XmlElement[] => el.children.filter((c): c is XmlElement => typeof c !== 'string');
-export const is = (el: XmlElement, local: string, ns = 'DAV:'): boolean => el.ns === ns && el.local === local;
-export const find = (el: XmlElement, local: string, ns = 'DAV:'): XmlElement | undefined => elements(el).find((c) => is(c, local, ns));
-export const textOf = (el: XmlElement): string => el.children.map((c) => (typeof c === 'string' ? c : textOf(c))).join('');
+export const elements = (el: XmlElement): XmlElement[] =>
+  el.children.filter((c): c is XmlElement => typeof c !== 'string');
+export const is = (el: XmlElement, local: string, ns = 'DAV:'): boolean =>
+  el.ns === ns && el.local === local;
+export const find = (el: XmlElement, local: string, ns = 'DAV:'): XmlElement | undefined =>
+  elements(el).find((c) => is(c, local, ns));
+export const textOf = (el: XmlElement): string =>
+  el.children.map((c) => (typeof c === 'string' ? c : textOf(c))).join('');
 
 export const escapeXml = (s: string): string =>
-  s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!).replace(/\r/g, '&#13;');
+  s
+    .replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!)
+    .replace(/\r/g, '&#13;');
 
 const XML_NS = 'http://www.w3.org/XML/1998/namespace';
 
@@ -92,4 +103,5 @@ export function serialize(el: XmlElement, parentNs: string | null = null): strin
 }
 
 /** An empty element of any namespace, for prop names in responses. */
-export const emptyElement = (ns: string, local: string): string => `<${local} xmlns="${escapeXml(ns)}"/>`;
+export const emptyElement = (ns: string, local: string): string =>
+  `<${local} xmlns="${escapeXml(ns)}"/>`;

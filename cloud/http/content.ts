@@ -18,7 +18,8 @@ export interface Servable {
 }
 
 // frame-ancestors: only the node's own pages may frame user content (the file manager's previews).
-export const USER_CONTENT_CSP = "sandbox; default-src 'none'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'unsafe-inline'; frame-ancestors 'self'";
+export const USER_CONTENT_CSP =
+  "sandbox; default-src 'none'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'unsafe-inline'; frame-ancestors 'self'";
 
 export function contentDisposition(kind: 'inline' | 'attachment', name: string): string {
   const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
@@ -36,7 +37,10 @@ export function etagMatches(header: string | undefined, etag: string, weak = tru
 }
 
 /** Parses one `bytes=` range; null when absent or unusable (multi-range: the whole body is sent). */
-export function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | null {
+export function parseRange(
+  header: string | undefined,
+  size: number,
+): { start: number; end: number } | 'unsatisfiable' | null {
   if (!header) return null;
   const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   if (!m || (m[1] === '' && m[2] === '')) return null;
@@ -61,7 +65,11 @@ export async function serveContent(
   res: ServerResponse,
   blobs: BlobStore,
   item: Servable,
-  opts: { forceAttachment?: boolean; framedPreview?: boolean; extraHeaders?: Record<string, string> } = {},
+  opts: {
+    forceAttachment?: boolean;
+    framedPreview?: boolean;
+    extraHeaders?: Record<string, string>;
+  } = {},
 ): Promise<void> {
   const type = typeOf(item.name, item.type);
   const inline = !opts.forceAttachment && (inlineSafe(type) || !!opts.framedPreview);
@@ -78,7 +86,9 @@ export async function serveContent(
   };
   const inm = req.headers['if-none-match'];
   const ims = req.headers['if-modified-since'];
-  const notModified = inm ? etagMatches(inm, item.etag) : !!ims && !Number.isNaN(Date.parse(ims)) && seconds(item.mtime) <= seconds(Date.parse(ims));
+  const notModified = inm
+    ? etagMatches(inm, item.etag)
+    : !!ims && !Number.isNaN(Date.parse(ims)) && seconds(item.mtime) <= seconds(Date.parse(ims));
   if (notModified) {
     const { 'content-type': _t, 'content-disposition': _d, ...rest } = headers;
     res.writeHead(304, rest);
@@ -88,14 +98,24 @@ export async function serveContent(
   let range = parseRange(req.headers.range, item.size);
   const ifRange = req.headers['if-range'] as string | undefined;
   if (range && ifRange) {
-    const valid = ifRange.startsWith('"') || ifRange.startsWith('W/')
-      ? !ifRange.startsWith('W/') && ifRange === item.etag
-      : !Number.isNaN(Date.parse(ifRange)) && seconds(Date.parse(ifRange)) === seconds(item.mtime);
+    const valid =
+      ifRange.startsWith('"') || ifRange.startsWith('W/')
+        ? !ifRange.startsWith('W/') && ifRange === item.etag
+        : !Number.isNaN(Date.parse(ifRange)) &&
+          seconds(Date.parse(ifRange)) === seconds(item.mtime);
     if (!valid) range = null;
   }
   if (range === 'unsatisfiable') {
-    res.writeHead(416, { 'content-range': `bytes */${item.size}`, 'content-type': 'application/json', 'x-content-type-options': 'nosniff' });
-    res.end(JSON.stringify({ error: { code: 'RANGE_NOT_SATISFIABLE', message: `the file has ${item.size} bytes` } }));
+    res.writeHead(416, {
+      'content-range': `bytes */${item.size}`,
+      'content-type': 'application/json',
+      'x-content-type-options': 'nosniff',
+    });
+    res.end(
+      JSON.stringify({
+        error: { code: 'RANGE_NOT_SATISFIABLE', message: `the file has ${item.size} bytes` },
+      }),
+    );
     return;
   }
   const head = req.method === 'HEAD';
@@ -112,7 +132,12 @@ export async function serveContent(
     return;
   }
   try {
-    await sendFile(blobs.path(item.blob), res, range ? range.start : 0, range ? range.end + 1 : item.size);
+    await sendFile(
+      blobs.path(item.blob),
+      res,
+      range ? range.start : 0,
+      range ? range.end + 1 : item.size,
+    );
   } catch {
     // The client went away or the disk failed mid-body: the socket is closed either way.
     res.destroy();
@@ -126,7 +151,12 @@ const CHUNK = 1024 * 1024;
  * write, and a buffer is refilled only after the socket took it. Nothing is allocated per chunk, so
  * a multi-GiB download neither grows the heap nor waits for the collector.
  */
-export async function sendFile(path: string, res: ServerResponse, start: number, end: number): Promise<void> {
+export async function sendFile(
+  path: string,
+  res: ServerResponse,
+  start: number,
+  end: number,
+): Promise<void> {
   const fh = await open(path, 'r');
   try {
     const buffers = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
@@ -141,7 +171,11 @@ export async function sendFile(path: string, res: ServerResponse, start: number,
       pos += bytesRead;
       if (pending) await pending;
       if (res.destroyed) throw new Error('the client went away');
-      pending = new Promise<void>((resolve, reject) => res.write(bytesRead === CHUNK ? buf : buf.subarray(0, bytesRead), (e) => (e ? reject(e) : resolve())));
+      pending = new Promise<void>((resolve, reject) =>
+        res.write(bytesRead === CHUNK ? buf : buf.subarray(0, bytesRead), (e) =>
+          e ? reject(e) : resolve(),
+        ),
+      );
       i ^= 1;
       if (pos < end) next = fh.read(buffers[i], 0, Math.min(CHUNK, end - pos), pos);
     }

@@ -10,11 +10,17 @@ const SAFE = new Set(['GET', 'HEAD', 'OPTIONS', 'PROPFIND']);
 
 export function checkOrigin(req: IncomingMessage, origin: URL, viaCookie: boolean): void {
   if (SAFE.has(req.method ?? '')) return;
-  if (req.headers['sec-fetch-site'] === 'cross-site') throw new CloudError('BAD_ORIGIN', 'cross-site request refused');
+  if (req.headers['sec-fetch-site'] === 'cross-site')
+    throw new CloudError('BAD_ORIGIN', 'cross-site request refused');
   const sent = req.headers.origin;
   if (sent === undefined) {
-    if (viaCookie) throw new CloudError('BAD_ORIGIN', 'a request with the session cookie must send an Origin header');
+    if (viaCookie)
+      throw new CloudError(
+        'BAD_ORIGIN',
+        'a request with the session cookie must send an Origin header',
+      );
     return;
   }
-  if (sent !== origin.origin) throw new CloudError('BAD_ORIGIN', `requests must come from ${origin.origin}`);
+  if (sent !== origin.origin)
+    throw new CloudError('BAD_ORIGIN', `requests must come from ${origin.origin}`);
 }

@@ -16,9 +16,15 @@ export function fromTrustedProxy(req: IncomingMessage, trusted: Set<string>): bo
   return trusted.has(req.socket.remoteAddress ?? '');
 }
 
-export function requestOrigin(req: IncomingMessage, trusted: Set<string>, allowed: readonly URL[]): URL | undefined {
+export function requestOrigin(
+  req: IncomingMessage,
+  trusted: Set<string>,
+  allowed: readonly URL[],
+): URL | undefined {
   const proxied = fromTrustedProxy(req, trusted);
-  const proto = (proxied && first(req.headers['x-forwarded-proto'])) || ((req.socket as TLSSocket).encrypted ? 'https' : 'http');
+  const proto =
+    (proxied && first(req.headers['x-forwarded-proto'])) ||
+    ((req.socket as TLSSocket).encrypted ? 'https' : 'http');
   const host = (proxied && first(req.headers['x-forwarded-host'])) || req.headers.host;
   if (!host || (proto !== 'http' && proto !== 'https')) return undefined;
   let url: URL;
@@ -36,6 +42,9 @@ export function clientAddress(req: IncomingMessage, trusted: Set<string>): strin
   const peer = req.socket.remoteAddress ?? 'unknown';
   if (!trusted.has(peer)) return peer;
   const xff = req.headers['x-forwarded-for'];
-  const list = (Array.isArray(xff) ? xff.join(',') : (xff ?? '')).split(',').map((s) => s.trim()).filter(Boolean);
+  const list = (Array.isArray(xff) ? xff.join(',') : (xff ?? ''))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return list.at(-1) ?? peer;
 }

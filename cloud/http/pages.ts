@@ -44,21 +44,38 @@ export class Pages {
 
   /** Builds on first use; a failed build is retried at the next request. */
   private load(): Promise<PageBundle> {
-    this.bundle ??= bundlePages(UI_DIR, { entries: ENTRIES, html: ['index.html', 'share.html'], files: FILES }).catch((error: unknown) => {
+    this.bundle ??= bundlePages(UI_DIR, {
+      entries: ENTRIES,
+      html: ['index.html', 'share.html'],
+      files: FILES,
+    }).catch((error: unknown) => {
       this.bundle = undefined;
       this.logger.error('cloud could not build the file manager page', { error: String(error) });
-      throw new CloudError('UNAVAILABLE', 'the file manager page could not be built; WebDAV and the API still work');
+      throw new CloudError(
+        'UNAVAILABLE',
+        'the file manager page could not be built; WebDAV and the API still work',
+      );
     });
     return this.bundle;
   }
 
-  async page(req: IncomingMessage, res: ServerResponse, name: PageName, status = 200): Promise<void> {
+  async page(
+    req: IncomingMessage,
+    res: ServerResponse,
+    name: PageName,
+    status = 200,
+  ): Promise<void> {
     let page = this.rendered.get(name);
     if (!page) {
       const b = await this.load();
-      const html = b.html.get(name)!.replace(/%([a-z]+\.(?:ts|css|svg))%/g, (_, f: string) => UI_PREFIX + b.entry.get(f));
+      const html = b.html
+        .get(name)!
+        .replace(/%([a-z]+\.(?:ts|css|svg))%/g, (_, f: string) => UI_PREFIX + b.entry.get(f));
       const body = Buffer.from(html);
-      page = { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"` };
+      page = {
+        body,
+        etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"`,
+      };
       this.rendered.set(name, page);
     }
     const headers: Record<string, string | number> = {
@@ -118,5 +135,9 @@ export function pickEncoding(header: string | string[] | undefined): 'br' | 'gzi
 
 /** A browser opening a URL in a tab (not a script, an <img> or a WebDAV client). */
 export function isNavigation(req: IncomingMessage): boolean {
-  return (req.method === 'GET' || req.method === 'HEAD') && req.headers['sec-fetch-mode'] === 'navigate' && req.headers['sec-fetch-dest'] === 'document';
+  return (
+    (req.method === 'GET' || req.method === 'HEAD') &&
+    req.headers['sec-fetch-mode'] === 'navigate' &&
+    req.headers['sec-fetch-dest'] === 'document'
+  );
 }

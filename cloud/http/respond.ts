@@ -3,13 +3,22 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CloudError } from '../errors.ts';
 import type { Logger } from '../options.ts';
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -17,15 +26,23 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
  * `challenge`: whether a 401 asks for HTTP Basic credentials. Not for a page's own fetches: a browser
  * would pop up its password dialog over the file manager's sign-in.
  */
-export function sendError(res: ServerResponse, error: unknown, logger: Logger, challenge = true): void {
+export function sendError(
+  res: ServerResponse,
+  error: unknown,
+  logger: Logger,
+  challenge = true,
+): void {
   if (error instanceof CloudError) {
     const headers: Record<string, string> = {};
-    if (error.code === 'UNAUTHENTICATED' && challenge) headers['www-authenticate'] = 'Basic realm="PC2 cloud", charset="UTF-8"';
+    if (error.code === 'UNAUTHENTICATED' && challenge)
+      headers['www-authenticate'] = 'Basic realm="PC2 cloud", charset="UTF-8"';
     if (error.code === 'RATE_LIMITED') headers['retry-after'] = '60';
     sendJson(res, error.status, { error: { code: error.code, message: error.message } }, headers);
     return;
   }
-  logger.error('cloud request failed', { error: error instanceof Error ? error.stack : String(error) });
+  logger.error('cloud request failed', {
+    error: error instanceof Error ? error.stack : String(error),
+  });
   sendJson(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });
 }
 
@@ -56,18 +73,23 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
   return Buffer.concat(chunks);
 }
 
-export async function readJson(req: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
+export async function readJson(
+  req: IncomingMessage,
+  limit: number,
+): Promise<Record<string, unknown>> {
   const type = String(req.headers['content-type'] ?? '');
   const body = await readBody(req, limit);
   if (body.length === 0) return {};
-  if (!/^application\/json\b/i.test(type)) throw new CloudError('UNSUPPORTED_MEDIA_TYPE', 'send JSON with Content-Type: application/json');
+  if (!/^application\/json\b/i.test(type))
+    throw new CloudError('UNSUPPORTED_MEDIA_TYPE', 'send JSON with Content-Type: application/json');
   let value: unknown;
   try {
     value = JSON.parse(body.toString('utf8'));
   } catch {
     throw new CloudError('INVALID_JSON', 'the body is not valid JSON');
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new CloudError('INVALID_JSON', 'the body must be a JSON object');
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new CloudError('INVALID_JSON', 'the body must be a JSON object');
   return value as Record<string, unknown>;
 }
 

@@ -21,7 +21,12 @@ export interface Asset {
 }
 
 function asset(name: string, type: string, body: Buffer, etag: string): Asset {
-  const br = brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: body.length } });
+  const br = brotliCompressSync(body, {
+    params: {
+      [constants.BROTLI_PARAM_QUALITY]: 11,
+      [constants.BROTLI_PARAM_SIZE_HINT]: body.length,
+    },
+  });
   return { name, type, body, br, gzip: gzipSync(body, { level: 9 }), etag };
 }
 
@@ -34,9 +39,16 @@ export interface PageBundle {
   html: Map<string, string>;
 }
 
-const TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
+const TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+};
 
-export async function bundlePages(dir: string, o: { entries: string[]; html: string[]; files: string[] }): Promise<PageBundle> {
+export async function bundlePages(
+  dir: string,
+  o: { entries: string[]; html: string[]; files: string[] },
+): Promise<PageBundle> {
   // Imported here, not at the top: the cloud's storage and protocols work without it.
   const esbuild = await import('esbuild');
   const result = await esbuild.build({
@@ -58,7 +70,15 @@ export async function bundlePages(dir: string, o: { entries: string[]; html: str
   for (const file of result.outputFiles) {
     const name = basename(file.path);
     const ext = name.slice(name.lastIndexOf('.'));
-    assets.set(name, asset(name, TYPES[ext] ?? 'application/octet-stream', Buffer.from(file.contents), `"${file.hash}"`));
+    assets.set(
+      name,
+      asset(
+        name,
+        TYPES[ext] ?? 'application/octet-stream',
+        Buffer.from(file.contents),
+        `"${file.hash}"`,
+      ),
+    );
   }
   for (const [out, meta] of Object.entries(result.metafile.outputs)) {
     if (meta.entryPoint) entry.set(basename(meta.entryPoint), basename(out));
@@ -69,7 +89,10 @@ export async function bundlePages(dir: string, o: { entries: string[]; html: str
     const hash = createHash('sha256').update(body).digest('base64url').slice(0, 10);
     const dot = f.lastIndexOf('.');
     const name = `${f.slice(0, dot)}-${hash}${f.slice(dot)}`;
-    assets.set(name, asset(name, TYPES[f.slice(dot)] ?? 'application/octet-stream', body, `"${hash}"`));
+    assets.set(
+      name,
+      asset(name, TYPES[f.slice(dot)] ?? 'application/octet-stream', body, `"${hash}"`),
+    );
     entry.set(f, name);
   }
   const html = new Map<string, string>();

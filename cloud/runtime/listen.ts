@@ -15,10 +15,16 @@ export interface RunningCloud {
   close(): Promise<void>;
 }
 
-export async function listenCloud(options: Omit<CloudOptions, 'origins'> & { origins?: string[] }, listen: { host?: string; port?: number } = {}): Promise<RunningCloud> {
+export async function listenCloud(
+  options: Omit<CloudOptions, 'origins'> & { origins?: string[] },
+  listen: { host?: string; port?: number } = {},
+): Promise<RunningCloud> {
   const host = listen.host ?? '127.0.0.1';
   let cloud: Cloud | undefined;
-  const server = createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 }, (req, res) => cloud!.handle(req, res));
+  const server = createServer(
+    { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 },
+    (req, res) => cloud!.handle(req, res),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(listen.port ?? 0, host, () => resolve());

@@ -18,7 +18,10 @@ export interface Database {
 }
 
 interface SqliteModule {
-  DatabaseSync: new (path: string, options?: { enableForeignKeyConstraints?: boolean; timeout?: number }) => Database;
+  DatabaseSync: new (
+    path: string,
+    options?: { enableForeignKeyConstraints?: boolean; timeout?: number },
+  ) => Database;
 }
 
 export function sqliteAvailable(): boolean {
@@ -30,9 +33,13 @@ export function sqliteAvailable(): boolean {
 }
 
 function loadModule(): SqliteModule {
-  const get = (process as unknown as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
+  const get = (process as unknown as { getBuiltinModule?: (id: string) => unknown })
+    .getBuiltinModule;
   const mod = get?.call(process, 'node:sqlite') as SqliteModule | undefined;
-  if (!mod) throw new Error(`the personal cloud needs node:sqlite (Node.js >= 22.13); this is Node.js ${process.version}`);
+  if (!mod)
+    throw new Error(
+      `the personal cloud needs node:sqlite (Node.js >= 22.13); this is Node.js ${process.version}`,
+    );
   return mod;
 }
 

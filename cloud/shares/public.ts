@@ -37,10 +37,19 @@ export async function handleShare(ctx: RequestContext, rest: string): Promise<vo
     return;
   }
   const basic = req.headers.authorization?.toLowerCase().startsWith('basic ')
-    ? Buffer.from(req.headers.authorization.slice(6).trim(), 'base64').toString('utf8').split(':').slice(1).join(':')
+    ? Buffer.from(req.headers.authorization.slice(6).trim(), 'base64')
+        .toString('utf8')
+        .split(':')
+        .slice(1)
+        .join(':')
     : undefined;
   const header = req.headers['x-share-password'];
-  const issued = await cloud.shares.unlock(row, ctx.client, typeof header === 'string' ? header : basic, grant);
+  const issued = await cloud.shares.unlock(
+    row,
+    ctx.client,
+    typeof header === 'string' ? header : basic,
+    grant,
+  );
   if (issued) res.setHeader('set-cookie', grantCookie(issued));
 
   const wantsMeta = ctx.url.searchParams.has('meta');
@@ -49,21 +58,28 @@ export async function handleShare(ctx: RequestContext, rest: string): Promise<vo
       sendJson(res, 200, { name: node.name, dir: true, mode: 'upload' });
       return;
     }
-    if (req.method !== 'PUT') throw new CloudError('FORBIDDEN', 'this is an upload-only link: PUT /s/<token>/<file name>');
-    if (sub.length !== 1) throw new CloudError('BAD_REQUEST', 'upload one file name directly into the shared folder');
+    if (req.method !== 'PUT')
+      throw new CloudError('FORBIDDEN', 'this is an upload-only link: PUT /s/<token>/<file name>');
+    if (sub.length !== 1)
+      throw new CloudError('BAD_REQUEST', 'upload one file name directly into the shared folder');
     const folder = cloud.store.pathOf(node)!;
     const target = [...folder, sub[0]];
-    if (cloud.store.resolve(row.wallet, target)) throw new CloudError('ALREADY_EXISTS', 'a file of that name was already uploaded');
+    if (cloud.store.resolve(row.wallet, target))
+      throw new CloudError('ALREADY_EXISTS', 'a file of that name was already uploaded');
     const room = cloud.store.room(row.wallet);
-    if (Number(req.headers['content-length'] ?? 0) > room) throw new CloudError('QUOTA_EXCEEDED', 'the owner of this folder is out of space');
+    if (Number(req.headers['content-length'] ?? 0) > room)
+      throw new CloudError('QUOTA_EXCEEDED', 'the owner of this folder is out of space');
     let blob;
     try {
       blob = await cloud.blobs.write(req, room);
     } catch (e) {
-      throw e instanceof LimitExceeded ? new CloudError('QUOTA_EXCEEDED', 'the owner of this folder is out of space') : e;
+      throw e instanceof LimitExceeded
+        ? new CloudError('QUOTA_EXCEEDED', 'the owner of this folder is out of space')
+        : e;
     }
     try {
-      if (cloud.store.resolve(row.wallet, target)) throw new CloudError('ALREADY_EXISTS', 'a file of that name was already uploaded');
+      if (cloud.store.resolve(row.wallet, target))
+        throw new CloudError('ALREADY_EXISTS', 'a file of that name was already uploaded');
       cloud.store.commitFile(row.wallet, target, blob);
     } catch (e) {
       await cloud.blobs.remove(blob.id);
@@ -73,7 +89,8 @@ export async function handleShare(ctx: RequestContext, rest: string): Promise<vo
     return;
   }
 
-  if (req.method !== 'GET' && req.method !== 'HEAD') throw new CloudError('METHOD_NOT_ALLOWED', 'this is a read-only link');
+  if (req.method !== 'GET' && req.method !== 'HEAD')
+    throw new CloudError('METHOD_NOT_ALLOWED', 'this is a read-only link');
   let target = node;
   if (sub.length > 0) {
     if (!isDir(node)) throw new CloudError('NOT_FOUND', 'a shared file has no members');
@@ -84,10 +101,23 @@ export async function handleShare(ctx: RequestContext, rest: string): Promise<vo
   }
   if (isDir(target) || wantsMeta) {
     const entries = isDir(target)
-      ? cloud.store.list(target).map((n) => ({ name: n.name, dir: isDir(n), size: n.size, mtime: n.mtime, etag: n.etag }))
+      ? cloud.store
+          .list(target)
+          .map((n) => ({ name: n.name, dir: isDir(n), size: n.size, mtime: n.mtime, etag: n.etag }))
       : undefined;
-    sendJson(res, 200, { name: target.name, dir: isDir(target), size: target.size, mtime: target.mtime, mode: 'read', expiresAt: row.expires, entries });
+    sendJson(res, 200, {
+      name: target.name,
+      dir: isDir(target),
+      size: target.size,
+      mtime: target.mtime,
+      mode: 'read',
+      expiresAt: row.expires,
+      entries,
+    });
     return;
   }
-  await serveContent(req, res, cloud.blobs, target, { forceAttachment: ctx.url.searchParams.has('download'), extraHeaders: { 'referrer-policy': 'no-referrer', 'x-robots-tag': 'noindex' } });
+  await serveContent(req, res, cloud.blobs, target, {
+    forceAttachment: ctx.url.searchParams.has('download'),
+    extraHeaders: { 'referrer-policy': 'no-referrer', 'x-robots-tag': 'noindex' },
+  });
 }

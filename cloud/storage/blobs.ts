@@ -28,7 +28,8 @@ export class BlobStore {
     // Half-written uploads of a previous run are never referenced: drop them.
     rmSync(this.tmp, { recursive: true, force: true });
     mkdirSync(this.tmp, { recursive: true });
-    for (let i = 0; i < 256; i++) mkdirSync(join(this.root, i.toString(16).padStart(2, '0')), { recursive: true });
+    for (let i = 0; i < 256; i++)
+      mkdirSync(join(this.root, i.toString(16).padStart(2, '0')), { recursive: true });
   }
 
   path(id: string): string {

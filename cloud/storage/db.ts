@@ -108,7 +108,12 @@ export class Db {
 
   setMeta(key: string, value: string | null): void {
     if (value === null) this.run('DELETE FROM meta WHERE key = ?', key);
-    else this.run('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', key, value);
+    else
+      this.run(
+        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+        key,
+        value,
+      );
   }
 
   close(): void {

@@ -21,11 +21,18 @@ export class Ledger {
 
   charge(address: string, delta: number): void {
     if (delta === 0) return;
-    this.db.run('UPDATE wallets SET used_bytes = MAX(0, used_bytes + ?) WHERE address = ?', delta, address);
+    this.db.run(
+      'UPDATE wallets SET used_bytes = MAX(0, used_bytes + ?) WHERE address = ?',
+      delta,
+      address,
+    );
   }
 
   dropVersion(id: number): void {
-    const v = this.db.get<{ blob: string; size: number; node_id: number }>('SELECT blob, size, node_id FROM versions WHERE id = ?', id);
+    const v = this.db.get<{ blob: string; size: number; node_id: number }>(
+      'SELECT blob, size, node_id FROM versions WHERE id = ?',
+      id,
+    );
     if (!v) return;
     this.db.run('DELETE FROM versions WHERE id = ?', id);
     const owner = byId(this.db, v.node_id);
@@ -38,14 +45,19 @@ export class Ledger {
     let bytes = 0;
     for (const n of subtree(this.db, node)) {
       bytes += isDir(n) ? 0 : n.size;
-      bytes += this.db.get<{ s: number | null }>('SELECT SUM(size) AS s FROM versions WHERE node_id = ?', n.id)?.s ?? 0;
+      bytes +=
+        this.db.get<{ s: number | null }>(
+          'SELECT SUM(size) AS s FROM versions WHERE node_id = ?',
+          n.id,
+        )?.s ?? 0;
     }
     return bytes;
   }
 
   /** Deletes a node row with its versions, properties and shares (inside a transaction). */
   destroy(n: FileNode): void {
-    for (const v of this.db.all<{ id: number }>('SELECT id FROM versions WHERE node_id = ?', n.id)) this.dropVersion(v.id);
+    for (const v of this.db.all<{ id: number }>('SELECT id FROM versions WHERE node_id = ?', n.id))
+      this.dropVersion(v.id);
     if (n.blob) {
       this.charge(n.wallet, -n.size);
       this.unref(n.blob);
@@ -57,7 +69,8 @@ export class Ledger {
 
   unref(blob: string): void {
     this.db.run('UPDATE blobs SET refs = refs - 1 WHERE id = ?', blob);
-    if (this.db.changes('DELETE FROM blobs WHERE id = ? AND refs <= 0', blob) > 0) this.dead.push(blob);
+    if (this.db.changes('DELETE FROM blobs WHERE id = ? AND refs <= 0', blob) > 0)
+      this.dead.push(blob);
   }
 
   /** Unlinks blobs freed by committed transactions. */

@@ -49,4 +49,5 @@ export function pathOf(db: Db, node: FileNode): string[] | null {
 }
 
 export const fileEtag = (blob: string): string => `"${blob.slice(0, 24)}"`;
-export const dirEtag = (id: number, mtime: number): string => `"d${id.toString(36)}-${mtime.toString(36)}"`;
+export const dirEtag = (id: number, mtime: number): string =>
+  `"d${id.toString(36)}-${mtime.toString(36)}"`;

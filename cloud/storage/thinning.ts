@@ -12,7 +12,10 @@ const BANDS: { until: number; step: number }[] = [
 ];
 
 /** Given versions newest first, returns the ids to drop (all but the newest of each slot). */
-export function thinVersions(versions: readonly { id: number; mtime: number }[], now: number): number[] {
+export function thinVersions(
+  versions: readonly { id: number; mtime: number }[],
+  now: number,
+): number[] {
   const seen = new Set<string>();
   const drop: number[] = [];
   for (const v of versions) {

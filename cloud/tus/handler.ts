@@ -19,8 +19,10 @@ function parseMetadata(header: string | undefined): Map<string, string> {
   if (header.length > 8192) throw new CloudError('BAD_REQUEST', 'Upload-Metadata is too long');
   for (const pair of header.split(',')) {
     const [key, value, extra] = pair.trim().split(' ');
-    if (!key || extra !== undefined || !/^[\x21-\x7e]+$/.test(key)) throw new CloudError('BAD_REQUEST', 'malformed Upload-Metadata');
-    if (value !== undefined && !/^[A-Za-z0-9+/]*={0,2}$/.test(value)) throw new CloudError('BAD_REQUEST', 'Upload-Metadata values are base64');
+    if (!key || extra !== undefined || !/^[\x21-\x7e]+$/.test(key))
+      throw new CloudError('BAD_REQUEST', 'malformed Upload-Metadata');
+    if (value !== undefined && !/^[A-Za-z0-9+/]*={0,2}$/.test(value))
+      throw new CloudError('BAD_REQUEST', 'Upload-Metadata values are base64');
     out.set(key, value === undefined ? '' : Buffer.from(value, 'base64').toString('utf8'));
   }
   return out;
@@ -44,15 +46,22 @@ function uploadHeaders(u: Upload): Record<string, string> {
   };
 }
 
-function parseChecksum(header: string | undefined): { algorithm: string; digest: string } | undefined {
+function parseChecksum(
+  header: string | undefined,
+): { algorithm: string; digest: string } | undefined {
   if (header === undefined) return undefined;
   const [name, digest] = header.trim().split(' ');
   const algorithm = ALGORITHMS[name?.toLowerCase() ?? ''];
-  if (!algorithm || !digest) throw new CloudError('BAD_REQUEST', 'Upload-Checksum is "<sha1|sha256|md5> <base64 digest>"');
+  if (!algorithm || !digest)
+    throw new CloudError('BAD_REQUEST', 'Upload-Checksum is "<sha1|sha256|md5> <base64 digest>"');
   return { algorithm, digest };
 }
 
-export async function handleTus(ctx: RequestContext, principal: Principal | undefined, rest: string): Promise<void> {
+export async function handleTus(
+  ctx: RequestContext,
+  principal: Principal | undefined,
+  rest: string,
+): Promise<void> {
   const { req, res, cloud } = ctx;
   res.setHeader('tus-resumable', VERSION);
   if (req.method === 'OPTIONS') {
@@ -74,16 +83,27 @@ export async function handleTus(ctx: RequestContext, principal: Principal | unde
   const uploads = cloud.uploads;
 
   if (req.method === 'POST' && id === '') {
-    if (req.headers['upload-defer-length'] !== undefined) throw new CloudError('BAD_REQUEST', 'deferred length is not supported');
+    if (req.headers['upload-defer-length'] !== undefined)
+      throw new CloudError('BAD_REQUEST', 'deferred length is not supported');
     const lengthHeader = String(req.headers['upload-length'] ?? '');
-    if (!/^\d{1,16}$/.test(lengthHeader)) throw new CloudError('BAD_REQUEST', 'Upload-Length is required');
+    if (!/^\d{1,16}$/.test(lengthHeader))
+      throw new CloudError('BAD_REQUEST', 'Upload-Length is required');
     const length = Number(lengthHeader);
     if (length > MAX_SIZE) throw new CloudError('TOO_LARGE', `at most ${MAX_SIZE} bytes`);
     const names = targetOf(parseMetadata(req.headers['upload-metadata'] as string | undefined));
-    let upload = await uploads.create(wallet, names, length, String(req.headers['upload-metadata'] ?? ''));
+    let upload = await uploads.create(
+      wallet,
+      names,
+      length,
+      String(req.headers['upload-metadata'] ?? ''),
+    );
     const location = `${ctx.origin.origin}${TUS_PREFIX}/${upload.id}`;
     if (req.headers['content-type'] === 'application/offset+octet-stream') {
-      upload = await uploads.append(upload, req, parseChecksum(req.headers['upload-checksum'] as string | undefined));
+      upload = await uploads.append(
+        upload,
+        req,
+        parseChecksum(req.headers['upload-checksum'] as string | undefined),
+      );
     }
     if (upload.offset === upload.length) await uploads.finish(upload);
     res.writeHead(201, { ...uploadHeaders(upload), location });
@@ -98,11 +118,20 @@ export async function handleTus(ctx: RequestContext, principal: Principal | unde
       res.end();
       return;
     case 'PATCH': {
-      if (req.headers['content-type'] !== 'application/offset+octet-stream') throw new CloudError('UNSUPPORTED_MEDIA_TYPE', 'PATCH needs Content-Type: application/offset+octet-stream');
+      if (req.headers['content-type'] !== 'application/offset+octet-stream')
+        throw new CloudError(
+          'UNSUPPORTED_MEDIA_TYPE',
+          'PATCH needs Content-Type: application/offset+octet-stream',
+        );
       const offset = String(req.headers['upload-offset'] ?? '');
       if (!/^\d+$/.test(offset)) throw new CloudError('BAD_REQUEST', 'Upload-Offset is required');
-      if (Number(offset) !== upload.offset) throw new CloudError('CONFLICT', `the upload is at offset ${upload.offset}`);
-      const updated = await uploads.append(upload, req, parseChecksum(req.headers['upload-checksum'] as string | undefined));
+      if (Number(offset) !== upload.offset)
+        throw new CloudError('CONFLICT', `the upload is at offset ${upload.offset}`);
+      const updated = await uploads.append(
+        upload,
+        req,
+        parseChecksum(req.headers['upload-checksum'] as string | undefined),
+      );
       if (updated.offset === updated.length) await uploads.finish(updated);
       res.writeHead(204, uploadHeaders(updated));
       res.end();

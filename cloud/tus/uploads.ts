@@ -50,20 +50,48 @@ export class TusUploads {
 
   async create(wallet: string, names: string[], length: number, metadata: string): Promise<Upload> {
     // Unfinished uploads hold their room, so parallel uploads cannot together overrun the quota.
-    const pending = this.db.get<{ n: number | null }>('SELECT SUM(length) AS n FROM uploads WHERE wallet = ?', wallet)!.n ?? 0;
-    if (length > this.store.room(wallet) - pending) throw new CloudError('QUOTA_EXCEEDED', 'the wallet is out of space (counting unfinished uploads)');
+    const pending =
+      this.db.get<{ n: number | null }>(
+        'SELECT SUM(length) AS n FROM uploads WHERE wallet = ?',
+        wallet,
+      )!.n ?? 0;
+    if (length > this.store.room(wallet) - pending)
+      throw new CloudError(
+        'QUOTA_EXCEEDED',
+        'the wallet is out of space (counting unfinished uploads)',
+      );
     const id = randomBytes(16).toString('hex');
     const fh = await open(this.file(id), 'wx');
     await fh.close();
     const now = this.clock.now();
-    const upload: Upload = { id, wallet, path: joinPath(names), length, offset: 0, metadata, expires: now + this.limits.uploadExpiryMs, created: now };
-    this.db.run('INSERT INTO uploads (id, wallet, path, length, offset, metadata, expires, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      id, wallet, upload.path, length, 0, metadata, upload.expires, now);
+    const upload: Upload = {
+      id,
+      wallet,
+      path: joinPath(names),
+      length,
+      offset: 0,
+      metadata,
+      expires: now + this.limits.uploadExpiryMs,
+      created: now,
+    };
+    this.db.run(
+      'INSERT INTO uploads (id, wallet, path, length, offset, metadata, expires, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      id,
+      wallet,
+      upload.path,
+      length,
+      0,
+      metadata,
+      upload.expires,
+      now,
+    );
     return upload;
   }
 
   get(wallet: string, id: string): Upload {
-    const u = /^[0-9a-f]{32}$/.test(id) ? this.db.get<Upload>('SELECT * FROM uploads WHERE id = ? AND wallet = ?', id, wallet) : undefined;
+    const u = /^[0-9a-f]{32}$/.test(id)
+      ? this.db.get<Upload>('SELECT * FROM uploads WHERE id = ? AND wallet = ?', id, wallet)
+      : undefined;
     if (!u) throw new CloudError('NOT_FOUND', 'no such upload');
     if (u.expires <= this.clock.now()) throw new CloudError('GONE', 'this upload has expired');
     return u;
@@ -73,8 +101,13 @@ export class TusUploads {
    * Appends the body at the upload's offset. Keeps what arrived even when the client goes away
    * mid-chunk (so it can resume there), unless a checksum was given and does not match.
    */
-  async append(u: Upload, body: Readable, checksum?: { algorithm: string; digest: string }): Promise<Upload> {
-    if (this.busy.has(u.id)) throw new CloudError('LOCKED', 'another request is writing this upload');
+  async append(
+    u: Upload,
+    body: Readable,
+    checksum?: { algorithm: string; digest: string },
+  ): Promise<Upload> {
+    if (this.busy.has(u.id))
+      throw new CloudError('LOCKED', 'another request is writing this upload');
     this.busy.add(u.id);
     let fh;
     try {
@@ -89,10 +122,13 @@ export class TusUploads {
     try {
       for await (const chunk of body) {
         const buf = chunk as Buffer;
-        if (u.offset + written + buf.length > u.length) throw new CloudError('BAD_REQUEST', 'the body goes past Upload-Length');
+        if (u.offset + written + buf.length > u.length)
+          throw new CloudError('BAD_REQUEST', 'the body goes past Upload-Length');
         hash?.update(buf);
         let done = 0;
-        while (done < buf.length) done += (await fh.write(buf, done, buf.length - done, u.offset + written + done)).bytesWritten;
+        while (done < buf.length)
+          done += (await fh.write(buf, done, buf.length - done, u.offset + written + done))
+            .bytesWritten;
         written += buf.length;
       }
     } catch (e) {
@@ -101,7 +137,9 @@ export class TusUploads {
     try {
       if (hash && (failure || hash.digest('base64') !== checksum!.digest)) {
         await fh.truncate(u.offset);
-        throw failure ?? new CloudError('CHECKSUM_MISMATCH', 'Upload-Checksum does not match the body');
+        throw (
+          failure ?? new CloudError('CHECKSUM_MISMATCH', 'Upload-Checksum does not match the body')
+        );
       }
       await fh.sync();
       const offset = u.offset + written;
@@ -134,14 +172,18 @@ export class TusUploads {
   }
 
   async terminate(u: Upload): Promise<void> {
-    if (this.busy.has(u.id)) throw new CloudError('LOCKED', 'another request is writing this upload');
+    if (this.busy.has(u.id))
+      throw new CloudError('LOCKED', 'another request is writing this upload');
     this.db.run('DELETE FROM uploads WHERE id = ?', u.id);
     await rm(this.file(u.id), { force: true });
   }
 
   /** Deletes uploads not written to within the expiry time. */
   async sweep(): Promise<number> {
-    const rows = this.db.all<{ id: string }>('SELECT id FROM uploads WHERE expires <= ?', this.clock.now());
+    const rows = this.db.all<{ id: string }>(
+      'SELECT id FROM uploads WHERE expires <= ?',
+      this.clock.now(),
+    );
     for (const r of rows) {
       if (this.busy.has(r.id)) continue;
       this.db.run('DELETE FROM uploads WHERE id = ?', r.id);

@@ -16,10 +16,22 @@ import { renderSignIn } from './lib/sign-in.ts';
 import { renderTrash } from './lib/trash-view.ts';
 import { setProgress, UploadQueue } from './lib/uploads.ts';
 
-registerView({ route: 'files', title: 'Files', render: (main, app, rest) => renderFiles(main, app, rest) });
-registerView({ route: 'shares', title: 'Shared links', render: (main, app) => renderShares(main, app) });
+registerView({
+  route: 'files',
+  title: 'Files',
+  render: (main, app, rest) => renderFiles(main, app, rest),
+});
+registerView({
+  route: 'shares',
+  title: 'Shared links',
+  render: (main, app) => renderShares(main, app),
+});
 registerView({ route: 'trash', title: 'Trash', render: (main, app) => renderTrash(main, app) });
-registerView({ route: 'settings', title: 'Settings', render: (main, app) => renderSettings(main, app) });
+registerView({
+  route: 'settings',
+  title: 'Settings',
+  render: (main, app) => renderSettings(main, app),
+});
 registerNavItem({ id: 'files', label: 'Files', icon: 'folder', href: '#/files/' });
 registerNavItem({ id: 'shares', label: 'Shared links', icon: 'link', href: '#/shares' });
 registerNavItem({ id: 'trash', label: 'Trash', icon: 'trash', href: '#/trash' });
@@ -49,16 +61,32 @@ function toaster(): { el: HTMLElement; show(message: string, o?: Toast): void } 
       const close = (): void => t.remove();
       if (o.action) {
         const { label, run } = o.action;
-        t.append(h('button', { type: 'button', class: 'btn small ghost', onclick: async () => {
-          close();
-          try {
-            await run();
-          } catch (e) {
-            this.show(errorText(e), { error: true });
-          }
-        } }, label));
+        t.append(
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'btn small ghost',
+              onclick: async () => {
+                close();
+                try {
+                  await run();
+                } catch (e) {
+                  this.show(errorText(e), { error: true });
+                }
+              },
+            },
+            label,
+          ),
+        );
       }
-      t.append(h('button', { type: 'button', class: 'icon-btn small', 'aria-label': 'Dismiss', onclick: close }, icon('close')));
+      t.append(
+        h(
+          'button',
+          { type: 'button', class: 'icon-btn small', 'aria-label': 'Dismiss', onclick: close },
+          icon('close'),
+        ),
+      );
       // A few at a time: the newest pushes the oldest out.
       while (el.children.length >= 3) el.firstElementChild!.remove();
       el.append(t);
@@ -70,7 +98,17 @@ function toaster(): { el: HTMLElement; show(message: string, o?: Toast): void } 
 function startApp(node: NodeInfo, me: Me): void {
   const main = h('main', { id: 'main', class: 'main', tabindex: -1 });
   const quotaFill = h('div', { class: 'bar-fill' });
-  const quotaBar = h('div', { class: 'bar', role: 'progressbar', 'aria-label': 'Storage used', 'aria-valuemin': 0, 'aria-valuemax': 100 }, quotaFill);
+  const quotaBar = h(
+    'div',
+    {
+      class: 'bar',
+      role: 'progressbar',
+      'aria-label': 'Storage used',
+      'aria-valuemin': 0,
+      'aria-valuemax': 100,
+    },
+    quotaFill,
+  );
   const quotaText = h('p', { class: 'quota-text' });
   const showQuota = (q: Quota): void => {
     const pct = q.quota > 0 ? Math.min(100, Math.round((q.used / q.quota) * 100)) : 0;
@@ -83,35 +121,73 @@ function startApp(node: NodeInfo, me: Me): void {
   };
   const toasts = toaster();
   const nav = h('ul', { class: 'nav-list' });
-  const sidebar = h('nav', { class: 'sidebar', id: 'sidebar', 'aria-label': 'Sections' }, nav,
-    h('div', { class: 'quota' }, h('p', { class: 'quota-label' }, 'Storage'), quotaBar, quotaText));
-  const menu = h('button', { type: 'button', class: 'icon-btn menu-btn', 'aria-label': 'Sections', 'aria-controls': 'sidebar', 'aria-expanded': 'false' }, icon('menu'));
+  const sidebar = h(
+    'nav',
+    { class: 'sidebar', id: 'sidebar', 'aria-label': 'Sections' },
+    nav,
+    h('div', { class: 'quota' }, h('p', { class: 'quota-label' }, 'Storage'), quotaBar, quotaText),
+  );
+  const menu = h(
+    'button',
+    {
+      type: 'button',
+      class: 'icon-btn menu-btn',
+      'aria-label': 'Sections',
+      'aria-controls': 'sidebar',
+      'aria-expanded': 'false',
+    },
+    icon('menu'),
+  );
   // At phone width the sections are a drawer: the button opens it; a choice, a tap elsewhere or Escape closes it.
   const closeDrawer = (): void => {
     sidebar.classList.remove('open');
     menu.setAttribute('aria-expanded', 'false');
   };
-  menu.addEventListener('click', () => menu.setAttribute('aria-expanded', String(sidebar.classList.toggle('open'))));
+  menu.addEventListener('click', () =>
+    menu.setAttribute('aria-expanded', String(sidebar.classList.toggle('open'))),
+  );
   // Listeners on the document and window live as long as this signed-in session.
   const session = new AbortController();
   const { signal } = session;
-  document.addEventListener('pointerdown', (e) => {
-    if (sidebar.classList.contains('open') && !sidebar.contains(e.target as Node) && !menu.contains(e.target as Node)) closeDrawer();
-  }, { signal });
-  document.addEventListener('keydown', (e) => {
-    if (e.key === 'Escape' && sidebar.classList.contains('open')) {
-      closeDrawer();
-      menu.focus();
-    }
-  }, { signal });
-  const signOut = h('button', { type: 'button', class: 'btn ghost' }, icon('signOut'), h('span', { class: 'label' }, 'Sign out'));
+  document.addEventListener(
+    'pointerdown',
+    (e) => {
+      if (
+        sidebar.classList.contains('open') &&
+        !sidebar.contains(e.target as Node) &&
+        !menu.contains(e.target as Node)
+      )
+        closeDrawer();
+    },
+    { signal },
+  );
+  document.addEventListener(
+    'keydown',
+    (e) => {
+      if (e.key === 'Escape' && sidebar.classList.contains('open')) {
+        closeDrawer();
+        menu.focus();
+      }
+    },
+    { signal },
+  );
+  const signOut = h(
+    'button',
+    { type: 'button', class: 'btn ghost' },
+    icon('signOut'),
+    h('span', { class: 'label' }, 'Sign out'),
+  );
   let pendingReload: ReturnType<typeof setTimeout> | undefined;
   const uploads = new UploadQueue((path) => {
     // Several finishing at once refresh the view once.
     clearTimeout(pendingReload);
     pendingReload = setTimeout(() => {
       const { route, rest } = parseHash();
-      if (route === 'files' && path.startsWith(('/' + rest.split('/').filter(Boolean).join('/')).replace(/\/$/, '') + '/')) app.reload();
+      if (
+        route === 'files' &&
+        path.startsWith(('/' + rest.split('/').filter(Boolean).join('/')).replace(/\/$/, '') + '/')
+      )
+        app.reload();
       app.refreshQuota();
     }, 150);
   });
@@ -129,10 +205,24 @@ function startApp(node: NodeInfo, me: Me): void {
   };
 
   const drawNav = (route: string): void => {
-    fill(nav, navItems().filter((n) => !n.ownerOnly || me.role === 'owner').map((n) => {
-      const current = n.href.startsWith('#/') && n.href.slice(2).split('/')[0] === route;
-      return h('li', null, h('a', { href: n.href, 'aria-current': current ? 'page' : null, onclick: closeDrawer }, icon(n.icon), n.label));
-    }));
+    fill(
+      nav,
+      navItems()
+        .filter((n) => !n.ownerOnly || me.role === 'owner')
+        .map((n) => {
+          const current = n.href.startsWith('#/') && n.href.slice(2).split('/')[0] === route;
+          return h(
+            'li',
+            null,
+            h(
+              'a',
+              { href: n.href, 'aria-current': current ? 'page' : null, onclick: closeDrawer },
+              icon(n.icon),
+              n.label,
+            ),
+          );
+        }),
+    );
   };
 
   let renders = 0;
@@ -151,7 +241,16 @@ function startApp(node: NodeInfo, me: Me): void {
         void boot('Your session has ended. Sign in again.');
         return;
       }
-      fill(main, h('div', { class: 'empty' }, icon('alert', 'icon huge'), h('h2', null, 'Something went wrong'), h('p', null, errorText(e))));
+      fill(
+        main,
+        h(
+          'div',
+          { class: 'empty' },
+          icon('alert', 'icon huge'),
+          h('h2', null, 'Something went wrong'),
+          h('p', null, errorText(e)),
+        ),
+      );
     }
   };
 
@@ -162,24 +261,56 @@ function startApp(node: NodeInfo, me: Me): void {
     void boot();
   });
   window.addEventListener('hashchange', () => void render(), { signal });
-  window.addEventListener('beforeunload', (e) => {
-    if (uploads.busy()) e.preventDefault();
-  }, { signal });
+  window.addEventListener(
+    'beforeunload',
+    (e) => {
+      if (uploads.busy()) e.preventDefault();
+    },
+    { signal },
+  );
 
-  fill(root,
-    h('a', { class: 'skip', href: '#main', onclick: (e: Event) => {
-      e.preventDefault();
-      main.focus();
-    } }, 'Skip to content'),
-    h('div', { class: 'shell' },
-      h('header', { class: 'topbar' }, menu,
-        h('a', { class: 'brand', href: '#/files/' }, icon('cloud', 'icon brand-mark'), h('span', null, 'PC2'), h('span', { class: 'host' }, node.signIn.domain)),
-        h('div', { class: 'account' },
+  fill(
+    root,
+    h(
+      'a',
+      {
+        class: 'skip',
+        href: '#main',
+        onclick: (e: Event) => {
+          e.preventDefault();
+          main.focus();
+        },
+      },
+      'Skip to content',
+    ),
+    h(
+      'div',
+      { class: 'shell' },
+      h(
+        'header',
+        { class: 'topbar' },
+        menu,
+        h(
+          'a',
+          { class: 'brand', href: '#/files/' },
+          icon('cloud', 'icon brand-mark'),
+          h('span', null, 'PC2'),
+          h('span', { class: 'host' }, node.signIn.domain),
+        ),
+        h(
+          'div',
+          { class: 'account' },
           h('span', { class: 'address mono', title: me.address }, shortAddress(me.address)),
           h('span', { class: 'badge' }, me.role === 'owner' ? 'Owner' : 'Member'),
-          signOut)),
-      sidebar, main),
-    uploads.panel, toasts.el);
+          signOut,
+        ),
+      ),
+      sidebar,
+      main,
+    ),
+    uploads.panel,
+    toasts.el,
+  );
   showQuota(me.quota);
   if (!location.hash) history.replaceState(null, '', '#/files/');
   void render();
@@ -195,8 +326,24 @@ async function boot(notice?: string): Promise<void> {
       renderSignIn(root, node, (me) => startApp(node, me), notice);
     }
   } catch (e) {
-    fill(root, h('main', { class: 'signin' }, h('div', { class: 'signin-card' }, h('h1', null, 'This node cannot be reached'), h('p', null, errorText(e)),
-      h('button', { type: 'button', class: 'btn primary', onclick: () => location.reload() }, 'Try again'))));
+    fill(
+      root,
+      h(
+        'main',
+        { class: 'signin' },
+        h(
+          'div',
+          { class: 'signin-card' },
+          h('h1', null, 'This node cannot be reached'),
+          h('p', null, errorText(e)),
+          h(
+            'button',
+            { type: 'button', class: 'btn primary', onclick: () => location.reload() },
+            'Try again',
+          ),
+        ),
+      ),
+    );
   }
 }
 

@@ -26,18 +26,34 @@ let rootName = 'Shared folder';
 const token = location.pathname.split('/')[2] ?? '';
 const base = `/s/${token}`;
 const enc = (names: string[]): string => names.map(encodeURIComponent).join('/');
-const sub = (): string[] => location.hash.replace(/^#\/?/, '').split('/').filter(Boolean).map((s) => {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
-});
+const sub = (): string[] =>
+  location.hash
+    .replace(/^#\/?/, '')
+    .split('/')
+    .filter(Boolean)
+    .map((s) => {
+      try {
+        return decodeURIComponent(s);
+      } catch {
+        return s;
+      }
+    });
 
 function frame(...content: (Node | null)[]): void {
-  fill(root, h('main', { class: 'share-page' },
-    h('header', { class: 'share-head' }, h('span', { class: 'brand' }, icon('cloud', 'icon brand-mark'), h('span', null, 'PC2')), h('span', { class: 'host' }, location.host)),
-    h('div', { class: 'share-card' }, content)));
+  fill(
+    root,
+    h(
+      'main',
+      { class: 'share-page' },
+      h(
+        'header',
+        { class: 'share-head' },
+        h('span', { class: 'brand' }, icon('cloud', 'icon brand-mark'), h('span', null, 'PC2')),
+        h('span', { class: 'host' }, location.host),
+      ),
+      h('div', { class: 'share-card' }, content),
+    ),
+  );
 }
 
 async function meta(path: string[]): Promise<Meta> {
@@ -46,56 +62,182 @@ async function meta(path: string[]): Promise<Meta> {
 }
 
 function askPassword(wrong?: string): void {
-  const input = h('input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true });
+  const input = h('input', {
+    type: 'password',
+    name: 'password',
+    autocomplete: 'current-password',
+    required: true,
+  });
   const error = h('p', { class: 'form-error', role: 'alert' }, wrong ?? '');
   const button = h('button', { type: 'submit', class: 'btn primary' }, 'Open');
-  const form = h('form', { class: 'dialog-form', novalidate: true }, field('Password', input), error, button);
+  const form = h(
+    'form',
+    { class: 'dialog-form', novalidate: true },
+    field('Password', input),
+    error,
+    button,
+  );
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     button.disabled = true;
     try {
-      await answer(await fetch(base, { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: input.value }) }));
+      await answer(
+        await fetch(base, {
+          method: 'POST',
+          credentials: 'same-origin',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ password: input.value }),
+        }),
+      );
       await show();
     } catch (err) {
-      error.textContent = err instanceof ApiError && err.status === 401 ? 'That password is not right.' : errorText(err);
+      error.textContent =
+        err instanceof ApiError && err.status === 401
+          ? 'That password is not right.'
+          : errorText(err);
       button.disabled = false;
       input.select();
     }
   });
-  frame(icon('lock', 'icon huge'), h('h1', null, 'This link is protected'), h('p', { class: 'lead' }, 'Enter the password you were given with the link.'), form);
+  frame(
+    icon('lock', 'icon huge'),
+    h('h1', null, 'This link is protected'),
+    h('p', { class: 'lead' }, 'Enter the password you were given with the link.'),
+    form,
+  );
   input.focus();
 }
 
 function fileCard(m: Meta, url: string): void {
   const kind = kindOf(m);
-  const preview = kind === 'image' ? h('img', { src: url, alt: m.name, class: 'share-preview' })
-    : kind === 'video' ? h('video', { src: url, controls: true, preload: 'metadata', class: 'share-preview' })
-    : kind === 'audio' ? h('audio', { src: url, controls: true, preload: 'metadata' })
-    : icon(iconOf(kind), 'icon huge');
-  frame(preview, h('h1', { class: 'wrap' }, m.name),
-    h('p', { class: 'muted' }, [formatBytes(m.size ?? 0), m.mtime ? formatDateTime(m.mtime) : null, m.expiresAt ? `link expires ${formatDateTime(m.expiresAt)}` : null].filter(Boolean).join(' · ')),
-    h('div', { class: 'share-actions' }, h('a', { class: 'btn primary big', href: `${url}?download=1`, download: m.name }, icon('download'), 'Download'),
+  const preview =
+    kind === 'image'
+      ? h('img', { src: url, alt: m.name, class: 'share-preview' })
+      : kind === 'video'
+        ? h('video', { src: url, controls: true, preload: 'metadata', class: 'share-preview' })
+        : kind === 'audio'
+          ? h('audio', { src: url, controls: true, preload: 'metadata' })
+          : icon(iconOf(kind), 'icon huge');
+  frame(
+    preview,
+    h('h1', { class: 'wrap' }, m.name),
+    h(
+      'p',
+      { class: 'muted' },
+      [
+        formatBytes(m.size ?? 0),
+        m.mtime ? formatDateTime(m.mtime) : null,
+        m.expiresAt ? `link expires ${formatDateTime(m.expiresAt)}` : null,
+      ]
+        .filter(Boolean)
+        .join(' · '),
+    ),
+    h(
+      'div',
+      { class: 'share-actions' },
+      h(
+        'a',
+        { class: 'btn primary big', href: `${url}?download=1`, download: m.name },
+        icon('download'),
+        'Download',
+      ),
       // Any query asks for the content itself: the bare link is this page.
-      kind === 'pdf' || kind === 'text' ? h('a', { class: 'btn big', href: `${url}?view=1`, target: '_blank', rel: 'noopener' }, icon('eye'), 'Open') : null));
+      kind === 'pdf' || kind === 'text'
+        ? h(
+            'a',
+            { class: 'btn big', href: `${url}?view=1`, target: '_blank', rel: 'noopener' },
+            icon('eye'),
+            'Open',
+          )
+        : null,
+    ),
+  );
 }
 
 function folderCard(m: Meta, path: string[]): void {
-  const entries = [...(m.entries ?? [])].sort((a, b) => (a.dir === b.dir ? a.name.localeCompare(b.name) : a.dir ? -1 : 1));
+  const entries = [...(m.entries ?? [])].sort((a, b) =>
+    a.dir === b.dir ? a.name.localeCompare(b.name) : a.dir ? -1 : 1,
+  );
   if (path.length === 0) rootName = m.name;
-  const crumbs = h('ol', { class: 'crumbs' }, h('li', null, path.length ? h('a', { href: '#' }, rootName) : h('span', { 'aria-current': 'page' }, m.name)),
-    path.map((n, i) => h('li', null, i === path.length - 1 ? h('span', { 'aria-current': 'page' }, n) : h('a', { href: '#/' + enc(path.slice(0, i + 1)) }, n))));
-  frame(h('nav', { 'aria-label': 'Folder path' }, crumbs),
-    entries.length === 0 ? h('p', { class: 'muted' }, 'This folder is empty.') : h('table', { class: 'table' },
-      h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col', class: 'num hide-narrow' }, 'Size'), h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Download')))),
-      h('tbody', null, entries.map((e) => {
-        const url = `${base}/${enc([...path, e.name])}`;
-        return h('tr', null,
-          h('td', null, e.dir
-            ? h('a', { href: '#/' + enc([...path, e.name]), class: 'entry-link' }, icon('folder'), e.name)
-            : h('span', { class: 'entry-link' }, icon(iconOf(kindOf(e))), e.name)),
-          h('td', { class: 'num hide-narrow' }, e.dir ? '—' : formatBytes(e.size)),
-          h('td', { class: 'actions' }, e.dir ? null : h('a', { class: 'btn small', href: `${url}?download=1`, download: e.name, 'aria-label': `Download ${e.name}` }, icon('download'), h('span', { class: 'label' }, 'Download'))));
-      }))));
+  const crumbs = h(
+    'ol',
+    { class: 'crumbs' },
+    h(
+      'li',
+      null,
+      path.length ? h('a', { href: '#' }, rootName) : h('span', { 'aria-current': 'page' }, m.name),
+    ),
+    path.map((n, i) =>
+      h(
+        'li',
+        null,
+        i === path.length - 1
+          ? h('span', { 'aria-current': 'page' }, n)
+          : h('a', { href: '#/' + enc(path.slice(0, i + 1)) }, n),
+      ),
+    ),
+  );
+  frame(
+    h('nav', { 'aria-label': 'Folder path' }, crumbs),
+    entries.length === 0
+      ? h('p', { class: 'muted' }, 'This folder is empty.')
+      : h(
+          'table',
+          { class: 'table' },
+          h(
+            'thead',
+            null,
+            h(
+              'tr',
+              null,
+              h('th', { scope: 'col' }, 'Name'),
+              h('th', { scope: 'col', class: 'num hide-narrow' }, 'Size'),
+              h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Download')),
+            ),
+          ),
+          h(
+            'tbody',
+            null,
+            entries.map((e) => {
+              const url = `${base}/${enc([...path, e.name])}`;
+              return h(
+                'tr',
+                null,
+                h(
+                  'td',
+                  null,
+                  e.dir
+                    ? h(
+                        'a',
+                        { href: '#/' + enc([...path, e.name]), class: 'entry-link' },
+                        icon('folder'),
+                        e.name,
+                      )
+                    : h('span', { class: 'entry-link' }, icon(iconOf(kindOf(e))), e.name),
+                ),
+                h('td', { class: 'num hide-narrow' }, e.dir ? '—' : formatBytes(e.size)),
+                h(
+                  'td',
+                  { class: 'actions' },
+                  e.dir
+                    ? null
+                    : h(
+                        'a',
+                        {
+                          class: 'btn small',
+                          href: `${url}?download=1`,
+                          download: e.name,
+                          'aria-label': `Download ${e.name}`,
+                        },
+                        icon('download'),
+                        h('span', { class: 'label' }, 'Download'),
+                      ),
+                ),
+              );
+            }),
+          ),
+        ),
+  );
 }
 
 function uploadCard(m: Meta): void {
@@ -103,9 +245,27 @@ function uploadCard(m: Meta): void {
   const input = h('input', { type: 'file', multiple: true, hidden: true });
   const send = (file: File): void => {
     const fillEl = h('div', { class: 'bar-fill' });
-    const bar = h('div', { class: 'bar', role: 'progressbar', 'aria-label': `Uploading ${file.name}`, 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': 0 }, fillEl);
+    const bar = h(
+      'div',
+      {
+        class: 'bar',
+        role: 'progressbar',
+        'aria-label': `Uploading ${file.name}`,
+        'aria-valuemin': 0,
+        'aria-valuemax': 100,
+        'aria-valuenow': 0,
+      },
+      fillEl,
+    );
     const note = h('span', { class: 'upload-note' }, 'Starting');
-    list.append(h('li', { class: 'upload' }, h('div', { class: 'upload-line' }, h('span', { class: 'upload-name' }, file.name), note), bar));
+    list.append(
+      h(
+        'li',
+        { class: 'upload' },
+        h('div', { class: 'upload-line' }, h('span', { class: 'upload-name' }, file.name), note),
+        bar,
+      ),
+    );
     const xhr = new XMLHttpRequest();
     xhr.open('PUT', `${base}/${encodeURIComponent(file.name)}`);
     xhr.upload.onprogress = (e) => {
@@ -132,8 +292,18 @@ function uploadCard(m: Meta): void {
     for (const f of input.files ?? []) send(f);
     input.value = '';
   });
-  const zone = h('div', { class: 'share-drop' }, icon('upload', 'icon huge'), h('p', null, 'Drop files here, or'),
-    h('button', { type: 'button', class: 'btn primary', onclick: () => input.click() }, 'Choose files'), input);
+  const zone = h(
+    'div',
+    { class: 'share-drop' },
+    icon('upload', 'icon huge'),
+    h('p', null, 'Drop files here, or'),
+    h(
+      'button',
+      { type: 'button', class: 'btn primary', onclick: () => input.click() },
+      'Choose files',
+    ),
+    input,
+  );
   zone.addEventListener('dragover', (e) => {
     e.preventDefault();
     zone.classList.add('over');
@@ -142,9 +312,21 @@ function uploadCard(m: Meta): void {
   zone.addEventListener('drop', (e) => {
     e.preventDefault();
     zone.classList.remove('over');
-    if (e.dataTransfer) void droppedFiles(e.dataTransfer).then((files) => files.filter((f) => !f.rel.includes('/')).forEach((f) => send(f.file)));
+    if (e.dataTransfer)
+      void droppedFiles(e.dataTransfer).then((files) =>
+        files.filter((f) => !f.rel.includes('/')).forEach((f) => send(f.file)),
+      );
   });
-  frame(h('h1', null, `Send files to “${m.name}”`), h('p', { class: 'lead' }, 'Files you upload go to the owner of this folder. You cannot see what is in it.'), zone, list);
+  frame(
+    h('h1', null, `Send files to “${m.name}”`),
+    h(
+      'p',
+      { class: 'lead' },
+      'Files you upload go to the owner of this folder. You cannot see what is in it.',
+    ),
+    zone,
+    list,
+  );
 }
 
 async function show(): Promise<void> {
@@ -157,11 +339,18 @@ async function show(): Promise<void> {
     else fileCard(m, base);
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return askPassword();
-    const title = e instanceof ApiError && e.status === 410 ? 'This link has expired'
-      : e instanceof ApiError && e.status === 404 ? 'This link does not work'
-      : e instanceof ApiError && e.status === 429 ? 'Too many wrong passwords'
-      : 'The shared item could not be opened';
-    const why = e instanceof ApiError && e.status === 404 ? 'It may have been revoked, or the item was deleted.' : errorText(e);
+    const title =
+      e instanceof ApiError && e.status === 410
+        ? 'This link has expired'
+        : e instanceof ApiError && e.status === 404
+          ? 'This link does not work'
+          : e instanceof ApiError && e.status === 429
+            ? 'Too many wrong passwords'
+            : 'The shared item could not be opened';
+    const why =
+      e instanceof ApiError && e.status === 404
+        ? 'It may have been revoked, or the item was deleted.'
+        : errorText(e);
     frame(icon('alert', 'icon huge'), h('h1', null, title), h('p', { class: 'lead' }, why));
   }
 }

@@ -31,7 +31,17 @@ export interface DhtCountersSnapshot {
   sendFailures: number;
 }
 
-const DROP_REASONS: DropReason[] = ['tooShort', 'oversized', 'rateLimited', 'banned', 'invalidSender', 'decryptFailed', 'malformed', 'unexpected', 'idFlip'];
+const DROP_REASONS: DropReason[] = [
+  'tooShort',
+  'oversized',
+  'rateLimited',
+  'banned',
+  'invalidSender',
+  'decryptFailed',
+  'malformed',
+  'unexpected',
+  'idFlip',
+];
 
 export class DhtCounters {
   packetsIn = 0;
@@ -39,7 +49,10 @@ export class DhtCounters {
   bytesIn = 0;
   bytesOut = 0;
   sendFailures = 0;
-  readonly dropped = Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>;
+  readonly dropped = Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<
+    DropReason,
+    number
+  >;
   readonly requestsIn: Record<string, number> = {};
   readonly requestsOut: Record<string, number> = {};
   readonly timeouts: Record<string, number> = {};

@@ -21,7 +21,11 @@ import { Rpc, type RpcReply } from './rpc.ts';
 import { RoutingTable } from './routing-table.ts';
 import { type Remote, UdpTransport } from './transport.ts';
 
-export type RequestHandler = (request: DhtRequest, from: Remote, family: DhtFamily) => DhtResponse | DhtErrorBody;
+export type RequestHandler = (
+  request: DhtRequest,
+  from: Remote,
+  family: DhtFamily,
+) => DhtResponse | DhtErrorBody;
 
 const CONTEXT_CACHE_SIZE = 4096;
 
@@ -83,14 +87,23 @@ export class DhtFamily {
 
   /** May this contact enter the routing table or a lookup? */
   admit(node: NodeInfo): boolean {
-    if (node.port === 0 || node.isIPv4 !== (this.family === 4) || node.id.equals(this.#options.key.id)) return false;
+    if (
+      node.port === 0 ||
+      node.isIPv4 !== (this.family === 4) ||
+      node.id.equals(this.#options.key.id)
+    )
+      return false;
     return this.#options.developerMode || isGlobalAddress(node.ip);
   }
 
   #idFlip(from: Remote): void {
     this.counters.drop('idFlip');
     if (this.#abuse.strike(this.transport.sourceOf(from.host, from.port))) {
-      this.#options.logger.info?.('dht source banned', { host: from.host, port: from.port, reason: 'id flip' });
+      this.#options.logger.info?.('dht source banned', {
+        host: from.host,
+        port: from.port,
+        reason: 'id flip',
+      });
     }
   }
 
@@ -138,7 +151,9 @@ export class DhtFamily {
     return this.rpc.call(node, request, onStall);
   }
 
-  lookup(params: Omit<LookupParams, 'seeds' | 'concurrency' | 'call' | 'admit' | 'family'>): Promise<LookupResult> {
+  lookup(
+    params: Omit<LookupParams, 'seeds' | 'concurrency' | 'call' | 'admit' | 'family'>,
+  ): Promise<LookupResult> {
     return runLookup({
       ...params,
       family: this.family,

@@ -1,4 +1,4 @@
-export { DhtNode, REPUBLISH_AFTER_MS, type NodeLookupResult } from './node.ts';
+export { DhtNode, REPUBLISH_AFTER_MS, type NodeLookupResult } from './dht-node.ts';
 export { type DhtNodeOptions, type BootstrapNode, type Logger } from './options.ts';
 export { DhtError, type DhtErrorCode } from './errors.ts';
 export { type DhtCountersSnapshot, type DropReason } from './counters.ts';

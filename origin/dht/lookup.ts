@@ -100,7 +100,9 @@ export function runLookup(params: LookupParams): Promise<LookupResult> {
         send(c);
       }
       if (active > 0) return;
-      const waitingClose = [...all.values()].some((c) => c.state === 'stalled' && (!kth || closer(c, kth) < 0));
+      const waitingClose = [...all.values()].some(
+        (c) => c.state === 'stalled' && (!kth || closer(c, kth) < 0),
+      );
       if (!waitingClose || !params.stallGraceMs) return finish();
       grace ??= setTimeout(finish, params.stallGraceMs);
     };

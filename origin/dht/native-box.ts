@@ -10,8 +10,13 @@ const PKCS8_X25519 = Buffer.from('302e020100300506032b656e04220420', 'hex');
 const ZERO_NONCE = new Uint8Array(16);
 const SIGMA = new TextEncoder().encode('expand 32-byte k');
 // Present at runtime, missing from tweetnacl's type declarations.
-const hsalsa20 = (nacl as unknown as { lowlevel: { crypto_core_hsalsa20(out: Uint8Array, inp: Uint8Array, k: Uint8Array, c: Uint8Array): void } })
-  .lowlevel.crypto_core_hsalsa20;
+const hsalsa20 = (
+  nacl as unknown as {
+    lowlevel: {
+      crypto_core_hsalsa20(out: Uint8Array, inp: Uint8Array, k: Uint8Array, c: Uint8Array): void;
+    };
+  }
+).lowlevel.crypto_core_hsalsa20;
 
 export class NativeBoxFactory {
   readonly #secret: Uint8Array;
@@ -19,14 +24,20 @@ export class NativeBoxFactory {
 
   constructor(x25519Secret: Uint8Array) {
     this.#secret = x25519Secret;
-    this.#privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_X25519, x25519Secret]), format: 'der', type: 'pkcs8' });
+    this.#privateKey = createPrivateKey({
+      key: Buffer.concat([PKCS8_X25519, x25519Secret]),
+      format: 'der',
+      type: 'pkcs8',
+    });
   }
 
   between(theirX25519Public: Uint8Array): CryptoBox {
     let shared: Uint8Array;
     try {
-      // The JWK form parses several times faster than DER in Node's OpenSSL 3 decoder.
-      const x = Buffer.from(theirX25519Public.buffer, theirX25519Public.byteOffset, 32).toString('base64url');
+      // The JWK form parses several times faster than DER in Node.js's OpenSSL 3 decoder.
+      const x = Buffer.from(theirX25519Public.buffer, theirX25519Public.byteOffset, 32).toString(
+        'base64url',
+      );
       const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x }, format: 'jwk' });
       shared = diffieHellman({ privateKey: this.#privateKey, publicKey });
     } catch {

@@ -1,5 +1,12 @@
 /** The multi-step operations: value and peer lookups, and the write flow (tokens, then STORE/ANNOUNCE). */
-import { type DhtRequest, K, Method, type PeerInfo, type Value, Want } from '../../shared/dht/index.ts';
+import {
+  type DhtRequest,
+  K,
+  Method,
+  type PeerInfo,
+  type Value,
+  Want,
+} from '../../shared/dht/index.ts';
 import type { Id } from '../../shared/id.ts';
 import type { DhtFamily } from './family.ts';
 import type { DhtStorage } from './storage.ts';
@@ -7,9 +14,15 @@ import type { DhtStorage } from './storage.ts';
 const familyWant = (f: DhtFamily): number => (f.family === 4 ? Want.IPV4 : Want.IPV6);
 
 /** Is `value` a genuine value for `id`? (Signed by the key it names, or hashing to the id.) */
-export const valueMatches = (value: Value, id: Id): boolean => value.id.equals(id) && value.isValid();
+export const valueMatches = (value: Value, id: Id): boolean =>
+  value.id.equals(id) && value.isValid();
 
-export async function findValueIn(families: DhtFamily[], storage: DhtStorage, id: Id, cas?: number): Promise<Value | null> {
+export async function findValueIn(
+  families: DhtFamily[],
+  storage: DhtStorage,
+  id: Id,
+  cas?: number,
+): Promise<Value | null> {
   let best: Value | null = storage.getValue(id, cas) ?? null;
   if (best && !best.isMutable) return best;
   const consider = (value: Value | undefined): boolean => {
@@ -23,14 +36,20 @@ export async function findValueIn(families: DhtFamily[], storage: DhtStorage, id
       f.lookup({
         target: id,
         request: { method: Method.FIND_VALUE, target: id, want: familyWant(f), cas },
-        onResponse: (_from, response) => response.method === Method.FIND_VALUE && consider(response.value),
+        onResponse: (_from, response) =>
+          response.method === Method.FIND_VALUE && consider(response.value),
       }),
     ),
   );
   return best;
 }
 
-export async function findPeersIn(families: DhtFamily[], storage: DhtStorage, peerId: Id, expected: number): Promise<PeerInfo[]> {
+export async function findPeersIn(
+  families: DhtFamily[],
+  storage: DhtStorage,
+  peerId: Id,
+  expected: number,
+): Promise<PeerInfo[]> {
   const found = new Map<bigint, PeerInfo>();
   const add = (peer: PeerInfo) => {
     if (!peer.id.equals(peerId) || !peer.isValid()) return;
@@ -60,14 +79,26 @@ export async function findPeersIn(families: DhtFamily[], storage: DhtStorage, pe
  * The write flow: an iterative FIND_NODE with the token bit, then the write to each of the K closest
  * with the token it gave. Returns how many nodes accepted.
  */
-export async function writeTo(families: DhtFamily[], target: Id, request: Extract<DhtRequest, { token: number }>): Promise<number> {
+export async function writeTo(
+  families: DhtFamily[],
+  target: Id,
+  request: Extract<DhtRequest, { token: number }>,
+): Promise<number> {
   const counts = await Promise.all(
     families.map(async (f) => {
-      const lookup = await f.lookup({ target, request: { method: Method.FIND_NODE, target, want: familyWant(f) | Want.TOKEN } });
+      const lookup = await f.lookup({
+        target,
+        request: { method: Method.FIND_NODE, target, want: familyWant(f) | Want.TOKEN },
+      });
       const writes = lookup.closest
         .filter((c) => c.token !== undefined)
         .slice(0, K)
-        .map((c) => f.call(c.node, { ...request, token: c.token! } as DhtRequest).then(() => 1, () => 0));
+        .map((c) =>
+          f.call(c.node, { ...request, token: c.token! } as DhtRequest).then(
+            () => 1,
+            () => 0,
+          ),
+        );
       return (await Promise.all(writes)).reduce((a: number, b: number) => a + b, 0);
     }),
   );

@@ -1,9 +1,27 @@
-/** DhtNode options: defaults, units and validation (unknown options are refused). */
+/** DhtNode options: defaults, units and validation, declared once (shared/options.ts); unknown options are refused. */
 import { Id } from '../../shared/id.ts';
 import { KeyPair } from '../../shared/keys.ts';
-import { DhtError } from './errors.ts';
-
 import { type Logger, silentLogger } from '../../shared/logger.ts';
+import {
+  boolean,
+  type Checked,
+  checkOptions,
+  fn,
+  instance,
+  integer,
+  list,
+  nested,
+  nonEmptyString,
+  object,
+  optional,
+  refuse,
+  type Rule,
+  type Rules,
+  rule,
+  string,
+  withDefault,
+} from '../../shared/options.ts';
+import { DhtError } from './errors.ts';
 
 export type { Logger };
 
@@ -48,76 +66,50 @@ export interface DhtNodeOptions {
   maintenanceIntervalMs?: number;
 }
 
-export interface ResolvedOptions {
-  key: KeyPair;
-  host: string;
-  port: number;
-  host6: string | false | undefined;
-  bootstrap: { id: Id; host: string; port: number }[];
-  dataDir?: string;
-  developerMode: boolean;
-  clock: () => number;
-  logger: Logger;
-  lookupConcurrency: number;
-  maxInFlight: number;
-  requestTimeoutMs: number;
-  minStallMs: number;
-  rateLimitPerSecond: number;
-  rateLimitBurst: number;
-  maxPacketBytes: number;
-  maintenanceIntervalMs: number;
-}
-
-const KNOWN = new Set([
-  'key', 'host', 'port', 'host6', 'bootstrap', 'dataDir', 'developerMode', 'clock', 'logger', 'lookupConcurrency',
-  'maxInFlight', 'requestTimeoutMs', 'minStallMs', 'rateLimitPerSecond', 'rateLimitBurst', 'maxPacketBytes', 'maintenanceIntervalMs',
-]);
-
-const bad = (message: string): never => {
-  throw new DhtError('INVALID_OPTIONS', message);
+/** A bootstrap DHT node: its id (or the id's text) and where it listens. */
+const bootstrapNode: Rule<{ id: Id; host: string; port: number }> = (value, name) => {
+  const b = nested({
+    id: rule<Id | string>((v) => v instanceof Id || typeof v === 'string', 'an Id or its text'),
+    host: nonEmptyString,
+    port: integer(1, 65535),
+  })(value ?? null, name);
+  if (b.id instanceof Id) return { ...b, id: b.id };
+  try {
+    return { ...b, id: Id.parse(b.id) };
+  } catch (e) {
+    return refuse(`${name}.id: ${(e as Error).message}`);
+  }
 };
 
-function integer(value: unknown, name: string, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) bad(`${name} must be an integer in ${min}..${max}`);
-  return value as number;
-}
+const DHT_OPTIONS = {
+  key: instance(KeyPair),
+  host: withDefault(string, '0.0.0.0'),
+  port: withDefault(integer(0, 65535), 39001),
+  host6: optional(
+    rule<string | false>((v) => v === false || typeof v === 'string', 'an address or false'),
+  ),
+  bootstrap: withDefault(list(bootstrapNode), []),
+  dataDir: optional(string),
+  developerMode: withDefault(boolean, false),
+  clock: withDefault(fn<() => number>(), Date.now),
+  logger: withDefault(object<Logger>(), silentLogger),
+  lookupConcurrency: withDefault(integer(1, 16), 3),
+  maxInFlight: withDefault(integer(1, 65536), 256),
+  requestTimeoutMs: withDefault(integer(10, 600_000), 10_000),
+  minStallMs: withDefault(integer(1, 600_000), 100),
+  rateLimitPerSecond: withDefault(integer(0, 1_000_000), 32),
+  rateLimitBurst: withDefault(integer(1, 1_000_000), 128),
+  maxPacketBytes: withDefault(integer(128, 65535), 16384),
+  maintenanceIntervalMs: withDefault(integer(10, 3_600_000), 30_000),
+} satisfies Rules<DhtNodeOptions>;
+
+export type ResolvedOptions = Checked<typeof DHT_OPTIONS>;
 
 export function resolveOptions(options: DhtNodeOptions): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) bad('options must be an object');
-  for (const key of Object.keys(options)) if (!KNOWN.has(key)) bad(`unknown option "${key}"`);
-  if (!(options.key instanceof KeyPair)) bad('key must be a KeyPair');
-  const bootstrap = (options.bootstrap ?? []).map((b, i) => {
-    if (typeof b !== 'object' || b === null) bad(`bootstrap[${i}] must be {id, host, port}`);
-    let id: Id;
-    try {
-      id = typeof b.id === 'string' ? Id.parse(b.id) : b.id;
-    } catch (e) {
-      return bad(`bootstrap[${i}].id: ${(e as Error).message}`);
-    }
-    if (!(id instanceof Id)) bad(`bootstrap[${i}].id must be an Id or its text form`);
-    if (typeof b.host !== 'string' || b.host.length === 0) bad(`bootstrap[${i}].host must be a string`);
-    return { id, host: b.host, port: integer(b.port, `bootstrap[${i}].port`, 0, 1, 65535) };
-  });
-  if (options.clock !== undefined && typeof options.clock !== 'function') bad('clock must be a function');
-  if (options.host6 !== undefined && options.host6 !== false && typeof options.host6 !== 'string') bad('host6 must be a string or false');
-  return {
-    key: options.key,
-    host: options.host ?? '0.0.0.0',
-    port: integer(options.port, 'port', 39001, 0, 65535),
-    host6: options.host6,
-    bootstrap,
-    dataDir: options.dataDir,
-    developerMode: options.developerMode ?? false,
-    clock: options.clock ?? Date.now,
-    logger: options.logger ?? silentLogger,
-    lookupConcurrency: integer(options.lookupConcurrency, 'lookupConcurrency', 3, 1, 16),
-    maxInFlight: integer(options.maxInFlight, 'maxInFlight', 256, 1, 65536),
-    requestTimeoutMs: integer(options.requestTimeoutMs, 'requestTimeoutMs', 10_000, 10, 600_000),
-    minStallMs: integer(options.minStallMs, 'minStallMs', 100, 1, 600_000),
-    rateLimitPerSecond: integer(options.rateLimitPerSecond, 'rateLimitPerSecond', 32, 0, 1_000_000),
-    rateLimitBurst: integer(options.rateLimitBurst, 'rateLimitBurst', 128, 1, 1_000_000),
-    maxPacketBytes: integer(options.maxPacketBytes, 'maxPacketBytes', 16384, 128, 65535),
-    maintenanceIntervalMs: integer(options.maintenanceIntervalMs, 'maintenanceIntervalMs', 30_000, 10, 3_600_000),
-  };
+  return checkOptions(
+    options,
+    DHT_OPTIONS,
+    'DhtNode options',
+    (message) => new DhtError('INVALID_OPTIONS', message),
+  );
 }

@@ -11,9 +11,14 @@ interface RoutingFile {
   nodes: { id: string; host: string; port: number }[];
 }
 
-export const routingFilePath = (dataDir: string, family: 4 | 6): string => join(dataDir, `dht-routing-v${family}.json`);
+export const routingFilePath = (dataDir: string, family: 4 | 6): string =>
+  join(dataDir, `dht-routing-v${family}.json`);
 
-export async function saveRoutingTable(dataDir: string, family: 4 | 6, table: RoutingTable): Promise<void> {
+export async function saveRoutingTable(
+  dataDir: string,
+  family: 4 | 6,
+  table: RoutingTable,
+): Promise<void> {
   const file: RoutingFile = {
     version: 1,
     id: table.localId.toString(),
@@ -30,14 +35,19 @@ export async function saveRoutingTable(dataDir: string, family: 4 | 6, table: Ro
 }
 
 /** The saved contacts; none if the file is missing, unreadable or belongs to another node id. */
-export async function loadRoutingTable(dataDir: string, family: 4 | 6, localId: Id): Promise<NodeInfo[]> {
+export async function loadRoutingTable(
+  dataDir: string,
+  family: 4 | 6,
+  localId: Id,
+): Promise<NodeInfo[]> {
   let file: RoutingFile;
   try {
     file = JSON.parse(await readFile(routingFilePath(dataDir, family), 'utf8')) as RoutingFile;
   } catch {
     return [];
   }
-  if (file?.version !== 1 || file.id !== localId.toString() || !Array.isArray(file.nodes)) return [];
+  if (file?.version !== 1 || file.id !== localId.toString() || !Array.isArray(file.nodes))
+    return [];
   const out: NodeInfo[] = [];
   for (const n of file.nodes) {
     try {

@@ -109,7 +109,14 @@ export class RoutingTable {
       }
       return 'updated';
     }
-    const fresh: RoutingEntry = { node, created: now, lastSeen: now, lastReply: replied ? now : 0, lastPinged: 0, failures: 0 };
+    const fresh: RoutingEntry = {
+      node,
+      created: now,
+      lastSeen: now,
+      lastReply: replied ? now : 0,
+      lastPinged: 0,
+      failures: 0,
+    };
     return this.#insert(fresh);
   }
 
@@ -128,7 +135,9 @@ export class RoutingTable {
         continue;
       }
       // A verified newcomer takes the place of an entry that never answered or keeps failing.
-      const bad = bucket.entries.find((e) => e.failures >= MAX_FAILURES) ?? (fresh.lastReply > 0 ? bucket.entries.find((e) => e.lastReply === 0) : undefined);
+      const bad =
+        bucket.entries.find((e) => e.failures >= MAX_FAILURES) ??
+        (fresh.lastReply > 0 ? bucket.entries.find((e) => e.lastReply === 0) : undefined);
       if (bad) {
         this.#drop(bucket, bad);
         bucket.entries.push(fresh);
@@ -155,7 +164,8 @@ export class RoutingTable {
   }
 
   #forget(e: RoutingEntry): void {
-    if (this.#byAddress.get(e.node.address) === e.node.id.toString()) this.#byAddress.delete(e.node.address);
+    if (this.#byAddress.get(e.node.address) === e.node.id.toString())
+      this.#byAddress.delete(e.node.address);
   }
 
   #drop(bucket: Bucket, e: RoutingEntry): void {
@@ -173,7 +183,9 @@ export class RoutingTable {
     }
     if (!entry) return;
     entry.failures++;
-    const candidate = [...bucket.replacements].reverse().find((r) => r.lastReply > 0) ?? bucket.replacements[bucket.replacements.length - 1];
+    const candidate =
+      [...bucket.replacements].reverse().find((r) => r.lastReply > 0) ??
+      bucket.replacements[bucket.replacements.length - 1];
     if (entry.failures >= MAX_FAILURES || (entry.lastReply === 0 && candidate)) {
       this.#drop(bucket, entry);
       if (candidate) {
@@ -196,7 +208,8 @@ export class RoutingTable {
   closest(target: Id, n: number = K, includeUnverified = false): NodeInfo[] {
     const all: NodeInfo[] = [];
     for (const b of this.#buckets) {
-      for (const e of b.entries) if (includeUnverified ? e.failures < MAX_FAILURES : usable(e)) all.push(e.node);
+      for (const e of b.entries)
+        if (includeUnverified ? e.failures < MAX_FAILURES : usable(e)) all.push(e.node);
     }
     all.sort((a, b) => target.threeWayCompare(a.id, b.id));
     return all.slice(0, n);
@@ -209,7 +222,8 @@ export class RoutingTable {
     for (const b of this.#buckets) {
       for (const e of b.entries) {
         if (now - e.lastPinged < 60_000) continue;
-        const stale = now - e.lastSeen >= 30_000 && (e.failures > 0 || now - e.created >= 15 * 60_000);
+        const stale =
+          now - e.lastSeen >= 30_000 && (e.failures > 0 || now - e.created >= 15 * 60_000);
         if (stale || e.lastReply === 0) out.push(e);
       }
     }

@@ -3,7 +3,15 @@
  * a hard timeout, an adaptive "stalled" signal that lets a lookup move on before the timeout, and a
  * bound on requests in flight (the rest wait in a queue).
  */
-import { type DhtMessage, type DhtRequest, type DhtResponse, methodName, methodOf, type NodeInfo, type WireInt } from '../../shared/dht/index.ts';
+import {
+  type DhtMessage,
+  type DhtRequest,
+  type DhtResponse,
+  methodName,
+  methodOf,
+  type NodeInfo,
+  type WireInt,
+} from '../../shared/dht/index.ts';
 import type { DhtCounters } from './counters.ts';
 import { DhtError } from './errors.ts';
 import type { Remote, UdpTransport } from './transport.ts';
@@ -59,7 +67,8 @@ export class Rpc {
   /** The current stall delay: twice the 90th percentile of recent round trips, at least minStallMs. */
   get stallMs(): number {
     const { minStallMs, requestTimeoutMs } = this.#options;
-    if (this.#rtts.length < 8) return Math.max(minStallMs, Math.min(INITIAL_STALL_MS, requestTimeoutMs));
+    if (this.#rtts.length < 8)
+      return Math.max(minStallMs, Math.min(INITIAL_STALL_MS, requestTimeoutMs));
     const sorted = [...this.#rtts].sort((a, b) => a - b);
     const p90 = sorted[Math.floor(sorted.length * 0.9)];
     return Math.max(minStallMs, Math.min(Math.ceil(p90 * 2), requestTimeoutMs));
@@ -69,8 +78,16 @@ export class Rpc {
   call(node: NodeInfo, request: DhtRequest, onStall?: () => void): Promise<RpcReply> {
     if (this.#stopped) return Promise.reject(new DhtError('STOPPED', 'the DHT node is stopped'));
     return new Promise<RpcReply>((resolve, reject) => {
-      const pending: Pending = { node, method: request.method, sentAt: 0, onStall, resolve, reject };
-      if (this.#pending.size >= this.#options.maxInFlight) this.#queue.push({ node, request, pending });
+      const pending: Pending = {
+        node,
+        method: request.method,
+        sentAt: 0,
+        onStall,
+        resolve,
+        reject,
+      };
+      if (this.#pending.size >= this.#options.maxInFlight)
+        this.#queue.push({ node, request, pending });
       else this.#send(node, request, pending);
     });
   }
@@ -100,7 +117,9 @@ export class Rpc {
     const message: DhtMessage = { kind: 'request', txid, request };
     this.#options.transport.send(node, message).then((sent) => {
       if (sent || !this.#finish(key)) return;
-      pending.reject(new DhtError('SEND_FAILED', `could not send ${methodName(pending.method)} to ${node}`));
+      pending.reject(
+        new DhtError('SEND_FAILED', `could not send ${methodName(pending.method)} to ${node}`),
+      );
     });
   }
 
@@ -121,7 +140,12 @@ export class Rpc {
     const key = keyOf(message.txid);
     const pending = key === undefined ? undefined : this.#pending.get(key);
     if (!pending || !key) return false;
-    if (pending.node.host !== from.host || pending.node.port !== from.port || methodOf(message) !== pending.method) return false;
+    if (
+      pending.node.host !== from.host ||
+      pending.node.port !== from.port ||
+      methodOf(message) !== pending.method
+    )
+      return false;
     this.#finish(key);
     if (!pending.node.id.equals(from.id)) {
       this.#options.onIdMismatch(pending.node, from);
@@ -134,7 +158,13 @@ export class Rpc {
     this.#options.onReply(pending.node, rttMs);
     if (message.kind === 'error') {
       this.#options.counters.count(this.#options.counters.errorsIn, pending.method);
-      pending.reject(new DhtError('REMOTE_ERROR', `${methodName(pending.method)}: ${message.error.message ?? 'error'} (${message.error.code})`, message.error.code));
+      pending.reject(
+        new DhtError(
+          'REMOTE_ERROR',
+          `${methodName(pending.method)}: ${message.error.message ?? 'error'} (${message.error.code})`,
+          message.error.code,
+        ),
+      );
     } else if (message.kind === 'response') {
       pending.resolve({ response: message.response, rttMs });
     }
@@ -154,4 +184,5 @@ export class Rpc {
   }
 }
 
-const keyOf = (txid: WireInt): string | undefined => (typeof txid === 'number' ? String(txid) : undefined);
+const keyOf = (txid: WireInt): string | undefined =>
+  typeof txid === 'number' ? String(txid) : undefined;

@@ -39,20 +39,33 @@ export class DhtStorage {
   }
 
   putValue(value: Value, cas?: number): StoreOutcome {
-    if (!value.isValid()) return { code: ErrorCode.INVALID_SIGNATURE, message: 'value signature does not verify' };
+    if (!value.isValid())
+      return { code: ErrorCode.INVALID_SIGNATURE, message: 'value signature does not verify' };
     const key = value.id.toString();
     const old = this.#fresh(this.#values.get(key))?.item;
     if (old) {
-      if (old.isMutable !== value.isMutable) return { code: ErrorCode.IMMUTABLE_SUBSTITUTION, message: 'cannot replace a value of the other kind' };
+      if (old.isMutable !== value.isMutable)
+        return {
+          code: ErrorCode.IMMUTABLE_SUBSTITUTION,
+          message: 'cannot replace a value of the other kind',
+        };
       if (old.isMutable) {
-        if (cas !== undefined && old.sequenceNumber > cas) return { code: ErrorCode.CAS_FAIL, message: `stored seq ${old.sequenceNumber} > cas ${cas}` };
+        if (cas !== undefined && old.sequenceNumber > cas)
+          return {
+            code: ErrorCode.CAS_FAIL,
+            message: `stored seq ${old.sequenceNumber} > cas ${cas}`,
+          };
         if (value.sequenceNumber < old.sequenceNumber) {
-          return { code: ErrorCode.SEQUENCE_NOT_MONOTONIC, message: `seq ${value.sequenceNumber} < stored ${old.sequenceNumber}` };
+          return {
+            code: ErrorCode.SEQUENCE_NOT_MONOTONIC,
+            message: `seq ${value.sequenceNumber} < stored ${old.sequenceNumber}`,
+          };
         }
       }
     } else if (this.#values.size >= this.#limits.maxValues) {
       this.purge();
-      if (this.#values.size >= this.#limits.maxValues) return { code: ErrorCode.SERVER, message: 'value storage is full' };
+      if (this.#values.size >= this.#limits.maxValues)
+        return { code: ErrorCode.SERVER, message: 'value storage is full' };
     }
     this.#values.set(key, { item: value, storedAt: this.#clock() });
     return null;
@@ -61,25 +74,35 @@ export class DhtStorage {
   /** The stored value, if any and (with cas) only when its seq >= cas. */
   getValue(id: Id, cas?: number): Value | undefined {
     const value = this.#fresh(this.#values.get(id.toString()))?.item;
-    if (!value || (cas !== undefined && value.isMutable && value.sequenceNumber < cas)) return undefined;
+    if (!value || (cas !== undefined && value.isMutable && value.sequenceNumber < cas))
+      return undefined;
     return value;
   }
 
   putPeer(peer: PeerInfo, cas?: number): StoreOutcome {
-    if (!peer.isValid()) return { code: ErrorCode.INVALID_SIGNATURE, message: 'peer signature does not verify' };
+    if (!peer.isValid())
+      return { code: ErrorCode.INVALID_SIGNATURE, message: 'peer signature does not verify' };
     const key = peer.id.toString();
     let instances = this.#peers.get(key);
     const old = this.#fresh(instances?.get(peer.fingerprint))?.item;
     if (old) {
-      if (cas !== undefined && old.sequenceNumber > cas) return { code: ErrorCode.CAS_FAIL, message: `stored seq ${old.sequenceNumber} > cas ${cas}` };
+      if (cas !== undefined && old.sequenceNumber > cas)
+        return {
+          code: ErrorCode.CAS_FAIL,
+          message: `stored seq ${old.sequenceNumber} > cas ${cas}`,
+        };
       if (peer.sequenceNumber < old.sequenceNumber) {
-        return { code: ErrorCode.SEQUENCE_NOT_MONOTONIC, message: `seq ${peer.sequenceNumber} < stored ${old.sequenceNumber}` };
+        return {
+          code: ErrorCode.SEQUENCE_NOT_MONOTONIC,
+          message: `seq ${peer.sequenceNumber} < stored ${old.sequenceNumber}`,
+        };
       }
     }
     if (!instances) {
       if (this.#peers.size >= this.#limits.maxPeerIds) {
         this.purge();
-        if (this.#peers.size >= this.#limits.maxPeerIds) return { code: ErrorCode.SERVER, message: 'peer storage is full' };
+        if (this.#peers.size >= this.#limits.maxPeerIds)
+          return { code: ErrorCode.SERVER, message: 'peer storage is full' };
       }
       instances = new Map();
       this.#peers.set(key, instances);

@@ -29,12 +29,28 @@ export class TokenManager {
     this.#bucket = bucket;
   }
 
-  #compute(requester: Id, host: string, port: number, target: Id, bucket: number, secret: Uint8Array): number {
+  #compute(
+    requester: Id,
+    host: string,
+    port: number,
+    target: Id,
+    bucket: number,
+    secret: Uint8Array,
+  ): number {
     const fixed = new Uint8Array(10);
     const view = new DataView(fixed.buffer);
     view.setUint16(0, port);
     view.setBigUint64(2, BigInt(bucket));
-    const digest = sha256(concatBytes(requester.bytes, ipToBytes(host) ?? new Uint8Array(0), fixed.subarray(0, 2), target.bytes, fixed.subarray(2), secret));
+    const digest = sha256(
+      concatBytes(
+        requester.bytes,
+        ipToBytes(host) ?? new Uint8Array(0),
+        fixed.subarray(0, 2),
+        target.bytes,
+        fixed.subarray(2),
+        secret,
+      ),
+    );
     return new DataView(digest.buffer, digest.byteOffset).getInt32(0);
   }
 
@@ -46,7 +62,8 @@ export class TokenManager {
   verify(token: number, requester: Id, host: string, port: number, target: Id): boolean {
     this.#rotate();
     const now = this.#compute(requester, host, port, target, this.#bucket, this.#current) || 1;
-    const before = this.#compute(requester, host, port, target, this.#bucket - 1, this.#previous) || 1;
+    const before =
+      this.#compute(requester, host, port, target, this.#bucket - 1, this.#previous) || 1;
     return token === now || token === before;
   }
 }

@@ -73,10 +73,13 @@ export class UdpTransport {
 
   async start(): Promise<{ host: string; port: number }> {
     const { family, host, port } = this.#options;
-    const socket = DgramAsPromised.createSocket({ type: family === 4 ? 'udp4' : 'udp6', ipv6Only: family === 6 }, (msg, rinfo) =>
-      this.#receive(msg, rinfo.address, rinfo.port),
+    const socket = DgramAsPromised.createSocket(
+      { type: family === 4 ? 'udp4' : 'udp6', ipv6Only: family === 6 },
+      (msg, rinfo) => this.#receive(msg, rinfo.address, rinfo.port),
     );
-    socket.socket.on('error', (e) => this.#options.logger.warn?.('dht socket error', { error: String(e) }));
+    socket.socket.on('error', (e) =>
+      this.#options.logger.warn?.('dht socket error', { error: String(e) }),
+    );
     this.#socket = socket;
     const bound = await socket.bind({ address: host, port });
     this.#bound = { host: bound.address, port: bound.port };
@@ -108,7 +111,8 @@ export class UdpTransport {
       this.#contexts.delete(key);
     } else {
       context = new CryptoContext(this.#boxes.between(idToX25519(id)));
-      if (this.#contexts.size >= this.#options.contextCacheSize) this.#contexts.delete(this.#contexts.keys().next().value!);
+      if (this.#contexts.size >= this.#options.contextCacheSize)
+        this.#contexts.delete(this.#contexts.keys().next().value!);
     }
     this.#contexts.set(key, context);
     return context;
@@ -120,7 +124,9 @@ export class UdpTransport {
     const socket = this.#socket;
     if (!socket || this.#closed) return false;
     // Stock nodes always send `v`; so do we (and the size floor of received datagrams assumes it).
-    const plain = encodeMessage(toWireMessage({ ...message, version: message.version ?? OUR_VERSION }));
+    const plain = encodeMessage(
+      toWireMessage({ ...message, version: message.version ?? OUR_VERSION }),
+    );
     if (32 + CONTEXT_OVERHEAD + plain.length > MAX_SEND_BYTES[this.family]) {
       counters.sendFailures++;
       return false;
@@ -136,7 +142,10 @@ export class UdpTransport {
       await socket.send(datagram, to.port, to.host);
     } catch (e) {
       counters.sendFailures++;
-      this.#options.logger.debug?.('dht send failed', { to: addressKey(to.host, to.port), error: String(e) });
+      this.#options.logger.debug?.('dht send failed', {
+        to: addressKey(to.host, to.port),
+        error: String(e),
+      });
       return false;
     }
     counters.packetsOut++;
@@ -172,7 +181,8 @@ export class UdpTransport {
     if (!message.ok) {
       counters.drop('malformed');
       // Only an authenticated sender can be blamed: the datagram decrypted under its id.
-      if (abuse.strike(source)) this.#options.logger.info?.('dht source banned', { source, reason: 'malformed' });
+      if (abuse.strike(source))
+        this.#options.logger.info?.('dht source banned', { source, reason: 'malformed' });
       const reply = protocolErrorFor(plain.value, message.error.message);
       if (reply) void this.send({ id, host, port }, reply);
       return;
@@ -191,9 +201,16 @@ export class UdpTransport {
  */
 function protocolErrorFor(plain: Uint8Array, reason: string): DhtMessage | undefined {
   const cbor = decodeCbor(plain, { maxDepth: 8 });
-  if (!cbor.ok || typeof cbor.value !== 'object' || cbor.value === null || Array.isArray(cbor.value)) return undefined;
+  if (
+    !cbor.ok ||
+    typeof cbor.value !== 'object' ||
+    cbor.value === null ||
+    Array.isArray(cbor.value)
+  )
+    return undefined;
   const { y, t } = cbor.value as Record<string, unknown>;
-  if (typeof y !== 'number' || !Number.isInteger(y) || (y & TYPE_MASK) !== MessageType.REQUEST) return undefined;
+  if (typeof y !== 'number' || !Number.isInteger(y) || (y & TYPE_MASK) !== MessageType.REQUEST)
+    return undefined;
   if (typeof t !== 'number' || !Number.isSafeInteger(t) || t <= 0) return undefined;
   const method = y & METHOD_MASK;
   const code = isMethod(method) ? ErrorCode.PROTOCOL : ErrorCode.METHOD_UNKNOWN;

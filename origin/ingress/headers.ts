@@ -1,18 +1,11 @@
-/** Header rewriting between the edge and the node: hop-by-hop headers go, x-pc2-* go, X-Forwarded-* come. */
+/**
+ * Header rewriting between the edge and the node's upstream: hop-by-hop headers go (the one rule of
+ * shared/hop-by-hop.ts), x-pc2-* go, X-Forwarded-* come.
+ */
 import type { IncomingMessage } from 'node:http';
-
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+import { isHopByHop, rawConnectionTokens } from '../../shared/hop-by-hop.ts';
 
 const isInternal = (name: string) => name.startsWith('x-pc2-');
-
-/** Names listed in the Connection header are hop-by-hop too. */
-function connectionTokens(raw: string[]): Set<string> {
-  const out = new Set<string>();
-  for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i].toLowerCase() === 'connection') for (const t of raw[i + 1].split(',')) out.add(t.trim().toLowerCase());
-  }
-  return out;
-}
 
 /** The first address of X-Forwarded-For (the browser, as the edge saw it), else the edge's own address. */
 export function clientAddress(req: IncomingMessage): string | undefined {
@@ -28,7 +21,7 @@ export function clientAddress(req: IncomingMessage): string | undefined {
  */
 export function upstreamRequestHeaders(req: IncomingMessage, keepUpgrade = false): string[] {
   const raw = req.rawHeaders;
-  const dropped = connectionTokens(raw);
+  const listed = rawConnectionTokens(raw);
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toLowerCase();
@@ -37,23 +30,28 @@ export function upstreamRequestHeaders(req: IncomingMessage, keepUpgrade = false
       out.push(raw[i], raw[i + 1]);
       continue;
     }
-    if (HOP_BY_HOP.has(name) || dropped.has(name)) continue;
+    if (isHopByHop(name, listed)) continue;
     out.push(raw[i], raw[i + 1]);
   }
   const has = (n: string) => req.headers[n] !== undefined;
-  if (!has('x-forwarded-for') && req.socket.remoteAddress) out.push('X-Forwarded-For', req.socket.remoteAddress);
+  if (!has('x-forwarded-for') && req.socket.remoteAddress)
+    out.push('X-Forwarded-For', req.socket.remoteAddress);
   if (!has('x-forwarded-host') && req.headers.host) out.push('X-Forwarded-Host', req.headers.host);
-  if (!has('x-forwarded-proto')) out.push('X-Forwarded-Proto', (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http');
+  if (!has('x-forwarded-proto'))
+    out.push(
+      'X-Forwarded-Proto',
+      (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http',
+    );
   return out;
 }
 
 /** Response headers for the edge: hop-by-hop removed (node:http frames the body itself). */
 export function downstreamResponseHeaders(raw: string[]): string[] {
-  const dropped = connectionTokens(raw);
+  const listed = rawConnectionTokens(raw);
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toLowerCase();
-    if (HOP_BY_HOP.has(name) || dropped.has(name)) continue;
+    if (isHopByHop(name, listed)) continue;
     out.push(raw[i], raw[i + 1]);
   }
   return out;

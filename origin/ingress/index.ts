@@ -1,3 +1,3 @@
-/** Relay ingress: edge requests for relayed nodes, carried over Active Proxy streams. */
+/** The relay ingress: edge requests for relayed nodes, each carried over a stream of the node's tunnel. */
 export { createIngress, type Ingress, type IngressOptions } from './ingress.ts';
 export { startIngressServer, type IngressServer } from './server.ts';

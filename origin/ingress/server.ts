@@ -11,7 +11,9 @@ export interface IngressServer {
   close(): Promise<void>;
 }
 
-export async function startIngressServer(options: IngressOptions & { host?: string; port?: number }): Promise<IngressServer> {
+export async function startIngressServer(
+  options: IngressOptions & { host?: string; port?: number },
+): Promise<IngressServer> {
   const { host = '0.0.0.0', port = 8080, ...rest } = options;
   const ingress = createIngress(rest);
   const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 });

@@ -2,7 +2,12 @@
 import { Hono, type Context } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { bodyLimit } from 'hono/body-limit';
-import { API_PREFIX, type ErrorBody, type HealthResponse, type RegistrarResponse } from '../../shared/records/api.ts';
+import {
+  API_PREFIX,
+  type ErrorBody,
+  type HealthResponse,
+  type RegistrarResponse,
+} from '../../shared/records/api.ts';
 import { RegistryError } from './errors.ts';
 import type { ResolvedOptions } from './options.ts';
 import { bodyDigest, pullQuery, verifyPeerAuthorization } from './peer-auth.ts';
@@ -33,7 +38,12 @@ async function readBody(c: Context, max: number): Promise<string> {
   return text;
 }
 
-export function createRegistryApp(o: ResolvedOptions, service: RegistryService, replication: Replication, limits: RegistryLimits): Hono {
+export function createRegistryApp(
+  o: ResolvedOptions,
+  service: RegistryService,
+  replication: Replication,
+  limits: RegistryLimits,
+): Hono {
   const app = new Hono();
   const limit = (c: Context, kind: 'read' | 'write', name?: string): void =>
     limits.charge(kind, remoteAddress(c), c.req.header('x-forwarded-for'), name);
@@ -47,17 +57,34 @@ export function createRegistryApp(o: ResolvedOptions, service: RegistryService, 
 
   const api = new Hono();
   // Enforced while the body streams in, so a chunked upload cannot grow past it either.
-  const tooLarge = (max: number) => bodyLimit({ maxSize: max, onError: (c) => c.json(errorBody('BAD_REQUEST', `body larger than ${max} bytes`), 400) });
+  const tooLarge = (max: number) =>
+    bodyLimit({
+      maxSize: max,
+      onError: (c) => c.json(errorBody('BAD_REQUEST', `body larger than ${max} bytes`), 400),
+    });
   api.use('/names/*', tooLarge(MAX_WRITE_BODY_BYTES));
   api.use('/replication/*', tooLarge(MAX_PUSH_BODY_BYTES));
-  api.get('/health', (c) => c.json({ ok: true, registrar: o.key.id.toString(), time: o.clock.now() } satisfies HealthResponse));
+  api.get('/health', (c) =>
+    c.json({
+      ok: true,
+      registrar: o.key.id.toString(),
+      time: o.clock.now(),
+    } satisfies HealthResponse),
+  );
   api.get('/registrar', (c) =>
-    c.json({ id: o.key.id.toString(), did: o.key.id.toDid(), trusted: o.trustedRegistrars.map((t) => t.toString()) } satisfies RegistrarResponse),
+    c.json({
+      id: o.key.id.toString(),
+      did: o.key.id.toDid(),
+      trusted: o.trustedRegistrars.map((t) => t.toString()),
+    } satisfies RegistrarResponse),
   );
 
   api.get('/names/:name', (c) => {
     limit(c, 'read');
-    return c.body(service.resolveJson(c.req.param('name')), 200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    return c.body(service.resolveJson(c.req.param('name')), 200, {
+      'content-type': 'application/json',
+      'cache-control': 'no-store',
+    });
   });
   api.get('/names/:name/available', (c) => {
     limit(c, 'read');
@@ -76,20 +103,26 @@ export function createRegistryApp(o: ResolvedOptions, service: RegistryService, 
 
   const peerAuth = (c: Context, op: 'push' | 'pull') =>
     verifyPeerAuthorization(c.req.header('authorization'), {
-      op, self: o.key.id, trusted: o.trustedRegistrars, now: o.clock.now(), skewMs: o.clockSkewMs,
+      op,
+      self: o.key.id,
+      trusted: o.trustedRegistrars,
+      now: o.clock.now(),
+      skewMs: o.clockSkewMs,
     });
 
   api.post('/replication/push', async (c) => {
     const auth = await peerAuth(c, 'push');
     const text = await readBody(c, MAX_PUSH_BODY_BYTES);
-    if (bodyDigest(text) !== auth.bodyDigest) throw new RegistryError('UNAUTHENTICATED', 'body does not match the authorization');
+    if (bodyDigest(text) !== auth.bodyDigest)
+      throw new RegistryError('UNAUTHENTICATED', 'body does not match the authorization');
     let items: unknown;
     try {
       items = (JSON.parse(text) as { items?: unknown }).items;
     } catch {
       items = undefined;
     }
-    if (!Array.isArray(items)) throw new RegistryError('BAD_REQUEST', 'a push is {items: NameState[]}');
+    if (!Array.isArray(items))
+      throw new RegistryError('BAD_REQUEST', 'a push is {items: NameState[]}');
     return c.json(await replication.receive(items));
   });
   api.get('/replication/changes', async (c) => {
@@ -100,7 +133,8 @@ export function createRegistryApp(o: ResolvedOptions, service: RegistryService, 
       throw new RegistryError('BAD_REQUEST', 'since and limit are non-negative integers');
     }
     // A pull signs its query, so a captured authorization cannot fetch another range.
-    if (auth.bodyDigest !== bodyDigest(pullQuery(since, limitItems))) throw new RegistryError('UNAUTHENTICATED', 'query does not match the authorization');
+    if (auth.bodyDigest !== bodyDigest(pullQuery(since, limitItems)))
+      throw new RegistryError('UNAUTHENTICATED', 'query does not match the authorization');
     return c.json(replication.changes(since, limitItems));
   });
 

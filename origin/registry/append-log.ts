@@ -3,7 +3,17 @@
  * are gathered into the next single write + fdatasync, so many concurrent writers share one disk
  * flush. A write is reported durable (its callback runs, its promise resolves) only after fdatasync.
  */
-import { closeSync, fdatasync, fsync, fsyncSync, openSync, readFileSync, renameSync, truncateSync, write } from 'node:fs';
+import {
+  closeSync,
+  fdatasync,
+  fsync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  truncateSync,
+  write,
+} from 'node:fs';
 import { promisify } from 'node:util';
 import { dirname } from 'node:path';
 import { decodeFrames, encodeFrame } from './framing.ts';
@@ -84,7 +94,8 @@ export class AppendLog {
     try {
       while (this.#pending.length > 0 && !this.#broken) {
         const batch = this.#pending.splice(0);
-        const bytes = batch.length === 1 ? batch[0].frame : Buffer.concat(batch.map((p) => p.frame));
+        const bytes =
+          batch.length === 1 ? batch[0].frame : Buffer.concat(batch.map((p) => p.frame));
         try {
           let written = 0;
           while (written < bytes.length) {
@@ -131,7 +142,8 @@ export class AppendLog {
         for (const payload of snapshot()) {
           const frame = encodeFrame(payload);
           let written = 0;
-          while (written < frame.length) written += await writeAsync(tmp, frame, written, frame.length - written);
+          while (written < frame.length)
+            written += await writeAsync(tmp, frame, written, frame.length - written);
           size += frame.length;
         }
         await fsyncAsync(tmp);
@@ -159,7 +171,9 @@ export class AppendLog {
 }
 
 const writeAsync = (fd: number, buffer: Buffer, offset: number, length: number): Promise<number> =>
-  new Promise((resolve, reject) => write(fd, buffer, offset, length, null, (e, n) => (e ? reject(e) : resolve(n))));
+  new Promise((resolve, reject) =>
+    write(fd, buffer, offset, length, null, (e, n) => (e ? reject(e) : resolve(n))),
+  );
 const fdatasyncAsync = promisify(fdatasync);
 const fsyncAsync = promisify(fsync);
 

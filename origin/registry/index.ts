@@ -10,7 +10,7 @@ import { Replication } from './replication.ts';
 import { RegistryService } from './service.ts';
 import { RegistryStore } from './store.ts';
 import { RegistryLimits } from './limits.ts';
-import { nodeFastPath } from './node-fast-path.ts';
+import { httpFastPath } from './fast-path.ts';
 
 export { RegistryError, REGISTRY_ERROR_STATUS, type RegistryErrorCode } from './errors.ts';
 export type { RegistryOptions, RateLimitOptions, PeerOption, Clock, Logger } from './options.ts';
@@ -30,7 +30,10 @@ export interface Registry {
 
 export function createRegistry(options: RegistryOptions): Registry {
   const resolved = resolveOptions(options);
-  const store = RegistryStore.open(resolved.dataDir, { compactMinBytes: resolved.compactMinBytes, logger: resolved.logger });
+  const store = RegistryStore.open(resolved.dataDir, {
+    compactMinBytes: resolved.compactMinBytes,
+    logger: resolved.logger,
+  });
   const service = new RegistryService(resolved, store);
   const replication = new Replication(resolved, store, service);
   const limits = new RegistryLimits(resolved);
@@ -38,7 +41,7 @@ export function createRegistry(options: RegistryOptions): Registry {
   replication.start();
   return {
     app,
-    fastPath: nodeFastPath(service, limits, resolved.logger),
+    fastPath: httpFastPath(service, limits, resolved.logger),
     store,
     replication,
     service,
@@ -56,7 +59,9 @@ export interface RegistryServer {
 }
 
 /** Creates the registry and serves it; `port: 0` picks a free port (see `url`). */
-export async function startRegistryServer(options: RegistryOptions & { host: string; port: number }): Promise<RegistryServer> {
+export async function startRegistryServer(
+  options: RegistryOptions & { host: string; port: number },
+): Promise<RegistryServer> {
   const { host, port, ...rest } = options;
   const registry = createRegistry(rest);
   const honoListener = getRequestListener(registry.app.fetch);

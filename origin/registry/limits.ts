@@ -17,11 +17,18 @@ export class RegistryLimits {
     const l = o.rateLimits;
     this.#writesPerIp = l ? new RateLimiter(l.writesPerIpPerSec, l.writesPerIpBurst) : null;
     this.#readsPerIp = l ? new RateLimiter(l.readsPerIpPerSec, l.readsPerIpBurst) : null;
-    this.#writesPerName = l ? new RateLimiter(l.writesPerNamePerMin / 60, l.writesPerNameBurst) : null;
+    this.#writesPerName = l
+      ? new RateLimiter(l.writesPerNamePerMin / 60, l.writesPerNameBurst)
+      : null;
   }
 
   /** Charges one request; throws RATE_LIMITED when a bucket is empty. */
-  charge(kind: 'read' | 'write', remote: string | undefined, forwardedFor: string | undefined, name?: string): void {
+  charge(
+    kind: 'read' | 'write',
+    remote: string | undefined,
+    forwardedFor: string | undefined,
+    name?: string,
+  ): void {
     if (!this.#readsPerIp) return;
     const now = this.#o.clock.now();
     const ip = clientIp(remote, forwardedFor, this.#proxies);

@@ -1,14 +1,31 @@
-/** Registry options: one object, documented defaults, unknown keys refused. */
+/** Registry options: one object, documented defaults, declared once (shared/options.ts), unknown keys refused. */
+import { Id } from '../../shared/id.ts';
+import { KeyPair } from '../../shared/keys.ts';
+import { type Logger, silentLogger } from '../../shared/logger.ts';
+import {
+  atLeast,
+  boolean,
+  type Checked,
+  checkOptions,
+  fn,
+  instance,
+  list,
+  nested,
+  nonEmptyString,
+  object,
+  optional,
+  type Rule,
+  type Rules,
+  string,
+  withDefault,
+} from '../../shared/options.ts';
 import { DEFAULT_RESERVED_NAMES } from '../../shared/records/names.ts';
-import type { Id } from '../../shared/id.ts';
-import type { KeyPair } from '../../shared/keys.ts';
 import type { VerifiedRoute } from '../../shared/records/route.ts';
+import { RegistryError } from './errors.ts';
 
 export interface Clock {
   now(): number;
 }
-
-import { type Logger, silentLogger } from '../../shared/logger.ts';
 
 export type { Logger };
 
@@ -77,57 +94,51 @@ export const DEFAULT_RATE_LIMITS: RateLimitOptions = {
   writesPerNameBurst: 20,
 };
 
-export type ResolvedOptions = Required<Omit<RegistryOptions, 'rateLimits' | 'onRoutePublished'>> & {
-  rateLimits: RateLimitOptions | false;
-  onRoutePublished?: (route: VerifiedRoute) => void;
-};
-
-const KNOWN = new Set([
-  'key', 'trustedRegistrars', 'dataDir', 'peers', 'reservedNames', 'holdPeriodMs', 'clockSkewMs', 'transferTtlMs',
-  'developerMode', 'trustedProxies', 'rateLimits', 'pullIntervalMs', 'pushDelayMs', 'replicationTimeoutMs',
-  'compactMinBytes', 'clock', 'logger', 'onRoutePublished',
-]);
-
 export { silentLogger } from '../../shared/logger.ts';
 export const systemClock: Clock = { now: () => Date.now() };
 
+const RATE_LIMIT_OPTIONS = Object.fromEntries(
+  Object.entries(DEFAULT_RATE_LIMITS).map(([name, fallback]) => [
+    name,
+    withDefault(atLeast(0), fallback),
+  ]),
+) as { [K in keyof RateLimitOptions]: Rule<number> };
+
+/** `false`, or overrides of the default rate limits. */
+const rateLimits: Rule<RateLimitOptions | false> = (value, name) =>
+  value === false ? false : nested(RATE_LIMIT_OPTIONS)(value, name);
+
+const REGISTRY_OPTIONS = {
+  key: instance(KeyPair),
+  trustedRegistrars: list(instance(Id)),
+  dataDir: nonEmptyString,
+  peers: withDefault(list(nested({ id: nonEmptyString, url: nonEmptyString })), []),
+  reservedNames: withDefault<readonly string[]>(list(string), DEFAULT_RESERVED_NAMES),
+  holdPeriodMs: withDefault(atLeast(0), 30 * 24 * 3600_000),
+  clockSkewMs: withDefault(atLeast(0), 60_000),
+  transferTtlMs: withDefault(atLeast(0), 24 * 3600_000),
+  developerMode: withDefault(boolean, false),
+  trustedProxies: withDefault(list(string), []),
+  rateLimits,
+  pullIntervalMs: withDefault(atLeast(0), 5_000),
+  pushDelayMs: withDefault(atLeast(0), 5),
+  replicationTimeoutMs: withDefault(atLeast(0), 5_000),
+  compactMinBytes: withDefault(atLeast(0), 64 * 1024 * 1024),
+  clock: withDefault(object<Clock>(), systemClock),
+  logger: withDefault(object<Logger>(), silentLogger),
+  onRoutePublished: optional(fn<(route: VerifiedRoute) => void>()),
+} satisfies Rules<RegistryOptions>;
+
+export type ResolvedOptions = Checked<typeof REGISTRY_OPTIONS>;
+
 export function resolveOptions(options: RegistryOptions): ResolvedOptions {
-  const unknown = Object.keys(options).filter((k) => !KNOWN.has(k));
-  if (unknown.length > 0) throw new TypeError(`unknown registry option(s): ${unknown.join(', ')}`);
-  if (!options.key) throw new TypeError('registry option "key" (the registrar KeyPair) is required');
-  if (typeof options.dataDir !== 'string' || options.dataDir === '') throw new TypeError('registry option "dataDir" is required');
-  if (!Array.isArray(options.trustedRegistrars)) throw new TypeError('registry option "trustedRegistrars" is a list of ids');
-  const trusted = [...options.trustedRegistrars];
-  if (!trusted.some((id) => id.equals(options.key.id))) trusted.push(options.key.id);
-  let rateLimits: RateLimitOptions | false = false;
-  if (options.rateLimits !== false) {
-    const extra = Object.keys(options.rateLimits ?? {}).filter((k) => !(k in DEFAULT_RATE_LIMITS));
-    if (extra.length > 0) throw new TypeError(`unknown rate limit option(s): ${extra.join(', ')}`);
-    rateLimits = { ...DEFAULT_RATE_LIMITS, ...options.rateLimits };
-  }
-  const positive = (name: string, value: number | undefined, fallback: number): number => {
-    const v = value ?? fallback;
-    if (!Number.isFinite(v) || v < 0) throw new TypeError(`registry option "${name}" must be a non-negative number`);
-    return v;
-  };
-  return {
-    key: options.key,
-    trustedRegistrars: trusted,
-    dataDir: options.dataDir,
-    peers: options.peers ?? [],
-    reservedNames: options.reservedNames ?? DEFAULT_RESERVED_NAMES,
-    holdPeriodMs: positive('holdPeriodMs', options.holdPeriodMs, 30 * 24 * 3600_000),
-    clockSkewMs: positive('clockSkewMs', options.clockSkewMs, 60_000),
-    transferTtlMs: positive('transferTtlMs', options.transferTtlMs, 24 * 3600_000),
-    developerMode: options.developerMode ?? false,
-    trustedProxies: options.trustedProxies ?? [],
-    rateLimits,
-    pullIntervalMs: positive('pullIntervalMs', options.pullIntervalMs, 5_000),
-    pushDelayMs: positive('pushDelayMs', options.pushDelayMs, 5),
-    replicationTimeoutMs: positive('replicationTimeoutMs', options.replicationTimeoutMs, 5_000),
-    compactMinBytes: positive('compactMinBytes', options.compactMinBytes, 64 * 1024 * 1024),
-    clock: options.clock ?? systemClock,
-    logger: options.logger ?? silentLogger,
-    onRoutePublished: options.onRoutePublished,
-  };
+  const o = checkOptions(
+    options,
+    REGISTRY_OPTIONS,
+    'registry options',
+    (message) => new RegistryError('INVALID_OPTIONS', message),
+  );
+  // This registrar always trusts its own bindings.
+  if (!o.trustedRegistrars.some((id) => id.equals(o.key.id))) o.trustedRegistrars.push(o.key.id);
+  return o;
 }

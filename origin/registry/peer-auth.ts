@@ -14,7 +14,7 @@ export const PEER_TYP = 'pc2-peer';
 export const PEER_AUTH_SCHEME = 'PC2-Peer ';
 
 interface PeerClaims {
-  op: 'push' | 'pull';
+  op: 'push' | 'pull' | 'zone-push' | 'zone-pull';
   aud: string;
   iat: number;
   body: string;
@@ -29,7 +29,13 @@ export function bodyDigest(body: string | Uint8Array): string {
   return toBase64Url(sha256(typeof body === 'string' ? new TextEncoder().encode(body) : body));
 }
 
-export async function peerAuthorization(key: KeyPair, audience: Id, op: PeerClaims['op'], body: string, now: number): Promise<string> {
+export async function peerAuthorization(
+  key: KeyPair,
+  audience: Id,
+  op: PeerClaims['op'],
+  body: string,
+  now: number,
+): Promise<string> {
   const claims: PeerClaims = { op, aud: audience.toString(), iat: now, body: bodyDigest(body) };
   return PEER_AUTH_SCHEME + (await signJws(claims, key, PEER_TYP));
 }
@@ -43,17 +49,20 @@ export async function verifyPeerAuthorization(
   header: string | undefined,
   expected: { op: PeerClaims['op']; self: Id; trusted: readonly Id[]; now: number; skewMs: number },
 ): Promise<{ peer: Id; bodyDigest: string }> {
-  if (!header?.startsWith(PEER_AUTH_SCHEME)) throw new RegistryError('UNAUTHENTICATED', 'replication needs a PC2-Peer authorization');
+  if (!header?.startsWith(PEER_AUTH_SCHEME))
+    throw new RegistryError('UNAUTHENTICATED', 'replication needs a PC2-Peer authorization');
   const verified = await verifyJws<PeerClaims>(header.slice(PEER_AUTH_SCHEME.length), PEER_TYP);
   if (!verified.ok) throw new RegistryError('UNAUTHENTICATED', verified.error.message);
   const { payload, signer } = verified.value;
   if (signer.equals(expected.self) || !expected.trusted.some((t) => t.equals(signer))) {
     throw new RegistryError('UNAUTHENTICATED', `${signer} is not a peer registrar`);
   }
-  if (payload?.op !== expected.op || payload.aud !== expected.self.toString()) throw new RegistryError('UNAUTHENTICATED', 'authorization is for another call');
+  if (payload?.op !== expected.op || payload.aud !== expected.self.toString())
+    throw new RegistryError('UNAUTHENTICATED', 'authorization is for another call');
   if (typeof payload.iat !== 'number' || Math.abs(payload.iat - expected.now) > expected.skewMs) {
     throw new RegistryError('CLOCK_SKEW', 'peer authorization is too old or too new');
   }
-  if (typeof payload.body !== 'string') throw new RegistryError('UNAUTHENTICATED', 'authorization lacks the body digest');
+  if (typeof payload.body !== 'string')
+    throw new RegistryError('UNAUTHENTICATED', 'authorization lacks the body digest');
   return { peer: signer, bodyDigest: payload.body };
 }

@@ -19,7 +19,10 @@ export class RateLimiter {
       bucket = { tokens: this.#burst, at: now };
       this.#buckets.set(key, bucket);
     } else {
-      bucket.tokens = Math.min(this.#burst, bucket.tokens + Math.max(0, now - bucket.at) * this.#ratePerMs);
+      bucket.tokens = Math.min(
+        this.#burst,
+        bucket.tokens + Math.max(0, now - bucket.at) * this.#ratePerMs,
+      );
       bucket.at = now;
     }
     if (bucket.tokens < 1) return false;

@@ -8,7 +8,7 @@ import { Id } from '../../shared/id.ts';
 import { registryOpPaths } from '../../shared/records/api.ts';
 import type { ResolvedOptions } from './options.ts';
 import { mergeStates, verifyState } from './merge.ts';
-import { peerAuthorization, pullQuery } from './peer-auth.ts';
+import { pullAllPages, pushItems } from './peer-calls.ts';
 import type { RegistryService } from './service.ts';
 import type { NameEntry, NameState } from './state.ts';
 import type { RegistryStore } from './store.ts';
@@ -41,13 +41,28 @@ interface Peer {
 }
 
 function sameState(a: NameState, b: NameState): boolean {
-  return a.binding === b.binding && a.route === b.route && a.released === b.released && a.offer === b.offer
-    && a.origin === b.origin && Array.isArray(b.transfers) && a.transfers.length === b.transfers.length
-    && a.transfers.at(-1)?.accept === b.transfers.at(-1)?.accept && a.previous?.binding === b.previous?.binding;
+  return (
+    a.binding === b.binding &&
+    a.route === b.route &&
+    a.released === b.released &&
+    a.offer === b.offer &&
+    a.origin === b.origin &&
+    Array.isArray(b.transfers) &&
+    a.transfers.length === b.transfers.length &&
+    a.transfers.at(-1)?.accept === b.transfers.at(-1)?.accept &&
+    a.previous?.binding === b.previous?.binding
+  );
 }
 
 export class Replication {
-  readonly stats: ReplicationStats = { pushed: 0, pushFailures: 0, pulled: 0, pullFailures: 0, stored: 0, rejected: 0 };
+  readonly stats: ReplicationStats = {
+    pushed: 0,
+    pushFailures: 0,
+    pulled: 0,
+    pullFailures: 0,
+    stored: 0,
+    rejected: 0,
+  };
   readonly #o: ResolvedOptions;
   readonly #store: RegistryStore;
   readonly #service: RegistryService;
@@ -68,7 +83,8 @@ export class Replication {
   /** Adds a peer, or moves a known one to a new URL (its cursor is kept). */
   addPeer(peer: { id: string; url: string }): void {
     const id = Id.parse(peer.id);
-    if (!this.#o.trustedRegistrars.some((t) => t.equals(id))) throw new TypeError(`peer ${peer.id} is not among trustedRegistrars`);
+    if (!this.#o.trustedRegistrars.some((t) => t.equals(id)))
+      throw new TypeError(`peer ${peer.id} is not among trustedRegistrars`);
     if (id.equals(this.#o.key.id)) throw new TypeError('a registrar is not its own peer');
     const url = peer.url.replace(/\/+$/, '');
     const known = this.#peers.find((p) => p.id.equals(id));
@@ -97,7 +113,8 @@ export class Replication {
     if (this.#closed) return;
     for (const peer of this.#peers) {
       for (const e of entries) peer.queue.set(e.state.name, e.state);
-      if (!peer.timer && !peer.sending) peer.timer = setTimeout(() => this.#flush(peer), this.#o.pushDelayMs);
+      if (!peer.timer && !peer.sending)
+        peer.timer = setTimeout(() => this.#flush(peer), this.#o.pushDelayMs);
     }
   }
 
@@ -110,79 +127,92 @@ export class Replication {
       .then(() => void (this.stats.pushed += items.length))
       .catch((e: Error) => {
         this.stats.pushFailures++;
-        this.#o.logger.warn('replication push failed; the next pull heals it', { peer: peer.id.toString(), error: e.message });
+        this.#o.logger.warn('replication push failed; the next pull heals it', {
+          peer: peer.id.toString(),
+          error: e.message,
+        });
       })
       .finally(() => {
         peer.sending = null;
-        if (peer.queue.size > 0 && !this.#closed) peer.timer = setTimeout(() => this.#flush(peer), this.#o.pushDelayMs);
+        if (peer.queue.size > 0 && !this.#closed)
+          peer.timer = setTimeout(() => this.#flush(peer), this.#o.pushDelayMs);
       });
   }
 
-  async #post(peer: Peer, items: NameState[]): Promise<void> {
-    const body = JSON.stringify({ items });
-    const res = await fetch(peer.url + registryOpPaths.replicationPush, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        authorization: await peerAuthorization(this.#o.key, peer.id, 'push', body, this.#o.clock.now()),
-      },
-      body,
-      signal: AbortSignal.timeout(this.#o.replicationTimeoutMs),
-    });
-    await res.arrayBuffer();
-    if (!res.ok) throw new Error(`peer answered ${res.status}`);
+  #call(peer: Peer) {
+    return {
+      key: this.#o.key,
+      peer,
+      now: this.#o.clock.now(),
+      timeoutMs: this.#o.replicationTimeoutMs,
+    };
+  }
+
+  #post(peer: Peer, items: NameState[]): Promise<void> {
+    return pushItems(this.#call(peer), registryOpPaths.replicationPush, 'push', items);
   }
 
   /** Pulls every peer's changes since its cursor until none are left. */
   async pullAll(): Promise<void> {
-    await Promise.all(this.#peers.map((p) => this.#pullPeer(p).catch((e: Error) => {
-      this.stats.pullFailures++;
-      this.#o.logger.warn('replication pull failed', { peer: p.id.toString(), error: e.message });
-    })));
+    await Promise.all(
+      this.#peers.map((p) =>
+        this.#pullPeer(p).catch((e: Error) => {
+          this.stats.pullFailures++;
+          this.#o.logger.warn('replication pull failed', {
+            peer: p.id.toString(),
+            error: e.message,
+          });
+        }),
+      ),
+    );
   }
 
   async #pullPeer(peer: Peer): Promise<void> {
-    for (let page = 0; page < MAX_PAGES_PER_ROUND && !this.#closed; page++) {
-      const query = pullQuery(peer.cursor, MAX_ITEMS_PER_CALL);
-      const res = await fetch(`${peer.url}${registryOpPaths.replicationChanges}?${query}`, {
-        headers: { authorization: await peerAuthorization(this.#o.key, peer.id, 'pull', query, this.#o.clock.now()) },
-        signal: AbortSignal.timeout(this.#o.replicationTimeoutMs),
-      });
-      if (!res.ok) {
-        await res.arrayBuffer();
-        throw new Error(`peer answered ${res.status}`);
-      }
-      const changes = (await res.json()) as ChangesResponse;
-      if (!Array.isArray(changes.items) || !Number.isSafeInteger(changes.cursor)) throw new Error('malformed changes');
-      await this.receive(changes.items);
-      this.stats.pulled += changes.items.length;
-      peer.cursor = changes.cursor;
-      if (!changes.more) return;
-    }
+    const page = {
+      limit: MAX_ITEMS_PER_CALL,
+      maxPages: MAX_PAGES_PER_ROUND,
+      stopped: () => this.#closed,
+    };
+    await pullAllPages(
+      () => this.#call(peer),
+      registryOpPaths.replicationChanges,
+      'pull',
+      peer,
+      page,
+      async (items) => {
+        await this.receive(items);
+        this.stats.pulled += items.length;
+      },
+    );
   }
 
   /** Verifies and merges items from a peer; returns how many changed the local store. */
   async receive(items: unknown[]): Promise<{ stored: number; rejected: number }> {
     let stored = 0;
     let rejected = 0;
-    await Promise.all(items.slice(0, MAX_ITEMS_PER_CALL).map(async (item) => {
-      const known = item && typeof item === 'object' ? this.#store.get(String((item as NameState).name)) : undefined;
-      if (known && sameState(known.state, item as NameState)) return; // nothing new: no need to verify
-      const checked = await verifyState(item, this.#o.trustedRegistrars);
-      if (!checked.ok) {
-        rejected++;
-        this.#o.logger.warn('replication: refused an item', { reason: checked.reason });
-        return;
-      }
-      const state = checked.state;
-      await this.#service.lock.run(state.name, async () => {
-        const merged = mergeStates(this.#store.get(state.name), state, this.#o.holdPeriodMs);
-        if (merged) {
-          await this.#store.commit({ states: [merged] });
-          stored++;
+    await Promise.all(
+      items.slice(0, MAX_ITEMS_PER_CALL).map(async (item) => {
+        const known =
+          item && typeof item === 'object'
+            ? this.#store.get(String((item as NameState).name))
+            : undefined;
+        if (known && sameState(known.state, item as NameState)) return; // nothing new: no need to verify
+        const checked = await verifyState(item, this.#o.trustedRegistrars);
+        if (!checked.ok) {
+          rejected++;
+          this.#o.logger.warn('replication: refused an item', { reason: checked.reason });
+          return;
         }
-      });
-    }));
+        const state = checked.state;
+        await this.#service.lock.run(state.name, async () => {
+          const merged = mergeStates(this.#store.get(state.name), state, this.#o.holdPeriodMs);
+          if (merged) {
+            await this.#store.commit({ states: [merged] });
+            stored++;
+          }
+        });
+      }),
+    );
     this.stats.stored += stored;
     this.stats.rejected += rejected;
     return { stored, rejected };
@@ -192,7 +222,11 @@ export class Replication {
     const n = Math.max(1, Math.min(MAX_ITEMS_PER_CALL, limit));
     const { entries, cursor } = this.#store.changesSince(since, n + 1);
     const page = entries.slice(0, n);
-    return { items: page.map((e) => e.state), cursor: page.at(-1)?.version ?? cursor, more: entries.length > n };
+    return {
+      items: page.map((e) => e.state),
+      cursor: page.at(-1)?.version ?? cursor,
+      more: entries.length > n,
+    };
   }
 
   async close(): Promise<void> {

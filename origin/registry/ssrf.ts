@@ -11,10 +11,24 @@ const MAX_ENDPOINT_LENGTH = 2048;
 
 /** [first address as number, prefix length] */
 const BLOCKED_V4: [string, number][] = [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16],
-  ['172.16.0.0', 12], ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.31.196.0', 24], ['192.52.193.0', 24],
-  ['192.88.99.0', 24], ['192.168.0.0', 16], ['192.175.48.0', 24], ['198.18.0.0', 15], ['198.51.100.0', 24],
-  ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
+  ['192.31.196.0', 24],
+  ['192.52.193.0', 24],
+  ['192.88.99.0', 24],
+  ['192.168.0.0', 16],
+  ['192.175.48.0', 24],
+  ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
 ];
 
 const BLOCKED_V4_RANGES = BLOCKED_V4.map(([base, bits]) => {
@@ -36,7 +50,7 @@ export function ipv4ToNumber(text: string): number | null {
 export function isPublicIpv4(text: string): boolean {
   const n = ipv4ToNumber(text);
   if (n === null) return false;
-  return !BLOCKED_V4_RANGES.some(({ base, mask }) => ((n & mask) >>> 0) === base);
+  return !BLOCKED_V4_RANGES.some(({ base, mask }) => (n & mask) >>> 0 === base);
 }
 
 /** Parses an IPv6 literal (no brackets, no zone) into 8 groups; null if it is not one. */
@@ -46,7 +60,8 @@ export function parseIpv6(text: string): number[] | null {
   if (lastColon >= 0 && text.includes('.', lastColon)) {
     const v4 = ipv4ToNumber(text.slice(lastColon + 1));
     if (v4 === null) return null;
-    hex = text.slice(0, lastColon + 1) + (v4 >>> 16).toString(16) + ':' + (v4 & 0xffff).toString(16);
+    hex =
+      text.slice(0, lastColon + 1) + (v4 >>> 16).toString(16) + ':' + (v4 & 0xffff).toString(16);
   }
   const halves = hex.split('::');
   if (halves.length > 2) return null;
@@ -79,30 +94,53 @@ export function isPublicIpv6(text: string): boolean {
   return true;
 }
 
-const BLOCKED_HOST_SUFFIXES = ['.localhost', '.local', '.internal', '.intranet', '.home.arpa', '.lan', '.arpa', '.invalid', '.test', '.example', '.onion'];
+const BLOCKED_HOST_SUFFIXES = [
+  '.localhost',
+  '.local',
+  '.internal',
+  '.intranet',
+  '.home.arpa',
+  '.lan',
+  '.arpa',
+  '.invalid',
+  '.test',
+  '.example',
+  '.onion',
+];
 
 /** Checks a direct endpoint; developer mode accepts any well-formed http(s) URL. */
 export function checkEndpoint(endpoint: unknown, developerMode: boolean): EndpointCheck {
-  if (typeof endpoint !== 'string' || endpoint.length > MAX_ENDPOINT_LENGTH) return { ok: false, reason: 'the endpoint is a URL string' };
+  if (typeof endpoint !== 'string' || endpoint.length > MAX_ENDPOINT_LENGTH)
+    return { ok: false, reason: 'the endpoint is a URL string' };
   let url: URL;
   try {
     url = new URL(endpoint);
   } catch {
     return { ok: false, reason: 'the endpoint is not a URL' };
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, reason: 'the endpoint must be http or https' };
-  if (url.username || url.password) return { ok: false, reason: 'the endpoint may not carry credentials' };
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    return { ok: false, reason: 'the endpoint must be http or https' };
+  if (url.username || url.password)
+    return { ok: false, reason: 'the endpoint may not carry credentials' };
   if (developerMode) return { ok: true, url };
   const host = url.hostname.toLowerCase();
   if (host.startsWith('[')) {
-    return isPublicIpv6(host.slice(1, -1)) ? { ok: true, url } : { ok: false, reason: `${host} is not a public IPv6 address` };
+    return isPublicIpv6(host.slice(1, -1))
+      ? { ok: true, url }
+      : { ok: false, reason: `${host} is not a public IPv6 address` };
   }
   if (ipv4ToNumber(host) !== null) {
-    return isPublicIpv4(host) ? { ok: true, url } : { ok: false, reason: `${host} is not a public IPv4 address` };
+    return isPublicIpv4(host)
+      ? { ok: true, url }
+      : { ok: false, reason: `${host} is not a public IPv4 address` };
   }
   if (/^[\d.]+$/.test(host)) return { ok: false, reason: `${host} is not a valid address` };
   const bare = host.replace(/\.$/, '');
-  if (!bare.includes('.') || bare === 'localhost' || BLOCKED_HOST_SUFFIXES.some((s) => ('.' + bare).endsWith(s))) {
+  if (
+    !bare.includes('.') ||
+    bare === 'localhost' ||
+    BLOCKED_HOST_SUFFIXES.some((s) => ('.' + bare).endsWith(s))
+  ) {
     return { ok: false, reason: `${host} is not a public host name` };
   }
   return { ok: true, url };

@@ -48,7 +48,9 @@ export function describeState(state: NameState, version: number): NameEntry {
   const binding = decodeJwsPayload<NameBinding>(state.binding);
   const route = state.route ? decodeJwsPayload<RouteRecord>(state.route) : null;
   const last = state.transfers.at(-1);
-  const ownedSince = last ? Math.max(binding.boundAt, decodeJwsPayload<RegistryRequest>(last.accept).iat) : binding.boundAt;
+  const ownedSince = last
+    ? Math.max(binding.boundAt, decodeJwsPayload<RegistryRequest>(last.accept).iat)
+    : binding.boundAt;
   const releasedAt = state.released ? decodeJwsPayload<RegistryRequest>(state.released).iat : null;
   const offer = state.offer ? decodeJwsPayload<RegistryRequest>(state.offer) : null;
   return { state, version, binding, route, ownedSince, releasedAt, offer };
@@ -66,7 +68,11 @@ export type NameStatus = 'free' | 'online' | 'offline' | 'bound' | 'lapsed';
  * period; bound: no route published yet, within the hold period; lapsed: hold period over, anyone
  * may claim.
  */
-export function nameStatus(entry: NameEntry | undefined, now: number, holdPeriodMs: number): NameStatus {
+export function nameStatus(
+  entry: NameEntry | undefined,
+  now: number,
+  holdPeriodMs: number,
+): NameStatus {
   if (!entry || entry.state.released) return 'free';
   if (entry.route && entry.route.exp > now) return 'online';
   if (now >= leaseEnd(entry) + holdPeriodMs) return 'lapsed';

@@ -36,14 +36,22 @@ export class RegistryStore {
   /** Torn bytes dropped at the last start. */
   readonly droppedBytes: number;
 
-  private constructor(log: AppendLog, droppedBytes: number, compactMinBytes: number, logger: Logger) {
+  private constructor(
+    log: AppendLog,
+    droppedBytes: number,
+    compactMinBytes: number,
+    logger: Logger,
+  ) {
     this.#log = log;
     this.droppedBytes = droppedBytes;
     this.#compactMinBytes = compactMinBytes;
     this.#logger = logger;
   }
 
-  static open(dataDir: string, options: { compactMinBytes: number; logger: Logger }): RegistryStore {
+  static open(
+    dataDir: string,
+    options: { compactMinBytes: number; logger: Logger },
+  ): RegistryStore {
     mkdirSync(dataDir, { recursive: true });
     const { log, payloads, droppedBytes } = AppendLog.open(join(dataDir, LOG_FILE));
     const store = new RegistryStore(log, droppedBytes, options.compactMinBytes, options.logger);
@@ -57,7 +65,8 @@ export class RegistryStore {
       store.#apply(record);
     }
     store.#liveBytes = log.size;
-    if (droppedBytes > 0) options.logger.warn('registry store: dropped a torn last write', { droppedBytes });
+    if (droppedBytes > 0)
+      options.logger.warn('registry store: dropped a torn last write', { droppedBytes });
     return store;
   }
 
@@ -118,7 +127,9 @@ export class RegistryStore {
     const size = this.#log.size;
     if (this.#compacting || size < this.#compactMinBytes || size < 2 * this.#liveBytes) return;
     this.#compacting = this.compact()
-      .catch((e: Error) => this.#logger.error('registry store: compaction failed', { error: e.message }))
+      .catch((e: Error) =>
+        this.#logger.error('registry store: compaction failed', { error: e.message }),
+      )
       .finally(() => (this.#compacting = null));
   }
 
@@ -140,7 +151,12 @@ export class RegistryStore {
       return [key.slice(0, bar), key.slice(bar + 1), seq] as [string, string, number];
     });
     for (let i = 0; i < seqs.length; i += SNAPSHOT_CHUNK * 4) {
-      out.push(Buffer.from(JSON.stringify({ q: seqs.slice(i, i + SNAPSHOT_CHUNK * 4) } satisfies LogRecord), 'utf8'));
+      out.push(
+        Buffer.from(
+          JSON.stringify({ q: seqs.slice(i, i + SNAPSHOT_CHUNK * 4) } satisfies LogRecord),
+          'utf8',
+        ),
+      );
     }
     return out;
   }

@@ -12,28 +12,55 @@ export interface WriteOp {
   /** Path below /api/v1/names/:name/. */
   action: 'claim' | 'route' | 'release' | 'transfer' | 'accept';
   field: 'request' | 'route';
-  run(service: RegistryService, name: string, jws: unknown): Promise<{ status: 200 | 201 | 202; body: unknown }>;
+  run(
+    service: RegistryService,
+    name: string,
+    jws: unknown,
+  ): Promise<{ status: 200 | 201 | 202; body: unknown }>;
 }
 
 export const WRITE_OPS: readonly WriteOp[] = [
   {
-    method: 'POST', action: 'claim', field: 'request',
+    method: 'POST',
+    action: 'claim',
+    field: 'request',
     async run(s, name, jws) {
       const { created, body } = await s.claim(name, jws);
       return { status: created ? 201 : 200, body };
     },
   },
-  { method: 'PUT', action: 'route', field: 'route', run: async (s, name, jws) => ({ status: 200, body: await s.publishRoute(name, jws) }) },
-  { method: 'POST', action: 'release', field: 'request', run: async (s, name, jws) => ({ status: 200, body: await s.release(name, jws) }) },
-  { method: 'POST', action: 'transfer', field: 'request', run: async (s, name, jws) => ({ status: 202, body: await s.transfer(name, jws) }) },
-  { method: 'POST', action: 'accept', field: 'request', run: async (s, name, jws) => ({ status: 200, body: await s.acceptTransfer(name, jws) }) },
+  {
+    method: 'PUT',
+    action: 'route',
+    field: 'route',
+    run: async (s, name, jws) => ({ status: 200, body: await s.publishRoute(name, jws) }),
+  },
+  {
+    method: 'POST',
+    action: 'release',
+    field: 'request',
+    run: async (s, name, jws) => ({ status: 200, body: await s.release(name, jws) }),
+  },
+  {
+    method: 'POST',
+    action: 'transfer',
+    field: 'request',
+    run: async (s, name, jws) => ({ status: 202, body: await s.transfer(name, jws) }),
+  },
+  {
+    method: 'POST',
+    action: 'accept',
+    field: 'request',
+    run: async (s, name, jws) => ({ status: 200, body: await s.acceptTransfer(name, jws) }),
+  },
 ];
 
 /** The signed record in a write body `{<field>: JWS}`; BAD_REQUEST when the body is not a JSON object. */
 export function writeBodyField(text: string, field: WriteOp['field']): unknown {
   try {
     const value = JSON.parse(text) as unknown;
-    if (value && typeof value === 'object' && !Array.isArray(value)) return (value as Record<string, unknown>)[field];
+    if (value && typeof value === 'object' && !Array.isArray(value))
+      return (value as Record<string, unknown>)[field];
   } catch {
     // fall through
   }

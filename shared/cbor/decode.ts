@@ -3,7 +3,14 @@
  * every declared length is checked against the bytes that remain before anything is allocated.
  */
 import { err, ok, type Result, SharedError } from '../errors.ts';
-import { CborSimple, CborTag, type CborValue, indefinite, definite, isUnsafeObjectKey } from './types.ts';
+import {
+  CborSimple,
+  CborTag,
+  type CborValue,
+  indefinite,
+  definite,
+  isUnsafeObjectKey,
+} from './types.ts';
 
 export interface CborDecodeOptions {
   /** Deepest nesting of arrays, maps and tags accepted. Default 64. */
@@ -46,7 +53,8 @@ class Reader {
   }
 
   need(n: number): void {
-    if (n > this.remaining) throw new Malformed('CBOR_MALFORMED', `truncated: need ${n} bytes at offset ${this.pos}`);
+    if (n > this.remaining)
+      throw new Malformed('CBOR_MALFORMED', `truncated: need ${n} bytes at offset ${this.pos}`);
   }
 
   /** The argument of a head; -1 for the indefinite marker (additional info 31). */
@@ -73,14 +81,20 @@ class Reader {
       case 31:
         return -1;
       default:
-        throw new Malformed('CBOR_MALFORMED', `reserved additional info ${info} at offset ${this.pos - 1}`);
+        throw new Malformed(
+          'CBOR_MALFORMED',
+          `reserved additional info ${info} at offset ${this.pos - 1}`,
+        );
     }
   }
 
   /** A definite length that must fit in what remains (each unit at least `unit` bytes). */
   length(arg: number | bigint, unit: number): number {
     if (typeof arg === 'bigint' || arg * unit > this.remaining) {
-      throw new Malformed('CBOR_MALFORMED', `declared length ${arg} exceeds the ${this.remaining} bytes left`);
+      throw new Malformed(
+        'CBOR_MALFORMED',
+        `declared length ${arg} exceeds the ${this.remaining} bytes left`,
+      );
     }
     return arg;
   }
@@ -94,13 +108,18 @@ class Reader {
     if (major === 7) return this.simple(info);
     const arg = this.argument(info);
     if (arg === -1 && (major === 0 || major === 1 || major === 6)) {
-      throw new Malformed('CBOR_MALFORMED', `indefinite length not allowed for major type ${major}`);
+      throw new Malformed(
+        'CBOR_MALFORMED',
+        `indefinite length not allowed for major type ${major}`,
+      );
     }
     switch (major) {
       case 0:
         return arg;
       case 1:
-        return typeof arg === 'bigint' || arg === Number.MAX_SAFE_INTEGER ? -1n - BigInt(arg) : -1 - arg;
+        return typeof arg === 'bigint' || arg === Number.MAX_SAFE_INTEGER
+          ? -1n - BigInt(arg)
+          : -1 - arg;
       case 2:
       case 3:
         return this.string(major, arg, depth);
@@ -109,7 +128,8 @@ class Reader {
       case 5:
         return this.map(arg, depth + 1);
       default: {
-        if (depth + 1 > this.maxDepth) throw new Malformed('CBOR_TOO_DEEP', `nesting deeper than ${this.maxDepth}`);
+        if (depth + 1 > this.maxDepth)
+          throw new Malformed('CBOR_TOO_DEEP', `nesting deeper than ${this.maxDepth}`);
         return new CborTag(arg, this.value(depth + 1));
       }
     }
@@ -117,7 +137,8 @@ class Reader {
 
   value(depth: number): CborValue {
     const v = this.item(depth);
-    if (v === BREAK) throw new Malformed('CBOR_MALFORMED', `unexpected break at offset ${this.pos - 1}`);
+    if (v === BREAK)
+      throw new Malformed('CBOR_MALFORMED', `unexpected break at offset ${this.pos - 1}`);
     return v;
   }
 
@@ -167,12 +188,14 @@ class Reader {
           this.pos++;
           break;
         }
-        if ((this.bytes[this.pos] & 0x1f) === 31) throw new Malformed('CBOR_MALFORMED', 'nested indefinite string chunk');
+        if ((this.bytes[this.pos] & 0x1f) === 31)
+          throw new Malformed('CBOR_MALFORMED', 'nested indefinite string chunk');
         const chunk = this.item(depth + 1);
         if (major === 2 ? !(chunk instanceof Uint8Array) : typeof chunk !== 'string') {
           throw new Malformed('CBOR_MALFORMED', 'indefinite string chunk of the wrong type');
         }
-        const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : (chunk as Uint8Array);
+        const bytes =
+          typeof chunk === 'string' ? new TextEncoder().encode(chunk) : (chunk as Uint8Array);
         chunks.push(bytes);
         total += bytes.length;
       }
@@ -197,7 +220,8 @@ class Reader {
   }
 
   array(arg: number | bigint, depth: number): CborValue[] {
-    if (depth > this.maxDepth) throw new Malformed('CBOR_TOO_DEEP', `nesting deeper than ${this.maxDepth}`);
+    if (depth > this.maxDepth)
+      throw new Malformed('CBOR_TOO_DEEP', `nesting deeper than ${this.maxDepth}`);
     const out: CborValue[] = [];
     if (arg === -1) {
       for (let v = this.item(depth); v !== BREAK; v = this.item(depth)) out.push(v);
@@ -209,7 +233,8 @@ class Reader {
   }
 
   map(arg: number | bigint, depth: number): CborValue {
-    if (depth > this.maxDepth) throw new Malformed('CBOR_TOO_DEEP', `nesting deeper than ${this.maxDepth}`);
+    if (depth > this.maxDepth)
+      throw new Malformed('CBOR_TOO_DEEP', `nesting deeper than ${this.maxDepth}`);
     const keys: CborValue[] = [];
     const values: CborValue[] = [];
     if (arg === -1) {
@@ -252,12 +277,17 @@ function halfToNumber(half: number): number {
 }
 
 /** Decodes one CBOR item. Returns an error result for malformed input; never throws. */
-export function decodeCborItem(bytes: Uint8Array, options: CborDecodeOptions = {}): Result<CborDecoded> {
+export function decodeCborItem(
+  bytes: Uint8Array,
+  options: CborDecodeOptions = {},
+): Result<CborDecoded> {
   const reader = new Reader(bytes, options.maxDepth ?? 64);
   try {
     const value = reader.value(0);
     if (!options.allowTrailing && reader.remaining > 0) {
-      return err(new SharedError('CBOR_TRAILING_BYTES', `${reader.remaining} bytes after the CBOR item`));
+      return err(
+        new SharedError('CBOR_TRAILING_BYTES', `${reader.remaining} bytes after the CBOR item`),
+      );
     }
     return ok({ value, end: reader.pos });
   } catch (e) {
@@ -268,7 +298,10 @@ export function decodeCborItem(bytes: Uint8Array, options: CborDecodeOptions = {
 }
 
 /** Decodes a buffer that must hold exactly one CBOR item. */
-export function decodeCbor(bytes: Uint8Array, options: Omit<CborDecodeOptions, 'allowTrailing'> = {}): Result<CborValue> {
+export function decodeCbor(
+  bytes: Uint8Array,
+  options: Omit<CborDecodeOptions, 'allowTrailing'> = {},
+): Result<CborValue> {
   const result = decodeCborItem(bytes, options);
   return result.ok ? ok(result.value.value) : result;
 }

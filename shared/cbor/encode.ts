@@ -1,7 +1,14 @@
 /** CBOR encoder: shortest integer heads, exact 64-bit integers, chosen length forms. */
 import { utf8Encode } from '../bytes.ts';
 import { SharedError } from '../errors.ts';
-import { CborSimple, CborTag, type CborValue, isPlainCborObject, type LengthForm, lengthFormOf } from './types.ts';
+import {
+  CborSimple,
+  CborTag,
+  type CborValue,
+  isPlainCborObject,
+  type LengthForm,
+  lengthFormOf,
+} from './types.ts';
 
 export interface CborEncodeOptions {
   /** Length form for arrays and maps that carry no mark of their own. Default 'definite'. */
@@ -84,7 +91,8 @@ export function encodeCbor(value: CborValue, options: CborEncodeOptions = {}): U
 const MAX_ENCODE_DEPTH = 256;
 
 function writeValue(w: Writer, value: CborValue, form: LengthForm, depth: number): void {
-  if (depth > MAX_ENCODE_DEPTH) throw new SharedError('CBOR_TOO_DEEP', 'value nests too deeply to encode');
+  if (depth > MAX_ENCODE_DEPTH)
+    throw new SharedError('CBOR_TOO_DEEP', 'value nests too deeply to encode');
   switch (typeof value) {
     case 'number':
       if (Number.isSafeInteger(value)) return value >= 0 ? w.head(0, value) : w.head(1, -1 - value);
@@ -127,8 +135,13 @@ function writeValue(w: Writer, value: CborValue, form: LengthForm, depth: number
   let entries: [CborValue, CborValue][];
   if (value instanceof Map) entries = [...value.entries()];
   // Like JSON, an object key whose value is undefined is left out: optional wire fields stay absent.
-  else if (isPlainCborObject(value)) entries = Object.entries(value).filter(([, v]) => v !== undefined);
-  else throw new SharedError('CBOR_UNSUPPORTED', `cannot encode ${Object.prototype.toString.call(value)}`);
+  else if (isPlainCborObject(value))
+    entries = Object.entries(value).filter(([, v]) => v !== undefined);
+  else
+    throw new SharedError(
+      'CBOR_UNSUPPORTED',
+      `cannot encode ${Object.prototype.toString.call(value)}`,
+    );
   const open = (lengthFormOf(value) ?? form) === 'indefinite';
   open ? w.byte(0xbf) : w.head(5, entries.length);
   for (const [k, v] of entries) {

@@ -38,7 +38,12 @@ const LENGTH_FORM = Symbol('cbor.lengthForm');
 type Marked = { [LENGTH_FORM]?: LengthForm };
 
 function mark<T extends object>(value: T, form: LengthForm): T {
-  Object.defineProperty(value, LENGTH_FORM, { value: form, enumerable: false, configurable: true, writable: true });
+  Object.defineProperty(value, LENGTH_FORM, {
+    value: form,
+    enumerable: false,
+    configurable: true,
+    writable: true,
+  });
   return value;
 }
 
@@ -49,10 +54,12 @@ export const definite = <T extends object>(value: T): T => mark(value, 'definite
 export const indefinite = <T extends object>(value: T): T => mark(value, 'indefinite');
 
 /** The length form a value was decoded with or marked with, if any. */
-export const lengthFormOf = (value: object): LengthForm | undefined => (value as Marked)[LENGTH_FORM];
+export const lengthFormOf = (value: object): LengthForm | undefined =>
+  (value as Marked)[LENGTH_FORM];
 
 /** True for a key that a plain object would reorder or treat specially. */
-export const isUnsafeObjectKey = (key: string): boolean => key === '__proto__' || /^(0|[1-9][0-9]*)$/.test(key);
+export const isUnsafeObjectKey = (key: string): boolean =>
+  key === '__proto__' || /^(0|[1-9][0-9]*)$/.test(key);
 
 export const isPlainCborObject = (value: unknown): value is CborMapObject =>
   typeof value === 'object' &&

@@ -31,13 +31,15 @@ export class CryptoBox {
    * compute X25519 natively.
    */
   static fromSharedKey(sharedKey: Uint8Array): CryptoBox {
-    if (sharedKey.length !== BOX_KEY_BYTES) throw new SharedError('INVALID_KEY', `a shared key is ${BOX_KEY_BYTES} bytes`);
+    if (sharedKey.length !== BOX_KEY_BYTES)
+      throw new SharedError('INVALID_KEY', `a shared key is ${BOX_KEY_BYTES} bytes`);
     return new CryptoBox(sharedKey.slice());
   }
 
   /** MAC || ciphertext of `plain` under `nonce`. */
   seal(plain: Uint8Array, nonce: Uint8Array): Uint8Array {
-    if (nonce.length !== NONCE_BYTES) throw new SharedError('INVALID_KEY', `a nonce is ${NONCE_BYTES} bytes`);
+    if (nonce.length !== NONCE_BYTES)
+      throw new SharedError('INVALID_KEY', `a nonce is ${NONCE_BYTES} bytes`);
     const out = new Uint8Array(MAC_BYTES + plain.length);
     secretboxBackend().sealInto(out, 0, plain, nonce, this.#sharedKey);
     return out;
@@ -45,7 +47,8 @@ export class CryptoBox {
 
   /** Writes MAC || ciphertext of `plain` into `out` at `offset` (room for MAC_BYTES + plain.length). */
   sealInto(plain: Uint8Array, nonce: Uint8Array, out: Uint8Array, offset: number): void {
-    if (nonce.length !== NONCE_BYTES) throw new SharedError('INVALID_KEY', `a nonce is ${NONCE_BYTES} bytes`);
+    if (nonce.length !== NONCE_BYTES)
+      throw new SharedError('INVALID_KEY', `a nonce is ${NONCE_BYTES} bytes`);
     secretboxBackend().sealInto(out, offset, plain, nonce, this.#sharedKey);
   }
 

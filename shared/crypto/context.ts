@@ -16,7 +16,8 @@ export class CryptoContext {
   #lastReceivedNonce: Uint8Array | null = null;
 
   constructor(box: CryptoBox, startNonce: Uint8Array = randomBytes(NONCE_BYTES)) {
-    if (startNonce.length !== NONCE_BYTES) throw new SharedError('INVALID_KEY', `a nonce is ${NONCE_BYTES} bytes`);
+    if (startNonce.length !== NONCE_BYTES)
+      throw new SharedError('INVALID_KEY', `a nonce is ${NONCE_BYTES} bytes`);
     this.#box = box;
     this.#sendNonce = startNonce.slice();
   }
@@ -49,7 +50,12 @@ export class CryptoContext {
    */
   encryptInto(out: Uint8Array, offset: number, plain: Uint8Array): number {
     out.set(this.#sendNonce, offset);
-    this.#box.sealInto(plain, out.subarray(offset, offset + NONCE_BYTES), out, offset + NONCE_BYTES);
+    this.#box.sealInto(
+      plain,
+      out.subarray(offset, offset + NONCE_BYTES),
+      out,
+      offset + NONCE_BYTES,
+    );
     incrementNonce(this.#sendNonce);
     return CONTEXT_OVERHEAD + plain.length;
   }
@@ -57,7 +63,9 @@ export class CryptoContext {
   /** Never throws: a short, forged or replayed message is an error value. */
   decrypt(message: Uint8Array): Result<Uint8Array> {
     if (message.length < CONTEXT_OVERHEAD) {
-      return err(new SharedError('DECRYPT_FAILED', `message shorter than ${CONTEXT_OVERHEAD} bytes`));
+      return err(
+        new SharedError('DECRYPT_FAILED', `message shorter than ${CONTEXT_OVERHEAD} bytes`),
+      );
     }
     const nonce = message.subarray(0, NONCE_BYTES);
     if (this.#lastReceivedNonce && bytesEqual(nonce, this.#lastReceivedNonce)) {
@@ -76,7 +84,9 @@ export class CryptoContext {
    */
   decryptInPlace(message: Uint8Array): Result<Uint8Array> {
     if (message.length < CONTEXT_OVERHEAD) {
-      return err(new SharedError('DECRYPT_FAILED', `message shorter than ${CONTEXT_OVERHEAD} bytes`));
+      return err(
+        new SharedError('DECRYPT_FAILED', `message shorter than ${CONTEXT_OVERHEAD} bytes`),
+      );
     }
     const nonce = message.subarray(0, NONCE_BYTES);
     if (this.#lastReceivedNonce && bytesEqual(nonce, this.#lastReceivedNonce)) {

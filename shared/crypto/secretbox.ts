@@ -1,6 +1,6 @@
 /**
  * XSalsa20-Poly1305 (NaCl secretbox) behind one switch. Every runtime gets the pure-JS backend
- * (tweetnacl); Node and Deno processes install libsodium (sodium-native) at start-up, which is about
+ * (tweetnacl); Node.js and Deno processes install libsodium (sodium-native) at start-up, which is about
  * ten times faster on the Active Proxy data path (docs/benchmarks.md). Both give identical bytes: a
  * backend is only accepted after it reproduces tweetnacl's output.
  */
@@ -10,7 +10,13 @@ import { SharedError } from '../errors.ts';
 export interface SecretboxBackend {
   readonly name: string;
   /** Writes MAC(16) || ciphertext of `plain` into `out` at `offset`. */
-  sealInto(out: Uint8Array, offset: number, plain: Uint8Array, nonce: Uint8Array, key: Uint8Array): void;
+  sealInto(
+    out: Uint8Array,
+    offset: number,
+    plain: Uint8Array,
+    nonce: Uint8Array,
+    key: Uint8Array,
+  ): void;
   /** The plaintext, or null when `boxed` does not authenticate. */
   open(boxed: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null;
   /**
@@ -46,7 +52,12 @@ export function sodiumBackend(sodium: SodiumLike): SecretboxBackend {
   return {
     name: 'libsodium',
     sealInto(out, offset, plain, nonce, key) {
-      sodium.crypto_secretbox_easy(out.subarray(offset, offset + 16 + plain.length), plain, nonce, key);
+      sodium.crypto_secretbox_easy(
+        out.subarray(offset, offset + 16 + plain.length),
+        plain,
+        nonce,
+        key,
+      );
     },
     open(boxed, nonce, key) {
       if (boxed.length < 16) return null;
@@ -55,7 +66,10 @@ export function sodiumBackend(sodium: SodiumLike): SecretboxBackend {
     },
     openInPlace(boxed, nonce, key) {
       // libsodium verifies the MAC first, then decrypts; overlapping message and ciphertext are allowed.
-      return boxed.length >= 16 && sodium.crypto_secretbox_open_easy(boxed.subarray(16), boxed, nonce, key);
+      return (
+        boxed.length >= 16 &&
+        sodium.crypto_secretbox_open_easy(boxed.subarray(16), boxed, nonce, key)
+      );
     },
   };
 }
@@ -76,12 +90,21 @@ export function useSecretboxBackend(backend: SecretboxBackend): void {
     const got = new Uint8Array(expected.length + 3);
     backend.sealInto(got, 3, plain, nonce, key);
     const opened = backend.open(expected, nonce, key);
-    const same = expected.every((b, i) => b === got[i + 3]) && opened !== null && opened.every((b, i) => b === plain[i]);
+    const same =
+      expected.every((b, i) => b === got[i + 3]) &&
+      opened !== null &&
+      opened.every((b, i) => b === plain[i]);
     const inPlace = expected.slice();
-    const openedInPlace = backend.openInPlace(inPlace, nonce, key) && plain.every((b, i) => b === inPlace[i + 16]);
+    const openedInPlace =
+      backend.openInPlace(inPlace, nonce, key) && plain.every((b, i) => b === inPlace[i + 16]);
     const tampered = expected.slice();
     tampered[0] ^= 1;
-    if (!same || !openedInPlace || backend.open(tampered, nonce, key) !== null || backend.openInPlace(tampered, nonce, key)) {
+    if (
+      !same ||
+      !openedInPlace ||
+      backend.open(tampered, nonce, key) !== null ||
+      backend.openInPlace(tampered, nonce, key)
+    ) {
       throw new SharedError('INVALID_KEY', `secretbox backend ${backend.name} does not match NaCl`);
     }
   }

@@ -21,18 +21,36 @@ export interface Card {
   signature: Uint8Array;
 }
 
-function cardBody(id: Id, credentials: CborValue[], services: Card['services'], signedAt: number): { [k: string]: CborValue } {
-  return { id: id.bytes, c: credentials, s: services.map((s) => ({ id: s.id, t: s.type, e: s.endpoint })), sat: signedAt };
+function cardBody(
+  id: Id,
+  credentials: CborValue[],
+  services: Card['services'],
+  signedAt: number,
+): { [k: string]: CborValue } {
+  return {
+    id: id.bytes,
+    c: credentials,
+    s: services.map((s) => ({ id: s.id, t: s.type, e: s.endpoint })),
+    sat: signedAt,
+  };
 }
 
 /** Signs a Card for `key`: the signature covers SHA-256 of the CBOR of {id, c, s, sat}. */
-export function createCard(key: KeyPair, services: Card['services'], credentials: CborValue[] = [], signedAt = Date.now()): Card {
+export function createCard(
+  key: KeyPair,
+  services: Card['services'],
+  credentials: CborValue[] = [],
+  signedAt = Date.now(),
+): Card {
   const digest = sha256(encodeCbor(cardBody(key.id, credentials, services, signedAt)));
   return { id: key.id, credentials, services, signedAt, signature: key.sign(digest) };
 }
 
 export function encodeCard(card: Card): Uint8Array {
-  return encodeCbor({ ...cardBody(card.id, card.credentials, card.services, card.signedAt), sig: card.signature });
+  return encodeCbor({
+    ...cardBody(card.id, card.credentials, card.services, card.signedAt),
+    sig: card.signature,
+  });
 }
 
 /** The Card in `bytes`, or null if it is malformed or its signature fails. */
@@ -40,12 +58,21 @@ export function decodeCard(bytes: Uint8Array): Card | null {
   const decoded = decodeCbor(bytes);
   if (!decoded.ok) return null;
   const m = decoded.value as Record<string, CborValue>;
-  if (typeof m !== 'object' || m === null || !(m.id instanceof Uint8Array) || m.id.length !== 32 || !Array.isArray(m.c) || !Array.isArray(m.s)) return null;
+  if (
+    typeof m !== 'object' ||
+    m === null ||
+    !(m.id instanceof Uint8Array) ||
+    m.id.length !== 32 ||
+    !Array.isArray(m.c) ||
+    !Array.isArray(m.s)
+  )
+    return null;
   if (typeof m.sat !== 'number' || !(m.sig instanceof Uint8Array)) return null;
   const services: Card['services'] = [];
   for (const s of m.s) {
     const svc = s as Record<string, CborValue>;
-    if (typeof svc?.id !== 'string' || typeof svc.t !== 'string' || typeof svc.e !== 'string') return null;
+    if (typeof svc?.id !== 'string' || typeof svc.t !== 'string' || typeof svc.e !== 'string')
+      return null;
     services.push({ id: svc.id, type: svc.t, endpoint: svc.e });
   }
   const id = new Id(m.id);
@@ -53,7 +80,6 @@ export function decodeCard(bytes: Uint8Array): Card | null {
   const digest = sha256(encodeCbor(cardBody(id, card.credentials, services, card.signedAt)));
   return verifySignature(id, digest, card.signature) ? card : null;
 }
-
 
 /** A value as bytes (the CBOR of its wire fields), to carry it outside a DHT message. */
 export function encodeValue(value: Value): Uint8Array {
@@ -65,7 +91,12 @@ export function decodeValue(bytes: Uint8Array): Result<Value> {
   const decoded = decodeCbor(bytes);
   if (!decoded.ok) return decoded;
   const fields = decoded.value as Record<string, CborValue>;
-  if (!fields || typeof fields !== 'object' || Array.isArray(fields) || fields instanceof Uint8Array) {
+  if (
+    !fields ||
+    typeof fields !== 'object' ||
+    Array.isArray(fields) ||
+    fields instanceof Uint8Array
+  ) {
     return err(new SharedError('INVALID_RECORD', 'a value is a CBOR map'));
   }
   return Value.fromWire(fields as unknown as WireValueFields);

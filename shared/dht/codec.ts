@@ -4,7 +4,14 @@
  * order, so a decoded message re-encodes byte-exactly. The decoder never throws: malformed input is an
  * error result, and it accepts either length form and any key order.
  */
-import { type CborMapObject, type CborValue, decodeCbor, definite, encodeCbor, indefinite } from '../cbor/index.ts';
+import {
+  type CborMapObject,
+  type CborValue,
+  decodeCbor,
+  definite,
+  encodeCbor,
+  indefinite,
+} from '../cbor/index.ts';
 import { err, ok, type Result, SharedError } from '../errors.ts';
 import { isMethod, Method, MessageType, METHOD_MASK, TYPE_MASK } from './constants.ts';
 import type {
@@ -18,7 +25,23 @@ import type {
 } from './wire.ts';
 
 /** Key order of every body, as the Java encoder writes them. */
-const REQUEST_KEYS = ['t', 'w', 'tok', 'cas', 'k', 'rec', 'n', 'seq', 'o', 'os', 'sig', 'f', 'e', 'ex', 'v'] as const;
+const REQUEST_KEYS = [
+  't',
+  'w',
+  'tok',
+  'cas',
+  'k',
+  'rec',
+  'n',
+  'seq',
+  'o',
+  'os',
+  'sig',
+  'f',
+  'e',
+  'ex',
+  'v',
+] as const;
 const RESPONSE_KEYS = ['n4', 'n6', 'tok', 'k', 'rec', 'n', 'seq', 'sig', 'v', 'p'] as const;
 const PEER_KEYS = ['id', 'n', 'seq', 'o', 'os', 'sig', 'f', 'e', 'ex'] as const;
 
@@ -27,7 +50,11 @@ const INT32_MAX = 2 ** 31 - 1;
 const INT64_MIN = -(1n << 63n);
 const UINT64_MAX = (1n << 64n) - 1n;
 
-function orderedMap(source: object, keys: readonly string[], convert?: (key: string, value: unknown) => CborValue): CborMapObject {
+function orderedMap(
+  source: object,
+  keys: readonly string[],
+  convert?: (key: string, value: unknown) => CborValue,
+): CborMapObject {
   const out: CborMapObject = {};
   const record = source as Record<string, unknown>;
   for (const key of keys) {
@@ -37,7 +64,8 @@ function orderedMap(source: object, keys: readonly string[], convert?: (key: str
   return indefinite(out);
 }
 
-const nodeList = (nodes: WireNodeInfo[]): CborValue => definite(nodes.map(([id, ip, port]) => indefinite([id, ip, port])));
+const nodeList = (nodes: WireNodeInfo[]): CborValue =>
+  definite(nodes.map(([id, ip, port]) => indefinite([id, ip, port])));
 
 /** The CBOR bytes of a wire message. Throws only on a programming error (a value of the wrong type). */
 export function encodeMessage(message: WireMessage): Uint8Array {
@@ -48,7 +76,8 @@ export function encodeMessage(message: WireMessage): Uint8Array {
   else if (message.r) {
     envelope.r = orderedMap(message.r, RESPONSE_KEYS, (key, value) => {
       if (key === 'n4' || key === 'n6') return nodeList(value as WireNodeInfo[]);
-      if (key === 'p') return definite((value as WirePeerInfo[]).map((peer) => orderedMap(peer, PEER_KEYS)));
+      if (key === 'p')
+        return definite((value as WirePeerInfo[]).map((peer) => orderedMap(peer, PEER_KEYS)));
       return value as CborValue;
     });
   } else if (message.e) envelope.e = orderedMap(message.e, ['c', 'm']);
@@ -63,10 +92,15 @@ const fail = (what: string): never => {
 };
 
 const isObject = (v: unknown): v is Record<string, CborValue> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array) && !(v instanceof Map);
+  typeof v === 'object' &&
+  v !== null &&
+  !Array.isArray(v) &&
+  !(v instanceof Uint8Array) &&
+  !(v instanceof Map);
 
 function int32(v: CborValue, key: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < INT32_MIN || v > INT32_MAX) fail(`${key} must be a 32-bit integer`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < INT32_MIN || v > INT32_MAX)
+    fail(`${key} must be a 32-bit integer`);
   return v as number;
 }
 
@@ -93,7 +127,8 @@ function nodeInfo(v: CborValue): WireNodeInfo {
   const [id, ip, port] = v as CborValue[];
   const ipBytes = bytes(ip, 'NodeInfo ip');
   if (ipBytes.length !== 4 && ipBytes.length !== 16) fail('a NodeInfo ip is 4 or 16 bytes');
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) fail('a NodeInfo port is 0..65535');
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535)
+    fail('a NodeInfo port is 0..65535');
   return [bytes(id, 'NodeInfo id', 32), ipBytes, port as number];
 }
 
@@ -123,7 +158,12 @@ const FIELD: Record<string, (v: CborValue, key: string) => unknown> = {
   n6: nodes,
 };
 
-function readFields<T>(body: CborValue, keys: readonly string[], what: string, readE?: (v: CborValue) => unknown): T {
+function readFields<T>(
+  body: CborValue,
+  keys: readonly string[],
+  what: string,
+  readE?: (v: CborValue) => unknown,
+): T {
   if (!isObject(body)) fail(`${what} must be a map with text keys`);
   const source = body as Record<string, CborValue>;
   const out: Record<string, unknown> = {};
@@ -131,7 +171,8 @@ function readFields<T>(body: CborValue, keys: readonly string[], what: string, r
     if (!Object.prototype.hasOwnProperty.call(source, key)) continue;
     const value = source[key];
     if (key === 'e') out.e = readE ? readE(value) : fail(`${what} has an unexpected "e"`);
-    else if (key === 'p') out.p = Array.isArray(value) ? value.map(peer) : fail('p must be an array');
+    else if (key === 'p')
+      out.p = Array.isArray(value) ? value.map(peer) : fail('p must be an array');
     else out[key] = FIELD[key](value, key);
   }
   return out as T;
@@ -139,13 +180,18 @@ function readFields<T>(body: CborValue, keys: readonly string[], what: string, r
 
 function peer(v: CborValue): WirePeerInfo {
   const p = readFields<WirePeerInfo>(v, PEER_KEYS, 'a PeerInfo', (e) => text(e, 'e'));
-  if (!p.id || !p.n || !p.sig || p.f === undefined || p.e === undefined) fail('a PeerInfo needs id, n, sig, f and e');
+  if (!p.id || !p.n || !p.sig || p.f === undefined || p.e === undefined)
+    fail('a PeerInfo needs id, n, sig, f and e');
   return p;
 }
 
 function requestBody(method: number, body: CborValue): WireRequestBody {
   const readE =
-    method === Method.FIND_PEER ? (e: CborValue) => int32(e, 'e') : method === Method.ANNOUNCE_PEER ? (e: CborValue) => text(e, 'e') : undefined;
+    method === Method.FIND_PEER
+      ? (e: CborValue) => int32(e, 'e')
+      : method === Method.ANNOUNCE_PEER
+        ? (e: CborValue) => text(e, 'e')
+        : undefined;
   return readFields<WireRequestBody>(body, REQUEST_KEYS, 'a request body', readE);
 }
 
@@ -175,7 +221,11 @@ export function decodeMessage(data: Uint8Array): Result<WireMessage> {
     const y = int32(source.y, 'y');
     const type = y & TYPE_MASK;
     const method = y & METHOD_MASK;
-    if (y < 0 || y > 0xff || (type !== MessageType.REQUEST && type !== MessageType.RESPONSE && type !== MessageType.ERROR)) {
+    if (
+      y < 0 ||
+      y > 0xff ||
+      (type !== MessageType.REQUEST && type !== MessageType.RESPONSE && type !== MessageType.ERROR)
+    ) {
       fail(`unknown message type in y = ${y}`);
     }
     const bodies = ['q', 'r', 'e'].filter((k) => source[k] !== undefined);
@@ -196,12 +246,14 @@ export function decodeMessage(data: Uint8Array): Result<WireMessage> {
     if (type !== MessageType.ERROR && !isMethod(method)) fail(`unknown method ${method}`);
     if (source.v !== undefined) {
       const v = int64(source.v, 'v');
-      if (typeof v !== 'number' || v < 0 || v > 0xffffffff) fail('v must be an unsigned 32-bit integer');
+      if (typeof v !== 'number' || v < 0 || v > 0xffffffff)
+        fail('v must be an unsigned 32-bit integer');
       if (v !== 0) message.v = v as number;
     }
     return ok(message);
   } catch (e) {
-    if (e instanceof Malformed) return err(new SharedError('CBOR_MALFORMED', `DHT message: ${e.message}`));
+    if (e instanceof Malformed)
+      return err(new SharedError('CBOR_MALFORMED', `DHT message: ${e.message}`));
     return err(new SharedError('CBOR_MALFORMED', `DHT message: ${(e as Error).message}`));
   }
 }

@@ -21,9 +21,12 @@ export const METHOD_MASK = 0x1f;
 export const TYPE_MASK = 0xe0;
 
 export const methodName = (method: number): string =>
-  (Object.keys(Method) as (keyof typeof Method)[]).find((k) => Method[k] === method)?.toLowerCase() ?? `method_${method}`;
+  (Object.keys(Method) as (keyof typeof Method)[])
+    .find((k) => Method[k] === method)
+    ?.toLowerCase() ?? `method_${method}`;
 
-export const isMethod = (method: number): method is MethodCode => method >= Method.PING && method <= Method.FIND_VALUE;
+export const isMethod = (method: number): method is MethodCode =>
+  method >= Method.PING && method <= Method.FIND_VALUE;
 
 /** Codes carried in an error body's `c`. */
 export const ErrorCode = {

@@ -4,11 +4,24 @@
  */
 import { err, ok, type Result, SharedError } from '../errors.ts';
 import { Id } from '../id.ts';
-import { isMethod, Method, MessageType, type MethodCode, METHOD_MASK, TYPE_MASK } from './constants.ts';
+import {
+  isMethod,
+  Method,
+  MessageType,
+  type MethodCode,
+  METHOD_MASK,
+  TYPE_MASK,
+} from './constants.ts';
 import { NodeInfo } from './node-info.ts';
 import { PeerInfo } from './peer-info.ts';
 import { Value } from './value.ts';
-import type { WireInt, WireMessage, WireNodeInfo, WireRequestBody, WireResponseBody } from './wire.ts';
+import type {
+  WireInt,
+  WireMessage,
+  WireNodeInfo,
+  WireRequestBody,
+  WireResponseBody,
+} from './wire.ts';
 
 export type DhtRequest =
   | { method: typeof Method.PING }
@@ -48,7 +61,11 @@ export type DhtMessage =
   | (Envelope & { kind: 'error'; method: number; error: DhtErrorBody });
 
 export const methodOf = (message: DhtMessage): number =>
-  message.kind === 'request' ? message.request.method : message.kind === 'response' ? message.response.method : message.method;
+  message.kind === 'request'
+    ? message.request.method
+    : message.kind === 'response'
+      ? message.response.method
+      : message.method;
 
 function requestBody(request: DhtRequest): WireRequestBody | undefined {
   switch (request.method) {
@@ -70,15 +87,21 @@ function requestBody(request: DhtRequest): WireRequestBody | undefined {
 }
 
 function responseBody(response: DhtResponse): WireResponseBody | undefined {
-  if (response.method === Method.PING || response.method === Method.STORE_VALUE || response.method === Method.ANNOUNCE_PEER) {
+  if (
+    response.method === Method.PING ||
+    response.method === Method.STORE_VALUE ||
+    response.method === Method.ANNOUNCE_PEER
+  ) {
     return undefined;
   }
   const body: WireResponseBody = {};
   if (response.nodes4.length > 0) body.n4 = response.nodes4.map((n) => n.toWire());
   if (response.nodes6.length > 0) body.n6 = response.nodes6.map((n) => n.toWire());
   if (response.token) body.tok = response.token;
-  if (response.method === Method.FIND_VALUE && response.value) Object.assign(body, response.value.toWire());
-  if (response.method === Method.FIND_PEER && response.peers.length > 0) body.p = response.peers.map((p) => p.toWire());
+  if (response.method === Method.FIND_VALUE && response.value)
+    Object.assign(body, response.value.toWire());
+  if (response.method === Method.FIND_PEER && response.peers.length > 0)
+    body.p = response.peers.map((p) => p.toWire());
   return body;
 }
 
@@ -86,17 +109,30 @@ export function toWireMessage(message: DhtMessage): WireMessage {
   const base = { t: message.txid, v: message.version };
   switch (message.kind) {
     case 'request':
-      return { y: MessageType.REQUEST | message.request.method, ...base, q: requestBody(message.request) };
+      return {
+        y: MessageType.REQUEST | message.request.method,
+        ...base,
+        q: requestBody(message.request),
+      };
     case 'response':
-      return { y: MessageType.RESPONSE | message.response.method, ...base, r: responseBody(message.response) };
+      return {
+        y: MessageType.RESPONSE | message.response.method,
+        ...base,
+        r: responseBody(message.response),
+      };
     case 'error':
-      return { y: MessageType.ERROR | (message.method & METHOD_MASK), ...base, e: { c: message.error.code, m: message.error.message } };
+      return {
+        y: MessageType.ERROR | (message.method & METHOD_MASK),
+        ...base,
+        e: { c: message.error.code, m: message.error.message },
+      };
   }
 }
 
 const invalid = (what: string) => err(new SharedError('CBOR_MALFORMED', `DHT message: ${what}`));
 
-const nodeList = (list: WireNodeInfo[] | undefined): NodeInfo[] => (list ?? []).map((n) => NodeInfo.fromWire(n));
+const nodeList = (list: WireNodeInfo[] | undefined): NodeInfo[] =>
+  (list ?? []).map((n) => NodeInfo.fromWire(n));
 
 function toRequest(method: MethodCode, q: WireRequestBody): Result<DhtRequest> {
   switch (method) {
@@ -117,17 +153,35 @@ function toRequest(method: MethodCode, q: WireRequestBody): Result<DhtRequest> {
       return value.ok ? ok({ method, token: q.tok, cas: q.cas, value: value.value }) : value;
     }
     case Method.ANNOUNCE_PEER: {
-      if (q.tok === undefined || !q.k || !q.n || !q.sig || q.f === undefined || typeof q.e !== 'string') {
+      if (
+        q.tok === undefined ||
+        !q.k ||
+        !q.n ||
+        !q.sig ||
+        q.f === undefined ||
+        typeof q.e !== 'string'
+      ) {
         return invalid('ANNOUNCE_PEER needs tok, k, n, sig, f and e');
       }
-      const peer = PeerInfo.fromWire({ id: q.k, n: q.n, seq: q.seq, o: q.o, os: q.os, sig: q.sig, f: q.f, e: q.e, ex: q.ex });
+      const peer = PeerInfo.fromWire({
+        id: q.k,
+        n: q.n,
+        seq: q.seq,
+        o: q.o,
+        os: q.os,
+        sig: q.sig,
+        f: q.f,
+        e: q.e,
+        ex: q.ex,
+      });
       return peer.ok ? ok({ method, token: q.tok, cas: q.cas, peer: peer.value }) : peer;
     }
   }
 }
 
 function toResponse(method: MethodCode, r: WireResponseBody): Result<DhtResponse> {
-  if (method === Method.PING || method === Method.STORE_VALUE || method === Method.ANNOUNCE_PEER) return ok({ method });
+  if (method === Method.PING || method === Method.STORE_VALUE || method === Method.ANNOUNCE_PEER)
+    return ok({ method });
   const lists: NodeLists = { nodes4: nodeList(r.n4), nodes6: nodeList(r.n6), token: r.tok };
   if (method === Method.FIND_NODE) return ok({ method, ...lists });
   if (method === Method.FIND_VALUE) {
@@ -152,7 +206,12 @@ export function fromWireMessage(wire: WireMessage): Result<DhtMessage> {
   try {
     if (type === MessageType.ERROR) {
       if (!wire.e) return invalid('an error needs e');
-      return ok({ ...envelope, kind: 'error', method, error: { code: wire.e.c, message: wire.e.m } });
+      return ok({
+        ...envelope,
+        kind: 'error',
+        method,
+        error: { code: wire.e.c, message: wire.e.m },
+      });
     }
     if (!isMethod(method)) return invalid(`unknown method ${method}`);
     if (type === MessageType.REQUEST) {

@@ -13,7 +13,8 @@ export class NodeInfo {
   constructor(id: Id, host: string, port: number) {
     const ip = ipToBytes(host);
     if (!ip) throw new RangeError(`not an IP address: ${host}`);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`not a port: ${port}`);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new RangeError(`not a port: ${port}`);
     this.id = id;
     this.#ip = ip;
     // Canonical text, so the same address always compares equal.
@@ -51,4 +52,5 @@ export class NodeInfo {
   }
 }
 
-export const addressKey = (host: string, port: number): string => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
+export const addressKey = (host: string, port: number): string =>
+  host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;

@@ -42,7 +42,8 @@ function randomFingerprint(): bigint {
   return f === 0n ? 1n : f;
 }
 
-const wireInt = (n: bigint): WireInt => (n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n);
+const wireInt = (n: bigint): WireInt =>
+  n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
 
 export class PeerInfo {
   readonly id: Id;
@@ -72,11 +73,14 @@ export class PeerInfo {
     if (!Number.isInteger(sequenceNumber) || sequenceNumber < 0 || sequenceNumber > 0x7fffffff) {
       throw new SharedError('INVALID_RECORD', 'a sequence number is a non-negative 32-bit integer');
     }
-    if (typeof endpoint !== 'string' || endpoint.length === 0) throw new SharedError('INVALID_RECORD', 'a peer needs an endpoint');
+    if (typeof endpoint !== 'string' || endpoint.length === 0)
+      throw new SharedError('INVALID_RECORD', 'a peer needs an endpoint');
     const fingerprint = options.fingerprint || randomFingerprint();
-    if (fingerprint < INT64_MIN || fingerprint > INT64_MAX) throw new SharedError('INVALID_RECORD', 'a fingerprint is an int64');
+    if (fingerprint < INT64_MIN || fingerprint > INT64_MAX)
+      throw new SharedError('INVALID_RECORD', 'a fingerprint is an int64');
     const nonce = options.nonce ?? randomBytes(NONCE_BYTES);
-    if (nonce.length !== NONCE_BYTES) throw new SharedError('INVALID_RECORD', `a peer nonce is ${NONCE_BYTES} bytes`);
+    if (nonce.length !== NONCE_BYTES)
+      throw new SharedError('INVALID_RECORD', `a peer nonce is ${NONCE_BYTES} bytes`);
     const nodeId = options.node?.id;
     const nodeSignature = options.node?.sign(PeerInfo.nodeDigest(peer.id, options.node.id, nonce));
     const fields: PeerInfoFields = {
@@ -95,7 +99,11 @@ export class PeerInfo {
   }
 
   /** The same peer with a new endpoint or extra: next sequence number, same fingerprint and nonce. */
-  update(peer: KeyPair, endpoint: string, options: { node?: KeyPair; extra?: Uint8Array } = {}): PeerInfo {
+  update(
+    peer: KeyPair,
+    endpoint: string,
+    options: { node?: KeyPair; extra?: Uint8Array } = {},
+  ): PeerInfo {
     return PeerInfo.create(peer, endpoint, {
       ...options,
       sequenceNumber: this.sequenceNumber + 1,
@@ -127,9 +135,17 @@ export class PeerInfo {
   }
 
   isValid(): boolean {
-    if (this.endpoint.length === 0 || this.endpoint !== this.endpoint.normalize('NFC')) return false;
+    if (this.endpoint.length === 0 || this.endpoint !== this.endpoint.normalize('NFC'))
+      return false;
     if ((this.nodeId === undefined) !== (this.nodeSignature === undefined)) return false;
-    if (this.nodeId && !verifySignature(this.nodeId, PeerInfo.nodeDigest(this.id, this.nodeId, this.nonce), this.nodeSignature!)) {
+    if (
+      this.nodeId &&
+      !verifySignature(
+        this.nodeId,
+        PeerInfo.nodeDigest(this.id, this.nodeId, this.nonce),
+        this.nodeSignature!,
+      )
+    ) {
       return false;
     }
     return verifySignature(this.id, this.signatureDigest(), this.signature);
@@ -137,7 +153,13 @@ export class PeerInfo {
 
   /** The `p` list entry of a FIND_PEER response. */
   toWire(): WirePeerInfo {
-    const out: WirePeerInfo = { id: this.id.bytes, n: this.nonce, sig: this.signature, f: wireInt(this.fingerprint), e: this.endpoint };
+    const out: WirePeerInfo = {
+      id: this.id.bytes,
+      n: this.nonce,
+      sig: this.signature,
+      f: wireInt(this.fingerprint),
+      e: this.endpoint,
+    };
     if (this.sequenceNumber !== 0) out.seq = this.sequenceNumber;
     if (this.nodeId) {
       out.o = this.nodeId.bytes;
@@ -150,9 +172,12 @@ export class PeerInfo {
 
   /** Shape check only; see isValid for the signatures. */
   static fromWire(w: WirePeerInfo): Result<PeerInfo> {
-    if ((w.o === undefined) !== (w.os === undefined)) return err(new SharedError('INVALID_RECORD', 'o and os come together'));
-    if ((w.seq ?? 0) < 0) return err(new SharedError('INVALID_RECORD', 'a sequence number is not negative'));
-    if (typeof w.e !== 'string' || w.e.length === 0) return err(new SharedError('INVALID_RECORD', 'a peer needs an endpoint'));
+    if ((w.o === undefined) !== (w.os === undefined))
+      return err(new SharedError('INVALID_RECORD', 'o and os come together'));
+    if ((w.seq ?? 0) < 0)
+      return err(new SharedError('INVALID_RECORD', 'a sequence number is not negative'));
+    if (typeof w.e !== 'string' || w.e.length === 0)
+      return err(new SharedError('INVALID_RECORD', 'a peer needs an endpoint'));
     return ok(
       new PeerInfo({
         id: new Id(w.id),

@@ -48,7 +48,11 @@ export class Value {
     return new Value({ data });
   }
 
-  static createSigned(owner: KeyPair, data: Uint8Array, options: { sequenceNumber?: number; nonce?: Uint8Array } = {}): Value {
+  static createSigned(
+    owner: KeyPair,
+    data: Uint8Array,
+    options: { sequenceNumber?: number; nonce?: Uint8Array } = {},
+  ): Value {
     return Value.#signed(owner, undefined, data, options);
   }
 
@@ -64,22 +68,31 @@ export class Value {
     return Value.#signed(owner, recipient, boxed, { ...options, nonce });
   }
 
-  static #signed(owner: KeyPair, recipient: Id | undefined, data: Uint8Array, options: { sequenceNumber?: number; nonce?: Uint8Array }): Value {
+  static #signed(
+    owner: KeyPair,
+    recipient: Id | undefined,
+    data: Uint8Array,
+    options: { sequenceNumber?: number; nonce?: Uint8Array },
+  ): Value {
     const sequenceNumber = options.sequenceNumber ?? 0;
     if (!Number.isInteger(sequenceNumber) || sequenceNumber < 0 || sequenceNumber > 0x7fffffff) {
       throw new SharedError('INVALID_RECORD', 'a sequence number is a non-negative 32-bit integer');
     }
     const nonce = options.nonce ?? randomBytes(NONCE_BYTES);
-    if (nonce.length !== NONCE_BYTES) throw new SharedError('INVALID_RECORD', `a value nonce is ${NONCE_BYTES} bytes`);
+    if (nonce.length !== NONCE_BYTES)
+      throw new SharedError('INVALID_RECORD', `a value nonce is ${NONCE_BYTES} bytes`);
     const unsigned = new Value({ publicKey: owner.id, recipient, nonce, sequenceNumber, data });
     return new Value({ ...unsigned.#fields(), signature: owner.sign(unsigned.signatureDigest()) });
   }
 
   /** A new version of a mutable value: next sequence number, fresh nonce, same recipient. */
   update(owner: KeyPair, data: Uint8Array): Value {
-    if (!this.publicKey || !this.publicKey.equals(owner.id)) throw new SharedError('WRONG_SIGNER', 'only the owner updates a value');
+    if (!this.publicKey || !this.publicKey.equals(owner.id))
+      throw new SharedError('WRONG_SIGNER', 'only the owner updates a value');
     const options = { sequenceNumber: this.sequenceNumber + 1 };
-    return this.recipient ? Value.createEncrypted(owner, this.recipient, data, options) : Value.createSigned(owner, data, options);
+    return this.recipient
+      ? Value.createEncrypted(owner, this.recipient, data, options)
+      : Value.createSigned(owner, data, options);
   }
 
   get id(): Id {
@@ -96,7 +109,8 @@ export class Value {
 
   /** SHA-256( k || [rec] || n || seq int32 BE || v ), what the owner signs. */
   signatureDigest(): Uint8Array {
-    if (!this.publicKey || !this.nonce) throw new SharedError('INVALID_RECORD', 'an immutable value is not signed');
+    if (!this.publicKey || !this.nonce)
+      throw new SharedError('INVALID_RECORD', 'an immutable value is not signed');
     const parts = [this.publicKey.bytes];
     if (this.recipient) parts.push(this.recipient.bytes);
     parts.push(this.nonce, int32BE(this.sequenceNumber), this.data);
@@ -112,9 +126,13 @@ export class Value {
 
   /** The plaintext of an encrypted value for its recipient, or null. */
   decrypt(recipient: KeyPair): Uint8Array | null {
-    if (!this.recipient || !this.publicKey || !this.nonce || !this.recipient.equals(recipient.id)) return null;
+    if (!this.recipient || !this.publicKey || !this.nonce || !this.recipient.equals(recipient.id))
+      return null;
     try {
-      return CryptoBox.between(recipient.x25519SecretKey, idToX25519(this.publicKey)).open(this.data, this.nonce);
+      return CryptoBox.between(recipient.x25519SecretKey, idToX25519(this.publicKey)).open(
+        this.data,
+        this.nonce,
+      );
     } catch {
       return null;
     }
@@ -140,8 +158,10 @@ export class Value {
       }
       return ok(Value.createImmutable(fields.v));
     }
-    if (!fields.n || !fields.sig) return err(new SharedError('INVALID_RECORD', 'a mutable value needs n and sig'));
-    if ((fields.seq ?? 0) < 0) return err(new SharedError('INVALID_RECORD', 'a sequence number is not negative'));
+    if (!fields.n || !fields.sig)
+      return err(new SharedError('INVALID_RECORD', 'a mutable value needs n and sig'));
+    if ((fields.seq ?? 0) < 0)
+      return err(new SharedError('INVALID_RECORD', 'a sequence number is not negative'));
     return ok(
       new Value({
         publicKey: new Id(fields.k),
@@ -168,7 +188,17 @@ export class Value {
   equals(other: Value): boolean {
     const a = this.toWire();
     const b = other.toWire();
-    const same = (x?: Uint8Array, y?: Uint8Array) => (x === undefined ? y === undefined : y !== undefined && x.length === y.length && x.every((v, i) => v === y[i]));
-    return same(a.k, b.k) && same(a.rec, b.rec) && same(a.n, b.n) && a.seq === b.seq && same(a.sig, b.sig) && same(a.v, b.v);
+    const same = (x?: Uint8Array, y?: Uint8Array) =>
+      x === undefined
+        ? y === undefined
+        : y !== undefined && x.length === y.length && x.every((v, i) => v === y[i]);
+    return (
+      same(a.k, b.k) &&
+      same(a.rec, b.rec) &&
+      same(a.n, b.n) &&
+      a.seq === b.seq &&
+      same(a.sig, b.sig) &&
+      same(a.v, b.v)
+    );
   }
 }

@@ -38,6 +38,30 @@ export interface ErrorBody {
   error: { code: string; message: string };
 }
 
+/** The registry API's error codes (ErrorBody.error.code) and the HTTP status of each. Stable. */
+export const REGISTRY_API_ERRORS = {
+  BAD_REQUEST: 400,
+  INVALID_NAME: 400,
+  UNAUTHENTICATED: 401,
+  INVALID_SIGNATURE: 401,
+  CLOCK_SKEW: 401,
+  NOT_OWNER: 403,
+  RESERVED_NAME: 403,
+  NOT_FOUND: 404,
+  NO_PENDING_TRANSFER: 404,
+  NAME_TAKEN: 409,
+  NAME_HELD: 409,
+  REPLAYED: 409,
+  STALE_SEQ: 409,
+  INVALID_RECORD: 422,
+  INVALID_ENDPOINT: 422,
+  WRONG_NAME: 422,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+} as const;
+
+export type RegistryApiErrorCode = keyof typeof REGISTRY_API_ERRORS;
+
 /** Registry write and replication routes (relative to the super node's origin). */
 export const registryOpPaths = {
   /** POST {request: JWS op=claim} -> 201/200 {@link ClaimResponse}. */

@@ -28,7 +28,10 @@ export interface VerifiedBinding {
   jws: string;
 }
 
-export function signBinding(binding: Omit<NameBinding, 'v' | 'registrar'>, registrar: KeyPair): Promise<string> {
+export function signBinding(
+  binding: Omit<NameBinding, 'v' | 'registrar'>,
+  registrar: KeyPair,
+): Promise<string> {
   const payload: NameBinding = { v: 1, ...binding, registrar: registrar.id.toString() };
   return signJws(payload, registrar, BINDING_TYP);
 }
@@ -38,7 +41,10 @@ function invalid(message: string): Result<never> {
 }
 
 /** Verifies a binding JWS and that its signer is one of the trusted registrars. Never throws. */
-export async function verifyBinding(jws: unknown, trustedRegistrars: readonly Id[]): Promise<Result<VerifiedBinding>> {
+export async function verifyBinding(
+  jws: unknown,
+  trustedRegistrars: readonly Id[],
+): Promise<Result<VerifiedBinding>> {
   const verified = await verifyJws<NameBinding>(jws, BINDING_TYP);
   if (!verified.ok) return verified;
   const { payload: b, signer } = verified.value;

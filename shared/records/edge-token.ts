@@ -36,9 +36,20 @@ async function key(jwk: Record<string, string>, cacheKey: string): Promise<Crypt
   return k;
 }
 
-export async function signEdgeToken(edge: KeyPair, nodeId: Id, superNodeId: Id, nowMs: number, ttlS = EDGE_TOKEN_TTL_S): Promise<string> {
+export async function signEdgeToken(
+  edge: KeyPair,
+  nodeId: Id,
+  superNodeId: Id,
+  nowMs: number,
+  ttlS = EDGE_TOKEN_TTL_S,
+): Promise<string> {
   const now = Math.floor(nowMs / 1000);
-  const jwk = { kty: 'OKP', crv: 'Ed25519', x: toBase64Url(edge.publicKey), d: toBase64Url(edge.seed) };
+  const jwk = {
+    kty: 'OKP',
+    crv: 'Ed25519',
+    x: toBase64Url(edge.publicKey),
+    d: toBase64Url(edge.seed),
+  };
   return new SignJWT({})
     .setProtectedHeader({ alg: 'EdDSA', kid: edge.id.toDid(), typ: EDGE_TOKEN_TYP })
     .setIssuer(edge.id.toDid())
@@ -64,7 +75,8 @@ export async function verifyEdgeToken(
   superNodeId: Id,
   nowMs: number,
 ): Promise<Result<VerifiedEdgeToken>> {
-  if (typeof token !== 'string' || token.length > 4096) return err(new SharedError('INVALID_TOKEN', 'missing edge token'));
+  if (typeof token !== 'string' || token.length > 4096)
+    return err(new SharedError('INVALID_TOKEN', 'missing edge token'));
   let edge: Id;
   try {
     const header = decodeProtectedHeader(token);
@@ -73,22 +85,33 @@ export async function verifyEdgeToken(
   } catch (e) {
     return err(new SharedError('INVALID_TOKEN', `bad edge token header: ${(e as Error).message}`));
   }
-  if (!edgeKeys.some((k) => k.equals(edge))) return err(new SharedError('WRONG_SIGNER', `edge ${edge} is not trusted`));
+  if (!edgeKeys.some((k) => k.equals(edge)))
+    return err(new SharedError('WRONG_SIGNER', `edge ${edge} is not trusted`));
   try {
-    const { payload } = await jwtVerify(token, await key({ kty: 'OKP', crv: 'Ed25519', x: toBase64Url(edge.bytes) }, 'pk:' + edge), {
-      algorithms: ['EdDSA', 'Ed25519'],
-      issuer: edge.toDid(),
-      audience: EDGE_TOKEN_AUDIENCE_PREFIX + superNodeId.toString(),
-      currentDate: new Date(nowMs),
-      clockTolerance: 5,
-      requiredClaims: ['sub', 'exp', 'iat'],
-    });
-    if (typeof payload.exp !== 'number' || typeof payload.iat !== 'number' || payload.exp - payload.iat > 600) {
+    const { payload } = await jwtVerify(
+      token,
+      await key({ kty: 'OKP', crv: 'Ed25519', x: toBase64Url(edge.bytes) }, 'pk:' + edge),
+      {
+        algorithms: ['EdDSA', 'Ed25519'],
+        issuer: edge.toDid(),
+        audience: EDGE_TOKEN_AUDIENCE_PREFIX + superNodeId.toString(),
+        currentDate: new Date(nowMs),
+        clockTolerance: 5,
+        requiredClaims: ['sub', 'exp', 'iat'],
+      },
+    );
+    if (
+      typeof payload.exp !== 'number' ||
+      typeof payload.iat !== 'number' ||
+      payload.exp - payload.iat > 600
+    ) {
       throw new Error('edge tokens live at most 10 minutes');
     }
     return ok({ edge, node: Id.parse(String(payload.sub)) });
   } catch (e) {
     if (e instanceof SharedError) return err(e);
-    return err(new SharedError('INVALID_TOKEN', `edge token does not verify: ${(e as Error).message}`));
+    return err(
+      new SharedError('INVALID_TOKEN', `edge token does not verify: ${(e as Error).message}`),
+    );
   }
 }

@@ -22,7 +22,12 @@ const MAX_CACHED_KEYS = 10_000;
 async function signingKey(pair: KeyPair): Promise<CryptoKey> {
   let key = signingKeys.get(pair);
   if (!key) {
-    const jwk = { kty: 'OKP', crv: 'Ed25519', x: toBase64Url(pair.publicKey), d: toBase64Url(pair.seed) };
+    const jwk = {
+      kty: 'OKP',
+      crv: 'Ed25519',
+      x: toBase64Url(pair.publicKey),
+      d: toBase64Url(pair.seed),
+    };
     key = (await importJWK(jwk, 'EdDSA')) as CryptoKey;
     signingKeys.set(pair, key);
   }
@@ -34,8 +39,12 @@ async function verifyingKey(id: Id): Promise<CryptoKey> {
   let key = verifyingKeys.get(cacheKey);
   if (!key) {
     if (isWeakKey(id)) throw new Error('the signer key is not a point of large order');
-    key = (await importJWK({ kty: 'OKP', crv: 'Ed25519', x: toBase64Url(id.bytes) }, 'EdDSA')) as CryptoKey;
-    if (verifyingKeys.size >= MAX_CACHED_KEYS) verifyingKeys.delete(verifyingKeys.keys().next().value!);
+    key = (await importJWK(
+      { kty: 'OKP', crv: 'Ed25519', x: toBase64Url(id.bytes) },
+      'EdDSA',
+    )) as CryptoKey;
+    if (verifyingKeys.size >= MAX_CACHED_KEYS)
+      verifyingKeys.delete(verifyingKeys.keys().next().value!);
     verifyingKeys.set(cacheKey, key);
   }
   return key;
@@ -48,23 +57,31 @@ export async function signJws(payload: object, signer: KeyPair, typ: string): Pr
 }
 
 /** Verifies signature and `typ`; never throws. The payload is parsed JSON, not yet validated. */
-export async function verifyJws<T = unknown>(token: unknown, typ: string): Promise<Result<VerifiedJws<T>>> {
+export async function verifyJws<T = unknown>(
+  token: unknown,
+  typ: string,
+): Promise<Result<VerifiedJws<T>>> {
   if (typeof token !== 'string' || token.length > 16_384) {
     return err(new SharedError('INVALID_SIGNATURE', 'a signed record is a compact JWS string'));
   }
   let signer: Id;
   try {
     const header = decodeProtectedHeader(token);
-    if (header.alg !== 'EdDSA' && header.alg !== 'Ed25519') throw new Error(`alg ${header.alg} is not allowed`);
+    if (header.alg !== 'EdDSA' && header.alg !== 'Ed25519')
+      throw new Error(`alg ${header.alg} is not allowed`);
     if (header.typ !== typ) throw new Error(`expected typ ${typ}, got ${header.typ}`);
     signer = Id.fromDid(String(header.kid));
   } catch (e) {
     return err(new SharedError('INVALID_SIGNATURE', `bad JWS header: ${(e as Error).message}`));
   }
   try {
-    const { payload } = await compactVerify(token, await verifyingKey(signer), { algorithms: ['EdDSA', 'Ed25519'] });
+    const { payload } = await compactVerify(token, await verifyingKey(signer), {
+      algorithms: ['EdDSA', 'Ed25519'],
+    });
     return ok({ payload: JSON.parse(utf8Decode(payload)) as T, signer, typ });
   } catch (e) {
-    return err(new SharedError('INVALID_SIGNATURE', `JWS does not verify: ${(e as Error).message}`));
+    return err(
+      new SharedError('INVALID_SIGNATURE', `JWS does not verify: ${(e as Error).message}`),
+    );
   }
 }

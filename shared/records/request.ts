@@ -13,7 +13,12 @@ import { NAME_PATTERN } from './names.ts';
 export const REQUEST_TYP = 'pc2-request';
 
 export type RegistryOp = 'claim' | 'release' | 'transfer' | 'accept-transfer';
-export const REGISTRY_OPS: readonly RegistryOp[] = ['claim', 'release', 'transfer', 'accept-transfer'];
+export const REGISTRY_OPS: readonly RegistryOp[] = [
+  'claim',
+  'release',
+  'transfer',
+  'accept-transfer',
+];
 
 export interface RegistryRequest {
   v: 1;
@@ -52,7 +57,10 @@ export async function verifyRequest(jws: unknown): Promise<Result<VerifiedReques
 }
 
 /** The shape checks of {@link verifyRequest}, for a JWS whose signature a runtime-specific verifier checked. */
-export function checkRequest(verified: Result<VerifiedJws<RegistryRequest>>, jws: unknown): Result<VerifiedRequest> {
+export function checkRequest(
+  verified: Result<VerifiedJws<RegistryRequest>>,
+  jws: unknown,
+): Result<VerifiedRequest> {
   if (!verified.ok) return verified;
   const { payload: r, signer } = verified.value;
   if (!r || typeof r !== 'object' || r.v !== 1) return invalid('unknown version');
@@ -62,7 +70,10 @@ export function checkRequest(verified: Result<VerifiedJws<RegistryRequest>>, jws
   if (!Number.isSafeInteger(r.iat) || r.iat <= 0) return invalid('bad iat');
   if (r.to !== undefined && typeof r.to !== 'string') return invalid('bad to');
   if (r.from !== undefined && typeof r.from !== 'string') return invalid('bad from');
-  if ((r.op === 'release' || r.op === 'transfer') && (!Number.isSafeInteger(r.boundAt) || (r.boundAt as number) <= 0)) {
+  if (
+    (r.op === 'release' || r.op === 'transfer') &&
+    (!Number.isSafeInteger(r.boundAt) || (r.boundAt as number) <= 0)
+  ) {
     return invalid(`${r.op} names the boundAt of the binding it acts on`);
   }
   return ok({ request: r, signer, jws: jws as string });

@@ -58,9 +58,11 @@ export async function verifyRoute(jws: unknown): Promise<Result<VerifiedRoute>> 
   if (r.node !== signer.toString()) return invalid('node is not the signer');
   if (r.mode !== 'direct' && r.mode !== 'relay') return invalid('mode is direct or relay');
   if (!Number.isSafeInteger(r.seq) || r.seq < 0) return invalid('bad seq');
-  if (!Number.isSafeInteger(r.iat) || !Number.isSafeInteger(r.exp) || r.exp <= r.iat) return invalid('bad iat/exp');
+  if (!Number.isSafeInteger(r.iat) || !Number.isSafeInteger(r.exp) || r.exp <= r.iat)
+    return invalid('bad iat/exp');
   if (r.exp - r.iat > MAX_LEASE_MS) return invalid('lease longer than 24 h');
-  if (!Array.isArray(r.relays) || r.relays.length > MAX_RELAYS) return invalid(`relays is a list of at most ${MAX_RELAYS} ids`);
+  if (!Array.isArray(r.relays) || r.relays.length > MAX_RELAYS)
+    return invalid(`relays is a list of at most ${MAX_RELAYS} ids`);
   const relays: Id[] = [];
   for (const relay of r.relays) {
     try {
@@ -70,7 +72,11 @@ export async function verifyRoute(jws: unknown): Promise<Result<VerifiedRoute>> 
     }
   }
   if (r.mode === 'direct') {
-    if (typeof r.endpoint !== 'string' || !/^https?:\/\//.test(r.endpoint) || !URL.canParse(r.endpoint)) {
+    if (
+      typeof r.endpoint !== 'string' ||
+      !/^https?:\/\//.test(r.endpoint) ||
+      !URL.canParse(r.endpoint)
+    ) {
       return invalid('direct mode needs an http(s) endpoint');
     }
   } else if (r.endpoint !== undefined || relays.length === 0) {
@@ -96,13 +102,15 @@ export async function verifyResolution(
   const binding = await verifyBinding(input.binding, trustedRegistrars);
   if (!binding.ok) return binding;
   if (binding.value.binding.name !== input.name) return invalid('binding is for another name');
-  if (input.route === undefined || input.route === null) return ok({ state: 'offline', binding: binding.value, reason: 'no-route' });
+  if (input.route === undefined || input.route === null)
+    return ok({ state: 'offline', binding: binding.value, reason: 'no-route' });
   const route = await verifyRoute(input.route);
   if (!route.ok) return route;
   if (route.value.route.name !== input.name) return invalid('route is for another name');
   if (!route.value.node.equals(binding.value.owner)) {
     return err(new SharedError('WRONG_SIGNER', 'route is not signed by the name owner'));
   }
-  if (route.value.route.exp <= now) return ok({ state: 'offline', binding: binding.value, reason: 'expired' });
+  if (route.value.route.exp <= now)
+    return ok({ state: 'offline', binding: binding.value, reason: 'expired' });
   return ok({ state: 'online', binding: binding.value, route: route.value });
 }

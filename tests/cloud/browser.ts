@@ -19,7 +19,14 @@ export const NO_CHROMIUM = `the file manager's browser test needs Debian's Chrom
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
@@ -32,7 +39,11 @@ export interface WalletLog {
  * Gives every page of the context a `window.ethereum` (EIP-1193) backed by `w`: accounts are
  * answered in lower case, as many wallets do, and personal_sign signs the exact bytes asked.
  */
-export async function injectWallet(context: BrowserContext, w: Wallet, log: WalletLog[] = []): Promise<WalletLog[]> {
+export async function injectWallet(
+  context: BrowserContext,
+  w: Wallet,
+  log: WalletLog[] = [],
+): Promise<WalletLog[]> {
   await context.exposeFunction('__pc2TestWallet', (method: string, params: unknown[]) => {
     log.push({ method, params });
     switch (method) {
@@ -43,7 +54,8 @@ export async function injectWallet(context: BrowserContext, w: Wallet, log: Wall
         return { result: '0x1' };
       case 'personal_sign': {
         const [data, address] = params as [string, string];
-        if (String(address).toLowerCase() !== w.address.toLowerCase()) return { error: { code: 4100, message: 'unknown account' } };
+        if (String(address).toLowerCase() !== w.address.toLowerCase())
+          return { error: { code: 4100, message: 'unknown account' } };
         const payload = PersonalMessage.getSignPayload(data as Hex.Hex);
         return { result: Signature.toHex(Secp256k1.sign({ payload, privateKey: w.privateKey })) };
       }
@@ -52,7 +64,14 @@ export async function injectWallet(context: BrowserContext, w: Wallet, log: Wall
     }
   });
   await context.addInitScript(() => {
-    const call = (window as unknown as { __pc2TestWallet(m: string, p: unknown[]): Promise<{ result?: unknown; error?: { code: number; message: string } }> }).__pc2TestWallet;
+    const call = (
+      window as unknown as {
+        __pc2TestWallet(
+          m: string,
+          p: unknown[],
+        ): Promise<{ result?: unknown; error?: { code: number; message: string } }>;
+      }
+    ).__pc2TestWallet;
     (window as unknown as { ethereum: unknown }).ethereum = {
       isTestWallet: true,
       async request({ method, params }: { method: string; params?: unknown[] }) {
@@ -91,7 +110,12 @@ export function png(width: number, height: number): Buffer {
   ihdr.writeUInt32BE(height, 4);
   ihdr[8] = 8;
   ihdr[9] = 2;
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 /** A real one-page PDF showing `text`, with a correct cross-reference table. */

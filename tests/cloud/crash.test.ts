@@ -23,8 +23,13 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-async function startChild(dir: string): Promise<{ child: ChildProcess; url: string; code: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { env: { ...process.env, PC2_CLOUD_DIR: dir }, stdio: ['ignore', 'pipe', 'inherit'] });
+async function startChild(
+  dir: string,
+): Promise<{ child: ChildProcess; url: string; code: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
+    env: { ...process.env, PC2_CLOUD_DIR: dir },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   children.push(child);
   const line = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('cloud child did not start')), 20_000);
@@ -46,7 +51,8 @@ describe.skipIf(!hasSqlite)('cloud durability under kill -9', () => {
     dirs.push(dir);
     const first = await startChild(dir);
     const owner = await signIn({ url: first.url }, wallet(7), first.code);
-    const password = (await owner.api('POST', '/api/app-passwords', { label: 'crash' })).json.password;
+    const password = (await owner.api('POST', '/api/app-passwords', { label: 'crash' })).json
+      .password;
     const auth = 'Basic ' + Buffer.from(`${owner.address}:${password}`).toString('base64');
     const expected = new Map<string, string>();
     const gone = new Set<string>();
@@ -54,7 +60,15 @@ describe.skipIf(!hasSqlite)('cloud durability under kill -9', () => {
     let tusAcked = 0;
     const tusData = randomBytes(16 * 1024 * 1024);
     {
-      const r = await request(`${first.url}/tus/`, { method: 'POST', headers: { authorization: auth, 'tus-resumable': '1.0.0', 'upload-length': String(tusData.length), 'upload-metadata': 'filename ' + Buffer.from('t.bin').toString('base64') } });
+      const r = await request(`${first.url}/tus/`, {
+        method: 'POST',
+        headers: {
+          authorization: auth,
+          'tus-resumable': '1.0.0',
+          'upload-length': String(tusData.length),
+          'upload-metadata': 'filename ' + Buffer.from('t.bin').toString('base64'),
+        },
+      });
       await r.body.text();
       tusPath = new URL(String(r.headers.location)).pathname;
     }
@@ -68,7 +82,10 @@ describe.skipIf(!hasSqlite)('cloud durability under kill -9', () => {
           if (i % 7 === 6 && expected.has(`/dav/f${lane}-${(i - 1) % 40}.bin`)) {
             const from = `/dav/f${lane}-${(i - 1) % 40}.bin`;
             const to = `/dav/m${lane}-${i}.bin`;
-            const r = await request(`${first.url}${from}`, { method: 'MOVE', headers: { authorization: auth, destination: to } });
+            const r = await request(`${first.url}${from}`, {
+              method: 'MOVE',
+              headers: { authorization: auth, destination: to },
+            });
             await r.body.text();
             if (r.statusCode === 201) {
               expected.set(to, expected.get(from)!);
@@ -78,7 +95,11 @@ describe.skipIf(!hasSqlite)('cloud durability under kill -9', () => {
             }
             continue;
           }
-          const r = await request(`${first.url}${name}`, { method: 'PUT', headers: { authorization: auth }, body });
+          const r = await request(`${first.url}${name}`, {
+            method: 'PUT',
+            headers: { authorization: auth },
+            body,
+          });
           await r.body.text();
           if (r.statusCode === 201 || r.statusCode === 204) {
             expected.set(name, sha(body));
@@ -93,7 +114,16 @@ describe.skipIf(!hasSqlite)('cloud durability under kill -9', () => {
     const tusWriter = async () => {
       for (let off = 0; off < tusData.length && !stop; off += 64 * 1024) {
         try {
-          const r = await request(`${first.url}${tusPath}`, { method: 'PATCH', headers: { authorization: auth, 'tus-resumable': '1.0.0', 'upload-offset': String(off), 'content-type': 'application/offset+octet-stream' }, body: tusData.subarray(off, off + 64 * 1024) });
+          const r = await request(`${first.url}${tusPath}`, {
+            method: 'PATCH',
+            headers: {
+              authorization: auth,
+              'tus-resumable': '1.0.0',
+              'upload-offset': String(off),
+              'content-type': 'application/offset+octet-stream',
+            },
+            body: tusData.subarray(off, off + 64 * 1024),
+          });
           await r.body.text();
           if (r.statusCode === 204) tusAcked = Number(r.headers['upload-offset']);
         } catch {
@@ -125,12 +155,24 @@ describe.skipIf(!hasSqlite)('cloud durability under kill -9', () => {
       if (r.statusCode === 200) expect(expected.has(path)).toBe(false);
     }
     // The tus upload resumes from at least its last acknowledged offset, and completes byte-exact.
-    const head = await request(`${second.url}${tusPath}`, { method: 'HEAD', headers: { authorization: auth, 'tus-resumable': '1.0.0' } });
+    const head = await request(`${second.url}${tusPath}`, {
+      method: 'HEAD',
+      headers: { authorization: auth, 'tus-resumable': '1.0.0' },
+    });
     await head.body.text();
     if (head.statusCode === 200) {
       const offset = Number(head.headers['upload-offset']);
       expect(offset).toBeGreaterThanOrEqual(tusAcked);
-      const r = await request(`${second.url}${tusPath}`, { method: 'PATCH', headers: { authorization: auth, 'tus-resumable': '1.0.0', 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream' }, body: tusData.subarray(offset) });
+      const r = await request(`${second.url}${tusPath}`, {
+        method: 'PATCH',
+        headers: {
+          authorization: auth,
+          'tus-resumable': '1.0.0',
+          'upload-offset': String(offset),
+          'content-type': 'application/offset+octet-stream',
+        },
+        body: tusData.subarray(offset),
+      });
       await r.body.text();
       expect(r.statusCode).toBe(204);
     } else {
@@ -142,13 +184,28 @@ describe.skipIf(!hasSqlite)('cloud durability under kill -9', () => {
     // on disk is then referenced by a row.
     const db = openDatabase(join(dir, 'cloud.db'));
     const unreferenced = () => {
-      const rows = new Set(db.prepare('SELECT id FROM blobs').all().map((r) => r.id as string));
-      return readdirSync(join(dir, 'blobs')).flatMap((shard) => readdirSync(join(dir, 'blobs', shard))).filter((f) => !rows.has(f));
+      const rows = new Set(
+        db
+          .prepare('SELECT id FROM blobs')
+          .all()
+          .map((r) => r.id as string),
+      );
+      return readdirSync(join(dir, 'blobs'))
+        .flatMap((shard) => readdirSync(join(dir, 'blobs', shard)))
+        .filter((f) => !rows.has(f));
     };
-    for (let i = 0; i < 100 && unreferenced().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && unreferenced().length > 0; i++)
+      await new Promise((r) => setTimeout(r, 50));
     expect(unreferenced()).toEqual([]);
-    const onDisk = new Set(readdirSync(join(dir, 'blobs')).flatMap((shard) => readdirSync(join(dir, 'blobs', shard))));
-    expect(db.prepare('SELECT id FROM blobs').all().filter((r) => !onDisk.has(r.id as string))).toEqual([]);
+    const onDisk = new Set(
+      readdirSync(join(dir, 'blobs')).flatMap((shard) => readdirSync(join(dir, 'blobs', shard))),
+    );
+    expect(
+      db
+        .prepare('SELECT id FROM blobs')
+        .all()
+        .filter((r) => !onDisk.has(r.id as string)),
+    ).toEqual([]);
     db.close();
     second.child.kill('SIGKILL');
     expect(expected.size).toBeGreaterThan(50);

@@ -23,7 +23,9 @@ export interface TestCloud extends RunningCloud {
   stop(): Promise<void>;
 }
 
-export async function startCloud(options: Partial<Omit<CloudOptions, 'dataDir'>> & { dataDir?: string } = {}): Promise<TestCloud> {
+export async function startCloud(
+  options: Partial<Omit<CloudOptions, 'dataDir'>> & { dataDir?: string } = {},
+): Promise<TestCloud> {
   const dir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'pc2-cloud-'));
   const running = await listenCloud({ sweepIntervalMs: 0, ...options, dataDir: dir });
   return {
@@ -48,11 +50,20 @@ export function wallet(seed: number): Wallet {
   return {
     privateKey,
     address,
-    signMessage: (message) => Signature.toHex(Secp256k1.sign({ payload: PersonalMessage.getSignPayload(Hex.fromString(message)), privateKey })),
+    signMessage: (message) =>
+      Signature.toHex(
+        Secp256k1.sign({
+          payload: PersonalMessage.getSignPayload(Hex.fromString(message)),
+          privateKey,
+        }),
+      ),
   };
 }
 
-export function siweMessage(w: Wallet, o: { domain: string; uri: string; nonce: string; issuedAt?: Date; expirationTime?: Date }): string {
+export function siweMessage(
+  w: Wallet,
+  o: { domain: string; uri: string; nonce: string; issuedAt?: Date; expirationTime?: Date },
+): string {
   return Siwe.createMessage({
     address: w.address as `0x${string}`,
     chainId: 1,
@@ -70,12 +81,20 @@ export interface Session {
   cookie: string;
   address: string;
   /** A JSON API call with the session cookie and the node's Origin. */
-  api(method: string, path: string, body?: unknown): Promise<{ status: number; json: any; headers: Headers }>;
+  api(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; json: any; headers: Headers }>;
   fetch(path: string, init?: RequestInit): Promise<Response>;
 }
 
 export async function signIn(c: { url: string }, w: Wallet, ownerCode?: string): Promise<Session> {
-  const nonce = (await (await fetch(`${c.url}/api/auth/nonce`)).json()) as { nonce: string; domain: string; uri: string };
+  const nonce = (await (await fetch(`${c.url}/api/auth/nonce`)).json()) as {
+    nonce: string;
+    domain: string;
+    uri: string;
+  };
   const message = siweMessage(w, { domain: nonce.domain, uri: nonce.uri, nonce: nonce.nonce });
   const res = await fetch(`${c.url}/api/auth/signin`, {
     method: 'POST',
@@ -90,7 +109,10 @@ export async function signIn(c: { url: string }, w: Wallet, ownerCode?: string):
 
 export function sessionFor(c: { url: string }, cookie: string, address: string): Session {
   const doFetch = (path: string, init: RequestInit = {}): Promise<Response> =>
-    fetch(`${c.url}${path}`, { ...init, headers: { cookie, origin: c.url, ...(init.headers as Record<string, string>) } });
+    fetch(`${c.url}${path}`, {
+      ...init,
+      headers: { cookie, origin: c.url, ...(init.headers as Record<string, string>) },
+    });
   return {
     cookie,
     address,
@@ -102,13 +124,19 @@ export function sessionFor(c: { url: string }, cookie: string, address: string):
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       const text = await res.text();
-      return { status: res.status, json: text ? JSON.parse(text) : undefined, headers: res.headers };
+      return {
+        status: res.status,
+        json: text ? JSON.parse(text) : undefined,
+        headers: res.headers,
+      };
     },
   };
 }
 
 /** Starts a cloud, claims it as owner with wallet(1), and makes an app password for WebDAV. */
-export async function ownedCloud(options: Parameters<typeof startCloud>[0] = {}): Promise<{ c: TestCloud; owner: Session; appPassword: string; basic: string }> {
+export async function ownedCloud(
+  options: Parameters<typeof startCloud>[0] = {},
+): Promise<{ c: TestCloud; owner: Session; appPassword: string; basic: string }> {
   const c = await startCloud(options);
   const owner = await signIn(c, wallet(1), c.cloud.ownerCode()!);
   const created = await owner.api('POST', '/api/app-passwords', { label: 'tests' });
@@ -118,18 +146,34 @@ export async function ownedCloud(options: Parameters<typeof startCloud>[0] = {})
 }
 
 /** A request whose path goes out byte for byte (fetch and URL parsers would resolve "..", "%2e%2e"). */
-export function raw(c: { port: number }, method: string, path: string, headers: Record<string, string> = {}, body?: string | Buffer): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+export function raw(
+  c: { port: number },
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: string | Buffer,
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   // Non-ASCII must be percent-encoded on the wire; everything else is sent untouched.
   const wire = path.replace(/[^\x21-\x7e]/g, (ch) => encodeURIComponent(ch));
   // Node sends DELETE/OPTIONS bodies without framing unless told the length.
-  if (body !== undefined) headers = { ...headers, 'content-length': String(Buffer.byteLength(body)) };
+  if (body !== undefined)
+    headers = { ...headers, 'content-length': String(Buffer.byteLength(body)) };
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port: c.port, method, path: wire, headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (d: Buffer) => chunks.push(d));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = httpRequest(
+      { host: '127.0.0.1', port: c.port, method, path: wire, headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode!,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });

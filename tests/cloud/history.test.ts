@@ -12,11 +12,24 @@ describe('version thinning schedule (Nextcloud)', () => {
   it('keeps one per second for 10 s, per minute for an hour, per hour for a day, per day for 30 days, per week after', () => {
     const now = 1_000_000_000_000;
     const ages = [
-      100, 400, 900, 1500, 1600, 9_000, // first 10 s: slots 0,0,0,1,1,9
-      20_000, 50_000, 70_000, // first hour: slots 0,0,1
-      2 * 3600_000, 2.5 * 3600_000, 5 * 3600_000, // first day: slots 2,2,5
-      3 * DAY, 3.5 * DAY, 10 * DAY, // 30 days: slots 3,3,10
-      40 * DAY, 41 * DAY, 50 * DAY, // after: weeks 5,5,7
+      100,
+      400,
+      900,
+      1500,
+      1600,
+      9_000, // first 10 s: slots 0,0,0,1,1,9
+      20_000,
+      50_000,
+      70_000, // first hour: slots 0,0,1
+      2 * 3600_000,
+      2.5 * 3600_000,
+      5 * 3600_000, // first day: slots 2,2,5
+      3 * DAY,
+      3.5 * DAY,
+      10 * DAY, // 30 days: slots 3,3,10
+      40 * DAY,
+      41 * DAY,
+      50 * DAY, // after: weeks 5,5,7
     ];
     const versions = ages.map((age, i) => ({ id: i, mtime: now - age }));
     const dropped = thinVersions(versions, now).map((i) => ages[i]);
@@ -25,18 +38,33 @@ describe('version thinning schedule (Nextcloud)', () => {
 });
 
 describe.skipIf(!hasSqlite)('cloud trash, versions and quotas', () => {
-  const clock = { t: Date.now(), now() { return this.t; } };
+  const clock = {
+    t: Date.now(),
+    now() {
+      return this.t;
+    },
+  };
   const events: ChangeEvent[] = [];
   let c: TestCloud;
   let auth: Record<string, string>;
   let wallet: string;
   const json = async (method: string, path: string, body?: unknown) => {
-    const r = await raw(c, method, path, { ...auth, 'content-type': 'application/json' }, body === undefined ? (method === 'GET' ? undefined : '') : JSON.stringify(body));
+    const r = await raw(
+      c,
+      method,
+      path,
+      { ...auth, 'content-type': 'application/json' },
+      body === undefined ? (method === 'GET' ? undefined : '') : JSON.stringify(body),
+    );
     return { status: r.status, json: r.body ? JSON.parse(r.body) : undefined };
   };
 
   beforeAll(async () => {
-    const owned = await ownedCloud({ clock, limits: { quotaBytes: 1_000_000 }, onChange: (e) => events.push(e) });
+    const owned = await ownedCloud({
+      clock,
+      limits: { quotaBytes: 1_000_000 },
+      onChange: (e) => events.push(e),
+    });
     c = owned.c;
     auth = { authorization: owned.basic };
     wallet = owned.owner.address;
@@ -47,7 +75,8 @@ describe.skipIf(!hasSqlite)('cloud trash, versions and quotas', () => {
     await json('POST', '/api/files/mkdir', { path: '/docs' });
     await json('POST', '/api/files/mkdir', { path: '/docs/a' });
     await raw(c, 'PUT', '/dav/docs/a/b.txt', auth, 'bee');
-    const fileTrash = (await json('POST', '/api/files/delete', { path: '/docs/a/b.txt' })).json.trashId;
+    const fileTrash = (await json('POST', '/api/files/delete', { path: '/docs/a/b.txt' })).json
+      .trashId;
     const dirTrash = (await json('POST', '/api/files/delete', { path: '/docs' })).json.trashId;
     expect((await raw(c, 'GET', '/dav/docs/', auth)).status).toBe(404);
     const items = (await json('GET', '/api/trash')).json.items;
@@ -55,9 +84,13 @@ describe.skipIf(!hasSqlite)('cloud trash, versions and quotas', () => {
     expect((await json('POST', `/api/trash/${fileTrash}/restore`)).json.path).toBe('/docs/a/b.txt');
     expect((await raw(c, 'GET', '/dav/docs/a/b.txt', auth)).body).toBe('bee');
     // The folder comes back beside the recreated one, under a new name.
-    expect((await json('POST', `/api/trash/${dirTrash}/restore`)).json.path).toBe('/docs (restored)');
+    expect((await json('POST', `/api/trash/${dirTrash}/restore`)).json.path).toBe(
+      '/docs (restored)',
+    );
     expect((await json('GET', '/api/files?path=/docs (restored)/a')).json.entries).toEqual([]);
-    expect(events.map((e) => e.kind)).toEqual(expect.arrayContaining(['mkdir', 'write', 'delete', 'restore']));
+    expect(events.map((e) => e.kind)).toEqual(
+      expect.arrayContaining(['mkdir', 'write', 'delete', 'restore']),
+    );
     expect(events.every((e) => e.wallet === wallet)).toBe(true);
   });
 
@@ -69,10 +102,14 @@ describe.skipIf(!hasSqlite)('cloud trash, versions and quotas', () => {
     expect((await json('GET', '/api/quota')).json.used).toBe(usedBefore);
     clock.t += 29 * DAY;
     expect((await c.cloud.sweep()).trash).toBe(0);
-    expect((await json('GET', '/api/trash')).json.items.some((i: { id: number }) => i.id === id)).toBe(true);
+    expect(
+      (await json('GET', '/api/trash')).json.items.some((i: { id: number }) => i.id === id),
+    ).toBe(true);
     clock.t += 2 * DAY;
     expect((await c.cloud.sweep()).trash).toBeGreaterThan(0);
-    expect((await json('GET', '/api/trash')).json.items.some((i: { id: number }) => i.id === id)).toBe(false);
+    expect(
+      (await json('GET', '/api/trash')).json.items.some((i: { id: number }) => i.id === id),
+    ).toBe(false);
     expect((await json('GET', '/api/quota')).json.used).toBe(usedBefore - 100_000);
     await new Promise((r) => setTimeout(r, 50));
     expect(existsSync(join(c.dir, 'blobs', blob.slice(0, 2), blob))).toBe(false);
@@ -87,8 +124,12 @@ describe.skipIf(!hasSqlite)('cloud trash, versions and quotas', () => {
     const list = (await json('GET', '/api/versions?path=/notes.txt')).json;
     expect(list.versions.map((v: { size: number }) => v.size)).toEqual([3, 3]);
     const oldest = list.versions[1];
-    expect((await raw(c, 'GET', `/api/versions/content?path=/notes.txt&id=${oldest.id}`, auth)).body).toBe('one');
-    expect((await json('POST', '/api/versions/restore', { path: '/notes.txt', id: oldest.id })).status).toBe(200);
+    expect(
+      (await raw(c, 'GET', `/api/versions/content?path=/notes.txt&id=${oldest.id}`, auth)).body,
+    ).toBe('one');
+    expect(
+      (await json('POST', '/api/versions/restore', { path: '/notes.txt', id: oldest.id })).status,
+    ).toBe(200);
     expect((await raw(c, 'GET', '/dav/notes.txt', auth)).body).toBe('one');
     const after = (await json('GET', '/api/versions?path=/notes.txt')).json.versions;
     expect(after).toHaveLength(2);
@@ -112,11 +153,21 @@ describe.skipIf(!hasSqlite)('cloud trash, versions and quotas', () => {
     expect(declared.status).toBe(507);
     expect(JSON.parse(declared.body).error.code).toBe('QUOTA_EXCEEDED');
     const streamed = await fetch(`${c.url}/dav/big.bin`, {
-      method: 'PUT', headers: auth, body: Readable.toWeb(Readable.from([tooBig.subarray(0, 1000), tooBig.subarray(1000)])) as never, duplex: 'half',
+      method: 'PUT',
+      headers: auth,
+      body: Readable.toWeb(
+        Readable.from([tooBig.subarray(0, 1000), tooBig.subarray(1000)]),
+      ) as never,
+      duplex: 'half',
     } as RequestInit);
     expect(streamed.status).toBe(507);
     expect((await raw(c, 'GET', '/dav/big.bin', auth)).status).toBe(404);
-    const tus = await raw(c, 'POST', '/tus/', { ...auth, 'tus-resumable': '1.0.0', 'upload-length': String(room + 1), 'upload-metadata': 'filename ' + Buffer.from('t.bin').toString('base64') });
+    const tus = await raw(c, 'POST', '/tus/', {
+      ...auth,
+      'tus-resumable': '1.0.0',
+      'upload-length': String(room + 1),
+      'upload-metadata': 'filename ' + Buffer.from('t.bin').toString('base64'),
+    });
     expect(tus.status).toBe(507);
     expect((await json('GET', '/api/quota')).json.used).toBe(q.used);
     expect((await raw(c, 'PUT', '/dav/fits.bin', auth, Buffer.alloc(room, 3))).status).toBe(201);

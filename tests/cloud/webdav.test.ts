@@ -9,8 +9,14 @@ import { hasSqlite, ownedCloud, type Session, type TestCloud } from './helpers.t
 const run = promisify(execFile);
 const hasLitmus = existsSync('/usr/bin/litmus');
 const hasRclone = existsSync('/usr/bin/rclone');
-if (!hasLitmus) console.warn('tests/cloud/webdav: litmus is not installed (apt-get install litmus; .ci/run does it): the litmus suites are skipped');
-if (!hasRclone) console.warn('tests/cloud/webdav: rclone is not installed (apt-get install rclone; .ci/run does it): the rclone checks are skipped');
+if (!hasLitmus)
+  console.warn(
+    'tests/cloud/webdav: litmus is not installed (apt-get install litmus; .ci/run does it): the litmus suites are skipped',
+  );
+if (!hasRclone)
+  console.warn(
+    'tests/cloud/webdav: rclone is not installed (apt-get install rclone; .ci/run does it): the rclone checks are skipped',
+  );
 
 describe.skipIf(!hasSqlite)('cloud WebDAV with real clients', () => {
   let c: TestCloud;
@@ -27,27 +33,58 @@ describe.skipIf(!hasSqlite)('cloud WebDAV with real clients', () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  it.skipIf(!hasLitmus)('passes 100% of litmus basic, copymove, props, locks and http', async () => {
-    const cwd = join(work, 'litmus');
-    mkdirSync(cwd);
-    const { stdout } = await run('litmus', [`${c.url}/dav/`, owner.address, appPassword], {
-      cwd,
-      env: { ...process.env, TESTS: 'basic copymove props locks http' },
-      timeout: 120_000,
-    }).catch((e: { stdout: string }) => ({ stdout: e.stdout }));
-    const summaries = [...stdout.matchAll(/summary for `(\w+)': of (\d+) tests run: (\d+) passed, (\d+) failed/g)].map((m) => ({
-      suite: m[1], run: Number(m[2]), passed: Number(m[3]), failed: Number(m[4]),
-    }));
-    expect(summaries.map((s) => s.suite)).toEqual(['basic', 'copymove', 'props', 'locks', 'http']);
-    for (const s of summaries) expect(s, stdout.split('\n').filter((l) => /FAIL|WARNING/.test(l)).join('\n')).toMatchObject({ failed: 0, passed: s.run });
-    expect(summaries.reduce((n, s) => n + s.passed, 0)).toBeGreaterThanOrEqual(100);
-    expect(stdout).not.toMatch(/WARNING/);
-  });
+  it.skipIf(!hasLitmus)(
+    'passes 100% of litmus basic, copymove, props, locks and http',
+    async () => {
+      const cwd = join(work, 'litmus');
+      mkdirSync(cwd);
+      const { stdout } = await run('litmus', [`${c.url}/dav/`, owner.address, appPassword], {
+        cwd,
+        env: { ...process.env, TESTS: 'basic copymove props locks http' },
+        timeout: 120_000,
+      }).catch((e: { stdout: string }) => ({ stdout: e.stdout }));
+      const summaries = [
+        ...stdout.matchAll(/summary for `(\w+)': of (\d+) tests run: (\d+) passed, (\d+) failed/g),
+      ].map((m) => ({
+        suite: m[1],
+        run: Number(m[2]),
+        passed: Number(m[3]),
+        failed: Number(m[4]),
+      }));
+      expect(summaries.map((s) => s.suite)).toEqual([
+        'basic',
+        'copymove',
+        'props',
+        'locks',
+        'http',
+      ]);
+      for (const s of summaries)
+        expect(
+          s,
+          stdout
+            .split('\n')
+            .filter((l) => /FAIL|WARNING/.test(l))
+            .join('\n'),
+        ).toMatchObject({ failed: 0, passed: s.run });
+      expect(summaries.reduce((n, s) => n + s.passed, 0)).toBeGreaterThanOrEqual(100);
+      expect(stdout).not.toMatch(/WARNING/);
+    },
+  );
 
   describe.skipIf(!hasRclone)('rclone', () => {
     const rclone = async (...args: string[]) => {
       const obscured = (await run('rclone', ['obscure', appPassword])).stdout.trim();
-      return run('rclone', [...args, `--webdav-url=${c.url}/dav/`, `--webdav-user=${owner.address}`, `--webdav-pass=${obscured}`, '--config=/dev/null'], { timeout: 60_000 });
+      return run(
+        'rclone',
+        [
+          ...args,
+          `--webdav-url=${c.url}/dav/`,
+          `--webdav-user=${owner.address}`,
+          `--webdav-pass=${obscured}`,
+          '--config=/dev/null',
+        ],
+        { timeout: 60_000 },
+      );
     };
 
     it('shows the RFC 4331 quota with rclone about', async () => {
@@ -81,7 +118,9 @@ describe.skipIf(!hasSqlite)('cloud WebDAV with real clients', () => {
     it('stops working the moment its app password is revoked', async () => {
       const list = (await owner.api('GET', '/api/app-passwords')).json.appPasswords;
       expect((await owner.api('DELETE', `/api/app-passwords/${list[0].id}`)).status).toBe(200);
-      await expect(rclone('lsf', ':webdav:', '--low-level-retries=1', '--retries=1')).rejects.toThrow();
+      await expect(
+        rclone('lsf', ':webdav:', '--low-level-retries=1', '--retries=1'),
+      ).rejects.toThrow();
     });
   });
 });

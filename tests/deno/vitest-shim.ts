@@ -22,7 +22,13 @@ interface Suite {
 
 const stack: Suite[] = [];
 const ranBeforeAll = new WeakSet<Suite>();
-const newSuite = (name: string): Suite => ({ name, beforeAll: [], afterAll: [], beforeEach: [], afterEach: [] });
+const newSuite = (name: string): Suite => ({
+  name,
+  beforeAll: [],
+  afterAll: [],
+  beforeEach: [],
+  afterEach: [],
+});
 const top = (): Suite => stack[stack.length - 1] ?? rootSuite;
 const rootSuite = newSuite('');
 
@@ -41,7 +47,12 @@ export function describe(name: string, body: () => void): void {
     stack.pop();
   }
   if (suite.afterAll.length) {
-    Deno.test({ name: `${name} (afterAll)`, sanitizeOps: false, sanitizeResources: false, fn: () => runHooks(suite.afterAll) });
+    Deno.test({
+      name: `${name} (afterAll)`,
+      sanitizeOps: false,
+      sanitizeResources: false,
+      fn: () => runHooks(suite.afterAll),
+    });
   }
 }
 

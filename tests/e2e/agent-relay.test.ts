@@ -1,7 +1,7 @@
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeAgent, type AgentStatus } from '../../agent/node-agent.ts';
-import { ActiveProxyClient } from '../../agent/proxy/client.ts';
+import { TunnelClient } from '../../agent/tunnel/client.ts';
 import { RegistryClient } from '../../agent/registry-client.ts';
 import { KeyPair } from '../../shared/keys.ts';
 import { INGRESS_HEADERS } from '../../shared/records/api.ts';
@@ -19,7 +19,10 @@ let agent: NodeAgent;
 function until(check: (s: AgentStatus) => boolean, timeoutMs = 15_000): Promise<AgentStatus> {
   return new Promise((resolve, reject) => {
     if (check(agent.status())) return resolve(agent.status());
-    const timer = setTimeout(() => reject(new Error(`timed out: ${JSON.stringify(agent.status())}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`timed out: ${JSON.stringify(agent.status())}`)),
+      timeoutMs,
+    );
     const on = (s: AgentStatus) => {
       if (!check(s)) return;
       clearTimeout(timer);
@@ -34,13 +37,23 @@ function until(check: (s: AgentStatus) => boolean, timeoutMs = 15_000): Promise<
 async function viaRelay(sn: RunningSuperNode, path: string) {
   const token = await signEdgeToken(edge, aliceKey.id, sn.key.id, Date.now());
   return request(sn.url + path, {
-    headers: { host: 'alice.localhost:8080', [INGRESS_HEADERS.nodeId]: aliceKey.id.toString(), [INGRESS_HEADERS.edgeToken]: token },
+    headers: {
+      host: 'alice.localhost:8080',
+      [INGRESS_HEADERS.nodeId]: aliceKey.id.toString(),
+      [INGRESS_HEADERS.edgeToken]: token,
+    },
   });
 }
 
 async function resolvedRelays(sn: RunningSuperNode): Promise<string[]> {
-  const resolved = await new RegistryClient({ url: sn.url, key: KeyPair.generate() }).resolve('alice');
-  const result = await verifyResolution(resolved, cluster.nodes.map((n) => n.key.id), Date.now());
+  const resolved = await new RegistryClient({ url: sn.url, key: KeyPair.generate() }).resolve(
+    'alice',
+  );
+  const result = await verifyResolution(
+    resolved,
+    cluster.nodes.map((n) => n.key.id),
+    Date.now(),
+  );
   if (!result.ok || result.value.state !== 'online') throw new Error('alice is not online');
   return result.value.route.route.relays;
 }
@@ -48,7 +61,13 @@ async function resolvedRelays(sn: RunningSuperNode): Promise<string[]> {
 beforeAll(async () => {
   cluster = await startSuperNodes(2, [edge]);
   upstream = await startUpstream('alice');
-  agent = new NodeAgent({ key: aliceKey, name: 'alice', upstream: upstream.url, superNodes: cluster.nodes.map((n) => n.url), mode: 'relay' });
+  agent = new NodeAgent({
+    key: aliceKey,
+    name: 'alice',
+    upstream: upstream.url,
+    superNodes: cluster.nodes.map((n) => n.url),
+    mode: 'relay',
+  });
 });
 
 afterAll(async () => {
@@ -64,7 +83,9 @@ describe('node agent with two super nodes (in-process, real sockets)', () => {
     expect(status.mode).toBe('relay');
     expect(status.publicUrl).toBe('http://alice.localhost:8080');
     const [primary, secondary] = cluster.nodes;
-    await expect.poll(() => resolvedRelays(secondary), { timeout: 5000 }).toEqual([primary.key.id.toString(), secondary.key.id.toString()]);
+    await expect
+      .poll(() => resolvedRelays(secondary), { timeout: 5000 })
+      .toEqual([primary.key.id.toString(), secondary.key.id.toString()]);
   });
 
   it('serves the upstream through either super node, with the x-pc2 headers stripped', async () => {
@@ -73,7 +94,10 @@ describe('node agent with two super nodes (in-process, real sockets)', () => {
       expect(res.statusCode).toBe(200);
       expect(await res.body.text()).toContain('hello from alice');
     }
-    const headers = (await (await viaRelay(cluster.nodes[1], '/headers')).body.json()) as Record<string, string>;
+    const headers = (await (await viaRelay(cluster.nodes[1], '/headers')).body.json()) as Record<
+      string,
+      string
+    >;
     expect(headers[INGRESS_HEADERS.nodeId]).toBeUndefined();
     expect(headers[INGRESS_HEADERS.edgeToken]).toBeUndefined();
   });
@@ -95,28 +119,32 @@ describe('node agent with two super nodes (in-process, real sockets)', () => {
 
   it('refuses a tunnel to a key that owns no name here (the relay is no open proxy)', async () => {
     const [primary] = cluster.nodes;
-    const stranger = new ActiveProxyClient({
+    const stranger = new TunnelClient({
       serverHost: '127.0.0.1',
-      serverPort: primary.node.proxy.address().port,
+      serverPort: primary.node.tunnel.address().port,
       servicePeerId: primary.key.id,
       deviceKey: KeyPair.generate(),
       upstream: { host: '127.0.0.1', port: 9 },
     });
-    const failed = new Promise<Error | null>((resolve) => stranger.once('failed', (e: Error) => resolve(e)));
+    const failed = new Promise<Error | null>((resolve) =>
+      stranger.once('failed', (e: Error) => resolve(e)),
+    );
     stranger.start();
     const error = await failed;
     stranger.stop();
     expect(stranger.state).toBe('stopped');
     expect(error).toBeInstanceOf(Error);
     expect((error as Error & { fatal?: boolean }).fatal).toBe(true);
-    expect(primary.node.proxy.sessions().length).toBe(1);
+    expect(primary.node.tunnel.sessions().length).toBe(1);
   });
 
   it('drops a super node that goes away from its route at once', async () => {
     const [primary, secondary] = cluster.nodes;
     await primary.node.stop();
     await until((s) => s.superNodes[0].state !== 'online');
-    await expect.poll(() => resolvedRelays(secondary), { timeout: 10_000 }).toEqual([secondary.key.id.toString()]);
+    await expect
+      .poll(() => resolvedRelays(secondary), { timeout: 10_000 })
+      .toEqual([secondary.key.id.toString()]);
     const res = await viaRelay(secondary, '/');
     expect(res.statusCode).toBe(200);
     await res.body.dump();

@@ -7,13 +7,17 @@ const DENO = fileURLToPath(new URL('../../node_modules/.bin/deno', import.meta.u
 // `pc2 supernode` and `pc2 gateway` under Deno (`deno run`), the node agent under Node.
 let net: ProcessNetwork;
 beforeAll(async () => {
-  net = await startProcessNetwork({ runner: [DENO, 'run', '--allow-all', '--quiet'], env: { DENO_NO_UPDATE_CHECK: '1' } });
+  net = await startProcessNetwork({
+    runner: [DENO, 'run', '--allow-all', '--quiet'],
+    env: { DENO_NO_UPDATE_CHECK: '1' },
+  });
 }, 150_000);
 afterAll(() => net?.close());
 
 describe('super nodes and gateway running under Deno', () => {
   it('really are Deno processes', () => {
-    for (const p of [net.primary.proc, net.secondary.proc, net.gateway]) expect(p.child.spawnargs[0]).toBe(DENO);
+    for (const p of [net.primary.proc, net.secondary.proc, net.gateway])
+      expect(p.child.spawnargs[0]).toBe(DENO);
   });
 
   it('serve alice through the relay', async () => {

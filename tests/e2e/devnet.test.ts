@@ -3,8 +3,8 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDevnet, type Devnet } from '../../agent/cli/devnet.ts';
-import { CLI, REPO, TSX } from '../helpers/cli.ts';
+import { startDevnet, type Devnet } from '../../cli/devnet.ts';
+import { PC2, REPO } from '../helpers/cli.ts';
 
 const run = promisify(execFile);
 
@@ -30,7 +30,10 @@ describe('pc2 devnet as a real process (what npm start runs)', () => {
 
   beforeAll(async () => {
     port = await freePort();
-    child = spawn(TSX, [CLI, 'devnet', '--port', String(port)], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(PC2, ['devnet', '--port', String(port)], {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout!.on('data', (d) => (output += d));
     child.stderr!.on('data', (d) => (output += d));
     await new Promise<void>((resolve, reject) => {

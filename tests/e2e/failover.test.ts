@@ -20,7 +20,10 @@ describe('failover between super node processes', () => {
     const loop = (async () => {
       while (running) {
         const at = Date.now();
-        const ok = await net.get('/', 3000).then((r) => r.status === 200 && r.body.includes('hello from alice'), () => false);
+        const ok = await net.get('/', 3000).then(
+          (r) => r.status === 200 && r.body.includes('hello from alice'),
+          () => false,
+        );
         results.push({ at, ok });
         await new Promise((r) => setTimeout(r, 50));
       }
@@ -29,15 +32,25 @@ describe('failover between super node processes', () => {
     const killedAt = Date.now();
     await net.primary.proc.kill('SIGKILL');
     // Requests keep flowing; wait for a stretch of successes after the kill.
-    await expect.poll(() => results.filter((r) => r.at > killedAt && r.ok).length, { timeout: 30_000, interval: 200 }).toBeGreaterThanOrEqual(10);
+    await expect
+      .poll(() => results.filter((r) => r.at > killedAt && r.ok).length, {
+        timeout: 30_000,
+        interval: 200,
+      })
+      .toBeGreaterThanOrEqual(10);
     running = false;
     await loop;
     const firstOk = results.find((r) => r.at > killedAt && r.ok)!;
-    console.log(`failover: first success ${firstOk.at - killedAt} ms after kill -9 of the primary; ${results.filter((r) => r.at > killedAt && !r.ok).length} failed requests after the kill`);
+    console.log(
+      `failover: first success ${firstOk.at - killedAt} ms after kill -9 of the primary; ${results.filter((r) => r.at > killedAt && !r.ok).length} failed requests after the kill`,
+    );
     expect(results.filter((r) => r.at < killedAt).every((r) => r.ok)).toBe(true);
 
     await net.startSuperNode(net.primary);
-    await net.node.waitFor(new RegExp(`"online":true[^\\n]*127\\.0\\.0\\.1:${net.primary.apiPort}=online`), 90_000);
+    await net.node.waitFor(
+      new RegExp(`"online":true[^\\n]*127\\.0\\.0\\.1:${net.primary.apiPort}=online`),
+      90_000,
+    );
     const res = await net.get('/');
     expect(res.status).toBe(200);
   });

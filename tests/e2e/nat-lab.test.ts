@@ -32,7 +32,9 @@ describe.skipIf(!support.ok)('NAT lab (network namespaces + nftables MASQUERADE)
     await listen(lab.lan, LAN_IP, 7002);
     const result = lab.exec(lab.wan, process.execPath, ['-e', client(LAN_IP, 7002)]).trim();
     expect(result).toBe('timeout');
-    const viaRouter = lab.exec(lab.wan, process.execPath, ['-e', client('198.18.0.2', 7002)]).trim();
+    const viaRouter = lab
+      .exec(lab.wan, process.execPath, ['-e', client('198.18.0.2', 7002)])
+      .trim();
     expect(['timeout', 'error ECONNREFUSED']).toContain(viaRouter);
   });
 });

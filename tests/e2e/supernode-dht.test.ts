@@ -16,20 +16,41 @@ let upstream: Awaited<ReturnType<typeof startUpstream>>;
 let agent: NodeAgent;
 let outsider: SuperNode;
 let client: DhtNode;
-const bootstrap = () => cluster.nodes.map((n) => ({ id: n.key.id, host: '127.0.0.1', port: n.node.dht!.address().port }));
+const bootstrap = () =>
+  cluster.nodes.map((n) => ({ id: n.key.id, host: '127.0.0.1', port: n.node.dht!.address().port }));
 
 beforeAll(async () => {
   cluster = await startSuperNodes(2, [edge]);
   upstream = await startUpstream('alice');
-  agent = new NodeAgent({ key: alice, name: 'alice', upstream: upstream.url, superNodes: cluster.nodes.map((n) => n.url), mode: 'relay' });
+  agent = new NodeAgent({
+    key: alice,
+    name: 'alice',
+    upstream: upstream.url,
+    superNodes: cluster.nodes.map((n) => n.url),
+    mode: 'relay',
+  });
   await agent.start();
   // A super node that is no replication peer of the others: it learns about alice only via the DHT.
   outsider = new SuperNode({
-    key: KeyPair.generate(), dataDir: tempDir('pc2-outsider-'), zone: 'localhost', edgeKeys: [], host: '127.0.0.1',
-    apiPort: 0, proxyPort: 0, developerMode: true, rateLimits: false, dht: { port: 0, bootstrap: bootstrap() },
+    key: KeyPair.generate(),
+    dataDir: tempDir('pc2-outsider-'),
+    zone: 'localhost',
+    edgeKeys: [],
+    host: '127.0.0.1',
+    apiPort: 0,
+    tunnelPort: 0,
+    developerMode: true,
+    rateLimits: false,
+    dht: { port: 0, bootstrap: bootstrap() },
   });
   await outsider.start();
-  client = new DhtNode({ key: KeyPair.generate(), host: '127.0.0.1', port: 0, developerMode: true, bootstrap: bootstrap() });
+  client = new DhtNode({
+    key: KeyPair.generate(),
+    host: '127.0.0.1',
+    port: 0,
+    developerMode: true,
+    bootstrap: bootstrap(),
+  });
   await client.start();
 }, 60_000);
 
@@ -45,15 +66,29 @@ describe('super nodes in the Boson DHT', () => {
   it('announce their Active Proxy service, found with FIND_PEER', async () => {
     const [primary] = cluster.nodes;
     await expect
-      .poll(async () => (await findActiveProxyService(client, primary.key.id)).map((s) => `${s.host}:${s.port}`), { timeout: 10_000 })
-      .toContain(`127.0.0.1:${primary.node.proxy.address().port}`);
+      .poll(
+        async () =>
+          (await findActiveProxyService(client, primary.key.id)).map((s) => `${s.host}:${s.port}`),
+        { timeout: 10_000 },
+      )
+      .toContain(`127.0.0.1:${primary.node.tunnel.address().port}`);
   });
 
   it("publish their own DID document, and the node's (with its route record)", async () => {
     const [primary] = cluster.nodes;
-    await expect.poll(() => resolveDidDocument(client, primary.key.id).then((c) => c?.services.map((s) => s.type)), { timeout: 10_000 })
+    await expect
+      .poll(
+        () =>
+          resolveDidDocument(client, primary.key.id).then((c) => c?.services.map((s) => s.type)),
+        { timeout: 10_000 },
+      )
       .toEqual([CARD_SERVICES.activeProxy, CARD_SERVICES.registry]);
-    await expect.poll(() => resolveDidDocument(client, alice.id.toDid()).then((c) => c?.services.map((s) => s.type)), { timeout: 10_000 })
+    await expect
+      .poll(
+        () =>
+          resolveDidDocument(client, alice.id.toDid()).then((c) => c?.services.map((s) => s.type)),
+        { timeout: 10_000 },
+      )
       .toEqual([CARD_SERVICES.node, CARD_SERVICES.route]);
     const card = (await resolveDidDocument(client, alice.id))!;
     expect(card.services[0].endpoint).toBe('http://alice.localhost:8080');
@@ -75,7 +110,9 @@ describe('super nodes in the Boson DHT', () => {
     const [primary] = cluster.nodes;
     const stranger = KeyPair.generate();
     const { publishNodeCard } = await import('../../agent/supernode-api.ts');
-    await expect(publishNodeCard(primary.url, stranger, [{ id: '#x', type: 'X', endpoint: 'y' }])).rejects.toThrow(/403/);
+    await expect(
+      publishNodeCard(primary.url, stranger, [{ id: '#x', type: 'X', endpoint: 'y' }]),
+    ).rejects.toThrow(/403/);
     const res = await fetch(`${primary.url}/api/v1/dht/values/${alice.id}`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { send } from '../edge/client.ts';
-import { startWranglerDev, type WranglerDev } from '../edge/wrangler-dev.ts';
+import { startWranglerDev, type WranglerDev } from '../edge/runtime/wrangler-dev.ts';
 import { type ProcessNetwork, startProcessNetwork } from '../helpers/process-network.ts';
 import { KeyPair } from '../../shared/keys.ts';
 import { readFileSync } from 'node:fs';
@@ -12,13 +12,19 @@ let worker: WranglerDev;
 
 beforeAll(async () => {
   net = await startProcessNetwork();
-  const edgeKey = KeyPair.fromBosonPrivateKey(readFileSync(join(net.dir, 'edge.key'), 'utf8').trim());
+  const edgeKey = KeyPair.fromBosonPrivateKey(
+    readFileSync(join(net.dir, 'edge.key'), 'utf8').trim(),
+  );
   worker = await startWranglerDev(
     {
       PC2_EDGE_ZONE: 'localhost',
-      PC2_EDGE_REGISTRAR_KEYS: [net.primary, net.secondary].map((s) => s.key.key.id.toString()).join(','),
+      PC2_EDGE_REGISTRAR_KEYS: [net.primary, net.secondary]
+        .map((s) => s.key.key.id.toString())
+        .join(','),
       PC2_EDGE_KEY: edgeKey.bosonPrivateKeyBase58(),
-      PC2_EDGE_SUPER_NODES: [net.primary, net.secondary].map((s) => `${s.key.key.id}=${s.url}`).join(','),
+      PC2_EDGE_SUPER_NODES: [net.primary, net.secondary]
+        .map((s) => `${s.key.key.id}=${s.url}`)
+        .join(','),
     },
     'localhost',
   );

@@ -17,7 +17,12 @@ export interface Exchange {
 }
 
 /** Starts a request to `base` (the edge's listening origin) for `host`; the caller writes the body. */
-export function open(base: string, host: string, path: string, init: { method?: string; headers?: Record<string, string> } = {}): Exchange {
+export function open(
+  base: string,
+  host: string,
+  path: string,
+  init: { method?: string; headers?: Record<string, string> } = {},
+): Exchange {
   const u = new URL(base);
   const lib = u.protocol === 'https:' ? https : http;
   const req = lib.request({
@@ -70,5 +75,9 @@ export async function send(
   const { req, res } = open(base, host, path, init);
   req.end(init.body);
   const response = await res;
-  return { status: response.statusCode ?? 0, headers: response.headers, body: await readAll(response) };
+  return {
+    status: response.statusCode ?? 0,
+    headers: response.headers,
+    body: await readAll(response),
+  };
 }

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type World, createWorld, ZONE } from './world.ts';
 import { nextChunk, open, readAll, send } from './client.ts';
-import { abandoned, FILE, GZIPPED } from './node-app.ts';
+import { abandoned, FILE, GZIPPED } from './upstream.ts';
 import { webSocketRoundTrip } from '../helpers/websocket.ts';
 import { gunzipSync } from 'node:zlib';
 
@@ -38,7 +38,8 @@ export function edgeConformanceSuite(options: ConformanceOptions): void {
     let world: World;
     let edge: RunningEdge;
     const host = (name: string) => (name ? `${name}.${ZONE}` : ZONE);
-    const get = (name: string, path: string, headers?: Record<string, string>) => send(edge.baseUrl, host(name), path, { headers });
+    const get = (name: string, path: string, headers?: Record<string, string>) =>
+      send(edge.baseUrl, host(name), path, { headers });
     const json = (body: Buffer) => JSON.parse(body.toString()) as Record<string, any>;
 
     beforeAll(async () => {
@@ -84,7 +85,8 @@ export function edgeConformanceSuite(options: ConformanceOptions): void {
       expect(seen.headers['x-forwarded-host']).toBe(host('alice'));
       expect(seen.headers['x-forwarded-proto']).toBe(new URL(edge.baseUrl).protocol.slice(0, -1));
       expect(seen.headers['x-forwarded-for']).toMatch(/\S/);
-      if (options.seesConnectionHeader !== false) expect(seen.headers['x-private-hop']).toBeUndefined();
+      if (options.seesConnectionHeader !== false)
+        expect(seen.headers['x-private-hop']).toBeUndefined();
       expect(seen.headers['keep-alive']).toBeUndefined();
       expect(seen.headers['x-pc2-edge-token']).toBeUndefined();
     });
@@ -96,7 +98,13 @@ export function edgeConformanceSuite(options: ConformanceOptions): void {
     });
 
     it('shadows no path on a user subdomain', async () => {
-      for (const path of ['/', '/api/v1/names/bob', '/api/v1/health', '/favicon.ico', '/robots.txt']) {
+      for (const path of [
+        '/',
+        '/api/v1/names/bob',
+        '/api/v1/health',
+        '/favicon.ico',
+        '/robots.txt',
+      ]) {
         const res = await get('bob', path);
         expect(res.status, path).toBe(200);
         expect(json(res.body)).toMatchObject({ servedBy: 'relay:A', url: path });
@@ -115,7 +123,10 @@ export function edgeConformanceSuite(options: ConformanceOptions): void {
     });
 
     it('fails over a request with a body when the first relay refuses the connection', async () => {
-      const res = await send(edge.baseUrl, host('carol'), '/echo', { method: 'POST', body: 'payload-after-failover' });
+      const res = await send(edge.baseUrl, host('carol'), '/echo', {
+        method: 'POST',
+        body: 'payload-after-failover',
+      });
       expect(res.status).toBe(200);
       expect(res.headers['x-served-by']).toBe('relay:A');
       expect(res.body.toString()).toBe('payload-after-failover');
@@ -170,22 +181,27 @@ export function edgeConformanceSuite(options: ConformanceOptions): void {
     });
 
     // Not registered at all where it is known not to hold, so no run counts an empty test.
-    if (options.closesUpstreamWhenClientLeaves !== false) it('closes a long-lived upstream response when the client goes away', async () => {
-      for (const name of ['alice', 'bob']) {
-        const key = `gone-${name}-${Math.random()}`;
-        const { req, res } = open(edge.baseUrl, host(name), `/hold?key=${key}`);
-        req.end();
-        const response = await res;
-        expect((await nextChunk(response)).toString()).toBe('first\n');
-        response.destroy();
-        req.destroy();
-        for (let i = 0; i < 200 && !abandoned.has(key); i++) await new Promise((r) => setTimeout(r, 50));
-        expect(abandoned.has(key), name).toBe(true);
-      }
-    });
+    if (options.closesUpstreamWhenClientLeaves !== false)
+      it('closes a long-lived upstream response when the client goes away', async () => {
+        for (const name of ['alice', 'bob']) {
+          const key = `gone-${name}-${Math.random()}`;
+          const { req, res } = open(edge.baseUrl, host(name), `/hold?key=${key}`);
+          req.end();
+          const response = await res;
+          expect((await nextChunk(response)).toString()).toBe('first\n');
+          response.destroy();
+          req.destroy();
+          for (let i = 0; i < 200 && !abandoned.has(key); i++)
+            await new Promise((r) => setTimeout(r, 50));
+          expect(abandoned.has(key), name).toBe(true);
+        }
+      });
 
     it('streams a request body: the echo of the first part returns before the rest is sent', async () => {
-      const { req, res } = open(edge.baseUrl, host('bob'), '/echo', { method: 'POST', headers: { 'content-type': 'application/octet-stream' } });
+      const { req, res } = open(edge.baseUrl, host('bob'), '/echo', {
+        method: 'POST',
+        headers: { 'content-type': 'application/octet-stream' },
+      });
       req.write('part-one;');
       const response = await res;
       expect(response.statusCode).toBe(200);
@@ -218,9 +234,18 @@ export function edgeConformanceSuite(options: ConformanceOptions): void {
     it('bridges WebSockets to a direct node, a relayed node and across a relay failover', async () => {
       const u = new URL(edge.baseUrl);
       const wsBase = `${u.protocol === 'https:' ? 'https' : 'http'}://${u.host}/ws`;
-      expect(await webSocketRoundTrip(wsBase, host('alice'), ['one', 'two'])).toEqual({ status: 101, replies: ['direct:one', 'direct:two'] });
-      expect(await webSocketRoundTrip(wsBase, host('bob'), ['hi'])).toEqual({ status: 101, replies: ['relay:A:hi'] });
-      expect(await webSocketRoundTrip(wsBase, host('carol'), ['x'])).toEqual({ status: 101, replies: ['relay:A:x'] });
+      expect(await webSocketRoundTrip(wsBase, host('alice'), ['one', 'two'])).toEqual({
+        status: 101,
+        replies: ['direct:one', 'direct:two'],
+      });
+      expect(await webSocketRoundTrip(wsBase, host('bob'), ['hi'])).toEqual({
+        status: 101,
+        replies: ['relay:A:hi'],
+      });
+      expect(await webSocketRoundTrip(wsBase, host('carol'), ['x'])).toEqual({
+        status: 101,
+        replies: ['relay:A:x'],
+      });
     });
   });
 }

@@ -8,9 +8,14 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Id } from '../../shared/id.ts';
 import { KeyPair } from '../../shared/keys.ts';
-import { type ErrorBody, INGRESS_HEADERS, registryPaths, type ResolveResponse } from '../../shared/records/api.ts';
+import {
+  type ErrorBody,
+  INGRESS_HEADERS,
+  registryPaths,
+  type ResolveResponse,
+} from '../../shared/records/api.ts';
 import { verifyEdgeToken } from '../../shared/records/edge-token.ts';
-import { serveNode } from './node-app.ts';
+import { serveNode } from './upstream.ts';
 import { reservePort } from '../helpers/ports.ts';
 import { acceptEchoSocket } from '../helpers/websocket.ts';
 
@@ -60,7 +65,7 @@ export class FakeSuperNode {
   readonly server: http.Server;
   /** Names this super node's registry answers: name -> response. */
   records: Map<string, ResolveResponse>;
-  /** Node ids whose tunnel is "not here": the ingress answers 502 for them. */
+  /** Ids of nodes whose tunnel is "not here": the ingress answers 502 for them. */
   readonly absentNodes = new Set<string>();
   readonly edgeKeys: Id[];
   resolveCount = 0;
@@ -84,12 +89,34 @@ export class FakeSuperNode {
   }
 
   /** Ingress check: a valid token from a configured edge, for this super node and the named node. */
-  async #admit(req: http.IncomingMessage): Promise<{ ok: true; node: string } | { ok: false; status: number; code: string; message: string }> {
+  async #admit(
+    req: http.IncomingMessage,
+  ): Promise<
+    { ok: true; node: string } | { ok: false; status: number; code: string; message: string }
+  > {
     const nodeId = req.headers[INGRESS_HEADERS.nodeId];
-    const verified = await verifyEdgeToken(req.headers[INGRESS_HEADERS.edgeToken], this.edgeKeys, this.id, Date.now());
-    if (!verified.ok) return { ok: false, status: 401, code: verified.error.code, message: verified.error.message };
-    if (verified.value.node.toString() !== nodeId) return { ok: false, status: 401, code: 'INVALID_TOKEN', message: 'token is for another node' };
-    if (this.absentNodes.has(nodeId)) return { ok: false, status: 502, code: 'NODE_NOT_CONNECTED', message: 'no tunnel to that node here' };
+    const verified = await verifyEdgeToken(
+      req.headers[INGRESS_HEADERS.edgeToken],
+      this.edgeKeys,
+      this.id,
+      Date.now(),
+    );
+    if (!verified.ok)
+      return { ok: false, status: 401, code: verified.error.code, message: verified.error.message };
+    if (verified.value.node.toString() !== nodeId)
+      return {
+        ok: false,
+        status: 401,
+        code: 'INVALID_TOKEN',
+        message: 'token is for another node',
+      };
+    if (this.absentNodes.has(nodeId))
+      return {
+        ok: false,
+        status: 502,
+        code: 'NODE_NOT_CONNECTED',
+        message: 'no tunnel to that node here',
+      };
     return { ok: true, node: nodeId };
   }
 
@@ -98,7 +125,9 @@ export class FakeSuperNode {
     if (req.headers[INGRESS_HEADERS.nodeId] === undefined) {
       req.resume();
       if (path === registryPaths.health) {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, superNode: label }));
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ ok: true, superNode: label }));
         return;
       }
       const m = /^\/api\/v1\/names\/([^/]+)$/.exec(path);
@@ -106,7 +135,9 @@ export class FakeSuperNode {
       this.resolveCount++;
       const record = this.records.get(decodeURIComponent(m[1]));
       if (!record) return sendError(res, 404, 'UNKNOWN_NAME', 'no such name');
-      res.writeHead(200, { 'content-type': 'application/json', 'x-super-node': label }).end(JSON.stringify(record));
+      res
+        .writeHead(200, { 'content-type': 'application/json', 'x-super-node': label })
+        .end(JSON.stringify(record));
       return;
     }
     this.ingressCount++;
@@ -121,11 +152,18 @@ export class FakeSuperNode {
     serveNode(req, res, `relay:${label}`);
   }
 
-  async #upgrade(label: string, req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  async #upgrade(
+    label: string,
+    req: http.IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+  ): Promise<void> {
     socket.on('error', () => socket.destroy());
     const admitted = await this.#admit(req);
     if (!admitted.ok) {
-      socket.end(`HTTP/1.1 ${admitted.status} No\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      socket.end(
+        `HTTP/1.1 ${admitted.status} No\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`,
+      );
       return;
     }
     acceptEchoSocket(req, socket, head, `relay:${label}:`);
@@ -141,7 +179,9 @@ export class DirectNode {
   readonly server = http.createServer((req, res) => serveNode(req, res, 'direct'));
   url = '';
   constructor() {
-    this.server.on('upgrade', (req, socket, head) => acceptEchoSocket(req, socket, head, 'direct:'));
+    this.server.on('upgrade', (req, socket, head) =>
+      acceptEchoSocket(req, socket, head, 'direct:'),
+    );
   }
   async start(): Promise<this> {
     this.url = `http://127.0.0.1:${await listen(this.server)}`;

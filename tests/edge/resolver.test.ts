@@ -19,7 +19,9 @@ describe('route resolver', () => {
   afterAll(() => world.close());
 
   it('caches a verified route for at most ttlMs, and never past the record expiry', async () => {
-    const resolver = new RouteResolver(parseEdgeConfig({ ...world.config, now, cache: { ttlMs: 30_000 } }));
+    const resolver = new RouteResolver(
+      parseEdgeConfig({ ...world.config, now, cache: { ttlMs: 30_000 } }),
+    );
     const before = world.a.resolveCount;
     expect((await resolver.resolve('bob')).kind).toBe('online');
     expect((await resolver.resolve('bob')).kind).toBe('online');
@@ -32,7 +34,17 @@ describe('route resolver', () => {
     const owner = world.nodes.get('bob')!;
     const record = world.a.records.get('bob')!;
     const exp = clock + 2_000;
-    const shortRoute = await signRoute({ name: 'bob', mode: 'relay', relays: [world.a.id.toString()], seq: 2, iat: clock - 1000, exp }, owner);
+    const shortRoute = await signRoute(
+      {
+        name: 'bob',
+        mode: 'relay',
+        relays: [world.a.id.toString()],
+        seq: 2,
+        iat: clock - 1000,
+        exp,
+      },
+      owner,
+    );
     world.a.records.set('bob', { ...record, route: shortRoute });
     const fresh = new RouteResolver(parseEdgeConfig({ ...world.config, now }));
     expect((await fresh.resolve('bob')).kind).toBe('online');
@@ -43,9 +55,15 @@ describe('route resolver', () => {
   });
 
   it('caches unknown names briefly and shares one look-up between concurrent requests', async () => {
-    const resolver = new RouteResolver(parseEdgeConfig({ ...world.config, now, cache: { negativeTtlMs: 5_000 } }));
+    const resolver = new RouteResolver(
+      parseEdgeConfig({ ...world.config, now, cache: { negativeTtlMs: 5_000 } }),
+    );
     const before = world.a.resolveCount;
-    const answers = await Promise.all([resolver.resolve('nobody'), resolver.resolve('nobody'), resolver.resolve('nobody')]);
+    const answers = await Promise.all([
+      resolver.resolve('nobody'),
+      resolver.resolve('nobody'),
+      resolver.resolve('nobody'),
+    ]);
     expect(answers.map((a) => a.kind)).toEqual(['unknown', 'unknown', 'unknown']);
     expect(world.a.resolveCount).toBe(before + 1);
     clock += 5_001;
@@ -68,9 +86,13 @@ describe('route resolver', () => {
   });
 
   it('refuses a config with unknown keys, naming them', () => {
-    expect(() => parseEdgeConfig({ ...world.config, zoen: 'x' })).toThrow(/unknown config key\(s\): zoen/);
+    expect(() => parseEdgeConfig({ ...world.config, zoen: 'x' })).toThrow(
+      /unknown option\(s\) zoen/,
+    );
     expect(() => parseEdgeConfig({ ...world.config, cache: { ttlMs: 60_000 } })).toThrow(/ttlMs/);
-    expect(() => parseEdgeConfig({ ...world.config, superNodes: [{ id: 'x', url: 'http://a' }] })).toThrow(/not a Base58 id/);
+    expect(() =>
+      parseEdgeConfig({ ...world.config, superNodes: [{ id: 'x', url: 'http://a' }] }),
+    ).toThrow(/not a Base58 id/);
   });
 });
 

@@ -18,7 +18,7 @@ export interface World {
   direct: DirectNode;
   edgeKey: KeyPair;
   registrar: KeyPair;
-  /** Node keys by name. */
+  /** The nodes' keys by name. */
   nodes: Map<string, KeyPair>;
   /** Superset of everything an adapter needs, as an EdgeConfig object and as PC2_EDGE_* variables. */
   config: EdgeConfig;
@@ -48,12 +48,18 @@ export async function createWorld(): Promise<World> {
   ) => {
     const owner = KeyPair.generate();
     nodes.set(name, owner);
-    const binding = await signBinding({ name, owner: owner.id.toString(), boundAt: now - 60_000 }, opts.registrar ?? registrar);
+    const binding = await signBinding(
+      { name, owner: owner.id.toString(), boundAt: now - 60_000 },
+      opts.registrar ?? registrar,
+    );
     let routeJws: string | null = null;
     if (route) {
       const exp = opts.exp ?? lease.exp;
       const body = route.mode === 'direct' ? { ...route, relays: [] } : route;
-      routeJws = await signRoute({ name, ...body, seq: lease.seq, iat: Math.min(lease.iat, exp - 1000), exp }, opts.signer ?? owner);
+      routeJws = await signRoute(
+        { name, ...body, seq: lease.seq, iat: Math.min(lease.iat, exp - 1000), exp },
+        opts.signer ?? owner,
+      );
       if (opts.tamper) {
         const [h, p, s] = routeJws.split('.');
         routeJws = `${h}.${p}.${s.startsWith('A') ? 'B' : 'A'}${s.slice(1)}`;

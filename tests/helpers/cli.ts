@@ -3,8 +3,10 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
-export const CLI = fileURLToPath(new URL('../../agent/cli/main.ts', import.meta.url));
-export const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
+/** The CLI's TypeScript entry, for runners given explicitly (`deno run`). */
+export const CLI = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
+/** `pc2` as installed (package.json "bin"): starts the CLI on the project's pinned Node. */
+export const PC2 = fileURLToPath(new URL('../../cli/pc2.js', import.meta.url));
 
 export interface CliRun {
   code: number | null;
@@ -12,9 +14,12 @@ export interface CliRun {
   stderr: string;
 }
 
-export function runCli(args: string[], opts: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {}): Promise<CliRun> {
+export function runCli(
+  args: string[],
+  opts: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {},
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [CLI, ...args], {
+    const child = spawn(PC2, args, {
       cwd: REPO,
       env: { ...process.env, ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -5,7 +5,15 @@
 import dgram from 'node:dgram';
 import { concatBytes } from '../../shared/bytes.ts';
 import { CryptoContext } from '../../shared/crypto/context.ts';
-import { decodeMessage, type DhtMessage, type DhtRequest, encodeMessage, fromWireMessage, JAVA_VERSION, toWireMessage } from '../../shared/dht/index.ts';
+import {
+  decodeMessage,
+  type DhtMessage,
+  type DhtRequest,
+  encodeMessage,
+  fromWireMessage,
+  JAVA_VERSION,
+  toWireMessage,
+} from '../../shared/dht/index.ts';
 import { Id } from '../../shared/id.ts';
 import { idToX25519, KeyPair } from '../../shared/keys.ts';
 
@@ -57,12 +65,15 @@ export class RawPeer {
   context(peer: Id, as: KeyPair): CryptoContext {
     const key = `${as.id}/${peer}`;
     let c = this.#contexts.get(key);
-    if (!c) this.#contexts.set(key, (c = CryptoContext.between(as.x25519SecretKey, idToX25519(peer))));
+    if (!c)
+      this.#contexts.set(key, (c = CryptoContext.between(as.x25519SecretKey, idToX25519(peer))));
     return c;
   }
 
   sendRaw(bytes: Uint8Array, port: number): Promise<void> {
-    return new Promise((resolve, reject) => this.socket.send(bytes, port, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
+    return new Promise((resolve, reject) =>
+      this.socket.send(bytes, port, '127.0.0.1', (e) => (e ? reject(e) : resolve())),
+    );
   }
 
   /** Encrypts `message` to `to` as `as` (default: our own key) and sends it. */
@@ -91,10 +102,16 @@ export class RawPeer {
   }
 
   /** Sends a request and waits for the answer with the same txid. */
-  async request(to: { id: Id; port: number }, request: DhtRequest, as: KeyPair = this.key): Promise<DhtMessage> {
+  async request(
+    to: { id: Id; port: number },
+    request: DhtRequest,
+    as: KeyPair = this.key,
+  ): Promise<DhtMessage> {
     const txid = this.#txid++;
     await this.send(to, { kind: 'request', txid, request }, as);
-    const answer = await this.waitFor((r) => r.message.kind !== 'request' && r.message.txid === txid && r.port === to.port);
+    const answer = await this.waitFor(
+      (r) => r.message.kind !== 'request' && r.message.txid === txid && r.port === to.port,
+    );
     return answer.message;
   }
 

@@ -1,6 +1,6 @@
 /**
  * N real DHT nodes in one process, on 127.0.0.1 with ephemeral ports, developer mode on, sharing one
- * injectable clock. Node 0 is the seed; every other node bootstraps from the seed and two random
+ * injectable clock. DHT node 0 is the seed; every other node bootstraps from the seed and two random
  * earlier nodes.
  */
 import { KeyPair } from '../../shared/keys.ts';
@@ -55,7 +55,13 @@ export async function startTestnet(count: number, options: TestnetOptions = {}):
   const add = async (extra: Partial<DhtNodeOptions> = {}): Promise<DhtNode> => {
     const key = KeyPair.generate();
     const known = nodes.slice();
-    const picks = known.length === 0 ? [] : [known[0], ...Array.from({ length: 2 }, () => known[Math.floor(Math.random() * known.length)])];
+    const picks =
+      known.length === 0
+        ? []
+        : [
+            known[0],
+            ...Array.from({ length: 2 }, () => known[Math.floor(Math.random() * known.length)]),
+          ];
     const bootstrap = [...new Set(picks)].map((n) => ({ id: n.id, ...n.address() }));
     const node = new DhtNode({ ...base(key), bootstrap, ...extra });
     await node.start();
@@ -75,7 +81,8 @@ export async function startTestnet(count: number, options: TestnetOptions = {}):
       await Promise.all(Array.from({ length: Math.min(batch, count - started) }, () => add()));
     }
     if (options.settle) {
-      for (let i = 0; i < nodes.length; i += batch) await Promise.all(nodes.slice(i, i + batch).map((n) => n.refreshBuckets(false)));
+      for (let i = 0; i < nodes.length; i += batch)
+        await Promise.all(nodes.slice(i, i + batch).map((n) => n.refreshBuckets(false)));
     }
   } catch (e) {
     await stop();

@@ -22,23 +22,42 @@ async function upload() {
   const total = Number(mib) * 1024 * 1024;
   const hash = createHash('sha256');
   let sent = 0;
-  const body = Readable.from((function* () {
-    while (sent < total) {
-      const chunk = patternBytes(sent, Math.min(1 << 20, total - sent));
-      hash.update(chunk);
-      sent += chunk.length;
-      yield chunk;
-    }
-  })());
-  const res = await request(`${base}/upload`, { method: 'POST', headers: { host, 'content-length': String(total) }, body });
+  const body = Readable.from(
+    (function* () {
+      while (sent < total) {
+        const chunk = patternBytes(sent, Math.min(1 << 20, total - sent));
+        hash.update(chunk);
+        sent += chunk.length;
+        yield chunk;
+      }
+    })(),
+  );
+  const res = await request(`${base}/upload`, {
+    method: 'POST',
+    headers: { host, 'content-length': String(total) },
+    body,
+  });
   const answer = (await res.body.json()) as { bytes: number; sha256: string };
-  return { status: res.statusCode, bytes: answer.bytes, match: answer.sha256 === hash.digest('hex') && answer.bytes === total };
+  return {
+    status: res.statusCode,
+    bytes: answer.bytes,
+    match: answer.sha256 === hash.digest('hex') && answer.bytes === total,
+  };
 }
 
 async function websocket() {
-  const sent = [Buffer.from(Array.from({ length: 100_000 }, (_, i) => i & 0xff)), 'hello over the tunnel'];
+  const sent = [
+    Buffer.from(Array.from({ length: 100_000 }, (_, i) => i & 0xff)),
+    'hello over the tunnel',
+  ];
   const { status, replies } = await webSocketRoundTrip(`${base}/ws`, host, sent);
-  const match = replies.length === sent.length && replies.every((r, i) => (typeof r === 'string' ? r === sent[i] : Buffer.isBuffer(sent[i]) && r.equals(sent[i] as Buffer)));
+  const match =
+    replies.length === sent.length &&
+    replies.every((r, i) =>
+      typeof r === 'string'
+        ? r === sent[i]
+        : Buffer.isBuffer(sent[i]) && r.equals(sent[i] as Buffer),
+    );
   return { status, echoed: replies.length, match };
 }
 

@@ -25,7 +25,8 @@ export function natLabSupported(): { ok: boolean; why?: string } {
   return { ok: true };
 }
 
-const sh = (args: string[], input?: string) => execFileSync(args[0], args.slice(1), { input, stdio: ['pipe', 'ignore', 'pipe'] });
+const sh = (args: string[], input?: string) =>
+  execFileSync(args[0], args.slice(1), { input, stdio: ['pipe', 'ignore', 'pipe'] });
 
 export class NatLab {
   readonly wan: string;
@@ -46,8 +47,36 @@ export class NatLab {
       ['ip', 'netns', 'add', this.wan],
       ['ip', 'netns', 'add', this.router],
       ['ip', 'netns', 'add', this.lan],
-      ['ip', 'link', 'add', `${p}w0`, 'netns', this.wan, 'type', 'veth', 'peer', 'name', `${p}w1`, 'netns', this.router],
-      ['ip', 'link', 'add', `${p}l0`, 'netns', this.lan, 'type', 'veth', 'peer', 'name', `${p}l1`, 'netns', this.router],
+      [
+        'ip',
+        'link',
+        'add',
+        `${p}w0`,
+        'netns',
+        this.wan,
+        'type',
+        'veth',
+        'peer',
+        'name',
+        `${p}w1`,
+        'netns',
+        this.router,
+      ],
+      [
+        'ip',
+        'link',
+        'add',
+        `${p}l0`,
+        'netns',
+        this.lan,
+        'type',
+        'veth',
+        'peer',
+        'name',
+        `${p}l1`,
+        'netns',
+        this.router,
+      ],
       ['ip', '-n', this.wan, 'addr', 'add', `${WAN_IP}/24`, 'dev', `${p}w0`],
       ['ip', '-n', this.router, 'addr', 'add', `${ROUTER_WAN_IP}/24`, 'dev', `${p}w1`],
       ['ip', '-n', this.router, 'addr', 'add', '10.77.0.1/24', 'dev', `${p}l1`],
@@ -84,7 +113,11 @@ export class NatLab {
 
   /** Starts a process inside a namespace; it is killed by destroy(). */
   spawn(ns: string, command: string, args: string[], options: SpawnOptions = {}): ChildProcess {
-    const child = spawn('ip', ['netns', 'exec', ns, command, ...args], { stdio: 'pipe', ...options, detached: true });
+    const child = spawn('ip', ['netns', 'exec', ns, command, ...args], {
+      stdio: 'pipe',
+      ...options,
+      detached: true,
+    });
     this.#children.add(child);
     child.on('exit', () => this.#children.delete(child));
     return child;
@@ -92,7 +125,10 @@ export class NatLab {
 
   /** Runs a command inside a namespace to completion. */
   exec(ns: string, command: string, args: string[], timeoutMs = 30_000): string {
-    return execFileSync('ip', ['netns', 'exec', ns, command, ...args], { encoding: 'utf8', timeout: timeoutMs });
+    return execFileSync('ip', ['netns', 'exec', ns, command, ...args], {
+      encoding: 'utf8',
+      timeout: timeoutMs,
+    });
   }
 
   destroy(): void {

@@ -31,25 +31,61 @@ export interface ProcessNetwork {
   close(): Promise<void>;
 }
 
-export async function startProcessNetwork(options: { runner?: string[]; env?: Record<string, string> } = {}): Promise<ProcessNetwork> {
+export async function startProcessNetwork(
+  options: { runner?: string[]; env?: Record<string, string> } = {},
+): Promise<ProcessNetwork> {
   const dir = tempDir('pc2-procnet-');
-  const [pk, sk, edge, alice] = await Promise.all(['primary', 'secondary', 'edge', 'alice'].map((n) => keyFile(dir, n)));
+  const [pk, sk, edge, alice] = await Promise.all(
+    ['primary', 'secondary', 'edge', 'alice'].map((n) => keyFile(dir, n)),
+  );
   const gatewayPort = await reservePort();
   const procs: Proc[] = [];
   const superNode = async (key: KeyFile, name: string): Promise<SuperNodeProc> => {
     const apiPort = await reservePort();
     const proxyPort = await reservePort();
     const dhtPort = await reservePort();
-    return { key, apiPort, proxyPort, dhtPort, url: `http://127.0.0.1:${apiPort}`, args: [], proc: null as unknown as Proc, name } as SuperNodeProc;
+    return {
+      key,
+      apiPort,
+      proxyPort,
+      dhtPort,
+      url: `http://127.0.0.1:${apiPort}`,
+      args: [],
+      proc: null as unknown as Proc,
+      name,
+    } as SuperNodeProc;
   };
   const primary = await superNode(pk, 'primary');
   const secondary = await superNode(sk, 'secondary');
-  for (const [me, peer, name] of [[primary, secondary, 'primary'], [secondary, primary, 'secondary']] as const) {
+  for (const [me, peer, name] of [
+    [primary, secondary, 'primary'],
+    [secondary, primary, 'secondary'],
+  ] as const) {
     me.args = [
-      'supernode', '--zone', 'localhost', '--key', me.key.path, '--data-dir', join(dir, name), '--host', '127.0.0.1',
-      '--api-port', String(me.apiPort), '--proxy-port', String(me.proxyPort), '--edge-key', edge.key.id.toString(),
-      '--peer', `${peer.key.key.id}@${peer.url}`, '--developer-mode', '--dht-port', String(me.dhtPort),
-      '--bootstrap', `${peer.key.key.id}@127.0.0.1:${peer.dhtPort}`, '--public-url', `http://{name}.localhost:${gatewayPort}`,
+      'supernode',
+      '--zone',
+      'localhost',
+      '--key',
+      me.key.path,
+      '--data-dir',
+      join(dir, name),
+      '--host',
+      '127.0.0.1',
+      '--api-port',
+      String(me.apiPort),
+      '--proxy-port',
+      String(me.proxyPort),
+      '--edge-key',
+      edge.key.id.toString(),
+      '--peer',
+      `${peer.key.key.id}@${peer.url}`,
+      '--developer-mode',
+      '--dht-port',
+      String(me.dhtPort),
+      '--bootstrap',
+      `${peer.key.key.id}@127.0.0.1:${peer.dhtPort}`,
+      '--public-url',
+      `http://{name}.localhost:${gatewayPort}`,
     ];
   }
   const startSuperNode = async (sn: SuperNodeProc) => {
@@ -60,15 +96,45 @@ export async function startProcessNetwork(options: { runner?: string[]; env?: Re
   try {
     await Promise.all([startSuperNode(primary), startSuperNode(secondary)]);
     const gateway = pc2(
-      ['gateway', '--zone', 'localhost', '--registrar', pk.key.id.toString(), '--registrar', sk.key.id.toString(),
-        '--supernode', `${pk.key.id}@${primary.url}`, '--supernode', `${sk.key.id}@${secondary.url}`,
-        '--edge-key-file', edge.path, '--host', '127.0.0.1', '--http-port', String(gatewayPort)],
+      [
+        'gateway',
+        '--zone',
+        'localhost',
+        '--registrar',
+        pk.key.id.toString(),
+        '--registrar',
+        sk.key.id.toString(),
+        '--supernode',
+        `${pk.key.id}@${primary.url}`,
+        '--supernode',
+        `${sk.key.id}@${secondary.url}`,
+        '--edge-key-file',
+        edge.path,
+        '--host',
+        '127.0.0.1',
+        '--http-port',
+        String(gatewayPort),
+      ],
       { prefix: options.runner, env: options.env },
     );
     procs.push(gateway);
     await gateway.waitFor(/gateway for \*\.localhost/, 60_000);
     const upstream = await startUpstream('alice');
-    const node = pc2(['node', '--name', 'alice', '--supernode', primary.url, '--supernode', secondary.url, '--upstream', upstream.url, '--key', alice.path, '--mode', 'relay']);
+    const node = pc2([
+      'node',
+      '--name',
+      'alice',
+      '--supernode',
+      primary.url,
+      '--supernode',
+      secondary.url,
+      '--upstream',
+      upstream.url,
+      '--key',
+      alice.path,
+      '--mode',
+      'relay',
+    ]);
     procs.push(node);
     await node.waitFor(/"online":true[^\n]*=online","[^\n]*=online"/, 60_000);
     const get = async (path: string, timeoutMs = 5000) => {
@@ -80,7 +146,14 @@ export async function startProcessNetwork(options: { runner?: string[]; env?: Re
       return { status: res.statusCode, body: await res.body.text() };
     };
     return {
-      dir, gatewayPort, primary, secondary, gateway, node, get, startSuperNode,
+      dir,
+      gatewayPort,
+      primary,
+      secondary,
+      gateway,
+      node,
+      get,
+      startSuperNode,
       async close() {
         await Promise.all(procs.map((p) => p.kill('SIGKILL')));
         await upstream.close();

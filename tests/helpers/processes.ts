@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { saveIdentity } from '../../agent/identity.ts';
 import { KeyPair } from '../../shared/keys.ts';
-import { CLI, REPO, TSX } from './cli.ts';
+import { CLI, PC2, REPO } from './cli.ts';
 
 export { reservePort } from './ports.ts';
 
@@ -17,9 +17,18 @@ export interface Proc {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export function startProcess(command: string, args: string[], options: { env?: Record<string, string>; prefix?: string[] } = {}): Proc {
+export function startProcess(
+  command: string,
+  args: string[],
+  options: { env?: Record<string, string>; prefix?: string[] } = {},
+): Proc {
   const argv = [...(options.prefix ?? []), command, ...args];
-  const child = spawn(argv[0], argv.slice(1), { cwd: REPO, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(argv[0], argv.slice(1), {
+    cwd: REPO,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let output = '';
   const listeners = new Set<() => void>();
   const onData = (d: Buffer) => {
@@ -42,7 +51,11 @@ export function startProcess(command: string, args: string[], options: { env?: R
         };
         const onExit = (code: number | null) => {
           done();
-          reject(new Error(`${argv.join(' ')} exited (${code}) before ${pattern}:\n${output.slice(-3000)}`));
+          reject(
+            new Error(
+              `${argv.join(' ')} exited (${code}) before ${pattern}:\n${output.slice(-3000)}`,
+            ),
+          );
         };
         const timer = setTimeout(() => {
           done();
@@ -71,9 +84,11 @@ export function startProcess(command: string, args: string[], options: { env?: R
   };
 }
 
-/** The pc2 CLI under tsx (or another runner via `prefix`). */
-export const pc2 = (args: string[], options: { env?: Record<string, string>; prefix?: string[] } = {}) =>
-  startProcess(options.prefix ? CLI : TSX, options.prefix ? args : [CLI, ...args], options);
+/** The pc2 CLI as installed (or its TypeScript entry under another runner, via `prefix`). */
+export const pc2 = (
+  args: string[],
+  options: { env?: Record<string, string>; prefix?: string[] } = {},
+) => startProcess(options.prefix ? CLI : PC2, args, options);
 
 export interface KeyFile {
   key: KeyPair;

@@ -25,7 +25,11 @@ export function createUpstream(name: string): Server {
         bytes += chunk.length;
         hash.update(chunk);
       });
-      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ bytes, sha256: hash.digest('hex') })));
+      req.on('end', () =>
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ bytes, sha256: hash.digest('hex') })),
+      );
       return;
     }
     const bytesMatch = /^\/bytes\/(\d+)$/.exec(url.pathname);
@@ -45,30 +49,45 @@ export function createUpstream(name: string): Server {
       return pump();
     }
     const statusMatch = /^\/status\/(\d{3})$/.exec(url.pathname);
-    if (statusMatch) return res.writeHead(Number(statusMatch[1]), { 'content-type': 'text/plain' }).end(`status ${statusMatch[1]} from the app\n`);
+    if (statusMatch)
+      return res
+        .writeHead(Number(statusMatch[1]), { 'content-type': 'text/plain' })
+        .end(`status ${statusMatch[1]} from the app\n`);
     if (url.pathname === '/headers') {
-      return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(req.headers));
+      return res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify(req.headers));
     }
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(`<h1>hello from ${name}</h1>\n`);
+    res
+      .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+      .end(`<h1>hello from ${name}</h1>\n`);
   });
   server.on('upgrade', (req, socket, head) => {
-    if (req.url === '/ws' && String(req.headers.upgrade).toLowerCase() === 'websocket') acceptEchoSocket(req, socket, head);
+    if (req.url === '/ws' && String(req.headers.upgrade).toLowerCase() === 'websocket')
+      acceptEchoSocket(req, socket, head);
     else socket.destroy();
   });
   return server;
 }
 
-export async function startUpstream(name: string, host = '127.0.0.1', port = 0): Promise<{ url: string; port: number; close(): Promise<void> }> {
+export async function startUpstream(
+  name: string,
+  host = '127.0.0.1',
+  port = 0,
+): Promise<{ url: string; port: number; close(): Promise<void> }> {
   const server = createUpstream(name);
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
+  await new Promise<void>((resolve, reject) =>
+    server.once('error', reject).listen(port, host, resolve),
+  );
   const actual = (server.address() as AddressInfo).port;
   return {
     url: `http://${host}:${actual}`,
     port: actual,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

@@ -11,7 +11,9 @@ import type { Duplex } from 'node:stream';
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 export function acceptKey(key: string): string {
-  return createHash('sha1').update(key + GUID).digest('base64');
+  return createHash('sha1')
+    .update(key + GUID)
+    .digest('base64');
 }
 
 export function frame(opcode: number, payload: Buffer, mask: boolean): Buffer {
@@ -34,7 +36,11 @@ export function frame(opcode: number, payload: Buffer, mask: boolean): Buffer {
 }
 
 /** Reads whole frames off a socket; calls back with (opcode, payload). */
-export function readFrames(socket: Duplex, onFrame: (opcode: number, payload: Buffer) => void, initial?: Buffer): void {
+export function readFrames(
+  socket: Duplex,
+  onFrame: (opcode: number, payload: Buffer) => void,
+  initial?: Buffer,
+): void {
   let buf: Buffer = initial && initial.length ? Buffer.from(initial) : Buffer.alloc(0);
   const drain = () => {
     for (;;) {
@@ -71,19 +77,34 @@ export function readFrames(socket: Duplex, onFrame: (opcode: number, payload: Bu
 }
 
 /** Server side: completes the handshake and echoes text/binary frames, prefixed with `prefix`. */
-export function acceptEchoSocket(req: http.IncomingMessage, socket: Duplex, head: Buffer, prefix = ''): void {
+export function acceptEchoSocket(
+  req: http.IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  prefix = '',
+): void {
   const key = req.headers['sec-websocket-key'];
   if (typeof key !== 'string') {
     socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
     return;
   }
-  socket.write('HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\n' + `sec-websocket-accept: ${acceptKey(key)}\r\n\r\n`);
+  socket.write(
+    'HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\n' +
+      `sec-websocket-accept: ${acceptKey(key)}\r\n\r\n`,
+  );
   socket.on('error', () => socket.destroy());
-  readFrames(socket, (opcode, payload) => {
-    if (opcode === 0x8) socket.end(frame(0x8, payload.subarray(0, 2), false));
-    else if (opcode === 0x1 || opcode === 0x2) socket.write(frame(opcode, prefix ? Buffer.concat([Buffer.from(prefix), payload]) : payload, false));
-    else if (opcode === 0x9) socket.write(frame(0xa, payload, false));
-  }, head);
+  readFrames(
+    socket,
+    (opcode, payload) => {
+      if (opcode === 0x8) socket.end(frame(0x8, payload.subarray(0, 2), false));
+      else if (opcode === 0x1 || opcode === 0x2)
+        socket.write(
+          frame(opcode, prefix ? Buffer.concat([Buffer.from(prefix), payload]) : payload, false),
+        );
+      else if (opcode === 0x9) socket.write(frame(0xa, payload, false));
+    },
+    head,
+  );
 }
 
 export interface WsEchoResult {
@@ -97,7 +118,12 @@ export interface WsEchoResult {
  * Opens a WebSocket through `url` with the given Host, sends each message (string = text frame,
  * Buffer = binary frame) once the previous reply arrived, then closes.
  */
-export function webSocketRoundTrip(url: string, host: string, messages: (string | Buffer)[], timeoutMs = 20_000): Promise<WsEchoResult> {
+export function webSocketRoundTrip(
+  url: string,
+  host: string,
+  messages: (string | Buffer)[],
+  timeoutMs = 20_000,
+): Promise<WsEchoResult> {
   const u = new URL(url);
   const lib = u.protocol === 'https:' || u.protocol === 'wss:' ? https : http;
   return new Promise((resolve, reject) => {
@@ -108,7 +134,13 @@ export function webSocketRoundTrip(url: string, host: string, messages: (string 
       servername: lib === https ? host.replace(/:\d+$/, '') : undefined,
       rejectUnauthorized: false,
       agent: false,
-      headers: { host, connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': randomBytes(16).toString('base64') },
+      headers: {
+        host,
+        connection: 'Upgrade',
+        upgrade: 'websocket',
+        'sec-websocket-version': '13',
+        'sec-websocket-key': randomBytes(16).toString('base64'),
+      },
     });
     const timer = setTimeout(() => {
       req.destroy();
@@ -127,16 +159,26 @@ export function webSocketRoundTrip(url: string, host: string, messages: (string 
       const replies: (string | Buffer)[] = [];
       const sendNext = () => {
         const m = messages[replies.length];
-        socket.write(frame(typeof m === 'string' ? 0x1 : 0x2, typeof m === 'string' ? Buffer.from(m) : m, true));
+        socket.write(
+          frame(
+            typeof m === 'string' ? 0x1 : 0x2,
+            typeof m === 'string' ? Buffer.from(m) : m,
+            true,
+          ),
+        );
       };
-      readFrames(socket, (opcode, payload) => {
-        if (opcode !== 0x1 && opcode !== 0x2) return;
-        replies.push(opcode === 0x1 ? payload.toString() : payload);
-        if (replies.length < messages.length) return sendNext();
-        clearTimeout(timer);
-        socket.end(frame(0x8, Buffer.from([0x03, 0xe8]), true));
-        resolve({ status: 101, replies });
-      }, head);
+      readFrames(
+        socket,
+        (opcode, payload) => {
+          if (opcode !== 0x1 && opcode !== 0x2) return;
+          replies.push(opcode === 0x1 ? payload.toString() : payload);
+          if (replies.length < messages.length) return sendNext();
+          clearTimeout(timer);
+          socket.end(frame(0x8, Buffer.from([0x03, 0xe8]), true));
+          resolve({ status: 101, replies });
+        },
+        head,
+      );
       socket.on('error', (e) => {
         clearTimeout(timer);
         reject(e);

@@ -23,9 +23,16 @@ afterAll(async () => {
   silent.close();
 });
 
-const app = createProbeApp({ isAllowedTarget: (url) => url.hostname === '127.0.0.1', timeoutMs: 500 });
+const app = createProbeApp({
+  isAllowedTarget: (url) => url.hostname === '127.0.0.1',
+  timeoutMs: 500,
+});
 const probe = (endpoint: unknown) =>
-  app.request(PROBE_PATH, { method: 'POST', body: JSON.stringify({ endpoint }), headers: { 'content-type': 'application/json' } });
+  app.request(PROBE_PATH, {
+    method: 'POST',
+    body: JSON.stringify({ endpoint }),
+    headers: { 'content-type': 'application/json' },
+  });
 
 describe('reachability probe', () => {
   it('reports a live endpoint as reachable, with its status', async () => {
@@ -35,9 +42,15 @@ describe('reachability probe', () => {
   });
 
   it('reports refused and silent endpoints as unreachable', async () => {
-    expect(await (await probe(`http://127.0.0.1:${closedPort}/`)).json()).toMatchObject({ reachable: false, error: 'ECONNREFUSED' });
+    expect(await (await probe(`http://127.0.0.1:${closedPort}/`)).json()).toMatchObject({
+      reachable: false,
+      error: 'ECONNREFUSED',
+    });
     const port = (silent.address() as AddressInfo).port;
-    expect(await (await probe(`http://127.0.0.1:${port}/`)).json()).toEqual({ reachable: false, error: 'timeout' });
+    expect(await (await probe(`http://127.0.0.1:${port}/`)).json()).toEqual({
+      reachable: false,
+      error: 'timeout',
+    });
   });
 
   it('refuses non-http and guarded targets with JSON errors', async () => {

@@ -27,13 +27,20 @@ function matchesJson(decoded: CborValue, json: unknown): boolean {
     return [base58Encode(decoded), toBase64Url(decoded), ipText(decoded)].includes(json);
   }
   if (Array.isArray(json)) {
-    return Array.isArray(decoded) && decoded.length === json.length && json.every((j, i) => matchesJson(decoded[i], j));
+    return (
+      Array.isArray(decoded) &&
+      decoded.length === json.length &&
+      json.every((j, i) => matchesJson(decoded[i], j))
+    );
   }
   if (json !== null && typeof json === 'object') {
     if (decoded === null || typeof decoded !== 'object' || Array.isArray(decoded)) return false;
     const obj = decoded as Record<string, CborValue>;
     const keys = Object.keys(json);
-    return keys.length === Object.keys(obj).length && keys.every((k) => matchesJson(obj[k], (json as Record<string, unknown>)[k]));
+    return (
+      keys.length === Object.keys(obj).length &&
+      keys.every((k) => matchesJson(obj[k], (json as Record<string, unknown>)[k]))
+    );
   }
   return decoded === json;
 }
@@ -103,7 +110,9 @@ describe('CBOR encoder', () => {
 
   it('honours definite() / indefinite() marks and a default form', () => {
     expect(toHex(encodeCbor(indefinite([1, 2])))).toBe('9f0102ff');
-    expect(toHex(encodeCbor({ a: definite([1]) }, { defaultLengthForm: 'indefinite' }))).toBe('bf61618101ff');
+    expect(toHex(encodeCbor({ a: definite([1]) }, { defaultLengthForm: 'indefinite' }))).toBe(
+      'bf61618101ff',
+    );
     expect(toHex(encodeCbor({ a: 1, b: undefined }))).toBe('a1616101');
   });
 
@@ -131,7 +140,8 @@ describe('CBOR decoder on malformed input', () => {
   it('returns an error for every truncation of every vector', () => {
     for (const v of messages.vectors) {
       const bytes = fromHex(v.cborHex);
-      for (let n = 0; n < bytes.length; n++) expect(decodeCbor(bytes.subarray(0, n)).ok).toBe(false);
+      for (let n = 0; n < bytes.length; n++)
+        expect(decodeCbor(bytes.subarray(0, n)).ok).toBe(false);
     }
   });
 

@@ -6,10 +6,11 @@ import { KeyPair } from '../../shared/keys.ts';
 
 const alice = KeyPair.generate();
 const bob = KeyPair.generate();
-const pairOfContexts = () => [
-  CryptoContext.between(alice.x25519SecretKey, bob.x25519PublicKey),
-  CryptoContext.between(bob.x25519SecretKey, alice.x25519PublicKey),
-] as const;
+const pairOfContexts = () =>
+  [
+    CryptoContext.between(alice.x25519SecretKey, bob.x25519PublicKey),
+    CryptoContext.between(bob.x25519SecretKey, alice.x25519PublicKey),
+  ] as const;
 
 describe('nonce increment (sodium_increment)', () => {
   it('adds one as a little-endian integer with carry', () => {

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes, toHex, utf8Decode, utf8Encode } from '../../shared/bytes.ts';
-import { decodeMessage, encodeMessage, fromWireMessage, Method, PeerInfo, toWireMessage, Value } from '../../shared/dht/index.ts';
+import {
+  decodeMessage,
+  encodeMessage,
+  fromWireMessage,
+  Method,
+  PeerInfo,
+  toWireMessage,
+  Value,
+} from '../../shared/dht/index.ts';
 import { KeyPair, verifySignature } from '../../shared/keys.ts';
 
 const owner = KeyPair.fromSeed(new Uint8Array(32).fill(1));
@@ -38,7 +46,9 @@ describe('DHT values', () => {
   it('an encrypted value signs over the recipient too and opens only for the recipient', () => {
     const plain = utf8Encode('for your eyes only');
     const value = Value.createEncrypted(owner, recipient.id, plain, { nonce });
-    const digest = sha256(concatBytes(owner.publicKey, recipient.publicKey, nonce, new Uint8Array(4), value.data));
+    const digest = sha256(
+      concatBytes(owner.publicKey, recipient.publicKey, nonce, new Uint8Array(4), value.data),
+    );
     expect(toHex(value.signatureDigest())).toBe(toHex(digest));
     expect(value.isValid()).toBe(true);
     expect(value.data.length).toBe(plain.length + 16);
@@ -48,19 +58,30 @@ describe('DHT values', () => {
   });
 
   it('travels in STORE_VALUE and FIND_VALUE and comes back equal and valid', () => {
-    const value = Value.createEncrypted(owner, recipient.id, utf8Encode('x'), { sequenceNumber: 5 });
-    const store = toWireMessage({ kind: 'request', txid: 1, request: { method: Method.STORE_VALUE, token: -5, cas: 4, value } });
-    const found = toWireMessage({ kind: 'response', txid: 2, response: { method: Method.FIND_VALUE, nodes4: [], nodes6: [], value } });
+    const value = Value.createEncrypted(owner, recipient.id, utf8Encode('x'), {
+      sequenceNumber: 5,
+    });
+    const store = toWireMessage({
+      kind: 'request',
+      txid: 1,
+      request: { method: Method.STORE_VALUE, token: -5, cas: 4, value },
+    });
+    const found = toWireMessage({
+      kind: 'response',
+      txid: 2,
+      response: { method: Method.FIND_VALUE, nodes4: [], nodes6: [], value },
+    });
     for (const wire of [store, found]) {
       const decoded = decodeMessage(encodeMessage(wire));
       if (!decoded.ok) throw decoded.error;
       const typed = fromWireMessage(decoded.value);
       if (!typed.ok) throw typed.error;
-      const back = typed.value.kind === 'request' && typed.value.request.method === Method.STORE_VALUE
-        ? typed.value.request.value
-        : typed.value.kind === 'response' && typed.value.response.method === Method.FIND_VALUE
-          ? typed.value.response.value
-          : undefined;
+      const back =
+        typed.value.kind === 'request' && typed.value.request.method === Method.STORE_VALUE
+          ? typed.value.request.value
+          : typed.value.kind === 'response' && typed.value.response.method === Method.FIND_VALUE
+            ? typed.value.response.value
+            : undefined;
       expect(back?.equals(value)).toBe(true);
       expect(back?.isValid()).toBe(true);
     }
@@ -76,9 +97,19 @@ describe('DHT values', () => {
 describe('PeerInfo', () => {
   it('signs the exact 3.0 digest, plain and node-authenticated', () => {
     const peerKey = owner;
-    const plain = PeerInfo.create(peerKey, 'tcp://203.0.113.7:8090', { nonce, fingerprint: 0x0102030405060708n, sequenceNumber: 1 });
+    const plain = PeerInfo.create(peerKey, 'tcp://203.0.113.7:8090', {
+      nonce,
+      fingerprint: 0x0102030405060708n,
+      sequenceNumber: 1,
+    });
     const expected = sha256(
-      concatBytes(peerKey.publicKey, nonce, new Uint8Array([0, 0, 0, 1]), new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]), utf8Encode('tcp://203.0.113.7:8090')),
+      concatBytes(
+        peerKey.publicKey,
+        nonce,
+        new Uint8Array([0, 0, 0, 1]),
+        new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]),
+        utf8Encode('tcp://203.0.113.7:8090'),
+      ),
     );
     expect(toHex(plain.signatureDigest())).toBe(toHex(expected));
     expect(plain.isValid()).toBe(true);
@@ -89,7 +120,16 @@ describe('PeerInfo', () => {
     const nodeDigest = sha256(concatBytes(peerKey.publicKey, node.publicKey, nonce));
     expect(verifySignature(node.id, nodeDigest, authed.nodeSignature!)).toBe(true);
     const digest = sha256(
-      concatBytes(peerKey.publicKey, nonce, new Uint8Array(4), node.publicKey, authed.nodeSignature!, new Uint8Array([255, 255, 255, 255, 255, 255, 255, 254]), utf8Encode('tcp://h:1'), extra),
+      concatBytes(
+        peerKey.publicKey,
+        nonce,
+        new Uint8Array(4),
+        node.publicKey,
+        authed.nodeSignature!,
+        new Uint8Array([255, 255, 255, 255, 255, 255, 255, 254]),
+        utf8Encode('tcp://h:1'),
+        extra,
+      ),
     );
     expect(toHex(authed.signatureDigest())).toBe(toHex(digest));
     expect(authed.isValid()).toBe(true);
@@ -102,7 +142,10 @@ describe('PeerInfo', () => {
     const wire = peer.toWire();
     const moved = PeerInfo.fromWire({ ...wire, e: 'tcp://evil:1' });
     expect(moved.ok && moved.value.isValid()).toBe(false);
-    const forgedNode = PeerInfo.fromWire({ ...PeerInfo.create(owner, 'tcp://h:1', { node }).toWire(), o: recipient.publicKey });
+    const forgedNode = PeerInfo.fromWire({
+      ...PeerInfo.create(owner, 'tcp://h:1', { node }).toWire(),
+      o: recipient.publicKey,
+    });
     expect(forgedNode.ok && forgedNode.value.isValid()).toBe(false);
     expect(PeerInfo.fromWire({ ...wire, os: new Uint8Array(64) }).ok).toBe(false);
     const next = peer.update(owner, 'tcp://other:2');
@@ -112,9 +155,21 @@ describe('PeerInfo', () => {
   });
 
   it('travels in ANNOUNCE_PEER and FIND_PEER with exact int64 fingerprints', () => {
-    const peer = PeerInfo.create(owner, 'tcp://h:8090', { node, fingerprint: -(1n << 63n), sequenceNumber: 3 });
-    const announce = toWireMessage({ kind: 'request', txid: 3, request: { method: Method.ANNOUNCE_PEER, token: 42, peer } });
-    const found = toWireMessage({ kind: 'response', txid: 4, response: { method: Method.FIND_PEER, nodes4: [], nodes6: [], peers: [peer, peer] } });
+    const peer = PeerInfo.create(owner, 'tcp://h:8090', {
+      node,
+      fingerprint: -(1n << 63n),
+      sequenceNumber: 3,
+    });
+    const announce = toWireMessage({
+      kind: 'request',
+      txid: 3,
+      request: { method: Method.ANNOUNCE_PEER, token: 42, peer },
+    });
+    const found = toWireMessage({
+      kind: 'response',
+      txid: 4,
+      response: { method: Method.FIND_PEER, nodes4: [], nodes6: [], peers: [peer, peer] },
+    });
     for (const wire of [announce, found]) {
       const decoded = decodeMessage(encodeMessage(wire));
       if (!decoded.ok) throw decoded.error;

@@ -24,14 +24,21 @@ function matchesJson(decoded: unknown, json: unknown): boolean {
     return base58Encode(decoded) === json || toBase64Url(decoded) === json;
   }
   if (Array.isArray(json)) {
-    return Array.isArray(decoded) && decoded.length === json.length && json.every((j, i) => matchesJson(decoded[i], j));
+    return (
+      Array.isArray(decoded) &&
+      decoded.length === json.length &&
+      json.every((j, i) => matchesJson(decoded[i], j))
+    );
   }
   if (json !== null && typeof json === 'object') {
     if (decoded === null || typeof decoded !== 'object' || Array.isArray(decoded)) return false;
     const obj = decoded as Record<string, unknown>;
     const keys = Object.keys(json);
     const present = Object.keys(obj).filter((k) => obj[k] !== undefined);
-    return keys.length === present.length && keys.every((k) => matchesJson(obj[k], (json as Record<string, unknown>)[k]));
+    return (
+      keys.length === present.length &&
+      keys.every((k) => matchesJson(obj[k], (json as Record<string, unknown>)[k]))
+    );
   }
   return decoded === json;
 }
@@ -57,8 +64,15 @@ describe('DHT wire layer against the Boson 3.0.0 vectors', () => {
     if (!decoded.ok) throw decoded.error;
     expect(decoded.value.t).toBe(99876543210);
     const typed = fromWireMessage(decoded.value);
-    if (!typed.ok || typed.value.kind !== 'request' || typed.value.request.method !== Method.FIND_VALUE) throw new Error('not FIND_VALUE');
-    expect(typed.value.request.target.toString()).toBe('CA2GZdWvehqS6zH16xpUzNRgHpqAayo1asd9xUAJwRmB');
+    if (
+      !typed.ok ||
+      typed.value.kind !== 'request' ||
+      typed.value.request.method !== Method.FIND_VALUE
+    )
+      throw new Error('not FIND_VALUE');
+    expect(typed.value.request.target.toString()).toBe(
+      'CA2GZdWvehqS6zH16xpUzNRgHpqAayo1asd9xUAJwRmB',
+    );
     expect(typed.value.request.cas).toBe(2);
     expect(typed.value.request.want).toBe(3);
     const huge: WireMessage = { y: 0x21, t: 18446744073709551615n };
@@ -71,7 +85,12 @@ describe('DHT wire layer against the Boson 3.0.0 vectors', () => {
     const decoded = decodeMessage(fromHex(v.cborHex));
     if (!decoded.ok) throw decoded.error;
     const typed = fromWireMessage(decoded.value);
-    if (!typed.ok || typed.value.kind !== 'response' || typed.value.response.method !== Method.FIND_NODE) throw new Error('not FIND_NODE');
+    if (
+      !typed.ok ||
+      typed.value.kind !== 'response' ||
+      typed.value.response.method !== Method.FIND_NODE
+    )
+      throw new Error('not FIND_NODE');
     const r = typed.value.response;
     expect(r.nodes4.length).toBe(8);
     expect(r.nodes6.length).toBe(8);
@@ -96,7 +115,12 @@ describe('DHT wire layer against the Boson 3.0.0 vectors', () => {
 
   it('returns errors, never throws, for malformed messages', () => {
     const bad = [
-      '', 'ff', '00', 'a0', 'a161790a', 'a2617918216174 00'.replace(/ /g, ''),
+      '',
+      'ff',
+      '00',
+      'a0',
+      'a161790a',
+      'a2617918216174 00'.replace(/ /g, ''),
       'a361791821617401617101', // q is not a map
       'a361791841617401617101', // r is not a map
       'a2617918276174 01'.replace(/ /g, ''), // unknown method 7
@@ -106,7 +130,8 @@ describe('DHT wire layer against the Boson 3.0.0 vectors', () => {
     for (const hex of bad) expect(decodeMessage(fromHex(hex)).ok).toBe(false);
     for (const v of messages.vectors) {
       const bytes = fromHex(v.cborHex);
-      for (let n = 0; n < bytes.length; n++) expect(decodeMessage(bytes.subarray(0, n)).ok).toBe(false);
+      for (let n = 0; n < bytes.length; n++)
+        expect(decodeMessage(bytes.subarray(0, n)).ok).toBe(false);
     }
     for (let i = 0; i < 3000; i++) {
       const bytes = crypto.getRandomValues(new Uint8Array(1 + (i % 80)));
@@ -117,11 +142,20 @@ describe('DHT wire layer against the Boson 3.0.0 vectors', () => {
 
   it('builds typed requests that decode back to themselves', () => {
     const target = Id.parse('HVG7zCqPqKVyxwwwKtC43EasxA3U7uVDLDU2EkRdKoA5');
-    const wire = toWireMessage({ kind: 'request', txid: 7, request: { method: Method.FIND_PEER, target, want: 1, expected: 4 } });
+    const wire = toWireMessage({
+      kind: 'request',
+      txid: 7,
+      request: { method: Method.FIND_PEER, target, want: 1, expected: 4 },
+    });
     const back = decodeMessage(encodeMessage(wire));
     if (!back.ok) throw back.error;
     const typed = fromWireMessage(back.value);
-    if (!typed.ok || typed.value.kind !== 'request' || typed.value.request.method !== Method.FIND_PEER) throw new Error('not FIND_PEER');
+    if (
+      !typed.ok ||
+      typed.value.kind !== 'request' ||
+      typed.value.request.method !== Method.FIND_PEER
+    )
+      throw new Error('not FIND_PEER');
     expect(typed.value.request.target.equals(target)).toBe(true);
     expect(typed.value.request.expected).toBe(4);
     expect(typed.value.version).toBeUndefined();
@@ -141,8 +175,20 @@ describe('IP helpers', () => {
   });
 
   it('tells global addresses from loopback and private ones', () => {
-    for (const a of ['8.8.8.8', '2606:4700::1111']) expect(isGlobalAddress(ipToBytes(a)!)).toBe(true);
-    for (const a of ['127.0.0.1', '10.1.2.3', '192.168.1.1', '172.16.0.1', '100.64.0.1', '::1', 'fe80::1', 'fd00::1', '2001:db8::1', '0.0.0.0']) {
+    for (const a of ['8.8.8.8', '2606:4700::1111'])
+      expect(isGlobalAddress(ipToBytes(a)!)).toBe(true);
+    for (const a of [
+      '127.0.0.1',
+      '10.1.2.3',
+      '192.168.1.1',
+      '172.16.0.1',
+      '100.64.0.1',
+      '::1',
+      'fe80::1',
+      'fd00::1',
+      '2001:db8::1',
+      '0.0.0.0',
+    ]) {
       expect(isGlobalAddress(ipToBytes(a)!)).toBe(false);
     }
   });

@@ -65,7 +65,9 @@ describe('Ed25519 (RFC 8032 vectors)', () => {
     const pair = KeyPair.generate();
     const bad = pair.bosonPrivateKey();
     bad[40] ^= 1;
-    expect(() => KeyPair.fromBosonPrivateKey(bad)).toThrow(expect.objectContaining({ code: 'INVALID_KEY' }));
+    expect(() => KeyPair.fromBosonPrivateKey(bad)).toThrow(
+      expect.objectContaining({ code: 'INVALID_KEY' }),
+    );
     expect(() => KeyPair.fromBosonPrivateKey(new Uint8Array(32))).toThrow(SharedError);
     expect(() => KeyPair.fromBosonPrivateKey('not base58 0OIl')).toThrow(SharedError);
     expect(KeyPair.fromBosonPrivateKey(pair.bosonPrivateKeyHex()).id.equals(pair.id)).toBe(true);

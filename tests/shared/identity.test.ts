@@ -64,9 +64,15 @@ describe('Id', () => {
     for (const text of bad) {
       expect(() => Id.parse(text)).toThrow(SharedError);
     }
-    expect(() => Id.fromDid('did:web:example.com')).toThrow(expect.objectContaining({ code: 'INVALID_DID' }));
-    expect(() => Id.fromDid('did:boson:abc')).toThrow(expect.objectContaining({ code: 'INVALID_DID' }));
-    expect(() => new Id(new Uint8Array(31))).toThrow(expect.objectContaining({ code: 'INVALID_ID' }));
+    expect(() => Id.fromDid('did:web:example.com')).toThrow(
+      expect.objectContaining({ code: 'INVALID_DID' }),
+    );
+    expect(() => Id.fromDid('did:boson:abc')).toThrow(
+      expect.objectContaining({ code: 'INVALID_DID' }),
+    );
+    expect(() => new Id(new Uint8Array(31))).toThrow(
+      expect.objectContaining({ code: 'INVALID_ID' }),
+    );
   });
 
   it('measures XOR distance and orders by it', () => {

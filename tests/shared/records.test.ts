@@ -14,12 +14,28 @@ const relay = KeyPair.generate();
 const NOW = 1_800_000_000_000;
 
 const route = (name: string, key: KeyPair, exp = NOW + 60_000) =>
-  signRoute({ name, mode: 'relay', relays: [relay.id.toString()], seq: 1, iat: exp - 60_000, exp }, key);
+  signRoute(
+    { name, mode: 'relay', relays: [relay.id.toString()], seq: 1, iat: exp - 60_000, exp },
+    key,
+  );
 
 describe('names', () => {
   it('accepts DNS labels and refuses everything else with a stable code', () => {
-    for (const good of ['alice', 'a-b', 'abc', '123', 'x'.repeat(63)]) expect(checkName(good).ok).toBe(true);
-    for (const bad of ['ab', '-abc', 'abc-', 'Alice', 'a_b', 'a.b', 'x'.repeat(64), 'xn--abc', 'a--b', '', 42]) {
+    for (const good of ['alice', 'a-b', 'abc', '123', 'x'.repeat(63)])
+      expect(checkName(good).ok).toBe(true);
+    for (const bad of [
+      'ab',
+      '-abc',
+      'abc-',
+      'Alice',
+      'a_b',
+      'a.b',
+      'x'.repeat(64),
+      'xn--abc',
+      'a--b',
+      '',
+      42,
+    ]) {
       const result = checkName(bad);
       expect(result.ok).toBe(false);
       expect(!result.ok && result.error.code).toBe('INVALID_NAME');
@@ -42,8 +58,15 @@ describe('names', () => {
 
 describe('bindings and route records', () => {
   it('verifies the full chain: trusted registrar -> owner -> live route', async () => {
-    const binding = await signBinding({ name: 'alice', owner: owner.id.toString(), boundAt: NOW }, registrar);
-    const result = await verifyResolution({ name: 'alice', binding, route: await route('alice', owner) }, [registrar.id], NOW);
+    const binding = await signBinding(
+      { name: 'alice', owner: owner.id.toString(), boundAt: NOW },
+      registrar,
+    );
+    const result = await verifyResolution(
+      { name: 'alice', binding, route: await route('alice', owner) },
+      [registrar.id],
+      NOW,
+    );
     expect(result.ok).toBe(true);
     if (result.ok && result.value.state === 'online') {
       expect(result.value.route.relays[0].equals(relay.id)).toBe(true);
@@ -53,43 +76,117 @@ describe('bindings and route records', () => {
   });
 
   it('refuses an untrusted registrar, a route by another key, another name, and forgeries', async () => {
-    const binding = await signBinding({ name: 'alice', owner: owner.id.toString(), boundAt: NOW }, registrar);
-    const untrusted = await verifyResolution({ name: 'alice', binding, route: null }, [otherRegistrar.id], NOW);
+    const binding = await signBinding(
+      { name: 'alice', owner: owner.id.toString(), boundAt: NOW },
+      registrar,
+    );
+    const untrusted = await verifyResolution(
+      { name: 'alice', binding, route: null },
+      [otherRegistrar.id],
+      NOW,
+    );
     expect(!untrusted.ok && untrusted.error.code).toBe('WRONG_SIGNER');
-    const hijack = await verifyResolution({ name: 'alice', binding, route: await route('alice', thief) }, [registrar.id], NOW);
+    const hijack = await verifyResolution(
+      { name: 'alice', binding, route: await route('alice', thief) },
+      [registrar.id],
+      NOW,
+    );
     expect(!hijack.ok && hijack.error.code).toBe('WRONG_SIGNER');
-    const otherName = await verifyResolution({ name: 'bob', binding, route: null }, [registrar.id], NOW);
+    const otherName = await verifyResolution(
+      { name: 'bob', binding, route: null },
+      [registrar.id],
+      NOW,
+    );
     expect(!otherName.ok && otherName.error.code).toBe('INVALID_RECORD');
     const [h, p, s] = binding.split('.');
     const tampered = `${h}.${p.slice(0, -2)}AA.${s}`;
     expect((await verifyBinding(tampered, [registrar.id])).ok).toBe(false);
     expect((await verifyBinding('not a jws', [registrar.id])).ok).toBe(false);
-    const wrongTyp = await signJws({ v: 1, name: 'alice', owner: owner.id.toString(), boundAt: NOW, registrar: registrar.id.toString() }, registrar, 'pc2-route');
+    const wrongTyp = await signJws(
+      {
+        v: 1,
+        name: 'alice',
+        owner: owner.id.toString(),
+        boundAt: NOW,
+        registrar: registrar.id.toString(),
+      },
+      registrar,
+      'pc2-route',
+    );
     expect((await verifyBinding(wrongTyp, [registrar.id])).ok).toBe(false);
   });
 
   it('reports an expired or missing route as offline, not as an error', async () => {
-    const binding = await signBinding({ name: 'alice', owner: owner.id.toString(), boundAt: NOW }, registrar);
-    const expired = await verifyResolution({ name: 'alice', binding, route: await route('alice', owner, NOW - 1) }, [registrar.id], NOW);
+    const binding = await signBinding(
+      { name: 'alice', owner: owner.id.toString(), boundAt: NOW },
+      registrar,
+    );
+    const expired = await verifyResolution(
+      { name: 'alice', binding, route: await route('alice', owner, NOW - 1) },
+      [registrar.id],
+      NOW,
+    );
     expect(expired.ok && expired.value.state).toBe('offline');
-    const none = await verifyResolution({ name: 'alice', binding, route: null }, [registrar.id], NOW);
+    const none = await verifyResolution(
+      { name: 'alice', binding, route: null },
+      [registrar.id],
+      NOW,
+    );
     expect(none.ok && none.value.state === 'offline' && none.value.reason).toBe('no-route');
   });
 
   it('checks route shape: direct needs an http(s) endpoint, relay needs relays, lease at most 24 h', async () => {
-    const direct = await signRoute({ name: 'alice', mode: 'direct', endpoint: 'https://203.0.113.5:4200', relays: [], seq: 2, iat: NOW, exp: NOW + 1000 }, owner);
+    const direct = await signRoute(
+      {
+        name: 'alice',
+        mode: 'direct',
+        endpoint: 'https://203.0.113.5:4200',
+        relays: [],
+        seq: 2,
+        iat: NOW,
+        exp: NOW + 1000,
+      },
+      owner,
+    );
     expect((await verifyRoute(direct)).ok).toBe(true);
-    const noEndpoint = await signRoute({ name: 'alice', mode: 'direct', relays: [], seq: 2, iat: NOW, exp: NOW + 1000 }, owner);
+    const noEndpoint = await signRoute(
+      { name: 'alice', mode: 'direct', relays: [], seq: 2, iat: NOW, exp: NOW + 1000 },
+      owner,
+    );
     expect((await verifyRoute(noEndpoint)).ok).toBe(false);
-    const noRelays = await signRoute({ name: 'alice', mode: 'relay', relays: [], seq: 2, iat: NOW, exp: NOW + 1000 }, owner);
+    const noRelays = await signRoute(
+      { name: 'alice', mode: 'relay', relays: [], seq: 2, iat: NOW, exp: NOW + 1000 },
+      owner,
+    );
     expect((await verifyRoute(noRelays)).ok).toBe(false);
-    const long = await signRoute({ name: 'alice', mode: 'relay', relays: [relay.id.toString()], seq: 2, iat: NOW, exp: NOW + 25 * 3600_000 }, owner);
+    const long = await signRoute(
+      {
+        name: 'alice',
+        mode: 'relay',
+        relays: [relay.id.toString()],
+        seq: 2,
+        iat: NOW,
+        exp: NOW + 25 * 3600_000,
+      },
+      owner,
+    );
     expect((await verifyRoute(long)).ok).toBe(false);
   });
 
   it('resolves partitions deterministically: earliest bind wins, then the smaller registrar id', () => {
-    const a = { v: 1 as const, name: 'alice', owner: owner.id.toString(), boundAt: NOW, registrar: registrar.id.toString() };
-    const b = { ...a, owner: thief.id.toString(), boundAt: NOW + 1, registrar: otherRegistrar.id.toString() };
+    const a = {
+      v: 1 as const,
+      name: 'alice',
+      owner: owner.id.toString(),
+      boundAt: NOW,
+      registrar: registrar.id.toString(),
+    };
+    const b = {
+      ...a,
+      owner: thief.id.toString(),
+      boundAt: NOW + 1,
+      registrar: otherRegistrar.id.toString(),
+    };
     expect(compareBindings(a, b)).toBeLessThan(0);
     expect(compareBindings(b, a)).toBeGreaterThan(0);
     const tie = { ...b, boundAt: NOW };

@@ -53,7 +53,12 @@ export async function answer<T>(res: Response): Promise<T> {
   } catch {
     json = undefined;
   }
-  if (!res.ok) throw new ApiError(res.status, json?.error?.code ?? `HTTP_${res.status}`, json?.error?.message ?? (res.statusText || 'request failed'));
+  if (!res.ok)
+    throw new ApiError(
+      res.status,
+      json?.error?.code ?? `HTTP_${res.status}`,
+      json?.error?.message ?? (res.statusText || 'request failed'),
+    );
   return json as T;
 }
 
@@ -84,8 +89,14 @@ export const files = {
 };
 
 /** The content URL of a file: inline (served under the sandbox CSP), as a download, or for a framed preview. */
-export function contentUrl(path: string, o: { download?: boolean; preview?: boolean; version?: number } = {}): string {
-  const base = o.version === undefined ? `/api/files/content?path=${q(path)}` : `/api/versions/content?path=${q(path)}&id=${o.version}`;
+export function contentUrl(
+  path: string,
+  o: { download?: boolean; preview?: boolean; version?: number } = {},
+): string {
+  const base =
+    o.version === undefined
+      ? `/api/files/content?path=${q(path)}`
+      : `/api/versions/content?path=${q(path)}&id=${o.version}`;
   return base + (o.download ? '&download=1' : '') + (o.preview ? '&preview=1' : '');
 }
 
@@ -95,4 +106,5 @@ export function parentOf(path: string): string {
   return i <= 0 ? '/' : path.slice(0, i);
 }
 
-export const joinPath = (folder: string, name: string): string => (folder === '/' ? `/${name}` : `${folder}/${name}`);
+export const joinPath = (folder: string, name: string): string =>
+  folder === '/' ? `/${name}` : `${folder}/${name}`;

@@ -6,7 +6,11 @@ export type Child = Node | string | number | null | undefined | false;
 type Listener = (event: any) => void;
 export type Attrs = Record<string, string | number | boolean | null | undefined | Listener>;
 
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs?: Attrs | null, ...children: (Child | Child[])[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs?: Attrs | null,
+  ...children: (Child | Child[])[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   if (attrs) setAttrs(el, attrs);
   append(el, ...children);
@@ -16,7 +20,8 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs?: Attrs |
 export function setAttrs(el: Element, attrs: Attrs): void {
   for (const [key, value] of Object.entries(attrs)) {
     if (value === null || value === undefined || value === false) continue;
-    if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
+    if (key.startsWith('on') && typeof value === 'function')
+      el.addEventListener(key.slice(2), value);
     else el.setAttribute(key, value === true ? '' : String(value));
   }
 }
@@ -41,7 +46,11 @@ let ids = 0;
 export const uid = (prefix: string): string => `${prefix}-${++ids}`;
 
 /** A labelled form field: label, control and an optional hint tied to it. */
-export function field(label: string, control: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement, hint?: string): HTMLDivElement {
+export function field(
+  label: string,
+  control: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement,
+  hint?: string,
+): HTMLDivElement {
   control.id ||= uid('f');
   const hintEl = hint ? h('p', { class: 'hint', id: uid('hint') }, hint) : null;
   if (hintEl) control.setAttribute('aria-describedby', hintEl.id);

@@ -39,14 +39,17 @@ const nav: NavItem[] = [];
 const views = new Map<string, View>();
 
 export function registerFileAction(action: FileAction): void {
-  if (actions.some((a) => a.id === action.id)) throw new Error(`file action "${action.id}" is already registered`);
+  if (actions.some((a) => a.id === action.id))
+    throw new Error(`file action "${action.id}" is already registered`);
   actions.push(action);
 }
 
-export const fileActionsFor = (entry: Entry): FileAction[] => actions.filter((a) => a.appliesTo(entry));
+export const fileActionsFor = (entry: Entry): FileAction[] =>
+  actions.filter((a) => a.appliesTo(entry));
 
 export function registerNavItem(item: NavItem): void {
-  if (nav.some((n) => n.id === item.id)) throw new Error(`sidebar item "${item.id}" is already registered`);
+  if (nav.some((n) => n.id === item.id))
+    throw new Error(`sidebar item "${item.id}" is already registered`);
   nav.push(item);
 }
 

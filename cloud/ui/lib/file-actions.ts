@@ -13,12 +13,23 @@ import { openVersions } from './versions.ts';
 
 export function open(entry: Entry, siblings: Entry[], app: AppContext): void {
   if (entry.dir) app.go(`files${entry.path}`);
-  else if (previewable(kindOf(entry))) openPreview(entry, siblings.filter((s) => !s.dir));
+  else if (previewable(kindOf(entry)))
+    openPreview(
+      entry,
+      siblings.filter((s) => !s.dir),
+    );
   else download(contentUrl(entry.path, { download: true }), entry.name);
 }
 
 export async function rename(entry: Entry, app: AppContext): Promise<void> {
-  const input = h('input', { type: 'text', name: 'name', value: entry.name, autocomplete: 'off', spellcheck: 'false', required: true });
+  const input = h('input', {
+    type: 'text',
+    name: 'name',
+    value: entry.name,
+    autocomplete: 'off',
+    spellcheck: 'false',
+    required: true,
+  });
   const pending = formDialog({
     title: `Rename ${entry.dir ? 'folder' : 'file'}`,
     fields: [field('New name', input)],
@@ -42,7 +53,14 @@ export async function rename(entry: Entry, app: AppContext): Promise<void> {
 }
 
 export async function newFolder(folder: string, app: AppContext): Promise<void> {
-  const input = h('input', { type: 'text', name: 'name', value: '', placeholder: 'Untitled folder', autocomplete: 'off', required: true });
+  const input = h('input', {
+    type: 'text',
+    name: 'name',
+    value: '',
+    placeholder: 'Untitled folder',
+    autocomplete: 'off',
+    required: true,
+  });
   const created = await formDialog({
     title: 'New folder',
     fields: [field('Folder name', input)],
@@ -69,7 +87,8 @@ export async function moveOrCopy(entries: Entry[], app: AppContext, copy = false
     confirm: copy ? 'Copy here' : 'Move here',
     submit: async (target) => {
       for (const e of entries) {
-        if (!copy && (target === e.path || target.startsWith(e.path + '/'))) throw new Error(`“${e.name}” cannot go inside itself.`);
+        if (!copy && (target === e.path || target.startsWith(e.path + '/')))
+          throw new Error(`“${e.name}” cannot go inside itself.`);
         if (!copy && parentOf(e.path) === target) continue;
         await (copy ? files.copy : files.move)(e.path, joinPath(target, e.name));
       }
@@ -104,28 +123,54 @@ export async function remove(entries: Entry[], app: AppContext): Promise<void> {
   app.reload();
 }
 
-export function menuFor(entry: Entry, siblings: Entry[], app: AppContext): (MenuItem | 'separator')[] {
+export function menuFor(
+  entry: Entry,
+  siblings: Entry[],
+  app: AppContext,
+): (MenuItem | 'separator')[] {
   const items: (MenuItem | 'separator')[] = [];
   const kind = kindOf(entry);
-  if (entry.dir) items.push({ label: 'Open', icon: 'folder', run: () => open(entry, siblings, app) });
+  if (entry.dir)
+    items.push({ label: 'Open', icon: 'folder', run: () => open(entry, siblings, app) });
   else {
-    if (previewable(kind)) items.push({ label: 'Preview', icon: 'eye', run: () => open(entry, siblings, app) });
-    items.push({ label: 'Download', icon: 'download', run: () => download(contentUrl(entry.path, { download: true }), entry.name) });
+    if (previewable(kind))
+      items.push({ label: 'Preview', icon: 'eye', run: () => open(entry, siblings, app) });
+    items.push({
+      label: 'Download',
+      icon: 'download',
+      run: () => download(contentUrl(entry.path, { download: true }), entry.name),
+    });
   }
-  for (const a of fileActionsFor(entry)) items.push({ label: a.label, icon: a.icon, run: () => a.run(entry, app) });
-  items.push('separator',
+  for (const a of fileActionsFor(entry))
+    items.push({ label: a.label, icon: a.icon, run: () => a.run(entry, app) });
+  items.push(
+    'separator',
     { label: 'Share…', icon: 'link', run: () => openShareDialog(entry, app) },
     { label: 'Rename…', icon: 'pencil', run: () => rename(entry, app) },
     { label: 'Move…', icon: 'move', run: () => moveOrCopy([entry], app) },
-    { label: 'Copy…', icon: 'copy', run: () => moveOrCopy([entry], app, true) });
-  if (!entry.dir) items.push({ label: 'Versions…', icon: 'history', run: () => openVersions(entry, app) });
-  items.push('separator', { label: 'Delete', icon: 'trash', danger: true, run: () => remove([entry], app) });
+    { label: 'Copy…', icon: 'copy', run: () => moveOrCopy([entry], app, true) },
+  );
+  if (!entry.dir)
+    items.push({ label: 'Versions…', icon: 'history', run: () => openVersions(entry, app) });
+  items.push('separator', {
+    label: 'Delete',
+    icon: 'trash',
+    danger: true,
+    run: () => remove([entry], app),
+  });
   return items;
 }
 
 /** Asks before replacing files an upload would overwrite (the old content stays as a version). */
 export async function confirmReplace(names: string[]): Promise<boolean> {
   if (names.length === 0) return true;
-  const what = names.length === 1 ? `“${names[0]}” already exists.` : `${names.length} files already exist here.`;
-  return confirmDialog({ title: 'Replace existing files?', message: `${what} Uploading replaces the current content; the old one stays in Versions.`, confirm: 'Replace' });
+  const what =
+    names.length === 1
+      ? `“${names[0]}” already exists.`
+      : `${names.length} files already exist here.`;
+  return confirmDialog({
+    title: 'Replace existing files?',
+    message: `${what} Uploading replaces the current content; the old one stays in Versions.`,
+    confirm: 'Replace',
+  });
 }

@@ -13,7 +13,11 @@ export function formatBytes(n: number): string {
   return `${i === 0 ? v : v < 10 ? v.toFixed(1) : Math.round(v)} ${UNITS[i]}`;
 }
 
-const dateFmt = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
+const dateFmt = new Intl.DateTimeFormat(undefined, {
+  year: 'numeric',
+  month: 'short',
+  day: 'numeric',
+});
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const fullFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
@@ -25,7 +29,8 @@ export function formatDate(ms: number, now = Date.now()): string {
 
 export const formatDateTime = (ms: number): string => fullFmt.format(new Date(ms));
 
-export const shortAddress = (a: string): string => (a.length > 12 ? `${a.slice(0, 6)}…${a.slice(-4)}` : a);
+export const shortAddress = (a: string): string =>
+  a.length > 12 ? `${a.slice(0, 6)}…${a.slice(-4)}` : a;
 
 /** The extension of a name, lower case, without the dot ("" if none). */
 export function extension(name: string): string {

@@ -2,10 +2,69 @@
 import type { IconName } from './icons.ts';
 import { extension } from './format.ts';
 
-export type Kind = 'folder' | 'image' | 'video' | 'audio' | 'pdf' | 'text' | 'code' | 'markup' | 'archive' | 'wasm' | 'other';
+export type Kind =
+  | 'folder'
+  | 'image'
+  | 'video'
+  | 'audio'
+  | 'pdf'
+  | 'text'
+  | 'code'
+  | 'markup'
+  | 'archive'
+  | 'wasm'
+  | 'other';
 
-const TEXT = new Set(['txt', 'md', 'markdown', 'csv', 'tsv', 'log', 'json', 'yaml', 'yml', 'toml', 'ini', 'conf', 'cfg', 'env', 'srt', 'vtt']);
-const CODE = new Set(['js', 'mjs', 'cjs', 'ts', 'tsx', 'jsx', 'py', 'rb', 'go', 'rs', 'c', 'h', 'cpp', 'hpp', 'java', 'kt', 'swift', 'sh', 'bash', 'zsh', 'css', 'scss', 'sql', 'lua', 'php', 'pl', 'r', 'dart', 'zig', 'wat']);
+const TEXT = new Set([
+  'txt',
+  'md',
+  'markdown',
+  'csv',
+  'tsv',
+  'log',
+  'json',
+  'yaml',
+  'yml',
+  'toml',
+  'ini',
+  'conf',
+  'cfg',
+  'env',
+  'srt',
+  'vtt',
+]);
+const CODE = new Set([
+  'js',
+  'mjs',
+  'cjs',
+  'ts',
+  'tsx',
+  'jsx',
+  'py',
+  'rb',
+  'go',
+  'rs',
+  'c',
+  'h',
+  'cpp',
+  'hpp',
+  'java',
+  'kt',
+  'swift',
+  'sh',
+  'bash',
+  'zsh',
+  'css',
+  'scss',
+  'sql',
+  'lua',
+  'php',
+  'pl',
+  'r',
+  'dart',
+  'zig',
+  'wat',
+]);
 const MARKUP = new Set(['html', 'htm', 'xhtml', 'xml', 'svg']);
 const ARCHIVE = new Set(['zip', 'gz', 'tgz', 'tar', 'bz2', 'xz', 'zst', '7z', 'rar']);
 const IMAGE = new Set(['png', 'jpg', 'jpeg', 'gif', 'webp', 'avif', 'bmp', 'ico']);
@@ -30,11 +89,21 @@ export function kindOf(e: { name: string; dir: boolean; type?: string | null }):
 }
 
 const ICONS: Record<Kind, IconName> = {
-  folder: 'folder', image: 'image', video: 'video', audio: 'audio', pdf: 'pdf', text: 'text',
-  code: 'code', markup: 'code', archive: 'archive', wasm: 'code', other: 'file',
+  folder: 'folder',
+  image: 'image',
+  video: 'video',
+  audio: 'audio',
+  pdf: 'pdf',
+  text: 'text',
+  code: 'code',
+  markup: 'code',
+  archive: 'archive',
+  wasm: 'code',
+  other: 'file',
 };
 
 export const iconOf = (kind: Kind): IconName => ICONS[kind];
 
 /** Kinds the browser can show from the server's sandboxed responses or as text. */
-export const previewable = (kind: Kind): boolean => kind !== 'folder' && kind !== 'archive' && kind !== 'wasm' && kind !== 'other';
+export const previewable = (kind: Kind): boolean =>
+  kind !== 'folder' && kind !== 'archive' && kind !== 'wasm' && kind !== 'other';

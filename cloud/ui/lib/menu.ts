@@ -17,13 +17,22 @@ let current: (() => void) | undefined;
 export function openMenu(anchor: HTMLElement, items: (MenuItem | 'separator')[]): void {
   current?.();
   const buttons: HTMLButtonElement[] = [];
-  const menu = h('div', { class: 'menu', role: 'menu', 'aria-label': anchor.getAttribute('aria-label') ?? 'Actions' });
+  const menu = h('div', {
+    class: 'menu',
+    role: 'menu',
+    'aria-label': anchor.getAttribute('aria-label') ?? 'Actions',
+  });
   for (const item of items) {
     if (item === 'separator') {
       menu.append(h('div', { class: 'menu-sep', role: 'separator' }));
       continue;
     }
-    const b = h('button', { type: 'button', role: 'menuitem', tabindex: -1, class: item.danger ? 'danger' : null }, icon(item.icon), item.label);
+    const b = h(
+      'button',
+      { type: 'button', role: 'menuitem', tabindex: -1, class: item.danger ? 'danger' : null },
+      icon(item.icon),
+      item.label,
+    );
     b.addEventListener('click', () => {
       close();
       void item.run();
@@ -42,7 +51,12 @@ export function openMenu(anchor: HTMLElement, items: (MenuItem | 'separator')[])
   };
   const closeMenu = (): void => close(false);
   const outside = (e: Event): void => {
-    if (!menu.contains(e.target as Node) && e.target !== anchor && !anchor.contains(e.target as Node)) close(false);
+    if (
+      !menu.contains(e.target as Node) &&
+      e.target !== anchor &&
+      !anchor.contains(e.target as Node)
+    )
+      close(false);
   };
   menu.addEventListener('keydown', (e) => {
     const i = buttons.indexOf(document.activeElement as HTMLButtonElement);
@@ -62,7 +76,8 @@ export function openMenu(anchor: HTMLElement, items: (MenuItem | 'separator')[])
   (anchor.closest('dialog[open]') ?? document.body).append(menu);
   const r = anchor.getBoundingClientRect();
   const m = menu.getBoundingClientRect();
-  const top = r.bottom + 4 + m.height > window.innerHeight ? Math.max(4, r.top - 4 - m.height) : r.bottom + 4;
+  const top =
+    r.bottom + 4 + m.height > window.innerHeight ? Math.max(4, r.top - 4 - m.height) : r.bottom + 4;
   const left = Math.min(Math.max(4, r.right - m.width), window.innerWidth - m.width - 4);
   menu.style.top = `${top}px`;
   menu.style.left = `${left}px`;
@@ -72,8 +87,23 @@ export function openMenu(anchor: HTMLElement, items: (MenuItem | 'separator')[])
 }
 
 /** A "⋯" button that opens a menu built when clicked. */
-export function menuButton(label: string, items: () => (MenuItem | 'separator')[], cls = 'icon-btn'): HTMLButtonElement {
-  const b = h('button', { type: 'button', class: cls, 'aria-label': label, 'aria-haspopup': 'menu', 'aria-expanded': 'false', title: label }, icon('more', 'icon dots'));
+export function menuButton(
+  label: string,
+  items: () => (MenuItem | 'separator')[],
+  cls = 'icon-btn',
+): HTMLButtonElement {
+  const b = h(
+    'button',
+    {
+      type: 'button',
+      class: cls,
+      'aria-label': label,
+      'aria-haspopup': 'menu',
+      'aria-expanded': 'false',
+      title: label,
+    },
+    icon('more', 'icon dots'),
+  );
   b.addEventListener('click', (e) => {
     e.stopPropagation();
     if (b.getAttribute('aria-expanded') === 'true') current?.();

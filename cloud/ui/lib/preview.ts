@@ -14,11 +14,26 @@ import { kindOf } from './kinds.ts';
 const TEXT_BYTES = 512 * 1024;
 
 async function textView(entry: Entry): Promise<HTMLElement> {
-  const res = await fetch(contentUrl(entry.path), { headers: { range: `bytes=0-${TEXT_BYTES - 1}` }, credentials: 'same-origin' });
+  const res = await fetch(contentUrl(entry.path), {
+    headers: { range: `bytes=0-${TEXT_BYTES - 1}` },
+    credentials: 'same-origin',
+  });
   if (!res.ok) throw new Error(`the node answered ${res.status}`);
   const text = new TextDecoder('utf-8', { fatal: false }).decode(await res.arrayBuffer());
-  const cut = entry.size > TEXT_BYTES ? h('p', { class: 'muted' }, `Showing the first ${formatBytes(TEXT_BYTES)} of ${formatBytes(entry.size)}.`) : null;
-  return h('div', { class: 'preview-text' }, cut, h('pre', { tabindex: 0, 'aria-label': `Contents of ${entry.name}` }, text));
+  const cut =
+    entry.size > TEXT_BYTES
+      ? h(
+          'p',
+          { class: 'muted' },
+          `Showing the first ${formatBytes(TEXT_BYTES)} of ${formatBytes(entry.size)}.`,
+        )
+      : null;
+  return h(
+    'div',
+    { class: 'preview-text' },
+    cut,
+    h('pre', { tabindex: 0, 'aria-label': `Contents of ${entry.name}` }, text),
+  );
 }
 
 export function previewElement(entry: Entry): HTMLElement | Promise<HTMLElement> {
@@ -29,17 +44,34 @@ export function previewElement(entry: Entry): HTMLElement | Promise<HTMLElement>
     case 'video':
       return h('video', { src, controls: true, preload: 'metadata', class: 'preview-media' });
     case 'audio':
-      return h('div', { class: 'preview-audio' }, icon('audio', 'icon huge'), h('audio', { src, controls: true, preload: 'metadata' }));
+      return h(
+        'div',
+        { class: 'preview-audio' },
+        icon('audio', 'icon huge'),
+        h('audio', { src, controls: true, preload: 'metadata' }),
+      );
     case 'pdf':
       return h('iframe', { src, title: `PDF ${entry.name}`, class: 'preview-frame' });
     case 'markup':
-      if (extension(entry.name) === 'svg') return h('img', { src, alt: entry.name, class: 'preview-image checker' });
-      return h('iframe', { src: contentUrl(entry.path, { preview: true }), sandbox: '', referrerpolicy: 'no-referrer', title: `Page ${entry.name}`, class: 'preview-frame light' });
+      if (extension(entry.name) === 'svg')
+        return h('img', { src, alt: entry.name, class: 'preview-image checker' });
+      return h('iframe', {
+        src: contentUrl(entry.path, { preview: true }),
+        sandbox: '',
+        referrerpolicy: 'no-referrer',
+        title: `Page ${entry.name}`,
+        class: 'preview-frame light',
+      });
     case 'text':
     case 'code':
       return textView(entry);
     default:
-      return h('div', { class: 'preview-none' }, icon('file', 'icon huge'), h('p', null, 'There is no preview for this kind of file.'));
+      return h(
+        'div',
+        { class: 'preview-none' },
+        icon('file', 'icon huge'),
+        h('p', null, 'There is no preview for this kind of file.'),
+      );
   }
 }
 
@@ -48,10 +80,39 @@ export function openPreview(entry: Entry, siblings: Entry[]): void {
   let index = list.findIndex((s) => s.path === entry.path);
   const stage = h('div', { class: 'preview-stage', 'aria-live': 'polite' });
   const meta = h('p', { class: 'preview-meta' });
-  const prev = h('button', { type: 'button', class: 'btn', 'aria-label': 'Previous file', onclick: () => show(index - 1) }, icon('left'));
-  const next = h('button', { type: 'button', class: 'btn', 'aria-label': 'Next file', onclick: () => show(index + 1) }, icon('chevron'));
-  const save = h('button', { type: 'button', class: 'btn', onclick: () => download(contentUrl(list[index].path, { download: true }), list[index].name) }, icon('download'), 'Download');
-  const d = openDialog(entry.name, [h('div', { class: 'preview-bar' }, meta, h('div', { class: 'preview-nav' }, prev, next, save)), stage], { wide: true, className: 'preview' });
+  const prev = h(
+    'button',
+    { type: 'button', class: 'btn', 'aria-label': 'Previous file', onclick: () => show(index - 1) },
+    icon('left'),
+  );
+  const next = h(
+    'button',
+    { type: 'button', class: 'btn', 'aria-label': 'Next file', onclick: () => show(index + 1) },
+    icon('chevron'),
+  );
+  const save = h(
+    'button',
+    {
+      type: 'button',
+      class: 'btn',
+      onclick: () => download(contentUrl(list[index].path, { download: true }), list[index].name),
+    },
+    icon('download'),
+    'Download',
+  );
+  const d = openDialog(
+    entry.name,
+    [
+      h(
+        'div',
+        { class: 'preview-bar' },
+        meta,
+        h('div', { class: 'preview-nav' }, prev, next, save),
+      ),
+      stage,
+    ],
+    { wide: true, className: 'preview' },
+  );
   const title = d.dialog.querySelector('h2')!;
 
   let shown = 0;
@@ -67,7 +128,18 @@ export function openPreview(entry: Entry, siblings: Entry[]): void {
     fill(stage, h('p', { class: 'muted' }, 'Loading…'));
     Promise.resolve(previewElement(e))
       .then((el) => ticket === shown && fill(stage, el))
-      .catch((err) => ticket === shown && fill(stage, h('p', { class: 'form-error' }, `The preview failed: ${err instanceof Error ? err.message : err}`)));
+      .catch(
+        (err) =>
+          ticket === shown &&
+          fill(
+            stage,
+            h(
+              'p',
+              { class: 'form-error' },
+              `The preview failed: ${err instanceof Error ? err.message : err}`,
+            ),
+          ),
+      );
   };
   d.dialog.addEventListener('keydown', (e) => {
     const t = e.target as HTMLElement;

@@ -22,10 +22,17 @@ export interface ShareInfo {
 
 const DAY = 86_400_000;
 
-export const modeLabel = (mode: string): string => (mode === 'upload' ? 'Upload only' : 'View and download');
+export const modeLabel = (mode: string): string =>
+  mode === 'upload' ? 'Upload only' : 'View and download';
 
 export function shareSummary(s: ShareInfo): string {
-  return [modeLabel(s.mode), s.hasPassword ? 'password' : null, s.expiresAt ? `expires ${formatDate(s.expiresAt)}` : 'no expiry'].filter(Boolean).join(' · ');
+  return [
+    modeLabel(s.mode),
+    s.hasPassword ? 'password' : null,
+    s.expiresAt ? `expires ${formatDate(s.expiresAt)}` : 'no expiry',
+  ]
+    .filter(Boolean)
+    .join(' · ');
 }
 
 export async function copyText(text: string, input?: HTMLInputElement): Promise<boolean> {
@@ -39,43 +46,116 @@ export async function copyText(text: string, input?: HTMLInputElement): Promise<
   }
 }
 
-function radio(name: string, value: string, label: string, checked: boolean, disabled = false): HTMLLabelElement {
-  return h('label', { class: 'choice' }, h('input', { type: 'radio', name, value, checked, disabled }), label);
+function radio(
+  name: string,
+  value: string,
+  label: string,
+  checked: boolean,
+  disabled = false,
+): HTMLLabelElement {
+  return h(
+    'label',
+    { class: 'choice' },
+    h('input', { type: 'radio', name, value, checked, disabled }),
+    label,
+  );
 }
 
 export function openShareDialog(entry: Entry, app: AppContext): void {
   const modeName = uid('mode');
-  const password = h('input', { type: 'password', name: 'password', autocomplete: 'new-password', placeholder: 'No password' });
-  const expiry = h('select', { name: 'expiry' },
-    h('option', { value: '' }, 'Never'), h('option', { value: '1' }, 'In 1 day'), h('option', { value: '7' }, 'In 7 days'), h('option', { value: '30' }, 'In 30 days'));
+  const password = h('input', {
+    type: 'password',
+    name: 'password',
+    autocomplete: 'new-password',
+    placeholder: 'No password',
+  });
+  const expiry = h(
+    'select',
+    { name: 'expiry' },
+    h('option', { value: '' }, 'Never'),
+    h('option', { value: '1' }, 'In 1 day'),
+    h('option', { value: '7' }, 'In 7 days'),
+    h('option', { value: '30' }, 'In 30 days'),
+  );
   const error = h('p', { class: 'form-error', role: 'alert' });
   const result = h('div', { class: 'share-result', hidden: true });
   const create = h('button', { type: 'submit', class: 'btn primary' }, icon('link'), 'Create link');
-  const form = h('form', { class: 'dialog-form', novalidate: true },
-    h('fieldset', { class: 'choices' }, h('legend', null, 'People with the link can'),
-      radio(modeName, 'read', entry.dir ? 'View and download its files' : 'View and download it', true),
-      radio(modeName, 'upload', entry.dir ? 'Upload files into it (and see nothing)' : 'Upload only (folders)', false, !entry.dir)),
-    h('div', { class: 'row' }, field('Password (optional)', password), field('Link expires', expiry)),
-    error, buttonRow(create));
+  const form = h(
+    'form',
+    { class: 'dialog-form', novalidate: true },
+    h(
+      'fieldset',
+      { class: 'choices' },
+      h('legend', null, 'People with the link can'),
+      radio(
+        modeName,
+        'read',
+        entry.dir ? 'View and download its files' : 'View and download it',
+        true,
+      ),
+      radio(
+        modeName,
+        'upload',
+        entry.dir ? 'Upload files into it (and see nothing)' : 'Upload only (folders)',
+        false,
+        !entry.dir,
+      ),
+    ),
+    h(
+      'div',
+      { class: 'row' },
+      field('Password (optional)', password),
+      field('Link expires', expiry),
+    ),
+    error,
+    buttonRow(create),
+  );
   const existing = h('ul', { class: 'share-list', 'aria-label': 'Active links' });
-  const d = openDialog(`Share “${entry.name}”`, [form, result, h('h3', null, 'Active links'), existing]);
+  const d = openDialog(`Share “${entry.name}”`, [
+    form,
+    result,
+    h('h3', null, 'Active links'),
+    existing,
+  ]);
 
   const loadExisting = async (): Promise<void> => {
     try {
       const { shares } = await api<{ shares: ShareInfo[] }>('GET', '/api/shares');
       const mine = shares.filter((s) => s.path === entry.path);
-      fill(existing, mine.length === 0 ? h('li', { class: 'muted' }, 'No active links.') : mine.map((s) =>
-        h('li', { class: 'share-item' },
-          h('span', null, h('strong', null, shareSummary(s)), h('span', { class: 'muted' }, ` · created ${formatDateTime(s.created)}`)),
-          h('button', { type: 'button', class: 'btn small danger', onclick: async () => {
-            try {
-              await api('DELETE', `/api/shares/${s.id}`);
-              app.toast('Link revoked: it no longer opens');
-              await loadExisting();
-            } catch (e) {
-              error.textContent = errorText(e);
-            }
-          } }, 'Revoke'))));
+      fill(
+        existing,
+        mine.length === 0
+          ? h('li', { class: 'muted' }, 'No active links.')
+          : mine.map((s) =>
+              h(
+                'li',
+                { class: 'share-item' },
+                h(
+                  'span',
+                  null,
+                  h('strong', null, shareSummary(s)),
+                  h('span', { class: 'muted' }, ` · created ${formatDateTime(s.created)}`),
+                ),
+                h(
+                  'button',
+                  {
+                    type: 'button',
+                    class: 'btn small danger',
+                    onclick: async () => {
+                      try {
+                        await api('DELETE', `/api/shares/${s.id}`);
+                        app.toast('Link revoked: it no longer opens');
+                        await loadExisting();
+                      } catch (e) {
+                        error.textContent = errorText(e);
+                      }
+                    },
+                  },
+                  'Revoke',
+                ),
+              ),
+            ),
+      );
     } catch (e) {
       error.textContent = errorText(e);
     }
@@ -84,7 +164,8 @@ export function openShareDialog(entry: Entry, app: AppContext): void {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     error.textContent = '';
-    const mode = (form.querySelector(`input[name="${modeName}"]:checked`) as HTMLInputElement).value;
+    const mode = (form.querySelector(`input[name="${modeName}"]:checked`) as HTMLInputElement)
+      .value;
     const days = Number(expiry.value);
     create.disabled = true;
     try {
@@ -94,13 +175,28 @@ export function openShareDialog(entry: Entry, app: AppContext): void {
         password: password.value || undefined,
         expiresAt: days ? Date.now() + days * DAY : undefined,
       });
-      const link = h('input', { type: 'text', readonly: true, value: created.url, 'aria-label': 'Share link', class: 'mono' });
+      const link = h('input', {
+        type: 'text',
+        readonly: true,
+        value: created.url,
+        'aria-label': 'Share link',
+        class: 'mono',
+      });
       const copy = h('button', { type: 'button', class: 'btn primary' }, icon('copy'), 'Copy link');
       copy.addEventListener('click', async () => {
         const ok = await copyText(created.url, link);
         app.toast(ok ? 'Link copied' : 'Select the link and copy it');
       });
-      fill(result, h('p', { class: 'success' }, icon('check'), 'Link created. Copy it now: it is shown only once.'), h('div', { class: 'copy-row' }, link, copy));
+      fill(
+        result,
+        h(
+          'p',
+          { class: 'success' },
+          icon('check'),
+          'Link created. Copy it now: it is shown only once.',
+        ),
+        h('div', { class: 'copy-row' }, link, copy),
+      );
       result.hidden = false;
       password.value = '';
       link.focus();

@@ -25,14 +25,26 @@ interface Reply {
   text: string;
 }
 
-function send(method: string, url: string, headers: Record<string, string>, body: Blob | null, onProgress?: (sent: number) => void, onXhr?: (x: XMLHttpRequest) => void): Promise<Reply> {
+function send(
+  method: string,
+  url: string,
+  headers: Record<string, string>,
+  body: Blob | null,
+  onProgress?: (sent: number) => void,
+  onXhr?: (x: XMLHttpRequest) => void,
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open(method, url);
     xhr.setRequestHeader('Tus-Resumable', VERSION);
     for (const [k, v] of Object.entries(headers)) xhr.setRequestHeader(k, v);
     if (onProgress) xhr.upload.onprogress = (e) => onProgress(e.loaded);
-    xhr.onload = () => resolve({ status: xhr.status, header: (n) => xhr.getResponseHeader(n), text: xhr.responseText });
+    xhr.onload = () =>
+      resolve({
+        status: xhr.status,
+        header: (n) => xhr.getResponseHeader(n),
+        text: xhr.responseText,
+      });
     xhr.onerror = () => reject(new UploadError('the connection to the node was lost', 0, true));
     xhr.onabort = () => reject(new UploadError('cancelled', 0, false));
     onXhr?.(xhr);
@@ -53,7 +65,9 @@ function failure(r: Reply): UploadError {
 }
 
 const metadata = (pairs: Record<string, string>): string =>
-  Object.entries(pairs).map(([k, v]) => `${k} ${btoa(String.fromCharCode(...new TextEncoder().encode(v)))}`).join(',');
+  Object.entries(pairs)
+    .map(([k, v]) => `${k} ${btoa(String.fromCharCode(...new TextEncoder().encode(v)))}`)
+    .join(',');
 
 export interface TusOptions {
   /** Called with bytes confirmed plus bytes of the chunk in flight. */
@@ -90,7 +104,9 @@ export class TusUpload {
       } catch (e) {
         const err = e instanceof UploadError ? e : new UploadError(String(e), 0, true);
         if (!err.retryable || this.cancelled || attempt >= RETRY_MS.length) throw err;
-        await (this.o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))))(RETRY_MS[attempt++]);
+        await (this.o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))))(
+          RETRY_MS[attempt++],
+        );
         offset = await this.locate().catch(() => offset);
       }
     }
@@ -130,10 +146,18 @@ export class TusUpload {
   }
 
   private async create(): Promise<number> {
-    const r = await send('POST', this.o.endpoint ?? '/tus/', {
-      'Upload-Length': String(this.file.size),
-      'Upload-Metadata': metadata({ path: this.path, filetype: this.file.type || 'application/octet-stream' }),
-    }, null);
+    const r = await send(
+      'POST',
+      this.o.endpoint ?? '/tus/',
+      {
+        'Upload-Length': String(this.file.size),
+        'Upload-Metadata': metadata({
+          path: this.path,
+          filetype: this.file.type || 'application/octet-stream',
+        }),
+      },
+      null,
+    );
     const location = r.header('Location');
     if (r.status !== 201 || !location) throw failure(r);
     this.url = new URL(location, window.location.href).href;
@@ -143,10 +167,17 @@ export class TusUpload {
 
   private async patch(offset: number): Promise<number> {
     const end = Math.min(offset + CHUNK_BYTES, this.file.size);
-    const r = await send('PATCH', this.url!, {
-      'Upload-Offset': String(offset),
-      'Content-Type': 'application/offset+octet-stream',
-    }, this.file.slice(offset, end), (sent) => this.o.onProgress?.(offset + sent, this.file.size), (x) => (this.xhr = x));
+    const r = await send(
+      'PATCH',
+      this.url!,
+      {
+        'Upload-Offset': String(offset),
+        'Content-Type': 'application/offset+octet-stream',
+      },
+      this.file.slice(offset, end),
+      (sent) => this.o.onProgress?.(offset + sent, this.file.size),
+      (x) => (this.xhr = x),
+    );
     this.xhr = undefined;
     const next = Number(r.header('Upload-Offset'));
     if (r.status !== 204 || !Number.isSafeInteger(next)) throw failure(r);

@@ -38,25 +38,91 @@ export class UploadQueue {
   constructor(private readonly onUploaded: (path: string) => void) {
     this.summary = h('span', { class: 'uploads-summary' });
     this.totalFill = h('div', { class: 'bar-fill' });
-    this.total = h('div', { class: 'bar', role: 'progressbar', 'aria-label': 'All uploads', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': 0 }, this.totalFill);
+    this.total = h(
+      'div',
+      {
+        class: 'bar',
+        role: 'progressbar',
+        'aria-label': 'All uploads',
+        'aria-valuemin': 0,
+        'aria-valuemax': 100,
+        'aria-valuenow': 0,
+      },
+      this.totalFill,
+    );
     this.list = h('ol', { class: 'uploads-list' });
-    this.toggle = h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Hide uploads', 'aria-expanded': 'true' }, icon('chevron'));
-    this.toggle.addEventListener('click', () => this.setCollapsed(!this.panel.classList.contains('collapsed')));
+    this.toggle = h(
+      'button',
+      { type: 'button', class: 'icon-btn', 'aria-label': 'Hide uploads', 'aria-expanded': 'true' },
+      icon('chevron'),
+    );
+    this.toggle.addEventListener('click', () =>
+      this.setCollapsed(!this.panel.classList.contains('collapsed')),
+    );
     const toggle = this.toggle;
-    const clear = h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Close the upload list', onclick: () => this.clearFinished() }, icon('close'));
-    this.panel = h('section', { class: 'uploads', 'aria-label': 'Uploads', hidden: true },
+    const clear = h(
+      'button',
+      {
+        type: 'button',
+        class: 'icon-btn',
+        'aria-label': 'Close the upload list',
+        onclick: () => this.clearFinished(),
+      },
+      icon('close'),
+    );
+    this.panel = h(
+      'section',
+      { class: 'uploads', 'aria-label': 'Uploads', hidden: true },
       h('header', { class: 'uploads-head' }, h('h2', null, 'Uploads'), this.summary, toggle, clear),
-      this.total, this.list);
+      this.total,
+      this.list,
+    );
   }
 
   add(files: { file: File; path: string }[]): void {
     for (const { file, path } of files) {
       const fillEl = h('div', { class: 'bar-fill' });
-      const bar = h('div', { class: 'bar', role: 'progressbar', 'aria-label': `Uploading ${file.name}`, 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': 0 }, fillEl);
+      const bar = h(
+        'div',
+        {
+          class: 'bar',
+          role: 'progressbar',
+          'aria-label': `Uploading ${file.name}`,
+          'aria-valuemin': 0,
+          'aria-valuemax': 100,
+          'aria-valuenow': 0,
+        },
+        fillEl,
+      );
       const note = h('span', { class: 'upload-note' }, 'Waiting');
-      const button = h('button', { type: 'button', class: 'icon-btn small', 'aria-label': `Cancel ${file.name}` }, icon('close'));
-      const row = h('li', { class: 'upload' }, h('div', { class: 'upload-line' }, h('span', { class: 'upload-name', title: path }, file.name), note, button), bar);
-      const item: Item = { file, path, status: 'queued', loaded: 0, row, bar, fill: fillEl, note, button };
+      const button = h(
+        'button',
+        { type: 'button', class: 'icon-btn small', 'aria-label': `Cancel ${file.name}` },
+        icon('close'),
+      );
+      const row = h(
+        'li',
+        { class: 'upload' },
+        h(
+          'div',
+          { class: 'upload-line' },
+          h('span', { class: 'upload-name', title: path }, file.name),
+          note,
+          button,
+        ),
+        bar,
+      );
+      const item: Item = {
+        file,
+        path,
+        status: 'queued',
+        loaded: 0,
+        row,
+        bar,
+        fill: fillEl,
+        note,
+        button,
+      };
       button.addEventListener('click', () => this.buttonAction(item));
       this.items.push(item);
       this.list.append(row);
@@ -140,29 +206,55 @@ export class UploadQueue {
     let loaded = 0;
     let size = 0;
     for (const i of this.items) {
-      const pct = i.file.size === 0 ? (i.status === 'done' ? 100 : 0) : Math.floor((i.loaded / i.file.size) * 100);
+      const pct =
+        i.file.size === 0
+          ? i.status === 'done'
+            ? 100
+            : 0
+          : Math.floor((i.loaded / i.file.size) * 100);
       setProgress(i.bar, i.fill, pct);
       i.row.dataset.status = i.status;
-      const label = i.status === 'failed' || i.status === 'cancelled' ? `Retry ${i.file.name}` : i.status === 'done' ? `Remove ${i.file.name} from the list` : `Cancel ${i.file.name}`;
+      const label =
+        i.status === 'failed' || i.status === 'cancelled'
+          ? `Retry ${i.file.name}`
+          : i.status === 'done'
+            ? `Remove ${i.file.name} from the list`
+            : `Cancel ${i.file.name}`;
       i.button.setAttribute('aria-label', label);
       i.button.title = label;
-      fill(i.button, icon(i.status === 'failed' || i.status === 'cancelled' ? 'restore' : i.status === 'done' ? 'check' : 'close'));
+      fill(
+        i.button,
+        icon(
+          i.status === 'failed' || i.status === 'cancelled'
+            ? 'restore'
+            : i.status === 'done'
+              ? 'check'
+              : 'close',
+        ),
+      );
       i.note.textContent =
-        i.status === 'queued' ? 'Waiting'
-        : i.status === 'uploading' ? `${pct}% of ${formatBytes(i.file.size)}`
-        : i.status === 'done' ? formatBytes(i.file.size)
-        : i.status === 'cancelled' ? 'Cancelled'
-        : `Failed: ${i.error}`;
+        i.status === 'queued'
+          ? 'Waiting'
+          : i.status === 'uploading'
+            ? `${pct}% of ${formatBytes(i.file.size)}`
+            : i.status === 'done'
+              ? formatBytes(i.file.size)
+              : i.status === 'cancelled'
+                ? 'Cancelled'
+                : `Failed: ${i.error}`;
       if (i.status !== 'cancelled' && i.status !== 'failed') {
         loaded += i.loaded;
         size += i.file.size;
       }
     }
-    const active = this.items.filter((i) => i.status === 'uploading' || i.status === 'queued').length;
+    const active = this.items.filter(
+      (i) => i.status === 'uploading' || i.status === 'queued',
+    ).length;
     const failed = this.items.filter((i) => i.status === 'failed').length;
     const pct = size === 0 ? 100 : Math.floor((loaded / size) * 100);
     setProgress(this.total, this.totalFill, pct);
-    this.summary.textContent = active > 0 ? `${active} left · ${pct}%` : failed > 0 ? `${failed} failed` : 'All done';
+    this.summary.textContent =
+      active > 0 ? `${active} left · ${pct}%` : failed > 0 ? `${failed} failed` : 'All done';
     // When everything went through, the panel folds to its header at once (it covers the page's
     // corner) and then goes away; failures stay open until dealt with.
     clearTimeout(this.hideTimer);
@@ -181,17 +273,23 @@ export function setProgress(bar: HTMLElement, fillEl: HTMLElement, pct: number):
 /** The files of a drop, folders walked (their paths kept), or of a file input. */
 export async function droppedFiles(data: DataTransfer): Promise<{ file: File; rel: string }[]> {
   // Items can be read only while the drop event runs: take them all before the first await.
-  const entries = [...data.items].filter((i) => i.kind === 'file').map((i) => ({ file: i.getAsFile(), entry: i.webkitGetAsEntry?.() ?? null }));
+  const entries = [...data.items]
+    .filter((i) => i.kind === 'file')
+    .map((i) => ({ file: i.getAsFile(), entry: i.webkitGetAsEntry?.() ?? null }));
   const out: { file: File; rel: string }[] = [];
   const walk = async (entry: FileSystemEntry, prefix: string): Promise<void> => {
     if (entry.isFile) {
-      const file = await new Promise<File>((res, rej) => (entry as FileSystemFileEntry).file(res, rej));
+      const file = await new Promise<File>((res, rej) =>
+        (entry as FileSystemFileEntry).file(res, rej),
+      );
       out.push({ file, rel: prefix + file.name });
     } else if (entry.isDirectory) {
       const reader = (entry as FileSystemDirectoryEntry).createReader();
       // readEntries answers in batches until an empty one.
       for (;;) {
-        const batch = await new Promise<FileSystemEntry[]>((res, rej) => reader.readEntries(res, rej));
+        const batch = await new Promise<FileSystemEntry[]>((res, rej) =>
+          reader.readEntries(res, rej),
+        );
         if (batch.length === 0) break;
         for (const child of batch) await walk(child, `${prefix}${entry.name}/`);
       }

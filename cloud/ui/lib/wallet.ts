@@ -27,15 +27,18 @@ export function browserWallet(): Eip1193Provider | undefined {
   return eth && typeof eth.request === 'function' ? eth : undefined;
 }
 
-const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+const hex = (bytes: Uint8Array): string =>
+  Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 
 /** EIP-55 mixed-case checksum: wallets often answer in lower case, EIP-4361 wants the checksummed form. */
 export function checksumAddress(address: string): string {
-  if (!/^0x[0-9a-fA-F]{40}$/.test(address)) throw new WalletError(`the wallet gave an invalid address: ${address}`);
+  if (!/^0x[0-9a-fA-F]{40}$/.test(address))
+    throw new WalletError(`the wallet gave an invalid address: ${address}`);
   const lower = address.slice(2).toLowerCase();
   const hash = hex(keccak_256(new TextEncoder().encode(lower)));
   let out = '0x';
-  for (let i = 0; i < 40; i++) out += parseInt(hash[i], 16) >= 8 ? lower[i].toUpperCase() : lower[i];
+  for (let i = 0; i < 40; i++)
+    out += parseInt(hash[i], 16) >= 8 ? lower[i].toUpperCase() : lower[i];
   return out;
 }
 
@@ -73,7 +76,8 @@ async function ask<T>(eth: Eip1193Provider, method: string, params?: unknown[]):
 
 export async function signInWithWallet(eth: Eip1193Provider, ownerCode?: string): Promise<Me> {
   const accounts = await ask<string[]>(eth, 'eth_requestAccounts');
-  if (!Array.isArray(accounts) || typeof accounts[0] !== 'string') throw new WalletError('The wallet shared no account.');
+  if (!Array.isArray(accounts) || typeof accounts[0] !== 'string')
+    throw new WalletError('The wallet shared no account.');
   const address = checksumAddress(accounts[0]);
   let chainId = 1;
   try {

@@ -1,5 +1,0 @@
-/** Active Proxy 3.0 client (node side). */
-export { ActiveProxyClient, type AuthInfo, type ClientState } from './client.ts';
-export { AgentProxyError, type AgentProxyErrorCode } from './errors.ts';
-export type { ActiveProxyClientOptions } from './options.ts';
-export type { BackoffOptions } from './backoff.ts';

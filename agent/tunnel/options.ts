@@ -1,0 +1,105 @@
+/** TunnelClient options: one object, documented defaults, declared once (shared/options.ts), unknown keys refused. */
+import type { Socket } from 'node:net';
+import { Id } from '../../shared/id.ts';
+import { KeyPair } from '../../shared/keys.ts';
+import { BACKOFF_OPTIONS, type BackoffOptions } from './backoff.ts';
+import { AgentError } from '../errors.ts';
+import { type Logger as ClientLogger, silentLogger } from '../../shared/logger.ts';
+import {
+  atLeast,
+  boolean,
+  type Checked,
+  checkOptions,
+  fn,
+  instance,
+  integer,
+  nested,
+  nonEmptyString,
+  object,
+  optional,
+  type Rules,
+  string,
+  withDefault,
+} from '../../shared/options.ts';
+
+export type { ClientLogger };
+
+export interface TunnelClientOptions {
+  /** The super node's Active Proxy host and port (default port 8090). */
+  serverHost: string;
+  serverPort?: number;
+  /** The server's service peer id (its key): AUTH is encrypted to it. */
+  servicePeerId: Id;
+  /** This node's device key: signs the challenges. */
+  deviceKey: KeyPair;
+  /** The user this device acts for. Default: the device key. */
+  userKey?: KeyPair;
+  /** Where CONNECTs are carried to, e.g. the PC2 app on 127.0.0.1:4200. */
+  upstream: { host: string; port: number };
+  /** Ask the server for name access (nameAccess = 1 in AUTH). Default true. */
+  nameAccess?: boolean;
+  backoff?: BackoffOptions;
+  /** An idle connection pings after this much silence (minus jitter); 3x silent = dead. Default 60,000 ms. */
+  pingIntervalMs?: number;
+  /** Random 0..this subtracted from each ping delay. Default 10,000 ms (capped to half the interval). */
+  pingJitterMs?: number;
+  /** Idle connections beyond the spare one close after this long. Default 300,000 ms. */
+  idleTrimMs?: number;
+  /** Connect + challenge + AUTH_ACK/ATTACH_ACK. Default 10,000 ms. */
+  handshakeTimeoutMs?: number;
+  /** After the server's DISCONNECT, how long the upstream may keep sending before it is cut. Default 30,000 ms. */
+  disconnectGraceMs?: number;
+  /** Opens the TCP connection to the server (tests inject relays). Default node:net connect. */
+  createSocket?: (host: string, port: number) => Socket;
+  /** Opens the connection to the upstream. Default node:net connect. */
+  createUpstream?: (host: string, port: number) => Socket;
+  /**
+   * Offer large DATA frames in AUTH (shared/tunnel/frame-offer.ts): used only if the server accepts,
+   * stock servers never see a difference. Default true; false behaves exactly like a stock client.
+   */
+  largeFrames?: boolean;
+  random?: () => number;
+  logger?: ClientLogger;
+}
+
+const ms = (fallback: number, min = 1) => withDefault(atLeast(min), fallback);
+
+const CLIENT_OPTIONS = {
+  serverHost: nonEmptyString,
+  serverPort: withDefault(integer(1, 65535), 8090),
+  servicePeerId: instance(Id),
+  deviceKey: instance(KeyPair),
+  userKey: optional(instance(KeyPair)),
+  upstream: nested({ host: string, port: integer(0, 65535) }),
+  nameAccess: withDefault(boolean, true),
+  backoff: nested(BACKOFF_OPTIONS),
+  pingIntervalMs: ms(60_000),
+  pingJitterMs: ms(10_000, 0),
+  idleTrimMs: ms(300_000),
+  handshakeTimeoutMs: ms(10_000),
+  disconnectGraceMs: ms(30_000),
+  createSocket: optional(fn<(host: string, port: number) => Socket>()),
+  createUpstream: optional(fn<(host: string, port: number) => Socket>()),
+  largeFrames: withDefault(boolean, true),
+  random: withDefault(fn<() => number>(), Math.random),
+  logger: withDefault(object<ClientLogger>(), silentLogger),
+} satisfies Rules<TunnelClientOptions>;
+
+export type ResolvedClientOptions = Omit<Checked<typeof CLIENT_OPTIONS>, 'userKey'> & {
+  userKey: KeyPair;
+};
+
+export function resolveClientOptions(options: TunnelClientOptions): ResolvedClientOptions {
+  const o = checkOptions(
+    options,
+    CLIENT_OPTIONS,
+    'TunnelClient options',
+    (message) => new AgentError('INVALID_OPTIONS', message),
+  );
+  // The jitter never eats more than half the interval.
+  return {
+    ...o,
+    userKey: o.userKey ?? o.deviceKey,
+    pingJitterMs: Math.min(o.pingJitterMs, o.pingIntervalMs / 2),
+  };
+}

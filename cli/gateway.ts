@@ -1,0 +1,147 @@
+/** `pc2 gateway`: the Node.js edge alone (HTTPS, TLS 1.3, wildcard certificate reloaded from disk). */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { type Gateway, startGateway } from '../edge/runtime/node/server.ts';
+import type { KeyPair } from '../shared/keys.ts';
+import { CliError } from './errors.ts';
+import { loadOrCreateKey, parseIdAt } from './keyfile.ts';
+import { createLogger } from './logger.ts';
+import { parseOptions } from './options.ts';
+import { onShutdown } from './shutdown.ts';
+
+const USAGE = `pc2 gateway --zone <zone> --registrar <id> --supernode <id>@<url> --cert <file> --cert-key <file> [options]
+
+Serves https://<name>.<zone> for every registered node: verifies each name's signed records and
+routes to the node directly or through its super nodes. Without --cert it serves plain HTTP
+(development only).`;
+
+export const GATEWAY_SPEC = {
+  zone: {
+    kind: 'string',
+    value: '<zone>',
+    description: 'zone the names live under, e.g. ela.city',
+  },
+  registrar: { kind: 'list', value: '<id>', description: 'trusted registrar (super node) id' },
+  supernode: {
+    kind: 'list',
+    value: '<id>@<url>',
+    description: 'super node id and API origin, in preference order',
+  },
+  edgeKeyFile: {
+    kind: 'string',
+    value: '<file>',
+    description: 'edge key (signs relay tokens; created if missing)',
+    default: join(homedir(), '.pc2', 'edge.key'),
+  },
+  host: {
+    kind: 'string',
+    value: '<address>',
+    description: 'address to listen on',
+    default: '0.0.0.0',
+  },
+  httpsPort: { kind: 'number', value: '<port>', description: 'HTTPS port', default: 443 },
+  httpPort: {
+    kind: 'number',
+    value: '<port>',
+    description: 'HTTP port (redirects to HTTPS; plain HTTP without --cert)',
+    default: 80,
+  },
+  cert: {
+    kind: 'string',
+    value: '<file>',
+    description: 'wildcard certificate chain (PEM), reloaded when it changes',
+  },
+  certKey: { kind: 'string', value: '<file>', description: 'private key of the certificate (PEM)' },
+  workers: {
+    kind: 'number',
+    value: '<n>',
+    description: 'worker processes sharing the ports, one per core to use (Node.js only)',
+    default: 1,
+  },
+} as const;
+
+export interface GatewayFlags {
+  zone?: string;
+  registrar?: string[];
+  supernode?: string[];
+  host?: string;
+  httpsPort?: number;
+  httpPort?: number;
+  cert?: string;
+  certKey?: string;
+}
+
+/** What runGateway needs of a running gateway, in-process or as worker processes. */
+interface RunningGateway {
+  ports: { https?: number; http?: number };
+  close(): Promise<void>;
+}
+
+function gatewayConfig(o: GatewayFlags, edgeKey: KeyPair) {
+  if (!o.zone) throw new CliError('--zone is required', 2);
+  if (!o.registrar?.length) throw new CliError('at least one --registrar is required', 2);
+  if (!o.supernode?.length)
+    throw new CliError('at least one --supernode <id>@<url> is required', 2);
+  if (Boolean(o.cert) !== Boolean(o.certKey))
+    throw new CliError('--cert and --cert-key go together', 2);
+  const superNodes = o.supernode.map((s) => {
+    const { id, at } = parseIdAt(s, '--supernode');
+    return { id, url: at };
+  });
+  return {
+    config: {
+      zone: o.zone,
+      registrarKeys: o.registrar,
+      edgeKey: edgeKey.bosonPrivateKeyBase58(),
+      superNodes,
+    },
+    hostname: o.host,
+    httpsPort: o.httpsPort,
+    httpPort: o.httpPort,
+    tls: o.cert ? { certFile: o.cert, keyFile: o.certKey! } : undefined,
+  };
+}
+
+export async function startGatewayFromFlags(o: GatewayFlags, edgeKey: KeyPair): Promise<Gateway> {
+  const options = gatewayConfig(o, edgeKey);
+  try {
+    return await startGateway(options);
+  } catch (e) {
+    throw new CliError(`cannot start the gateway: ${(e as Error).message}`);
+  }
+}
+
+export async function runGateway(args: string[]): Promise<void> {
+  const parsed = parseOptions(args, GATEWAY_SPEC, USAGE);
+  if (!parsed) return;
+  const o = parsed.options;
+  const logger = createLogger('gateway');
+  const edgeKey = await loadOrCreateKey(o.edgeKeyFile!, 'edge', false);
+  if (!o.cert) logger.warn('no --cert: serving plain HTTP (development only)');
+  const workers = o.workers ?? 1;
+  if (!Number.isInteger(workers) || workers < 1)
+    throw new CliError('--workers is a whole number >= 1', 2);
+  let gateway: RunningGateway;
+  if (workers === 1) gateway = await startGatewayFromFlags(o, edgeKey);
+  else {
+    // Loaded only here: node:cluster is Node.js's (Deno runs the one-process gateway).
+    const { startGatewayCluster } = await import('../edge/runtime/node/cluster.ts');
+    const options = gatewayConfig(o, edgeKey);
+    try {
+      gateway = await startGatewayCluster({
+        ...options,
+        workers,
+        onError: (e) => logger.warn(e.message),
+      });
+    } catch (e) {
+      throw new CliError(`cannot start the gateway: ${(e as Error).message}`);
+    }
+  }
+  const where = gateway.ports.https
+    ? `https port ${gateway.ports.https}${gateway.ports.http ? `, http port ${gateway.ports.http} redirects` : ''}`
+    : `http port ${gateway.ports.http}`;
+  console.log(
+    `gateway for *.${o.zone} (edge id ${edgeKey.id}: give it to the super nodes as --edge-key)\n  ${where}${workers > 1 ? ` (${workers} worker processes)` : ''}`,
+  );
+  await onShutdown(() => gateway.close());
+}

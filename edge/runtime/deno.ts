@@ -1,0 +1,237 @@
+/**
+ * The edge on Deno: Deno.serve with a certificate (or plain HTTP for development), WebSockets
+ * accepted with Deno.upgradeWebSocket and bridged to a WebSocket opened to the first target that takes it.
+ *
+ *   deno run --allow-net --allow-read --allow-env edge/runtime/deno.ts
+ *
+ * reads PC2_EDGE_* (or the JSON file named by PC2_EDGE_CONFIG_FILE) and PC2_EDGE_TLS_CERT_FILE /
+ * PC2_EDGE_TLS_KEY_FILE, PC2_EDGE_HOSTNAME, PC2_EDGE_PORT.
+ */
+import { Edge, type NodeRoute, type Target } from '../app.ts';
+import type { EdgeConfig } from '../config.ts';
+import { ADAPTER_ENV_KEYS, edgeConfigFromEnv, edgeConfigFromJson } from '../env-config.ts';
+import { EdgeError } from '../errors.ts';
+import { withResponseHeader } from '../headers.ts';
+import { targetHeaders, targetUrl, unavailable } from '../forward.ts';
+import {
+  checkOptions,
+  integer,
+  optional,
+  passedOn,
+  type Rules,
+  string,
+  withDefault,
+} from '../../shared/options.ts';
+
+const HSTS = 'max-age=63072000; includeSubDomains';
+
+/** The parts of the Deno namespace used here, so the file also type-checks under Node.js's types. */
+interface DenoServer {
+  finished: Promise<void>;
+  addr: { hostname: string; port: number };
+  shutdown(): Promise<void>;
+}
+interface DenoServeInfo {
+  remoteAddr: { hostname: string };
+}
+declare const Deno: {
+  serve(
+    options: {
+      hostname?: string;
+      port?: number;
+      cert?: string;
+      key?: string;
+      signal?: AbortSignal;
+      onListen?: (addr: { hostname: string; port: number }) => void;
+    },
+    handler: (request: Request, info: DenoServeInfo) => Response | Promise<Response>,
+  ): DenoServer;
+  upgradeWebSocket(
+    request: Request,
+    options?: { protocol?: string },
+  ): { socket: WebSocket; response: Response };
+  readTextFile(path: string): Promise<string>;
+  env: { toObject(): Record<string, string> };
+};
+
+export interface DenoEdgeOptions {
+  config: EdgeConfig;
+  /** Default `0.0.0.0`. */
+  hostname?: string;
+  /** Default 443 with a certificate, 8080 without; 0 picks a free port. */
+  port?: number;
+  /** PEM certificate and key; left out, the edge serves plain HTTP (development). */
+  cert?: string;
+  key?: string;
+  /** Longest wait for a target's WebSocket to open, ms. Default 10 000. */
+  webSocketOpenTimeoutMs?: number;
+}
+
+const DENO_EDGE_OPTIONS = {
+  config: passedOn<EdgeConfig>(),
+  hostname: withDefault(string, '0.0.0.0'),
+  port: optional(integer(0, 65535)),
+  cert: optional(string),
+  key: optional(string),
+  webSocketOpenTimeoutMs: withDefault(integer(1, 86_400_000), 10_000),
+} satisfies Rules<DenoEdgeOptions>;
+
+function openWebSocket(
+  target: Target,
+  request: Request,
+  forwarded: Headers,
+  protocols: string[],
+  timeoutMs: number,
+): Promise<WebSocket> {
+  const headers = new Headers(targetHeaders(target, forwarded));
+  for (const h of [
+    'sec-websocket-key',
+    'sec-websocket-version',
+    'sec-websocket-extensions',
+    'sec-websocket-protocol',
+  ])
+    headers.delete(h);
+  const url = targetUrl(target, request.url).replace(/^http/, 'ws');
+  return new Promise((resolve, reject) => {
+    // Deno's WebSocket takes request headers (node id, edge token, X-Forwarded-*) as a second-argument option.
+    const ws = new (WebSocket as unknown as new (url: string, options: object) => WebSocket)(url, {
+      protocols,
+      headers,
+    });
+    ws.binaryType = 'arraybuffer';
+    const timer = setTimeout(() => {
+      ws.close();
+      reject(new Error('the target WebSocket did not open in time'));
+    }, timeoutMs);
+    ws.onopen = () => {
+      clearTimeout(timer);
+      resolve(ws);
+    };
+    ws.onerror = (e) => {
+      clearTimeout(timer);
+      reject(new Error((e as ErrorEvent).message ?? 'the target WebSocket failed'));
+    };
+  });
+}
+
+function pipeMessages(from: WebSocket, to: WebSocket): void {
+  from.onmessage = (e) => {
+    if (to.readyState === WebSocket.OPEN) to.send(e.data);
+  };
+  from.onclose = (e) => {
+    if (to.readyState === WebSocket.OPEN || to.readyState === WebSocket.CONNECTING) {
+      to.close(
+        e.code >= 1000 && e.code < 5000 && e.code !== 1005 && e.code !== 1006 ? e.code : 1011,
+        e.reason,
+      );
+    }
+  };
+}
+
+function bridgeWith(timeoutMs: number) {
+  return async (request: Request, route: NodeRoute, forwarded: Headers): Promise<Response> => {
+    const protocols = (request.headers.get('sec-websocket-protocol') ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean);
+    const failures: string[] = [];
+    for (const target of route.targets) {
+      let toTarget: WebSocket;
+      try {
+        toTarget = await openWebSocket(target, request, forwarded, protocols, timeoutMs);
+      } catch (e) {
+        failures.push(`${target.label}: ${(e as Error).message}`);
+        continue;
+      }
+      const { socket, response } = Deno.upgradeWebSocket(
+        request,
+        toTarget.protocol ? { protocol: toTarget.protocol } : {},
+      );
+      socket.binaryType = 'arraybuffer';
+      pipeMessages(socket, toTarget);
+      pipeMessages(toTarget, socket);
+      return response;
+    }
+    throw unavailable(route, failures);
+  };
+}
+
+const DECODED_BY_DENO = new Set(['gzip', 'x-gzip', 'br', 'deflate']);
+
+/**
+ * Deno's fetch always decodes gzip/br/deflate bodies and cannot be told not to, so targets are
+ * asked for identity encoding, and a body Deno decoded anyway loses the headers that described the
+ * encoded form (otherwise the client would get plain bytes labelled gzip).
+ */
+export function denoForwardFetch(base: typeof fetch = fetch): typeof fetch {
+  return async (input, init = {}) => {
+    const headers = new Headers(init.headers);
+    headers.delete('accept-encoding');
+    const res = await base(input, { ...init, headers });
+    const encoding = res.headers.get('content-encoding')?.trim().toLowerCase();
+    if (!encoding || !DECODED_BY_DENO.has(encoding)) return res;
+    const out = new Headers(res.headers);
+    out.delete('content-encoding');
+    out.delete('content-length');
+    return new Response(res.body, { status: res.status, statusText: res.statusText, headers: out });
+  };
+}
+
+/** Starts the edge with Deno.serve; `shutdown()` on the result stops it. */
+export function serveEdge(
+  options: DenoEdgeOptions,
+  onListen?: (addr: { hostname: string; port: number }) => void,
+): DenoServer {
+  const o = checkOptions(
+    options,
+    DENO_EDGE_OPTIONS,
+    'serveEdge options',
+    (message) => new EdgeError('INVALID_CONFIG', message),
+  );
+  if ((o.cert === undefined) !== (o.key === undefined))
+    throw new EdgeError('INVALID_CONFIG', 'serveEdge options: cert and key go together');
+  const config = { ...o.config, fetch: o.config.fetch ?? denoForwardFetch() };
+  const edge = new Edge(config, { webSocket: bridgeWith(o.webSocketOpenTimeoutMs) });
+  const secure = o.cert !== undefined;
+  return Deno.serve(
+    {
+      hostname: o.hostname,
+      port: o.port ?? (secure ? 443 : 8080),
+      ...(secure ? { cert: o.cert, key: o.key } : {}),
+      onListen: onListen ?? (() => {}),
+    },
+    async (request, info) => {
+      const res = await edge.app.fetch(request, { clientIp: info.remoteAddr.hostname });
+      return secure && res.status !== 101
+        ? withResponseHeader(res, 'strict-transport-security', HSTS)
+        : res;
+    },
+  );
+}
+
+async function main(): Promise<void> {
+  const env = Deno.env.toObject();
+  const file = env[ADAPTER_ENV_KEYS.configFile];
+  const config = file ? edgeConfigFromJson(await Deno.readTextFile(file)) : edgeConfigFromEnv(env);
+  const certFile = env[ADAPTER_ENV_KEYS.certFile];
+  const keyFile = env[ADAPTER_ENV_KEYS.keyFile];
+  const tls =
+    certFile && keyFile
+      ? { cert: await Deno.readTextFile(certFile), key: await Deno.readTextFile(keyFile) }
+      : {};
+  const port = env[ADAPTER_ENV_KEYS.port];
+  serveEdge(
+    {
+      config,
+      hostname: env[ADAPTER_ENV_KEYS.hostname],
+      port: port ? Number(port) : undefined,
+      ...tls,
+    },
+    (addr) =>
+      console.log(
+        `pc2 edge listening on ${certFile ? 'https' : 'http'}://${addr.hostname}:${addr.port}`,
+      ),
+  );
+}
+
+if ((import.meta as { main?: boolean }).main) await main();

@@ -1,0 +1,22 @@
+/** The one error class of the tunnel server (and of the ingress in front of it), with stable codes. */
+export type TunnelErrorCode =
+  | 'INVALID_OPTIONS'
+  | 'NO_SESSION'
+  | 'SESSION_CLOSED'
+  | 'QUEUE_FULL'
+  | 'QUEUE_TIMEOUT'
+  | 'UPSTREAM_REFUSED'
+  | 'CONNECTION_LOST'
+  | 'REMOTE_ERROR'
+  | 'SERVER_STOPPED'
+  | 'NOT_STARTED';
+
+export class TunnelError extends Error {
+  readonly code: TunnelErrorCode;
+
+  constructor(code: TunnelErrorCode, message: string) {
+    super(message);
+    this.name = 'TunnelError';
+    this.code = code;
+  }
+}

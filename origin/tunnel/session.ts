@@ -1,0 +1,155 @@
+/**
+ * A device's Active Proxy session on the server: its session context, its tunnel connections, and
+ * the openStream calls waiting for one of them to be idle.
+ */
+import type { CryptoContext } from '../../shared/crypto/context.ts';
+import type { Id } from '../../shared/id.ts';
+import type { ConnectionSession, ServerConnection } from './connection.ts';
+import { TunnelError } from './errors.ts';
+import type { StreamAddress } from './stream.ts';
+
+interface Waiter {
+  resolve(connection: ServerConnection): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+export interface SessionInfo {
+  deviceId: Id;
+  userId: Id;
+  connections: number;
+  idleConnections: number;
+  queuedStreams: number;
+  maxConnections: number;
+  /** DATA payload size the server sends on this session (32,724, or more when large frames were agreed). */
+  dataChunkBytes: number;
+  /** clock time the session was authenticated. */
+  since: number;
+}
+
+export interface SessionHost {
+  sessionClosed(session: TunnelSession, reason: string): void;
+}
+
+export class TunnelSession implements ConnectionSession {
+  readonly deviceId: Id;
+  readonly userId: Id;
+  readonly clientSessionKey: Uint8Array;
+  readonly ctx: CryptoContext;
+  readonly maxConnections: number;
+  readonly since: number;
+  /** DATA payload size sent to this client: 32,724 unless it offered large frames (shared/tunnel/frame-offer.ts). */
+  readonly dataChunkBytes: number;
+  readonly connections = new Set<ServerConnection>();
+  #idle: ServerConnection[] = [];
+  #waiters: Waiter[] = [];
+  #host: SessionHost;
+  #closed = false;
+
+  constructor(
+    init: {
+      deviceId: Id;
+      userId: Id;
+      clientSessionKey: Uint8Array;
+      ctx: CryptoContext;
+      maxConnections: number;
+      since: number;
+      dataChunkBytes: number;
+    },
+    host: SessionHost,
+  ) {
+    this.deviceId = init.deviceId;
+    this.userId = init.userId;
+    this.clientSessionKey = init.clientSessionKey;
+    this.ctx = init.ctx;
+    this.maxConnections = init.maxConnections;
+    this.since = init.since;
+    this.dataChunkBytes = init.dataChunkBytes;
+    this.#host = host;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  info(): SessionInfo {
+    return {
+      deviceId: this.deviceId,
+      userId: this.userId,
+      connections: this.connections.size,
+      idleConnections: this.#idle.length,
+      queuedStreams: this.#waiters.length,
+      maxConnections: this.maxConnections,
+      dataChunkBytes: this.dataChunkBytes,
+      since: this.since,
+    };
+  }
+
+  /** An idle connection, now or when one frees up (the client grows its pool when all are busy). */
+  acquire(queueLimit: number, timeoutMs: number): Promise<ServerConnection> {
+    if (this.#closed) return Promise.reject(new TunnelError('SESSION_CLOSED', 'session closed'));
+    const idle = this.#idle.pop();
+    if (idle) return Promise.resolve(idle);
+    if (this.#waiters.length >= queueLimit)
+      return Promise.reject(
+        new TunnelError('QUEUE_FULL', 'too many streams waiting for this node'),
+      );
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.#waiters = this.#waiters.filter((w) => w !== waiter);
+          reject(new TunnelError('QUEUE_TIMEOUT', 'no tunnel connection became free in time'));
+        }, timeoutMs),
+      };
+      this.#waiters.push(waiter);
+    });
+  }
+
+  /** Moves the queued openStream calls of a replaced session over to this one. */
+  adoptWaiters(from: TunnelSession): void {
+    const waiters = from.#waiters;
+    from.#waiters = [];
+    this.#waiters.push(...waiters);
+  }
+
+  addConnection(connection: ServerConnection): void {
+    this.connections.add(connection);
+  }
+
+  connectionIdle(connection: ServerConnection): void {
+    if (this.#closed || connection.state !== 'idle') return;
+    const waiter = this.#waiters.shift();
+    if (waiter) {
+      clearTimeout(waiter.timer);
+      waiter.resolve(connection);
+    } else if (!this.#idle.includes(connection)) {
+      this.#idle.push(connection);
+    }
+  }
+
+  connectionClosed(connection: ServerConnection): void {
+    this.connections.delete(connection);
+    const at = this.#idle.indexOf(connection);
+    if (at >= 0) this.#idle.splice(at, 1);
+    if (this.connections.size === 0) this.close('last connection closed');
+  }
+
+  /** Ends the session: every connection closes, waiters fail. */
+  close(reason: string, error: Error = new TunnelError('SESSION_CLOSED', reason)): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const waiter of this.#waiters) {
+      clearTimeout(waiter.timer);
+      waiter.reject(error);
+    }
+    this.#waiters = [];
+    this.#idle = [];
+    for (const connection of [...this.connections]) connection.close(error);
+    this.connections.clear();
+    this.#host.sessionClosed(this, reason);
+  }
+}
+
+export type { StreamAddress };
