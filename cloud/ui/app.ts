@@ -12,9 +12,10 @@ import { formatBytes, shortAddress } from './lib/format.ts';
 import { icon } from './lib/icons.ts';
 import { renderSettings } from './lib/settings-view.ts';
 import { renderShares } from './lib/shares-view.ts';
-import { renderSignIn } from './lib/sign-in.ts';
+import { card, renderSignIn } from './lib/sign-in.ts';
 import { renderTrash } from './lib/trash-view.ts';
-import { setProgress, UploadQueue } from './lib/uploads.ts';
+import { UploadQueue } from './lib/uploads.ts';
+import { emptyState, progressBar } from './lib/parts.ts';
 
 registerView({
   route: 'files',
@@ -97,25 +98,13 @@ function toaster(): { el: HTMLElement; show(message: string, o?: Toast): void } 
 
 function startApp(node: NodeInfo, me: Me): void {
   const main = h('main', { id: 'main', class: 'main', tabindex: -1 });
-  const quotaFill = h('div', { class: 'bar-fill' });
-  const quotaBar = h(
-    'div',
-    {
-      class: 'bar',
-      role: 'progressbar',
-      'aria-label': 'Storage used',
-      'aria-valuemin': 0,
-      'aria-valuemax': 100,
-    },
-    quotaFill,
-  );
+  const quota = progressBar('Storage used');
   const quotaText = h('p', { class: 'quota-text' });
   const showQuota = (q: Quota): void => {
     const pct = q.quota > 0 ? Math.min(100, Math.round((q.used / q.quota) * 100)) : 0;
-    setProgress(quotaBar, quotaFill, pct);
     // Something stored shows as a sliver, not as an empty bar.
-    if (q.used > 0 && pct < 1) quotaFill.style.width = '1%';
-    quotaBar.classList.toggle('warn', pct >= 90);
+    quota.set(q.used > 0 ? Math.max(pct, 1) : pct);
+    quota.bar.classList.toggle('warn', pct >= 90);
     quotaText.textContent = `${formatBytes(q.used)} of ${formatBytes(q.quota)} used`;
     me.quota = q;
   };
@@ -125,7 +114,7 @@ function startApp(node: NodeInfo, me: Me): void {
     'nav',
     { class: 'sidebar', id: 'sidebar', 'aria-label': 'Sections' },
     nav,
-    h('div', { class: 'quota' }, h('p', { class: 'quota-label' }, 'Storage'), quotaBar, quotaText),
+    h('div', { class: 'quota' }, h('p', { class: 'quota-label' }, 'Storage'), quota.bar, quotaText),
   );
   const menu = h(
     'button',
@@ -241,16 +230,7 @@ function startApp(node: NodeInfo, me: Me): void {
         void boot('Your session has ended. Sign in again.');
         return;
       }
-      fill(
-        main,
-        h(
-          'div',
-          { class: 'empty' },
-          icon('alert', 'icon huge'),
-          h('h2', null, 'Something went wrong'),
-          h('p', null, errorText(e)),
-        ),
-      );
+      fill(main, emptyState('alert', 'Something went wrong', h('p', null, errorText(e))));
     }
   };
 
@@ -326,23 +306,14 @@ async function boot(notice?: string): Promise<void> {
       renderSignIn(root, node, (me) => startApp(node, me), notice);
     }
   } catch (e) {
+    const retry = h(
+      'button',
+      { type: 'button', class: 'btn primary', onclick: () => location.reload() },
+      'Try again',
+    );
     fill(
       root,
-      h(
-        'main',
-        { class: 'signin' },
-        h(
-          'div',
-          { class: 'signin-card' },
-          h('h1', null, 'This node cannot be reached'),
-          h('p', null, errorText(e)),
-          h(
-            'button',
-            { type: 'button', class: 'btn primary', onclick: () => location.reload() },
-            'Try again',
-          ),
-        ),
-      ),
+      card(h('h1', null, 'This node cannot be reached'), h('p', null, errorText(e)), retry),
     );
   }
 }

@@ -9,7 +9,8 @@ import { field, fill, h } from './lib/dom.ts';
 import { formatBytes, formatDateTime } from './lib/format.ts';
 import { icon } from './lib/icons.ts';
 import { iconOf, kindOf } from './lib/kinds.ts';
-import { droppedFiles, setProgress } from './lib/uploads.ts';
+import { dataTable, progressBar } from './lib/parts.ts';
+import { droppedFiles } from './lib/uploads.ts';
 
 interface Meta {
   name: string;
@@ -159,84 +160,54 @@ function folderCard(m: Meta, path: string[]): void {
     a.dir === b.dir ? a.name.localeCompare(b.name) : a.dir ? -1 : 1,
   );
   if (path.length === 0) rootName = m.name;
-  const crumbs = h(
-    'ol',
-    { class: 'crumbs' },
+  const crumb = (n: string, i: number): HTMLLIElement =>
     h(
       'li',
       null,
-      path.length ? h('a', { href: '#' }, rootName) : h('span', { 'aria-current': 'page' }, m.name),
-    ),
-    path.map((n, i) =>
-      h(
-        'li',
-        null,
-        i === path.length - 1
-          ? h('span', { 'aria-current': 'page' }, n)
-          : h('a', { href: '#/' + enc(path.slice(0, i + 1)) }, n),
-      ),
-    ),
-  );
+      i === path.length - 1
+        ? h('span', { 'aria-current': 'page' }, n)
+        : h('a', { href: `#/${enc(path.slice(0, i + 1))}` }, n),
+    );
+  const root = path.length
+    ? h('a', { href: '#' }, rootName)
+    : h('span', { 'aria-current': 'page' }, m.name);
+  const crumbs = h('ol', { class: 'crumbs' }, h('li', null, root), path.map(crumb));
+  const rows = entries.map((e) => {
+    const url = `${base}/${enc([...path, e.name])}`;
+    const name = e.dir
+      ? h('a', { href: `#/${enc([...path, e.name])}`, class: 'entry-link' }, icon('folder'), e.name)
+      : h('span', { class: 'entry-link' }, icon(iconOf(kindOf(e))), e.name);
+    const save = e.dir
+      ? null
+      : h(
+          'a',
+          {
+            class: 'btn small',
+            href: `${url}?download=1`,
+            download: e.name,
+            'aria-label': `Download ${e.name}`,
+          },
+          icon('download'),
+          h('span', { class: 'label' }, 'Download'),
+        );
+    return h(
+      'tr',
+      null,
+      h('td', null, name),
+      h('td', { class: 'num hide-narrow' }, e.dir ? '—' : formatBytes(e.size)),
+      h('td', { class: 'actions' }, save),
+    );
+  });
+  const columns = [
+    'Name',
+    { label: 'Size', class: 'num hide-narrow' },
+    { label: 'Download', hidden: true },
+  ];
   frame(
     h('nav', { 'aria-label': 'Folder path' }, crumbs),
     entries.length === 0
       ? h('p', { class: 'muted' }, 'This folder is empty.')
-      : h(
-          'table',
-          { class: 'table' },
-          h(
-            'thead',
-            null,
-            h(
-              'tr',
-              null,
-              h('th', { scope: 'col' }, 'Name'),
-              h('th', { scope: 'col', class: 'num hide-narrow' }, 'Size'),
-              h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Download')),
-            ),
-          ),
-          h(
-            'tbody',
-            null,
-            entries.map((e) => {
-              const url = `${base}/${enc([...path, e.name])}`;
-              return h(
-                'tr',
-                null,
-                h(
-                  'td',
-                  null,
-                  e.dir
-                    ? h(
-                        'a',
-                        { href: '#/' + enc([...path, e.name]), class: 'entry-link' },
-                        icon('folder'),
-                        e.name,
-                      )
-                    : h('span', { class: 'entry-link' }, icon(iconOf(kindOf(e))), e.name),
-                ),
-                h('td', { class: 'num hide-narrow' }, e.dir ? '—' : formatBytes(e.size)),
-                h(
-                  'td',
-                  { class: 'actions' },
-                  e.dir
-                    ? null
-                    : h(
-                        'a',
-                        {
-                          class: 'btn small',
-                          href: `${url}?download=1`,
-                          download: e.name,
-                          'aria-label': `Download ${e.name}`,
-                        },
-                        icon('download'),
-                        h('span', { class: 'label' }, 'Download'),
-                      ),
-                ),
-              );
-            }),
-          ),
-        ),
+      : dataTable(columns, rows),
   );
 }
 
@@ -244,33 +215,21 @@ function uploadCard(m: Meta): void {
   const list = h('ul', { class: 'uploads-list' });
   const input = h('input', { type: 'file', multiple: true, hidden: true });
   const send = (file: File): void => {
-    const fillEl = h('div', { class: 'bar-fill' });
-    const bar = h(
-      'div',
-      {
-        class: 'bar',
-        role: 'progressbar',
-        'aria-label': `Uploading ${file.name}`,
-        'aria-valuemin': 0,
-        'aria-valuemax': 100,
-        'aria-valuenow': 0,
-      },
-      fillEl,
-    );
+    const progress = progressBar(`Uploading ${file.name}`);
     const note = h('span', { class: 'upload-note' }, 'Starting');
     list.append(
       h(
         'li',
         { class: 'upload' },
         h('div', { class: 'upload-line' }, h('span', { class: 'upload-name' }, file.name), note),
-        bar,
+        progress.bar,
       ),
     );
     const xhr = new XMLHttpRequest();
     xhr.open('PUT', `${base}/${encodeURIComponent(file.name)}`);
     xhr.upload.onprogress = (e) => {
       const pct = e.total ? Math.floor((e.loaded / e.total) * 100) : 0;
-      setProgress(bar, fillEl, pct);
+      progress.set(pct);
       note.textContent = `${pct}%`;
     };
     xhr.onload = () => {
@@ -282,7 +241,7 @@ function uploadCard(m: Meta): void {
           message = `the node answered ${xhr.status}`;
         }
         message = `Failed: ${message}`;
-      } else setProgress(bar, fillEl, 100);
+      } else progress.set(100);
       note.textContent = message;
     };
     xhr.onerror = () => (note.textContent = 'Failed: the connection was lost');

@@ -17,6 +17,7 @@ import {
 } from './file-actions.ts';
 import { gridView, listView, sortEntries, type Sort, type SortKey } from './file-list.ts';
 import { icon } from './icons.ts';
+import { emptyState } from './parts.ts';
 import { droppedFiles } from './uploads.ts';
 
 type Mode = 'list' | 'grid';
@@ -259,11 +260,9 @@ export async function renderFiles(main: HTMLElement, app: AppContext, path: stri
     if (entries.length === 0) {
       fill(
         body,
-        h(
-          'div',
-          { class: 'empty' },
-          icon('folder', 'icon huge'),
-          h('h2', null, 'This folder is empty'),
+        emptyState(
+          'folder',
+          'This folder is empty',
           h('p', null, 'Drop files or folders here, or use Upload.'),
         ),
       );
@@ -317,14 +316,14 @@ export async function renderFiles(main: HTMLElement, app: AppContext, path: stri
       if (e instanceof ApiError && e.status === 401) throw e;
       listing = undefined;
       const missing = e instanceof ApiError && e.status === 404;
+      const title = missing ? 'This folder does not exist' : 'The folder could not be read';
+      const why = missing ? 'It may have been moved or deleted.' : errorText(e);
       fill(
         body,
-        h(
-          'div',
-          { class: 'empty' },
-          icon('alert', 'icon huge'),
-          h('h2', null, missing ? 'This folder does not exist' : 'The folder could not be read'),
-          h('p', null, missing ? 'It may have been moved or deleted.' : errorText(e)),
+        emptyState(
+          'alert',
+          title,
+          h('p', null, why),
           h('a', { href: '#/files/', class: 'btn' }, 'Back to Files'),
         ),
       );

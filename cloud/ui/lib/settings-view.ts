@@ -1,10 +1,11 @@
 /** Settings: the account, app passwords (WebDAV, scripts) and, for the owner, the node's members. */
 import { api } from './api.ts';
 import type { AppContext } from './context.ts';
-import { confirmDialog, errorText, formDialog, openDialog, buttonRow } from './dialogs.ts';
+import { buttonRow, confirmDialog, errorText, formDialog, openDialog } from './dialogs.ts';
 import { field, fill, h } from './dom.ts';
 import { formatBytes, formatDateTime } from './format.ts';
 import { icon } from './icons.ts';
+import { actionButton, dataTable } from './parts.ts';
 import { copyText } from './share-dialog.ts';
 
 interface AppPassword {
@@ -23,6 +24,7 @@ interface Member {
 }
 
 const GIB = 2 ** 30;
+const ACTIONS = { label: 'Actions', hidden: true };
 
 function copyRow(label: string, value: string, app: AppContext): HTMLDivElement {
   const input = h('input', {
@@ -32,6 +34,8 @@ function copyRow(label: string, value: string, app: AppContext): HTMLDivElement 
     class: 'mono',
     'aria-label': label,
   });
+  const copy = async (): Promise<void> =>
+    app.toast((await copyText(value, input)) ? `${label} copied` : 'Select it and copy it');
   return h(
     'div',
     { class: 'field' },
@@ -42,13 +46,7 @@ function copyRow(label: string, value: string, app: AppContext): HTMLDivElement 
       input,
       h(
         'button',
-        {
-          type: 'button',
-          class: 'btn',
-          'aria-label': `Copy ${label}`,
-          onclick: async () =>
-            app.toast((await copyText(value, input)) ? `${label} copied` : 'Select it and copy it'),
-        },
+        { type: 'button', class: 'btn', 'aria-label': `Copy ${label}`, onclick: copy },
         icon('copy'),
       ),
     ),
@@ -87,70 +85,42 @@ async function appPasswords(section: HTMLElement, app: AppContext): Promise<void
       'GET',
       '/api/app-passwords',
     );
+    if (rows.length === 0) return fill(list, h('p', { class: 'muted' }, 'No app passwords yet.'));
     fill(
       list,
-      rows.length === 0
-        ? h('p', { class: 'muted' }, 'No app passwords yet.')
-        : h(
-            'table',
-            { class: 'table' },
-            h(
-              'thead',
-              null,
-              h(
-                'tr',
-                null,
-                h('th', { scope: 'col' }, 'Label'),
-                h('th', { scope: 'col', class: 'hide-narrow' }, 'Created'),
-                h('th', { scope: 'col' }, 'Last used'),
-                h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions')),
-              ),
-            ),
-            h(
-              'tbody',
-              null,
-              rows.map((p) =>
-                h(
-                  'tr',
-                  null,
-                  h('td', null, p.label),
-                  h('td', { class: 'hide-narrow' }, formatDateTime(p.created)),
-                  h('td', null, p.lastUsed ? formatDateTime(p.lastUsed) : 'Never'),
-                  h(
-                    'td',
-                    { class: 'actions' },
-                    h(
-                      'button',
-                      {
-                        type: 'button',
-                        class: 'btn small danger',
-                        'aria-label': `Revoke ${p.label}`,
-                        onclick: async () => {
-                          if (
-                            !(await confirmDialog({
-                              title: 'Revoke this app password?',
-                              message: `Devices using “${p.label}” are signed out at their next request.`,
-                              confirm: 'Revoke',
-                              danger: true,
-                            }))
-                          )
-                            return;
-                          try {
-                            await api('DELETE', `/api/app-passwords/${p.id}`);
-                            app.toast('App password revoked');
-                            await load();
-                          } catch (e) {
-                            app.toast(errorText(e), { error: true });
-                          }
-                        },
-                      },
-                      'Revoke',
-                    ),
-                  ),
-                ),
-              ),
-            ),
-          ),
+      dataTable(
+        ['Label', { label: 'Created', class: 'hide-narrow' }, 'Last used', ACTIONS],
+        rows.map((p) => {
+          const revoke = actionButton(
+            app,
+            'Revoke',
+            async () => {
+              const message = `Devices using “${p.label}” are signed out at their next request.`;
+              if (
+                !(await confirmDialog({
+                  title: 'Revoke this app password?',
+                  message,
+                  confirm: 'Revoke',
+                  danger: true,
+                }))
+              )
+                return;
+              await api('DELETE', `/api/app-passwords/${p.id}`);
+              app.toast('App password revoked');
+              await load();
+            },
+            { aria: `Revoke ${p.label}`, danger: true },
+          );
+          return h(
+            'tr',
+            null,
+            h('td', null, p.label),
+            h('td', { class: 'hide-narrow' }, formatDateTime(p.created)),
+            h('td', null, p.lastUsed ? formatDateTime(p.lastUsed) : 'Never'),
+            h('td', { class: 'actions' }, revoke),
+          );
+        }),
+      ),
     );
   };
   create.addEventListener('click', async () => {
@@ -226,81 +196,13 @@ async function members(section: HTMLElement, app: AppContext): Promise<void> {
     list,
   );
 
-  const load = async (): Promise<void> => {
-    const { members: rows } = await api<{ members: Member[] }>('GET', '/api/members');
-    fill(
-      list,
-      h(
-        'table',
-        { class: 'table' },
-        h(
-          'thead',
-          null,
-          h(
-            'tr',
-            null,
-            h('th', { scope: 'col' }, 'Wallet'),
-            h('th', { scope: 'col' }, 'Role'),
-            h('th', { scope: 'col', class: 'hide-narrow' }, 'Storage'),
-            h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions')),
-          ),
-        ),
-        h(
-          'tbody',
-          null,
-          rows.map((m) =>
-            h(
-              'tr',
-              null,
-              h('td', { class: 'mono wrap' }, m.address),
-              h('td', null, m.role === 'owner' ? 'Owner' : 'Member'),
-              h(
-                'td',
-                { class: 'hide-narrow' },
-                m.quotaBytes === null
-                  ? `${formatBytes(m.usedBytes)} of the default quota`
-                  : `${formatBytes(m.usedBytes)} of ${formatBytes(m.quotaBytes)}`,
-              ),
-              h(
-                'td',
-                { class: 'actions' },
-                m.role === 'owner'
-                  ? null
-                  : [
-                      h(
-                        'button',
-                        {
-                          type: 'button',
-                          class: 'btn small',
-                          'aria-label': `Set the quota of ${m.address}`,
-                          onclick: () => editQuota(m),
-                        },
-                        'Quota',
-                      ),
-                      h(
-                        'button',
-                        {
-                          type: 'button',
-                          class: 'btn small danger',
-                          'aria-label': `Remove ${m.address}`,
-                          onclick: () => removeMember(m),
-                        },
-                        'Remove',
-                      ),
-                    ],
-              ),
-            ),
-          ),
-        ),
-      ),
-    );
-  };
   const editQuota = async (m: Member): Promise<void> => {
+    const value = m.quotaBytes === null ? '' : String(m.quotaBytes / GIB);
     const input = h('input', {
       type: 'number',
       min: 0,
       step: 'any',
-      value: m.quotaBytes === null ? '' : String(m.quotaBytes / GIB),
+      value,
       placeholder: 'Default',
     });
     const done = await formDialog({
@@ -317,23 +219,58 @@ async function members(section: HTMLElement, app: AppContext): Promise<void> {
     });
     if (done) await load();
   };
-  const removeMember = async (m: Member): Promise<void> => {
-    if (
-      !(await confirmDialog({
-        title: 'Remove this member?',
-        message: `${m.address} can no longer sign in; their sessions, app passwords and links end. Their files stay on the node.`,
-        confirm: 'Remove',
-        danger: true,
-      }))
-    )
-      return;
-    try {
-      await api('DELETE', `/api/members/${m.address}`);
-      app.toast('Member removed');
-      await load();
-    } catch (e) {
-      app.toast(errorText(e), { error: true });
-    }
+  const load = async (): Promise<void> => {
+    const { members: rows } = await api<{ members: Member[] }>('GET', '/api/members');
+    fill(
+      list,
+      dataTable(
+        ['Wallet', 'Role', { label: 'Storage', class: 'hide-narrow' }, ACTIONS],
+        rows.map((m) => {
+          const storage =
+            m.quotaBytes === null
+              ? `${formatBytes(m.usedBytes)} of the default quota`
+              : `${formatBytes(m.usedBytes)} of ${formatBytes(m.quotaBytes)}`;
+          const remove = actionButton(
+            app,
+            'Remove',
+            async () => {
+              const message = `${m.address} can no longer sign in; their sessions, app passwords and links end. Their files stay on the node.`;
+              if (
+                !(await confirmDialog({
+                  title: 'Remove this member?',
+                  message,
+                  confirm: 'Remove',
+                  danger: true,
+                }))
+              )
+                return;
+              await api('DELETE', `/api/members/${m.address}`);
+              app.toast('Member removed');
+              await load();
+            },
+            { aria: `Remove ${m.address}`, danger: true },
+          );
+          const setQuota = h(
+            'button',
+            {
+              type: 'button',
+              class: 'btn small',
+              'aria-label': `Set the quota of ${m.address}`,
+              onclick: () => editQuota(m),
+            },
+            'Quota',
+          );
+          return h(
+            'tr',
+            null,
+            h('td', { class: 'mono wrap' }, m.address),
+            h('td', null, m.role === 'owner' ? 'Owner' : 'Member'),
+            h('td', { class: 'hide-narrow' }, storage),
+            h('td', { class: 'actions' }, m.role === 'owner' ? null : [setQuota, remove]),
+          );
+        }),
+      ),
+    );
   };
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -356,6 +293,7 @@ async function members(section: HTMLElement, app: AppContext): Promise<void> {
 }
 
 export async function renderSettings(main: HTMLElement, app: AppContext): Promise<void> {
+  const { me } = app;
   const account = h(
     'section',
     { class: 'card-section', 'aria-labelledby': 'acct-title' },
@@ -364,18 +302,16 @@ export async function renderSettings(main: HTMLElement, app: AppContext): Promis
       'dl',
       { class: 'facts' },
       h('dt', null, 'Wallet'),
-      h('dd', { class: 'mono wrap' }, app.me.address),
+      h('dd', { class: 'mono wrap' }, me.address),
       h('dt', null, 'Role'),
-      h('dd', null, app.me.role === 'owner' ? 'Owner of this node' : 'Member'),
+      h('dd', null, me.role === 'owner' ? 'Owner of this node' : 'Member'),
       h('dt', null, 'Storage'),
-      h('dd', null, `${formatBytes(app.me.quota.used)} of ${formatBytes(app.me.quota.quota)} used`),
+      h('dd', null, `${formatBytes(me.quota.used)} of ${formatBytes(me.quota.quota)} used`),
     ),
   );
   const passwords = h('section', { class: 'card-section', 'aria-labelledby': 'ap-title' });
   const people =
-    app.me.role === 'owner'
-      ? h('section', { class: 'card-section', 'aria-label': 'Members' })
-      : null;
+    me.role === 'owner' ? h('section', { class: 'card-section', 'aria-label': 'Members' }) : null;
   fill(
     main,
     h(

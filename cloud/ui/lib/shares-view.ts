@@ -1,11 +1,11 @@
 /** Shared links: every live link of this wallet, with revoke. */
 import { api } from './api.ts';
 import type { AppContext } from './context.ts';
-import { errorText } from './dialogs.ts';
 import { fill, h } from './dom.ts';
+import { routeOf } from './files-view.ts';
 import { formatDateTime } from './format.ts';
 import { icon } from './icons.ts';
-import { routeOf } from './files-view.ts';
+import { actionButton, dataTable, emptyState } from './parts.ts';
 import { modeLabel, type ShareInfo } from './share-dialog.ts';
 
 export async function renderShares(main: HTMLElement, app: AppContext): Promise<void> {
@@ -26,85 +26,49 @@ export async function renderShares(main: HTMLElement, app: AppContext): Promise<
   );
   const { shares } = await api<{ shares: ShareInfo[] }>('GET', '/api/shares');
   if (shares.length === 0) {
-    fill(
-      body,
-      h('div', { class: 'empty' }, icon('link', 'icon huge'), h('h2', null, 'No shared links')),
-    );
+    fill(body, emptyState('link', 'No shared links'));
     return;
   }
-  fill(
-    body,
-    h(
-      'table',
-      { class: 'table' },
+  const rows = shares.map((s) => {
+    // A link to the folder the item is in (the item itself for a folder).
+    const folder = s.path && (s.dir ? s.path : s.path.slice(0, s.path.lastIndexOf('/')) || '/');
+    const revoke = actionButton(
+      app,
+      'Revoke',
+      async () => {
+        await api('DELETE', `/api/shares/${s.id}`);
+        app.toast('Link revoked');
+        app.reload();
+      },
+      { aria: `Revoke the link to ${s.path ?? 'a deleted item'}`, danger: true },
+    );
+    return h(
+      'tr',
+      null,
       h(
-        'thead',
+        'td',
         null,
-        h(
-          'tr',
-          null,
-          h('th', { scope: 'col' }, 'Item'),
-          h('th', { scope: 'col' }, 'Access'),
-          h('th', { scope: 'col', class: 'hide-narrow' }, 'Expires'),
-          h('th', { scope: 'col', class: 'hide-narrow' }, 'Created'),
-          h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions')),
-        ),
+        folder
+          ? h('a', { href: `#/${routeOf(folder)}` }, s.path)
+          : h('span', { class: 'muted' }, 'in the trash'),
       ),
       h(
-        'tbody',
+        'td',
         null,
-        shares.map((s) =>
-          h(
-            'tr',
-            null,
-            h(
-              'td',
-              null,
-              s.path
-                ? h(
-                    'a',
-                    {
-                      href:
-                        '#/' +
-                        routeOf(s.dir ? s.path : s.path.slice(0, s.path.lastIndexOf('/')) || '/'),
-                    },
-                    s.path,
-                  )
-                : h('span', { class: 'muted' }, 'in the trash'),
-            ),
-            h(
-              'td',
-              null,
-              modeLabel(s.mode),
-              s.hasPassword ? h('span', { class: 'badge' }, icon('lock'), 'password') : null,
-            ),
-            h('td', { class: 'hide-narrow' }, s.expiresAt ? formatDateTime(s.expiresAt) : 'Never'),
-            h('td', { class: 'hide-narrow' }, formatDateTime(s.created)),
-            h(
-              'td',
-              { class: 'actions' },
-              h(
-                'button',
-                {
-                  type: 'button',
-                  class: 'btn small danger',
-                  'aria-label': `Revoke the link to ${s.path ?? 'a deleted item'}`,
-                  onclick: async () => {
-                    try {
-                      await api('DELETE', `/api/shares/${s.id}`);
-                      app.toast('Link revoked');
-                      app.reload();
-                    } catch (e) {
-                      app.toast(errorText(e), { error: true });
-                    }
-                  },
-                },
-                'Revoke',
-              ),
-            ),
-          ),
-        ),
+        modeLabel(s.mode),
+        s.hasPassword ? h('span', { class: 'badge' }, icon('lock'), 'password') : null,
       ),
-    ),
-  );
+      h('td', { class: 'hide-narrow' }, s.expiresAt ? formatDateTime(s.expiresAt) : 'Never'),
+      h('td', { class: 'hide-narrow' }, formatDateTime(s.created)),
+      h('td', { class: 'actions' }, revoke),
+    );
+  });
+  const columns = [
+    'Item',
+    'Access',
+    { label: 'Expires', class: 'hide-narrow' },
+    { label: 'Created', class: 'hide-narrow' },
+    { label: 'Actions', hidden: true },
+  ];
+  fill(body, dataTable(columns, rows));
 }

@@ -1,9 +1,13 @@
 /** The sign-in screen: a browser wallet signs the node's SIWE message; the first owner adds the one-time code. */
 import { ApiError, type Me, type NodeInfo } from './api.ts';
 import { errorText } from './dialogs.ts';
-import { field, fill, h } from './dom.ts';
+import { type Child, field, fill, h } from './dom.ts';
 import { icon } from './icons.ts';
 import { browserWallet, signInWithWallet } from './wallet.ts';
+
+/** The centred card of the sign-in screen (and of the node-unreachable message). */
+export const card = (...children: Child[]): HTMLElement =>
+  h('main', { class: 'signin' }, h('div', { class: 'signin-card' }, children));
 
 export function renderSignIn(
   root: HTMLElement,
@@ -71,39 +75,33 @@ export function renderSignIn(
   });
   fill(
     root,
-    h(
-      'main',
-      { class: 'signin' },
+    card(
+      h('div', { class: 'brand big' }, icon('cloud', 'icon brand-mark'), h('span', null, 'PC2')),
+      h('h1', null, 'Sign in to ', h('span', { class: 'host' }, host)),
       h(
-        'div',
-        { class: 'signin-card' },
-        h('div', { class: 'brand big' }, icon('cloud', 'icon brand-mark'), h('span', null, 'PC2')),
-        h('h1', null, 'Sign in to ', h('span', { class: 'host' }, host)),
-        h(
-          'p',
-          { class: 'lead' },
-          'Your files, shares and WebDAV drive on a node you own. Your wallet proves who you are: no password is sent.',
-        ),
-        form,
-        wallet
-          ? null
-          : h(
-              'div',
-              { class: 'notice' },
-              icon('alert'),
-              h(
-                'p',
-                null,
-                'No browser wallet was found. Install or unlock an Ethereum wallet extension (one that supports EIP-1193) and reload this page. WebDAV clients sign in with an app password instead.',
-              ),
+        'p',
+        { class: 'lead' },
+        'Your files, shares and WebDAV drive on a node you own. Your wallet proves who you are: no password is sent.',
+      ),
+      form,
+      wallet
+        ? null
+        : h(
+            'div',
+            { class: 'notice' },
+            icon('alert'),
+            h(
+              'p',
+              null,
+              'No browser wallet was found. Install or unlock an Ethereum wallet extension (one that supports EIP-1193) and reload this page. WebDAV clients sign in with an app password instead.',
             ),
-        h(
-          'p',
-          { class: 'fineprint' },
-          'Signing does not cost anything and sends no transaction. It only signs a one-time sign-in message for ',
-          h('span', { class: 'mono' }, host),
-          '.',
-        ),
+          ),
+      h(
+        'p',
+        { class: 'fineprint' },
+        'Signing does not cost anything and sends no transaction. It only signs a one-time sign-in message for ',
+        h('span', { class: 'mono' }, host),
+        '.',
       ),
     ),
   );

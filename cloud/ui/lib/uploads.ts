@@ -2,9 +2,10 @@
  * The upload queue and its panel: two files at a time over tus, each with a progress bar
  * (role=progressbar), cancel and retry. Folders dropped onto the page keep their structure.
  */
-import { h, fill } from './dom.ts';
+import { fill, h } from './dom.ts';
 import { formatBytes } from './format.ts';
 import { icon } from './icons.ts';
+import { type ProgressBar, progressBar } from './parts.ts';
 import { TusUpload, UploadError } from './tus.ts';
 
 type Status = 'queued' | 'uploading' | 'done' | 'failed' | 'cancelled';
@@ -17,8 +18,7 @@ interface Item {
   error?: string;
   tus?: TusUpload;
   row: HTMLLIElement;
-  bar: HTMLDivElement;
-  fill: HTMLDivElement;
+  progress: ProgressBar;
   note: HTMLSpanElement;
   button: HTMLButtonElement;
 }
@@ -30,26 +30,12 @@ export class UploadQueue {
   readonly panel: HTMLElement;
   private readonly list: HTMLOListElement;
   private readonly summary: HTMLSpanElement;
-  private readonly total: HTMLDivElement;
-  private readonly totalFill: HTMLDivElement;
+  private readonly total = progressBar('All uploads');
   private hideTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly toggle: HTMLButtonElement;
 
   constructor(private readonly onUploaded: (path: string) => void) {
     this.summary = h('span', { class: 'uploads-summary' });
-    this.totalFill = h('div', { class: 'bar-fill' });
-    this.total = h(
-      'div',
-      {
-        class: 'bar',
-        role: 'progressbar',
-        'aria-label': 'All uploads',
-        'aria-valuemin': 0,
-        'aria-valuemax': 100,
-        'aria-valuenow': 0,
-      },
-      this.totalFill,
-    );
     this.list = h('ol', { class: 'uploads-list' });
     this.toggle = h(
       'button',
@@ -74,26 +60,14 @@ export class UploadQueue {
       'section',
       { class: 'uploads', 'aria-label': 'Uploads', hidden: true },
       h('header', { class: 'uploads-head' }, h('h2', null, 'Uploads'), this.summary, toggle, clear),
-      this.total,
+      this.total.bar,
       this.list,
     );
   }
 
   add(files: { file: File; path: string }[]): void {
     for (const { file, path } of files) {
-      const fillEl = h('div', { class: 'bar-fill' });
-      const bar = h(
-        'div',
-        {
-          class: 'bar',
-          role: 'progressbar',
-          'aria-label': `Uploading ${file.name}`,
-          'aria-valuemin': 0,
-          'aria-valuemax': 100,
-          'aria-valuenow': 0,
-        },
-        fillEl,
-      );
+      const progress = progressBar(`Uploading ${file.name}`);
       const note = h('span', { class: 'upload-note' }, 'Waiting');
       const button = h(
         'button',
@@ -110,19 +84,9 @@ export class UploadQueue {
           note,
           button,
         ),
-        bar,
+        progress.bar,
       );
-      const item: Item = {
-        file,
-        path,
-        status: 'queued',
-        loaded: 0,
-        row,
-        bar,
-        fill: fillEl,
-        note,
-        button,
-      };
+      const item: Item = { file, path, status: 'queued', loaded: 0, row, progress, note, button };
       button.addEventListener('click', () => this.buttonAction(item));
       this.items.push(item);
       this.list.append(row);
@@ -212,7 +176,7 @@ export class UploadQueue {
             ? 100
             : 0
           : Math.floor((i.loaded / i.file.size) * 100);
-      setProgress(i.bar, i.fill, pct);
+      i.progress.set(pct);
       i.row.dataset.status = i.status;
       const label =
         i.status === 'failed' || i.status === 'cancelled'
@@ -252,7 +216,7 @@ export class UploadQueue {
     ).length;
     const failed = this.items.filter((i) => i.status === 'failed').length;
     const pct = size === 0 ? 100 : Math.floor((loaded / size) * 100);
-    setProgress(this.total, this.totalFill, pct);
+    this.total.set(pct);
     this.summary.textContent =
       active > 0 ? `${active} left · ${pct}%` : failed > 0 ? `${failed} failed` : 'All done';
     // When everything went through, the panel folds to its header at once (it covers the page's
@@ -263,11 +227,6 @@ export class UploadQueue {
       this.hideTimer = setTimeout(() => this.clearFinished(), 4000);
     }
   }
-}
-
-export function setProgress(bar: HTMLElement, fillEl: HTMLElement, pct: number): void {
-  bar.setAttribute('aria-valuenow', String(pct));
-  fillEl.style.width = `${pct}%`;
 }
 
 /** The files of a drop, folders walked (their paths kept), or of a file input. */
