@@ -1,137 +1,85 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasSqlite, ownedCloud, raw, type TestCloud } from './helpers.ts';
+// @ts-expect-error: a browser module in plain JavaScript, without type declarations
+import { renderMarkdown } from '../../cloud/pages/static/markdown.js';
+import { hasSqlite, startCloud, type TestCloud } from './helpers.ts';
 
-const NAVIGATE = { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' };
-
-describe.skipIf(!hasSqlite)('cloud file manager page and share page (server side)', () => {
-  let c: TestCloud;
-  let auth: Record<string, string>;
-  let json: Record<string, string>;
-
-  beforeAll(async () => {
-    const owned = await ownedCloud();
-    c = owned.c;
-    auth = { authorization: owned.basic };
-    json = { ...auth, 'content-type': 'application/json' };
-    await raw(c, 'PUT', '/dav/notes.txt', auth, 'plain words');
-    await raw(c, 'PUT', '/dav/page.html', auth, '<script>alert(1)</script>');
+describe('chat replies as Markdown, escaped', () => {
+  it('renders the usual Markdown', () => {
+    expect(renderMarkdown('# Title\n\nsome **bold**, *em* and `x < y`\nnext line')).toBe(
+      '<h1>Title</h1><p>some <strong>bold</strong>, <em>em</em> and <code>x &lt; y</code><br>next line</p>',
+    );
+    expect(renderMarkdown('- a\n- b\n\n1. one\n2. two')).toBe(
+      '<ul><li>a</li><li>b</li></ul><ol><li>one</li><li>two</li></ol>',
+    );
+    expect(renderMarkdown('```js\nif (a < b) alert("x")\n```')).toBe(
+      '<pre><code>if (a &lt; b) alert(&quot;x&quot;)</code></pre>',
+    );
+    expect(renderMarkdown('> quoted *text*')).toBe(
+      '<blockquote><p>quoted <em>text</em></p></blockquote>',
+    );
+    expect(renderMarkdown('see [the docs](https://example.org/a?b=1&c=2)')).toBe(
+      '<p>see <a href="https://example.org/a?b=1&amp;c=2" rel="noopener noreferrer nofollow" target="_blank">the docs</a></p>',
+    );
   });
-  afterAll(() => c.stop());
 
-  it('serves the page at / with a strict CSP and hashed, immutable assets', async () => {
-    const page = await raw(c, 'GET', '/');
-    expect(page.status).toBe(200);
-    expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
-    const csp = String(page.headers['content-security-policy']);
-    for (const d of [
-      "default-src 'none'",
-      "script-src 'self'",
-      "frame-ancestors 'none'",
-      "require-trusted-types-for 'script'",
-      "base-uri 'none'",
-    ])
-      expect(csp).toContain(d);
-    expect(page.headers['x-frame-options']).toBe('DENY');
-    const assets = [...page.body.matchAll(/(?:src|href)="(\/ui\/[^"]+)"/g)].map((m) => m[1]);
-    expect(assets).toHaveLength(3);
-    for (const a of assets) {
-      expect(a).toMatch(/^\/ui\/(app|icon)-[A-Za-z0-9_-]{8,}\.(js|css|svg)$/);
-      const r = await raw(c, 'GET', a);
-      expect(r.status, a).toBe(200);
-      expect(r.headers['cache-control']).toBe('public, max-age=31536000, immutable');
-      expect((await raw(c, 'GET', a, { 'if-none-match': String(r.headers.etag) })).status).toBe(
-        304,
+  it('never lets markup, scripts or handlers through', () => {
+    const hostile = [
+      '<script>alert(1)</script>',
+      '<img src=x onerror=alert(1)>',
+      '[x](javascript:alert(1))',
+      '[x](JAVASCRIPT:alert(1))',
+      '[x](https://e.org/"onmouseover="alert(1))',
+      '[<img src=x onerror=alert(1)>](https://e.org)',
+      '`</code><script>`',
+      '**<b onclick=x>**',
+      '<a href="javascript:x">y</a>',
+      '```\n</code></pre><script>x</script>\n```',
+      '![i](data:text/html,<script>)',
+      '[x](data:text/html;base64,PHNjcmlwdD4=)',
+      '<svg/onload=alert(1)>',
+      '\u003cscript\u003e',
+    ];
+    for (const h of hostile) {
+      const html: string = renderMarkdown(h);
+      expect(html, h).not.toMatch(
+        /<(?!\/?(p|br|strong|em|del|code|pre|ul|ol|li|blockquote|h[1-6]|a href="https:\/\/[^"]*" rel="noopener noreferrer nofollow" target="_blank"|\/a)>)/,
       );
-      // Compressed once when built, sent to clients that take it.
-      const br = await fetch(c.url + a, { headers: { 'accept-encoding': 'br' } });
-      expect(br.headers.get('content-encoding'), a).toBe('br');
-      expect(await br.text()).toBe(r.body);
-      expect(
-        (await raw(c, 'GET', a, { 'accept-encoding': 'gzip, br;q=0' })).headers['content-encoding'],
-      ).toBe('gzip');
+      // Text may say anything once escaped; the only attribute is a link's href, and it is http(s).
+      for (const m of html.matchAll(/href="([^"]*)"/g)) expect(m[1], h).toMatch(/^https?:\/\//);
     }
-    expect((await raw(c, 'GET', '/', { 'if-none-match': String(page.headers.etag) })).status).toBe(
-      304,
-    );
-    const head = await raw(c, 'HEAD', '/');
-    expect(head.status).toBe(200);
-    expect(head.body).toBe('');
-    expect((await raw(c, 'GET', '/ui/app-NOPE.js')).status).toBe(404);
-    expect((await raw(c, 'GET', '/ui/../cloud.db')).status).toBe(404);
-    expect((await raw(c, 'POST', '/', { 'content-type': 'application/json' }, '{}')).status).toBe(
-      405,
-    );
   });
+});
 
-  it('asks for Basic credentials on a 401, except from within a page (no browser password pop-up)', async () => {
-    const tool = await raw(c, 'GET', '/api/me');
-    expect(tool.status).toBe(401);
-    expect(tool.headers['www-authenticate']).toMatch(/^Basic /);
-    // Node's fetch sends Sec-Fetch-Mode too; only browsers send Sec-Fetch-Dest.
-    expect(
-      (await raw(c, 'GET', '/api/me', { 'sec-fetch-mode': 'cors' })).headers['www-authenticate'],
-    ).toMatch(/^Basic /);
-    for (const dest of ['empty', 'image', 'video', 'iframe']) {
-      const inPage = await raw(c, 'GET', '/api/me', {
-        'sec-fetch-mode': 'cors',
-        'sec-fetch-site': 'same-origin',
-        'sec-fetch-dest': dest,
-      });
-      expect(inPage.status).toBe(401);
-      expect(inPage.headers['www-authenticate'], dest).toBeUndefined();
+describe.skipIf(!hasSqlite)('the chat page and the Run panel', () => {
+  let c: TestCloud;
+  beforeAll(async () => {
+    c = await startCloud();
+  });
+  afterAll(() => c?.stop());
+
+  it("are served with a CSP that allows only the node's own scripts", async () => {
+    for (const [path, type] of [
+      ['/chat', 'text/html'],
+      ['/apps/run', 'text/html'],
+      ['/pages/chat.js', 'text/javascript'],
+      ['/pages/markdown.js', 'text/javascript'],
+      ['/pages/pages.css', 'text/css'],
+    ]) {
+      const res = await fetch(`${c.url}${path}`);
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get('content-type'), path).toContain(type);
+      expect(res.headers.get('content-security-policy'), path).toBe(
+        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'",
+      );
+      expect(res.headers.get('x-content-type-options'), path).toBe('nosniff');
     }
-    expect((await raw(c, 'GET', '/dav/', NAVIGATE)).headers['www-authenticate']).toMatch(/^Basic /);
-  });
-
-  it('previews HTML inline only in a frame the browser says is a frame, still sandboxed', async () => {
-    const framed = await raw(c, 'GET', '/api/files/content?path=/page.html&preview=1', {
-      ...auth,
-      'sec-fetch-dest': 'iframe',
-    });
-    expect(framed.headers['content-disposition']).toMatch(/^inline/);
-    expect(framed.headers['content-security-policy']).toMatch(
-      /^sandbox; default-src 'none'.*frame-ancestors 'self'/,
+    expect(await (await fetch(`${c.url}/chat`)).text()).toContain(
+      '<script type="module" src="/pages/chat.js"></script>',
     );
+    expect((await fetch(`${c.url}/pages/../package.json`)).status).toBe(404);
+    expect((await fetch(`${c.url}/pages/serve.ts`)).status).toBe(404);
     expect(
-      (
-        await raw(c, 'GET', '/api/files/content?path=/page.html&preview=1', {
-          ...auth,
-          'sec-fetch-dest': 'document',
-        })
-      ).headers['content-disposition'],
-    ).toMatch(/^attachment/);
-    expect(
-      (
-        await raw(c, 'GET', '/api/files/content?path=/page.html', {
-          ...auth,
-          'sec-fetch-dest': 'iframe',
-        })
-      ).headers['content-disposition'],
-    ).toMatch(/^attachment/);
-  });
-
-  it('a browser opening a share link gets the share page; scripts, ?download and members get the content', async () => {
-    const created = JSON.parse(
-      (await raw(c, 'POST', '/api/shares', json, JSON.stringify({ path: '/notes.txt' }))).body,
-    );
-    const path = `/s/${created.token}`;
-    const page = await raw(c, 'GET', path, NAVIGATE);
-    expect(page.status).toBe(200);
-    expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
-    expect(page.headers['referrer-policy']).toBe('no-referrer');
-    expect(page.headers.vary).toContain('Sec-Fetch-Dest');
-    expect(page.body).toMatch(/src="\/ui\/share-[^"]+\.js"/);
-    expect(page.body).not.toContain('notes.txt');
-    expect((await raw(c, 'GET', path)).body).toBe('plain words');
-    const download = await raw(c, 'GET', `${path}?download=1`, NAVIGATE);
-    expect(download.body).toBe('plain words');
-    expect(download.headers['content-disposition']).toMatch(/^attachment; filename="notes.txt"/);
-    expect((await raw(c, 'GET', `${path}?meta=1`, { 'sec-fetch-mode': 'cors' })).body).toContain(
-      '"name":"notes.txt"',
-    );
-    // The page keeps the link's status: revoked → 404, never-issued → 404.
-    await raw(c, 'DELETE', `/api/shares/${created.id}`, auth);
-    expect((await raw(c, 'GET', path, NAVIGATE)).status).toBe(404);
-    expect((await raw(c, 'GET', `/s/${'A'.repeat(43)}`, NAVIGATE)).status).toBe(404);
+      (await fetch(`${c.url}/chat`, { method: 'POST', headers: { origin: c.url } })).status,
+    ).toBe(405);
   });
 });
