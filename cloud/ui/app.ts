@@ -2,6 +2,7 @@
  * The file manager page: signs in with a browser wallet, then shows the views registered in
  * lib/extensions.ts (Files, Shared links, Trash, Settings, and what other parts add) by the URL's hash.
  */
+import { registerApps } from './lib/apps.ts';
 import { api, ApiError, type Me, type NodeInfo, type Quota } from './lib/api.ts';
 import type { AppContext, Toast } from './lib/context.ts';
 import { errorText } from './lib/dialogs.ts';
@@ -36,6 +37,7 @@ registerView({
 registerNavItem({ id: 'files', label: 'Files', icon: 'folder', href: '#/files/' });
 registerNavItem({ id: 'shares', label: 'Shared links', icon: 'link', href: '#/shares' });
 registerNavItem({ id: 'trash', label: 'Trash', icon: 'trash', href: '#/trash' });
+registerApps();
 registerNavItem({ id: 'settings', label: 'Settings', icon: 'settings', href: '#/settings' });
 
 const root = document.getElementById('app')!;

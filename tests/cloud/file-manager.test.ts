@@ -533,10 +533,40 @@ describe.skipIf(!hasSqlite || !hasChromium)(
       await page.getByText('A wallet address is 0x followed by 40 hex digits').waitFor();
     });
 
+    it('offers Run on a .wasm file (the Run panel) and a link to the chat page', async () => {
+      await page.getByRole('link', { name: 'Files' }).click();
+      const wasm = Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+      const put = await page.request.put(`${c.url}/dav/Projects/hello.wasm`, {
+        data: wasm,
+        headers: { origin: c.url },
+      });
+      expect(put.status()).toBe(201);
+      await row('Projects').locator('.name-btn').click();
+      await row('hello.wasm').waitFor();
+      const opened = context.waitForEvent('page');
+      await menu('hello.wasm', 'Run');
+      const panel = await opened;
+      await panel.waitForLoadState();
+      expect(new URL(panel.url()).pathname).toBe('/apps/run');
+      expect(await panel.locator('#module').inputValue()).toBe('/Projects/hello.wasm');
+      expect(await panel.locator('#dir').inputValue()).toBe('/Projects');
+      await panel.close();
+      // Only .wasm files have it.
+      await row('meeting-notes.txt')
+        .getByRole('button', { name: 'Actions for meeting-notes.txt' })
+        .click();
+      expect(await page.getByRole('menuitem', { name: 'Run' }).count()).toBe(0);
+      await page.keyboard.press('Escape');
+      expect(await page.getByRole('link', { name: 'Chat' }).getAttribute('href')).toBe('/chat');
+    });
+
     it('works at phone width, every control has a name, and signs out', async () => {
       await page.setViewportSize({ width: 390, height: 844 });
       await page.getByRole('button', { name: 'Sections' }).click();
-      await page.getByRole('link', { name: 'Files' }).click();
+      await page
+        .getByRole('navigation', { name: 'Sections' })
+        .getByRole('link', { name: 'Files' })
+        .click();
       await row('photo.png').waitFor();
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
         390,
