@@ -1,27 +1,18 @@
 /**
  * The file manager in Debian's Chromium: wallet sign-in (owner code), uploads by button and by drag
  * and drop over tus (progress seen, a cut connection resumed), folders, rename, move, delete and
- * restore, versions, previews, a password share opened signed out, settings, phone width, sign-out.
- * Screenshots go to $CLOUD_UI_SCREENSHOTS when set (`npm run screenshots:cloud` writes docs/images).
+ * restore, a password share opened signed out, versions, list and grid, phone width, sign-out.
+ * Previews are in file-manager-preview.test.ts, settings and the apps' entries in
+ * file-manager-settings.test.ts.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  decodeHexMessage,
-  hasChromium,
-  injectWallet,
-  launchChromium,
-  NO_CHROMIUM,
-  pdf,
-  png,
-  type WalletLog,
-  wav,
-} from './browser.ts';
+import { decodeHexMessage, hasChromium, NO_CHROMIUM } from './browser.ts';
+import { type FileManagerPage, openFileManager } from './file-manager-page.ts';
 import { hasSqlite, SKIP_REASON, startCloud, wallet, type TestCloud } from './helpers.ts';
+import { pdf, png } from './media.ts';
 
 if (hasSqlite && !hasChromium) console.warn(`tests/cloud/file-manager skipped: ${NO_CHROMIUM}`);
 
@@ -31,64 +22,30 @@ describe.skipIf(!hasSqlite || !hasChromium)(
   `file manager in Chromium${hasSqlite ? '' : ` (${SKIP_REASON})`}`,
   () => {
     const owner = wallet(0x5eed);
-    const shots = process.env.CLOUD_UI_SCREENSHOTS ?? mkdtempSync(join(tmpdir(), 'pc2-shots-'));
-    const taken: string[] = [];
     let c: TestCloud;
-    let browser: Browser;
+    let fm: FileManagerPage;
     let context: BrowserContext;
     let page: Page;
-    let walletLog: WalletLog[];
-    const errors: string[] = [];
     const files = {
       photo: png(640, 420),
       report: pdf('Quarterly report'),
       notes: Buffer.from('Meeting notes\n- ship the file manager\n- write the docs\n'),
       big: Buffer.alloc(3 * 1024 * 1024 + 12345, 7),
-      tone: wav(12),
-      page: Buffer.from(
-        '<!doctype html><h1>Uploaded page</h1><script>parent.document.title = "pwned"; document.body.append("script ran")</script>',
-      ),
+      page: Buffer.from('<!doctype html><h1>Uploaded page</h1>'),
     };
-
-    const shot = async (name: string, p: Page = page): Promise<void> => {
-      const path = join(shots, `cloud-${name}.png`);
-      // Notifications of earlier steps would cover the picture.
-      await p.evaluate(() => document.querySelectorAll('.toast').forEach((t) => t.remove()));
-      await p.screenshot({ path });
-      taken.push(path);
-    };
-    const row = (name: string) =>
-      page.locator('.files-body .item', { has: page.locator(`.name-btn[data-name="${name}"]`) });
-    const menu = async (name: string, action: string): Promise<void> => {
-      await row(name)
-        .getByRole('button', { name: `Actions for ${name}` })
-        .click();
-      await page.getByRole('menuitem', { name: action }).click();
-    };
-    const content = async (path: string): Promise<{ status: number; body: Buffer }> => {
-      const r = await page.request.get(
-        `${c.url}/api/files/content?path=${encodeURIComponent(path)}`,
-      );
-      return { status: r.status(), body: await r.body() };
-    };
+    const shot = (name: string, p?: Page) => fm.shot(name, p);
+    const row = (name: string) => fm.row(name);
+    const menu = (name: string, action: string) => fm.menu(name, action);
+    const content = (path: string) => fm.content(path);
 
     beforeAll(async () => {
-      mkdirSync(shots, { recursive: true });
       c = await startCloud();
-      browser = await launchChromium();
-      context = await browser.newContext({
-        viewport: { width: 1280, height: 800 },
-        acceptDownloads: true,
-      });
-      walletLog = await injectWallet(context, owner);
-      page = await context.newPage();
-      page.setDefaultTimeout(10_000);
-      page.on('pageerror', (e) => errors.push(e.message));
+      fm = await openFileManager(c, { wallet: owner });
+      ({ context, page } = fm);
     });
     afterAll(async () => {
-      await browser?.close();
+      await fm?.close();
       await c?.stop();
-      if (!process.env.CLOUD_UI_SCREENSHOTS) rmSync(shots, { recursive: true, force: true });
     });
 
     it('signs the first owner in with the wallet and the one-time owner code', async () => {
@@ -107,7 +64,7 @@ describe.skipIf(!hasSqlite || !hasChromium)(
       expect(me).toMatchObject({ address: owner.address, role: 'owner', via: 'session' });
       expect(c.cloud.ownerCode()).toBeNull();
       // The wallet signed a real EIP-4361 message for this node, with the EIP-55 form of its address.
-      const signed = walletLog
+      const signed = fm.walletLog
         .filter((l) => l.method === 'personal_sign')
         .map((l) => decodeHexMessage(l.params[0] as string));
       expect(signed).toHaveLength(2);
@@ -293,89 +250,8 @@ describe.skipIf(!hasSqlite || !hasChromium)(
       expect((await content('/Projects/meeting-notes.txt')).body.equals(files.notes)).toBe(true);
     });
 
-    it('previews images, PDF, HTML, text and audio (with seeking), user content only from sandboxed responses', async () => {
-      await page.getByRole('link', { name: 'Files' }).click();
-      await row('photo.png').locator('.name-btn').click();
-      const preview = page.locator('dialog.preview');
-      const img = preview.locator('img.preview-image');
-      await expect
-        .poll(() => img.evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth))
-        .toBe(640);
-      await shot('preview');
-      await preview.getByRole('button', { name: 'Close' }).click();
-
-      const framedPdf = page.waitForResponse(
-        (r) => r.url().includes('path=%2Freport.pdf') && r.request().resourceType() === 'document',
-      );
-      await row('report.pdf').locator('.name-btn').click();
-      const pdfResponse = await framedPdf;
-      const pdfHeaders = await pdfResponse.allHeaders();
-      expect(pdfHeaders['content-type']).toBe('application/pdf');
-      expect(pdfHeaders['content-security-policy']).toMatch(/^sandbox;/);
-      await preview.locator('iframe.preview-frame').waitFor();
-      // The next file in the folder, by keyboard: the HTML page, framed with no script allowed.
-      await preview.locator('.preview-bar').click();
-      await page.keyboard.press('ArrowLeft');
-      await preview.locator('h2', { hasText: 'photo.png' }).waitFor();
-      await page.keyboard.press('ArrowLeft');
-      await preview.locator('h2', { hasText: 'page.html' }).waitFor();
-      const framed = preview.locator('iframe.preview-frame');
-      expect(await framed.getAttribute('sandbox')).toBe('');
-      const frame = await (await framed.elementHandle())!.contentFrame();
-      await frame!.getByText('Uploaded page').waitFor();
-      expect(await frame!.locator('body').innerText()).not.toContain('script ran');
-      expect(await page.title()).not.toBe('pwned');
-      // Opened in a tab instead, the same HTML is an attachment, never a page of the node.
-      const direct = await page.request.get(
-        `${c.url}/api/files/content?path=%2Fpage.html&preview=1`,
-      );
-      expect(direct.headers()['content-disposition']).toMatch(/^attachment/);
-      // A kind with no preview says so and offers the download.
-      await page.keyboard.press('ArrowLeft');
-      await preview.locator('h2', { hasText: 'backup.zip' }).waitFor();
-      await preview.getByText('There is no preview for this kind of file.').waitFor();
-      await page.keyboard.press('Escape');
-      await expect.poll(() => preview.count()).toBe(0);
-
-      // Text is read as text; audio plays in the browser's player, and since the node answers
-      // ranges any point of it can be reached.
-      for (const [name, data] of [
-        ['readme.txt', files.notes],
-        ['tone.wav', files.tone],
-      ] as const) {
-        const put = await page.request.put(`${c.url}/dav/${name}`, {
-          data,
-          headers: { origin: c.url },
-        });
-        expect(put.status()).toBe(201);
-      }
-      await page.getByRole('link', { name: 'Shared links' }).click();
-      await page.getByRole('link', { name: 'Files' }).click();
-      const ranges: string[] = [];
-      page.on('request', (r) => {
-        if (r.url().includes('tone.wav') && r.headers().range) ranges.push(r.headers().range);
-      });
-      await row('readme.txt').locator('.name-btn').click();
-      expect(await preview.locator('pre').textContent()).toBe(files.notes.toString());
-      await page.keyboard.press('Escape');
-      await row('tone.wav').locator('.name-btn').click();
-      const audio = preview.locator('audio');
-      const seekableTo = () =>
-        audio.evaluate((a: HTMLAudioElement) => (a.seekable.length > 0 ? a.seekable.end(0) : 0));
-      await expect.poll(seekableTo).toBeCloseTo(12, 0);
-      const landed = await audio.evaluate(
-        (a: HTMLAudioElement) =>
-          new Promise<number>((resolve) => {
-            a.addEventListener('seeked', () => resolve(a.currentTime), { once: true });
-            a.currentTime = 10;
-          }),
-      );
-      expect(landed).toBeCloseTo(10, 0);
-      expect(ranges.length).toBeGreaterThan(0);
-      await page.keyboard.press('Escape');
-    });
-
     it('shares a file with a password: a signed-out visitor downloads it, a wrong password is refused, a revoked link stops', async () => {
+      await page.getByRole('link', { name: 'Files' }).click();
       await menu('report.pdf', 'Share…');
       const dialog = page.getByRole('dialog', { name: 'Share “report.pdf”' });
       expect(await dialog.getByLabel('Upload only (folders)').isDisabled()).toBe(true);
@@ -389,13 +265,13 @@ describe.skipIf(!hasSqlite || !hasChromium)(
       await dialog.getByRole('button', { name: 'Close' }).click();
 
       // A visitor: a fresh browser context, no wallet, no session.
-      const visitor = await browser.newContext({
+      const visitor = await fm.browser.newContext({
         viewport: { width: 1024, height: 720 },
         acceptDownloads: true,
       });
       const v = await visitor.newPage();
       v.setDefaultTimeout(10_000);
-      v.on('pageerror', (e) => errors.push(e.message));
+      v.on('pageerror', (e) => fm.errors.push(e.message));
       const opened = await v.goto(link);
       expect(opened!.status()).toBe(200);
       expect((await opened!.allHeaders())['referrer-policy']).toBe('no-referrer');
@@ -498,68 +374,6 @@ describe.skipIf(!hasSqlite || !hasChromium)(
       await page.getByRole('button', { name: 'Clear' }).click();
     });
 
-    it('settings: an app password that WebDAV accepts, members for the owner', async () => {
-      await page.getByRole('link', { name: 'Settings' }).click();
-      await page.getByRole('button', { name: 'New app password' }).click();
-      await page.getByLabel('Label').fill('laptop rclone');
-      await page.getByRole('button', { name: 'Create', exact: true }).click();
-      const made = page.getByRole('dialog', { name: 'Your new app password' });
-      const password = await made.getByRole('textbox', { name: 'App password' }).inputValue();
-      expect(password).toMatch(/^pc2a/);
-      await made.getByRole('button', { name: 'Done' }).click();
-      const basic = 'Basic ' + Buffer.from(`${owner.address}:${password}`).toString('base64');
-      const dav = await fetch(`${c.url}/dav/`, {
-        method: 'PROPFIND',
-        headers: { authorization: basic, depth: '1' },
-      });
-      expect(dav.status).toBe(207);
-      expect(await dav.text()).toContain('report.pdf');
-      await page.getByRole('cell', { name: 'laptop rclone', exact: true }).waitFor();
-
-      const member = wallet(0xbeef);
-      await page.getByLabel('Wallet address').fill(member.address.toLowerCase());
-      await page.getByLabel('Quota (GiB)').fill('2');
-      await page.getByRole('button', { name: 'Add member' }).click();
-      await page.getByRole('cell', { name: member.address, exact: true }).waitFor();
-      const members = await (await page.request.get(`${c.url}/api/members`)).json();
-      expect(
-        members.members.find((m: { address: string }) => m.address === member.address),
-      ).toMatchObject({ role: 'member', quotaBytes: 2 * 2 ** 30 });
-      await page.setViewportSize({ width: 1280, height: 1060 });
-      await shot('settings');
-      await page.setViewportSize({ width: 1280, height: 800 });
-      await page.getByLabel('Wallet address').fill('0x1234');
-      await page.getByRole('button', { name: 'Add member' }).click();
-      await page.getByText('A wallet address is 0x followed by 40 hex digits').waitFor();
-    });
-
-    it('offers Run on a .wasm file (the Run panel) and a link to the chat page', async () => {
-      await page.getByRole('link', { name: 'Files' }).click();
-      const wasm = Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
-      const put = await page.request.put(`${c.url}/dav/Projects/hello.wasm`, {
-        data: wasm,
-        headers: { origin: c.url },
-      });
-      expect(put.status()).toBe(201);
-      await row('Projects').locator('.name-btn').click();
-      await row('hello.wasm').waitFor();
-      const opened = context.waitForEvent('page');
-      await menu('hello.wasm', 'Run');
-      const panel = await opened;
-      await panel.waitForLoadState();
-      expect(new URL(panel.url()).pathname).toBe('/apps/run');
-      expect(await panel.locator('#module').inputValue()).toBe('/Projects/hello.wasm');
-      expect(await panel.locator('#dir').inputValue()).toBe('/Projects');
-      await panel.close();
-      // Only .wasm files have it.
-      await row('meeting-notes.txt')
-        .getByRole('button', { name: 'Actions for meeting-notes.txt' })
-        .click();
-      expect(await page.getByRole('menuitem', { name: 'Run' }).count()).toBe(0);
-      await page.keyboard.press('Escape');
-      expect(await page.getByRole('link', { name: 'Chat' }).getAttribute('href')).toBe('/chat');
-    });
-
     it('works at phone width, every control has a name, and signs out', async () => {
       await page.setViewportSize({ width: 390, height: 844 });
       await page.getByRole('button', { name: 'Sections' }).click();
@@ -598,8 +412,7 @@ describe.skipIf(!hasSqlite || !hasChromium)(
       expect((await page.request.get(`${c.url}/api/me`)).status()).toBe(401);
       // Signed in again with the wallet alone: the node has its owner now, no code is asked.
       expect(await page.getByLabel('Owner code').count()).toBe(0);
-      expect(errors).toEqual([]);
-      for (const path of taken) expect(statSync(path).size, path).toBeGreaterThan(10_000);
+      expect(fm.errors).toEqual([]);
     });
   },
 );

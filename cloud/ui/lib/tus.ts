@@ -59,8 +59,13 @@ function failure(r: Reply): UploadError {
   } catch {
     // Not one of the node's JSON errors (a gateway's page): keep the status.
   }
-  // Busy (423), gone through a gateway (502-504) or timed out: worth another try from the node's offset.
-  const retryable = r.status === 423 || r.status === 409 || r.status >= 500 || r.status === 0;
+  // Busy (423), gone through a gateway (502-504) or timed out: worth another try from the node's
+  // offset. A full quota (507) or a missing feature (501) stays so: the user is told at once.
+  const retryable =
+    r.status === 423 ||
+    r.status === 409 ||
+    (r.status >= 500 && r.status !== 501 && r.status !== 507) ||
+    r.status === 0;
   return new UploadError(message, r.status, retryable);
 }
 
