@@ -1,33 +1,18 @@
 /**
- * Browser tests of the file manager: Debian's Chromium driven by playwright-core (never a
- * downloaded browser), with an EIP-1193 wallet injected into the page whose requests are answered
- * by this process with real secp256k1 signatures.
+ * Browser tests of the file manager: Debian's Chromium (tests/helpers/chromium.ts) with an EIP-1193
+ * wallet injected into the page whose requests are answered by this process with real secp256k1
+ * signatures.
  */
-import { existsSync } from 'node:fs';
 import * as Hex from 'ox/Hex';
 import * as PersonalMessage from 'ox/PersonalMessage';
 import * as Secp256k1 from 'ox/Secp256k1';
 import * as Signature from 'ox/Signature';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
+import { CHROMIUM, hasChromium, launchChromium } from '../helpers/chromium.ts';
 import type { Wallet } from './helpers.ts';
 
-export const CHROMIUM = '/usr/bin/chromium';
-export const hasChromium = existsSync(CHROMIUM);
+export { CHROMIUM, hasChromium, launchChromium };
 export const NO_CHROMIUM = `the file manager's browser test needs Debian's Chromium at ${CHROMIUM} (apt-get install chromium)`;
-
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-}
 
 export interface WalletLog {
   method: string;
