@@ -1,7 +1,7 @@
 /**
  * The file manager's settings (app passwords, members), its quota bar, and the entries other parts
  * add to it (Run on a .wasm file, Chat in the sidebar) in Debian's Chromium, signed in with a
- * session cookie, on a node whose wallets get 4 MiB each.
+ * session cookie.
  */
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,7 +28,7 @@ describe.skipIf(!hasSqlite || !hasChromium)(
     const menu = (name: string, action: string) => fm.menu(name, action);
 
     beforeAll(async () => {
-      ({ c, owner } = await ownedCloud({ limits: { quotaBytes: QUOTA } }));
+      ({ c, owner } = await ownedCloud());
       expect((await owner.api('POST', '/api/files/mkdir', { path: '/Projects' })).status).toBe(201);
       await put(owner, '/report.pdf', pdf('Quarterly report'));
       await put(owner, '/Projects/meeting-notes.txt', Buffer.from('Meeting notes\n'));
@@ -105,14 +105,15 @@ describe.skipIf(!hasSqlite || !hasChromium)(
     });
 
     it('shows the storage used, warns near full, and an upload that does not fit fails at once', async () => {
-      await page
-        .getByRole('navigation', { name: 'Sections' })
-        .getByRole('link', { name: 'Files' })
-        .click();
+      // The owner gives their own wallet 4 MiB, as to any member.
+      const set = await owner.api('PATCH', `/api/members/${owner.address}`, { quotaBytes: QUOTA });
+      expect(set.json.quota).toMatchObject({ quota: QUOTA });
+      await page.goto(`${c.url}/#/files/`);
+      await page.reload();
       const bar = page.getByRole('progressbar', { name: 'Storage used' });
       const text = page.locator('.quota-text');
       const used = async (): Promise<number> => (await owner.api('GET', '/api/quota')).json.used;
-      expect(await text.textContent()).toMatch(/ of 4\.0 MiB used$/);
+      await expect.poll(() => text.textContent()).toMatch(/ of 4\.0 MiB used$/);
       const tusPosts: string[] = [];
       page.on(
         'request',
