@@ -2,7 +2,7 @@
  * The file manager's previews in Debian's Chromium: images, PDF, HTML (framed with no script), text,
  * audio and video played by the browser and sought over Range requests, a kind with no preview.
  */
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasChromium, NO_CHROMIUM } from './browser.ts';
 import { type FileManagerPage, openFileManager, put } from './file-manager-page.ts';
@@ -20,6 +20,16 @@ describe.skipIf(!hasSqlite || !hasChromium)('file manager previews in Chromium',
   const notes = Buffer.from('Meeting notes\n- ship the file manager\n- write the docs\n');
   const preview = () => page.locator('dialog.preview');
   const open = (name: string) => fm.row(name).locator('.name-btn').click();
+  /** Where the player landed after it was sent to `seconds`. */
+  const seek = (player: Locator, seconds: number): Promise<number> =>
+    player.evaluate(
+      (m: HTMLMediaElement, to: number) =>
+        new Promise<number>((resolve) => {
+          m.addEventListener('seeked', () => resolve(m.currentTime), { once: true });
+          m.currentTime = to;
+        }),
+      seconds,
+    );
   /** Byte offsets the page asked for with Range, per file name. */
   const ranges = new Map<string, number[]>();
 
@@ -103,14 +113,7 @@ describe.skipIf(!hasSqlite || !hasChromium)('file manager previews in Chromium',
     const seekableTo = () =>
       audio.evaluate((a: HTMLAudioElement) => (a.seekable.length > 0 ? a.seekable.end(0) : 0));
     await expect.poll(seekableTo).toBeCloseTo(12, 0);
-    const landed = await audio.evaluate(
-      (a: HTMLAudioElement) =>
-        new Promise<number>((resolve) => {
-          a.addEventListener('seeked', () => resolve(a.currentTime), { once: true });
-          a.currentTime = 10;
-        }),
-    );
-    expect(landed).toBeCloseTo(10, 0);
+    expect(await seek(audio, 10)).toBeCloseTo(10, 0);
     expect(ranges.get('tone.wav')?.length).toBeGreaterThan(0);
     await page.keyboard.press('Escape');
   });
@@ -129,14 +132,7 @@ describe.skipIf(!hasSqlite || !hasChromium)('file manager previews in Chromium',
       320, 240,
     ]);
     const asked = ranges.get('clip.webm')?.length ?? 0;
-    const landed = await video.evaluate(
-      (v: HTMLVideoElement) =>
-        new Promise<number>((resolve) => {
-          v.addEventListener('seeked', () => resolve(v.currentTime), { once: true });
-          v.currentTime = 10;
-        }),
-    );
-    expect(landed).toBeCloseTo(10, 0);
+    expect(await seek(video, 10)).toBeCloseTo(10, 0);
     await expect
       .poll(() => video.evaluate((v: HTMLVideoElement) => v.readyState))
       .toBeGreaterThanOrEqual(2);
