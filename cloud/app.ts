@@ -15,7 +15,8 @@ import { CloudError } from './errors.ts';
 import { checkOrigin } from './http/csrf.ts';
 import { clientAddress, requestOrigin } from './http/origin.ts';
 import { WindowLimiter } from './http/rate-limit.ts';
-import { drain, parseCookies, sendError } from './http/respond.ts';
+import { isNavigation, Pages, UI_PREFIX } from './http/pages.ts';
+import { drain, fromPage, parseCookies, sendError } from './http/respond.ts';
 import type { ResolvedOptions } from './options.ts';
 import type { RestoreSummary } from './backup/restore.ts';
 import { lockDataDir } from './runtime/data-lock.ts';
@@ -55,6 +56,7 @@ export class CloudApp {
   readonly authFailures: WindowLimiter;
   /** Sign-in nonces per client address: 60 a minute. */
   readonly nonceRequests: WindowLimiter;
+  readonly pages: Pages;
   /** Set by createCloud: a restore replaces this whole app (index.ts). */
   restoreHook?: (
     source: AsyncIterable<Uint8Array>,
@@ -99,6 +101,7 @@ export class CloudApp {
     this.uploads = new TusUploads(this.db, this.store, this.blobs, options.dataDir, clock, limits);
     this.authFailures = new WindowLimiter(limits.authFailuresPerMin, 60_000, () => clock.now());
     this.nonceRequests = new WindowLimiter(60, 60_000, () => clock.now());
+    this.pages = new Pages(options.logger);
     this.dav = {
       store: this.store,
       blobs: this.blobs,
@@ -136,7 +139,7 @@ export class CloudApp {
         // upload) is not: the connection closes after the answer instead.
         if (!req.complete && !res.headersSent && !(await drain(req, 1024 * 1024)))
           res.setHeader('connection', 'close');
-        sendError(res, error, this.options.logger);
+        sendError(res, error, this.options.logger, !fromPage(req));
       } catch (e) {
         this.options.logger.error('cloud could not answer an error', { error: String(e) });
         res.destroy();
@@ -181,14 +184,40 @@ export class CloudApp {
       const principal = req.method === 'OPTIONS' ? undefined : await this.requirePrincipal(ctx);
       return handleTus(ctx, principal, rawPath.slice(TUS_PREFIX.length));
     }
-    if (rawPath.startsWith(SHARE_PREFIX + '/'))
-      return handleShare(ctx, rawPath.slice(SHARE_PREFIX.length + 1));
+    if (rawPath.startsWith(SHARE_PREFIX + '/')) {
+      const rest = rawPath.slice(SHARE_PREFIX.length + 1);
+      // A visitor's browser opening the link gets the share page, which asks for a password if
+      // needed and offers the download; scripts and download links (?download, ?raw) get the content.
+      res.setHeader('vary', 'Sec-Fetch-Mode, Sec-Fetch-Dest');
+      if (isNavigation(req) && !rest.includes('/') && url.search === '')
+        return this.sharePage(ctx, rest);
+      return handleShare(ctx, rest);
+    }
     if (rawPath.startsWith('/api/') || rawPath.startsWith('/v1/')) return handleApi(ctx, rawPath);
     if (isPage(rawPath)) return servePage(rawPath, req.method ?? 'GET', res);
+    if (rawPath === '/' || rawPath.startsWith(UI_PREFIX)) {
+      if (req.method !== 'GET' && req.method !== 'HEAD')
+        throw new CloudError('METHOD_NOT_ALLOWED', 'the file manager page is read with GET');
+      return rawPath === '/'
+        ? this.pages.page(req, res, 'index.html')
+        : this.pages.asset(req, res, rawPath.slice(UI_PREFIX.length));
+    }
     throw new CloudError(
       'NOT_FOUND',
       'nothing here: the file manager lives at /, WebDAV at /dav/, uploads at /tus/, the API at /api/',
     );
+  }
+
+  /** The share page, with the link's own status (404 revoked or unknown, 410 expired) so tools see it too. */
+  private async sharePage(ctx: RequestContext, token: string): Promise<void> {
+    let status = 200;
+    try {
+      this.shares.open(token);
+    } catch (e) {
+      if (!(e instanceof CloudError)) throw e;
+      status = e.status;
+    }
+    return this.pages.page(ctx.req, ctx.res, 'share.html', status);
   }
 
   sessionCookieName(origin: URL): string {

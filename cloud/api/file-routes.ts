@@ -20,6 +20,14 @@ export function entry(names: readonly string[], n: FileNode): Record<string, unk
   };
 }
 
+/**
+ * The file manager previews HTML, SVG and XML in a sandboxed frame: only then (the browser, not the
+ * page, says it is a frame) are they served inline, still under the sandbox CSP, which runs no script
+ * and gives the document an origin of its own. Opened in a tab they stay attachments.
+ */
+const framedPreview = (ctx: ApiContext): boolean =>
+  ctx.url.searchParams.has('preview') && ctx.req.headers['sec-fetch-dest'] === 'iframe';
+
 const pathParam = (ctx: ApiContext, key = 'path'): string[] =>
   splitPath(ctx.url.searchParams.get(key) ?? '/');
 const bodyPath = (ctx: ApiContext, key: string): string[] => splitPath(str(ctx.body, key));
@@ -63,6 +71,7 @@ export const fileRoutes: Route[] = [
       if (isDir(node)) throw new CloudError('BAD_REQUEST', 'that is a folder');
       await serveContent(ctx.req, ctx.res, ctx.cloud.blobs, node, {
         forceAttachment: ctx.url.searchParams.has('download'),
+        framedPreview: framedPreview(ctx),
       });
     },
   },

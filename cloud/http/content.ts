@@ -17,8 +17,9 @@ export interface Servable {
   type: string | null;
 }
 
+// frame-ancestors: only the node's own pages may frame user content (the file manager's previews).
 export const USER_CONTENT_CSP =
-  "sandbox; default-src 'none'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'unsafe-inline'";
+  "sandbox; default-src 'none'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'unsafe-inline'; frame-ancestors 'self'";
 
 export function contentDisposition(kind: 'inline' | 'attachment', name: string): string {
   const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
@@ -64,10 +65,14 @@ export async function serveContent(
   res: ServerResponse,
   blobs: BlobStore,
   item: Servable,
-  opts: { forceAttachment?: boolean; extraHeaders?: Record<string, string> } = {},
+  opts: {
+    forceAttachment?: boolean;
+    framedPreview?: boolean;
+    extraHeaders?: Record<string, string>;
+  } = {},
 ): Promise<void> {
   const type = typeOf(item.name, item.type);
-  const inline = !opts.forceAttachment && inlineSafe(type);
+  const inline = !opts.forceAttachment && (inlineSafe(type) || !!opts.framedPreview);
   const headers: Record<string, string | number> = {
     'content-type': type,
     etag: item.etag,

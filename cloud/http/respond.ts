@@ -22,10 +22,19 @@ export function sendJson(
   res.end(text);
 }
 
-export function sendError(res: ServerResponse, error: unknown, logger: Logger): void {
+/**
+ * `challenge`: whether a 401 asks for HTTP Basic credentials. Not for a page's own fetches: a browser
+ * would pop up its password dialog over the file manager's sign-in.
+ */
+export function sendError(
+  res: ServerResponse,
+  error: unknown,
+  logger: Logger,
+  challenge = true,
+): void {
   if (error instanceof CloudError) {
     const headers: Record<string, string> = {};
-    if (error.code === 'UNAUTHENTICATED')
+    if (error.code === 'UNAUTHENTICATED' && challenge)
       headers['www-authenticate'] = 'Basic realm="PC2 cloud", charset="UTF-8"';
     if (error.code === 'RATE_LIMITED') headers['retry-after'] = '60';
     sendJson(res, error.status, { error: { code: error.code, message: error.message } }, headers);
@@ -35,6 +44,16 @@ export function sendError(res: ServerResponse, error: unknown, logger: Logger): 
     error: error instanceof Error ? error.stack : String(error),
   });
   sendJson(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });
+}
+
+/**
+ * A request a page made (its script, an <img>, a <video>, a frame), as opposed to a tab opening a
+ * URL, a WebDAV client or a script outside a browser: browsers send Sec-Fetch-Dest on every request,
+ * other clients do not (Node's fetch sends only Sec-Fetch-Mode).
+ */
+export function fromPage(req: IncomingMessage): boolean {
+  const dest = req.headers['sec-fetch-dest'];
+  return dest !== undefined && dest !== 'document';
 }
 
 /** Reads a whole body of at most `limit` bytes (JSON and XML routes only; files are streamed). */

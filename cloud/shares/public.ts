@@ -117,6 +117,7 @@ export async function handleShare(ctx: RequestContext, rest: string): Promise<vo
     return;
   }
   await serveContent(req, res, cloud.blobs, target, {
+    forceAttachment: ctx.url.searchParams.has('download'),
     extraHeaders: { 'referrer-policy': 'no-referrer', 'x-robots-tag': 'noindex' },
   });
 }

@@ -3,12 +3,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { hasChromium, launchChromium } from '../helpers/chromium.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasChromium, launchChromium, NO_CHROMIUM } from './browser.ts';
 import { Upstream } from './fixtures/openai-upstream.ts';
 import { hasSqlite, ownedCloud, type Session, type TestCloud } from './helpers.ts';
 
-if (!hasChromium) console.warn('tests/cloud/chat-page skipped: Debian chromium is not installed');
+if (hasSqlite && !hasChromium) console.warn(`tests/cloud/chat-page skipped: ${NO_CHROMIUM}`);
 
 /** The chat page and the Run panel in Debian's Chromium, signed in with a session cookie. */
 describe.skipIf(!hasSqlite || !hasChromium)('the chat page and the Run panel in Chromium', () => {
