@@ -15,7 +15,7 @@ async function capture(connect: (port: number) => void): Promise<Buffer> {
   const first = new Promise<Buffer>((resolve) =>
     server.on('connection', (socket) => {
       const chunks: Buffer[] = [];
-      socket.on('data', (c) => {
+      socket.on('data', (c: Buffer) => {
         chunks.push(c);
         const all = Buffer.concat(chunks);
         if (peekClientHello(all).kind !== 'incomplete' || all.length > 64 * 1024) {
