@@ -33,6 +33,14 @@ export const INGRESS_HEADERS = {
   relayError: 'x-pc2-relay-error',
 } as const;
 
+/**
+ * The Upgrade token of a raw TLS channel to the relay ingress: a private name's visitor connection,
+ * passed through by a gateway (docs/zone.md, "Private names"). The request carries the node id and
+ * an edge token like any relay request; after the ingress's 101 the connection carries the visitor's
+ * TLS bytes both ways and nothing else: the ingress parses no HTTP on it.
+ */
+export const TLS_CHANNEL_UPGRADE = 'pc2-tls/1';
+
 /** JSON error body used by every HTTP surface of the project. */
 export interface ErrorBody {
   error: { code: string; message: string };
