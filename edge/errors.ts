@@ -11,6 +11,7 @@ export type EdgeErrorCode =
   | 'REGISTRY_UNAVAILABLE'
   | 'UPSTREAM_UNAVAILABLE'
   | 'NOT_FOUND'
+  | 'PRIVATE_NAME'
   | 'INTERNAL';
 
 export class EdgeError extends Error {
@@ -32,6 +33,9 @@ const STATUS: Record<EdgeErrorCode, number> = {
   UPSTREAM_UNAVAILABLE: 503,
   UNVERIFIED_ROUTE: 502,
   REGISTRY_UNAVAILABLE: 502,
+  // 421 Misdirected Request: a browser that reused another name's connection (HTTP/2 coalescing
+  // under the wildcard certificate) opens a new one, whose SNI then routes it through.
+  PRIVATE_NAME: 421,
   INTERNAL: 500,
 };
 
