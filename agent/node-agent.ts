@@ -9,6 +9,7 @@ import { Id } from '../shared/id.ts';
 import { KeyPair } from '../shared/keys.ts';
 import type { RouteMode } from '../shared/records/route.ts';
 import { TunnelClient } from './tunnel/client.ts';
+import { NodeTls, type NodeTlsOptions, type NodeTlsStatus } from './tls/node-tls.ts';
 import { AgentError } from './errors.ts';
 import { RegistryClient } from './registry-client.ts';
 import { CARD_SERVICES } from '../shared/records/api.ts';
@@ -59,6 +60,11 @@ export interface NodeAgentOptions {
   publicUrl?: string;
   /** Route record lease. Default 10 min. */
   leaseMs?: number;
+  /**
+   * Terminate visitors' TLS on this node with its own certificate (a private name, docs/zone.md):
+   * route records say `tls: "node"`, relayed visitors arrive as raw TLS streams, plain ones are refused.
+   */
+  tls?: NodeTlsOptions;
   clock?: { now(): number };
   logger?: Logger;
 }
@@ -77,6 +83,8 @@ export interface AgentStatus {
   online: boolean;
   lastPublished: number | null;
   superNodes: LinkStatus[];
+  /** A private name: its certificate and terminator. Absent when the gateway terminates TLS. */
+  tls?: NodeTlsStatus;
 }
 
 interface Link extends LinkStatus {
@@ -102,6 +110,7 @@ const AGENT_OPTIONS = {
   mode: withDefault(oneOf<AgentMode>('auto', 'direct', 'relay'), 'auto'),
   publicUrl: optional(string),
   leaseMs: withDefault(atLeast(1), 10 * 60_000),
+  tls: optional(object<NodeTlsOptions>()),
   clock: withDefault(object<{ now(): number }>(), { now: () => Date.now() }),
   logger: withDefault(object<Logger>(), silentLogger),
 } satisfies Rules<NodeAgentOptions>;
@@ -117,6 +126,7 @@ export class NodeAgent extends EventEmitter {
   #publishing: Promise<void> = Promise.resolve();
   #publishQueued = false;
   #stopped = false;
+  readonly #tls: NodeTls | null;
   /** Aborted by stop(): ends waits that would otherwise outlive the agent. */
   readonly #stopping = new AbortController();
 
@@ -132,6 +142,16 @@ export class NodeAgent extends EventEmitter {
       throw new AgentError('INVALID_OPTIONS', 'direct mode needs a public URL');
     const upstream = new URL(this.#o.upstream);
     this.#upstream = { host: upstream.hostname, port: Number(upstream.port || 80) };
+    if (this.#o.tls && this.#o.publicUrl && !this.#o.publicUrl.startsWith('https://'))
+      throw new AgentError('INVALID_OPTIONS', 'a node that terminates TLS has an https public URL');
+    this.#tls = this.#o.tls
+      ? new NodeTls(this.#o.tls, {
+          key: this.#o.key,
+          upstream: this.#upstream,
+          logger: this.#o.logger,
+          now: () => this.#o.clock.now(),
+        })
+      : null;
     this.#links = this.#o.superNodes.map((url) => ({
       url: url.replace(/\/+$/, ''),
       id: null,
@@ -150,6 +170,7 @@ export class NodeAgent extends EventEmitter {
       online: this.#online,
       lastPublished: this.#lastPublished,
       superNodes: this.#links.map(({ url, id, state, detail }) => ({ url, id, state, detail })),
+      ...(this.#tls ? { tls: this.#tls.status() } : {}),
     };
   }
 
@@ -162,6 +183,7 @@ export class NodeAgent extends EventEmitter {
         `no super node answered: ${this.#links.map((l) => `${l.url} (${l.detail})`).join(', ')}`,
       );
     await this.#claim(reachable);
+    if (this.#tls) await this.#startTls(reachable);
     this.#mode = await this.#chooseMode(reachable[0]);
     this.#o.logger.info('mode chosen', { mode: this.#mode });
     if (this.#mode === 'relay') {
@@ -184,6 +206,20 @@ export class NodeAgent extends EventEmitter {
     if (this.#renewTimer) clearInterval(this.#renewTimer);
     for (const link of this.#links) link.tunnel?.stop();
     await this.#publishing.catch(() => {});
+    await this.#tls?.stop();
+  }
+
+  /** The certificate for `<name>.<zone>` (the zone from the super node's public URL template), then the terminator. */
+  async #startTls(links: Link[]): Promise<void> {
+    const template = links.find((l) => l.publicUrlTemplate)?.publicUrlTemplate;
+    const host = template ? new URL(template.replace('{name}', this.#o.name)).hostname : '';
+    if (!host.startsWith(`${this.#o.name}.`))
+      throw new AgentError('INVALID_OPTIONS', `no super node says where ${this.#o.name} is served`);
+    await this.#tls!.start(
+      this.#o.name,
+      host.slice(this.#o.name.length + 1),
+      links.map((l) => l.url),
+    );
   }
 
   async #discover(link: Link): Promise<void> {
@@ -257,6 +293,8 @@ export class NodeAgent extends EventEmitter {
         servicePeerId: id,
         deviceKey: this.#o.key,
         upstream: this.#upstream,
+        // A private name: visitors' TLS streams go to the terminator, and nothing else is taken.
+        ...(this.#tls ? { tlsUpstream: this.#tls.tunnelTarget, tlsOnly: true } : {}),
       });
       link.tunnel = tunnel;
       tunnel.on('state', (state: string) => {
@@ -309,8 +347,15 @@ export class NodeAgent extends EventEmitter {
             endpoint: this.#o.publicUrl,
             relays: [],
             ttlMs: this.#o.leaseMs,
+            ...this.#tlsField(),
           }
-        : { name: this.#o.name, mode: 'relay' as const, relays, ttlMs: this.#o.leaseMs };
+        : {
+            name: this.#o.name,
+            mode: 'relay' as const,
+            relays,
+            ttlMs: this.#o.leaseMs,
+            ...this.#tlsField(),
+          };
     const links = this.#links.filter((l) => l.id);
     // One signed record, the same at every super node.
     const jws = await links[0].registry.signRouteRecord(route);
@@ -348,6 +393,10 @@ export class NodeAgent extends EventEmitter {
         });
       }
     }
+  }
+
+  #tlsField(): { tls?: 'node' } {
+    return this.#tls ? { tls: 'node' } : {};
   }
 
   #setOnline(online: boolean): void {

@@ -7,6 +7,7 @@ import { CliError } from './errors.ts';
 import { useNativeCrypto } from './native-crypto.ts';
 import { loadOrCreateKey } from './keyfile.ts';
 import { createLogger } from './logger.ts';
+import { NODE_TLS_SPEC, nodeTlsFromFlags } from './node-tls-flags.ts';
 import { parseOptions } from './options.ts';
 import { onShutdown } from './shutdown.ts';
 
@@ -53,6 +54,7 @@ const SPEC = {
   },
   leaseSeconds: { kind: 'number', value: '<s>', description: 'route record lease', default: 600 },
   debug: { kind: 'boolean', description: 'verbose logs', default: false },
+  ...NODE_TLS_SPEC,
 } as const;
 
 export const EXIT_NAME_TAKEN = 3;
@@ -62,6 +64,11 @@ function render(s: AgentStatus): string {
   const lines = [
     `${s.name}  ${s.online ? 'ONLINE ' : 'offline'}  ${s.publicUrl ?? ''}`,
     `mode: ${s.mode ?? '-'}   last published: ${s.lastPublished ? new Date(s.lastPublished).toISOString() : '-'}`,
+    ...(s.tls
+      ? [
+          `TLS on this node (private name): certificate for ${s.tls.host ?? '-'} until ${s.tls.expires ? new Date(s.tls.expires).toISOString() : '-'}`,
+        ]
+      : []),
     ...s.superNodes.map(
       (l) => `  ${l.state.padEnd(12)} ${l.url}${l.detail ? `  (${l.detail})` : ''}`,
     ),
@@ -89,6 +96,7 @@ export async function runNode(args: string[]): Promise<void> {
       mode: o.mode as 'auto' | 'direct' | 'relay',
       publicUrl: o.publicUrl,
       leaseMs: o.leaseSeconds! * 1000,
+      tls: nodeTlsFromFlags(o),
       logger,
     });
   } catch (e) {

@@ -24,6 +24,7 @@ import {
   type InstalledCertificate,
   readCertificate,
   writeCertificate,
+  zoneNames,
 } from './certificate.ts';
 import { configureHttp, orderCertificate, orderError } from './order.ts';
 
@@ -235,7 +236,7 @@ export class CertificateManager {
     });
     try {
       const { chain, key } = await orderCertificate({
-        zone: zone.options.zone,
+        names: zoneNames(zone.options.zone),
         directoryUrl: this.#o.directoryUrl,
         email: this.#o.email,
         termsOfServiceAgreed: this.#o.termsOfServiceAgreed,

@@ -1,8 +1,9 @@
 /**
- * One ACME order (RFC 8555) for the zone's apex and wildcard, by DNS-01 through the zone's own name
- * servers, with acme-client. Each challenge value goes into the replicated zone records; the CA is
- * asked to validate only once every live super node's name server answers it (a resolver the CA
- * uses may ask any of them).
+ * One ACME order (RFC 8555) by DNS-01 with acme-client: the zone's apex and wildcard (the super nodes'
+ * certificate), or one node's `<name>.<zone>` (a private name; the CLI hands this function to the
+ * node agent, so the tree has one ACME client and one process-wide acme-client configuration). Each
+ * challenge value is published by the caller (replicated zone records); the CA is asked to validate
+ * only once `waitServed` says the zone's name servers answer it.
  */
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -12,18 +13,18 @@ import * as acme from 'acme-client';
 import { Agent as UndiciAgent, request } from 'undici';
 import type { Logger } from '../../shared/logger.ts';
 import { writeFileAtomic } from '../zone/atomic-file.ts';
-import { zoneNames } from './certificate.ts';
 
 export interface OrderOptions {
-  zone: string;
+  /** The names to certify, the first one the common name. */
+  names: string[];
   directoryUrl: string;
   email?: string;
   termsOfServiceAgreed: boolean;
   /** The account key (PEM, 0600); created on the first order. */
   accountKeyFile: string;
-  /** Serves these values at `_acme-challenge.<zone>` on every super node (replacing the previous set). */
+  /** Serves these values at the names' `_acme-challenge` on every super node (replacing the previous set). */
   publish(values: string[]): Promise<void>;
-  /** Resolves once every live name server of the zone answers `value`; throws when they do not in time. */
+  /** Resolves once the zone's name servers answer `value`; throws when they do not in time. */
   waitServed(value: string): Promise<void>;
   logger: Logger;
 }
@@ -91,7 +92,7 @@ export async function orderCertificate(o: OrderOptions): Promise<{ chain: string
     .createAccount({ onlyReturnExisting: true })
     .catch(() => client.createAccount({ termsOfServiceAgreed: o.termsOfServiceAgreed, contact }));
   const [key, csr] = await acme.crypto.createCsr(
-    { commonName: o.zone, altNames: zoneNames(o.zone) },
+    { commonName: o.names[0], altNames: o.names },
     await acme.crypto.createPrivateEcdsaKey(),
   );
   // The apex and the wildcard are validated at the same name: both values are served together.

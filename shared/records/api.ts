@@ -41,6 +41,10 @@ export const INGRESS_HEADERS = {
  */
 export const TLS_CHANNEL_UPGRADE = 'pc2-tls/1';
 
+/** Where a name's owner publishes its `_acme-challenge` values (docs/zone.md): PUT `{challenge: <JWS>}`. */
+export const zoneChallengePath = (name: string) =>
+  `${API_PREFIX}/zone/challenges/${encodeURIComponent(name)}`;
+
 /** JSON error body used by every HTTP surface of the project. */
 export interface ErrorBody {
   error: { code: string; message: string };

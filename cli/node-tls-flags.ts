@@ -1,0 +1,90 @@
+/**
+ * The `pc2 node` flags of a private name: the node terminates its visitors' TLS with its own
+ * certificate for `<name>.<zone>`, ordered by ACME DNS-01 through the zone (docs/zone.md).
+ */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { NodeTlsOptions } from '../agent/tls/node-tls.ts';
+import { configureHttp, orderCertificate } from '../origin/acme/index.ts';
+import { CliError } from './errors.ts';
+import { LETS_ENCRYPT_DIRECTORY, parseHostPort } from './zone-flags.ts';
+
+export const NODE_TLS_SPEC = {
+  tls: {
+    kind: 'boolean',
+    description:
+      'terminate TLS on this node with its own certificate (a private name: gateways and super nodes pass it through undecrypted)',
+    default: false,
+  },
+  tlsListen: {
+    kind: 'string',
+    value: '<addr:port>',
+    description:
+      "where this node's TLS listens: loopback for a relayed node; a direct node's public TLS port (its --public-url https port)",
+    default: '127.0.0.1:0',
+  },
+  tlsDir: {
+    kind: 'string',
+    value: '<dir>',
+    description: "the node's certificate and ACME account key (0600)",
+    default: join(homedir(), '.pc2', 'tls'),
+  },
+  acmeDirectory: {
+    kind: 'string',
+    value: '<url>',
+    description: 'ACME directory URL the node certificate is ordered from',
+    default: LETS_ENCRYPT_DIRECTORY,
+  },
+  acmeEmail: {
+    kind: 'string',
+    value: '<address>',
+    description: 'contact address for the ACME account',
+  },
+  acmeAgreeTos: {
+    kind: 'boolean',
+    description: "agree to the ACME CA's terms of service (required with --tls)",
+    default: false,
+  },
+  acmeCaFile: {
+    kind: 'string',
+    value: '<file>',
+    description: 'extra root certificates (PEM) to trust for the ACME directory (test CAs)',
+  },
+} as const;
+
+export interface NodeTlsFlags {
+  tls?: boolean;
+  tlsListen?: string;
+  tlsDir?: string;
+  acmeDirectory?: string;
+  acmeEmail?: string;
+  acmeAgreeTos?: boolean;
+  acmeCaFile?: string;
+}
+
+/** The agent's tls options, or undefined without --tls. */
+export function nodeTlsFromFlags(o: NodeTlsFlags): NodeTlsOptions | undefined {
+  if (!o.tls) return undefined;
+  if (!o.acmeAgreeTos)
+    throw new CliError(
+      '--tls orders a certificate from a CA whose terms you must agree to: add --acme-agree-tos',
+      2,
+    );
+  return {
+    order: acmeOrder(o.acmeCaFile),
+    directoryUrl: o.acmeDirectory ?? LETS_ENCRYPT_DIRECTORY,
+    email: o.acmeEmail,
+    termsOfServiceAgreed: true,
+    dir: o.tlsDir ?? join(homedir(), '.pc2', 'tls'),
+    listen: parseHostPort(o.tlsListen ?? '127.0.0.1:0', '--tls-listen'),
+  };
+}
+
+/**
+ * origin/acme's order, handed to the agent: one ACME client in the tree, and acme-client's HTTP
+ * settings (process-wide) made once, here.
+ */
+export function acmeOrder(caFile: string | undefined): NodeTlsOptions['order'] {
+  configureHttp(caFile, 30_000);
+  return (request) => orderCertificate(request);
+}
