@@ -115,6 +115,29 @@ describe('Node gateway TLS', () => {
     expect(res.headers['strict-transport-security']).toMatch(/^max-age=\d+; includeSubDomains$/);
   });
 
+  it('offers h2 and http/1.1 by ALPN', async () => {
+    for (const [offered, chosen] of [
+      [['h2', 'http/1.1'], 'h2'],
+      [['http/1.1'], 'http/1.1'],
+    ] as const) {
+      const socket = await new Promise<tls.TLSSocket>((resolve, reject) => {
+        const s = tls.connect(
+          {
+            host: '127.0.0.1',
+            port: gateway.ports.https!,
+            servername: 'alice.localhost',
+            rejectUnauthorized: false,
+            ALPNProtocols: [...offered],
+          },
+          () => resolve(s),
+        );
+        s.once('error', reject);
+      });
+      expect(socket.alpnProtocol).toBe(chosen);
+      socket.destroy();
+    }
+  });
+
   it('redirects plain HTTP on the port-80 server to https', async () => {
     const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
       http
@@ -159,6 +182,31 @@ edgeConformanceSuite({
   runtime: 'node, https',
   async start(world) {
     const dir = mkdtempSync(join(tmpdir(), 'pc2-edge-tls-'));
+    const gateway = await startGateway({
+      config: world.config,
+      hostname: '127.0.0.1',
+      httpsPort: 0,
+      httpPort: null,
+      tls: makeCertificate(dir, 'edge'),
+    });
+    return {
+      baseUrl: `https://127.0.0.1:${gateway.ports.https}`,
+      async close() {
+        await gateway.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  },
+});
+
+// The same suite over HTTP/2 (WebSockets on HTTP/1.1 to the same port).
+edgeConformanceSuite({
+  runtime: 'node, h2',
+  protocol: 'h2',
+  // HTTP/2 has no Connection header to list fields in.
+  seesConnectionHeader: false,
+  async start(world) {
+    const dir = mkdtempSync(join(tmpdir(), 'pc2-edge-h2-'));
     const gateway = await startGateway({
       config: world.config,
       hostname: '127.0.0.1',
