@@ -42,6 +42,8 @@ export class TlsTerminator {
       // The upstream speaks HTTP/1.1; a client offering h2 as well gets http/1.1.
       ALPNProtocols: ['http/1.1'],
       handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+      // Small answers go out at once (with Nagle, a reply split in two waited for a delayed ACK).
+      noDelay: true,
     });
     server.on('secureConnection', (socket) => this.#pipe(socket));
     server.on('tlsClientError', (_e, socket) => {
