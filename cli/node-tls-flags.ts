@@ -5,7 +5,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { NodeTlsOptions } from '../agent/tls/node-tls.ts';
-import { configureHttp, orderCertificate } from '../origin/acme/index.ts';
 import { CliError } from './errors.ts';
 import { LETS_ENCRYPT_DIRECTORY, parseHostPort } from './zone-flags.ts';
 
@@ -82,9 +81,15 @@ export function nodeTlsFromFlags(o: NodeTlsFlags): NodeTlsOptions | undefined {
 
 /**
  * origin/acme's order, handed to the agent: one ACME client in the tree, and acme-client's HTTP
- * settings (process-wide) made once, here.
+ * settings (process-wide) made once, here. acme-client is loaded at the first order only.
  */
 export function acmeOrder(caFile: string | undefined): NodeTlsOptions['order'] {
-  configureHttp(caFile, 30_000);
-  return (request) => orderCertificate(request);
+  let acme: Promise<typeof import('../origin/acme/index.ts')> | undefined;
+  return async (request) => {
+    acme ??= import('../origin/acme/index.ts').then((m) => {
+      m.configureHttp(caFile, 30_000);
+      return m;
+    });
+    return (await acme).orderCertificate(request);
+  };
 }
