@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { NodeTlsOptions } from '../agent/tls/node-tls.ts';
 import { CliError } from './errors.ts';
-import { LETS_ENCRYPT_DIRECTORY, parseHostPort } from './zone-flags.ts';
+import { LETS_ENCRYPT_DIRECTORY, parseHostPort, ZONE_SPEC } from './zone-flags.ts';
 
 export const NODE_TLS_SPEC = {
   tls: {
@@ -28,27 +28,15 @@ export const NODE_TLS_SPEC = {
     description: "the node's certificate and ACME account key (0600)",
     default: join(homedir(), '.pc2', 'tls'),
   },
-  acmeDirectory: {
-    kind: 'string',
-    value: '<url>',
-    description: 'ACME directory URL the node certificate is ordered from',
-    default: LETS_ENCRYPT_DIRECTORY,
-  },
-  acmeEmail: {
-    kind: 'string',
-    value: '<address>',
-    description: 'contact address for the ACME account',
-  },
+  // The same ACME flags as the super node's.
+  acmeDirectory: ZONE_SPEC.acmeDirectory,
+  acmeEmail: ZONE_SPEC.acmeEmail,
   acmeAgreeTos: {
     kind: 'boolean',
     description: "agree to the ACME CA's terms of service (required with --tls)",
     default: false,
   },
-  acmeCaFile: {
-    kind: 'string',
-    value: '<file>',
-    description: 'extra root certificates (PEM) to trust for the ACME directory (test CAs)',
-  },
+  acmeCaFile: ZONE_SPEC.acmeCaFile,
 } as const;
 
 export interface NodeTlsFlags {

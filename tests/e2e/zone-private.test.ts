@@ -13,11 +13,11 @@ import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Pebble, startPebble } from '../helpers/pebble.ts';
-import { keyFile, type Proc, pc2, reservePort } from '../helpers/processes.ts';
+import type { Pebble } from '../helpers/pebble.ts';
+import { type KeyFile, keyFile, type Proc, pc2, reservePort } from '../helpers/processes.ts';
 import { startTap, type Tap } from '../helpers/tap.ts';
 import {
-  startZoneNetwork,
+  startAcmeZoneNetwork,
   TEST_ZONE as ZONE,
   toolsSupported,
   until,
@@ -65,37 +65,8 @@ describe.skipIf(!support.ok)(
     let rootFile: string;
 
     beforeAll(async () => {
-      net = await startZoneNetwork({
-        ttl: 5,
-        extra: () => [
-          '--acme',
-          '--acme-agree-tos',
-          '--acme-directory',
-          'PEBBLE',
-          '--acme-ca-file',
-          'PEBBLE_CA',
-          '--edge-key',
-          'EDGE',
-        ],
-        deferStart: true,
-      });
-      pebble = await startPebble({
-        dir: net.dir,
-        dnsServer: `127.0.0.1:${net.nodes[0].dnsPort}`,
-        validitySeconds: 3600,
-      });
-      const edge = await keyFile(net.dir, 'edge');
-      for (const n of net.nodes)
-        n.args = n.args.map((a) =>
-          a === 'PEBBLE'
-            ? pebble.directory
-            : a === 'PEBBLE_CA'
-              ? pebble.listenerCaFile
-              : a === 'EDGE'
-                ? edge.key.id.toString()
-                : a,
-        );
-      await Promise.all(net.nodes.map((n) => net.start(n)));
+      let edge: KeyFile;
+      ({ net, pebble, edge } = await startAcmeZoneNetwork({ ttl: 5, validitySeconds: 3600 }));
       const certFile = join(net.dir, net.nodes[0].name, 'acme', 'certificate.pem');
       await net.nodes[0].proc.waitFor(/zone certificate (issued|installed)/, 60_000);
       upstream = createServer((req, res) =>

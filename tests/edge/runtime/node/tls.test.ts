@@ -178,26 +178,26 @@ describe('Node gateway TLS', () => {
   });
 });
 
-edgeConformanceSuite({
-  runtime: 'node, https',
-  async start(world) {
-    const dir = mkdtempSync(join(tmpdir(), 'pc2-edge-tls-'));
-    const gateway = await startGateway({
-      config: world.config,
-      hostname: '127.0.0.1',
-      httpsPort: 0,
-      httpPort: null,
-      tls: makeCertificate(dir, 'edge'),
-    });
-    return {
-      baseUrl: `https://127.0.0.1:${gateway.ports.https}`,
-      async close() {
-        await gateway.close();
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  },
-});
+/** A TLS gateway for the conformance suite, with a throwaway certificate. */
+async function tlsGateway(world: World) {
+  const dir = mkdtempSync(join(tmpdir(), 'pc2-edge-tls-'));
+  const gateway = await startGateway({
+    config: world.config,
+    hostname: '127.0.0.1',
+    httpsPort: 0,
+    httpPort: null,
+    tls: makeCertificate(dir, 'edge'),
+  });
+  return {
+    baseUrl: `https://127.0.0.1:${gateway.ports.https}`,
+    async close() {
+      await gateway.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+edgeConformanceSuite({ runtime: 'node, https', start: tlsGateway });
 
 // The same suite over HTTP/2 (WebSockets on HTTP/1.1 to the same port).
 edgeConformanceSuite({
@@ -205,21 +205,5 @@ edgeConformanceSuite({
   protocol: 'h2',
   // HTTP/2 has no Connection header to list fields in.
   seesConnectionHeader: false,
-  async start(world) {
-    const dir = mkdtempSync(join(tmpdir(), 'pc2-edge-h2-'));
-    const gateway = await startGateway({
-      config: world.config,
-      hostname: '127.0.0.1',
-      httpsPort: 0,
-      httpPort: null,
-      tls: makeCertificate(dir, 'edge'),
-    });
-    return {
-      baseUrl: `https://127.0.0.1:${gateway.ports.https}`,
-      async close() {
-        await gateway.close();
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  },
+  start: tlsGateway,
 });
