@@ -60,6 +60,11 @@ export interface GatewayOptions {
    * ClientHello and a node's TLS port or a relay's raw TLS channel, ms. Default 10 000.
    */
   upgradeTimeoutMs?: number;
+  /**
+   * Longest a client may take to send a request's headers (HTTP/1.1), ms; then 408 and the connection
+   * closes (slow clients holding connections). Default 60 000, node:http's.
+   */
+  headersTimeoutMs?: number;
   /** With `tls`: offer HTTP/2 by ALPN next to HTTP/1.1. Default true. */
   http2?: boolean;
   /**
@@ -102,6 +107,8 @@ export const WORKER_GATEWAY_OPTIONS = {
   hstsMaxAgeS: withDefault(integer(0, 1_000_000_000), 63_072_000),
   pool: passedOn<PoolOptions | undefined>(),
   upgradeTimeoutMs: withDefault(integer(1, 86_400_000), 10_000),
+  // At most node:http's requestTimeout (5 min), which it must not exceed.
+  headersTimeoutMs: withDefault(integer(1, 300_000), 60_000),
   http2: withDefault(boolean, true),
   privateNames: withDefault(boolean, true),
   allowPrivateTargets: withDefault(boolean, false),
@@ -126,13 +133,22 @@ function listen(server: net.Server, port: number, hostname: string): Promise<num
   });
 }
 
-/** Stops listening (if it was) and ends every connection the server has. */
+/**
+ * Stops listening and ends every connection the server has. A server that never listened (the TLS
+ * server behind the SNI front) is closed too: that stops node:http's slow-request checks.
+ */
 function closeServer(server: net.Server, sockets: Set<net.Socket>): Promise<void> {
   return new Promise((resolve) => {
-    if (server.listening) server.close(() => resolve());
-    else resolve();
+    server.close(() => resolve());
     for (const socket of sockets) socket.destroy();
   });
+}
+
+/** Slow clients are cut after `headersTimeoutMs`, checked a few times within it (at most every 30 s). */
+function limitSlowClients(server: net.Server, headersTimeoutMs: number): void {
+  const s = server as net.Server & { headersTimeout: number; connectionsCheckingInterval: number };
+  s.headersTimeout = headersTimeoutMs;
+  s.connectionsCheckingInterval = Math.min(30_000, Math.max(100, Math.floor(headersTimeoutMs / 4)));
 }
 
 /** The raw sockets a server was given (listened or handed over), for closing. */
@@ -250,6 +266,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           )
         : https.createServer(context, listener);
       main.on('upgrade', onUpgrade);
+      limitSlowClients(main, o.headersTimeoutMs);
       serve(main);
       if (o.privateNames) {
         // The TLS port is a plain TCP server that reads each ClientHello first (passthrough.ts).
@@ -260,6 +277,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         });
         const front = serve(net.createServer({ noDelay: true }, (s) => router!.accept(s)));
         ports.https = await listen(front, o.httpsPort, hostname);
+        // node:http starts checking slow requests (headersTimeout, requestTimeout) when its server
+        // emits 'listening'; this one never listens itself: the front hands it its connections.
+        main.emit('listening');
       } else {
         ports.https = await listen(main, o.httpsPort, hostname);
       }
@@ -278,6 +298,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       }
     } else {
       const plain = serve(http.createServer(listener));
+      limitSlowClients(plain, o.headersTimeoutMs);
       plain.on('upgrade', onUpgrade);
       ports.http = await listen(plain, o.httpPort ?? 80, hostname);
     }

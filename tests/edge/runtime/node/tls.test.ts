@@ -178,6 +178,33 @@ describe('Node gateway TLS', () => {
   });
 });
 
+describe('Node gateway TLS, slow clients', () => {
+  it('cuts an HTTP/1.1 client that does not finish its headers (408), behind the SNI front too', async () => {
+    const world = await createWorld();
+    const dir = mkdtempSync(join(tmpdir(), 'pc2-edge-slow-'));
+    const gateway = await startGateway({
+      config: world.config,
+      hostname: '127.0.0.1',
+      httpsPort: 0,
+      httpPort: null,
+      tls: makeCertificate(dir, 'edge'),
+      headersTimeoutMs: 500,
+    });
+    try {
+      const h = await handshake(gateway.ports.https!, { ALPNProtocols: ['http/1.1'] });
+      h.socket.write('GET / HTTP/1.1\r\nhost: alice.localhost\r\n');
+      let answer = '';
+      h.socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+      await new Promise((r) => h.socket.once('close', r));
+      expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 408 Request Timeout');
+    } finally {
+      await gateway.close();
+      await world.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 /** A TLS gateway for the conformance suite, with a throwaway certificate. */
 async function tlsGateway(world: World) {
   const dir = mkdtempSync(join(tmpdir(), 'pc2-edge-tls-'));
