@@ -3,8 +3,8 @@
  * http/1.1 by ALPN, wildcard certificate reloaded from disk without a restart, HSTS), a port-80
  * server that redirects to https, and raw WebSocket upgrade piping. Connections to private names are
  * passed through by SNI before any TLS (passthrough.ts). `tls` left out serves plain HTTP instead, for
- * local development. HTTP/1.1 requests without a body take the fast path (fast-path.ts) straight
- * through Node.js streams; HTTP/2 requests go through the app.
+ * local development. Requests without a body (HTTP/1.1 and HTTP/2) take the fast path (fast-path.ts)
+ * straight through Node.js streams.
  */
 import http from 'node:http';
 import http2 from 'node:http2';
@@ -254,15 +254,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (o.tls) {
       const tls = o.tls;
       const context = { ...(await readCertificate(tls)), minVersion: TLS_MIN_VERSION };
-      // HTTP/1.1 connections on the h2 server are node:http's: the fast path and upgrades work there.
+      // HTTP/1.1 connections on the h2 server are node:http's; HTTP/2 requests come through the
+      // compatibility API, which the fast path and the app take alike.
       const main = o.http2
         ? http2.createSecureServer({ ...context, allowHTTP1: true }, (req, res) =>
-            req.httpVersionMajor >= 2
-              ? appListener(req, res)
-              : listener(
-                  req as unknown as http.IncomingMessage,
-                  res as unknown as http.ServerResponse,
-                ),
+            listener(req as unknown as http.IncomingMessage, res as unknown as http.ServerResponse),
           )
         : https.createServer(context, listener);
       main.on('upgrade', onUpgrade);
