@@ -5,7 +5,9 @@
  * file, PUT writes and fsyncs it) that shows what the machine and curl allow. Then a 5 GiB streamed
  * upload and download on a fresh cloud process with its peak RSS (VmHWM, reset before each). Each
  * server runs in its own process. Env: BENCH_GIB (1), BENCH_BIG_GIB (5; 0 skips), BENCH_FILES
- * (10000), BENCH_ROUNDS (3).
+ * (10000), BENCH_ROUNDS (3). Then the apps (cloud-apps.ts: search over 10,000 files, WASM start-up)
+ * and the backup of BENCH_BACKUP_GIB (5) with its memory (cloud-backup.ts). BENCH_ONLY picks
+ * phases: storage,apps,backup (all by default).
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -18,6 +20,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Pool } from 'undici';
 import { signIn, wallet } from '../tests/cloud/helpers.ts';
+import { appsBench } from './cloud-apps.ts';
+import { backupBench } from './cloud-backup.ts';
 
 const run = promisify(execFile);
 const GIB = 1024 ** 3;
@@ -95,7 +99,7 @@ async function makeSource(path: string, size: number): Promise<void> {
   await fh.close();
 }
 
-async function main(): Promise<void> {
+async function storageBench(): Promise<string[]> {
   const uptimeBefore = execFileSync('uptime').toString().trim();
   const src = join(base, 'source.bin');
   await makeSource(src, SIZE);
@@ -301,7 +305,16 @@ async function main(): Promise<void> {
       `${BIG / GIB} GiB streamed PUT to a fresh cloud process (chunked, curl -T -): ${f(big.up)} MiB/s, peak RSS ${f(big.hwmUp)} MiB; GET back: ${f(big.down)} MiB/s, peak RSS ${f(big.hwmDown)} MiB (RSS after sign-in, before the upload: ${f(big.rssIdle)} MiB)`,
     );
   }
-  console.log(lines.join('\n'));
+  return lines;
+}
+
+async function main(): Promise<void> {
+  const only = (process.env.BENCH_ONLY ?? 'storage,apps,backup').split(',');
+  const out: string[] = [];
+  if (only.includes('storage')) out.push(...(await storageBench()), '');
+  if (only.includes('apps')) out.push(...(await appsBench(base)), '');
+  if (only.includes('backup')) out.push(...(await backupBench(base)));
+  console.log(out.join('\n'));
   process.exit(0);
 }
 

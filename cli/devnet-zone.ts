@@ -90,7 +90,9 @@ export async function startDevnetCa(o: {
   if (!installed) {
     await acme.manager.stop();
     await pebble.stop();
-    throw new CliError('the local pebble issued no zone certificate within 60 s (see --debug)');
+    throw new CliError(
+      'the local pebble issued no zone certificate within 60 s (see --log-level debug)',
+    );
   }
   const rootFile = join(o.dir, 'zone-root.pem');
   await writeFile(rootFile, await pebble.issuingRoot());

@@ -6,6 +6,7 @@
  * (devnet-zone.ts): DNS, certificates from a local pebble, HTTPS, and `carol`, a private name.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGateway, type Gateway } from '../edge/runtime/node/server.ts';
@@ -16,7 +17,7 @@ import { NodeAgent } from '../agent/node-agent.ts';
 import { CliError } from './errors.ts';
 import { useNativeCrypto } from './native-crypto.ts';
 import { type CliLogger, createLogger } from './logger.ts';
-import { parseOptions } from './options.ts';
+import { COMMON_SPEC, type LogFormat, type LogLevel, parseOptions } from './options.ts';
 import {
   caUnavailable,
   DEVNET_ZONE,
@@ -33,7 +34,15 @@ Runs the whole network on loopback: gateway, two super nodes, and two demo nodes
 through the super nodes, bob direct). Open the printed URLs in a browser; Ctrl-C stops everything.`;
 
 const SPEC = {
-  port: { kind: 'number', value: '<port>', description: 'gateway port', default: 8080 },
+  port: {
+    kind: 'number',
+    value: '<port>',
+    description: 'gateway port',
+    default: 8080,
+    integer: true,
+    min: 0,
+    max: 65535,
+  },
   host: {
     kind: 'string',
     value: '<address>',
@@ -51,14 +60,20 @@ const SPEC = {
     value: '<port>',
     description: "with --zone: the zone's DNS (UDP and TCP)",
     default: 8053,
+    integer: true,
+    min: 0,
+    max: 65535,
   },
   httpsPort: {
     kind: 'number',
     value: '<port>',
     description: "with --zone and pebble: the gateway's HTTPS port (--port redirects to it)",
     default: 8443,
+    integer: true,
+    min: 0,
+    max: 65535,
   },
-  debug: { kind: 'boolean', description: 'verbose logs', default: false },
+  logLevel: { ...COMMON_SPEC.logLevel, default: 'warn' },
 } as const;
 
 export interface Devnet {
@@ -75,8 +90,8 @@ export interface Devnet {
 export async function startDevnet(options: {
   port: number;
   host: string;
-  debug?: boolean;
-  quiet?: boolean;
+  logLevel?: LogLevel;
+  logFormat?: LogFormat;
   zone?: boolean;
   dnsPort?: number;
   httpsPort?: number;
@@ -84,7 +99,10 @@ export async function startDevnet(options: {
   // The composition root picks the process's crypto backends (libsodium when it loads).
   useNativeCrypto();
   const dir = mkdtempSync(join(tmpdir(), 'pc2-devnet-'));
-  const logger = createLogger('devnet', { debug: options.debug, quiet: options.quiet ?? true });
+  const logger = createLogger('devnet', {
+    level: options.logLevel ?? 'error',
+    format: options.logFormat,
+  });
   const edgeKey = KeyPair.generate();
   const keys = [KeyPair.generate(), KeyPair.generate()];
   const unavailable = options.zone ? caUnavailable() : null;
@@ -160,14 +178,18 @@ export async function startDevnet(options: {
     for (const [name, mode] of demo) {
       const site = await startDemoSite(name);
       stoppers.push(() => site.close());
+      // bob's entry is reachable from the super nodes (all on loopback), so the probe picks direct.
+      const listen = mode === 'auto' ? { host: '127.0.0.1', port: await freePort() } : undefined;
       const agent = new NodeAgent({
         key: KeyPair.generate(),
         name,
         upstream: site.url,
         superNodes: superNodes.map((s) => s.url),
         mode,
-        // bob's demo site is reachable from the super nodes (all on loopback), so the probe picks direct.
-        publicUrl: mode === 'auto' ? site.url : undefined,
+        publicUrl: listen ? `http://${listen.host}:${listen.port}` : undefined,
+        listen,
+        // Nothing is there yet when a devnet starts: no app-down warning for the demo sites.
+        appCheckMs: 60_000,
         ...(name === 'carol' && ca ? { tls: ca.nodeTls(join(dir, 'carol-tls')) } : {}),
         logger,
       });
@@ -256,6 +278,15 @@ export async function startSuperNodes(
   return nodes;
 }
 
+/** A loopback port free a moment ago (the demo's direct node announces its URL before listening). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
 function waitOnline(agent: NodeAgent, timeoutMs = 10_000): Promise<void> {
   if (agent.status().online) return Promise.resolve();
   return new Promise((resolve, reject) => {
@@ -275,12 +306,7 @@ export async function runDevnet(args: string[]): Promise<void> {
   const parsed = parseOptions(args, SPEC, USAGE);
   if (!parsed) return;
   const started = Date.now();
-  const net = await startDevnet({
-    ...parsed.options,
-    port: parsed.options.port!,
-    host: parsed.options.host!,
-    quiet: !parsed.options.debug,
-  });
+  const net = await startDevnet(parsed.options);
   if (net.zone?.unavailable) console.log(`pc2 devnet --zone: ${net.zone.unavailable}\n`);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   console.log(

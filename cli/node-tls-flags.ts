@@ -5,8 +5,9 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { NodeTlsOptions } from '../agent/tls/node-tls.ts';
-import { CliError } from './errors.ts';
-import { LETS_ENCRYPT_DIRECTORY, parseHostPort, ZONE_SPEC } from './zone-flags.ts';
+import { CliError, EXIT } from './errors.ts';
+import { hostPortProblem, parseHostPort } from './flags.ts';
+import { LETS_ENCRYPT_DIRECTORY, ZONE_SPEC } from './zone-flags.ts';
 
 export const NODE_TLS_SPEC = {
   tls: {
@@ -21,6 +22,7 @@ export const NODE_TLS_SPEC = {
     description:
       "where this node's TLS listens: loopback for a relayed node; a direct node's public TLS port (its --public-url https port)",
     default: '127.0.0.1:0',
+    check: hostPortProblem,
   },
   tlsDir: {
     kind: 'string',
@@ -55,7 +57,7 @@ export function nodeTlsFromFlags(o: NodeTlsFlags): NodeTlsOptions | undefined {
   if (!o.acmeAgreeTos)
     throw new CliError(
       '--tls orders a certificate from a CA whose terms you must agree to: add --acme-agree-tos',
-      2,
+      EXIT.USAGE,
     );
   return {
     order: acmeOrder(o.acmeCaFile),
@@ -63,7 +65,7 @@ export function nodeTlsFromFlags(o: NodeTlsFlags): NodeTlsOptions | undefined {
     email: o.acmeEmail,
     termsOfServiceAgreed: true,
     dir: o.tlsDir ?? join(homedir(), '.pc2', 'tls'),
-    listen: parseHostPort(o.tlsListen ?? '127.0.0.1:0', '--tls-listen'),
+    listen: parseHostPort(o.tlsListen ?? '127.0.0.1:0')!,
   };
 }
 

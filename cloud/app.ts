@@ -17,7 +17,12 @@ import { clientAddress, requestOrigin } from './http/origin.ts';
 import { WindowLimiter } from './http/rate-limit.ts';
 import { drain, parseCookies, sendError } from './http/respond.ts';
 import type { ResolvedOptions } from './options.ts';
+import type { RestoreSummary } from './backup/restore.ts';
 import { lockDataDir } from './runtime/data-lock.ts';
+import { AppsService } from './apps/service.ts';
+import { ChatService } from './chat/service.ts';
+import { SearchService } from './search/service.ts';
+import { isPage, servePage } from './pages/serve.ts';
 import { ShareService } from './shares/service.ts';
 import { handleShare, SHARE_PREFIX } from './shares/public.ts';
 import { BlobStore } from './storage/blobs.ts';
@@ -44,9 +49,17 @@ export class CloudApp {
   readonly locks: LockTable;
   readonly shares: ShareService;
   readonly uploads: TusUploads;
+  readonly search: SearchService;
+  readonly apps: AppsService;
+  readonly chat: ChatService;
   readonly authFailures: WindowLimiter;
   /** Sign-in nonces per client address: 60 a minute. */
   readonly nonceRequests: WindowLimiter;
+  /** Set by createCloud: a restore replaces this whole app (index.ts). */
+  restoreHook?: (
+    source: AsyncIterable<Uint8Array>,
+    opts: { replace?: boolean },
+  ) => Promise<RestoreSummary>;
   private readonly dav: DavDeps;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -64,12 +77,21 @@ export class CloudApp {
     }
     this.blobs = new BlobStore(options.dataDir);
     this.store = new FileStore(this.db, this.blobs, clock, limits.quotaBytes, (e) => {
+      this.search.onChange(e);
       try {
         options.onChange(e);
       } catch (error) {
         options.logger.warn('cloud onChange hook failed', { error: String(error) });
       }
     });
+    this.search = new SearchService(
+      options.dataDir,
+      this.store,
+      options.logger,
+      limits.searchTextBytes,
+    );
+    this.apps = new AppsService(this.store, this.blobs, limits, options.logger);
+    this.chat = new ChatService(options.chat, this.db, clock, options.logger);
     this.accounts = new Accounts(this.db, this.store, clock, limits.sessionTtlMs);
     this.siwe = new SiweVerifier(this.db, clock, limits.nonceTtlMs);
     this.locks = new LockTable(this.db, clock);
@@ -161,7 +183,8 @@ export class CloudApp {
     }
     if (rawPath.startsWith(SHARE_PREFIX + '/'))
       return handleShare(ctx, rawPath.slice(SHARE_PREFIX.length + 1));
-    if (rawPath.startsWith('/api/')) return handleApi(ctx, rawPath);
+    if (rawPath.startsWith('/api/') || rawPath.startsWith('/v1/')) return handleApi(ctx, rawPath);
+    if (isPage(rawPath)) return servePage(rawPath, req.method ?? 'GET', res);
     throw new CloudError(
       'NOT_FOUND',
       'nothing here: the file manager lives at /, WebDAV at /dav/, uploads at /tus/, the API at /api/',
@@ -185,15 +208,22 @@ export class CloudApp {
       return session;
     }
     const auth = ctx.req.headers.authorization;
-    if (auth?.toLowerCase().startsWith('basic ')) {
+    const scheme = auth?.slice(0, 7).toLowerCase();
+    if (auth && (scheme?.startsWith('basic ') || scheme === 'bearer ')) {
       if (this.authFailures.blocked(ctx.client))
         throw new CloudError('RATE_LIMITED', 'too many failed sign-ins; wait a minute');
-      const decoded = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8');
-      const i = decoded.indexOf(':');
-      const found =
-        i < 0
-          ? undefined
-          : await this.accounts.checkAppPassword(decoded.slice(0, i), decoded.slice(i + 1));
+      let found: Principal | undefined;
+      if (scheme === 'bearer ') {
+        // OpenAI-compatible clients send the key as a bearer token: an app password works as one.
+        found = await this.accounts.checkAppPassword('', auth.slice(7).trim());
+      } else {
+        const decoded = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8');
+        const i = decoded.indexOf(':');
+        found =
+          i < 0
+            ? undefined
+            : await this.accounts.checkAppPassword(decoded.slice(0, i), decoded.slice(i + 1));
+      }
       if (!found) {
         this.authFailures.hit(ctx.client);
         throw new CloudError(
@@ -231,6 +261,8 @@ export class CloudApp {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    this.search.close();
+    this.chat.close();
     this.db.close();
     this.unlock();
   }

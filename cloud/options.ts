@@ -1,5 +1,6 @@
 /** Cloud options: one object, documented defaults and units, unknown keys refused. */
 import { type Logger, silentLogger } from '../shared/logger.ts';
+import type { ChatOptions } from './chat/service.ts';
 import type { ChangeEvent } from './storage/events.ts';
 
 export type { Logger };
@@ -29,6 +30,24 @@ export interface CloudLimits {
   authFailuresPerMin: number;
   /** Longest WebDAV lock timeout granted. Default 3600 s. */
   maxLockSeconds: number;
+  /** Bytes of each text file that the search indexes. Default 1 MiB. */
+  searchTextBytes: number;
+  /** Wall time of a WASM run from its first instruction, and the most a run may ask for. Default 5 s (a run may ask for less, down to 100 ms). */
+  wasmTimeoutMs: number;
+  /** Memory a WASM module may declare (all memories' maximum), and the most a run may ask for. Default 256 MiB. */
+  wasmMemoryBytes: number;
+  /** WASM runs at once per wallet / on the node, and runs waiting per wallet / on the node (then 429). Defaults 2, 4, 4, 16. */
+  wasmRunsPerWallet: number;
+  wasmRunsPerNode: number;
+  wasmQueuedPerWallet: number;
+  wasmQueuedPerNode: number;
+  /** Largest module file. Default 64 MiB. */
+  wasmModuleBytes: number;
+  /** A run's folder at most (materialised, and written by a write-enabled run). Defaults 256 MiB, 10,000 entries. */
+  wasmFolderBytes: number;
+  wasmFolderFiles: number;
+  /** stdout and stderr of a run together at most. Default 8 MiB. */
+  wasmOutputBytes: number;
 }
 
 export interface CloudOptions {
@@ -49,6 +68,8 @@ export interface CloudOptions {
   onChange?: (event: ChangeEvent) => void;
   /** Purge expired trash, uploads and sessions this often. Default 10 min; 0 disables the timer. */
   sweepIntervalMs?: number;
+  /** The chat backend (docs/cloud.md, "Chat backends"); none: the chat page says how to add one. */
+  chat?: ChatOptions;
 }
 
 export const DEFAULT_LIMITS: CloudLimits = {
@@ -62,6 +83,17 @@ export const DEFAULT_LIMITS: CloudLimits = {
   sharePasswordAttemptsPerMin: 5,
   authFailuresPerMin: 20,
   maxLockSeconds: 3600,
+  searchTextBytes: 1024 * 1024,
+  wasmTimeoutMs: 5000,
+  wasmMemoryBytes: 256 * 1024 * 1024,
+  wasmRunsPerWallet: 2,
+  wasmRunsPerNode: 4,
+  wasmQueuedPerWallet: 4,
+  wasmQueuedPerNode: 16,
+  wasmModuleBytes: 64 * 1024 * 1024,
+  wasmFolderBytes: 256 * 1024 * 1024,
+  wasmFolderFiles: 10_000,
+  wasmOutputBytes: 8 * 1024 * 1024,
 };
 
 export interface ResolvedOptions {
@@ -73,6 +105,7 @@ export interface ResolvedOptions {
   logger: Logger;
   onChange: (event: ChangeEvent) => void;
   sweepIntervalMs: number;
+  chat: ChatOptions | undefined;
 }
 
 const KNOWN = new Set([
@@ -84,7 +117,51 @@ const KNOWN = new Set([
   'logger',
   'onChange',
   'sweepIntervalMs',
+  'chat',
 ]);
+const CHAT_KEYS = {
+  openai: ['backend', 'url', 'apiKey', 'model'],
+  local: ['backend', 'modelPath', 'runtimeDir', 'threads', 'contextSize'],
+};
+
+function checkChat(chat: unknown): ChatOptions | undefined {
+  if (chat === undefined) return undefined;
+  const c = chat as Record<string, unknown>;
+  if (c === null || typeof c !== 'object' || (c.backend !== 'openai' && c.backend !== 'local')) {
+    throw new TypeError(
+      'cloud option "chat" is { backend: "openai", url, model, apiKey? } or { backend: "local", modelPath, runtimeDir?, threads?, contextSize? }',
+    );
+  }
+  const unknown = Object.keys(c).filter(
+    (k) => !CHAT_KEYS[c.backend as 'openai' | 'local'].includes(k),
+  );
+  if (unknown.length > 0)
+    throw new TypeError(`unknown cloud chat option(s): ${unknown.join(', ')}`);
+  const text = (k: string, optional = false): void => {
+    if (c[k] === undefined && optional) return;
+    if (typeof c[k] !== 'string' || c[k] === '')
+      throw new TypeError(`cloud chat option "${k}" must be a non-empty string`);
+  };
+  const count = (k: string): void => {
+    if (c[k] !== undefined && (!Number.isInteger(c[k]) || (c[k] as number) < 1))
+      throw new TypeError(`cloud chat option "${k}" must be a positive integer`);
+  };
+  if (c.backend === 'openai') {
+    text('url');
+    text('model');
+    text('apiKey', true);
+    if (!/^https?:\/\//.test(c.url as string))
+      throw new TypeError(
+        'cloud chat option "url" must be an http(s) URL, e.g. "http://127.0.0.1:11434/v1"',
+      );
+  } else {
+    text('modelPath');
+    text('runtimeDir', true);
+    count('threads');
+    count('contextSize');
+  }
+  return c as unknown as ChatOptions;
+}
 export const systemClock: Clock = { now: () => Date.now() };
 
 function parseOrigin(value: unknown): URL {
@@ -143,5 +220,6 @@ export function resolveOptions(options: CloudOptions): ResolvedOptions {
     logger: options.logger ?? silentLogger,
     onChange: options.onChange ?? (() => {}),
     sweepIntervalMs: sweep,
+    chat: checkChat(options.chat),
   };
 }

@@ -80,20 +80,26 @@ export class NodeTls {
   readonly #now: () => number;
   readonly #terminator: TlsTerminator;
   #certificate: NodeCertificate | null = null;
+  /** Where decrypted connections go (the agent's entry); set by start(). */
+  #upstream = { host: '127.0.0.1', port: 0 };
 
-  constructor(
-    options: NodeTlsOptions,
-    deps: { key: KeyPair; upstream: { host: string; port: number }; logger: Logger; now(): number },
-  ) {
+  constructor(options: NodeTlsOptions, deps: { key: KeyPair; logger: Logger; now(): number }) {
     this.#o = checkNodeTlsOptions(options);
     this.#key = deps.key;
     this.#logger = deps.logger;
     this.#now = deps.now;
-    this.#terminator = new TlsTerminator(deps.upstream);
+    this.#terminator = new TlsTerminator(() => this.#upstream);
   }
 
   /** Gets the certificate (from disk or the CA), then listens. Throws AgentError CERTIFICATE_FAILED. */
-  async start(name: string, zone: string, superNodes: string[]): Promise<void> {
+  async start(at: {
+    name: string;
+    zone: string;
+    superNodes: string[];
+    upstream: { host: string; port: number };
+  }): Promise<void> {
+    const { name, zone, superNodes } = at;
+    this.#upstream = at.upstream;
     let listening = false;
     this.#certificate = new NodeCertificate({
       settings: this.#o,

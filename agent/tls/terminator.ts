@@ -26,13 +26,14 @@ export interface TerminatorStats {
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 export class TlsTerminator {
-  readonly #upstream: { host: string; port: number };
+  readonly #upstream: () => { host: string; port: number };
   #server: tls.Server | null = null;
   readonly #open = new Set<net.Socket>();
   readonly stats: TerminatorStats = { connections: 0, handshakeFailures: 0 };
 
-  constructor(upstream: { host: string; port: number }) {
-    this.#upstream = upstream;
+  /** `upstream`: where decrypted connections go, or a function asked at each connection. */
+  constructor(upstream: { host: string; port: number } | (() => { host: string; port: number })) {
+    this.#upstream = typeof upstream === 'function' ? upstream : () => upstream;
   }
 
   /** Listens with `pair`; resolves with the bound address. */
@@ -82,7 +83,7 @@ export class TlsTerminator {
 
   #pipe(socket: tls.TLSSocket): void {
     this.stats.connections++;
-    const upstream = net.connect({ ...this.#upstream, noDelay: true, allowHalfOpen: true });
+    const upstream = net.connect({ ...this.#upstream(), noDelay: true, allowHalfOpen: true });
     this.#open.add(upstream);
     const close = () => {
       socket.destroy();

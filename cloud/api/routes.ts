@@ -9,6 +9,10 @@ import { readJson, sendJson } from '../http/respond.ts';
 import { authRoutes } from './auth-routes.ts';
 import { fileRoutes } from './file-routes.ts';
 import { adminRoutes } from './admin-routes.ts';
+import { searchRoutes } from './search-routes.ts';
+import { appRoutes } from './app-routes.ts';
+import { backupRoutes } from './backup-routes.ts';
+import { chatRoutes } from './chat-routes.ts';
 
 export type Handler = (ctx: ApiContext) => Promise<unknown> | unknown;
 
@@ -32,9 +36,21 @@ export interface Route {
   owner?: boolean;
   /** Writes its own response (content downloads). */
   raw?: boolean;
+  /** Reads its own request body (not JSON: a backup archive). */
+  rawBody?: boolean;
+  /** A larger JSON body than limits.jsonBodyBytes (chat histories). */
+  bodyBytes?: number;
 }
 
-const ROUTES: Route[] = [...authRoutes, ...fileRoutes, ...adminRoutes];
+const ROUTES: Route[] = [
+  ...authRoutes,
+  ...fileRoutes,
+  ...adminRoutes,
+  ...searchRoutes,
+  ...appRoutes,
+  ...backupRoutes,
+  ...chatRoutes,
+];
 
 export async function handleApi(ctx: RequestContext, path: string): Promise<void> {
   const { req, res, cloud } = ctx;
@@ -50,11 +66,14 @@ export async function handleApi(ctx: RequestContext, path: string): Promise<void
   if (hit.r.owner && principal?.role !== 'owner')
     throw new CloudError('FORBIDDEN', 'only the owner of this node can do that');
   const hasBody =
-    req.method === 'POST' ||
-    req.method === 'PUT' ||
-    req.method === 'PATCH' ||
-    req.method === 'DELETE';
-  const body = hasBody ? await readJson(req, cloud.options.limits.jsonBodyBytes) : {};
+    !hit.r.rawBody &&
+    (req.method === 'POST' ||
+      req.method === 'PUT' ||
+      req.method === 'PATCH' ||
+      req.method === 'DELETE');
+  const body = hasBody
+    ? await readJson(req, Math.max(hit.r.bodyBytes ?? 0, cloud.options.limits.jsonBodyBytes))
+    : {};
   let params: string[];
   try {
     params = hit.m!.slice(1).map((p) => decodeURIComponent(p));
@@ -63,7 +82,7 @@ export async function handleApi(ctx: RequestContext, path: string): Promise<void
   }
   const api: ApiContext = { ...ctx, params, body, principal: principal!, status: 200, headers: {} };
   const result = await hit.r.handler(api);
-  if (hit.r.raw) return;
+  if (hit.r.raw || res.headersSent) return;
   res.setHeader('cache-control', 'no-store');
   sendJson(res, api.status, result ?? { ok: true }, api.headers as Record<string, string>);
 }

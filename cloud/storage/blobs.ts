@@ -21,6 +21,9 @@ export class LimitExceeded extends Error {}
 export class BlobStore {
   readonly root: string;
   private readonly tmp: string;
+  /** While a backup holds the store, freed blobs wait here instead of being unlinked. */
+  private holds = 0;
+  private readonly deferred = new Set<string>();
 
   constructor(dataDir: string) {
     this.root = join(dataDir, 'blobs');
@@ -112,7 +115,24 @@ export class BlobStore {
   }
 
   async remove(id: string): Promise<void> {
+    if (this.holds > 0) {
+      this.deferred.add(id);
+      return;
+    }
     await rm(this.path(id), { force: true });
+  }
+
+  /** Keeps every blob file until the returned release is called (a backup streams a snapshot's blobs). */
+  hold(): () => void {
+    this.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--this.holds > 0) return;
+      for (const id of this.deferred) void rm(this.path(id), { force: true }).catch(() => {});
+      this.deferred.clear();
+    };
   }
 
   /**

@@ -39,6 +39,13 @@ CREATE TABLE IF NOT EXISTS app_passwords (
 CREATE TABLE IF NOT EXISTS shares (
   id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, wallet TEXT NOT NULL, node_id INTEGER NOT NULL,
   mode TEXT NOT NULL, password TEXT, expires INTEGER, revoked INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS chat_conversations (
+  id TEXT PRIMARY KEY, wallet TEXT NOT NULL, title TEXT NOT NULL, created INTEGER NOT NULL, updated INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS chat_conversations_wallet ON chat_conversations(wallet, updated);
+CREATE TABLE IF NOT EXISTS chat_messages (
+  id INTEGER PRIMARY KEY, conversation_id TEXT NOT NULL, role TEXT NOT NULL, content TEXT NOT NULL,
+  created INTEGER NOT NULL, stopped INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS chat_messages_conversation ON chat_messages(conversation_id, id);
 CREATE TABLE IF NOT EXISTS uploads (
   id TEXT PRIMARY KEY, wallet TEXT NOT NULL, path TEXT NOT NULL, length INTEGER NOT NULL,
   offset INTEGER NOT NULL, metadata TEXT NOT NULL, expires INTEGER NOT NULL, created INTEGER NOT NULL);
@@ -51,12 +58,16 @@ export class Db {
   /** Called after a rollback, so in-memory state tied to the transaction can be dropped. */
   readonly onRollback: (() => void)[] = [];
 
-  constructor(path: string) {
+  /**
+   * `schema` defaults to the cloud's own; a derived database that can be rebuilt (the search index)
+   * passes its own and `durable: false` (synchronous=NORMAL: a crash may lose its last commits).
+   */
+  constructor(path: string, opts: { schema?: string; durable?: boolean } = {}) {
     this.raw = openDatabase(path);
     this.raw.exec('PRAGMA journal_mode = WAL');
-    this.raw.exec('PRAGMA synchronous = FULL');
+    this.raw.exec(`PRAGMA synchronous = ${opts.durable === false ? 'NORMAL' : 'FULL'}`);
     this.raw.exec('PRAGMA foreign_keys = OFF');
-    this.raw.exec(SCHEMA);
+    this.raw.exec(opts.schema ?? SCHEMA);
   }
 
   q(sql: string): Statement {

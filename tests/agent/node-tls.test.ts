@@ -94,14 +94,14 @@ describe.skipIf(!support.ok)('the node certificate of a private name (pebble)', 
         retryMinMs: 1_000,
         retryMaxMs: 2_000,
       },
-      {
-        key: node,
-        upstream: { host: '127.0.0.1', port: (app.address() as AddressInfo).port },
-        logger,
-        now: () => Date.now(),
-      },
+      { key: node, logger, now: () => Date.now() },
     );
-    await nodeTls.start('carol', ZONE, [apiUrl]);
+    await nodeTls.start({
+      name: 'carol',
+      zone: ZONE,
+      superNodes: [apiUrl],
+      upstream: { host: '127.0.0.1', port: (app.address() as AddressInfo).port },
+    });
   }, 60_000);
 
   afterAll(async () => {
