@@ -151,7 +151,7 @@ describe.skipIf(!support.ok)(
         ]),
         await node('bob', ['--mode', 'relay']),
       ];
-      await Promise.all(nodes.map((p) => p.waitFor(/"online":true/, 90_000)));
+      await Promise.all(nodes.map((p) => p.waitFor(/"state":"online"/, 90_000)));
       rootFile = join(net.dir, 'pebble-root.pem');
       writeFileSync(rootFile, await pebble.issuingRoot());
     }, 180_000);
