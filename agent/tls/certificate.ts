@@ -14,19 +14,9 @@ import type { Logger } from '../../shared/logger.ts';
 import { zoneChallengePath } from '../../shared/records/api.ts';
 import { signChallenge } from '../../shared/records/challenge.ts';
 import { AgentError } from '../errors.ts';
-import type { CertificatePair } from './terminator.ts';
+import { type AcmeOrder, type CertificatePair, orderRetryDelay } from '../../shared/acme-order.ts';
 
-/** One ACME order by DNS-01 (the CLI hands the agent origin/acme's; see docs/zone.md). */
-export type AcmeOrder = (request: {
-  names: string[];
-  directoryUrl: string;
-  email?: string;
-  termsOfServiceAgreed: boolean;
-  accountKeyFile: string;
-  publish(values: string[]): Promise<void>;
-  waitServed(value: string): Promise<void>;
-  logger: Logger;
-}) => Promise<CertificatePair>;
+export type { AcmeOrder };
 
 export interface NodeCertificateSettings {
   order: AcmeOrder;
@@ -182,9 +172,7 @@ export class NodeCertificate {
     } catch (e) {
       this.#failures++;
       this.stats.orderFailures++;
-      const delay =
-        Math.min(this.#s.retryMaxMs, this.#s.retryMinMs * 2 ** (this.#failures - 1)) *
-        (0.9 + Math.random() * 0.2);
+      const delay = orderRetryDelay(this.#failures, this.#s.retryMinMs, this.#s.retryMaxMs);
       const next = this.#now() + delay;
       this.#logger.warn('node certificate: renewal failed; keeping the current certificate', {
         error: (e as Error).message,

@@ -7,13 +7,9 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
+import type { CertificatePair } from '../../shared/acme-order.ts';
 
-export interface CertificatePair {
-  /** PEM chain, leaf first. */
-  chain: string;
-  /** PEM private key. */
-  key: string;
-}
+export type { CertificatePair };
 
 export interface TerminatorStats {
   /** TLS connections accepted and piped to the upstream. */

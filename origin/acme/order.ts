@@ -11,23 +11,10 @@ import { Agent } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import * as acme from 'acme-client';
 import { Agent as UndiciAgent, request } from 'undici';
-import type { Logger } from '../../shared/logger.ts';
+import type { AcmeOrderRequest, CertificatePair } from '../../shared/acme-order.ts';
 import { writeFileAtomic } from '../zone/atomic-file.ts';
 
-export interface OrderOptions {
-  /** The names to certify, the first one the common name. */
-  names: string[];
-  directoryUrl: string;
-  email?: string;
-  termsOfServiceAgreed: boolean;
-  /** The account key (PEM, 0600); created on the first order. */
-  accountKeyFile: string;
-  /** Serves these values at the names' `_acme-challenge` on every super node (replacing the previous set). */
-  publish(values: string[]): Promise<void>;
-  /** Resolves once the zone's name servers answer `value`; throws when they do not in time. */
-  waitServed(value: string): Promise<void>;
-  logger: Logger;
-}
+export type OrderOptions = AcmeOrderRequest;
 
 let roots: string[] | undefined;
 
@@ -75,7 +62,7 @@ async function accountKey(file: string): Promise<Buffer> {
   }
 }
 
-export async function orderCertificate(o: OrderOptions): Promise<{ chain: string; key: string }> {
+export async function orderCertificate(o: OrderOptions): Promise<CertificatePair> {
   acme.setLogger((message) => o.logger.debug(`acme: ${message}`));
   await checkDirectory(o.directoryUrl, acme.axios.defaults.timeout ?? 30_000);
   const client = new acme.Client({
