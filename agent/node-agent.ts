@@ -210,7 +210,7 @@ export class NodeAgent extends EventEmitter {
     const host = template ? new URL(template.replace('{name}', this.#o.name)).hostname : '';
     if (!host.startsWith(`${this.#o.name}.`))
       throw new AgentError('INVALID_OPTIONS', `no super node says where ${this.#o.name} is served`);
-    const port = await this.#entry.listen('127.0.0.1', 0, 'tls');
+    const port = await this.#entry.listen('127.0.0.1', 0, 'tls', true);
     await this.#tls!.start({
       name: this.#o.name,
       zone: host.slice(this.#o.name.length + 1),

@@ -33,6 +33,7 @@ async function curl(
   name: string,
   port: number,
   caFile: string,
+  headers: string[] = [],
 ): Promise<{ body: string; matched: string }> {
   const host = `${name}.${ZONE}`;
   const { stdout, stderr } = await run(
@@ -45,6 +46,7 @@ async function curl(
       caFile,
       '--resolve',
       `${host}:${port}:127.0.0.1`,
+      ...headers.flatMap((h) => ['-H', h]),
       `https://${host}:${port}/`,
     ],
     { timeout: 15_000 },
@@ -188,6 +190,11 @@ describe.skipIf(!support.ok)(
       expect(agents).toMatch(/node certificate issued \{"host":"alice\.ela\.test"/);
       expect(agents).toMatch(/node certificate issued \{"host":"dora\.ela\.test"/);
     }, 90_000);
+
+    it("drops a visitor's own X-Forwarded-* on the node (no gateway set them): the app sees the real Host", async () => {
+      const seen = await curl('alice', gatewayPort, rootFile, ['X-Forwarded-Host: evil.example']);
+      expect(seen.body).toContain(`hello alice.${ZONE}:${gatewayPort} ${MARKER}`);
+    }, 30_000);
 
     it('a public name (the control) is served with the zone certificate, and its plaintext does cross the super node', async () => {
       const seen = await curl('bob', gatewayPort, rootFile);
