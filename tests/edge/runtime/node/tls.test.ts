@@ -181,17 +181,9 @@ describe('Node gateway TLS', () => {
 describe('Node gateway TLS, slow clients', () => {
   it('cuts an HTTP/1.1 client that does not finish its headers (408), behind the SNI front too', async () => {
     const world = await createWorld();
-    const dir = mkdtempSync(join(tmpdir(), 'pc2-edge-slow-'));
-    const gateway = await startGateway({
-      config: world.config,
-      hostname: '127.0.0.1',
-      httpsPort: 0,
-      httpPort: null,
-      tls: makeCertificate(dir, 'edge'),
-      headersTimeoutMs: 500,
-    });
+    const gateway = await tlsGateway(world, { headersTimeoutMs: 500 });
     try {
-      const h = await handshake(gateway.ports.https!, { ALPNProtocols: ['http/1.1'] });
+      const h = await handshake(gateway.port, { ALPNProtocols: ['http/1.1'] });
       h.socket.write('GET / HTTP/1.1\r\nhost: alice.localhost\r\n');
       let answer = '';
       h.socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
@@ -200,13 +192,12 @@ describe('Node gateway TLS, slow clients', () => {
     } finally {
       await gateway.close();
       await world.close();
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
 
 /** A TLS gateway for the conformance suite, with a throwaway certificate. */
-async function tlsGateway(world: World) {
+async function tlsGateway(world: World, extra: { headersTimeoutMs?: number } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'pc2-edge-tls-'));
   const gateway = await startGateway({
     config: world.config,
@@ -214,8 +205,10 @@ async function tlsGateway(world: World) {
     httpsPort: 0,
     httpPort: null,
     tls: makeCertificate(dir, 'edge'),
+    ...extra,
   });
   return {
+    port: gateway.ports.https!,
     baseUrl: `https://127.0.0.1:${gateway.ports.https}`,
     async close() {
       await gateway.close();
