@@ -18,6 +18,7 @@ import {
 import { MAX_LEASE_MS } from '../shared/records/route.ts';
 import type { AgentMode } from './agent-status.ts';
 import type { HostHeader } from './entry.ts';
+import type { NodeTlsOptions } from './tls/node-tls.ts';
 
 export interface NodeAgentOptions {
   key: KeyPair;
@@ -46,6 +47,11 @@ export interface NodeAgentOptions {
   requestLogSize?: number;
   /** Be listed by name on the zone's network map (a field of the signed route record). Default false. */
   listOnMap?: boolean;
+  /**
+   * Terminate visitors' TLS on this node with its own certificate (a private name, docs/zone.md):
+   * route records say `tls: "node"`, relayed visitors arrive as raw TLS streams, plain ones are refused.
+   */
+  tls?: NodeTlsOptions;
   clock?: { now(): number };
   logger?: Logger;
 }
@@ -78,6 +84,8 @@ export const AGENT_OPTIONS = {
   retryMs: withDefault(integer(100, 600_000), 5_000),
   requestLogSize: withDefault(integer(1, 100_000), 200),
   listOnMap: withDefault(boolean, false),
+  // Checked in full by NodeTls (agent/tls/node-tls.ts).
+  tls: optional(object<NodeTlsOptions>()),
   clock: withDefault(object<{ now(): number }>(), { now: () => Date.now() }),
   logger: withDefault(object<Logger>(), silentLogger),
 } satisfies Rules<NodeAgentOptions>;

@@ -5,6 +5,7 @@
  * ends; the app: answering or not, and why not.
  */
 import type { RouteMode } from '../shared/records/route.ts';
+import type { NodeTlsStatus } from './tls/node-tls.ts';
 
 export type AgentMode = 'auto' | 'direct' | 'relay';
 export type TunnelState = 'up' | 'connecting' | 'down' | 'not used';
@@ -41,6 +42,8 @@ export interface AgentStatus {
   superNodes: SuperNodeStatus[];
   /** Direct mode's listener for the edge (--listen), if any. */
   listen: string | null;
+  /** A private name: its certificate and terminator. Absent when the gateway terminates TLS. */
+  tls?: NodeTlsStatus;
 }
 
 const time = (ms: number | null) => (ms ? new Date(ms).toISOString().slice(11, 19) + 'Z' : '-');
@@ -59,6 +62,11 @@ export function statusLines(s: AgentStatus): string[] {
     `${s.name}  ${word}  ${s.publicUrl ?? ''}`.trimEnd(),
     `mode ${s.mode ?? '-'}   published ${time(s.publishedAt)}   lease until ${time(s.expiresAt)}${s.listen ? `   listening on ${s.listen}` : ''}`,
     app,
+    ...(s.tls
+      ? [
+          `TLS on this node (private name): certificate for ${s.tls.host ?? '-'} until ${s.tls.expires ? new Date(s.tls.expires).toISOString() : '-'}`,
+        ]
+      : []),
     ...(s.routeError ? [`route not renewed: ${s.routeError}`] : []),
     ...s.superNodes.map(
       (l) =>
@@ -77,6 +85,9 @@ export function statusFields(s: AgentStatus): Record<string, unknown> {
     expiresAt: s.expiresAt && new Date(s.expiresAt).toISOString(),
     app: s.app.state === 'down' ? `down: ${s.app.detail}` : s.app.state,
     ...(s.routeError ? { routeError: s.routeError } : {}),
+    ...(s.tls
+      ? { tls: s.tls.host, tlsExpires: s.tls.expires && new Date(s.tls.expires).toISOString() }
+      : {}),
     superNodes: s.superNodes.map((l) => `${l.url} registry=${l.registry} tunnel=${l.tunnel}`),
   };
 }

@@ -64,14 +64,22 @@ export class NodeEntry {
     };
   }
 
-  /** Starts one listener whose requests are labelled `via`; resolves with its port. */
-  async listen(host: string, port: number, via: string): Promise<number> {
+  /**
+   * Starts one listener whose requests are labelled `via`; resolves with its port. `fromVisitors`:
+   * its requests come straight from visitors (a private name's TLS terminator), with no gateway that
+   * set X-Forwarded-*: what they carry of it is the visitor's own claim, dropped.
+   */
+  async listen(host: string, port: number, via: string, fromVisitors = false): Promise<number> {
+    const take = (req: IncomingMessage) => {
+      if (fromVisitors) dropForwarded(req);
+      return req;
+    };
     const server = createServer({ requestTimeout: 0, headersTimeout: 60_000 }, (req, res) =>
-      this.#forward(req, res, via),
+      this.#forward(take(req), res, via),
     );
     // 100-continue is the app's to decide: it gets the Expect header and answers.
-    server.on('checkContinue', (req, res) => this.#forward(req, res, via));
-    server.on('upgrade', (req, socket, head) => this.#upgrade(req, socket, head, via));
+    server.on('checkContinue', (req, res) => this.#forward(take(req), res, via));
+    server.on('upgrade', (req, socket, head) => this.#upgrade(take(req), socket, head, via));
     server.on('clientError', (_e, socket) => socket.destroy());
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -259,4 +267,15 @@ export class NodeEntry {
     });
     app.on('close', () => client.destroy());
   }
+}
+
+/** Removes a request's X-Forwarded-* headers, before anything reads them. */
+function dropForwarded(req: IncomingMessage): void {
+  const raw = req.rawHeaders;
+  const kept: string[] = [];
+  for (let i = 0; i < raw.length; i += 2)
+    if (!raw[i].toLowerCase().startsWith('x-forwarded-')) kept.push(raw[i], raw[i + 1]);
+  raw.splice(0, raw.length, ...kept);
+  for (const name of Object.keys(req.headers))
+    if (name.startsWith('x-forwarded-')) delete req.headers[name];
 }

@@ -24,7 +24,9 @@ export type AgentErrorCode =
   | 'PROTOCOL'
   | 'CONNECTION_LOST'
   | 'REMOTE_ERROR'
-  | 'STOPPED';
+  | 'STOPPED'
+  /** A private name's certificate could not be obtained at start (ACME order failed). */
+  | 'CERTIFICATE_FAILED';
 
 const FATAL: ReadonlySet<AgentErrorCode> = new Set(['AUTH_FAILED', 'FORBIDDEN', 'VERSION']);
 

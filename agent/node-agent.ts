@@ -29,6 +29,7 @@ import {
   publishNodeCard,
   waitForBinding,
 } from './supernode-api.ts';
+import { NodeTls } from './tls/node-tls.ts';
 import { TunnelClient } from './tunnel/client.ts';
 
 export type { AgentMode, AgentStatus, Logger, NodeAgentOptions };
@@ -56,6 +57,8 @@ export class NodeAgent extends EventEmitter {
   readonly #timers = new Set<NodeJS.Timeout>();
   #appTimer: NodeJS.Timeout | null = null;
   #stopped = false;
+  /** A private name's certificate and TLS terminator (options.tls), else null. */
+  readonly #tls: NodeTls | null;
   /** Aborted by stop(): ends waits that would otherwise outlive the agent. */
   readonly #stopping = new AbortController();
 
@@ -74,6 +77,20 @@ export class NodeAgent extends EventEmitter {
         'INVALID_OPTIONS',
         'listen is for direct mode: give the public URL that leads to it',
       );
+    if (this.#o.tls && this.#o.publicUrl && !this.#o.publicUrl.startsWith('https://'))
+      throw new AgentError('INVALID_OPTIONS', 'a node that terminates TLS has an https public URL');
+    if (this.#o.tls && this.#o.listen)
+      throw new AgentError(
+        'INVALID_OPTIONS',
+        'a node that terminates TLS listens with its terminator (tls.listen), not listen',
+      );
+    this.#tls = this.#o.tls
+      ? new NodeTls(this.#o.tls, {
+          key: this.#o.key,
+          logger: this.#o.logger,
+          now: () => this.#o.clock.now(),
+        })
+      : null;
     const upstream = new URL(this.#o.upstream);
     this.#app = { url: upstream.origin, state: 'unknown', checkedAt: null };
     this.requests = new RequestLog(this.#o.requestLogSize);
@@ -121,6 +138,7 @@ export class NodeAgent extends EventEmitter {
         ...(detail ? { detail } : {}),
       })),
       listen: this.#listen,
+      ...(this.#tls ? { tls: this.#tls.status() } : {}),
     };
   }
 
@@ -144,9 +162,10 @@ export class NodeAgent extends EventEmitter {
         });
       this.#listen = `${this.#o.listen.host}:${port}`;
     }
+    if (this.#tls) await this.#startTls(reachable);
     this.#mode = await this.#chooseMode(reachable[0]);
     this.#o.logger.info('mode chosen', { mode: this.#mode });
-    if (this.#mode === 'direct' && !this.#o.listen)
+    if (this.#mode === 'direct' && !this.#o.listen && !this.#tls)
       this.#o.logger.warn(
         'direct mode without --listen: requests go straight to the public URL, past the agent (no request list, and a stopped app looks offline)',
       );
@@ -178,10 +197,29 @@ export class NodeAgent extends EventEmitter {
     if (this.#appTimer) clearInterval(this.#appTimer);
     await this.#lease.stop();
     await Promise.all(this.#links.map((l) => l.tunnelClient?.stop()));
+    await this.#tls?.stop();
     await this.#entry.close();
     this.#state = 'stopped';
     for (const l of this.#links) if (l.tunnel !== 'not used') l.tunnel = 'down';
     this.#changed();
+  }
+
+  /**
+   * The certificate for `<name>.<zone>` (the zone from the super node's public URL template), then
+   * the terminator, whose decrypted requests go through the entry like any other.
+   */
+  async #startTls(links: Link[]): Promise<void> {
+    const template = links.find((l) => l.publicUrlTemplate)?.publicUrlTemplate;
+    const host = template ? new URL(template.replace('{name}', this.#o.name)).hostname : '';
+    if (!host.startsWith(`${this.#o.name}.`))
+      throw new AgentError('INVALID_OPTIONS', `no super node says where ${this.#o.name} is served`);
+    const port = await this.#entry.listen('127.0.0.1', 0, 'tls', true);
+    await this.#tls!.start({
+      name: this.#o.name,
+      zone: host.slice(this.#o.name.length + 1),
+      superNodes: links.map((l) => l.url),
+      upstream: { host: '127.0.0.1', port },
+    });
   }
 
   /** A one-shot timer that stop() clears. */
@@ -302,6 +340,8 @@ export class NodeAgent extends EventEmitter {
         servicePeerId: id,
         deviceKey: this.#o.key,
         upstream: { host: '127.0.0.1', port: link.entryPort },
+        // A private name: visitors' TLS streams go to the terminator, and nothing else is taken.
+        ...(this.#tls ? { tlsUpstream: this.#tls.tunnelTarget, tlsOnly: true } : {}),
         // A super node that restarts is found again within seconds, not a minute.
         backoff: { maxDelayMs: Math.max(1000, Math.min(15_000, this.#o.retryMs * 3)) },
       });
@@ -348,7 +388,12 @@ export class NodeAgent extends EventEmitter {
    * relay record must name one.
    */
   #route(ttlMs: number): PublishRouteInput | string {
-    const route = { name: this.#o.name, ttlMs, listed: this.#o.listOnMap };
+    const route = {
+      name: this.#o.name,
+      ttlMs,
+      listed: this.#o.listOnMap,
+      ...(this.#tls ? { tls: 'node' as const } : {}),
+    };
     if (this.#mode === 'direct')
       return { ...route, mode: 'direct', endpoint: this.#o.publicUrl, relays: [] };
     let relays = this.#links.filter((l) => l.tunnel === 'up' && l.id).map((l) => l.id!);

@@ -28,7 +28,7 @@ import {
 } from '../shared/records/api.ts';
 import { decodeJwsPayload, type RegistryOp, signRequest } from '../shared/records/request.ts';
 import type { NameBinding } from '../shared/records/binding.ts';
-import { MAX_LEASE_MS, type RouteMode, signRoute } from '../shared/records/route.ts';
+import { MAX_LEASE_MS, type RouteMode, type RouteTls, signRoute } from '../shared/records/route.ts';
 import { AgentError, type AgentErrorCode } from './errors.ts';
 
 export interface RegistryClientOptions {
@@ -45,6 +45,8 @@ export interface PublishRouteInput {
   mode: RouteMode;
   endpoint?: string;
   relays?: string[];
+  /** `'node'`: this node terminates TLS itself (a private name; shared/records/route.ts). */
+  tls?: RouteTls;
   /** Lease length. Default 10 minutes (at most 24 h). */
   ttlMs?: number;
   /** Default: the next value of the client's increasing counter. */
@@ -155,6 +157,7 @@ export class RegistryClient {
         mode: input.mode,
         endpoint: input.endpoint,
         relays: input.relays ?? [],
+        tls: input.tls,
         seq: input.seq ?? this.nextSeq(),
         iat,
         exp: iat + ttl,

@@ -149,17 +149,27 @@ export function startUpstream(bodyBytes: number): Promise<Running> {
   return startPortPrinter(['-e', code]);
 }
 
+/** Gateway options bench:edge varies (startGateway's, as JSON). */
+export interface BenchGatewayOptions {
+  tls?: { certFile: string; keyFile: string };
+  http2?: boolean;
+  privateNames?: boolean;
+  allowPrivateTargets?: boolean;
+  /** As `pc2 gateway --metrics` runs it. */
+  metrics?: boolean;
+}
+
 /** The Node.js gateway in its own process (and its workers', with `workers` > 1). */
 export function startGateway(
   config: EdgeConfig,
   workers: number,
-  metrics = false,
+  options: BenchGatewayOptions = {},
 ): Promise<Running> {
   const entry = new URL('./edge-gateway.ts', import.meta.url).pathname;
   // BENCH_GATEWAY_NODE_ARGS: extra node flags for the gateway process only, e.g. --cpu-prof.
   const extra = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
   return startPortPrinter([...extra, '--import', 'tsx', entry], {
     ...process.env,
-    PC2_BENCH_GATEWAY: JSON.stringify({ config, workers, metrics }),
+    PC2_BENCH_GATEWAY: JSON.stringify({ config, workers, ...options }),
   });
 }

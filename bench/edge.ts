@@ -2,7 +2,8 @@
  * `npm run bench:edge`: requests/s and latency through the Node.js gateway to a direct upstream,
  * against the upstream alone and against nginx as a plain reverse proxy, in one run (wrk as the
  * load generator): nginx with 1 worker process against the gateway with 1, and nginx with 2 against
- * the gateway with 2. Then the cost of a cached route resolution. Prints Markdown tables and writes
+ * the gateway with 2. Then the gateway over TLS, HTTP/1.1 against HTTP/2 with one load generator
+ * (edge-tls.ts), and the cost of a cached route resolution. Prints Markdown tables and writes
  * bench-out/edge.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -23,6 +24,7 @@ import {
 import { Agent } from 'undici';
 import { latencies, type PathLatency } from './open-loop.ts';
 import { runWrk, type WrkResult } from './wrk.ts';
+import { tlsComparison, type TlsRow } from './edge-tls.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 /** Warm-up before each measurement: V8 needs a while to optimise the gateway's path on a busy machine. */
@@ -31,13 +33,13 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const BODY_BYTES = 1024;
 /**
  * Which measurements to make (comma-separated: upstream, nginx1, gateway1, nginx2, gateway2, metrics1,
- * metrics2, latency, resolve), e.g. to profile one. Default all. metricsN: the gateway with N workers
- * without and with --metrics, alternated METRICS_ROUNDS times.
+ * metrics2, latency, tls, resolve), e.g. to profile one. Default all. metricsN: the gateway with N
+ * workers without and with --metrics, alternated METRICS_ROUNDS times.
  */
 const PATHS = new Set(
   (
     process.env.BENCH_PATHS ??
-    'upstream,nginx1,gateway1,nginx2,gateway2,metrics1,metrics2,latency,resolve'
+    'upstream,nginx1,gateway1,nginx2,gateway2,metrics1,metrics2,latency,tls,resolve'
   ).split(','),
 );
 /** Requests/s per path of the paired open-loop latency measurement (1 worker each). */
@@ -175,7 +177,7 @@ async function main(): Promise<void> {
           [true, on],
         ] as const) {
           const r = await throughProxy(
-            () => startGateway(world.config, workers, withMetrics),
+            () => startGateway(world.config, workers, { metrics: withMetrics }),
             upstream,
           );
           into.push(r);
@@ -184,6 +186,9 @@ async function main(): Promise<void> {
       metricsCost.push({ workers, off, on });
     }
     const atRates = PATHS.has('latency') ? await latencyAtRates(world.config, upstream) : {};
+    const tls = PATHS.has('tls')
+      ? await tlsComparison(world.config, upstream, DURATION_S, WARMUP_S)
+      : [];
     let resolveNs = NaN;
     let planNs = NaN;
     if (PATHS.has('resolve')) {
@@ -201,7 +206,7 @@ async function main(): Promise<void> {
         return edge.route(url);
       });
     }
-    report(results, atRates, resolveNs, planNs);
+    report(results, atRates, tls, resolveNs, planNs);
     reportMetricsCost(metricsCost);
   } finally {
     await upstream.stop();
@@ -247,6 +252,7 @@ function reportMetricsCost(costs: MetricsCost[]): void {
 function report(
   results: Record<string, Measured>,
   atRates: Record<string, RateLatency>,
+  tls: TlsRow[] | string,
   resolveNs: number,
   planNs: number,
 ): void {
@@ -297,6 +303,20 @@ function report(
     }
     console.log('');
   }
+  if (typeof tls === 'string') console.log(`TLS, HTTP/1.1 and HTTP/2: ${tls}\n`);
+  else if (tls.length) {
+    console.log(
+      `TLS 1.3, Node gateway (1 worker) -> upstream, h2load for every row (${DURATION_S} s after ${WARMUP_S} s of warm-up):\n`,
+    );
+    console.log(
+      '| path | requests/s | mean ms | server CPU µs/request | h2load CPU µs/request | failed |\n|---|---|---|---|---|---|',
+    );
+    for (const r of tls)
+      console.log(
+        `| ${r.label} | ${f(r.rps)} | ${f(r.meanMs, 2)} | ${f(r.cpuUsPerRequest)} | ${f(r.clientCpuUsPerRequest)} | ${r.failed} |`,
+      );
+    console.log('');
+  }
   console.log(
     `cached route resolution: ${f(resolveNs / 1000, 2)} us; full cached plan (host, headers, route): ${f(planNs / 1000, 2)} us`,
   );
@@ -311,6 +331,7 @@ function report(
         bodyBytes: BODY_BYTES,
         results,
         latencyAtRates: atRates,
+        tls,
         cachedResolveNs: resolveNs,
         cachedPlanNs: planNs,
         loadAverage: loadavg(),

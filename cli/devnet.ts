@@ -2,7 +2,8 @@
  * `pc2 devnet` (what `npm start` runs): the whole network on loopback. A gateway on :8080, a primary
  * and a secondary super node that replicate to each other, the demo node `alice` behind the relay and
  * `bob` in direct mode, each serving a small demo page. Everything is real: real keys, signed records,
- * HTTP, Active Proxy tunnels; only the addresses are loopback ones.
+ * HTTP, Active Proxy tunnels; only the addresses are loopback ones. `--zone` adds the zone
+ * (devnet-zone.ts): DNS, certificates from a local pebble, HTTPS, and `carol`, a private name.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
@@ -17,6 +18,14 @@ import { CliError } from './errors.ts';
 import { useNativeCrypto } from './native-crypto.ts';
 import { type CliLogger, createLogger } from './logger.ts';
 import { COMMON_SPEC, type LogFormat, type LogLevel, parseOptions } from './options.ts';
+import {
+  caUnavailable,
+  DEVNET_ZONE,
+  type DevnetCa,
+  devnetZoneOptions,
+  startDevnetCa,
+} from './devnet-zone.ts';
+import type { SuperNodeZoneOptions } from '../origin/zone/supernode-zone.ts';
 import { onShutdown } from './shutdown.ts';
 import { nodeAgentMetrics } from '../agent/metrics.ts';
 import { createGatewayMetrics } from '../edge/runtime/node/metrics.ts';
@@ -52,6 +61,30 @@ const SPEC = {
     description: 'gateway address',
     default: '127.0.0.1',
   },
+  zone: {
+    kind: 'boolean',
+    description:
+      'also the zone: DNS on --dns-port, certificates from a local pebble (if installed), HTTPS on --https-port, a private node',
+    default: false,
+  },
+  dnsPort: {
+    kind: 'number',
+    value: '<port>',
+    description: "with --zone: the zone's DNS (UDP and TCP)",
+    default: 8053,
+    integer: true,
+    min: 0,
+    max: 65535,
+  },
+  httpsPort: {
+    kind: 'number',
+    value: '<port>',
+    description: "with --zone and pebble: the gateway's HTTPS port (--port redirects to it)",
+    default: 8443,
+    integer: true,
+    min: 0,
+    max: 65535,
+  },
   logLevel: { ...COMMON_SPEC.logLevel, default: 'warn' },
   ...METRICS_SPEC,
   // On by default, as every role of `npm start` shows its metrics: a free loopback port, printed.
@@ -66,6 +99,8 @@ export interface Devnet {
   edgeKey: KeyPair;
   /** The metrics' own address, with `--metrics`. */
   metricsServer: MetricsServer | null;
+  /** With --zone: the DNS port, and the local CA's root (null without pebble, with the reason). */
+  zone?: { dnsPort: number; rootFile: string | null; unavailable: string | null };
   stop(): Promise<void>;
 }
 
@@ -75,6 +110,9 @@ export async function startDevnet(options: {
   logLevel?: LogLevel;
   logFormat?: LogFormat;
   metrics?: MetricsFlags;
+  zone?: boolean;
+  dnsPort?: number;
+  httpsPort?: number;
 }): Promise<Devnet> {
   // The composition root picks the process's crypto backends (libsodium when it loads).
   useNativeCrypto();
@@ -85,15 +123,47 @@ export async function startDevnet(options: {
   });
   const edgeKey = KeyPair.generate();
   const keys = [KeyPair.generate(), KeyPair.generate()];
-  const publicUrlTemplate = `http://{name}.localhost${options.port === 80 ? '' : `:${options.port}`}`;
+  const unavailable = options.zone ? caUnavailable() : null;
+  const secure = options.zone === true && unavailable === null;
+  const dnsPort = options.dnsPort ?? 8053;
+  const httpsPort = options.httpsPort ?? 8443;
+  // A zone of its own under localhost (names still resolve to loopback): OpenSSL, so curl, matches no
+  // wildcard with a single label after it, such as *.localhost.
+  const zone = options.zone ? DEVNET_ZONE : 'localhost';
+  const publicUrlTemplate = secure
+    ? `https://{name}.${zone}${httpsPort === 443 ? '' : `:${httpsPort}`}`
+    : `http://{name}.${zone}${options.port === 80 ? '' : `:${options.port}`}`;
   const stoppers: (() => Promise<unknown>)[] = [];
   const stop = async () => {
     for (const s of stoppers.reverse()) await s().catch(() => {});
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const superNodes = await startSuperNodes(keys, edgeKey, { dir, publicUrlTemplate, logger });
+    const superNodes = await startSuperNodes(keys, edgeKey, {
+      dir,
+      zone,
+      publicUrlTemplate,
+      logger,
+      zoneDns: options.zone
+        ? (i) => devnetZoneOptions(i, options.host, dnsPort, secure)
+        : undefined,
+    }).catch((e: Error) => {
+      throw options.zone && /EADDRINUSE/.test(e.message)
+        ? new CliError(`cannot answer DNS on ${options.host}:${dnsPort} (in use); try --dns-port`)
+        : e;
+    });
     stoppers.push(...superNodes.map((s) => () => s.node.stop()));
+    let ca: DevnetCa | null = null;
+    if (secure) {
+      ca = await startDevnetCa({
+        dir,
+        dnsPort,
+        superNode: superNodes[0].node,
+        key: keys[0],
+        logger,
+      });
+      stoppers.push(() => ca!.stop());
+    }
 
     // One registry for the whole network of this process: gateway, super nodes, node agents.
     const watched: NodeAgent[] = [];
@@ -110,7 +180,7 @@ export async function startDevnet(options: {
     try {
       gateway = await startGateway({
         config: {
-          zone: 'localhost',
+          zone,
           registrarKeys: keys.map((k) => k.id.toString()),
           edgeKey: edgeKey.bosonPrivateKeyBase58(),
           superNodes: superNodes.map(({ id, url }) => ({ id, url })),
@@ -127,20 +197,24 @@ export async function startDevnet(options: {
         edge: gateway.edge,
         certificateReloads: () => gateway.certificateReloads,
         certificateNotAfter: () => gateway.certificateNotAfter,
+        ...(ca ? { httpsPort, tls: ca.paths, allowPrivateTargets: true } : {}),
       });
     } catch (e) {
       throw new CliError(
-        `cannot listen on ${options.host}:${options.port} (${(e as Error).message}); try --port`,
+        `cannot listen on ${options.host}:${ca ? `${httpsPort} or ${options.port}` : options.port} (${(e as Error).message}); try --port${ca ? ' or --https-port' : ''}`,
       );
     }
     stoppers.push(() => gateway.close());
 
     const agents: Record<string, NodeAgent> = {};
     const urls: Record<string, string> = {};
-    for (const [name, mode] of [
+    const demo: [string, 'relay' | 'auto'][] = [
       ['alice', 'relay'],
       ['bob', 'auto'],
-    ] as const) {
+    ];
+    // A private name: TLS from the visitor to carol's own agent, through the relay.
+    if (ca) demo.push(['carol', 'relay']);
+    for (const [name, mode] of demo) {
       const site = await startDemoSite(name);
       stoppers.push(() => site.close());
       // bob's entry is reachable from the super nodes (all on loopback), so the probe picks direct.
@@ -155,6 +229,7 @@ export async function startDevnet(options: {
         listen,
         // Nothing is there yet when a devnet starts: no app-down warning for the demo sites.
         appCheckMs: 60_000,
+        ...(name === 'carol' && ca ? { tls: ca.nodeTls(join(dir, 'carol-tls')) } : {}),
         // alice shows how a node asks to be listed on the map; bob is online but not listed.
         listOnMap: name === 'alice',
         logger,
@@ -167,12 +242,15 @@ export async function startDevnet(options: {
     }
     await Promise.all(Object.values(agents).map((a) => waitOnline(a)));
     return {
-      gatewayUrl: `http://${options.host}:${gateway.ports.http}`,
+      gatewayUrl: ca
+        ? `https://${options.host}:${gateway.ports.https}`
+        : `http://${options.host}:${gateway.ports.http}`,
       urls,
       superNodes,
       agents,
       edgeKey,
       metricsServer: metrics?.server ?? null,
+      ...(options.zone ? { zone: { dnsPort, rootFile: ca?.rootFile ?? null, unavailable } } : {}),
       stop,
     };
   } catch (e) {
@@ -194,7 +272,15 @@ export interface DevSuperNode {
 export async function startSuperNodes(
   keys: KeyPair[],
   edgeKey: KeyPair,
-  options: { dir: string; publicUrlTemplate: string; logger?: CliLogger },
+  options: {
+    dir: string;
+    /** Default `localhost`. */
+    zone?: string;
+    publicUrlTemplate: string;
+    logger?: CliLogger;
+    /** The zone of super node i (`pc2 devnet --zone`); none by default. */
+    zoneDns?: (index: number) => SuperNodeZoneOptions | undefined;
+  },
 ): Promise<DevSuperNode[]> {
   const nodes: DevSuperNode[] = [];
   try {
@@ -202,7 +288,7 @@ export async function startSuperNodes(
       const node = new SuperNode({
         key,
         dataDir: join(options.dir, `supernode-${i}`),
-        zone: 'localhost',
+        zone: options.zone ?? 'localhost',
         publicUrlTemplate: options.publicUrlTemplate,
         edgeKeys: [edgeKey.id],
         host: '127.0.0.1',
@@ -214,6 +300,7 @@ export async function startSuperNodes(
         label: i === 0 ? 'primary' : i === 1 ? 'secondary' : undefined,
         region: 'loopback',
         rateLimits: false,
+        zoneDns: options.zoneDns?.(i),
         dht: {
           port: 0,
           bootstrap: nodes.map((s) => ({
@@ -267,13 +354,29 @@ export async function runDevnet(args: string[]): Promise<void> {
   const started = Date.now();
   const { metrics, metricsToken, ...rest } = parsed.options;
   const net = await startDevnet({ ...rest, metrics: { metrics, metricsToken } });
+  if (net.zone?.unavailable) console.log(`pc2 devnet --zone: ${net.zone.unavailable}\n`);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   console.log(
     `pc2 devnet is up (${seconds} s): gateway ${net.gatewayUrl}, super nodes ${net.superNodes.map((s) => s.url).join(' and ')}\n`,
   );
   for (const [name, url] of Object.entries(net.urls)) {
     const s = net.agents[name].status();
-    console.log(`  ${url}   (${name}: ${s.mode === 'relay' ? 'behind the relay' : 'direct'})`);
+    const how = s.tls
+      ? 'private: its own certificate, TLS passed through to its agent via the relay'
+      : s.mode === 'relay'
+        ? 'behind the relay'
+        : 'direct';
+    console.log(`  ${url}   (${name}: ${how})`);
+  }
+  if (net.zone) {
+    const { dnsPort, rootFile } = net.zone;
+    console.log(
+      `\nThe zone ${DEVNET_ZONE}: dig @127.0.0.1 -p ${dnsPort} carol.${DEVNET_ZONE} +short   (every name -> the gateway)`,
+    );
+    if (rootFile)
+      console.log(
+        `Certificates from a local pebble; trust its root to check them:\n  curl --cacert ${rootFile} ${net.urls.carol}\n  (carol's certificate is carol's own, the others' the zone's *.${DEVNET_ZONE}; the file lives while the devnet runs)`,
+      );
   }
   console.log(
     `\n  ${net.gatewayUrl.replace('127.0.0.1', 'localhost')}/network   (the network map)`,

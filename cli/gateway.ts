@@ -72,6 +72,12 @@ export const GATEWAY_SPEC = {
     description: 'wildcard certificate chain (PEM), reloaded when it changes',
   },
   certKey: { kind: 'string', value: '<file>', description: 'private key of the certificate (PEM)' },
+  allowPrivateTargets: {
+    kind: 'boolean',
+    description:
+      'pass private names through to direct nodes at loopback or private addresses (local testing only)',
+    default: false,
+  },
   workers: {
     kind: 'number',
     integer: true,
@@ -93,6 +99,7 @@ export interface GatewayFlags extends MetricsFlags {
   httpPort?: number;
   cert?: string;
   certKey?: string;
+  allowPrivateTargets?: boolean;
 }
 
 /** What runGateway needs of a running gateway, in-process or as worker processes. */
@@ -123,6 +130,7 @@ function gatewayConfig(o: GatewayFlags, edgeKey: KeyPair) {
     httpsPort: o.httpsPort,
     httpPort: o.httpPort,
     tls: o.cert ? { certFile: o.cert, keyFile: o.certKey! } : undefined,
+    allowPrivateTargets: o.allowPrivateTargets ?? false,
   };
 }
 

@@ -14,6 +14,7 @@ import { DEFAULT_INSPECTOR, startInspectorFromFlags } from './inspector.ts';
 import { useNativeCrypto } from './native-crypto.ts';
 import { loadOrCreateKey } from './keyfile.ts';
 import { createLogger } from './logger.ts';
+import { NODE_TLS_SPEC, nodeTlsFromFlags } from './node-tls-flags.ts';
 import { type Parsed, parseOptions } from './options.ts';
 import { onShutdown } from './shutdown.ts';
 import { StatusScreen } from './status-screen.ts';
@@ -106,6 +107,7 @@ export const NODE_SPEC = {
     default: false,
   },
   metrics: METRICS_SPEC.metrics,
+  ...NODE_TLS_SPEC,
 } as const;
 
 export type NodeFlags = Parsed<typeof NODE_SPEC>;
@@ -137,6 +139,7 @@ export function agentOptions(
     hostHeader: o.hostHeader as NodeAgentOptions['hostHeader'],
     appCheckMs: Math.round(o.appCheckSeconds * 1000),
     listOnMap: o.listOnMap,
+    tls: nodeTlsFromFlags(o),
   };
 }
 

@@ -259,6 +259,7 @@ export async function runSupernode(args: string[]): Promise<void> {
       ...o,
       ...(acme ? { cert: acme.paths.certFile, certKey: acme.paths.keyFile } : {}),
       supernode: [self, ...peers.map((p) => `${p.id}@${p.url}`)],
+      allowPrivateTargets: o.developerMode,
       registrar: [key.id, ...peers.map((p) => Id.parse(p.id)), ...extra].map(String),
     },
     gatewayKey,

@@ -7,6 +7,7 @@ import type { KeyPair } from '../shared/keys.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { CaaRecord } from '../origin/zone/view.ts';
 import { CliError } from './errors.ts';
+import { hostPortProblem, parseHostPort } from './flags.ts';
 
 export const LETS_ENCRYPT_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';
 
@@ -15,12 +16,16 @@ export const ZONE_SPEC = {
     kind: 'string',
     value: '<addr:port>',
     description: 'answer DNS for the zone here (UDP and TCP), e.g. 0.0.0.0:53',
+    check: hostPortProblem,
   },
   dnsTtl: {
     kind: 'number',
     value: '<seconds>',
     description: 'TTL of the zone records; a dead super node leaves the answers within 2 x TTL',
     default: 30,
+    integer: true,
+    min: 1,
+    max: 86_400,
   },
   nsHost: {
     kind: 'string',
@@ -43,6 +48,9 @@ export const ZONE_SPEC = {
     kind: 'number',
     value: '<port>',
     description: 'list a gateway address only while it accepts TCP on this port (e.g. 443)',
+    integer: true,
+    min: 1,
+    max: 65535,
   },
   caa: {
     kind: 'list',
@@ -54,6 +62,7 @@ export const ZONE_SPEC = {
     value: '<per second>',
     description: 'UDP queries per second per source without a DNS cookie (0: no limit)',
     default: 50,
+    min: 0,
   },
   acme: {
     kind: 'boolean',
@@ -65,6 +74,7 @@ export const ZONE_SPEC = {
     value: '<url>',
     description: 'ACME directory URL',
     default: LETS_ENCRYPT_DIRECTORY,
+    url: ['https:', 'http:'],
   },
   acmeEmail: {
     kind: 'string',
@@ -86,6 +96,7 @@ export const ZONE_SPEC = {
     value: '<seconds>',
     description: 'first retry after a failed order; doubles up to 6 hours',
     default: 60,
+    min: 1,
   },
 } as const;
 
@@ -106,15 +117,6 @@ export interface ZoneFlags {
   acmeRetry?: number;
 }
 
-/** `host:port`, `[v6]:port`. */
-export function parseHostPort(text: string, flag: string): { host: string; port: number } {
-  const match = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(text);
-  const port = match ? Number(match[2]) : NaN;
-  if (!match || port > 65535)
-    throw new CliError(`${flag} takes <address>:<port>, got "${text}"`, 2);
-  return { host: match[1], port };
-}
-
 function parseCaa(text: string): CaaRecord {
   const match = /^(\d{1,3})\s+(issue|issuewild|iodef)\s+"?([^"]*)"?$/.exec(text.trim());
   if (!match || Number(match[1]) > 255)
@@ -132,7 +134,7 @@ export function zoneOptionsFromFlags(
       '--acme orders from a CA whose terms you must agree to: add --acme-agree-tos',
       2,
     );
-  const dns = o.dns ? parseHostPort(o.dns, '--dns') : null;
+  const dns = o.dns ? parseHostPort(o.dns)! : null;
   const wildcard = dns && (dns.host === '0.0.0.0' || dns.host === '::');
   const ttl = o.dnsTtl ?? 30;
   if (!Number.isInteger(ttl) || ttl < 1)

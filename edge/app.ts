@@ -5,6 +5,7 @@
 import { Hono } from 'hono';
 import { API_PREFIX } from '../shared/records/api.ts';
 import { NAME_PATTERN, nameFromHost } from '../shared/records/names.ts';
+import type { VerifiedRoute } from '../shared/records/route.ts';
 import { type EdgeConfig, type ParsedEdgeConfig, parseEdgeConfig } from './config.ts';
 import { EdgeError } from './errors.ts';
 import { forward } from './forward.ts';
@@ -33,6 +34,14 @@ export interface Target {
   /** For a relay: what the super node's ingress needs to pick the node's tunnel. */
   ingress?: { nodeId: string; edgeToken: string };
 }
+
+/**
+ * Where a TLS connection to a private name goes, passed through untouched: the node's own TLS port,
+ * or the relays' ingresses (a raw TLS channel each, with the node id and an edge token).
+ */
+export type PassthroughRoute =
+  | { kind: 'direct'; name: string; host: string; port: number }
+  | { kind: 'relay'; name: string; targets: readonly Target[] };
 
 /** Where a request goes: the targets to try in order, the apex landing page, or the network map (`file`: the page, `network.json`, or one of its files). */
 export type EdgeRoute =
@@ -105,7 +114,13 @@ export class Edge {
       throw new EdgeError('UNKNOWN_NAME', `no node is registered as "${name}"`);
     if (state.kind === 'offline')
       throw new EdgeError('NODE_OFFLINE', `"${name}" is offline (${state.reason})`);
-    const { route, node, relays } = state.route;
+    const { route } = state.route;
+    // Its plaintext is not the gateway's to see: only an SNI passthrough reaches it (passthrough()).
+    if (route.tls === 'node')
+      throw new EdgeError(
+        'PRIVATE_NAME',
+        `"${name}" terminates TLS itself: only a connection whose SNI names it reaches it`,
+      );
     if (route.mode === 'direct') {
       let direct = this.#directTargets.get(state.route);
       if (!direct) {
@@ -115,15 +130,43 @@ export class Edge {
       }
       return { kind: 'node', name, targets: direct };
     }
+    return { kind: 'node', name, targets: await this.#relayTargets(name, state.route) };
+  }
+
+  /**
+   * Where a TLS connection whose ClientHello named `serverName` goes when it names a private name
+   * that is online; null otherwise: the gateway terminates that connection itself (and answers with
+   * its pages, an unknown or offline name included). Never throws.
+   */
+  async passthrough(serverName: string | null): Promise<PassthroughRoute | null> {
+    const name = serverName === null ? null : nameFromHost(serverName, this.config.zone);
+    if (!name || !NAME_PATTERN.test(name)) return null;
+    try {
+      const state = await this.resolver.resolve(name);
+      if (state.kind !== 'online' || state.route.route.tls !== 'node') return null;
+      const { route } = state.route;
+      if (route.mode === 'direct') {
+        const url = new URL(route.endpoint as string);
+        const host = url.hostname.replace(/^\[|\]$/g, '');
+        return { kind: 'direct', name, host, port: Number(url.port || 443) };
+      }
+      return { kind: 'relay', name, targets: await this.#relayTargets(name, state.route) };
+    } catch {
+      return null;
+    }
+  }
+
+  /** The route's relays that are configured super nodes, in order, each with its edge token. */
+  async #relayTargets(name: string, verified: VerifiedRoute): Promise<Target[]> {
     const targets: Target[] = [];
-    for (const relay of relays) {
+    for (const relay of verified.relays) {
       const superNode = this.config.superNodeById.get(relay.toString());
       if (!superNode) continue;
-      const edgeToken = await this.tokens.get(node, superNode.id);
+      const edgeToken = await this.tokens.get(verified.node, superNode.id);
       targets.push({
         url: superNode.url,
         label: `relay ${superNode.url}`,
-        ingress: { nodeId: node.toString(), edgeToken },
+        ingress: { nodeId: verified.node.toString(), edgeToken },
       });
     }
     if (targets.length === 0)
@@ -131,7 +174,7 @@ export class Edge {
         'NODE_OFFLINE',
         `none of the relays of "${name}" is a configured super node`,
       );
-    return { kind: 'node', name, targets };
+    return targets;
   }
 
   async #map(file: string, url: URL, assets: NetworkAssets | undefined): Promise<Response> {

@@ -13,6 +13,7 @@ export type EdgeErrorCode =
   /** The node's agent answered that its app does not (x-pc2-node-error: APP_NOT_ANSWERING). */
   | 'APP_NOT_ANSWERING'
   | 'NOT_FOUND'
+  | 'PRIVATE_NAME'
   | 'INTERNAL';
 
 export class EdgeError extends Error {
@@ -35,6 +36,9 @@ const STATUS: Record<EdgeErrorCode, number> = {
   APP_NOT_ANSWERING: 502,
   UNVERIFIED_ROUTE: 502,
   REGISTRY_UNAVAILABLE: 502,
+  // 421 Misdirected Request: a browser that reused another name's connection (HTTP/2 coalescing
+  // under the wildcard certificate) opens a new one, whose SNI then routes it through.
+  PRIVATE_NAME: 421,
   INTERNAL: 500,
 };
 

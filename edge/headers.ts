@@ -21,9 +21,9 @@ const EDGE_OWNED = new Set([
   'forwarded',
 ]);
 
-/** Whether a request field (lower-case name) crosses to the target. */
+/** Whether a request field (lower-case name) crosses to the target; HTTP/2 pseudo-headers (`:path`) never do. */
 const forwardsRequestHeader = (key: string, listed: Set<string> | undefined): boolean =>
-  !EDGE_OWNED.has(key) && !isHopByHop(key, listed);
+  key.charCodeAt(0) !== 58 && !EDGE_OWNED.has(key) && !isHopByHop(key, listed);
 
 /** The X-Forwarded-* fields the edge sets, as [name, value] pairs. */
 function forwardedFields(info: ForwardInfo): [string, string][] {

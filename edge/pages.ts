@@ -47,6 +47,11 @@ function explain(error: EdgeError, host: string): [string, string] {
       ];
     case 'REGISTRY_UNAVAILABLE':
       return ['Registry unavailable', `<p>No registry could be reached to look up ${h}.</p>`];
+    case 'PRIVATE_NAME':
+      return [
+        'Private name',
+        `<p>${h} serves its own TLS: this gateway does not decrypt its traffic. Connect to it again (a new connection is passed through to the node).</p>`,
+      ];
     case 'MALFORMED_HOST':
       return ['Bad host', `<p>${h} is not a name this gateway serves.</p>`];
     case 'NOT_FOUND':

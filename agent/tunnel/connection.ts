@@ -166,6 +166,7 @@ export class ClientConnection {
             nameAccess: o.nameAccess ? 1 : 0,
             signature,
             ...(o.largeFrames ? { maxDataBytes: MAX_DATA_BYTES } : {}),
+            ...(o.tlsUpstream ? { tlsStreams: true } : {}),
           })
         : encodeAttach(this.#peer, { deviceId: o.deviceKey.id, sessionKey, signature }),
     );
@@ -225,7 +226,7 @@ export class ClientConnection {
       case 'PING_ACK':
         return;
       case 'CONNECT':
-        return this.#onConnect();
+        return this.#onConnect(frame.tls === true);
       case 'DATA':
         return this.#onData2(frame.data);
       case 'DISCONNECT':
@@ -240,25 +241,31 @@ export class ClientConnection {
     }
   }
 
-  #onConnect(): void {
+  #onConnect(tls: boolean): void {
     if (this.#state !== 'idle')
       return this.close(new AgentError('PROTOCOL', 'CONNECT while busy'), {
         code: ErrorFrameCode.PROTOCOL,
         message: 'CONNECT while busy',
       });
+    const o = this.#host.options;
+    // A raw TLS stream goes to the TLS terminator only; a plain one nowhere when the name is private.
+    const target = tls ? o.tlsUpstream : o.tlsOnly ? undefined : o.upstream;
+    if (!target) {
+      this.#send(encodeConnectAck(false));
+      return;
+    }
     this.#state = 'connecting';
     this.#sentEnd = this.#gotEnd = false;
     this.#host.busy(this);
-    const o = this.#host.options;
     let upstream: Socket;
     if (o.createUpstream) {
-      upstream = o.createUpstream(o.upstream.host, o.upstream.port);
+      upstream = o.createUpstream(target.host, target.port);
       upstream.on('data', (chunk: Buffer) => this.#fromUpstream(upstream, chunk));
     } else {
       const buffer = (upstreamReadBuffer ??= Buffer.allocUnsafe(UPSTREAM_READ_BYTES));
       upstream = connect({
-        host: o.upstream.host,
-        port: o.upstream.port,
+        host: target.host,
+        port: target.port,
         noDelay: true,
         allowHalfOpen: true,
         // Returning false pauses the socket (backpressure from the tunnel connection).

@@ -36,6 +36,13 @@ export interface TunnelClientOptions {
   userKey?: KeyPair;
   /** Where CONNECTs are carried to, e.g. the PC2 app on 127.0.0.1:4200. */
   upstream: { host: string; port: number };
+  /**
+   * Where raw TLS streams go (a private name's visitors, shared/tunnel/tls-streams.ts): the node's own
+   * TLS terminator. Given, the client declares in AUTH that it takes them. Default none.
+   */
+  tlsUpstream?: { host: string; port: number };
+  /** Refuse plain streams (CONNECT_ACK failure): a private name's plaintext never crosses a relay. Default false. */
+  tlsOnly?: boolean;
   /** Ask the server for name access (nameAccess = 1 in AUTH). Default true. */
   nameAccess?: boolean;
   backoff?: BackoffOptions;
@@ -71,6 +78,8 @@ const CLIENT_OPTIONS = {
   deviceKey: instance(KeyPair),
   userKey: optional(instance(KeyPair)),
   upstream: nested({ host: string, port: integer(0, 65535) }),
+  tlsUpstream: optional(nested({ host: string, port: integer(0, 65535) })),
+  tlsOnly: withDefault(boolean, false),
   nameAccess: withDefault(boolean, true),
   backoff: nested(BACKOFF_OPTIONS),
   pingIntervalMs: ms(60_000),

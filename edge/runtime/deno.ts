@@ -1,6 +1,7 @@
 /**
  * The edge on Deno: Deno.serve with a certificate (or plain HTTP for development), WebSockets
  * accepted with Deno.upgradeWebSocket and bridged to a WebSocket opened to the first target that takes it.
+ * With a certificate, private names are passed through by SNI (deno-passthrough.ts).
  *
  *   deno run --allow-net --allow-read --allow-env edge/runtime/deno.ts
  *
@@ -12,9 +13,11 @@ import type { EdgeConfig } from '../config.ts';
 import { ADAPTER_ENV_KEYS, edgeConfigFromEnv, edgeConfigFromJson } from '../env-config.ts';
 import { EdgeError } from '../errors.ts';
 import { withResponseHeader } from '../headers.ts';
+import { startSniFront } from './deno-passthrough.ts';
 import { targetHeaders, targetUrl, unavailable } from '../forward.ts';
 import type { NetworkAssets } from '../network/page.ts';
 import {
+  boolean,
   checkOptions,
   integer,
   object,
@@ -32,9 +35,11 @@ interface DenoServer {
   finished: Promise<void>;
   addr: { hostname: string; port: number };
   shutdown(): Promise<void>;
+  /** With private names: what the TLS port did with its connections. */
+  stats?: { passedThrough: number; terminated: number; failed: number };
 }
 interface DenoServeInfo {
-  remoteAddr: { hostname: string };
+  remoteAddr: { hostname: string; port: number };
 }
 declare const Deno: {
   serve(
@@ -69,6 +74,10 @@ export interface DenoEdgeOptions {
   webSocketOpenTimeoutMs?: number;
   /** The network map's files (readNetworkAssets); without them /network/<file> is 404. */
   assets?: NetworkAssets;
+  /** With a certificate: pass private names' connections through by SNI (docs/edge.md). Default true. */
+  privateNames?: boolean;
+  /** A private direct node may be at a loopback or private address (development). Default false. */
+  allowPrivateTargets?: boolean;
 }
 
 const DENO_EDGE_OPTIONS = {
@@ -79,6 +88,8 @@ const DENO_EDGE_OPTIONS = {
   key: optional(string),
   webSocketOpenTimeoutMs: withDefault(integer(1, 86_400_000), 10_000),
   assets: optional(object<NetworkAssets>()),
+  privateNames: withDefault(boolean, true),
+  allowPrivateTargets: withDefault(boolean, false),
 } satisfies Rules<DenoEdgeOptions>;
 
 /** The network map's files: uPlot as installed in node_modules, and the page's own script and style. */
@@ -214,20 +225,44 @@ export function serveEdge(
     assets: o.assets,
   });
   const secure = o.cert !== undefined;
-  return Deno.serve(
+  const front = secure && o.privateNames;
+  let clientOf: Map<number, string> | undefined;
+  const server = Deno.serve(
     {
-      hostname: o.hostname,
-      port: o.port ?? (secure ? 443 : 8080),
+      // Behind the SNI front the TLS server is on loopback only (any port).
+      hostname: front ? '127.0.0.1' : o.hostname,
+      port: front ? 0 : (o.port ?? (secure ? 443 : 8080)),
       ...(secure ? { cert: o.cert, key: o.key } : {}),
-      onListen: onListen ?? (() => {}),
+      onListen: front ? () => {} : (onListen ?? (() => {})),
     },
     async (request, info) => {
-      const res = await edge.app.fetch(request, { clientIp: info.remoteAddr.hostname });
+      const clientIp = clientOf?.get(info.remoteAddr.port) ?? info.remoteAddr.hostname;
+      const res = await edge.app.fetch(request, { clientIp });
       return secure && res.status !== 101
         ? withResponseHeader(res, 'strict-transport-security', HSTS)
         : res;
     },
   );
+  if (!front) return server;
+  const sni = startSniFront(edge, {
+    hostname: o.hostname,
+    port: o.port ?? 443,
+    internalPort: server.addr.port,
+    helloTimeoutMs: o.webSocketOpenTimeoutMs,
+    connectTimeoutMs: o.webSocketOpenTimeoutMs,
+    allowPrivateTargets: o.allowPrivateTargets,
+  });
+  clientOf = sni.clientOf;
+  onListen?.(sni.addr);
+  return {
+    finished: server.finished,
+    addr: sni.addr,
+    stats: sni.stats,
+    async shutdown() {
+      sni.close();
+      await server.shutdown();
+    },
+  };
 }
 
 async function main(): Promise<void> {

@@ -12,6 +12,7 @@
  *   the old certificate stays in place, and the log says when the next try is and when it expires.
  */
 import { join } from 'node:path';
+import { orderRetryDelay } from '../../shared/acme-order.ts';
 import type { KeyPair } from '../../shared/keys.ts';
 import { type Logger, silentLogger } from '../../shared/logger.ts';
 import { queryServer, txtValues } from '../zone/dns-client.ts';
@@ -24,6 +25,7 @@ import {
   type InstalledCertificate,
   readCertificate,
   writeCertificate,
+  zoneNames,
 } from './certificate.ts';
 import { configureHttp, orderCertificate, orderError } from './order.ts';
 
@@ -235,7 +237,7 @@ export class CertificateManager {
     });
     try {
       const { chain, key } = await orderCertificate({
-        zone: zone.options.zone,
+        names: zoneNames(zone.options.zone),
         directoryUrl: this.#o.directoryUrl,
         email: this.#o.email,
         termsOfServiceAgreed: this.#o.termsOfServiceAgreed,
@@ -267,9 +269,7 @@ export class CertificateManager {
     } catch (e) {
       this.#failures++;
       this.stats.orderFailures++;
-      const delay =
-        Math.min(this.#o.retryMaxMs, this.#o.retryMinMs * 2 ** (this.#failures - 1)) *
-        (0.9 + Math.random() * 0.2);
+      const delay = orderRetryDelay(this.#failures, this.#o.retryMinMs, this.#o.retryMaxMs);
       this.#nextTryAt = this.#o.clock.now() + delay;
       this.#o.logger.warn('zone certificate: order failed; keeping the current certificate', {
         error: orderError(e),

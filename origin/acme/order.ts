@@ -1,8 +1,9 @@
 /**
- * One ACME order (RFC 8555) for the zone's apex and wildcard, by DNS-01 through the zone's own name
- * servers, with acme-client. Each challenge value goes into the replicated zone records; the CA is
- * asked to validate only once every live super node's name server answers it (a resolver the CA
- * uses may ask any of them).
+ * One ACME order (RFC 8555) by DNS-01 with acme-client: the zone's apex and wildcard (the super nodes'
+ * certificate), or one node's `<name>.<zone>` (a private name; the CLI hands this function to the
+ * node agent, so the tree has one ACME client and one process-wide acme-client configuration). Each
+ * challenge value is published by the caller (replicated zone records); the CA is asked to validate
+ * only once `waitServed` says the zone's name servers answer it.
  */
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -10,23 +11,10 @@ import { Agent } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import * as acme from 'acme-client';
 import { Agent as UndiciAgent, request } from 'undici';
-import type { Logger } from '../../shared/logger.ts';
+import type { AcmeOrderRequest, CertificatePair } from '../../shared/acme-order.ts';
 import { writeFileAtomic } from '../zone/atomic-file.ts';
-import { zoneNames } from './certificate.ts';
 
-export interface OrderOptions {
-  zone: string;
-  directoryUrl: string;
-  email?: string;
-  termsOfServiceAgreed: boolean;
-  /** The account key (PEM, 0600); created on the first order. */
-  accountKeyFile: string;
-  /** Serves these values at `_acme-challenge.<zone>` on every super node (replacing the previous set). */
-  publish(values: string[]): Promise<void>;
-  /** Resolves once every live name server of the zone answers `value`; throws when they do not in time. */
-  waitServed(value: string): Promise<void>;
-  logger: Logger;
-}
+export type OrderOptions = AcmeOrderRequest;
 
 let roots: string[] | undefined;
 
@@ -74,7 +62,7 @@ async function accountKey(file: string): Promise<Buffer> {
   }
 }
 
-export async function orderCertificate(o: OrderOptions): Promise<{ chain: string; key: string }> {
+export async function orderCertificate(o: OrderOptions): Promise<CertificatePair> {
   acme.setLogger((message) => o.logger.debug(`acme: ${message}`));
   await checkDirectory(o.directoryUrl, acme.axios.defaults.timeout ?? 30_000);
   const client = new acme.Client({
@@ -91,7 +79,7 @@ export async function orderCertificate(o: OrderOptions): Promise<{ chain: string
     .createAccount({ onlyReturnExisting: true })
     .catch(() => client.createAccount({ termsOfServiceAgreed: o.termsOfServiceAgreed, contact }));
   const [key, csr] = await acme.crypto.createCsr(
-    { commonName: o.zone, altNames: zoneNames(o.zone) },
+    { commonName: o.names[0], altNames: o.names },
     await acme.crypto.createPrivateEcdsaKey(),
   );
   // The apex and the wildcard are validated at the same name: both values are served together.

@@ -32,6 +32,7 @@ import {
 import { TunnelServer } from '../tunnel/server.ts';
 import type { TunnelStream } from '../tunnel/stream.ts';
 import { clientAddress, downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts';
+import { isTlsChannel, spliceTlsChannel } from './tls-channel.ts';
 
 export interface IngressOptions {
   tunnel: TunnelServer;
@@ -53,6 +54,17 @@ export interface Ingress {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** Closes kept-alive streams. */
   close(): void;
+  /** What the ingress carried: HTTP requests, upgrades (WebSocket and others) and raw TLS channels. */
+  stats(): IngressStats;
+}
+
+export interface IngressStats {
+  /** HTTP requests parsed and forwarded to a node. */
+  requests: number;
+  /** Upgrade requests relayed as raw bytes after their handshake (WebSockets). */
+  upgrades: number;
+  /** Raw TLS channels opened (private names): nothing of them is parsed here. */
+  tlsChannels: number;
 }
 
 const INGRESS_OPTIONS = {
@@ -81,6 +93,8 @@ function statusFor(error: unknown): [number, string] {
       case 'QUEUE_TIMEOUT':
       case 'SERVER_STOPPED':
         return [503, 'NODE_UNAVAILABLE'];
+      case 'NO_TLS_STREAMS':
+        return [502, 'NO_TLS_STREAMS'];
       default:
         return [502, 'BAD_GATEWAY'];
     }
@@ -97,6 +111,7 @@ export function createIngress(options: IngressOptions): Ingress {
   );
   const { tunnel, superNodeId, edgeKeys, clock, logger, keepAliveMs } = o;
   const agents = new Map<string, TunnelAgent>();
+  const counts: IngressStats = { requests: 0, upgrades: 0, tlsChannels: 0 };
 
   // The edge reuses a token for its short life: remember the ones already verified until they expire.
   const verified = new Map<string, { node: Id; expMs: number }>();
@@ -167,6 +182,7 @@ export function createIngress(options: IngressOptions): Ingress {
   }
 
   function forward(req: IncomingMessage, res: ServerResponse, node: Id): void {
+    counts.requests++;
     const expectsContinue = /100-continue/i.test(String(req.headers.expect ?? ''));
     const requestOptions: TunnelRequestArgs = {
       method: req.method,
@@ -224,6 +240,17 @@ export function createIngress(options: IngressOptions): Ingress {
       authorise(req).then(
         async (verdict) => {
           if (!verdict.ok) return rawError(socket, verdict.status, verdict.code, verdict.message);
+          if (isTlsChannel(req)) {
+            try {
+              await spliceTlsChannel(tunnel, verdict.node, req, socket, head);
+              counts.tlsChannels++;
+            } catch (error) {
+              const [status, code] = statusFor(error);
+              rawError(socket, status, code, (error as Error).message);
+            }
+            return;
+          }
+          counts.upgrades++;
           let stream: Duplex;
           try {
             stream = await tunnel.openStream(verdict.node, {
@@ -255,6 +282,8 @@ export function createIngress(options: IngressOptions): Ingress {
       for (const agent of agents.values()) agent.destroy();
       agents.clear();
     },
+
+    stats: () => ({ ...counts }),
   };
 }
 

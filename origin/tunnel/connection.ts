@@ -136,7 +136,13 @@ export class ServerConnection implements StreamCarrier {
       }, this.#host.options.connectTimeoutMs);
       this.#pending = { resolve, reject, timer, address };
       const ip = (address.remoteAddress && ipToBytes(address.remoteAddress)) || new Uint8Array(4);
-      this.#write(encodeConnect(session.ctx, { address: ip, port: address.remotePort ?? 0 }));
+      this.#write(
+        encodeConnect(session.ctx, {
+          address: ip,
+          port: address.remotePort ?? 0,
+          ...(address.tls ? { tls: true } : {}),
+        }),
+      );
     });
   }
 

@@ -9,7 +9,9 @@ export type TunnelErrorCode =
   | 'CONNECTION_LOST'
   | 'REMOTE_ERROR'
   | 'SERVER_STOPPED'
-  | 'NOT_STARTED';
+  | 'NOT_STARTED'
+  /** A raw TLS stream for a node whose tunnel client does not take them (shared/tunnel/tls-streams.ts). */
+  | 'NO_TLS_STREAMS';
 
 export class TunnelError extends Error {
   readonly code: TunnelErrorCode;

@@ -174,6 +174,12 @@ export class TunnelServer extends EventEmitter {
       const session = this.#sessions.get(deviceId.toString());
       if (!session || !this.#server)
         throw new TunnelError('NO_SESSION', `no tunnel session for ${deviceId}`);
+      // A client that did not declare raw TLS streams would take the bytes for a plain request.
+      if (address.tls && !session.tlsStreams)
+        throw new TunnelError(
+          'NO_TLS_STREAMS',
+          `the tunnel client of ${deviceId} takes no TLS streams`,
+        );
       const connection = await session.acquire(
         this.options.maxQueuedStreams,
         this.options.streamQueueTimeoutMs,
@@ -287,6 +293,7 @@ export class TunnelServer extends EventEmitter {
         maxConnections: this.options.maxConnections,
         since: this.options.clock.now(),
         dataChunkBytes,
+        tlsStreams: frame.tlsStreams === true,
       },
       { sessionClosed: (s, reason) => this.#sessionClosed(s, reason) },
     );

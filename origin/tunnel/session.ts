@@ -23,6 +23,8 @@ export interface SessionInfo {
   maxConnections: number;
   /** DATA payload size the server sends on this session (32,724, or more when large frames were agreed). */
   dataChunkBytes: number;
+  /** The client takes raw TLS streams (shared/tunnel/tls-streams.ts). */
+  tlsStreams: boolean;
   /** clock time the session was authenticated. */
   since: number;
 }
@@ -40,6 +42,8 @@ export class TunnelSession implements ConnectionSession {
   readonly since: number;
   /** DATA payload size sent to this client: 32,724 unless it offered large frames (shared/tunnel/frame-offer.ts). */
   readonly dataChunkBytes: number;
+  /** The client declared in AUTH that it takes raw TLS streams (shared/tunnel/tls-streams.ts). */
+  readonly tlsStreams: boolean;
   readonly connections = new Set<ServerConnection>();
   #idle: ServerConnection[] = [];
   #waiters: Waiter[] = [];
@@ -55,6 +59,7 @@ export class TunnelSession implements ConnectionSession {
       maxConnections: number;
       since: number;
       dataChunkBytes: number;
+      tlsStreams?: boolean;
     },
     host: SessionHost,
   ) {
@@ -65,6 +70,7 @@ export class TunnelSession implements ConnectionSession {
     this.maxConnections = init.maxConnections;
     this.since = init.since;
     this.dataChunkBytes = init.dataChunkBytes;
+    this.tlsStreams = init.tlsStreams === true;
     this.#host = host;
   }
 
@@ -81,6 +87,7 @@ export class TunnelSession implements ConnectionSession {
       queuedStreams: this.#waiters.length,
       maxConnections: this.maxConnections,
       dataChunkBytes: this.dataChunkBytes,
+      tlsStreams: this.tlsStreams,
       since: this.since,
     };
   }

@@ -33,6 +33,11 @@ export interface StreamAddress {
    * like a net.Socket without allowHalfOpen: the peer's end ends ours too (what node:http expects).
    */
   allowHalfOpen?: boolean;
+  /**
+   * A raw TLS stream (shared/tunnel/tls-streams.ts): the node hands it to its own TLS terminator.
+   * Only for a session whose client declared it takes them. Default false.
+   */
+  tls?: boolean;
 }
 
 export class TunnelStream extends Duplex {

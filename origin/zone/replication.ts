@@ -7,7 +7,7 @@
  * them to everyone itself.
  */
 import { Id } from '../../shared/id.ts';
-import { API_PREFIX } from '../../shared/records/api.ts';
+import { API_PREFIX, zoneChallengePath } from '../../shared/records/api.ts';
 import { pullAllPages, pushItems } from '../registry/peer-calls.ts';
 import type { ResolvedZoneOptions } from './options.ts';
 import { unverifiedKey, type ZoneItem, type ZoneRecord, verifyItem } from './records.ts';
@@ -16,7 +16,7 @@ import type { ZoneStore } from './store.ts';
 export const zonePaths = {
   push: `${API_PREFIX}/zone/push`,
   changes: `${API_PREFIX}/zone/changes`,
-  challenge: (name: string) => `${API_PREFIX}/zone/challenges/${encodeURIComponent(name)}`,
+  challenge: zoneChallengePath,
   status: `${API_PREFIX}/zone`,
 } as const;
 

@@ -42,6 +42,18 @@ export const INGRESS_HEADERS = {
 } as const;
 
 /**
+ * The Upgrade token of a raw TLS channel to the relay ingress: a private name's visitor connection,
+ * passed through by a gateway (docs/zone.md, "Private names"). The request carries the node id and
+ * an edge token like any relay request; after the ingress's 101 the connection carries the visitor's
+ * TLS bytes both ways and nothing else: the ingress parses no HTTP on it.
+ */
+export const TLS_CHANNEL_UPGRADE = 'pc2-tls/1';
+
+/** Where a name's owner publishes its `_acme-challenge` values (docs/zone.md): PUT `{challenge: <JWS>}`. */
+export const zoneChallengePath = (name: string) =>
+  `${API_PREFIX}/zone/challenges/${encodeURIComponent(name)}`;
+
+/**
  * What a node's agent says about its own app, on a response it makes itself (relayed or direct):
  * header `x-pc2-node-error` with one of these codes. The edge renders its own page for it and never
  * passes the header to browsers.

@@ -16,6 +16,14 @@ export const MAX_RELAYS = 8;
 
 export type RouteMode = 'direct' | 'relay';
 
+/**
+ * Who terminates visitors' TLS. Absent (every record before private names, and the default): the
+ * gateway, with the zone's certificate. `'node'`: the node itself, with its own certificate for
+ * `<name>.<zone>`: a private name. Gateways then pass the TLS connection through by SNI, untouched
+ * (docs/zone.md, "Private names"), and never forward plaintext HTTP to it.
+ */
+export type RouteTls = 'node';
+
 export interface RouteRecord {
   v: 1;
   name: string;
@@ -26,6 +34,8 @@ export interface RouteRecord {
   endpoint?: string;
   /** Super node ids that hold the node's tunnels, in preference order. */
   relays: string[];
+  /** `'node'`: the node terminates TLS itself (a private name). Absent: the gateway does. */
+  tls?: RouteTls;
   seq: number;
   /** Issued-at and expires-at, ms since the epoch. */
   iat: number;
@@ -42,7 +52,9 @@ export interface VerifiedRoute {
 }
 
 export function signRoute(route: Omit<RouteRecord, 'v' | 'node'>, node: KeyPair): Promise<string> {
-  const payload: RouteRecord = { v: 1, ...route, node: node.id.toString() };
+  const { tls, ...rest } = route;
+  // Left out rather than undefined, so records of gateway-terminated names stay as they were.
+  const payload: RouteRecord = { v: 1, ...rest, ...(tls ? { tls } : {}), node: node.id.toString() };
   return signJws(payload, node, ROUTE_TYP);
 }
 
@@ -59,6 +71,7 @@ export async function verifyRoute(jws: unknown): Promise<Result<VerifiedRoute>> 
   if (typeof r.name !== 'string' || !NAME_PATTERN.test(r.name)) return invalid('bad name');
   if (r.node !== signer.toString()) return invalid('node is not the signer');
   if (r.mode !== 'direct' && r.mode !== 'relay') return invalid('mode is direct or relay');
+  if (r.tls !== undefined && r.tls !== 'node') return invalid('tls is "node" when present');
   if (!Number.isSafeInteger(r.seq) || r.seq < 0) return invalid('bad seq');
   if (!Number.isSafeInteger(r.iat) || !Number.isSafeInteger(r.exp) || r.exp <= r.iat)
     return invalid('bad iat/exp');
@@ -83,6 +96,9 @@ export async function verifyRoute(jws: unknown): Promise<Result<VerifiedRoute>> 
     ) {
       return invalid('direct mode needs an http(s) endpoint');
     }
+    // The gateway passes TLS through to the endpoint: it must be the node's TLS port.
+    if (r.tls === 'node' && !r.endpoint.startsWith('https://'))
+      return invalid('a node that terminates TLS has an https endpoint');
   } else if (r.endpoint !== undefined || relays.length === 0) {
     return invalid('relay mode has relays and no endpoint');
   }

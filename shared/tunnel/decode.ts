@@ -6,7 +6,8 @@ import { utf8Decode } from '../bytes.ts';
 import type { CryptoContext } from '../crypto/context.ts';
 import { err, ok, type Result, SharedError } from '../errors.ts';
 import { Id } from '../id.ts';
-import { parseFrameOffer } from './frame-offer.ts';
+import { parseFrameOffer, parseOfferFlags } from './frame-offer.ts';
+import { isTlsStreamPadding, OFFER_TLS_STREAMS } from './tls-streams.ts';
 import { parseTypeByte } from './frame-type.ts';
 import type { Frame } from './frames.ts';
 import {
@@ -128,6 +129,7 @@ function decodeAuth(frame: Uint8Array, body: Uint8Array, keys: FrameKeys): Resul
   if (!paddingOk(frame.length, HEADER_BYTES + 32 + BOX_OVERHEAD + fixed))
     return malformed('AUTH over-padded');
   const maxDataBytes = parseFrameOffer(p.subarray(fixed));
+  const tlsStreams = (parseOfferFlags(p.subarray(fixed)) & OFFER_TLS_STREAMS) !== 0;
   return ok({
     type: 'AUTH',
     deviceId: r.value.deviceId,
@@ -137,6 +139,7 @@ function decodeAuth(frame: Uint8Array, body: Uint8Array, keys: FrameKeys): Resul
     nameAccess: p[66],
     signature: p.slice(67, 131),
     ...(maxDataBytes === undefined ? {} : { maxDataBytes }),
+    ...(tlsStreams ? { tlsStreams } : {}),
   });
 }
 
@@ -186,7 +189,12 @@ function decodeConnect(frame: Uint8Array, body: Uint8Array, keys: FrameKeys): Re
   if (length !== 4 && length !== 16) return malformed(`CONNECT address length ${length}`);
   if (!paddingOk(frame.length, HEADER_BYTES + BOX_OVERHEAD + 19))
     return malformed('CONNECT over-padded');
-  return ok({ type: 'CONNECT', port: (p[0] << 8) | p[1], address: p.slice(3, 3 + length) });
+  return ok({
+    type: 'CONNECT',
+    port: (p[0] << 8) | p[1],
+    address: p.slice(3, 3 + length),
+    ...(isTlsStreamPadding(p.subarray(19)) ? { tls: true } : {}),
+  });
 }
 
 function decodeConnectAck(frame: Uint8Array): Result<Frame> {

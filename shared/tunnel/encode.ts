@@ -8,6 +8,7 @@ import { SharedError } from '../errors.ts';
 import type { CryptoContext } from '../crypto/context.ts';
 import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from '../keys.ts';
 import { encodeFrameOffer, FRAME_OFFER_BYTES } from './frame-offer.ts';
+import { OFFER_TLS_STREAMS, TLS_STREAM_MARKER } from './tls-streams.ts';
 import { type FrameKind, randomByte, randomTypeByte, randomUpTo } from './frame-type.ts';
 import type {
   AttachFrame,
@@ -120,7 +121,12 @@ export function encodeAuth(peer: CryptoContext, f: Omit<AuthFrame, 'type'>): Uin
   fields.set(f.sessionKey, 34);
   fields[66] = f.nameAccess & 0xff;
   fields.set(f.signature, 67);
-  return boxedFrame(peer, 'AUTH', false, f.deviceId.bytes, fields, offerOf(f.maxDataBytes));
+  // A client that takes TLS streams but not large frames still offers, at the stock DATA size.
+  const offer =
+    f.maxDataBytes === undefined && !f.tlsStreams
+      ? undefined
+      : encodeFrameOffer(f.maxDataBytes ?? DATA_CHUNK_BYTES, f.tlsStreams ? OFFER_TLS_STREAMS : 0);
+  return boxedFrame(peer, 'AUTH', false, f.deviceId.bytes, fields, offer);
 }
 
 const offerOf = (maxDataBytes: number | undefined) =>
@@ -185,7 +191,14 @@ export function encodeConnect(session: CryptoContext, f: Omit<ConnectFrame, 'typ
   fields[1] = f.port & 0xff;
   fields[2] = f.address.length;
   fields.set(f.address, 3);
-  return boxedFrame(session, 'CONNECT', false, new Uint8Array(0), fields);
+  return boxedFrame(
+    session,
+    'CONNECT',
+    false,
+    new Uint8Array(0),
+    fields,
+    f.tls ? TLS_STREAM_MARKER : undefined,
+  );
 }
 
 /** CONNECT_ACK: one clear random byte whose bit 0 is the success flag, then clear padding. */

@@ -20,13 +20,22 @@ import { DATA_CHUNK_BYTES, MAX_DATA_BYTES } from './limits.ts';
 const MARKER = utf8Encode('pc2/frames/1');
 export const FRAME_OFFER_BYTES = MARKER.length + 4;
 
-/** The offer bytes for "I accept DATA payloads of up to `maxDataBytes`". */
-export function encodeFrameOffer(maxDataBytes: number): Uint8Array {
+/**
+ * The offer bytes for "I accept DATA payloads of up to `maxDataBytes`", with `flags` in the first
+ * reserved byte (./tls-streams.ts).
+ */
+export function encodeFrameOffer(maxDataBytes: number, flags = 0): Uint8Array {
   const out = new Uint8Array(FRAME_OFFER_BYTES);
   out.set(MARKER, 0);
   out[MARKER.length] = maxDataBytes >> 8;
   out[MARKER.length + 1] = maxDataBytes & 0xff;
+  out[MARKER.length + 2] = flags;
   return out;
+}
+
+/** The flags byte of the offer at the start of `padding`; 0 when there is no offer. */
+export function parseOfferFlags(padding: Uint8Array): number {
+  return parseFrameOffer(padding) === undefined ? 0 : padding[MARKER.length + 2];
 }
 
 /** The DATA size the peer declared at the start of `padding`, or undefined when it declared none. */

@@ -14,6 +14,8 @@ export interface AuthFrame {
   signature: Uint8Array;
   /** pc2 extension (./frame-offer.ts): the largest DATA payload the client accepts; absent from stock clients. */
   maxDataBytes?: number;
+  /** pc2 extension (./tls-streams.ts): the client takes raw TLS streams; absent from stock clients. */
+  tlsStreams?: boolean;
 }
 
 /** server -> client. */
@@ -49,6 +51,8 @@ export interface ConnectFrame {
   /** Raw 4 (IPv4) or 16 (IPv6) address bytes. */
   address: Uint8Array;
   port: number;
+  /** pc2 extension (./tls-streams.ts): a raw TLS stream, for the node's TLS terminator. */
+  tls?: boolean;
 }
 
 export interface ConnectAckFrame {

@@ -10,3 +10,4 @@ export * from './frame-type.ts';
 export * from './frames.ts';
 export * from './limits.ts';
 export * from './session-key.ts';
+export * from './tls-streams.ts';

@@ -24,8 +24,8 @@ const base = (i: number) => [
 describe('pc2 supernode zone flags', () => {
   it('refuse bad values with a usage error (exit 2) before anything starts', async () => {
     const cases: [string[], RegExp][] = [
-      [['--dns', 'nowhere'], /--dns takes <address>:<port>/],
-      [['--dns', '127.0.0.1:99999'], /--dns takes <address>:<port>/],
+      [['--dns', 'nowhere'], /--dns: expected an address as <host>:<port>/],
+      [['--dns', '127.0.0.1:99999'], /--dns: expected an address as <host>:<port>/],
       [
         ['--dns', '127.0.0.1:0', '--gateway-address', 'gw.example'],
         /gw\.example is not an IP address/,

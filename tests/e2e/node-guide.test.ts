@@ -4,6 +4,8 @@
  * introduction); `pc2` is the real launcher on PATH; HOME is a fresh directory, so `~/.pc2` is new.
  * A `pc2 node` command keeps running (as in the guide): it is started in the background, waited for
  * until online, and stopped with SIGINT when the next `pc2 node` or `pc2 name` command comes.
+ * The `sh private-name` block needs a zone and an ACME CA: tests/e2e/zone-private.test.ts runs the
+ * same flags against pebble.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';

@@ -3,11 +3,11 @@ import { readFileSync, statSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Pebble, startPebble } from '../helpers/pebble.ts';
+import type { Pebble } from '../helpers/pebble.ts';
 import { keyFile, type Proc, pc2, reservePort } from '../helpers/processes.ts';
 import { startUpstream } from '../helpers/upstream.ts';
 import {
-  startZoneNetwork,
+  startAcmeZoneNetwork,
   TEST_ZONE as ZONE,
   toolsSupported,
   until,
@@ -80,41 +80,11 @@ describe.skipIf(!support.ok)(
     let upstream: Awaited<ReturnType<typeof startUpstream>>;
 
     beforeAll(async () => {
-      // pebble must know sn1's DNS port before the super nodes order: the network's ports come first.
-      net = await startZoneNetwork({
+      ({ net, pebble, edge } = await startAcmeZoneNetwork({
         ttl: 5,
-        extra: () => [
-          '--acme',
-          '--acme-agree-tos',
-          '--acme-directory',
-          'PEBBLE',
-          '--acme-ca-file',
-          'PEBBLE_CA',
-          '--acme-retry',
-          '1',
-          '--edge-key',
-          'EDGE',
-        ],
-        deferStart: true,
-      });
-      pebble = await startPebble({
-        dir: net.dir,
-        dnsServer: `127.0.0.1:${net.nodes[0].dnsPort}`,
         validitySeconds: VALIDITY_S,
-      });
-      edge = await keyFile(net.dir, 'edge');
-      for (const n of net.nodes) {
-        n.args = n.args.map((a) =>
-          a === 'PEBBLE'
-            ? pebble.directory
-            : a === 'PEBBLE_CA'
-              ? pebble.listenerCaFile
-              : a === 'EDGE'
-                ? edge.key.id.toString()
-                : a,
-        );
-      }
-      await Promise.all(net.nodes.map((n) => net.start(n)));
+        acmeRetryS: 1,
+      }));
       upstream = await startUpstream('alice');
     }, 120_000);
     afterAll(async () => {

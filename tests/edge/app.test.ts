@@ -8,6 +8,8 @@ import { edgeConfigFromEnv, ENV_KEYS } from '../../edge/env-config.ts';
 import { statusOf } from '../../edge/errors.ts';
 import worker from '../../edge/runtime/workers.ts';
 import { KeyPair } from '../../shared/keys.ts';
+import { signBinding } from '../../shared/records/binding.ts';
+import { signRoute } from '../../shared/records/route.ts';
 
 const registrar = KeyPair.generate();
 const superNode = KeyPair.generate();
@@ -56,13 +58,51 @@ describe('edge app, on its own', () => {
     );
   });
 
+  it('answers 421 for a private name (its node terminates TLS) and never forwards to it: what a Workers-only deployment does', async () => {
+    const owner = KeyPair.generate();
+    const now = Date.now();
+    const body = JSON.stringify({
+      name: 'alice',
+      binding: await signBinding(
+        { name: 'alice', owner: owner.id.toString(), boundAt: now - 1000 },
+        registrar,
+      ),
+      route: await signRoute(
+        {
+          name: 'alice',
+          mode: 'direct',
+          endpoint: 'https://203.0.113.5:8443',
+          relays: [],
+          tls: 'node',
+          seq: 1,
+          iat: now - 1000,
+          exp: now + 60_000,
+        },
+        owner,
+      ),
+    });
+    const asked: string[] = [];
+    const privateApp = createEdgeApp({
+      ...edgeConfigFromEnv(env),
+      fetch: async (input) => {
+        asked.push(String(input));
+        return new Response(body, { headers: { 'content-type': 'application/json' } });
+      },
+    });
+    const res = await privateApp.fetch(new Request('https://alice.ela.city/secret'));
+    expect(res.status).toBe(421);
+    expect(res.headers.get('x-pc2-error')).toBe('PRIVATE_NAME');
+    expect(asked).toEqual([`${DEAD}/api/v1/names/alice`]);
+  });
+
   it('maps every error code to one status', () => {
     expect([
       statusOf('MALFORMED_HOST'),
       statusOf('UNKNOWN_NAME'),
       statusOf('NODE_OFFLINE'),
       statusOf('UNVERIFIED_ROUTE'),
-    ]).toEqual([400, 404, 503, 502]);
+      statusOf('PRIVATE_NAME'),
+    ]).toEqual([400, 404, 503, 502, 421]);
   });
 });
 

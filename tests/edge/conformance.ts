@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type World, createWorld, ZONE } from './world.ts';
-import { nextChunk, open, readAll, send } from './client.ts';
+import { clientFor, nextChunk, readAll } from './client.ts';
 import { abandoned, FILE, GZIPPED } from './upstream.ts';
 import { webSocketRoundTrip } from '../helpers/websocket.ts';
 import { gunzipSync } from 'node:zlib';
@@ -31,9 +31,12 @@ export interface ConformanceOptions {
   closesUpstreamWhenClientLeaves?: boolean;
   /** Deno's fetch decodes gzip bodies; its adapter then serves them decoded, without Content-Encoding. */
   decodesContentEncoding?: boolean;
+  /** The protocol the suite's client speaks (WebSockets stay on HTTP/1.1). Default http/1.1. */
+  protocol?: 'http/1.1' | 'h2';
 }
 
 export function edgeConformanceSuite(options: ConformanceOptions): void {
+  const { open, send } = clientFor(options.protocol ?? 'http/1.1');
   describe(`edge conformance (${options.runtime})`, () => {
     let world: World;
     let edge: RunningEdge;

@@ -7,6 +7,7 @@ import { createSocket } from 'node:dgram';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { type Pebble, startPebble } from './pebble.ts';
 import { type KeyFile, keyFile, type Proc, pc2, reservePort, tempDir } from './processes.ts';
 
 const run = promisify(execFile);
@@ -165,6 +166,46 @@ export async function startZoneNetwork(
     throw e;
   }
   return { dir, nodes, start, close };
+}
+
+/**
+ * Super node processes that order the zone certificate (--acme) from a pebble validating through
+ * sn1's DNS, and accept relay traffic from the edge key returned; started. pebble must know sn1's DNS
+ * port before the super nodes order: the network's ports come first.
+ */
+export async function startAcmeZoneNetwork(o: {
+  ttl: number;
+  validitySeconds: number;
+  acmeRetryS?: number;
+}): Promise<{ net: ZoneNetwork; pebble: Pebble; edge: KeyFile }> {
+  const net = await startZoneNetwork({ ttl: o.ttl, deferStart: true });
+  let pebble: Pebble | undefined;
+  try {
+    pebble = await startPebble({
+      dir: net.dir,
+      dnsServer: `127.0.0.1:${net.nodes[0].dnsPort}`,
+      validitySeconds: o.validitySeconds,
+    });
+    const edge = await keyFile(net.dir, 'edge');
+    for (const n of net.nodes)
+      n.args.push(
+        '--acme',
+        '--acme-agree-tos',
+        '--acme-directory',
+        pebble.directory,
+        '--acme-ca-file',
+        pebble.listenerCaFile,
+        ...(o.acmeRetryS ? ['--acme-retry', String(o.acmeRetryS)] : []),
+        '--edge-key',
+        edge.key.id.toString(),
+      );
+    await Promise.all(net.nodes.map((n) => net.start(n)));
+    return { net, pebble, edge };
+  } catch (e) {
+    await pebble?.stop();
+    await net.close();
+    throw e;
+  }
 }
 
 /** Polls `probe` until `ok(value)`; returns the last value (the caller asserts on it). */

@@ -189,6 +189,49 @@ describe('bindings and route records', () => {
     expect((await verifyRoute(odd)).ok).toBe(false);
   });
 
+  it('carries tls "node" for a private name: optional, checked, an https endpoint when direct', async () => {
+    const base = { name: 'alice', seq: 3, iat: NOW, exp: NOW + 1000 };
+    const relayed = await signRoute(
+      { ...base, mode: 'relay', relays: [relay.id.toString()], tls: 'node' },
+      owner,
+    );
+    const ok1 = await verifyRoute(relayed);
+    expect(ok1.ok && ok1.value.route.tls).toBe('node');
+    const direct = await signRoute(
+      { ...base, mode: 'direct', endpoint: 'https://203.0.113.5:8443', relays: [], tls: 'node' },
+      owner,
+    );
+    expect((await verifyRoute(direct)).ok).toBe(true);
+    // A gateway would splice TLS to a plain HTTP port: refused.
+    const plainEndpoint = await signRoute(
+      { ...base, mode: 'direct', endpoint: 'http://203.0.113.5:8080', relays: [], tls: 'node' },
+      owner,
+    );
+    const refused = await verifyRoute(plainEndpoint);
+    expect(!refused.ok && refused.error.message).toMatch(/https endpoint/);
+    // Any other value is not silently taken for "the gateway terminates".
+    const other = await signJws(
+      {
+        v: 1,
+        ...base,
+        mode: 'relay',
+        relays: [relay.id.toString()],
+        tls: 'edge',
+        node: owner.id.toString(),
+      },
+      owner,
+      'pc2-route',
+    );
+    const wrong = await verifyRoute(other);
+    expect(!wrong.ok && wrong.error.message).toMatch(/tls is "node"/);
+    // Records without the field (every record made before private names) are unchanged and valid.
+    const old = await signRoute({ ...base, mode: 'relay', relays: [relay.id.toString()] }, owner);
+    const oldPayload = JSON.parse(Buffer.from(old.split('.')[1], 'base64url').toString());
+    expect('tls' in oldPayload).toBe(false);
+    const verifiedOld = await verifyRoute(old);
+    expect(verifiedOld.ok && verifiedOld.value.route.tls).toBeUndefined();
+  });
+
   it('resolves partitions deterministically: earliest bind wins, then the smaller registrar id', () => {
     const a = {
       v: 1 as const,

@@ -1,5 +1,6 @@
 /**
- * The Node.js runtime's fast path for forwarding requests without a body. `Edge.route` decides
+ * The Node.js runtime's fast path for forwarding requests without a body, HTTP/1.1 and HTTP/2 (the
+ * node:http2 compatibility API's request and response). `Edge.route` decides
  * where a request goes (host, verified route record, targets in order, edge tokens) exactly as for
  * the app; this moves the bytes with undici's low-level dispatch, writing the target's answer
  * straight into Node.js's ServerResponse: no web Request/Response/Headers and no intermediate body
@@ -226,9 +227,13 @@ export async function serveFastPath(
   res: http.ServerResponse,
   options: FastPathOptions,
 ): Promise<void> {
-  const host = req.headers.host;
-  const hasBody =
-    req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+  // HTTP/2 (the compatibility API's request): the host is the :authority, and a request without a
+  // body ends with its headers, whatever its length fields say.
+  const h2 = req.httpVersionMajor >= 2;
+  const host = h2 ? (req.headers[':authority'] as string | undefined) : req.headers.host;
+  const hasBody = h2
+    ? !(req as unknown as { stream: { endAfterHeaders: boolean } }).stream.endAfterHeaders
+    : req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
   if (hasBody || !host || !VALID_HOST.test(host)) return options.app(req, res);
   let url: URL;
   let route: EdgeRoute;

@@ -1,18 +1,22 @@
 /**
- * The edge on Node.js: the Hono app on @hono/node-server behind HTTPS (TLS 1.3 only, wildcard
- * certificate reloaded from disk without a restart, HSTS), a port-80 server that redirects to https,
- * and raw WebSocket upgrade piping. `tls` left out serves plain HTTP instead, for local development.
- * Requests without a body take the fast path (fast-path.ts) straight through Node.js streams.
+ * The edge on Node.js: the Hono app on @hono/node-server behind HTTPS (TLS 1.3 only, h2 and
+ * http/1.1 by ALPN, wildcard certificate reloaded from disk without a restart, HSTS), a port-80
+ * server that redirects to https, and raw WebSocket upgrade piping. Connections to private names are
+ * passed through by SNI before any TLS (passthrough.ts). `tls` left out serves plain HTTP instead, for
+ * local development. Requests without a body (HTTP/1.1 and HTTP/2) take the fast path (fast-path.ts)
+ * straight through Node.js streams.
  */
 import http from 'node:http';
+import http2 from 'node:http2';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { createEdge, type Edge, type EdgeBindings } from '../../app.ts';
 import type { EdgeConfig } from '../../config.ts';
 import {
+  boolean,
   checkOptions,
   fn,
   integer,
@@ -35,6 +39,7 @@ import {
 } from './tls.ts';
 import { withResponseHeader } from '../../headers.ts';
 import { serveFastPath } from './fast-path.ts';
+import { createSniRouter, type PassthroughStats, type SniRouter } from './passthrough.ts';
 import { handleUpgrade } from './upgrade.ts';
 import { readNetworkAssets } from './assets.ts';
 import type { GatewayObserver } from './metrics.ts';
@@ -55,8 +60,25 @@ export interface GatewayOptions {
   hstsMaxAgeS?: number;
   /** Options of the connection pool to the targets (ignored when `config.fetch` is given). */
   pool?: PoolOptions;
-  /** Longest wait for a target's WebSocket handshake, ms. Default 10 000. */
+  /**
+   * Longest wait for a target's WebSocket handshake, and with private names for a client's
+   * ClientHello and a node's TLS port or a relay's raw TLS channel, ms. Default 10 000.
+   */
   upgradeTimeoutMs?: number;
+  /**
+   * Longest a client may take to send a request's headers (HTTP/1.1), ms; then 408 and the connection
+   * closes (slow clients holding connections). Default 60 000, node:http's.
+   */
+  headersTimeoutMs?: number;
+  /** With `tls`: offer HTTP/2 by ALPN next to HTTP/1.1. Default true. */
+  http2?: boolean;
+  /**
+   * With `tls`: pass connections to private names (route records with `tls: "node"`) through by
+   * SNI, undecrypted (docs/zone.md, "Private names"). Default true.
+   */
+  privateNames?: boolean;
+  /** A private direct node's endpoint may resolve to a loopback or private address (development). Default false. */
+  allowPrivateTargets?: boolean;
   /** Told about certificate reloads that failed (kept serving the old pair). Default console.error. */
   onError?: (error: Error) => void;
   /** Told after each certificate reload that was applied. Default: nothing. */
@@ -74,6 +96,8 @@ export interface Gateway {
   readonly certificateReloads: number;
   /** When the certificate served now expires, ms (null: plain HTTP). */
   readonly certificateNotAfter: number | null;
+  /** With `tls` and private names: what the TLS port did with its connections. */
+  readonly passthrough: PassthroughStats | null;
   close(): Promise<void>;
 }
 
@@ -94,6 +118,11 @@ export const WORKER_GATEWAY_OPTIONS = {
   hstsMaxAgeS: withDefault(integer(0, 1_000_000_000), 63_072_000),
   pool: passedOn<PoolOptions | undefined>(),
   upgradeTimeoutMs: withDefault(integer(1, 86_400_000), 10_000),
+  // At most node:http's requestTimeout (5 min), which it must not exceed.
+  headersTimeoutMs: withDefault(integer(1, 300_000), 60_000),
+  http2: withDefault(boolean, true),
+  privateNames: withDefault(boolean, true),
+  allowPrivateTargets: withDefault(boolean, false),
 };
 
 const GATEWAY_OPTIONS = {
@@ -109,7 +138,7 @@ const GATEWAY_OPTIONS = {
   ),
 } satisfies Rules<GatewayOptions>;
 
-function listen(server: http.Server, port: number, hostname: string): Promise<number> {
+function listen(server: net.Server, port: number, hostname: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, hostname, () => {
@@ -119,11 +148,32 @@ function listen(server: http.Server, port: number, hostname: string): Promise<nu
   });
 }
 
-function closeServer(server: http.Server): Promise<void> {
+/**
+ * Stops listening and ends every connection the server has. A server that never listened (the TLS
+ * server behind the SNI front) is closed too: that stops node:http's slow-request checks.
+ */
+function closeServer(server: net.Server, sockets: Set<net.Socket>): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
-    server.closeAllConnections();
+    for (const socket of sockets) socket.destroy();
   });
+}
+
+/** Slow clients are cut after `headersTimeoutMs`, checked a few times within it (at most every 30 s). */
+function limitSlowClients(server: net.Server, headersTimeoutMs: number): void {
+  const s = server as net.Server & { headersTimeout: number; connectionsCheckingInterval: number };
+  s.headersTimeout = headersTimeoutMs;
+  s.connectionsCheckingInterval = Math.min(30_000, Math.max(100, Math.floor(headersTimeoutMs / 4)));
+}
+
+/** The raw sockets a server was given (listened or handed over), for closing. */
+function tracked(server: net.Server): Set<net.Socket> {
+  const sockets = new Set<net.Socket>();
+  server.on('connection', (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  return sockets;
 }
 
 function redirectServer(httpsPort: number): http.Server {
@@ -222,7 +272,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           forwardListener(req, res);
         }
       : forwardListener;
-  const servers: http.Server[] = [];
+  const servers: [net.Server, Set<net.Socket>][] = [];
+  const serve = (server: net.Server) => {
+    servers.push([server, tracked(server)]);
+    return server;
+  };
+  const closeAll = () => Promise.all(servers.map(([s, sockets]) => closeServer(s, sockets)));
+  let router: SniRouter | undefined;
   const ports: Gateway['ports'] = {};
   let watcher: CertificateWatcher | undefined;
   let notAfter: number | null = null;
@@ -237,7 +293,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const tls = o.tls;
       const pair = await readCertificate(tls);
       notAfter = certificateNotAfter(pair);
-      const main = https.createServer({ ...pair, minVersion: TLS_MIN_VERSION }, listener);
+      const context = { ...pair, minVersion: TLS_MIN_VERSION };
+      // HTTP/1.1 connections on the h2 server are node:http's; HTTP/2 requests come through the
+      // compatibility API, which the fast path and the app take alike.
+      const main = o.http2
+        ? http2.createSecureServer({ ...context, allowHTTP1: true }, (req, res) =>
+            listener(req as unknown as http.IncomingMessage, res as unknown as http.ServerResponse),
+          )
+        : https.createServer(context, listener);
       main.on('upgrade', onUpgrade);
       if (observer) {
         main.on('secureConnection', (socket: import('node:tls').TLSSocket) =>
@@ -247,8 +310,23 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           observer.handshakeFailed(error.code),
         );
       }
-      servers.push(main);
-      ports.https = await listen(main, o.httpsPort, hostname);
+      limitSlowClients(main, o.headersTimeoutMs);
+      serve(main);
+      if (o.privateNames) {
+        // The TLS port is a plain TCP server that reads each ClientHello first (passthrough.ts).
+        router = createSniRouter(edge, (socket) => main.emit('connection', socket), {
+          helloTimeoutMs: o.upgradeTimeoutMs,
+          connectTimeoutMs: o.upgradeTimeoutMs,
+          allowPrivateTargets: o.allowPrivateTargets,
+        });
+        const front = serve(net.createServer({ noDelay: true }, (s) => router!.accept(s)));
+        ports.https = await listen(front, o.httpsPort, hostname);
+        // node:http starts checking slow requests (headersTimeout, requestTimeout) when its server
+        // emits 'listening'; this one never listens itself: the front hands it its connections.
+        main.emit('listening');
+      } else {
+        ports.https = await listen(main, o.httpsPort, hostname);
+      }
       watcher = await watchCertificate(
         tls,
         tls.reloadIntervalMs,
@@ -260,19 +338,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         o.onError,
       );
       if (o.httpPort !== null) {
-        const redirect = redirectServer(ports.https);
-        servers.push(redirect);
+        const redirect = serve(redirectServer(ports.https));
         ports.http = await listen(redirect, o.httpPort, hostname);
       }
     } else {
-      const plain = http.createServer(listener);
+      const plain = serve(http.createServer(listener));
+      limitSlowClients(plain, o.headersTimeoutMs);
       plain.on('upgrade', onUpgrade);
-      servers.push(plain);
       ports.http = await listen(plain, o.httpPort ?? 80, hostname);
     }
   } catch (e) {
     watcher?.stop();
-    await Promise.all(servers.map(closeServer));
+    await closeAll();
     await pool?.close();
     throw e;
   }
@@ -285,9 +362,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     get certificateNotAfter() {
       return notAfter;
     },
+    get passthrough() {
+      return router ? { ...router.stats } : null;
+    },
     async close() {
       watcher?.stop();
-      await Promise.all(servers.map(closeServer));
+      router?.close();
+      await closeAll();
       await pool?.close();
     },
   };

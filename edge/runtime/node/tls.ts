@@ -6,7 +6,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { X509Certificate } from 'node:crypto';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 
-export const TLS_MIN_VERSION = 'TLSv1.3';
+export const TLS_MIN_VERSION = 'TLSv1.3' as const;
 
 export interface CertificateFiles {
   certFile: string;

@@ -115,6 +115,29 @@ describe('Node gateway TLS', () => {
     expect(res.headers['strict-transport-security']).toMatch(/^max-age=\d+; includeSubDomains$/);
   });
 
+  it('offers h2 and http/1.1 by ALPN', async () => {
+    for (const [offered, chosen] of [
+      [['h2', 'http/1.1'], 'h2'],
+      [['http/1.1'], 'http/1.1'],
+    ] as const) {
+      const socket = await new Promise<tls.TLSSocket>((resolve, reject) => {
+        const s = tls.connect(
+          {
+            host: '127.0.0.1',
+            port: gateway.ports.https!,
+            servername: 'alice.localhost',
+            rejectUnauthorized: false,
+            ALPNProtocols: [...offered],
+          },
+          () => resolve(s),
+        );
+        s.once('error', reject);
+      });
+      expect(socket.alpnProtocol).toBe(chosen);
+      socket.destroy();
+    }
+  });
+
   it('redirects plain HTTP on the port-80 server to https', async () => {
     const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
       http
@@ -155,23 +178,52 @@ describe('Node gateway TLS', () => {
   });
 });
 
+describe('Node gateway TLS, slow clients', () => {
+  it('cuts an HTTP/1.1 client that does not finish its headers (408), behind the SNI front too', async () => {
+    const world = await createWorld();
+    const gateway = await tlsGateway(world, { headersTimeoutMs: 500 });
+    try {
+      const h = await handshake(gateway.port, { ALPNProtocols: ['http/1.1'] });
+      h.socket.write('GET / HTTP/1.1\r\nhost: alice.localhost\r\n');
+      let answer = '';
+      h.socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+      await new Promise((r) => h.socket.once('close', r));
+      expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 408 Request Timeout');
+    } finally {
+      await gateway.close();
+      await world.close();
+    }
+  });
+});
+
+/** A TLS gateway for the conformance suite, with a throwaway certificate. */
+async function tlsGateway(world: World, extra: { headersTimeoutMs?: number } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'pc2-edge-tls-'));
+  const gateway = await startGateway({
+    config: world.config,
+    hostname: '127.0.0.1',
+    httpsPort: 0,
+    httpPort: null,
+    tls: makeCertificate(dir, 'edge'),
+    ...extra,
+  });
+  return {
+    port: gateway.ports.https!,
+    baseUrl: `https://127.0.0.1:${gateway.ports.https}`,
+    async close() {
+      await gateway.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+edgeConformanceSuite({ runtime: 'node, https', start: tlsGateway });
+
+// The same suite over HTTP/2 (WebSockets on HTTP/1.1 to the same port).
 edgeConformanceSuite({
-  runtime: 'node, https',
-  async start(world) {
-    const dir = mkdtempSync(join(tmpdir(), 'pc2-edge-tls-'));
-    const gateway = await startGateway({
-      config: world.config,
-      hostname: '127.0.0.1',
-      httpsPort: 0,
-      httpPort: null,
-      tls: makeCertificate(dir, 'edge'),
-    });
-    return {
-      baseUrl: `https://127.0.0.1:${gateway.ports.https}`,
-      async close() {
-        await gateway.close();
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  },
+  runtime: 'node, h2',
+  protocol: 'h2',
+  // HTTP/2 has no Connection header to list fields in.
+  seesConnectionHeader: false,
+  start: tlsGateway,
 });
