@@ -1,8 +1,9 @@
 /**
  * `pc2 devnet` (what `npm start` runs): the whole network on loopback. A gateway on :8080, a primary
- * and a secondary super node that replicate to each other, the demo node `alice` behind the relay and
- * `bob` in direct mode, each serving a small demo page. Everything is real: real keys, signed records,
- * HTTP, Active Proxy tunnels; only the addresses are loopback ones.
+ * and a secondary super node that replicate to each other, the node `alice` behind the relay and
+ * `bob` in direct mode, each a personal cloud (as `pc2 node` serves by default) that a throwaway demo
+ * wallet owns, with a little demo content. Everything is real: real keys, signed records, HTTP,
+ * Active Proxy tunnels, SIWE, WebDAV; only the addresses are loopback ones.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
@@ -11,8 +12,12 @@ import { join } from 'node:path';
 import { startGateway, type Gateway } from '../edge/runtime/node/server.ts';
 import { SuperNode } from '../origin/supernode.ts';
 import { KeyPair } from '../shared/keys.ts';
-import { startDemoSite } from '../agent/demo-site.ts';
+import * as Secp256k1 from 'ox/Secp256k1';
 import { NodeAgent } from '../agent/node-agent.ts';
+import { type DemoOwner, seedDemoCloud } from './cloud-demo.ts';
+import { listenNodeCloud, type NodeCloud } from './node-cloud.ts';
+import { CHAT_SPEC, chatOptions } from './cloud-flags.ts';
+import type { CloudOptions } from '../cloud/index.ts';
 import { CliError } from './errors.ts';
 import { useNativeCrypto } from './native-crypto.ts';
 import { type CliLogger, createLogger } from './logger.ts';
@@ -21,8 +26,9 @@ import { onShutdown } from './shutdown.ts';
 
 const USAGE = `pc2 devnet [options]
 
-Runs the whole network on loopback: gateway, two super nodes, and two demo nodes (alice relayed
-through the super nodes, bob direct). Open the printed URLs in a browser; Ctrl-C stops everything.`;
+Runs the whole network on loopback: gateway, two super nodes, and two nodes (alice relayed through
+the super nodes, bob direct), each a personal cloud with demo content owned by a throwaway demo
+wallet. Open the printed URLs in a browser; Ctrl-C stops everything (and deletes the demo data).`;
 
 const SPEC = {
   port: {
@@ -41,6 +47,7 @@ const SPEC = {
     default: '127.0.0.1',
   },
   logLevel: { ...COMMON_SPEC.logLevel, default: 'warn' },
+  ...CHAT_SPEC,
 } as const;
 
 export interface Devnet {
@@ -48,6 +55,8 @@ export interface Devnet {
   urls: Record<string, string>;
   superNodes: { id: string; url: string; node: SuperNode }[];
   agents: Record<string, NodeAgent>;
+  /** Each node's cloud: its loopback address and the demo owner's app password. */
+  clouds: Record<string, { cloud: NodeCloud; owner: DemoOwner }>;
   edgeKey: KeyPair;
   stop(): Promise<void>;
 }
@@ -57,6 +66,8 @@ export async function startDevnet(options: {
   host: string;
   logLevel?: LogLevel;
   logFormat?: LogFormat;
+  /** Both clouds' chat backend. */
+  chat?: CloudOptions['chat'];
 }): Promise<Devnet> {
   // The composition root picks the process's crypto backends (libsodium when it loads).
   useNativeCrypto();
@@ -97,31 +108,39 @@ export async function startDevnet(options: {
     stoppers.push(() => gateway.close());
 
     const agents: Record<string, NodeAgent> = {};
+    const clouds: Devnet['clouds'] = {};
     const urls: Record<string, string> = {};
+    const demoWallet = Secp256k1.randomPrivateKey();
     for (const [name, mode] of [
       ['alice', 'relay'],
       ['bob', 'auto'],
     ] as const) {
-      const site = await startDemoSite(name);
-      stoppers.push(() => site.close());
+      const url = publicUrlTemplate.replace('{name}', name);
+      const cloud = await listenNodeCloud({
+        dataDir: join(dir, `cloud-${name}`),
+        logger,
+        ...(options.chat ? { chat: options.chat } : {}),
+      });
+      stoppers.push(() => cloud.close());
+      const owner = await seedDemoCloud(cloud.url, cloud.open([url]).ownerCode()!, demoWallet);
+      clouds[name] = { cloud, owner };
       // bob's entry is reachable from the super nodes (all on loopback), so the probe picks direct.
       const listen = mode === 'auto' ? { host: '127.0.0.1', port: await freePort() } : undefined;
       const agent = new NodeAgent({
         key: KeyPair.generate(),
         name,
-        upstream: site.url,
+        upstream: cloud.url,
         superNodes: superNodes.map((s) => s.url),
         mode,
         publicUrl: listen ? `http://${listen.host}:${listen.port}` : undefined,
         listen,
-        // Nothing is there yet when a devnet starts: no app-down warning for the demo sites.
         appCheckMs: 60_000,
         logger,
       });
       stoppers.push(() => agent.stop());
       await agent.start();
       agents[name] = agent;
-      urls[name] = publicUrlTemplate.replace('{name}', name);
+      urls[name] = url;
     }
     await Promise.all(Object.values(agents).map((a) => waitOnline(a)));
     return {
@@ -129,6 +148,7 @@ export async function startDevnet(options: {
       urls,
       superNodes,
       agents,
+      clouds,
       edgeKey,
       stop,
     };
@@ -215,11 +235,34 @@ function waitOnline(agent: NodeAgent, timeoutMs = 10_000): Promise<void> {
   });
 }
 
+/** How to use the two clouds: sign in, WebDAV with the app passwords, rclone. */
+function demoText(net: Devnet): string {
+  const { address, privateKey } = Object.values(net.clouds)[0].owner;
+  const lines = [
+    '',
+    'Both are personal clouds with a little demo content, owned by a throwaway demo wallet:',
+    `  wallet ${address}`,
+    `  key    ${privateKey}   (devnet only: import it into a browser wallet to sign in)`,
+    '',
+    'WebDAV (user: the wallet address, password: an app password; the files are in /dav/):',
+  ];
+  for (const [name, { owner }] of Object.entries(net.clouds))
+    lines.push(`  ${net.urls[name]}/dav/   app password ${owner.appPassword}`);
+  const [name, { owner }] = Object.entries(net.clouds)[0];
+  lines.push(
+    '',
+    'e.g. curl -u <wallet>:<app password> -X PROPFIND -H "Depth: 1" <url>/dav/, or rclone (Go does not',
+    'resolve *.localhost: the gateway doubles as its HTTP proxy):',
+    `  HTTP_PROXY=${net.gatewayUrl} rclone ls :webdav: --webdav-url ${net.urls[name]}/dav/ --webdav-user ${owner.address} --webdav-pass $(rclone obscure ${owner.appPassword})`,
+  );
+  return lines.join('\n');
+}
+
 export async function runDevnet(args: string[]): Promise<void> {
   const parsed = parseOptions(args, SPEC, USAGE);
   if (!parsed) return;
   const started = Date.now();
-  const net = await startDevnet(parsed.options);
+  const net = await startDevnet({ ...parsed.options, chat: chatOptions(parsed.options) });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   console.log(
     `pc2 devnet is up (${seconds} s): gateway ${net.gatewayUrl}, super nodes ${net.superNodes.map((s) => s.url).join(' and ')}\n`,
@@ -228,6 +271,7 @@ export async function runDevnet(args: string[]): Promise<void> {
     const s = net.agents[name].status();
     console.log(`  ${url}   (${name}: ${s.mode === 'relay' ? 'behind the relay' : 'direct'})`);
   }
+  console.log(demoText(net));
   console.log('\nCtrl-C stops everything.');
   await onShutdown(() => net.stop());
 }
