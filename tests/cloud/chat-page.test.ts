@@ -2,13 +2,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasChromium, launchChromium } from '../helpers/chromium.ts';
 import { Upstream } from './fixtures/openai-upstream.ts';
 import { hasSqlite, ownedCloud, type Session, type TestCloud } from './helpers.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn('tests/cloud/chat-page skipped: Debian chromium is not installed');
 
 /** The chat page and the Run panel in Debian's Chromium, signed in with a session cookie. */
@@ -24,17 +23,7 @@ describe.skipIf(!hasSqlite || !hasChromium)('the chat page and the Run panel in 
     ({ c, owner } = await ownedCloud({
       chat: { backend: 'openai', url: up.url, apiKey: 'sk-secret', model: 'upstream-model' },
     }));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     const context = await browser.newContext();
     const [name, value] = owner.cookie.split('=');
     await context.addCookies([{ name, value, url: c.url }]);

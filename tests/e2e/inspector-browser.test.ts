@@ -7,15 +7,15 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, launchChromium } from '../helpers/chromium.ts';
 import { REPO } from '../helpers/cli.ts';
 import { type GatewayNetwork, startGatewayNetwork } from '../helpers/gateway-network.ts';
 import { keyFile, pc2, type Proc, reservePort, tempDir } from '../helpers/processes.ts';
 import { startUpstream } from '../helpers/upstream.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 // The committed picture is remade with UPDATE_SCREENSHOTS=1; other runs leave the tree untouched.
 const SCREENSHOT = process.env.UPDATE_SCREENSHOTS
   ? `${REPO}docs/images/inspector.png`
@@ -62,17 +62,7 @@ beforeAll(async () => {
     '0.3',
   ]);
   await node.waitFor(/"state":"online"[^\n]*tunnel=up[^\n]*tunnel=up/, 60_000);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
 }, 120_000);
 
