@@ -4,8 +4,8 @@ import type { CloudOptions } from '../cloud/index.ts';
 import type { Logger } from '../shared/logger.ts';
 import { CliError, EXIT } from './errors.ts';
 import { DEFAULT_IDENTITY_KEY } from './keyfile.ts';
-import { listenNodeCloud, ownerCodeLine } from './node-cloud.ts';
 import type { OptionSpec } from './options.ts';
+import { listenNodeCloud, ownerCodeLine } from './node-cloud.ts';
 
 export const CLOUD_SPEC = {
   cloudDir: {
@@ -96,16 +96,16 @@ export const CHAT_SPEC = {
 /** The cloud on loopback for the agent; `open` creates it for the public origins and returns the owner-code line. */
 export async function startCloudUpstream(options: Omit<CloudOptions, 'origins'>): Promise<{
   url: string;
-  open(origins: string[]): string | null;
+  open(origins: string[]): Promise<string | null>;
   close(): Promise<void>;
 }> {
   const running = await listenNodeCloud(options);
   return {
     url: running.url,
-    open: (origins) => {
+    open: async (origins) => {
       let cloud;
       try {
-        cloud = running.open(origins);
+        cloud = await running.open(origins);
       } catch (e) {
         throw new CliError(`the personal cloud cannot start: ${(e as Error).message}`);
       }

@@ -122,7 +122,11 @@ export async function startDevnet(options: {
         ...(options.chat ? { chat: options.chat } : {}),
       });
       stoppers.push(() => cloud.close());
-      const owner = await seedDemoCloud(cloud.url, cloud.open([url]).ownerCode()!, demoWallet);
+      const owner = await seedDemoCloud(
+        cloud.url,
+        (await cloud.open([url])).ownerCode()!,
+        demoWallet,
+      );
       clouds[name] = { cloud, owner };
       // bob's entry is reachable from the super nodes (all on loopback), so the probe picks direct.
       const listen = mode === 'auto' ? { host: '127.0.0.1', port: await freePort() } : undefined;

@@ -6,14 +6,14 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createCloud, type Cloud, type CloudOptions } from '../cloud/index.ts';
+import type { Cloud, CloudOptions } from '../cloud/index.ts';
 import type { Logger } from '../shared/logger.ts';
 
 export interface NodeCloud {
   /** http://127.0.0.1:<port>: what the agent is given as its upstream. */
   url: string;
   /** Creates the cloud for these public origins (the loopback URL is added). */
-  open(origins: string[]): Cloud;
+  open(origins: string[]): Promise<Cloud>;
   cloud(): Cloud | null;
   close(): Promise<void>;
 }
@@ -39,7 +39,9 @@ export async function listenNodeCloud(
   const url = `http://${host}:${(server.address() as AddressInfo).port}`;
   return {
     url,
-    open(origins) {
+    async open(origins) {
+      // Loaded once the node is up: failing early (a usage error, a taken name) stays quick.
+      const { createCloud } = await import('../cloud/index.ts');
       cloud ??= createCloud({ ...options, origins: [...new Set([...origins, url])] });
       return cloud;
     },

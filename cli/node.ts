@@ -168,7 +168,7 @@ export async function runNode(args: string[]): Promise<void> {
     await agent.start();
     // The cloud's origin is the name's public URL, which the super nodes tell the agent.
     const publicUrl = agent.status().publicUrl;
-    ownerLine = cloud?.open([...(publicUrl ? [publicUrl] : []), ...o.cloudOrigin]) ?? null;
+    ownerLine = (await cloud?.open([...(publicUrl ? [publicUrl] : []), ...o.cloudOrigin])) ?? null;
   } catch (e) {
     agent.off('status', show);
     await inspector?.close();
