@@ -1,8 +1,9 @@
 /**
  * `pc2 devnet` (what `npm start` runs): the whole network on loopback. A gateway on :8080, a primary
- * and a secondary super node that replicate to each other, the demo node `alice` behind the relay and
- * `bob` in direct mode, each serving a small demo page. Everything is real: real keys, signed records,
- * HTTP, Active Proxy tunnels; only the addresses are loopback ones. `--zone` adds the zone
+ * and a secondary super node that replicate to each other, the node `alice` behind the relay and
+ * `bob` in direct mode, each a personal cloud (as `pc2 node` serves by default) that a throwaway demo
+ * wallet owns, with a little demo content. Everything is real: real keys, signed records, HTTP,
+ * Active Proxy tunnels, SIWE, WebDAV; only the addresses are loopback ones. `--zone` adds the zone
  * (devnet-zone.ts): DNS, certificates from a local pebble, HTTPS, and `carol`, a private name.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,8 +13,12 @@ import { join } from 'node:path';
 import { startGateway, type Gateway } from '../edge/runtime/node/server.ts';
 import { SuperNode } from '../origin/supernode.ts';
 import { KeyPair } from '../shared/keys.ts';
-import { startDemoSite } from '../agent/demo-site.ts';
+import * as Secp256k1 from 'ox/Secp256k1';
 import { NodeAgent } from '../agent/node-agent.ts';
+import { type DemoOwner, demoText, seedDemoCloud } from './cloud-demo.ts';
+import { listenNodeCloud, type NodeCloud } from './node-cloud.ts';
+import { CHAT_SPEC, chatOptions } from './cloud-flags.ts';
+import type { CloudOptions } from '../cloud/index.ts';
 import { CliError } from './errors.ts';
 import { useNativeCrypto } from './native-crypto.ts';
 import { type CliLogger, createLogger } from './logger.ts';
@@ -42,8 +47,9 @@ import { PC2_VERSION } from './version.ts';
 
 const USAGE = `pc2 devnet [options]
 
-Runs the whole network on loopback: gateway, two super nodes, and two demo nodes (alice relayed
-through the super nodes, bob direct). Open the printed URLs in a browser; Ctrl-C stops everything.`;
+Runs the whole network on loopback: gateway, two super nodes, and two nodes (alice relayed through
+the super nodes, bob direct), each a personal cloud with demo content owned by a throwaway demo
+wallet. Open the printed URLs in a browser; Ctrl-C stops everything (and deletes the demo data).`;
 
 const SPEC = {
   port: {
@@ -89,6 +95,7 @@ const SPEC = {
   ...METRICS_SPEC,
   // On by default, as every role of `npm start` shows its metrics: a free loopback port, printed.
   metrics: { ...METRICS_SPEC.metrics, default: '127.0.0.1:0' },
+  ...CHAT_SPEC,
 } as const;
 
 export interface Devnet {
@@ -96,6 +103,8 @@ export interface Devnet {
   urls: Record<string, string>;
   superNodes: { id: string; url: string; node: SuperNode }[];
   agents: Record<string, NodeAgent>;
+  /** Each node's cloud: its loopback address and the demo owner's app password. */
+  clouds: Record<string, { cloud: NodeCloud; owner: DemoOwner }>;
   edgeKey: KeyPair;
   /** The metrics' own address, with `--metrics`. */
   metricsServer: MetricsServer | null;
@@ -113,6 +122,8 @@ export async function startDevnet(options: {
   zone?: boolean;
   dnsPort?: number;
   httpsPort?: number;
+  /** Both clouds' chat backend. */
+  chat?: CloudOptions['chat'];
 }): Promise<Devnet> {
   // The composition root picks the process's crypto backends (libsodium when it loads).
   useNativeCrypto();
@@ -207,6 +218,7 @@ export async function startDevnet(options: {
     stoppers.push(() => gateway.close());
 
     const agents: Record<string, NodeAgent> = {};
+    const clouds: Devnet['clouds'] = {};
     const urls: Record<string, string> = {};
     const demo: [string, 'relay' | 'auto'][] = [
       ['alice', 'relay'],
@@ -214,20 +226,31 @@ export async function startDevnet(options: {
     ];
     // A private name: TLS from the visitor to carol's own agent, through the relay.
     if (ca) demo.push(['carol', 'relay']);
+    const demoWallet = Secp256k1.randomPrivateKey();
     for (const [name, mode] of demo) {
-      const site = await startDemoSite(name);
-      stoppers.push(() => site.close());
+      const url = publicUrlTemplate.replace('{name}', name);
+      const cloud = await listenNodeCloud({
+        dataDir: join(dir, `cloud-${name}`),
+        logger,
+        ...(options.chat ? { chat: options.chat } : {}),
+      });
+      stoppers.push(() => cloud.close());
+      const owner = await seedDemoCloud(
+        cloud.url,
+        (await cloud.open([url])).ownerCode()!,
+        demoWallet,
+      );
+      clouds[name] = { cloud, owner };
       // bob's entry is reachable from the super nodes (all on loopback), so the probe picks direct.
       const listen = mode === 'auto' ? { host: '127.0.0.1', port: await freePort() } : undefined;
       const agent = new NodeAgent({
         key: KeyPair.generate(),
         name,
-        upstream: site.url,
+        upstream: cloud.url,
         superNodes: superNodes.map((s) => s.url),
         mode,
         publicUrl: listen ? `http://${listen.host}:${listen.port}` : undefined,
         listen,
-        // Nothing is there yet when a devnet starts: no app-down warning for the demo sites.
         appCheckMs: 60_000,
         ...(name === 'carol' && ca ? { tls: ca.nodeTls(join(dir, 'carol-tls')) } : {}),
         // alice shows how a node asks to be listed on the map; bob is online but not listed.
@@ -238,7 +261,7 @@ export async function startDevnet(options: {
       await agent.start();
       agents[name] = agent;
       watched.push(agent);
-      urls[name] = publicUrlTemplate.replace('{name}', name);
+      urls[name] = url;
     }
     await Promise.all(Object.values(agents).map((a) => waitOnline(a)));
     return {
@@ -248,6 +271,7 @@ export async function startDevnet(options: {
       urls,
       superNodes,
       agents,
+      clouds,
       edgeKey,
       metricsServer: metrics?.server ?? null,
       ...(options.zone ? { zone: { dnsPort, rootFile: ca?.rootFile ?? null, unavailable } } : {}),
@@ -348,12 +372,17 @@ function waitOnline(agent: NodeAgent, timeoutMs = 10_000): Promise<void> {
   });
 }
 
+/** How to use the two clouds: sign in, WebDAV with the app passwords, rclone. */
 export async function runDevnet(args: string[]): Promise<void> {
   const parsed = parseOptions(args, SPEC, USAGE);
   if (!parsed) return;
   const started = Date.now();
   const { metrics, metricsToken, ...rest } = parsed.options;
-  const net = await startDevnet({ ...rest, metrics: { metrics, metricsToken } });
+  const net = await startDevnet({
+    ...rest,
+    metrics: { metrics, metricsToken },
+    chat: chatOptions(parsed.options),
+  });
   if (net.zone?.unavailable) console.log(`pc2 devnet --zone: ${net.zone.unavailable}\n`);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   console.log(
@@ -382,6 +411,7 @@ export async function runDevnet(args: string[]): Promise<void> {
     `\n  ${net.gatewayUrl.replace('127.0.0.1', 'localhost')}/network   (the network map)`,
   );
   if (net.metricsServer) console.log(`  ${net.metricsServer.url}   (Prometheus metrics)`);
+  console.log(demoText(net.clouds, net.urls, net.gatewayUrl));
   console.log('\nCtrl-C stops everything.');
   await onShutdown(() => net.stop());
 }

@@ -9,7 +9,8 @@ const USAGE = `pc2 <command> [options]
 
 Commands:
   id new|show|restore   this node's identity key (Ed25519, did:boson) and recovery phrase
-  node                  put this machine's PC2 app online under <name>.<zone>
+  node                  put this machine's personal cloud (or another app) online under <name>.<zone>
+  cloud backup|restore  a streamed backup of the personal cloud's data, and its restore
   name list|release|transfer|accept
                         the names this key owns, signed by the key
   status [name]         what the network says about a name: binding, route, lease (--json);
@@ -29,6 +30,7 @@ use, 4 no super node reachable, 130 stopped by Ctrl-C.`;
 const commands: Record<string, () => Promise<(args: string[]) => Promise<void>>> = {
   id: async () => (await import('./id.ts')).runId,
   node: async () => (await import('./node.ts')).runNode,
+  cloud: async () => (await import('./cloud.ts')).runCloud,
   name: async () => (await import('./name.ts')).runName,
   status: async () => (await import('./status.ts')).runStatus,
   supernode: async () => (await import('./supernode.ts')).runSupernode,

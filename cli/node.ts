@@ -21,16 +21,16 @@ import { StatusScreen } from './status-screen.ts';
 import { nodeAgentMetrics } from '../agent/metrics.ts';
 import { METRICS_SPEC, startRoleMetrics } from './metrics/flags.ts';
 import { parseMetricsAddress } from './metrics/server.ts';
+import { CLOUD_SPEC, cloudOptions, startCloudUpstream } from './cloud-flags.ts';
 
 const USAGE = `pc2 node --name <name> --supernode <url> [--supernode <url> ...] [options]
 
 Claims <name> (or confirms it is yours), then keeps it online until stopped: direct when a super
 node can reach --public-url, otherwise relayed through an encrypted tunnel to every super node.
+What visitors reach is this node's personal cloud (data in --cloud-dir; while it has no owner, the
+one-time owner code is printed at start), or, with --upstream, any other local app.
 On a terminal it shows a live status; otherwise it logs a line per change. The inspector
 (http://127.0.0.1:4040 by default) lists the requests passing through.`;
-
-/** Where the local app is when nothing says otherwise; the one place --upstream gets its value. */
-export const DEFAULT_UPSTREAM = 'http://127.0.0.1:4200';
 
 export const NODE_SPEC = {
   name: { ...NAME_FLAG, required: true },
@@ -38,11 +38,11 @@ export const NODE_SPEC = {
   upstream: {
     kind: 'string',
     value: '<url>',
-    description: 'the local app to publish',
-    default: DEFAULT_UPSTREAM,
+    description: 'a local app to publish instead of the personal cloud',
     url: ['http:'],
   },
   key: { ...KEY_FLAG, description: 'identity key file (created if missing)' },
+  ...CLOUD_SPEC,
   mode: {
     kind: 'string',
     value: 'auto|direct|relay',
@@ -112,10 +112,11 @@ export const NODE_SPEC = {
 
 export type NodeFlags = Parsed<typeof NODE_SPEC>;
 
-/** The agent's options from the flags (and the key). */
+/** The agent's options from the flags (and the key); `upstream` is the cloud's when no --upstream. */
 export function agentOptions(
   o: NodeFlags,
   key: NodeAgentOptions['key'],
+  upstream = o.upstream ?? 'http://127.0.0.1:0',
 ): Omit<NodeAgentOptions, 'logger'> {
   if (o.mode === 'direct' && !o.publicUrl)
     throw new CliError(
@@ -130,7 +131,7 @@ export function agentOptions(
   return {
     key,
     name: o.name,
-    upstream: o.upstream,
+    upstream,
     superNodes: o.supernode,
     mode: o.mode as NodeAgentOptions['mode'],
     publicUrl: o.publicUrl,
@@ -164,12 +165,15 @@ export async function runNode(args: string[]): Promise<void> {
     format: o.logFormat,
     write: screen ? (line) => screen.log(line.trimEnd()) : undefined,
   });
-  const options = agentOptions(o, null as never);
+  agentOptions(o, null as never);
+  const cloudSettings = o.upstream ? null : cloudOptions(o, logger);
   const key = await loadOrCreateKey(o.key, 'identity', true);
+  const cloud = cloudSettings ? await startCloudUpstream(cloudSettings) : null;
   let agent: NodeAgent;
   try {
-    agent = new NodeAgent({ ...options, key, logger });
+    agent = new NodeAgent({ ...agentOptions(o, key, cloud?.url), key, logger });
   } catch (e) {
+    await cloud?.close();
     throw cliErrorOf(e);
   }
   const show = (s: AgentStatus) => {
@@ -188,20 +192,30 @@ export async function runNode(args: string[]): Promise<void> {
     await inspector?.close();
     await metrics?.close();
   };
+  let ownerLine: string | null = null;
   try {
     await agent.start();
+    // The cloud's origin is the name's public URL, which the super nodes tell the agent.
+    const publicUrl = agent.status().publicUrl;
+    ownerLine = (await cloud?.open([...(publicUrl ? [publicUrl] : []), ...o.cloudOrigin])) ?? null;
   } catch (e) {
     agent.off('status', show);
     await close();
     await agent.stop().catch(() => {});
+    await cloud?.close();
     throw cliErrorOf(e);
   }
   if (inspector) logger.info(`inspector on ${inspector.url}`);
   if (metrics?.server) logger.info(`metrics on ${metrics.server.url}`);
+  if (ownerLine) {
+    if (screen) screen.log(ownerLine);
+    else process.stderr.write(`${ownerLine}\n`);
+  }
   await onShutdown(
     async () => {
       await close();
       await agent.stop();
+      await cloud?.close();
     },
     screen ? (line) => screen.log(line) : undefined,
   );

@@ -1,5 +1,5 @@
 /**
- * `pc2 cloud backup|restore` as a function the CLI mounts once its relayout lands: it takes the
+ * `pc2 cloud backup|restore` as a function (cli/cloud.ts mounts it): it takes the
  * parsed arguments and the output streams and returns the exit code (0 done, 1 refused or failed,
  * 2 bad usage). It works on a data directory no running node holds (the node's own lock says so);
  * a running node is backed up from its owner's page or `GET /api/admin/backup`.
@@ -35,7 +35,7 @@ export interface CommandIo {
 export async function cloudBackupCommand(args: CloudBackupArgs, io: CommandIo): Promise<number> {
   if ((args.command !== 'backup' && args.command !== 'restore') || !args.dataDir || !args.file) {
     io.stderr.write(
-      'usage: pc2 cloud backup --data-dir DIR --out FILE|-   or   pc2 cloud restore --data-dir DIR --in FILE|- [--replace]\n',
+      'usage: pc2 cloud backup [--cloud-dir DIR] --out FILE|-   or   pc2 cloud restore [--cloud-dir DIR] --in FILE|- [--replace]\n',
     );
     return 2;
   }

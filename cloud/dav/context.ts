@@ -153,7 +153,26 @@ export function checkConditional(ctx: DavContext, node: FileNode | undefined): v
   }
 }
 
-export function noBody(req: IncomingMessage): boolean {
+/**
+ * Whether a request has no body. A chunked body that ends at once is none: proxies on the way (the
+ * node's gateway among them) forward a bodiless MKCOL that way. Reads at most the first chunk.
+ */
+export async function emptyBody(req: IncomingMessage): Promise<boolean> {
   const len = req.headers['content-length'];
-  return (len === undefined || len === '0') && req.headers['transfer-encoding'] === undefined;
+  if (len !== undefined) return len === '0';
+  if (req.headers['transfer-encoding'] === undefined) return true;
+  return new Promise((resolve, reject) => {
+    const done = (result: boolean | Error) => {
+      req.off('data', onData).off('end', onEnd).off('error', done);
+      if (result instanceof Error) reject(result);
+      else resolve(result);
+    };
+    const onData = (chunk: Buffer) => {
+      if (chunk.length === 0) return;
+      req.pause();
+      done(false);
+    };
+    const onEnd = () => done(true);
+    req.on('data', onData).once('end', onEnd).once('error', done);
+  });
 }

@@ -9,7 +9,7 @@ import {
   checkIf,
   checkLocks,
   davNamesOf,
-  noBody,
+  emptyBody,
   type DavContext,
 } from './context.ts';
 import { joinPath } from '../storage/paths.ts';
@@ -113,9 +113,9 @@ export function remove(ctx: DavContext): void {
   ctx.res.end();
 }
 
-export function mkcol(ctx: DavContext): void {
+export async function mkcol(ctx: DavContext): Promise<void> {
   const { store, locks } = ctx.deps;
-  if (!noBody(ctx.req)) {
+  if (!(await emptyBody(ctx.req))) {
     ctx.req.resume();
     throw new CloudError('UNSUPPORTED_MEDIA_TYPE', 'MKCOL with a body is not supported');
   }

@@ -45,7 +45,11 @@ export interface Wallet {
 }
 
 export function wallet(seed: number): Wallet {
-  const privateKey = `0x${seed.toString(16).padStart(64, '0')}` as `0x${string}`;
+  return walletOf(`0x${seed.toString(16).padStart(64, '0')}`);
+}
+
+/** A wallet from its private key (0x and 64 hex digits). */
+export function walletOf(privateKey: `0x${string}`): Wallet {
   const address = Address.checksum(Address.fromPublicKey(Secp256k1.getPublicKey({ privateKey })));
   return {
     privateKey,

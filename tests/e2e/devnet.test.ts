@@ -9,8 +9,8 @@ import { PC2, REPO } from '../helpers/cli.ts';
 const run = promisify(execFile);
 
 /** curl, because *.localhost resolving to loopback is what a visitor's tools do. */
-async function curl(url: string): Promise<{ status: number; body: string }> {
-  const { stdout } = await run('curl', ['-s', '-m', '10', '-w', '\n%{http_code}', url]);
+async function curl(url: string, ...args: string[]): Promise<{ status: number; body: string }> {
+  const { stdout } = await run('curl', ['-s', '-m', '10', '-w', '\n%{http_code}', ...args, url]);
   const at = stdout.lastIndexOf('\n');
   return { status: Number(stdout.slice(at + 1)), body: stdout.slice(0, at) };
 }
@@ -47,20 +47,47 @@ describe('pc2 devnet as a real process (what npm start runs)', () => {
     await exited;
   });
 
-  it('prints the demo URLs', () => {
+  it('prints the URLs, the demo wallet and an app password per cloud', () => {
     expect(output).toContain(`http://alice.localhost:${port}`);
     expect(output).toMatch(/alice: behind the relay/);
     expect(output).toMatch(/bob: direct/);
+    expect(output).toMatch(/wallet 0x[0-9a-fA-F]{40}\n/);
+    expect(output).toMatch(/key {4}0x[0-9a-f]{64} /);
+    expect(output).toMatch(/bob\.localhost:\d+\/dav\/ {3}app password pc2a\S+\n/);
+    expect(output).toContain(`HTTP_PROXY=http://127.0.0.1:${port} rclone ls`);
   });
 
-  it('serves alice (relayed) and bob (direct), and a 404 page for an unknown name', async () => {
-    const alice = await curl(`http://alice.localhost:${port}/`);
-    expect(alice.status).toBe(200);
-    expect(alice.body).toContain('Hello from alice');
-    expect(alice.body).toContain(`alice.localhost:${port}`);
-    const bob = await curl(`http://bob.localhost:${port}/`);
-    expect(bob.status).toBe(200);
-    expect(bob.body).toContain('Hello from bob');
+  it('serves the clouds of alice (relayed) and bob (direct) with their demo content, and a 404 page for an unknown name', async () => {
+    const wallet = output.match(/wallet (0x[0-9a-fA-F]{40})/)![1];
+    for (const name of ['alice', 'bob']) {
+      const node = await curl(`http://${name}.localhost:${port}/api/node`);
+      expect(node.status).toBe(200);
+      expect(JSON.parse(node.body)).toMatchObject({
+        origin: `http://${name}.localhost:${port}`,
+        claimed: true,
+      });
+      const password = output.match(
+        new RegExp(`${name}\\.localhost:\\d+/dav/ +app password (\\S+)`),
+      )![1];
+      const listing = await curl(
+        `http://${name}.localhost:${port}/dav/Documents/`,
+        '-X',
+        'PROPFIND',
+        '-H',
+        'depth: 1',
+        '-u',
+        `${wallet}:${password}`,
+      );
+      expect(listing.status).toBe(207);
+      expect(listing.body).toContain('/dav/Documents/notes.txt');
+      const welcome = await curl(
+        `http://${name}.localhost:${port}/dav/Welcome.md`,
+        '-u',
+        `${wallet}:${password}`,
+      );
+      expect(welcome.body).toContain('# Welcome to your PC2 personal cloud');
+      expect((await curl(`http://${name}.localhost:${port}/dav/Welcome.md`)).status).toBe(401);
+    }
     const nobody = await curl(`http://nobody.localhost:${port}/`);
     expect(nobody.status).toBe(404);
     expect(nobody.body).toContain('<html');
@@ -81,12 +108,12 @@ describe('devnet in-process: a stopped node', () => {
   afterAll(() => net?.stop());
 
   it('gives the 503 offline page once alice stops', async () => {
-    const url = net.urls.alice;
+    const url = `${net.urls.alice}/api/node`;
     expect((await curl(url)).status).toBe(200);
     await net.agents.alice.stop();
     const page = await curl(url);
     expect(page.status).toBe(503);
     expect(page.body.toLowerCase()).toContain('offline');
-    expect((await curl(net.urls.bob)).status).toBe(200);
+    expect((await curl(`${net.urls.bob}/api/node`)).status).toBe(200);
   });
 });

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDemoSite } from '../../agent/demo-site.ts';
+import { startUpstream } from '../helpers/upstream.ts';
 import { NodeAgent } from '../../agent/node-agent.ts';
 import { type DevSuperNode, startSuperNodes } from '../../cli/devnet.ts';
 import { type Gateway, startGateway } from '../../edge/runtime/node/server.ts';
@@ -81,7 +81,7 @@ describe.skipIf(!hasChromium)('the network map in Chromium', () => {
       ['alice', true],
       ['bob', false],
     ] as const) {
-      const site = await startDemoSite(name);
+      const site = await startUpstream(name);
       stoppers.push(() => site.close());
       const agent = new NodeAgent({
         key: KeyPair.generate(),

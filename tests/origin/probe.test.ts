@@ -1,17 +1,17 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDemoSite } from '../../agent/demo-site.ts';
+import { startUpstream } from '../helpers/upstream.ts';
 import { createProbeApp, PROBE_PATH } from '../../origin/probe.ts';
 
-let site: Awaited<ReturnType<typeof startDemoSite>>;
+let site: Awaited<ReturnType<typeof startUpstream>>;
 let closedPort: number;
 const silent = createServer(() => {
   /* accepts, never answers */
 });
 
 beforeAll(async () => {
-  site = await startDemoSite('alice');
+  site = await startUpstream('alice');
   const probe = createServer();
   await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
   closedPort = (probe.address() as AddressInfo).port;
