@@ -67,7 +67,8 @@ export class NodeEntry {
   /**
    * Starts one listener whose requests are labelled `via`; resolves with its port. `fromVisitors`:
    * its requests come straight from visitors (a private name's TLS terminator), with no gateway that
-   * set X-Forwarded-*: what they carry of it is the visitor's own claim, dropped.
+   * set X-Forwarded-*: what they carry of it is the visitor's own claim, dropped, and the app is
+   * told the one thing known, that the visitor came over TLS (X-Forwarded-Proto: https).
    */
   async listen(host: string, port: number, via: string, fromVisitors = false): Promise<number> {
     const take = (req: IncomingMessage) => {
@@ -278,4 +279,6 @@ function dropForwarded(req: IncomingMessage): void {
   raw.splice(0, raw.length, ...kept);
   for (const name of Object.keys(req.headers))
     if (name.startsWith('x-forwarded-')) delete req.headers[name];
+  raw.push('X-Forwarded-Proto', 'https');
+  req.headers['x-forwarded-proto'] = 'https';
 }

@@ -198,6 +198,7 @@ export async function startDevnet(options: {
         },
         hostname: options.host,
         httpPort: options.port,
+        ...(ca ? { httpsPort, tls: ca.paths, allowPrivateTargets: true } : {}),
         observer: gatewayMetrics?.observer,
         metricsEndpoint:
           metrics?.token && gatewayMetrics
@@ -208,7 +209,6 @@ export async function startDevnet(options: {
         edge: gateway.edge,
         certificateReloads: () => gateway.certificateReloads,
         certificateNotAfter: () => gateway.certificateNotAfter,
-        ...(ca ? { httpsPort, tls: ca.paths, allowPrivateTargets: true } : {}),
       });
     } catch (e) {
       throw new CliError(

@@ -61,10 +61,10 @@ describe.skipIf(!support.ok)('pc2 devnet --zone as a process, with pebble', () =
     expect(root, output).toBeTruthy();
     const carol = await curl(`https://carol.pc2.localhost:${httpsPort}/`, root!);
     expect(carol.matched).toBe('carol.pc2.localhost');
-    expect(carol.body).toContain('carol');
+    expect(carol.body).toContain('PC2 personal cloud');
     const alice = await curl(`https://alice.pc2.localhost:${httpsPort}/`, root!);
     expect(alice.matched).toBe('*.pc2.localhost');
-    expect(alice.body).toContain('alice');
+    expect(alice.body).toContain('PC2 personal cloud');
   });
 
   it('stops on Ctrl-C (exit 130, as every command)', async () => {
@@ -106,6 +106,6 @@ describe('pc2 devnet --zone without pebble', () => {
     expect(net.urls.alice).toBe(`http://alice.pc2.localhost:${port}`);
     if (support.ok) expect(await short(dnsPort, 'alice.pc2.localhost', 'A')).toEqual(['127.0.0.1']);
     const { stdout } = await run('curl', ['-s', '-m', '10', net.urls.alice + '/']);
-    expect(stdout).toContain('alice');
+    expect(stdout).toContain('PC2 personal cloud');
   });
 });
