@@ -166,6 +166,7 @@ export class ClientConnection {
             nameAccess: o.nameAccess ? 1 : 0,
             signature,
             ...(o.largeFrames ? { maxDataBytes: MAX_DATA_BYTES } : {}),
+            ...(o.largePoolConnections ? { pool: o.largePoolConnections } : {}),
           })
         : encodeAttach(this.#peer, { deviceId: o.deviceKey.id, sessionKey, signature }),
     );
@@ -399,6 +400,8 @@ function errorFrom(code: number, message: string): AgentError {
       return new AgentError('FORBIDDEN', `server access policy refused this device: ${message}`);
     case ErrorFrameCode.VERSION:
       return new AgentError('VERSION', `server refused protocol version: ${message}`);
+    case ErrorFrameCode.LIMIT:
+      return new AgentError('LIMIT', `server at its limit: ${message}`);
     default:
       return new AgentError('REMOTE_ERROR', `server error ${code}: ${message}`);
   }

@@ -5,10 +5,16 @@ export type TunnelErrorCode =
   | 'SESSION_CLOSED'
   | 'QUEUE_FULL'
   | 'QUEUE_TIMEOUT'
+  /** openStream's signal withdrew the wait. */
+  | 'ABORTED'
   | 'UPSTREAM_REFUSED'
   | 'CONNECTION_LOST'
   | 'REMOTE_ERROR'
   | 'SERVER_STOPPED'
+  /** The node's app answered the ingress with malformed HTTP (origin/ingress/response-head.ts). */
+  | 'BAD_RESPONSE'
+  /** No tunnel stream came free for a relayed request within the ingress's wait bound. */
+  | 'BUSY'
   | 'NOT_STARTED';
 
 export class TunnelError extends Error {

@@ -6,7 +6,7 @@ import { utf8Decode } from '../bytes.ts';
 import type { CryptoContext } from '../crypto/context.ts';
 import { err, ok, type Result, SharedError } from '../errors.ts';
 import { Id } from '../id.ts';
-import { parseFrameOffer } from './frame-offer.ts';
+import { type FrameOffer, parseFrameOffer } from './frame-offer.ts';
 import { parseTypeByte } from './frame-type.ts';
 import type { Frame } from './frames.ts';
 import {
@@ -119,6 +119,12 @@ function deviceBox(
   return plain.ok ? ok({ deviceId, plain: plain.value }) : plain;
 }
 
+/** A frame's pc2 offer fields: none for a stock peer; `pool` only when a large pool was stated. */
+function offerFields(offer: FrameOffer | undefined): { maxDataBytes?: number; pool?: number } {
+  if (!offer) return {};
+  return offer.pool ? offer : { maxDataBytes: offer.maxDataBytes };
+}
+
 function decodeAuth(frame: Uint8Array, body: Uint8Array, keys: FrameKeys): Result<Frame> {
   const r = deviceBox(frame, body, keys, 'AUTH');
   if (!r.ok) return r;
@@ -127,7 +133,7 @@ function decodeAuth(frame: Uint8Array, body: Uint8Array, keys: FrameKeys): Resul
   if (p.length < fixed) return malformed('AUTH secret too short');
   if (!paddingOk(frame.length, HEADER_BYTES + 32 + BOX_OVERHEAD + fixed))
     return malformed('AUTH over-padded');
-  const maxDataBytes = parseFrameOffer(p.subarray(fixed));
+  const offer = parseFrameOffer(p.subarray(fixed));
   return ok({
     type: 'AUTH',
     deviceId: r.value.deviceId,
@@ -136,7 +142,7 @@ function decodeAuth(frame: Uint8Array, body: Uint8Array, keys: FrameKeys): Resul
     sessionKey: p.slice(34, 66),
     nameAccess: p[66],
     signature: p.slice(67, 131),
-    ...(maxDataBytes === undefined ? {} : { maxDataBytes }),
+    ...offerFields(offer),
   });
 }
 
@@ -165,7 +171,7 @@ function decodeAuthAck(frame: Uint8Array, body: Uint8Array, keys: FrameKeys): Re
   if (!endpoint || !named) return malformed('AUTH_ACK endpoints are not NUL-terminated UTF-8');
   if (!paddingOk(frame.length, HEADER_BYTES + BOX_OVERHEAD + named[1]))
     return malformed('AUTH_ACK over-padded');
-  const maxDataBytes = parseFrameOffer(p.subarray(named[1]));
+  const offer = parseFrameOffer(p.subarray(named[1]));
   return ok({
     type: 'AUTH_ACK',
     sessionKey: p.slice(0, 32),
@@ -173,7 +179,7 @@ function decodeAuthAck(frame: Uint8Array, body: Uint8Array, keys: FrameKeys): Re
     nameAccess: p[34],
     endpoint: endpoint[0],
     namedEndpoint: named[0],
-    ...(maxDataBytes === undefined ? {} : { maxDataBytes }),
+    ...offerFields(offer),
   });
 }
 

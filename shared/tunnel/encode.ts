@@ -120,11 +120,14 @@ export function encodeAuth(peer: CryptoContext, f: Omit<AuthFrame, 'type'>): Uin
   fields.set(f.sessionKey, 34);
   fields[66] = f.nameAccess & 0xff;
   fields.set(f.signature, 67);
-  return boxedFrame(peer, 'AUTH', false, f.deviceId.bytes, fields, offerOf(f.maxDataBytes));
+  return boxedFrame(peer, 'AUTH', false, f.deviceId.bytes, fields, offerOf(f));
 }
 
-const offerOf = (maxDataBytes: number | undefined) =>
-  maxDataBytes === undefined ? undefined : encodeFrameOffer(maxDataBytes);
+/** The pc2 offer (./frame-offer.ts) when either extension is stated; a frame with neither is stock. */
+function offerOf(f: { maxDataBytes?: number; pool?: number }): Uint8Array | undefined {
+  if (f.maxDataBytes === undefined && !f.pool) return undefined;
+  return encodeFrameOffer(f.maxDataBytes ?? DATA_CHUNK_BYTES, f.pool ?? 0);
+}
 
 /** Whether an AUTH_ACK with these endpoints has padding room for the large-frame offer (./frame-offer.ts). */
 export function authAckFitsOffer(endpoint: string, namedEndpoint: string): boolean {
@@ -156,7 +159,7 @@ export function encodeAuthAck(peer: CryptoContext, f: Omit<AuthAckFrame, 'type'>
   fields[34] = f.nameAccess & 0xff;
   fields.set(endpoint, 35);
   fields.set(named, 36 + endpoint.length);
-  return boxedFrame(peer, 'AUTH', true, new Uint8Array(0), fields, offerOf(f.maxDataBytes));
+  return boxedFrame(peer, 'AUTH', true, new Uint8Array(0), fields, offerOf(f));
 }
 
 /** ATTACH, boxed under the peer context. */

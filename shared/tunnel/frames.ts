@@ -14,6 +14,8 @@ export interface AuthFrame {
   signature: Uint8Array;
   /** pc2 extension (./frame-offer.ts): the largest DATA payload the client accepts; absent from stock clients. */
   maxDataBytes?: number;
+  /** pc2 extension (./frame-offer.ts): tunnel connections the client asks for; absent or 0: stock limits. */
+  pool?: number;
 }
 
 /** server -> client. */
@@ -27,6 +29,8 @@ export interface AuthAckFrame {
   namedEndpoint: string;
   /** pc2 extension (./frame-offer.ts): the largest DATA payload the server accepts; absent from stock servers. */
   maxDataBytes?: number;
+  /** pc2 extension (./frame-offer.ts): the large pool granted (also in maxConnections); absent or 0: none. */
+  pool?: number;
 }
 
 /** client -> server, each further connection of a session. */
