@@ -1,10 +1,12 @@
 /**
- * The super node's memory per idle tunnel session: a tunnel server (bench/super-side.ts, its own
- * process) measured after three GCs before and after N idle sessions (bench/idle-clients.ts) attach.
- * The CLI's super node admits only owners of a name, so this one runs the tunnel server alone.
+ * What tunnel sessions and connections cost a super node: a tunnel server (bench/super-side.ts, its
+ * own process) measured after three GCs before and after N idle sessions attach
+ * (bench/idle-clients.ts), and while one node's pool grows to carry 1,000 streams at once. The CLI's
+ * super node admits only owners of a name, so this one runs the tunnel server alone.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { KeyPair } from '../shared/keys.ts';
+import { once } from 'node:events';
+import { type AddressInfo, createServer } from 'node:net';
 
 function startChild(script: string, childArgs: string[], ready: (line: string) => boolean) {
   const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', script, ...childArgs], {
@@ -20,10 +22,10 @@ function startChild(script: string, childArgs: string[], ready: (line: string) =
   });
 }
 
-function ask<T>(child: ChildProcess, cmd: string): Promise<T> {
+function ask<T>(child: ChildProcess, cmd: string, extra: object = {}): Promise<T> {
   return new Promise((resolve) => {
     child.once('message', (reply) => resolve(reply as T));
-    child.send({ cmd });
+    child.send({ cmd, ...extra });
   });
 }
 
@@ -45,12 +47,7 @@ interface Memory {
 }
 
 export async function measureIdleSessions(sessions: number) {
-  const edge = KeyPair.generate();
-  const superSide = await startChild(
-    'bench/super-side.ts',
-    [edge.id.toString(), KeyPair.generate().id.toString()],
-    (l) => l.startsWith('{'),
-  );
+  const superSide = await startChild('bench/super-side.ts', [], (l) => l.startsWith('{'));
   const ports = JSON.parse(superSide.line) as { tunnelPort: number; servicePeer: string };
   try {
     const before = (await ask<{ memory: Memory }>(superSide.child, 'memory')).memory;
@@ -72,5 +69,48 @@ export async function measureIdleSessions(sessions: number) {
     };
   } finally {
     await stop(superSide.child);
+  }
+}
+
+/**
+ * One node's pool growing from its first connection to `count`, each carrying a stream held open:
+ * the time it takes, and the super node's CPU and memory per connection.
+ */
+export async function measurePoolGrowth(count: number) {
+  // The node's upstream: accepts and holds every connection.
+  const sink = createServer((socket) => socket.on('error', () => {}));
+  sink.listen(0, '127.0.0.1');
+  await once(sink, 'listening');
+  const superSide = await startChild('bench/super-side.ts', [], (l) => l.startsWith('{'));
+  const ports = JSON.parse(superSide.line) as { tunnelPort: number; servicePeer: string };
+  try {
+    const node = await startChild(
+      'bench/idle-clients.ts',
+      [
+        String(ports.tunnelPort),
+        ports.servicePeer,
+        '1',
+        String((sink.address() as AddressInfo).port),
+      ],
+      (l) => l.startsWith('ready'),
+    );
+    const { pool } = await ask<{
+      pool: { ms: number; cpuMs: number; before: Memory; after: Memory };
+    }>(superSide.child, 'pool', { count });
+    await stop(node.child);
+    const added = pool.after.connections - pool.before.connections;
+    return {
+      streams: count,
+      connections: pool.after.connections,
+      growthMs: Number(pool.ms.toFixed(0)),
+      superNodeCpuMsPerConnection: Number((pool.cpuMs / added).toFixed(3)),
+      heapPerConnectionKiB: Number(
+        ((pool.after.heapUsed - pool.before.heapUsed) / added / 1024).toFixed(2),
+      ),
+      rssPerConnectionKiB: Number(((pool.after.rss - pool.before.rss) / added / 1024).toFixed(2)),
+    };
+  } finally {
+    await stop(superSide.child);
+    sink.close();
   }
 }

@@ -10,7 +10,8 @@
  *    direct one (bob), both through the gateway: the time until the last answer;
  *  - latency: open loop at --rates (default 500,1000) requests/s for --latency-s s (default 60),
  *    relayed and nginx paired: p50/p99/max and errors;
- *  - memory: the super node's memory per idle tunnel session (bench/relay-memory.ts).
+ *  - memory: the super node's memory per idle tunnel session, and one node's pool growing to 1,000
+ *    connections: time, and the super node's CPU and memory per connection (bench/relay-memory.ts).
  * Writes bench-out/relay.json.
  */
 import { execFileSync } from 'node:child_process';
@@ -19,7 +20,7 @@ import { Agent } from 'undici';
 import { curlAll, type CurlRun } from './curl.ts';
 import { type Cpu, processCpu } from './edge-processes.ts';
 import { latencies } from './open-loop.ts';
-import { measureIdleSessions } from './relay-memory.ts';
+import { measureIdleSessions, measurePoolGrowth } from './relay-memory.ts';
 import { type RelayNetwork, startRelayNetwork } from './relay-network.ts';
 
 const args = process.argv.slice(2);
@@ -183,6 +184,8 @@ async function main(): Promise<void> {
   if (ONLY.has('memory')) {
     result.idleSessions = await measureIdleSessions(SESSIONS);
     console.log('idle sessions', result.idleSessions);
+    result.poolGrowth = await measurePoolGrowth(1000);
+    console.log('one node, 1,000 streams at once', result.poolGrowth);
   }
   result.uptimeAfter = uptime();
   console.log(result.uptimeAfter);
