@@ -3,10 +3,12 @@
  * frames are error values the connection drops (and counts).
  */
 import { utf8Decode } from '../bytes.ts';
+import { NONCE_BYTES } from '../crypto/box.ts';
 import type { CryptoContext } from '../crypto/context.ts';
 import { err, ok, type Result, SharedError } from '../errors.ts';
 import { Id } from '../id.ts';
 import { type FrameOffer, parseFrameOffer } from './frame-offer.ts';
+import type { SplitFrame } from './frame-reader.ts';
 import { parseTypeByte } from './frame-type.ts';
 import type { Frame } from './frames.ts';
 import {
@@ -211,4 +213,39 @@ function decodeError(frame: Uint8Array, body: Uint8Array, keys: FrameKeys): Resu
   if (!paddingOk(frame.length, HEADER_BYTES + BOX_OVERHEAD + message[1]))
     return malformed('ERROR over-padded');
   return ok({ type: 'ERROR', code: (p[0] << 8) | p[1], message: message[0] });
+}
+
+/** Header, nonce and MAC of a split DATA frame, gathered here (one reader at a time per process). */
+const splitHead = new Uint8Array(HEADER_BYTES + BOX_OVERHEAD);
+
+/**
+ * The payload of a DATA frame that arrived in pieces (FrameReader.pushKeepingSplitData), decrypted
+ * where it lies: the plaintext pieces, in order (views into the frame's pieces; empty ones left out).
+ */
+export function decodeSplitData(frame: SplitFrame, session: CryptoContext): Result<Uint8Array[]> {
+  if (frame.length < splitHead.length) return malformed('DATA frame too short');
+  let filled = 0;
+  const cipher: Uint8Array[] = [];
+  let total = 0;
+  for (const piece of frame.pieces) {
+    total += piece.length;
+    let rest = piece;
+    if (filled < splitHead.length) {
+      const take = Math.min(splitHead.length - filled, rest.length);
+      splitHead.set(rest.subarray(0, take), filled);
+      filled += take;
+      rest = rest.subarray(take);
+    }
+    if (rest.length > 0) cipher.push(rest);
+  }
+  if (total !== frame.length || ((splitHead[0] << 8) | splitHead[1]) !== frame.length)
+    return malformed('frame size mismatch');
+  const type = parseTypeByte(splitHead[2]);
+  if (type?.kind !== 'DATA') return malformed('split frame is not DATA');
+  const opened = session.decryptPiecesInPlace(
+    splitHead.subarray(HEADER_BYTES, HEADER_BYTES + NONCE_BYTES),
+    splitHead.subarray(HEADER_BYTES + NONCE_BYTES),
+    cipher,
+  );
+  return opened.ok ? ok(cipher) : opened;
 }
