@@ -5,7 +5,7 @@
  */
 import type { ForwardRoute, Target } from './app.ts';
 import { EdgeError } from './errors.ts';
-import { RELAY_ERROR_HEADER, tryNextTarget } from './failover.ts';
+import { NODE_ERROR_HEADER, nodeError, RELAY_ERROR_HEADER, tryNextTarget } from './failover.ts';
 import { clientResponseHeaders, droppedResponseHeaders } from './headers.ts';
 import { INGRESS_HEADERS } from '../shared/records/api.ts';
 
@@ -154,6 +154,14 @@ export async function forward(
       failures.push(`${target.label}: ${(e as Error).message}`);
       if (body && !body.replayable) break;
       continue;
+    }
+    const appDown =
+      route.kind === 'node' &&
+      nodeError(res.status, res.headers.get(NODE_ERROR_HEADER), route.name);
+    if (appDown) {
+      await res.body?.cancel().catch(() => {});
+      body?.cancel();
+      throw appDown;
     }
     const relayError = res.headers.get(RELAY_ERROR_HEADER);
     if (tryNextTarget(res.status, relayError, last) && !body?.consumed) {

@@ -6,6 +6,7 @@ import {
   API_PREFIX,
   type ErrorBody,
   type HealthResponse,
+  type OwnerNamesResponse,
   type RegistrarResponse,
 } from '../../shared/records/api.ts';
 import { RegistryError } from './errors.ts';
@@ -85,6 +86,11 @@ export function createRegistryApp(
       'content-type': 'application/json',
       'cache-control': 'no-store',
     });
+  });
+  api.get('/owners/:id/names', (c) => {
+    limit(c, 'read');
+    const owner = c.req.param('id');
+    return c.json({ owner, names: service.namesOf(owner) } satisfies OwnerNamesResponse);
   });
   api.get('/names/:name/available', (c) => {
     limit(c, 'read');
