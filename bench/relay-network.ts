@@ -1,8 +1,8 @@
 /**
  * The processes bench:relay measures, each started the way the CLI starts it: the app (upstream,
  * bench/relay-upstream.ts), `pc2 supernode`, `pc2 gateway` (plain HTTP), `pc2 node --mode relay`
- * (alice, through the super node's tunnel) and `pc2 node --mode direct` (bob, the gateway straight to
- * the app), plus nginx in front of the same app as the floor.
+ * (alice, through the super node's tunnel) and `pc2 node --mode direct` (bob, the gateway to its
+ * entry), each node's entry in front of the app, plus nginx in front of the same app as the floor.
  */
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -143,11 +143,15 @@ export async function startRelayNetwork(
         env(name),
       );
     const agent = node('alice', alice.path, ['--mode', 'relay'], options.nodeArgs);
-    const direct = node('bob', bob.path, ['--mode', 'direct', '--public-url', app]);
+    // bob as `npm start` runs it: the gateway to the node's entry (--listen), the entry to the app.
+    const bobEntry = `127.0.0.1:${await reservePort()}`;
+    const direct = node('bob', bob.path, [
+      ...['--mode', 'direct', '--listen', bobEntry, '--public-url', `http://${bobEntry}`],
+    ]);
     procs.push(agent, direct);
     await Promise.all([
-      agent.waitFor(/"online":true[^\n]*=online"/, 60_000),
-      direct.waitFor(/"online":true/, 60_000),
+      agent.waitFor(/"state":"online"[^\n]*tunnel=up/, 60_000),
+      direct.waitFor(/"state":"online"/, 60_000),
     ]);
     const hosts = { alice: `alice.localhost:${gatewayPort}`, bob: `bob.localhost:${gatewayPort}` };
     await reachable(gatewayPort, hosts.alice);

@@ -30,7 +30,7 @@ beforeAll(async () => {
     mode: 'relay',
   });
   const online = new Promise<void>((resolve) =>
-    agent.on('status', (s) => s.online && s.superNodes[0]?.state === 'online' && resolve()),
+    agent.on('status', (s) => s.online && s.superNodes[0]?.tunnel === 'up' && resolve()),
   );
   await agent.start();
   await online;
