@@ -123,7 +123,7 @@ http {
 }
 
 /** Starts `node <args>` whose first line on stdout is its port. */
-async function startPortPrinter(
+export async function startPortPrinter(
   args: string[],
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<Running> {

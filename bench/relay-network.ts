@@ -4,12 +4,11 @@
  * (alice, through the super node's tunnel) and `pc2 node --mode direct` (bob, the gateway to its
  * entry), each node's entry in front of the app, plus nginx in front of the same app as the floor.
  */
-import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { keyFile, pc2, type Proc, reservePort, tempDir } from '../tests/helpers/processes.ts';
-import { type Running, startNginx } from './edge-processes.ts';
+import { type Running, startNginx, startPortPrinter } from './edge-processes.ts';
 
 export interface RelayNetwork {
   gatewayPort: number;
@@ -22,24 +21,12 @@ export interface RelayNetwork {
   close(): Promise<void>;
 }
 
-async function startUpstream(): Promise<Running> {
-  const entry = new URL('./relay-upstream.ts', import.meta.url).pathname;
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
-    child.once('exit', (code) => reject(new Error(`relay-upstream exited (${code})`)));
-  });
-  return {
-    port,
-    pid: child.pid!,
-    async stop() {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+function startUpstream(): Promise<Running> {
+  return startPortPrinter([
+    '--import',
+    'tsx',
+    new URL('./relay-upstream.ts', import.meta.url).pathname,
+  ]);
 }
 
 /** Polls until the gateway answers 200 for `host`. */

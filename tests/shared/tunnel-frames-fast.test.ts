@@ -35,6 +35,16 @@ const service = KeyPair.generate();
 const a = newSessionKeyPair();
 const b = newSessionKeyPair();
 const sessionPair = () => [sessionContext(a, b.publicKey), sessionContext(b, a.publicKey)] as const;
+/** AUTH's fields from `device` with session key `a`, plus `extra`. */
+const authFields = (extra: { pool?: number } = {}) => ({
+  deviceId: device.id,
+  version: 1,
+  userId: device.id,
+  sessionKey: a.publicKey,
+  nameAccess: 0,
+  signature: device.sign(utf8Encode('c')),
+  ...extra,
+});
 const peerPair = () =>
   [
     CryptoContext.between(device.x25519SecretKey, service.x25519PublicKey),
@@ -175,18 +185,9 @@ describe('large-frame offer in the AUTH / AUTH_ACK padding', () => {
   it('the large-pool ask and grant ride in the same offer; pc2 peers before it sent 0 there', () => {
     const [client, server] = peerPair();
     const frame = (pool?: number) =>
-      decodeFrame(
-        encodeAuth(client, {
-          deviceId: device.id,
-          version: 1,
-          userId: device.id,
-          sessionKey: a.publicKey,
-          nameAccess: 0,
-          signature: device.sign(utf8Encode('c')),
-          ...(pool === undefined ? {} : { pool }),
-        }),
-        { peerFor: () => server },
-      );
+      decodeFrame(encodeAuth(client, authFields(pool === undefined ? {} : { pool })), {
+        peerFor: () => server,
+      });
     const asked = frame(1024);
     expect(asked.ok && asked.value.type === 'AUTH' && asked.value.pool).toBe(1024);
     // The ask alone still states the stock DATA size: the peer keeps sending stock frames.
@@ -218,14 +219,7 @@ describe('large-frame offer in the AUTH / AUTH_ACK padding', () => {
 
   it('frames without the offer decode with no maxDataBytes (a stock peer)', () => {
     const [client, server] = peerPair();
-    const auth = encodeAuth(client, {
-      deviceId: device.id,
-      version: 1,
-      userId: device.id,
-      sessionKey: a.publicKey,
-      nameAccess: 0,
-      signature: device.sign(utf8Encode('c')),
-    });
+    const auth = encodeAuth(client, authFields());
     const got = decodeFrame(auth, { peerFor: () => server });
     expect(got.ok && got.value.type === 'AUTH' && 'maxDataBytes' in got.value).toBe(false);
     expect(

@@ -1,26 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TunnelClientOptions } from '../../agent/tunnel/index.ts';
 import type { TunnelServerOptions } from '../../origin/tunnel/index.ts';
 import { DEFAULT_LARGE_POOL } from '../../shared/tunnel/index.ts';
-import {
-  authenticated,
-  echoServer,
-  newClient,
-  readAll,
-  sha256,
-  startServer,
-  type TcpServer,
-  waitFor,
-} from './harness.ts';
+import * as harness from './harness.ts';
 
-let upstream: TcpServer;
-beforeAll(async () => {
-  upstream = await echoServer();
-});
-afterAll(async () => {
-  await upstream.close();
-});
+const { authenticated, newClient, readAll, sha256, startServer, waitFor } = harness;
+
+const upstream = harness.echoServerForFile();
 
 async function granted(
   server: Partial<TunnelServerOptions>,
