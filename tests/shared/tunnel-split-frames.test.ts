@@ -4,6 +4,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  type SecretboxBackend,
   secretboxBackend,
   tweetnaclBackend,
   useSecretboxBackend,
@@ -24,9 +25,18 @@ const b = newSessionKeyPair();
 const native = secretboxBackend();
 afterAll(() => useSecretboxBackend(native));
 
-it('the test process runs on libsodium (tests/setup), so both backends below are exercised', () => {
-  expect(native.name).toBe('libsodium');
-});
+/** libsodium where the runner installed it (Node.js: tests/setup); tweetnacl on every runner. */
+const backends: [string, SecretboxBackend][] =
+  native.name === 'libsodium'
+    ? [
+        ['libsodium', native],
+        ['tweetnacl', tweetnaclBackend],
+      ]
+    : [['tweetnacl', tweetnaclBackend]];
+
+const same = (x: Uint8Array, y: Uint8Array) =>
+  x.length === y.length && x.every((b, i) => b === y[i]);
+const joined = (pieces: readonly Uint8Array[]) => Uint8Array.from(pieces.flatMap((p) => [...p]));
 
 /** Feeds `bytes` to a reader in reads of `read` bytes; returns the payload and the frames that came split. */
 function receive(bytes: Uint8Array, read: number, backendName: string) {
@@ -54,51 +64,55 @@ function receive(bytes: Uint8Array, read: number, backendName: string) {
   return { payload: Uint8Array.from(out), split };
 }
 
-describe.each([
-  ['libsodium', native],
-  ['tweetnacl', tweetnaclBackend],
-])('split DATA frames on %s', (name, backend) => {
-  it('read sizes that cut frames anywhere (header, nonce, MAC, ciphertext): byte-exact', () => {
-    useSecretboxBackend(backend);
-    const sender = sessionContext(a, b.publicKey);
-    const data = new Uint8Array(5 * MAX_DATA_BYTES + 333).map((_, i) => (i * 7 + (i >> 8)) & 0xff);
-    const wire = encodeDataFrames(sender, data, MAX_DATA_BYTES);
-    let split = 0;
-    for (const read of [65536, 65535, 40_000, 5000, 4097, 1000, 13]) {
-      // A fresh sender for each pass: the receiver refuses a repeated nonce.
-      const fresh = encodeDataFrames(sessionContext(a, b.publicKey), data, MAX_DATA_BYTES);
-      const got = receive(fresh, read, name);
-      expect(Buffer.from(got.payload).equals(Buffer.from(data))).toBe(true);
-      split += got.split;
-    }
-    expect(wire.length).toBeGreaterThan(0);
-    expect(split).toBeGreaterThan(5);
-  });
+for (const [name, backend] of backends)
+  describe(`split DATA frames on ${name}`, () => {
+    it('read sizes that cut frames anywhere (header, nonce, MAC, ciphertext): byte-exact', () => {
+      useSecretboxBackend(backend);
+      const sender = sessionContext(a, b.publicKey);
+      const data = new Uint8Array(5 * MAX_DATA_BYTES + 333).map(
+        (_, i) => (i * 7 + (i >> 8)) & 0xff,
+      );
+      const wire = encodeDataFrames(sender, data, MAX_DATA_BYTES);
+      let split = 0;
+      for (const read of [65536, 65535, 40_000, 5000, 4097, 1000, 13]) {
+        // A fresh sender for each pass: the receiver refuses a repeated nonce.
+        const fresh = encodeDataFrames(sessionContext(a, b.publicKey), data, MAX_DATA_BYTES);
+        const got = receive(fresh, read, name);
+        expect(same(got.payload, data)).toBe(true);
+        split += got.split;
+      }
+      expect(wire.length).toBeGreaterThan(0);
+      expect(split).toBeGreaterThan(5);
+    });
 
-  it('a forged or replayed split frame is refused and nothing of it is written', () => {
-    useSecretboxBackend(backend);
-    const sender = sessionContext(a, b.publicKey);
-    const receiver = sessionContext(b, a.publicKey);
-    const frame = encodeDataFrames(sender, new Uint8Array(MAX_DATA_BYTES).fill(9), MAX_DATA_BYTES);
-    const split = (bytes: Uint8Array): SplitFrame => {
-      const reader = new FrameReader();
-      reader.pushKeepingSplitData(bytes.slice(0, 30_000));
-      const r = reader.pushKeepingSplitData(bytes.slice(30_000));
-      if (!r.ok || r.value[0] instanceof Uint8Array) throw new Error('expected a split frame');
-      return r.value[0];
-    };
-    const forged = frame.slice();
-    forged[50_000] ^= 1;
-    const refused = split(forged);
-    const before = Buffer.concat(refused.pieces.map((p) => Buffer.from(p)));
-    const result = decodeSplitData(refused, receiver);
-    expect(!result.ok && result.error.code).toBe('DECRYPT_FAILED');
-    expect(Buffer.concat(refused.pieces.map((p) => Buffer.from(p))).equals(before)).toBe(true);
-    expect(decodeSplitData(split(frame), receiver).ok).toBe(true);
-    const replayed = decodeSplitData(split(frame), receiver);
-    expect(!replayed.ok && replayed.error.code).toBe('DUPLICATED_NONCE');
+    it('a forged or replayed split frame is refused and nothing of it is written', () => {
+      useSecretboxBackend(backend);
+      const sender = sessionContext(a, b.publicKey);
+      const receiver = sessionContext(b, a.publicKey);
+      const frame = encodeDataFrames(
+        sender,
+        new Uint8Array(MAX_DATA_BYTES).fill(9),
+        MAX_DATA_BYTES,
+      );
+      const split = (bytes: Uint8Array): SplitFrame => {
+        const reader = new FrameReader();
+        reader.pushKeepingSplitData(bytes.slice(0, 30_000));
+        const r = reader.pushKeepingSplitData(bytes.slice(30_000));
+        if (!r.ok || r.value[0] instanceof Uint8Array) throw new Error('expected a split frame');
+        return r.value[0];
+      };
+      const forged = frame.slice();
+      forged[50_000] ^= 1;
+      const refused = split(forged);
+      const before = joined(refused.pieces);
+      const result = decodeSplitData(refused, receiver);
+      expect(!result.ok && result.error.code).toBe('DECRYPT_FAILED');
+      expect(same(joined(refused.pieces), before)).toBe(true);
+      expect(decodeSplitData(split(frame), receiver).ok).toBe(true);
+      const replayed = decodeSplitData(split(frame), receiver);
+      expect(!replayed.ok && replayed.error.code).toBe('DUPLICATED_NONCE');
+    });
   });
-});
 
 describe('frames the reader copies whole', () => {
   it('small frames and frames that are not DATA come whole; push() never returns pieces', () => {
