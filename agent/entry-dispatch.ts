@@ -65,10 +65,10 @@ export function dispatchToApp(
         controller = c;
         if (gone) c.abort(new Error('the visitor went away'));
       },
-      onResponseStart(c, status, _parsed, statusText) {
+      onResponseStart(c, status, parsed, statusText) {
         const raw = (c.rawHeaders ?? []) as (Buffer | string)[];
         const pairs = raw.map((h) => (typeof h === 'string' ? h : h.toString('latin1')));
-        const hasLength = _parsed['content-length'] !== undefined;
+        const hasLength = parsed['content-length'] !== undefined;
         to.start(status, statusText ?? '', pairs, hasLength);
       },
       onResponseData(c, chunk) {
