@@ -18,10 +18,12 @@ import {
 } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { Pool } from 'undici';
 import { isHopByHop, rawConnectionTokens } from '../shared/hop-by-hop.ts';
 import { NODE_ERROR_HEADER } from '../shared/records/api.ts';
 import { appDownMessage, describeAppError } from './app-health.ts';
 import { checkOptions, instance, oneOf, type Rules } from '../shared/options.ts';
+import { appPool, dispatchToApp } from './entry-dispatch.ts';
 import { AgentError } from './errors.ts';
 import { RequestLog } from './request-log.ts';
 
@@ -45,11 +47,18 @@ const APP_DOWN_PAGE = (detail: string) =>
 
 const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
 
+interface Count {
+  bytesIn: number;
+  bytesOut: number;
+  error: string | undefined;
+}
+
 export class NodeEntry {
   readonly #o: EntryOptions;
   readonly #servers: Server[] = [];
   readonly #agent = new Agent({ keepAlive: true, maxFreeSockets: 64 });
   readonly #upstream: { host: string; port: number };
+  readonly #pool: Pool;
 
   constructor(options: EntryOptions) {
     this.#o = checkOptions(
@@ -62,6 +71,7 @@ export class NodeEntry {
       host: this.#o.upstream.hostname.replace(/^\[|\]$/g, ''),
       port: Number(this.#o.upstream.port || 80),
     };
+    this.#pool = appPool(this.#o.upstream.origin);
   }
 
   /**
@@ -105,6 +115,7 @@ export class NodeEntry {
     );
     this.#servers.length = 0;
     this.#agent.destroy();
+    await this.#pool.destroy();
   }
 
   /** The request's headers for the app: hop-by-hop ones dropped, Host per the option. */
@@ -144,9 +155,7 @@ export class NodeEntry {
   #forward(req: IncomingMessage, res: ServerResponse, via: string): void {
     const started = Date.now();
     const base = this.#record(req, via, started);
-    let bytesIn = 0;
-    let bytesOut = 0;
-    let error: string | undefined;
+    const count = { bytesIn: 0, bytesOut: 0, error: undefined as string | undefined };
     let logged = false;
     const log = () => {
       if (logged) return;
@@ -155,66 +164,101 @@ export class NodeEntry {
         ...base,
         status: res.headersSent ? res.statusCode : 0,
         durationMs: Date.now() - started,
-        bytesIn,
-        bytesOut,
-        ...(error ? { error } : {}),
+        bytesIn: count.bytesIn,
+        bytesOut: count.bytesOut,
+        ...(count.error ? { error: count.error } : {}),
       });
     };
     res.once('finish', log);
     res.once('close', () => {
-      if (!res.writableFinished) error ??= 'the visitor went away';
+      if (!res.writableFinished) count.error ??= 'the visitor went away';
       log();
     });
-    req.on('data', (chunk: Buffer) => (bytesIn += chunk.length));
+    const headers = this.#headers(req, false);
+    // 100-continue is the app's to answer: node:http's client passes it on, undici does not send it.
+    if (req.headers.expect === undefined) {
+      const dispatched = dispatchToApp(this.#pool, req, res, headers, {
+        start: (status, statusText, raw, hasLength) => {
+          res.writeHead(status, statusText, this.#responseHeaders(raw));
+          // Long-lived responses (SSE, streaming) get their headers out before the first body byte.
+          if (!hasLength) res.flushHeaders();
+        },
+        sent: (bytes) => (count.bytesOut += bytes),
+        received: (bytes) => (count.bytesIn += bytes),
+        end: () => {},
+        fail: (e) => this.#failed(req, res, e, count),
+      });
+      if (dispatched) return;
+    }
+    this.#forwardWithNodeHttp(req, res, headers, count);
+  }
 
+  /** The app's response headers for the visitor: hop-by-hop ones and the node's own dropped. */
+  #responseHeaders(raw: string[]): string[] {
+    const listed = rawConnectionTokens(raw);
+    const headers: string[] = [];
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i].toLowerCase();
+      if (!isHopByHop(name, listed) && name !== NODE_ERROR_HEADER) headers.push(raw[i], raw[i + 1]);
+    }
+    return headers;
+  }
+
+  /** The app broke off (the visitor's response is cut) or never answered (502 APP_NOT_ANSWERING). */
+  #failed(req: IncomingMessage, res: ServerResponse, e: Error, count: Count): void {
+    const detail = describeAppError(e);
+    if (res.headersSent) {
+      count.error = `the app broke off: ${detail}`;
+      res.destroy();
+      return;
+    }
+    if (res.destroyed) return;
+    count.error = appDownMessage(this.#o.upstream.origin, detail);
+    const body = APP_DOWN_PAGE(detail);
+    count.bytesOut = Buffer.byteLength(body);
+    res.writeHead(502, {
+      'content-type': 'text/html; charset=utf-8',
+      'content-length': count.bytesOut,
+      'cache-control': 'no-store',
+      [NODE_ERROR_HEADER]: 'APP_NOT_ANSWERING',
+    });
+    res.end(body);
+    req.resume();
+  }
+
+  /** Requests undici does not send (Expect: 100-continue, header values it refuses). */
+  #forwardWithNodeHttp(
+    req: IncomingMessage,
+    res: ServerResponse,
+    headers: string[],
+    count: Count,
+  ): void {
     const upstream = httpRequest({
       ...this.#upstream,
       method: req.method,
       path: req.url,
-      headers: this.#headers(req, false),
+      headers,
       setHost: false,
       agent: this.#agent,
     });
     upstream.on('continue', () => res.writeContinue());
     upstream.on('response', (upRes) => {
-      const raw = upRes.rawHeaders;
-      const listed = rawConnectionTokens(raw);
-      const headers: string[] = [];
-      for (let i = 0; i < raw.length; i += 2) {
-        const name = raw[i].toLowerCase();
-        if (!isHopByHop(name, listed) && name !== NODE_ERROR_HEADER)
-          headers.push(raw[i], raw[i + 1]);
-      }
-      res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, headers);
-      // Long-lived responses (SSE, streaming) get their headers out before the first body byte.
+      res.writeHead(
+        upRes.statusCode ?? 502,
+        upRes.statusMessage,
+        this.#responseHeaders(upRes.rawHeaders),
+      );
       if (upRes.headers['content-length'] === undefined) res.flushHeaders();
-      upRes.on('data', (chunk: Buffer) => (bytesOut += chunk.length));
+      upRes.on('data', (chunk: Buffer) => (count.bytesOut += chunk.length));
       upRes.pipe(res);
       upRes.on('error', () => res.destroy());
       upRes.on('aborted', () => res.destroy());
     });
-    upstream.on('error', (e) => {
-      if (res.headersSent) {
-        error = `the app broke off: ${describeAppError(e)}`;
-        res.destroy();
-        return;
-      }
-      const detail = describeAppError(e);
-      error = appDownMessage(this.#o.upstream.origin, detail);
-      const body = APP_DOWN_PAGE(detail);
-      bytesOut = Buffer.byteLength(body);
-      res.writeHead(502, {
-        'content-type': 'text/html; charset=utf-8',
-        'content-length': bytesOut,
-        'cache-control': 'no-store',
-        [NODE_ERROR_HEADER]: 'APP_NOT_ANSWERING',
-      });
-      res.end(body);
-      req.resume();
-    });
+    upstream.on('error', (e) => this.#failed(req, res, e, count));
     res.on('close', () => {
       if (!res.writableFinished) upstream.destroy();
     });
+    req.on('data', (chunk: Buffer) => (count.bytesIn += chunk.length));
     req.pipe(upstream);
   }
 

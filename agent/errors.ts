@@ -22,6 +22,8 @@ export type AgentErrorCode =
   /** The tunnel server speaks another protocol version: fatal. */
   | 'VERSION'
   | 'PROTOCOL'
+  /** The tunnel server is at a limit (sessions, or the session's connections): not fatal. */
+  | 'LIMIT'
   | 'CONNECTION_LOST'
   | 'REMOTE_ERROR'
   | 'STOPPED'

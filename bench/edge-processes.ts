@@ -68,7 +68,11 @@ async function waitForHttp(port: number): Promise<void> {
   throw new Error(`nothing answers on port ${port}`);
 }
 
-export async function startNginx(upstreamPort: number, workers: number): Promise<Running> {
+export async function startNginx(
+  upstreamPort: number,
+  workers: number,
+  workerConnections = 1024,
+): Promise<Running> {
   const prefix = mkdtempSync(join(tmpdir(), 'pc2-bench-nginx-'));
   const port = await deadPort();
   writeFileSync(
@@ -77,7 +81,7 @@ export async function startNginx(upstreamPort: number, workers: number): Promise
 worker_processes ${workers};
 error_log ${prefix}/error.log warn;
 pid ${prefix}/nginx.pid;
-events { worker_connections 1024; }
+events { worker_connections ${workerConnections}; }
 http {
   access_log off;
   client_body_temp_path ${prefix}/body; proxy_temp_path ${prefix}/proxy;
@@ -88,6 +92,8 @@ http {
     location / {
       proxy_pass http://node;
       proxy_http_version 1.1;
+      # Streamed as the gateway and the relay stream (no temporary files for large bodies).
+      proxy_buffering off;
       proxy_set_header Connection "";
       proxy_set_header Host $host;
       proxy_set_header X-Forwarded-For $remote_addr;
@@ -117,7 +123,7 @@ http {
 }
 
 /** Starts `node <args>` whose first line on stdout is its port. */
-async function startPortPrinter(
+export async function startPortPrinter(
   args: string[],
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<Running> {

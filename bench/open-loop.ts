@@ -15,6 +15,8 @@ export interface PathLatency {
   errors: number;
   p50: number;
   p99: number;
+  /** The slowest answer, ms. */
+  max: number;
 }
 
 export const percentile = (sorted: number[], p: number): number =>
@@ -57,6 +59,7 @@ export async function latencies(
       errors: errors[k],
       p50: percentile(list, 50),
       p99: percentile(list, 99),
+      max: list.length ? list[list.length - 1] : NaN,
     };
   });
 }

@@ -1,314 +1,205 @@
 /**
- * `npm run bench:relay [-- --sessions N]`: the Active Proxy relay against direct loopback.
- *  1. bulk download throughput: ingress + tunnel vs direct to the same upstream (ratio), and the
- *     CPU seconds each process spends per GiB relayed;
- *  2. request capacity (closed loop, 16 in flight) and latency p50/p99 at 1, 100 and 1000
- *     requests/s (open loop, direct and relay interleaved), with each process's cores and
- *     event-loop delay while measuring;
- *  3. super-node memory per idle session with N sessions (default 10,000).
- * Three processes, as in a deployment where they sit on different machines: the node side (app +
- * Active Proxy client, bench/node-side.ts), the super node (Active Proxy server + relay ingress,
- * bench/super-side.ts) and, here, the load generator, which measures direct and relay alike.
- * `--only bulk,latency,memory` runs a subset; `--prof DIR` runs both children with --cpu-prof into
- * DIR; `--rates 1000` runs only those latency rates (and no capacity run); `--stock-frames` makes
- * the client behave as a stock one (32,724-byte DATA payloads). Writes bench-out/relay.json.
+ * `npm run bench:relay`: the whole relayed path, every role in its own process started the way the
+ * CLI starts it (bench/relay-network.ts): client → `pc2 gateway` → `pc2 supernode` (ingress + tunnel
+ * server) → `pc2 node --mode relay` (tunnel client) → the app; nginx in front of the same app, in the
+ * same run, is the floor. Phases (`--only a,b,…`, default all):
+ *  - bulk1: one download of --bulk-mib MiB (default 1024) with curl: MiB/s and CPU-s/GiB per process;
+ *  - bulk100: 100 concurrent downloads of 10 MiB (curl --parallel);
+ *  - bulk1000: 1000 concurrent downloads of 1 MiB: failures and aggregate MiB/s;
+ *  - burst: 1000 concurrent requests of the small page to the relayed node (alice) and to the
+ *    direct one (bob), both through the gateway: the time until the last answer; first right after
+ *    start (the node's tunnel pool cold), again after the downloads (warm);
+ *  - latency: open loop at --rates (default 500,1000) requests/s for --latency-s s (default 60),
+ *    relayed and nginx paired: p50/p99/max and errors;
+ *  - memory: the super node's memory per idle tunnel session, and one node's pool growing to 1,000
+ *    connections: time, and the super node's CPU and memory per connection (bench/relay-memory.ts).
+ * Writes bench-out/relay.json.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Agent, request } from 'undici';
-import { KeyPair } from '../shared/keys.ts';
-import { INGRESS_HEADERS } from '../shared/records/api.ts';
-import { signEdgeToken } from '../shared/records/edge-token.ts';
+import { Agent } from 'undici';
+import { curlAll, type CurlRun } from './curl.ts';
+import { type Cpu, processCpu } from './edge-processes.ts';
 import { latencies } from './open-loop.ts';
+import { measureIdleSessions, measurePoolGrowth } from './relay-memory.ts';
+import { type RelayNetwork, startRelayNetwork } from './relay-network.ts';
 
 const args = process.argv.slice(2);
-const argValue = (name: string, fallback: number) => {
+const flag = (name: string, fallback: string) => {
   const at = args.indexOf(name);
-  return at >= 0 ? Number(args[at + 1]) : fallback;
+  return at >= 0 ? args[at + 1] : fallback;
 };
-const SESSIONS = argValue('--sessions', 10_000);
-const BULK_BYTES = argValue('--bulk-mib', 512) * 1024 * 1024;
-const ONLY = new Set(
-  (args.includes('--only') ? args[args.indexOf('--only') + 1] : 'bulk,latency,memory').split(','),
-);
-const STOCK_FRAMES = args.includes('--stock-frames');
-const PROF_DIR = args.includes('--prof') ? args[args.indexOf('--prof') + 1] : null;
-const RATES = (args.includes('--rates') ? args[args.indexOf('--rates') + 1] : '1,100,1000')
-  .split(',')
-  .map(Number);
-const SECONDS: Record<number, number> = { 1: 15, 100: 5, 1000: 5 };
+const ONLY = new Set(flag('--only', 'bulk1,bulk100,bulk1000,burst,latency,memory').split(','));
+const BULK_MIB = Number(flag('--bulk-mib', '1024'));
+const LATENCY_S = Number(flag('--latency-s', '60'));
+const RATES = flag('--rates', '500,1000').split(',').map(Number);
+const SESSIONS = Number(flag('--sessions', '10000'));
 
-const edge = KeyPair.generate();
-const superNode = KeyPair.generate();
-const device = KeyPair.generate();
-
-function startChild(
-  script: string,
-  childArgs: string[],
-  ready: (line: string) => boolean,
-): Promise<{ child: ChildProcess; line: string }> {
-  const prof = PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROF_DIR] : [];
-  const child = spawn(
-    process.execPath,
-    ['--expose-gc', ...prof, '--import', 'tsx', script, ...childArgs],
-    { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
-  );
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      buffer += d.toString();
-      for (const line of buffer.split('\n')) if (ready(line)) resolve({ child, line });
-    });
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
-}
-
-/** Sends `cmd` over the child's IPC channel and resolves with its first reply. */
-function ask<T>(child: ChildProcess, cmd: string): Promise<T> {
-  return new Promise((resolve) => {
-    child.once('message', (reply) => resolve(reply as T));
-    child.send({ cmd });
-  });
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.removeAllListeners('exit');
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
-
-async function download(
-  url: string,
-  headers: Record<string, string>,
-  dispatcher: Agent,
-): Promise<number> {
-  const start = performance.now();
-  const res = await request(url, { headers, dispatcher });
-  let bytes = 0;
-  for await (const chunk of res.body) bytes += (chunk as Buffer).length;
-  if (bytes !== BULK_BYTES) throw new Error(`short download: ${bytes}`);
-  return bytes / 1048576 / ((performance.now() - start) / 1000);
-}
-
+const MiB = 1024 * 1024;
 const round = (n: number, d = 2) => Number(n.toFixed(d));
+const uptime = () => execFileSync('uptime').toString().trim();
 
-interface Memory {
-  heapUsed: number;
-  rss: number;
-  sessions: number;
-  connections: number;
-  gc: boolean;
+type Role = keyof RelayNetwork['pids'];
+const RELAY_ROLES: Role[] = ['gateway', 'superNode', 'agent', 'upstream'];
+const NGINX_ROLES: Role[] = ['nginx', 'upstream'];
+
+function cpuOf(net: RelayNetwork, roles: Role[]): Record<string, Cpu> {
+  return Object.fromEntries(roles.map((r) => [r, processCpu(net.pids[r])]));
+}
+
+/** CPU seconds per GiB moved, per process and in total. */
+function cpuPerGiB(before: Record<string, Cpu>, after: Record<string, Cpu>, bytes: number) {
+  const gib = bytes / 2 ** 30;
+  const out: Record<string, number> = {};
+  let total = 0;
+  for (const role of Object.keys(before)) {
+    const s =
+      (after[role].user - before[role].user + after[role].system - before[role].system) / 1000;
+    out[role] = round(s / gib);
+    total += s;
+  }
+  out.total = round(total / gib);
+  return out;
+}
+
+interface PathRun {
+  MiBs: number;
+  failures: number;
+  seconds: number;
+  cpuSPerGiB: Record<string, number>;
+  clientCpuSPerGiB: number;
+}
+
+/** One batch of downloads through a path, with the CPU every process of the path spent on it. */
+async function downloads(
+  net: RelayNetwork,
+  roles: Role[],
+  url: string,
+  count: number,
+  bytes: number,
+  host?: string,
+): Promise<PathRun> {
+  const before = cpuOf(net, roles);
+  const run: CurlRun = await curlAll(Array(count).fill(`${url}/bytes/${bytes}`), { host });
+  const after = cpuOf(net, roles);
+  const ok = run.transfers.filter((t) => t.status === 200 && t.bytes === bytes);
+  const moved = ok.length * bytes;
+  return {
+    MiBs: round(moved / MiB / run.seconds, 0),
+    failures: count - ok.length,
+    seconds: round(run.seconds),
+    cpuSPerGiB: cpuPerGiB(before, after, moved),
+    clientCpuSPerGiB: round(run.cpuSeconds / (moved / 2 ** 30)),
+  };
+}
+
+async function bulk(net: RelayNetwork, count: number, bytes: number) {
+  const gateway = `http://127.0.0.1:${net.gatewayPort}`;
+  const nginx = await downloads(
+    net,
+    NGINX_ROLES,
+    `http://127.0.0.1:${net.nginxPort}`,
+    count,
+    bytes,
+  );
+  const relay = await downloads(net, RELAY_ROLES, gateway, count, bytes, net.hosts.alice);
+  return { nginx, relay, ratio: round(relay.MiBs / nginx.MiBs) };
+}
+
+/** 1000 small requests at once through the gateway, to `host`: the time until the last answer. */
+async function burst(net: RelayNetwork, host: string) {
+  const run = await curlAll(Array(1000).fill(`http://127.0.0.1:${net.gatewayPort}/`), { host });
+  const failures = run.transfers.filter((t) => t.status !== 200).length;
+  const times = run.transfers.map((t) => t.seconds).sort((a, b) => a - b);
+  return {
+    seconds: round(run.seconds, 3),
+    failures,
+    slowestTransferS: round(times[times.length - 1] ?? NaN, 3),
+  };
+}
+
+async function latency(net: RelayNetwork) {
+  const dispatcher = new Agent({ connections: 2048, keepAliveTimeout: 30_000 });
+  const paths = [
+    {
+      url: `http://127.0.0.1:${net.gatewayPort}/`,
+      headers: () => ({ host: net.hosts.alice }),
+    },
+    { url: `http://127.0.0.1:${net.nginxPort}/`, headers: () => ({}) },
+  ];
+  const out: Record<string, unknown> = {};
+  for (const rate of RATES) {
+    await latencies(paths, rate, 2, dispatcher);
+    const before = cpuOf(net, RELAY_ROLES);
+    const [relay, nginx] = await latencies(paths, rate, LATENCY_S, dispatcher);
+    const after = cpuOf(net, RELAY_ROLES);
+    const cores = Object.fromEntries(
+      RELAY_ROLES.map((r) => [
+        r,
+        round(
+          (after[r].user - before[r].user + after[r].system - before[r].system) / 1000 / LATENCY_S,
+        ),
+      ]),
+    );
+    const shape = (l: typeof relay) => ({
+      n: l.requests,
+      errors: l.errors,
+      p50: round(l.p50),
+      p99: round(l.p99),
+      max: round(l.max),
+    });
+    out[`${rate}/s`] = { relay: shape(relay), nginx: shape(nginx), relayCores: cores };
+    console.log(`${rate} req/s for ${LATENCY_S} s`, out[`${rate}/s`]);
+  }
+  await dispatcher.close();
+  return out;
 }
 
 async function main(): Promise<void> {
-  const superSide = await startChild(
-    'bench/super-side.ts',
-    [edge.id.toString(), superNode.id.toString()],
-    (l) => l.startsWith('{'),
-  );
-  const ports = JSON.parse(superSide.line) as {
-    tunnelPort: number;
-    ingressPort: number;
-    servicePeer: string;
-  };
-  const nodeSide = await startChild(
-    'bench/node-side.ts',
-    [
-      String(ports.tunnelPort),
-      ports.servicePeer,
-      device.bosonPrivateKeyBase58(),
-      STOCK_FRAMES ? 'stock' : 'large',
-    ],
-    (l) => l.startsWith('{'),
-  );
-  const { appPort, crypto } = JSON.parse(nodeSide.line) as { appPort: number; crypto: string };
-  const direct = `http://127.0.0.1:${appPort}`;
-  const relayed = `http://127.0.0.1:${ports.ingressPort}`;
-  // Edge tokens live 60 s; the edge caches one per node and renews it.
-  let token = await signEdgeToken(edge, device.id, superNode.id, Date.now());
-  const renew = setInterval(
-    async () => (token = await signEdgeToken(edge, device.id, superNode.id, Date.now())),
-    20_000,
-  );
-  const edgeHeaders = () => ({
-    [INGRESS_HEADERS.nodeId]: device.id.toString(),
-    [INGRESS_HEADERS.edgeToken]: token,
-    'x-forwarded-for': '198.51.100.7',
-    'x-forwarded-proto': 'https',
-  });
-  const dispatcher = new Agent({ connections: 256, pipelining: 1, keepAliveTimeout: 30_000 });
-  const result: Record<string, unknown> = {
-    crypto,
-    node: process.version,
-    frames: STOCK_FRAMES ? 'stock' : 'large',
-  };
-
-  // CPU time of the three processes: [load generator, super node, node side].
-  const cpuNow = async () => [
-    process.cpuUsage(),
-    (await ask<{ cpu: NodeJS.CpuUsage }>(superSide.child, 'cpu')).cpu,
-    (await ask<{ cpu: NodeJS.CpuUsage }>(nodeSide.child, 'cpu')).cpu,
-  ];
-  const seconds = (a: NodeJS.CpuUsage, b: NodeJS.CpuUsage) =>
-    (b.user - a.user + b.system - a.system) / 1e6;
-
-  if (ONLY.has('bulk')) await bulkPhase();
-  async function bulkPhase() {
-    console.log(`bulk download, ${BULK_BYTES / 1048576} MiB per run (best of 3)`);
-    const bulk = { direct: 0, relay: 0 };
-    // CPU seconds per GiB relayed in each process: where the time goes.
-    const cpu = { loadGenerator: 0, superNode: 0, nodeSide: 0 };
-    for (let run = 0; run < 3; run++) {
-      bulk.direct = Math.max(
-        bulk.direct,
-        await download(`${direct}/bulk?bytes=${BULK_BYTES}`, {}, dispatcher),
-      );
-      const before = await cpuNow();
-      bulk.relay = Math.max(
-        bulk.relay,
-        await download(`${relayed}/bulk?bytes=${BULK_BYTES}`, edgeHeaders(), dispatcher),
-      );
-      const after = await cpuNow();
-      cpu.loadGenerator += seconds(before[0], after[0]);
-      cpu.superNode += seconds(before[1], after[1]);
-      cpu.nodeSide += seconds(before[2], after[2]);
+  const result: Record<string, unknown> = { node: process.version, uptimeBefore: uptime() };
+  console.log(result.uptimeBefore);
+  const net = await startRelayNetwork();
+  try {
+    // The burst first on a cold pool (the node holds one or two tunnel connections), again later warm.
+    const burstPair = async () => {
+      const direct = await burst(net, net.hosts.bob);
+      const relayed = await burst(net, net.hosts.alice);
+      return { direct, relayed, ratio: round(relayed.seconds / direct.seconds) };
+    };
+    if (ONLY.has('burst')) {
+      result.burstCold = await burstPair();
+      console.log('1000 concurrent small requests, cold pool', JSON.stringify(result.burstCold));
     }
-    result.throughputMiBs = {
-      direct: round(bulk.direct, 0),
-      relay: round(bulk.relay, 0),
-      ratio: round(bulk.relay / bulk.direct),
-    };
-    const gib = (3 * BULK_BYTES) / 2 ** 30;
-    result.relayCpuSecondsPerGiB = {
-      loadGenerator: round(cpu.loadGenerator / gib),
-      superNode: round(cpu.superNode / gib),
-      nodeSide: round(cpu.nodeSide / gib),
-    };
-    console.log(result.throughputMiBs, 'CPU s/GiB relayed', result.relayCpuSecondsPerGiB);
+    if (ONLY.has('bulk1')) {
+      result.bulk1 = await bulk(net, 1, BULK_MIB * MiB);
+      console.log(`one download of ${BULK_MIB} MiB`, JSON.stringify(result.bulk1));
+    }
+    if (ONLY.has('bulk100')) {
+      result.bulk100 = await bulk(net, 100, 10 * MiB);
+      console.log('100 concurrent downloads of 10 MiB', JSON.stringify(result.bulk100));
+    }
+    if (ONLY.has('bulk1000')) {
+      result.bulk1000 = await bulk(net, 1000, MiB);
+      console.log('1000 concurrent downloads of 1 MiB', JSON.stringify(result.bulk1000));
+    }
+    if (ONLY.has('burst')) {
+      result.burstWarm = await burstPair();
+      console.log('1000 concurrent small requests, warm pool', JSON.stringify(result.burstWarm));
+    }
+    if (ONLY.has('latency')) result.latency = await latency(net);
+  } finally {
+    await net.close();
   }
-
-  if (ONLY.has('latency')) await latencyPhase();
-  async function latencyPhase() {
-    // Closed-loop capacity: how many requests/s each path completes with 16 in flight.
-    const capacity = async (url: string, headers: () => Record<string, string>) => {
-      const until = performance.now() + 5000;
-      let done = 0;
-      await Promise.all(
-        Array.from({ length: 16 }, async () => {
-          while (performance.now() < until) {
-            const res = await request(url, { headers: headers(), dispatcher });
-            await res.body.text();
-            done++;
-          }
-        }),
-      );
-      return Math.round(done / 5);
-    };
-    if (!args.includes('--rates')) {
-      result.capacityReqPerS = {
-        direct: await capacity(`${direct}/`, () => ({})),
-        relay: await capacity(`${relayed}/`, edgeHeaders),
-      };
-      console.log('capacity (16 in flight)', result.capacityReqPerS);
-    }
-    const latency: Record<string, unknown> = {};
-    for (const rate of RATES) {
-      const paths = [
-        { url: `${direct}/`, headers: () => ({}) },
-        { url: `${relayed}/`, headers: edgeHeaders },
-      ];
-      // Steady state: 2 s at the measured rate first (code warmed up, the node's pool grown to it).
-      await latencies(paths, rate, Math.min(2, SECONDS[rate]), dispatcher);
-      const statsBefore = (
-        await ask<{ stats: { streamsOpened: number; connections: number } }>(
-          superSide.child,
-          'stats',
-        )
-      ).stats;
-      const loopDelay = () =>
-        Promise.all(
-          [superSide.child, nodeSide.child].map(
-            async (c) =>
-              (await ask<{ loopDelay: Record<string, number> }>(c, 'loopDelay')).loopDelay,
-          ),
-        );
-      const generatorDelay = monitorEventLoopDelay({ resolution: 1 });
-      await loopDelay();
-      generatorDelay.enable();
-      const cpuBefore = await cpuNow();
-      const wallBefore = performance.now();
-      const [d, r] = await latencies(paths, rate, SECONDS[rate], dispatcher);
-      const wall = (performance.now() - wallBefore) / 1000;
-      const cpuAfter = await cpuNow();
-      generatorDelay.disable();
-      const [superDelay, nodeDelay] = await loopDelay();
-      const statsAfter = (
-        await ask<{ stats: { streamsOpened: number; connections: number } }>(
-          superSide.child,
-          'stats',
-        )
-      ).stats;
-      latency[`${rate}/s`] = {
-        // Tunnel streams opened for the relayed requests (the rest reused a kept-alive stream) and
-        // tunnel connections of the session afterwards.
-        streamsOpened: statsAfter.streamsOpened - statsBefore.streamsOpened,
-        proxyConnections: statsAfter.connections,
-        // Cores busy in each process while measuring (of the machine's 2).
-        cores: {
-          loadGenerator: round(seconds(cpuBefore[0], cpuAfter[0]) / wall),
-          superNode: round(seconds(cpuBefore[1], cpuAfter[1]) / wall),
-          nodeSide: round(seconds(cpuBefore[2], cpuAfter[2]) / wall),
-        },
-        // Event-loop delay (ms) in each process while measuring: its stalls (GC, long tasks).
-        loopDelayMs: {
-          loadGenerator: {
-            p99: round(generatorDelay.percentile(99) / 1e6),
-            max: round(generatorDelay.max / 1e6),
-          },
-          superNode: { p99: round(superDelay.p99), max: round(superDelay.max) },
-          nodeSide: { p99: round(nodeDelay.p99), max: round(nodeDelay.max) },
-        },
-        direct: { p50: round(d.p50), p99: round(d.p99), n: d.requests, errors: d.errors },
-        relay: { p50: round(r.p50), p99: round(r.p99), n: r.requests, errors: r.errors },
-        addedP50: round(r.p50 - d.p50),
-        addedP99: round(r.p99 - d.p99),
-      };
-      console.log(`${rate} req/s`, latency[`${rate}/s`]);
-    }
-    result.latencyMs = latency;
-  }
-  clearInterval(renew);
-  await dispatcher.close();
-  await stopChild(nodeSide.child);
-  await ask(superSide.child, 'closeIngress');
-
-  // Memory per idle session, measured inside the super-node process.
   if (ONLY.has('memory')) {
-    const before = (await ask<{ memory: Memory }>(superSide.child, 'memory')).memory;
-    const idle = await startChild(
-      'bench/idle-clients.ts',
-      [String(ports.tunnelPort), ports.servicePeer, String(SESSIONS), '9'],
-      (l) => l.startsWith('ready'),
-    );
-    const after = (await ask<{ memory: Memory }>(superSide.child, 'memory')).memory;
-    result.idleSessions = {
-      sessions: after.sessions,
-      connections: after.connections,
-      heapPerSessionKiB: round((after.heapUsed - before.heapUsed) / after.sessions / 1024),
-      rssPerSessionKiB: round((after.rss - before.rss) / after.sessions / 1024),
-      gc: after.gc,
-    };
+    result.idleSessions = await measureIdleSessions(SESSIONS);
     console.log('idle sessions', result.idleSessions);
-    await stopChild(idle.child);
+    result.poolGrowth = await measurePoolGrowth(1000);
+    console.log('one node, 1,000 streams at once', result.poolGrowth);
   }
-  await stopChild(superSide.child);
+  result.uptimeAfter = uptime();
+  console.log(result.uptimeAfter);
   mkdirSync('bench-out', { recursive: true });
   writeFileSync('bench-out/relay.json', JSON.stringify(result, null, 2));
-  console.log(JSON.stringify(result));
   process.exit(0);
 }
 

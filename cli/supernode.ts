@@ -108,6 +108,19 @@ export const SUPERNODE_SPEC = {
     value: '<address>',
     description: 'proxy whose X-Forwarded-For is believed',
   },
+  streamWaitMs: {
+    kind: 'number',
+    value: '<ms>',
+    description: 'how long a relayed request waits for a tunnel stream of its node before 503',
+    default: 30_000,
+  },
+  largePoolConnections: {
+    kind: 'number',
+    value: '<n>',
+    description:
+      'tunnel connections (requests in flight) a pc2 node may hold; stock clients get 16',
+    default: 1024,
+  },
   developerMode: {
     kind: 'boolean',
     description: 'admit loopback/private endpoints (local testing only)',
@@ -133,12 +146,13 @@ export const SUPERNODE_SPEC = {
   ...ZONE_SPEC,
 } as const;
 
-/** Options the libraries refuse (TypeError) are the operator's to fix: a usage error. */
+/** Options the libraries refuse (TypeError, or their INVALID_OPTIONS) are the operator's to fix: a usage error. */
 function newSuperNode(options: ConstructorParameters<typeof SuperNode>[0]): SuperNode {
   try {
     return new SuperNode(options);
   } catch (e) {
-    if (e instanceof TypeError) throw new CliError(e.message, 2);
+    if (e instanceof TypeError || (e as { code?: string }).code === 'INVALID_OPTIONS')
+      throw new CliError((e as Error).message, 2);
     throw e;
   }
 }
@@ -212,6 +226,8 @@ export async function runSupernode(args: string[]): Promise<void> {
     label: o.label,
     region: o.region,
     metricsEndpoint: metrics?.token ? { token: metrics.token, render: metrics.render } : undefined,
+    streamWaitMs: o.streamWaitMs,
+    largePoolConnections: o.largePoolConnections,
     logger,
   });
   running.push(node);

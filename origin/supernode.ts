@@ -98,6 +98,10 @@ export interface SuperNodeOptions {
   region?: string;
   /** Serves the Prometheus text at GET /metrics on the API port, behind a bearer token. Default: not served. */
   metricsEndpoint?: MetricsEndpoint;
+  /** How long a relayed request waits for a tunnel stream of its node before 503 NODE_BUSY (the ingress's `streamWaitMs`). Default 30,000 ms. */
+  streamWaitMs?: number;
+  /** Tunnel connections granted to a pc2 node (the tunnel server's `largePoolConnections`). Default 1024. */
+  largePoolConnections?: number;
   logger?: Logger;
 }
 
@@ -134,6 +138,8 @@ const SUPERNODE_OPTIONS = {
   metricsEndpoint: optional(
     nested({ token: nonEmptyString, render: fn<MetricsEndpoint['render']>() }),
   ),
+  streamWaitMs: passedOn<number | undefined>(),
+  largePoolConnections: passedOn<number | undefined>(),
   logger: optional(object<Logger>()),
 } satisfies Rules<SuperNodeOptions>;
 
@@ -182,6 +188,9 @@ export class SuperNode {
       key,
       host: options.host ?? '0.0.0.0',
       port: options.tunnelPort ?? 8090,
+      ...(options.largePoolConnections === undefined
+        ? {}
+        : { largePoolConnections: options.largePoolConnections }),
       // Only owners of a name here may hold a tunnel: the relay is not an open proxy.
       accessPolicy: (deviceId) => this.#nameOwnedBy(deviceId) !== null,
       endpointFor: (deviceId) => {
@@ -207,6 +216,7 @@ export class SuperNode {
       tunnel: this.tunnel,
       superNodeId: key.id,
       edgeKeys: options.edgeKeys,
+      ...(options.streamWaitMs === undefined ? {} : { streamWaitMs: options.streamWaitMs }),
       logger,
     });
     this.zone = options.zoneDns

@@ -6,6 +6,7 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { base58Decode, base58Encode } from './base58.ts';
 import { bytesEqual, concatBytes, fromHex, randomBytes, toHex } from './bytes.ts';
+import { ed25519Sign, ed25519Verify } from './crypto/ed25519.ts';
 import { SharedError } from './errors.ts';
 import { Id } from './id.ts';
 
@@ -20,6 +21,7 @@ export class KeyPair {
   readonly id: Id;
   #x25519Secret?: Uint8Array;
   #x25519Public?: Uint8Array;
+  #secretKey?: Uint8Array;
 
   private constructor(seed: Uint8Array, publicKey: Uint8Array) {
     this.seed = seed;
@@ -84,7 +86,7 @@ export class KeyPair {
   }
 
   sign(message: Uint8Array): Uint8Array {
-    return ed25519.sign(message, this.seed);
+    return ed25519Sign(message, (this.#secretKey ??= concatBytes(this.seed, this.publicKey)));
   }
 
   /** X25519 secret: clamp(SHA-512(seed)[0..32]). */
@@ -109,11 +111,7 @@ export function verifySignature(
 ): boolean {
   const key = publicKey instanceof Id ? publicKey.bytes : publicKey;
   if (key.length !== PUBLIC_KEY_BYTES || signature.length !== SIGNATURE_BYTES) return false;
-  try {
-    return ed25519.verify(signature, message, key, { zip215: false });
-  } catch {
-    return false;
-  }
+  return ed25519Verify(signature, message, key);
 }
 
 /**

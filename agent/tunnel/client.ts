@@ -1,7 +1,7 @@
 /**
  * The node side of Active Proxy 3.0: dials OUT to a super node, AUTHs with the device key, and keeps
- * a pool of tunnel connections (one spare idle connection while below maxConnections, extra idle ones
- * trimmed after idleTrimMs). Lost sessions are re-established with a new session key, after a few
+ * a pool of tunnel connections that grows with demand up to maxConnections (a spare for every two busy
+ * connections; extra idle ones trimmed after idleTrimMs). Lost sessions are re-established with a new session key, after a few
  * fast retries and then exponential backoff with full jitter, forever by default. AUTH refusals
  * (signature, policy, version) are fatal: state `failed`, event `failed`.
  *
@@ -39,6 +39,14 @@ export type ClientState =
   | 'failed'
   | 'stopped';
 
+/** Handshakes of new connections in flight at once while the pool grows. */
+const MAX_ATTACHING = 64;
+/**
+ * Longest pause in growing the pool after failed ATTACHes: the session itself is up (its own
+ * reconnects back off for longer), so a refill never waits the full reconnect backoff.
+ */
+const MAX_ATTACH_RETRY_MS = 1000;
+
 export interface AuthInfo {
   endpoint: string;
   namedEndpoint: string;
@@ -60,6 +68,8 @@ export class TunnelClient extends EventEmitter {
   #failures = 0;
   #attachFailures = 0;
   #attachRetryAt = 0;
+  /** Pool size at which the server last refused an ATTACH as over its limit (Infinity: none). */
+  #limitSeenAt = Number.POSITIVE_INFINITY;
   #retryTimer: NodeJS.Timeout | null = null;
   #ticker: NodeJS.Timeout | null = null;
   #lastError: AgentError | null = null;
@@ -201,6 +211,7 @@ export class TunnelClient extends EventEmitter {
     }
     this.#failures = 0;
     this.#lastError = null;
+    this.#limitSeenAt = Number.POSITIVE_INFINITY;
     // A stock server says nothing about frame sizes: stay with the reference size.
     this.#dataChunkBytes = this.options.largeFrames
       ? dataChunkBytesFor(ack.maxDataBytes)
@@ -208,7 +219,14 @@ export class TunnelClient extends EventEmitter {
     this.#auth = {
       endpoint: ack.endpoint,
       namedEndpoint: ack.namedEndpoint,
-      maxConnections: Math.max(1, Math.min(MAX_CONNECTIONS_CAP, ack.maxConnections)),
+      // Past the stock cap only when we asked for a large pool, and never past what we asked for.
+      maxConnections: Math.max(
+        1,
+        Math.min(
+          ack.maxConnections,
+          Math.max(MAX_CONNECTIONS_CAP, this.options.largePoolConnections),
+        ),
+      ),
       dataChunkBytes: this.#dataChunkBytes,
     };
     this.#setState('authenticated');
@@ -217,17 +235,21 @@ export class TunnelClient extends EventEmitter {
   }
 
   /**
-   * Keeps an idle connection ready while below maxConnections, so the server's next CONNECT does not
-   * wait for a handshake. Under a burst (many busy), up to 4 ATTACHes run at once instead of one.
+   * Grows the pool to demand, up to maxConnections: an idle connection is kept ready (so the server's
+   * next CONNECT does not wait for a handshake), and while connections are busy, one spare (idle or
+   * being attached) for every two busy ones, so a burst grows the pool by half each handshake round
+   * trip rather than a few connections at a time. At most MAX_ATTACHING handshakes run at once.
    */
   #ensureSpare(): void {
     if (this.#state !== 'authenticated' || !this.#auth) return;
     if (performance.now() < this.#attachRetryAt) return;
+    const limit = Math.min(this.#auth.maxConnections, this.#limitSeenAt);
     const busy = this.#connections.size - this.#idle.size - this.#attaching;
-    const spares = Math.min(4, 1 + Math.floor(busy / 4));
+    const spares = Math.max(1, Math.ceil(busy / 2));
     while (
       this.#idle.size + this.#attaching < spares &&
-      this.#connections.size < this.#auth.maxConnections
+      this.#attaching < MAX_ATTACHING &&
+      this.#connections.size < limit
     ) {
       this.#attaching++;
       this.#open('attach');
@@ -242,10 +264,20 @@ export class TunnelClient extends EventEmitter {
     this.#idle.delete(connection);
     if (connection.kind === 'attach' && !connection.handshakeDone) {
       this.#attaching--;
-      this.#attachFailures++;
-      this.#attachRetryAt =
-        performance.now() +
-        backoffDelay(this.#attachFailures, this.options.backoff, this.options.random);
+      if (error.code === 'LIMIT') {
+        // The server still counts connections we already closed: grow again once one of ours goes.
+        this.#limitSeenAt = this.#connections.size;
+      } else {
+        this.#attachFailures++;
+        this.#attachRetryAt =
+          performance.now() +
+          Math.min(
+            MAX_ATTACH_RETRY_MS,
+            backoffDelay(this.#attachFailures, this.options.backoff, this.options.random),
+          );
+      }
+    } else if (connection.handshakeDone) {
+      this.#limitSeenAt = Number.POSITIVE_INFINITY;
     }
     if (this.#state === 'stopped' || this.#state === 'failed') return;
     if (connection.kind === 'auth' && !connection.handshakeDone) {

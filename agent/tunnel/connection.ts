@@ -9,6 +9,7 @@ import {
   type AuthAckFrame,
   decodeChallenge,
   decodeFrame,
+  decodeSplitData,
   encodeAttach,
   encodeAuth,
   encodeConnectAck,
@@ -20,6 +21,7 @@ import {
   MAX_DATA_BYTES,
   PROTOCOL_VERSION,
   ErrorFrameCode,
+  type SplitFrame,
 } from '../../shared/tunnel/index.ts';
 import type { SessionKeyPair } from '../../shared/tunnel/session-key.ts';
 import { AgentError } from '../errors.ts';
@@ -139,12 +141,28 @@ export class ClientConnection {
 
   #onData(chunk: Buffer): void {
     this.lastSeen = this.#host.now();
-    const frames = this.#reader.push(chunk);
+    // Socket reads are fresh buffers: a large DATA frame split across two is decrypted in its pieces.
+    const frames = this.#reader.pushKeepingSplitData(chunk);
     if (!frames.ok) return this.close(new AgentError('PROTOCOL', frames.error.message));
     for (const frame of frames.value) {
       if (this.#state === 'closed') return;
-      if (this.#state === 'challenge') this.#onChallenge(frame);
+      if (!(frame instanceof Uint8Array)) this.#onSplitData(frame);
+      else if (this.#state === 'challenge') this.#onChallenge(frame);
       else this.#onFrame(frame);
+    }
+  }
+
+  #onSplitData(frame: SplitFrame): void {
+    const ctx = this.#host.sessionCtx;
+    const pieces = ctx && this.#state !== 'handshake' ? decodeSplitData(frame, ctx) : null;
+    if (!pieces?.ok)
+      return this.close(new AgentError('PROTOCOL', 'malformed DATA frame'), {
+        code: ErrorFrameCode.PROTOCOL,
+        message: 'malformed DATA frame',
+      });
+    for (const piece of pieces.value) {
+      if (this.#state === 'closed') return;
+      this.#onData2(piece);
     }
   }
 
@@ -167,6 +185,7 @@ export class ClientConnection {
             signature,
             ...(o.largeFrames ? { maxDataBytes: MAX_DATA_BYTES } : {}),
             ...(o.tlsUpstream ? { tlsStreams: true } : {}),
+            ...(o.largePoolConnections ? { pool: o.largePoolConnections } : {}),
           })
         : encodeAttach(this.#peer, { deviceId: o.deviceKey.id, sessionKey, signature }),
     );
@@ -406,6 +425,8 @@ function errorFrom(code: number, message: string): AgentError {
       return new AgentError('FORBIDDEN', `server access policy refused this device: ${message}`);
     case ErrorFrameCode.VERSION:
       return new AgentError('VERSION', `server refused protocol version: ${message}`);
+    case ErrorFrameCode.LIMIT:
+      return new AgentError('LIMIT', `server at its limit: ${message}`);
     default:
       return new AgentError('REMOTE_ERROR', `server error ${code}: ${message}`);
   }

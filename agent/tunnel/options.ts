@@ -2,6 +2,7 @@
 import type { Socket } from 'node:net';
 import { Id } from '../../shared/id.ts';
 import { KeyPair } from '../../shared/keys.ts';
+import { DEFAULT_LARGE_POOL, MAX_LARGE_POOL } from '../../shared/tunnel/limits.ts';
 import { BACKOFF_OPTIONS, type BackoffOptions } from './backoff.ts';
 import { AgentError } from '../errors.ts';
 import { type Logger as ClientLogger, silentLogger } from '../../shared/logger.ts';
@@ -65,6 +66,12 @@ export interface TunnelClientOptions {
    * stock servers never see a difference. Default true; false behaves exactly like a stock client.
    */
   largeFrames?: boolean;
+  /**
+   * Tunnel connections to ask for (a pc2 extension, shared/tunnel/frame-offer.ts): a pc2 server grants
+   * up to its own large-pool limit, a stock one ignores the ask. One stream per connection, so this
+   * many requests in flight at once. Default 1024; 0 asks for nothing (stock limits, at most 64).
+   */
+  largePoolConnections?: number;
   random?: () => number;
   logger?: ClientLogger;
 }
@@ -90,6 +97,7 @@ const CLIENT_OPTIONS = {
   createSocket: optional(fn<(host: string, port: number) => Socket>()),
   createUpstream: optional(fn<(host: string, port: number) => Socket>()),
   largeFrames: withDefault(boolean, true),
+  largePoolConnections: withDefault(integer(0, MAX_LARGE_POOL), DEFAULT_LARGE_POOL),
   random: withDefault(fn<() => number>(), Math.random),
   logger: withDefault(object<ClientLogger>(), silentLogger),
 } satisfies Rules<TunnelClientOptions>;

@@ -3,19 +3,12 @@
  * edge token in x-pc2-edge-token) are carried over the node's tunnel session to its upstream,
  * with full HTTP/1.1 semantics: streaming bodies both ways, chunked and long-lived responses,
  * 100-continue, Range (passed through untouched), and WebSocket/Upgrade (101, then raw bytes).
+ * Each node's streams and the requests waiting for one: ./node-streams.ts; one exchange: ./exchange.ts.
  */
 import { decodeJwt } from 'jose';
-import {
-  Agent,
-  type ClientRequest,
-  type ClientRequestArgs,
-  type IncomingMessage,
-  request,
-  type ServerResponse,
-} from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Id } from '../../shared/id.ts';
-import { MAX_CONNECTIONS_CAP } from '../../shared/tunnel/limits.ts';
 import { INGRESS_HEADERS, type ErrorBody } from '../../shared/records/api.ts';
 import { verifyEdgeToken } from '../../shared/records/edge-token.ts';
 import { TunnelError } from '../tunnel/errors.ts';
@@ -24,6 +17,7 @@ import {
   atLeast,
   checkOptions,
   instance,
+  integer,
   list,
   object,
   type Rules,
@@ -31,7 +25,9 @@ import {
 } from '../../shared/options.ts';
 import { TunnelServer } from '../tunnel/server.ts';
 import type { TunnelStream } from '../tunnel/stream.ts';
-import { clientAddress, downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts';
+import { Exchange } from './exchange.ts';
+import { clientAddress, upstreamRequestHeaders } from './headers.ts';
+import { NodeStreams, type StreamCounters } from './node-streams.ts';
 import { isTlsChannel, spliceTlsChannel } from './tls-channel.ts';
 
 export interface IngressOptions {
@@ -45,6 +41,24 @@ export interface IngressOptions {
   logger?: Logger;
   /** How long an idle kept-alive stream to a node is kept for the next request. Default 2,000 ms; 0 = one stream per request. */
   keepAliveMs?: number;
+  /**
+   * How long a request waits for a tunnel stream of its node (while the node grows its pool, or
+   * until a stream comes free at the pool's limit) before it is refused with 503 NODE_BUSY and
+   * Retry-After. Default 30,000 ms.
+   */
+  streamWaitMs?: number;
+  /** Requests that may wait for a stream of one node at once; more are refused with 503 NODE_BUSY. Default 4,096. */
+  maxWaitingRequests?: number;
+}
+
+/** What the ingress carried, and how its requests got their tunnel streams. */
+export interface IngressStats extends StreamCounters {
+  /** HTTP requests forwarded to a node (after the edge token checked out). */
+  requests: number;
+  /** Upgrade requests relayed as raw bytes after their handshake (WebSockets). */
+  upgrades: number;
+  /** Raw TLS channels opened (private names): nothing of them is parsed here. */
+  tlsChannels: number;
 }
 
 export interface Ingress {
@@ -52,19 +66,9 @@ export interface Ingress {
   handleRequest(req: IncomingMessage, res: ServerResponse): void;
   /** For `upgrade` events. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  stats(): IngressStats;
   /** Closes kept-alive streams. */
   close(): void;
-  /** What the ingress carried: HTTP requests, upgrades (WebSocket and others) and raw TLS channels. */
-  stats(): IngressStats;
-}
-
-export interface IngressStats {
-  /** HTTP requests parsed and forwarded to a node. */
-  requests: number;
-  /** Upgrade requests relayed as raw bytes after their handshake (WebSockets). */
-  upgrades: number;
-  /** Raw TLS channels opened (private names): nothing of them is parsed here. */
-  tlsChannels: number;
 }
 
 const INGRESS_OPTIONS = {
@@ -74,6 +78,8 @@ const INGRESS_OPTIONS = {
   clock: withDefault(object<{ now(): number }>(), { now: () => Date.now() }),
   logger: withDefault(object<Logger>(), silentLogger),
   keepAliveMs: withDefault(atLeast(0), 2000),
+  streamWaitMs: withDefault(integer(1, 86_400_000), 30_000),
+  maxWaitingRequests: withDefault(integer(0, 1_000_000), 4096),
 } satisfies Rules<IngressOptions>;
 
 type Verdict =
@@ -84,15 +90,18 @@ function errorBody(code: string, message: string): string {
   return JSON.stringify({ error: { code, message } } satisfies ErrorBody);
 }
 
-function statusFor(error: unknown): [number, string] {
+/** The one mapping of relay failures to HTTP: [status, code, Retry-After seconds]. */
+function statusFor(error: unknown): [number, string, number?] {
   if (error instanceof TunnelError) {
     switch (error.code) {
-      case 'NO_SESSION':
-      case 'SESSION_CLOSED':
+      case 'BUSY':
       case 'QUEUE_FULL':
       case 'QUEUE_TIMEOUT':
+        return [503, 'NODE_BUSY', 1];
+      case 'NO_SESSION':
+      case 'SESSION_CLOSED':
       case 'SERVER_STOPPED':
-        return [503, 'NODE_UNAVAILABLE'];
+        return [503, 'NODE_UNAVAILABLE', 5];
       case 'NO_TLS_STREAMS':
         return [502, 'NO_TLS_STREAMS'];
       default:
@@ -102,6 +111,17 @@ function statusFor(error: unknown): [number, string] {
   return [502, 'BAD_GATEWAY'];
 }
 
+/** The request as the node gets it: request line, headers (x-pc2-* out, X-Forwarded-* in), framing. */
+function requestHead(req: IncomingMessage, keepUpgrade: boolean): string {
+  const headers = upstreamRequestHeaders(req, keepUpgrade);
+  let head = `${req.method} ${req.url} HTTP/1.1\r\n`;
+  for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
+  // The edge's chunked body arrives decoded; it goes on chunked again.
+  if (!keepUpgrade && req.headers['transfer-encoding'] !== undefined)
+    head += 'Transfer-Encoding: chunked\r\n';
+  return `${head}\r\n`;
+}
+
 export function createIngress(options: IngressOptions): Ingress {
   const o = checkOptions(
     options,
@@ -109,9 +129,17 @@ export function createIngress(options: IngressOptions): Ingress {
     'ingress options',
     (message) => new TunnelError('INVALID_OPTIONS', message),
   );
-  const { tunnel, superNodeId, edgeKeys, clock, logger, keepAliveMs } = o;
-  const agents = new Map<string, TunnelAgent>();
-  const counts: IngressStats = { requests: 0, upgrades: 0, tlsChannels: 0 };
+  const { tunnel, superNodeId, edgeKeys, clock, logger } = o;
+  const pools = new Map<string, NodeStreams>();
+  const counters: IngressStats = {
+    requests: 0,
+    upgrades: 0,
+    tlsChannels: 0,
+    opened: 0,
+    reused: 0,
+    waited: 0,
+    busy: 0,
+  };
 
   // The edge reuses a token for its short life: remember the ones already verified until they expire.
   const verified = new Map<string, { node: Id; expMs: number }>();
@@ -171,54 +199,61 @@ export function createIngress(options: IngressOptions): Ingress {
     return { ok: true, node };
   }
 
-  function agentFor(node: Id): TunnelAgent {
+  function poolFor(node: Id): NodeStreams {
     const key = node.toString();
-    let agent = agents.get(key);
-    if (!agent) {
-      agent = new TunnelAgent(tunnel, node, keepAliveMs);
-      agents.set(key, agent);
+    let pool = pools.get(key);
+    if (!pool) {
+      pool = new NodeStreams({
+        tunnel,
+        node,
+        keepAliveMs: o.keepAliveMs,
+        waitMs: o.streamWaitMs,
+        maxWaiting: o.maxWaitingRequests,
+        counters,
+        empty: (p) => {
+          if (pools.get(key) === p) pools.delete(key);
+        },
+      });
+      pools.set(key, pool);
     }
-    return agent;
+    return pool;
   }
 
+  const relayFailed = (res: ServerResponse, error: Error) => {
+    const [status, code, retryAfter] = statusFor(error);
+    if (code === 'NODE_BUSY') logger.warn('relayed request refused', { message: error.message });
+    sendError(res, status, code, error.message, retryAfter);
+  };
+
   function forward(req: IncomingMessage, res: ServerResponse, node: Id): void {
-    counts.requests++;
-    const expectsContinue = /100-continue/i.test(String(req.headers.expect ?? ''));
-    const requestOptions: TunnelRequestArgs = {
-      method: req.method,
-      path: req.url,
-      headers: upstreamRequestHeaders(req),
-      setHost: false,
-      agent: agentFor(node),
-      remoteAddress: clientAddress(req),
-      remotePort: req.socket.remotePort,
-    };
-    const upstream: ClientRequest = request(requestOptions);
-    if (expectsContinue) upstream.on('continue', () => res.writeContinue());
-    upstream.on('response', (upRes) => {
-      res.writeHead(
-        upRes.statusCode ?? 502,
-        upRes.statusMessage,
-        downstreamResponseHeaders(upRes.rawHeaders),
-      );
-      // Long-lived responses (SSE, streaming) get their headers out before the first body byte.
-      if (upRes.headers['content-length'] === undefined) res.flushHeaders();
-      upRes.pipe(res);
-      upRes.on('error', () => res.destroy());
-      upRes.on('aborted', () => res.destroy());
+    counters.requests++;
+    const address = { remoteAddress: clientAddress(req), remotePort: req.socket.remotePort };
+    new Exchange(req, res, poolFor(node), address, requestHead(req, false), relayFailed).start();
+  }
+
+  function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, node: Id): void {
+    counters.upgrades++;
+    const pool = poolFor(node);
+    const address = { remoteAddress: clientAddress(req), remotePort: req.socket.remotePort };
+    pool.acquire(address, {
+      take(error, stream?: TunnelStream) {
+        if (error || !stream) {
+          const [status, code] = statusFor(error);
+          return rawError(socket, status, code, error?.message ?? 'no stream');
+        }
+        if (socket.destroyed) return pool.release(stream, true);
+        // From the upgrade on, the stream is the node's and the browser's: raw bytes both ways.
+        pool.detach();
+        stream.setReader(null);
+        stream.write(requestHead(req, true), 'latin1');
+        if (head.length) stream.write(head);
+        stream.on('error', () => socket.destroy());
+        socket.on('close', () => stream.destroy());
+        stream.on('close', () => socket.destroy());
+        stream.pipe(socket);
+        socket.pipe(stream);
+      },
     });
-    upstream.on('error', (error) => {
-      if (!res.headersSent) {
-        const [status, code] = statusFor(error);
-        sendError(res, status, code, error.message);
-      } else {
-        res.destroy(error);
-      }
-    });
-    res.on('close', () => {
-      if (!res.writableFinished) upstream.destroy();
-    });
-    req.pipe(upstream);
   }
 
   return {
@@ -238,124 +273,45 @@ export function createIngress(options: IngressOptions): Ingress {
     handleUpgrade(req, socket, head) {
       socket.on('error', () => {});
       authorise(req).then(
-        async (verdict) => {
+        (verdict) => {
           if (!verdict.ok) return rawError(socket, verdict.status, verdict.code, verdict.message);
-          if (isTlsChannel(req)) {
-            try {
-              await spliceTlsChannel(tunnel, verdict.node, req, socket, head);
-              counts.tlsChannels++;
-            } catch (error) {
+          if (!isTlsChannel(req)) return upgrade(req, socket, head, verdict.node);
+          spliceTlsChannel(tunnel, verdict.node, req, socket, head).then(
+            () => void counters.tlsChannels++,
+            (error: Error) => {
               const [status, code] = statusFor(error);
-              rawError(socket, status, code, (error as Error).message);
-            }
-            return;
-          }
-          counts.upgrades++;
-          let stream: Duplex;
-          try {
-            stream = await tunnel.openStream(verdict.node, {
-              remoteAddress: clientAddress(req),
-              remotePort: req.socket.remotePort,
-            });
-          } catch (error) {
-            const [status, code] = statusFor(error);
-            return rawError(socket, status, code, (error as Error).message);
-          }
-          // The upgrade request goes out as it came (minus x-pc2-*); from then on it is raw bytes both ways.
-          const headers = upstreamRequestHeaders(req, true);
-          let head1 = `${req.method} ${req.url} HTTP/1.1\r\n`;
-          for (let i = 0; i < headers.length; i += 2)
-            head1 += `${headers[i]}: ${headers[i + 1]}\r\n`;
-          stream.write(head1 + '\r\n');
-          if (head.length) stream.write(head);
-          stream.on('error', () => socket.destroy());
-          socket.on('close', () => stream.destroy());
-          stream.on('close', () => socket.destroy());
-          stream.pipe(socket);
-          socket.pipe(stream);
+              rawError(socket, status, code, error.message);
+            },
+          );
         },
         () => rawError(socket, 500, 'INTERNAL', 'internal error'),
       );
     },
 
-    close() {
-      for (const agent of agents.values()) agent.destroy();
-      agents.clear();
-    },
+    stats: () => ({ ...counters }),
 
-    stats: () => ({ ...counts }),
+    close() {
+      for (const pool of pools.values()) pool.close();
+      pools.clear();
+    },
   };
 }
 
-/** node:http passes a request's options on to its agent's createConnection: these say whom a stream is for. */
-interface TunnelRequestArgs extends ClientRequestArgs {
-  remoteAddress?: string;
-  remotePort?: number;
-}
-
-/**
- * node:http's Agent over one node's tunnel: each of its "sockets" is a stream of the node's tunnel
- * session. With `idleMs` > 0 it keeps free streams for the next request and closes one after
- * `idleMs` free (node:http's own `timeout` option would also time out requests in progress, e.g. a
- * quiet long-lived response); with 0 every request gets a stream of its own.
- */
-class TunnelAgent extends Agent {
-  readonly #tunnel: TunnelServer;
-  readonly #node: Id;
-  readonly #idleMs: number;
-
-  constructor(tunnel: TunnelServer, node: Id, idleMs: number) {
-    // As many free streams as a session can have tunnel connections: under a burst the streams opened
-    // for it stay for the next one instead of being closed and opened again (a CONNECT and an upstream
-    // connect each). They still close after idleMs.
-    super(
-      idleMs > 0
-        ? { keepAlive: true, maxFreeSockets: MAX_CONNECTIONS_CAP, scheduling: 'lifo' }
-        : { keepAlive: false },
-    );
-    this.#tunnel = tunnel;
-    this.#node = node;
-    this.#idleMs = idleMs;
-  }
-
-  override createConnection(
-    options: TunnelRequestArgs,
-    callback?: (error: Error | null, stream: Duplex) => void,
-  ): undefined {
-    this.#tunnel
-      .openStream(this.#node, {
-        remoteAddress: options.remoteAddress,
-        remotePort: options.remotePort,
-        allowHalfOpen: false,
-      })
-      .then(
-        (stream) => callback?.(null, stream),
-        (error: Error) => callback?.(error, undefined as never),
-      );
-    return undefined;
-  }
-
-  override keepSocketAlive(stream: TunnelStream): void {
-    // node:http reads the boolean this returns, though its types say void.
-    const keep = super.keepSocketAlive(stream) as unknown;
-    stream.setTimeout(this.#idleMs);
-    return keep as void;
-  }
-
-  override reuseSocket(stream: TunnelStream, req: ClientRequest): void {
-    stream.setTimeout(0);
-    super.reuseSocket(stream, req);
-  }
-}
-
-function sendError(res: ServerResponse, status: number, code: string, message: string): void {
+function sendError(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  retryAfter?: number,
+): void {
   if (res.headersSent) return void res.destroy();
+  if (res.destroyed) return;
   const body = errorBody(code, message);
   res.writeHead(status, {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(body),
     [INGRESS_HEADERS.relayError]: code,
-    ...(status === 503 ? { 'retry-after': '5' } : {}),
+    ...(status === 503 ? { 'retry-after': String(retryAfter ?? 5) } : {}),
   });
   res.end(body);
 }

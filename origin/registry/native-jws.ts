@@ -10,20 +10,14 @@
  * a test checks; the payload checks stay in shared/.
  */
 import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import type { SodiumEd25519 } from '../../shared/crypto/ed25519.ts';
 import { err, ok, type Result, SharedError } from '../../shared/errors.ts';
 import { Id } from '../../shared/id.ts';
 import { isWeakKey, type KeyPair } from '../../shared/keys.ts';
 import type { VerifiedJws } from '../../shared/records/jws.ts';
 
-/** The two libsodium calls used here (sodium-native's signatures). */
-export interface SodiumSign {
-  crypto_sign_detached(signature: Uint8Array, message: Uint8Array, secretKey: Uint8Array): void;
-  crypto_sign_verify_detached(
-    signature: Uint8Array,
-    message: Uint8Array,
-    publicKey: Uint8Array,
-  ): boolean;
-}
+/** The two libsodium calls used here: the same as the tunnel handshakes'. */
+export type SodiumSign = SodiumEd25519;
 
 const privateKeys = new WeakMap<KeyPair, KeyObject>();
 const publicKeys = new Map<string, KeyObject>();

@@ -8,6 +8,7 @@ import {
   type AttachFrame,
   type AuthFrame,
   decodeFrame,
+  decodeSplitData,
   encodeChallenge,
   encodeConnect,
   FramePool,
@@ -18,6 +19,7 @@ import {
   ipToBytes,
   newChallenge,
   ErrorFrameCode,
+  type SplitFrame,
 } from '../../shared/tunnel/index.ts';
 import type { Id } from '../../shared/id.ts';
 import { TunnelError } from './errors.ts';
@@ -232,7 +234,8 @@ export class ServerConnection implements StreamCarrier {
 
   #onData(chunk: Buffer): void {
     this.lastSeen = this.#host.options.clock.now();
-    const frames = this.#reader.push(chunk);
+    // Socket reads are fresh buffers: a large DATA frame split across two is decrypted in its pieces.
+    const frames = this.#reader.pushKeepingSplitData(chunk);
     if (!frames.ok) {
       this.#host.countMalformed(frames.error.message);
       this.close(null, frames.error.message);
@@ -240,7 +243,21 @@ export class ServerConnection implements StreamCarrier {
     }
     for (const frame of frames.value) {
       if (this.#state === 'closed') return;
-      this.#onFrame(frame);
+      if (frame instanceof Uint8Array) this.#onFrame(frame);
+      else this.#onSplitData(frame);
+    }
+  }
+
+  #onSplitData(frame: SplitFrame): void {
+    if (!this.#session) return this.close(null, 'DATA before the handshake finished');
+    const pieces = decodeSplitData(frame, this.#session.ctx);
+    if (!pieces.ok) {
+      this.#host.countMalformed(pieces.error.message);
+      return this.close(null, `malformed frame: ${pieces.error.message}`);
+    }
+    for (const piece of pieces.value) {
+      if (this.#state === 'closed') return;
+      this.#onStreamData(piece);
     }
   }
 

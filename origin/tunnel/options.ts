@@ -2,9 +2,11 @@
 import type { Id } from '../../shared/id.ts';
 import { KeyPair } from '../../shared/keys.ts';
 import {
+  DEFAULT_LARGE_POOL,
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_PORT,
   MAX_CONNECTIONS_CAP,
+  MAX_LARGE_POOL,
 } from '../../shared/tunnel/limits.ts';
 import { TunnelError } from './errors.ts';
 import { type Logger, silentLogger } from '../../shared/logger.ts';
@@ -43,8 +45,14 @@ export interface TunnelServerOptions {
   host?: string;
   /** Listen port. Default 8090; 0 picks a free one. */
   port?: number;
-  /** Tunnel connections per session the server grants in AUTH_ACK. Default 16, at most 64. */
+  /** Tunnel connections per session the server grants a stock client in AUTH_ACK. Default 16, at most 64. */
   maxConnections?: number;
+  /**
+   * Tunnel connections per session granted to a client that asks for a large pool (a pc2 extension,
+   * shared/tunnel/frame-offer.ts): as many requests of one node in flight at once. Default 1024, at
+   * most 65,535; at or below maxConnections turns the extension off (every client gets maxConnections).
+   */
+  largePoolConnections?: number;
   /** Global limit of sessions. Default 10,000. */
   maxSessions?: number;
   /** Global limit of TCP connections (handshaking or attached). Default 100,000. */
@@ -84,6 +92,7 @@ const SERVER_OPTIONS = {
   host: withDefault(string, '0.0.0.0'),
   port: withDefault(integer(0, 65535), DEFAULT_PORT),
   maxConnections: withDefault(integer(1, MAX_CONNECTIONS_CAP), DEFAULT_MAX_CONNECTIONS),
+  largePoolConnections: withDefault(integer(0, MAX_LARGE_POOL), DEFAULT_LARGE_POOL),
   maxSessions: withDefault(integer(1, 10_000_000), 10_000),
   maxSockets: withDefault(integer(1, 10_000_000), 100_000),
   maxQueuedStreams: withDefault(integer(0, 1_000_000), 4096),

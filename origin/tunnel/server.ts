@@ -160,16 +160,25 @@ export class TunnelServer extends EventEmitter {
   /**
    * A Duplex to the node's upstream, over an idle tunnel connection of its session. Waits (up to
    * streamQueueTimeoutMs) when all are busy; the client opens more connections as it sees them taken.
+   * `signal` withdraws a call still waiting for a connection (it rejects with ABORTED).
    */
-  openStream(deviceId: Id, address: StreamAddress = {}): Promise<TunnelStream> {
-    return this.#openStream(deviceId, address).catch((e: unknown) => {
+  openStream(
+    deviceId: Id,
+    address: StreamAddress = {},
+    signal?: AbortSignal,
+  ): Promise<TunnelStream> {
+    return this.#openStream(deviceId, address, signal).catch((e: unknown) => {
       const code = e instanceof TunnelError ? e.code : 'OTHER';
       this.#refused[code] = (this.#refused[code] ?? 0) + 1;
       throw e;
     });
   }
 
-  async #openStream(deviceId: Id, address: StreamAddress): Promise<TunnelStream> {
+  async #openStream(
+    deviceId: Id,
+    address: StreamAddress,
+    signal: AbortSignal | undefined,
+  ): Promise<TunnelStream> {
     for (let attempt = 0; ; attempt++) {
       const session = this.#sessions.get(deviceId.toString());
       if (!session || !this.#server)
@@ -183,6 +192,7 @@ export class TunnelServer extends EventEmitter {
       const connection = await session.acquire(
         this.options.maxQueuedStreams,
         this.options.streamQueueTimeoutMs,
+        signal,
       );
       try {
         const stream = await connection.connect(address);
@@ -279,18 +289,17 @@ export class TunnelServer extends EventEmitter {
       return this.#authFailed('bad session key');
     }
     // Large frames only when the client offered them and our answer has room to say yes.
-    const largeFrames =
-      this.options.largeFrames &&
-      frame.maxDataBytes !== undefined &&
-      authAckFitsOffer(endpoint.endpoint, endpoint.namedEndpoint);
+    const offerFits = authAckFitsOffer(endpoint.endpoint, endpoint.namedEndpoint);
+    const largeFrames = this.options.largeFrames && frame.maxDataBytes !== undefined && offerFits;
     const dataChunkBytes = largeFrames ? dataChunkBytesFor(frame.maxDataBytes) : DATA_CHUNK_BYTES;
+    const maxConnections = this.#connectionsFor(frame.pool);
     const session = new TunnelSession(
       {
         deviceId,
         userId,
         clientSessionKey: frame.sessionKey,
         ctx,
-        maxConnections: this.options.maxConnections,
+        maxConnections,
         since: this.options.clock.now(),
         dataChunkBytes,
         tlsStreams: frame.tlsStreams === true,
@@ -309,16 +318,30 @@ export class TunnelServer extends EventEmitter {
     connection.sendHandshakeReply(
       encodeAuthAck(peer!, {
         sessionKey: serverKeys.publicKey,
-        maxConnections: this.options.maxConnections,
+        maxConnections,
         nameAccess: endpoint.namedEndpoint ? 1 : 0,
         endpoint: endpoint.endpoint,
         namedEndpoint: endpoint.namedEndpoint,
         ...(largeFrames ? { maxDataBytes: MAX_DATA_BYTES } : {}),
+        // The grant itself is in maxConnections; the echo (when the padding has room) says it is one.
+        ...(maxConnections > this.options.maxConnections && offerFits
+          ? { pool: maxConnections }
+          : {}),
       }),
     );
     this.options.logger.info('session authenticated', { deviceId: key });
     this.emit('session', session.info());
     return { ok: true, session };
+  }
+
+  /**
+   * Connections granted to a session: a client that asked for a large pool (pc2) gets up to
+   * largePoolConnections, a stock client (no ask) maxConnections.
+   */
+  #connectionsFor(asked: number | undefined): number {
+    const { maxConnections, largePoolConnections } = this.options;
+    if (!asked || largePoolConnections <= maxConnections) return maxConnections;
+    return Math.max(maxConnections, Math.min(asked, largePoolConnections));
   }
 
   async #attach(

@@ -14,6 +14,8 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
+const aborted = () => new TunnelError('ABORTED', 'the wait for a tunnel connection was withdrawn');
+
 export interface SessionInfo {
   deviceId: Id;
   userId: Id;
@@ -92,8 +94,11 @@ export class TunnelSession implements ConnectionSession {
     };
   }
 
-  /** An idle connection, now or when one frees up (the client grows its pool when all are busy). */
-  acquire(queueLimit: number, timeoutMs: number): Promise<ServerConnection> {
+  /**
+   * An idle connection, now or when one frees up (the client grows its pool when all are busy).
+   * `signal` withdraws the wait (ABORTED) while it is still queued.
+   */
+  acquire(queueLimit: number, timeoutMs: number, signal?: AbortSignal): Promise<ServerConnection> {
     if (this.#closed) return Promise.reject(new TunnelError('SESSION_CLOSED', 'session closed'));
     const idle = this.#idle.pop();
     if (idle) return Promise.resolve(idle);
@@ -101,15 +106,31 @@ export class TunnelSession implements ConnectionSession {
       return Promise.reject(
         new TunnelError('QUEUE_FULL', 'too many streams waiting for this node'),
       );
+    if (signal?.aborted) return Promise.reject(aborted());
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = {
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          this.#waiters = this.#waiters.filter((w) => w !== waiter);
-          reject(new TunnelError('QUEUE_TIMEOUT', 'no tunnel connection became free in time'));
-        }, timeoutMs),
+      const leave = (error: TunnelError) => {
+        const at = this.#waiters.indexOf(waiter);
+        if (at < 0) return;
+        this.#waiters.splice(at, 1);
+        clearTimeout(waiter.timer);
+        reject(error);
       };
+      const onAbort = () => leave(aborted());
+      const waiter: Waiter = {
+        resolve: (connection) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(connection);
+        },
+        reject: (error) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+        timer: setTimeout(
+          () => leave(new TunnelError('QUEUE_TIMEOUT', 'no tunnel connection became free in time')),
+          timeoutMs,
+        ),
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.#waiters.push(waiter);
     });
   }

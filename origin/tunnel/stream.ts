@@ -40,10 +40,24 @@ export interface StreamAddress {
   tls?: boolean;
 }
 
+/**
+ * Takes a stream's bytes directly instead of its readable side: no stream buffer per chunk. The
+ * ingress reads HTTP responses this way.
+ */
+export interface StreamReader {
+  /** Bytes from the peer (a view, valid until the call returns unless kept); false pauses the tunnel connection. */
+  data(chunk: Uint8Array): boolean;
+  /** The peer sent DISCONNECT: no more bytes will come. */
+  end(): void;
+  /** The stream failed (connection lost, ERROR from the peer). */
+  error(error: Error): void;
+}
+
 export class TunnelStream extends Duplex {
   readonly remoteAddress?: string;
   readonly remotePort?: number;
   #carrier: StreamCarrier;
+  #reader: StreamReader | null = null;
   #remoteEnded = false;
   #settled = false;
   #idleMs = 0;
@@ -61,14 +75,15 @@ export class TunnelStream extends Duplex {
   /** DATA arrived: false asks the connection to pause the socket. */
   deliver(data: Uint8Array): boolean {
     this.#touch();
-    return this.push(data);
+    return this.#reader ? this.#reader.data(data) : this.push(data);
   }
 
   /** The peer sent DISCONNECT: no more bytes will come. */
   remoteEnd(): void {
     if (this.#remoteEnded) return;
     this.#remoteEnded = true;
-    this.push(null);
+    if (this.#reader) this.#reader.end();
+    else this.push(null);
   }
 
   /** The stream is over at the protocol level (both sides ended, or the connection died). */
@@ -76,12 +91,34 @@ export class TunnelStream extends Duplex {
     if (this.#settled) return;
     this.#settled = true;
     this.#clearIdle();
-    if (error) this.destroy(error);
+    const reader = this.#reader;
+    if (error && reader) {
+      this.destroy();
+      reader.error(error);
+    } else if (error) this.destroy(error);
     else if (!this.#remoteEnded) this.remoteEnd();
   }
 
   get remoteEnded(): boolean {
     return this.#remoteEnded;
+  }
+
+  /** Over at the protocol level: nothing more can be sent or received. */
+  get settled(): boolean {
+    return this.#settled;
+  }
+
+  /**
+   * Sends the peer's bytes to `reader` from now on (null: back to the readable side). A stream is
+   * read one way or the other, never both.
+   */
+  setReader(reader: StreamReader | null): void {
+    this.#reader = reader;
+  }
+
+  /** A reader that returned false from `data` is ready for more. */
+  resumeReading(): void {
+    this.#carrier.resumeReading();
   }
 
   // ---- Duplex ----

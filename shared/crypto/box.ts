@@ -58,6 +58,12 @@ export class CryptoBox {
     return secretboxBackend().openInPlace(boxed, nonce, this.#sharedKey);
   }
 
+  /** Opens MAC + ciphertext pieces where they lie (./secretbox.ts); false when it does not authenticate. */
+  openPiecesInPlace(mac: Uint8Array, pieces: readonly Uint8Array[], nonce: Uint8Array): boolean {
+    if (nonce.length !== NONCE_BYTES || mac.length !== MAC_BYTES) return false;
+    return secretboxBackend().openPiecesInPlace(mac, pieces, nonce, this.#sharedKey);
+  }
+
   /** The plaintext, or null when the box does not authenticate. */
   open(boxed: Uint8Array, nonce: Uint8Array): Uint8Array | null {
     if (nonce.length !== NONCE_BYTES || boxed.length < MAC_BYTES) return null;

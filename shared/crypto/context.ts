@@ -99,6 +99,25 @@ export class CryptoContext {
     return ok(message.subarray(CONTEXT_OVERHEAD));
   }
 
+  /**
+   * Like decryptInPlace for a message that arrived in pieces: `nonce` and `mac` (gathered by the
+   * caller), then the ciphertext `pieces`, each decrypted where it lies.
+   */
+  decryptPiecesInPlace(
+    nonce: Uint8Array,
+    mac: Uint8Array,
+    pieces: readonly Uint8Array[],
+  ): Result<readonly Uint8Array[]> {
+    if (this.#lastReceivedNonce && bytesEqual(nonce, this.#lastReceivedNonce)) {
+      return err(new SharedError('DUPLICATED_NONCE', 'duplicated nonce'));
+    }
+    if (!this.#box.openPiecesInPlace(mac, pieces, nonce)) {
+      return err(new SharedError('DECRYPT_FAILED', 'message does not authenticate'));
+    }
+    this.#remember(nonce);
+    return ok(pieces);
+  }
+
   #remember(nonce: Uint8Array): void {
     (this.#lastReceivedNonce ??= new Uint8Array(NONCE_BYTES)).set(nonce);
   }

@@ -3,10 +3,12 @@
  * frames are error values the connection drops (and counts).
  */
 import { utf8Decode } from '../bytes.ts';
+import { NONCE_BYTES } from '../crypto/box.ts';
 import type { CryptoContext } from '../crypto/context.ts';
 import { err, ok, type Result, SharedError } from '../errors.ts';
 import { Id } from '../id.ts';
-import { parseFrameOffer, parseOfferFlags } from './frame-offer.ts';
+import { type FrameOffer, parseFrameOffer } from './frame-offer.ts';
+import type { SplitFrame } from './frame-reader.ts';
 import { isTlsStreamPadding, OFFER_TLS_STREAMS } from './tls-streams.ts';
 import { parseTypeByte } from './frame-type.ts';
 import type { Frame } from './frames.ts';
@@ -120,6 +122,12 @@ function deviceBox(
   return plain.ok ? ok({ deviceId, plain: plain.value }) : plain;
 }
 
+/** A frame's pc2 offer fields: none for a stock peer; `pool` only when a large pool was stated. */
+function offerFields(offer: FrameOffer | undefined): { maxDataBytes?: number; pool?: number } {
+  if (!offer) return {};
+  return offer.pool ? offer : { maxDataBytes: offer.maxDataBytes };
+}
+
 function decodeAuth(frame: Uint8Array, body: Uint8Array, keys: FrameKeys): Result<Frame> {
   const r = deviceBox(frame, body, keys, 'AUTH');
   if (!r.ok) return r;
@@ -128,8 +136,7 @@ function decodeAuth(frame: Uint8Array, body: Uint8Array, keys: FrameKeys): Resul
   if (p.length < fixed) return malformed('AUTH secret too short');
   if (!paddingOk(frame.length, HEADER_BYTES + 32 + BOX_OVERHEAD + fixed))
     return malformed('AUTH over-padded');
-  const maxDataBytes = parseFrameOffer(p.subarray(fixed));
-  const tlsStreams = (parseOfferFlags(p.subarray(fixed)) & OFFER_TLS_STREAMS) !== 0;
+  const offer = parseFrameOffer(p.subarray(fixed));
   return ok({
     type: 'AUTH',
     deviceId: r.value.deviceId,
@@ -138,8 +145,8 @@ function decodeAuth(frame: Uint8Array, body: Uint8Array, keys: FrameKeys): Resul
     sessionKey: p.slice(34, 66),
     nameAccess: p[66],
     signature: p.slice(67, 131),
-    ...(maxDataBytes === undefined ? {} : { maxDataBytes }),
-    ...(tlsStreams ? { tlsStreams } : {}),
+    ...offerFields(offer),
+    ...(offer && offer.flags & OFFER_TLS_STREAMS ? { tlsStreams: true } : {}),
   });
 }
 
@@ -168,7 +175,7 @@ function decodeAuthAck(frame: Uint8Array, body: Uint8Array, keys: FrameKeys): Re
   if (!endpoint || !named) return malformed('AUTH_ACK endpoints are not NUL-terminated UTF-8');
   if (!paddingOk(frame.length, HEADER_BYTES + BOX_OVERHEAD + named[1]))
     return malformed('AUTH_ACK over-padded');
-  const maxDataBytes = parseFrameOffer(p.subarray(named[1]));
+  const offer = parseFrameOffer(p.subarray(named[1]));
   return ok({
     type: 'AUTH_ACK',
     sessionKey: p.slice(0, 32),
@@ -176,7 +183,7 @@ function decodeAuthAck(frame: Uint8Array, body: Uint8Array, keys: FrameKeys): Re
     nameAccess: p[34],
     endpoint: endpoint[0],
     namedEndpoint: named[0],
-    ...(maxDataBytes === undefined ? {} : { maxDataBytes }),
+    ...offerFields(offer),
   });
 }
 
@@ -213,4 +220,39 @@ function decodeError(frame: Uint8Array, body: Uint8Array, keys: FrameKeys): Resu
   if (!paddingOk(frame.length, HEADER_BYTES + BOX_OVERHEAD + message[1]))
     return malformed('ERROR over-padded');
   return ok({ type: 'ERROR', code: (p[0] << 8) | p[1], message: message[0] });
+}
+
+/** Header, nonce and MAC of a split DATA frame, gathered here (one reader at a time per process). */
+const splitHead = new Uint8Array(HEADER_BYTES + BOX_OVERHEAD);
+
+/**
+ * The payload of a DATA frame that arrived in pieces (FrameReader.pushKeepingSplitData), decrypted
+ * where it lies: the plaintext pieces, in order (views into the frame's pieces; empty ones left out).
+ */
+export function decodeSplitData(frame: SplitFrame, session: CryptoContext): Result<Uint8Array[]> {
+  if (frame.length < splitHead.length) return malformed('DATA frame too short');
+  let filled = 0;
+  const cipher: Uint8Array[] = [];
+  let total = 0;
+  for (const piece of frame.pieces) {
+    total += piece.length;
+    let rest = piece;
+    if (filled < splitHead.length) {
+      const take = Math.min(splitHead.length - filled, rest.length);
+      splitHead.set(rest.subarray(0, take), filled);
+      filled += take;
+      rest = rest.subarray(take);
+    }
+    if (rest.length > 0) cipher.push(rest);
+  }
+  if (total !== frame.length || ((splitHead[0] << 8) | splitHead[1]) !== frame.length)
+    return malformed('frame size mismatch');
+  const type = parseTypeByte(splitHead[2]);
+  if (type?.kind !== 'DATA') return malformed('split frame is not DATA');
+  const opened = session.decryptPiecesInPlace(
+    splitHead.subarray(HEADER_BYTES, HEADER_BYTES + NONCE_BYTES),
+    splitHead.subarray(HEADER_BYTES + NONCE_BYTES),
+    cipher,
+  );
+  return opened.ok ? ok(cipher) : opened;
 }

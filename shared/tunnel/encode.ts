@@ -121,16 +121,22 @@ export function encodeAuth(peer: CryptoContext, f: Omit<AuthFrame, 'type'>): Uin
   fields.set(f.sessionKey, 34);
   fields[66] = f.nameAccess & 0xff;
   fields.set(f.signature, 67);
-  // A client that takes TLS streams but not large frames still offers, at the stock DATA size.
-  const offer =
-    f.maxDataBytes === undefined && !f.tlsStreams
-      ? undefined
-      : encodeFrameOffer(f.maxDataBytes ?? DATA_CHUNK_BYTES, f.tlsStreams ? OFFER_TLS_STREAMS : 0);
-  return boxedFrame(peer, 'AUTH', false, f.deviceId.bytes, fields, offer);
+  return boxedFrame(peer, 'AUTH', false, f.deviceId.bytes, fields, offerOf(f));
 }
 
-const offerOf = (maxDataBytes: number | undefined) =>
-  maxDataBytes === undefined ? undefined : encodeFrameOffer(maxDataBytes);
+/**
+ * The pc2 offer (./frame-offer.ts) when any extension is stated (a client that takes TLS streams but
+ * not large frames offers the stock DATA size); a frame with none is stock.
+ */
+function offerOf(f: {
+  maxDataBytes?: number;
+  pool?: number;
+  tlsStreams?: boolean;
+}): Uint8Array | undefined {
+  if (f.maxDataBytes === undefined && !f.pool && !f.tlsStreams) return undefined;
+  const flags = f.tlsStreams ? OFFER_TLS_STREAMS : 0;
+  return encodeFrameOffer(f.maxDataBytes ?? DATA_CHUNK_BYTES, f.pool ?? 0, flags);
+}
 
 /** Whether an AUTH_ACK with these endpoints has padding room for the large-frame offer (./frame-offer.ts). */
 export function authAckFitsOffer(endpoint: string, namedEndpoint: string): boolean {
@@ -162,7 +168,7 @@ export function encodeAuthAck(peer: CryptoContext, f: Omit<AuthAckFrame, 'type'>
   fields[34] = f.nameAccess & 0xff;
   fields.set(endpoint, 35);
   fields.set(named, 36 + endpoint.length);
-  return boxedFrame(peer, 'AUTH', true, new Uint8Array(0), fields, offerOf(f.maxDataBytes));
+  return boxedFrame(peer, 'AUTH', true, new Uint8Array(0), fields, offerOf(f));
 }
 
 /** ATTACH, boxed under the peer context. */

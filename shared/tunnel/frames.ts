@@ -16,6 +16,8 @@ export interface AuthFrame {
   maxDataBytes?: number;
   /** pc2 extension (./tls-streams.ts): the client takes raw TLS streams; absent from stock clients. */
   tlsStreams?: boolean;
+  /** pc2 extension (./frame-offer.ts): tunnel connections the client asks for; absent or 0: stock limits. */
+  pool?: number;
 }
 
 /** server -> client. */
@@ -29,6 +31,8 @@ export interface AuthAckFrame {
   namedEndpoint: string;
   /** pc2 extension (./frame-offer.ts): the largest DATA payload the server accepts; absent from stock servers. */
   maxDataBytes?: number;
+  /** pc2 extension (./frame-offer.ts): the large pool granted (also in maxConnections); absent or 0: none. */
+  pool?: number;
 }
 
 /** client -> server, each further connection of a session. */

@@ -18,6 +18,14 @@ export const DEFAULT_PORT = 8090;
 /** Server-given maximum of tunnel connections per session: default and hard cap. */
 export const DEFAULT_MAX_CONNECTIONS = 16;
 export const MAX_CONNECTIONS_CAP = 64;
+/**
+ * pc2 large pools (./frame-offer.ts): the tunnel connections a pc2 server grants, and a pc2 client
+ * asks for, by default: one stream per connection, so this many requests of one node in flight at
+ * once (enough for a thousand downloads at a time). The most the offer's 12 bits can state is the
+ * hard cap.
+ */
+export const DEFAULT_LARGE_POOL = 1024;
+export const MAX_LARGE_POOL = 4095;
 
 /** The most padding a frame of `unpaddedBytes` may carry: up to the next multiple of 256, never past the frame limit. */
 export function maxPadding(unpaddedBytes: number): number {

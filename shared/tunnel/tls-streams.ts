@@ -4,8 +4,8 @@
  * terminator, never to the plain upstream, and must be able to tell the two apart from the tunnel
  * alone; a stock peer must see the stock protocol only.
  *
- * - The client declares that it takes raw TLS streams in AUTH, with bit 0 of the first reserved byte
- *   of the large-frame offer (./frame-offer.ts): `"pc2/frames/1" || maxData u16 || flags u8 || 0`.
+ * - The client declares that it takes raw TLS streams in AUTH, with flag bit 0 of the large-frame
+ *   offer (./frame-offer.ts: `"pc2/frames/1" || maxData u16 || flags 4 bits, pool 12 bits`).
  *   A client that does not take large frames still sends the offer then, with maxData at the stock
  *   size. A stock server reads all of it as random padding.
  * - The server opens a raw TLS stream with a CONNECT whose encrypted padding starts with

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { ed25519 } from '@noble/curves/ed25519.js';
 import nacl from 'tweetnacl';
 import { describe, expect, it } from 'vitest';
 import { useNativeCrypto } from '../../cli/native-crypto.ts';
@@ -10,11 +11,16 @@ import {
   tweetnaclBackend,
   useSecretboxBackend,
 } from '../../shared/crypto/secretbox.ts';
-import { KeyPair } from '../../shared/keys.ts';
+import { ed25519Backend, useSodiumEd25519 } from '../../shared/crypto/ed25519.ts';
+import { KeyPair, verifySignature } from '../../shared/keys.ts';
 
 describe('secretbox backends', () => {
   it('libsodium loads on Node.js and produces the same bytes as tweetnacl', () => {
-    expect(useNativeCrypto()).toEqual({ secretbox: 'libsodium', jws: 'libsodium' });
+    expect(useNativeCrypto()).toEqual({
+      secretbox: 'libsodium',
+      jws: 'libsodium',
+      ed25519: 'libsodium',
+    });
     const sodium = sodiumBackend(createRequire(import.meta.url)('sodium-native') as SodiumLike);
     const a = KeyPair.generate();
     const b = KeyPair.generate();
@@ -38,6 +44,33 @@ describe('secretbox backends', () => {
         Buffer.from(tweetnaclBackend.open(viaSodium, nonce, shared)!).equals(Buffer.from(plain)),
       ).toBe(true);
     }
+  });
+
+  it('Ed25519 on libsodium signs exactly as @noble/curves and verifies strictly', () => {
+    expect(ed25519Backend()).toBe('libsodium');
+    const key = KeyPair.generate();
+    for (const size of [0, 32, 255]) {
+      const message = crypto.getRandomValues(new Uint8Array(size));
+      const signature = key.sign(message);
+      expect(Buffer.from(signature).equals(Buffer.from(ed25519.sign(message, key.seed)))).toBe(
+        true,
+      );
+      expect(verifySignature(key.id, message, signature)).toBe(true);
+      const forged = signature.slice();
+      forged[40] ^= 4;
+      expect(verifySignature(key.id, message, forged)).toBe(false);
+      expect(verifySignature(KeyPair.generate().id, message, signature)).toBe(false);
+    }
+  });
+
+  it('a libsodium that signs differently is not installed', () => {
+    const wrong = {
+      crypto_sign_detached: (signature: Uint8Array) => signature.fill(7),
+      crypto_sign_verify_detached: () => true,
+    };
+    expect(useSodiumEd25519(wrong)).toBe('libsodium');
+    const key = KeyPair.generate();
+    expect(key.sign(new Uint8Array(3))[0]).not.toBe(7);
   });
 
   it('a backend that differs from NaCl is refused', () => {

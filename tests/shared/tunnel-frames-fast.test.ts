@@ -35,6 +35,16 @@ const service = KeyPair.generate();
 const a = newSessionKeyPair();
 const b = newSessionKeyPair();
 const sessionPair = () => [sessionContext(a, b.publicKey), sessionContext(b, a.publicKey)] as const;
+/** AUTH's fields from `device` with session key `a`, plus `extra`. */
+const authFields = (extra: { pool?: number } = {}) => ({
+  deviceId: device.id,
+  version: 1,
+  userId: device.id,
+  sessionKey: a.publicKey,
+  nameAccess: 0,
+  signature: device.sign(utf8Encode('c')),
+  ...extra,
+});
 const peerPair = () =>
   [
     CryptoContext.between(device.x25519SecretKey, service.x25519PublicKey),
@@ -172,16 +182,44 @@ describe('large-frame offer in the AUTH / AUTH_ACK padding', () => {
     expect(got.ok && got.value.type === 'AUTH_ACK' && got.value.maxDataBytes).toBe(40_000);
   });
 
+  it('the large-pool ask and grant ride in the same offer; pc2 peers before it sent 0 there', () => {
+    const [client, server] = peerPair();
+    const frame = (pool?: number) =>
+      decodeFrame(encodeAuth(client, authFields(pool === undefined ? {} : { pool })), {
+        peerFor: () => server,
+      });
+    const asked = frame(1024);
+    expect(asked.ok && asked.value.type === 'AUTH' && asked.value.pool).toBe(1024);
+    // The ask alone still states the stock DATA size: the peer keeps sending stock frames.
+    expect(asked.ok && asked.value.type === 'AUTH' && asked.value.maxDataBytes).toBe(
+      DATA_CHUNK_BYTES,
+    );
+    const stock = frame(undefined);
+    expect(stock.ok && stock.value.type === 'AUTH' && 'pool' in stock.value).toBe(false);
+    expect(parseFrameOffer(encodeFrameOffer(MAX_DATA_BYTES))).toEqual({
+      maxDataBytes: MAX_DATA_BYTES,
+      pool: 0,
+    });
+    const ack = decodeFrame(
+      encodeAuthAck(server, {
+        sessionKey: b.publicKey,
+        maxConnections: 700,
+        nameAccess: 1,
+        endpoint: 'alice.ela.city:443',
+        namedEndpoint: 'alice.ela.city',
+        maxDataBytes: MAX_DATA_BYTES,
+        pool: 700,
+      }),
+      { peer: client },
+    );
+    expect(
+      ack.ok && ack.value.type === 'AUTH_ACK' && [ack.value.maxConnections, ack.value.pool],
+    ).toEqual([700, 700]);
+  });
+
   it('frames without the offer decode with no maxDataBytes (a stock peer)', () => {
     const [client, server] = peerPair();
-    const auth = encodeAuth(client, {
-      deviceId: device.id,
-      version: 1,
-      userId: device.id,
-      sessionKey: a.publicKey,
-      nameAccess: 0,
-      signature: device.sign(utf8Encode('c')),
-    });
+    const auth = encodeAuth(client, authFields());
     const got = decodeFrame(auth, { peerFor: () => server });
     expect(got.ok && got.value.type === 'AUTH' && 'maxDataBytes' in got.value).toBe(false);
     expect(

@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeyPair } from '../../shared/keys.ts';
-import { MAX_DATA_BYTES } from '../../shared/tunnel/index.ts';
+import { DEFAULT_LARGE_POOL, MAX_DATA_BYTES } from '../../shared/tunnel/index.ts';
 import type { TunnelServer } from '../../origin/tunnel/index.ts';
 import {
   authenticated,
@@ -42,7 +42,8 @@ describe('handshake', () => {
       expect(client.authInfo).toEqual({
         endpoint: 'alice.ela.city:443',
         namedEndpoint: 'alice.ela.city',
-        maxConnections: 16,
+        // A pc2 client asks for a large pool and gets the server's default (a stock one gets 16).
+        maxConnections: DEFAULT_LARGE_POOL,
         dataChunkBytes: MAX_DATA_BYTES,
       });
       expect(server.hasSession(client.options.deviceKey.id)).toBe(true);

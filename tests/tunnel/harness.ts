@@ -1,5 +1,6 @@
 /** Real-socket fixtures for the tunnel tests: a server, clients, upstreams; all on 127.0.0.1:0. */
 import { createHash } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
 import { once } from 'node:events';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { TunnelClient, type TunnelClientOptions } from '../../agent/tunnel/index.ts';
@@ -78,6 +79,22 @@ export async function tcpServer(onSocket: (socket: Socket) => void): Promise<Tcp
 
 /** Echoes every byte back, half-closing after the peer does. */
 export const echoServer = () => tcpServer((socket) => socket.pipe(socket));
+
+/** An echo server for a test file: started before its tests, closed after them. */
+export function echoServerForFile(): { readonly port: number } {
+  let server: TcpServer | undefined;
+  beforeAll(async () => {
+    server = await echoServer();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+  return {
+    get port() {
+      return server!.port;
+    },
+  };
+}
 
 export async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];

@@ -22,7 +22,12 @@ afterAll(async () => {
 
 describe('limits and housekeeping', () => {
   it('maxConnections bounds the pool; extra streams queue, then time out', async () => {
-    const server = await startServer({ maxConnections: 2, streamQueueTimeoutMs: 2000 });
+    // No large pools on this server: every client gets maxConnections, as from a stock server.
+    const server = await startServer({
+      maxConnections: 2,
+      largePoolConnections: 0,
+      streamQueueTimeoutMs: 2000,
+    });
     const client = newClient(server, upstream.port);
     try {
       client.start();

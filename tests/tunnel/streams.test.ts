@@ -20,7 +20,8 @@ let client: TunnelClient;
 
 beforeAll(async () => {
   upstream = await echoServer();
-  server = await startServer({ maxConnections: 64 });
+  // Stock limits here (no large pools): the pool stops at maxConnections and the rest queue.
+  server = await startServer({ maxConnections: 64, largePoolConnections: 0 });
   client = newClient(server, upstream.port);
   client.start();
   await authenticated(client);
