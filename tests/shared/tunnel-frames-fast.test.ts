@@ -199,7 +199,15 @@ describe('large-frame offer in the AUTH / AUTH_ACK padding', () => {
     expect(parseFrameOffer(encodeFrameOffer(MAX_DATA_BYTES))).toEqual({
       maxDataBytes: MAX_DATA_BYTES,
       pool: 0,
+      flags: 0,
     });
+    // The pool's 12 bits and the flags' 4 share the last u16 without touching each other.
+    expect(parseFrameOffer(encodeFrameOffer(DATA_CHUNK_BYTES, 4095, 0x1))).toEqual({
+      maxDataBytes: DATA_CHUNK_BYTES,
+      pool: 4095,
+      flags: 0x1,
+    });
+    expect(parseFrameOffer(encodeFrameOffer(DATA_CHUNK_BYTES, 70_000))?.pool).toBe(4095);
     const ack = decodeFrame(
       encodeAuthAck(server, {
         sessionKey: b.publicKey,
