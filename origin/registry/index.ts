@@ -16,7 +16,7 @@ export { RegistryError, REGISTRY_ERROR_STATUS, type RegistryErrorCode } from './
 export type { RegistryOptions, RateLimitOptions, PeerOption, Clock, Logger } from './options.ts';
 export { RegistryStore } from './store.ts';
 export { Replication, type ReplicationStats } from './replication.ts';
-export { checkEndpoint } from './ssrf.ts';
+export { checkEndpoint } from '../../shared/endpoint.ts';
 
 export interface Registry {
   app: Hono;

@@ -24,7 +24,7 @@ import type {
 import { RegistryError } from './errors.ts';
 import { KeyedLock } from './keyed-lock.ts';
 import type { ResolvedOptions } from './options.ts';
-import { checkEndpoint } from './ssrf.ts';
+import { checkEndpoint } from '../../shared/endpoint.ts';
 import { type NameEntry, type NameState, nameStatus } from './state.ts';
 import type { RegistryStore } from './store.ts';
 
