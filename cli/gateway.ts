@@ -2,6 +2,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { type Gateway, startGateway } from '../edge/runtime/node/server.ts';
+import { DEFAULT_RESPONSE_TIMEOUT_MS } from '../edge/config.ts';
 import type { KeyPair } from '../shared/keys.ts';
 import { CliError } from './errors.ts';
 import { loadOrCreateKey, parseIdAt } from './keyfile.ts';
@@ -52,6 +53,18 @@ export const GATEWAY_SPEC = {
     description: 'wildcard certificate chain (PEM), reloaded when it changes',
   },
   certKey: { kind: 'string', value: '<file>', description: 'private key of the certificate (PEM)' },
+  responseTimeout: {
+    kind: 'number',
+    value: '<ms>',
+    description:
+      "longest wait for a node's response headers before the next relay is tried (idempotent requests); 0 = none",
+    default: DEFAULT_RESPONSE_TIMEOUT_MS,
+  },
+  developerMode: {
+    kind: 'boolean',
+    description: 'admit direct endpoints on loopback/private addresses (local testing only)',
+    default: false,
+  },
   workers: {
     kind: 'number',
     value: '<n>',
@@ -62,6 +75,8 @@ export const GATEWAY_SPEC = {
 
 export interface GatewayFlags {
   zone?: string;
+  responseTimeout?: number;
+  developerMode?: boolean;
   registrar?: string[];
   supernode?: string[];
   host?: string;
@@ -88,12 +103,17 @@ function gatewayConfig(o: GatewayFlags, edgeKey: KeyPair) {
     const { id, at } = parseIdAt(s, '--supernode');
     return { id, url: at };
   });
+  const timeout = o.responseTimeout ?? DEFAULT_RESPONSE_TIMEOUT_MS;
+  if (!Number.isInteger(timeout) || timeout < 0 || timeout > 600_000)
+    throw new CliError('--response-timeout is a whole number of ms from 0 to 600000', 2);
   return {
     config: {
       zone: o.zone,
       registrarKeys: o.registrar,
       edgeKey: edgeKey.bosonPrivateKeyBase58(),
       superNodes,
+      responseTimeoutMs: timeout,
+      developerMode: o.developerMode === true,
     },
     hostname: o.host,
     httpsPort: o.httpsPort,

@@ -101,6 +101,7 @@ export const SUPERNODE_SPEC = {
   httpPort: GATEWAY_SPEC.httpPort,
   cert: GATEWAY_SPEC.cert,
   certKey: GATEWAY_SPEC.certKey,
+  responseTimeout: GATEWAY_SPEC.responseTimeout,
   ...ZONE_SPEC,
 } as const;
 

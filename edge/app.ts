@@ -3,10 +3,12 @@
  * The leftmost label under the zone names a node; the apex serves a landing page and the registry API.
  */
 import { Hono } from 'hono';
+import { checkEndpoint } from '../shared/endpoint.ts';
 import { API_PREFIX } from '../shared/records/api.ts';
 import { NAME_PATTERN, nameFromHost } from '../shared/records/names.ts';
 import { type EdgeConfig, type ParsedEdgeConfig, parseEdgeConfig } from './config.ts';
 import { EdgeError } from './errors.ts';
+import { TargetHealth } from './failover.ts';
 import { forward } from './forward.ts';
 import { forwardedRequestHeaders, isWebSocketUpgrade } from './headers.ts';
 import { errorResponse, landingPage } from './pages.ts';
@@ -27,6 +29,8 @@ export interface Target {
   label: string;
   /** For a relay: what the super node's ingress needs to pick the node's tunnel. */
   ingress?: { nodeId: string; edgeToken: string };
+  /** A direct node's endpoint: reached with `directFetch`, which refuses non-public addresses. */
+  direct?: true;
 }
 
 /** Where a request goes: the targets to try in order, or the apex landing page. */
@@ -54,6 +58,8 @@ export class Edge {
   readonly config: ParsedEdgeConfig;
   readonly resolver: RouteResolver;
   readonly tokens: EdgeTokenCache;
+  /** Targets that failed or stayed silent lately: tried last (failover.ts). */
+  readonly health: TargetHealth;
   readonly app: Hono<{ Bindings: EdgeBindings }>;
   readonly #registries: readonly Target[];
   /** The direct target of each verified route record (the resolver hands out the same object while cached). */
@@ -61,7 +67,8 @@ export class Edge {
 
   constructor(config: EdgeConfig, runtime: EdgeRuntime = {}) {
     this.config = parseEdgeConfig(config);
-    this.resolver = new RouteResolver(this.config);
+    this.health = new TargetHealth(this.config.now);
+    this.resolver = new RouteResolver(this.config, this.health);
     this.tokens = new EdgeTokenCache({ edgeKey: this.config.edgeKey, now: this.config.now });
     this.#registries = this.config.superNodes.map((s) => ({
       url: s.url,
@@ -78,7 +85,7 @@ export class Edge {
     }
     if (name === '') {
       if (url.pathname === API_PREFIX || url.pathname.startsWith(API_PREFIX + '/')) {
-        return { kind: 'registry', targets: this.#registries };
+        return { kind: 'registry', targets: this.health.order(this.#registries) };
       }
       if (url.pathname === '/') return { kind: 'landing' };
       throw new EdgeError('NOT_FOUND', `nothing at ${url.pathname} on the apex`);
@@ -92,8 +99,12 @@ export class Edge {
     if (route.mode === 'direct') {
       let direct = this.#directTargets.get(state.route);
       if (!direct) {
-        const origin = new URL(route.endpoint as string).origin;
-        direct = [{ url: origin, label: `direct ${origin}` }];
+        // The registry checked it too, but the edge trusts only what it checks itself.
+        const endpoint = checkEndpoint(route.endpoint, this.config.developerMode);
+        if (!endpoint.ok)
+          throw new EdgeError('UPSTREAM_UNAVAILABLE', `"${name}": ${endpoint.reason}`);
+        const origin = endpoint.url.origin;
+        direct = [{ url: origin, label: `direct ${origin}`, direct: true }];
         this.#directTargets.set(state.route, direct);
       }
       return { kind: 'node', name, targets: direct };
@@ -114,18 +125,24 @@ export class Edge {
         'NODE_OFFLINE',
         `none of the relays of "${name}" is a configured super node`,
       );
-    return { kind: 'node', name, targets };
+    return { kind: 'node', name, targets: this.health.order(targets) };
   }
 
   #buildApp(runtime: EdgeRuntime): Hono<{ Bindings: EdgeBindings }> {
     const app = new Hono<{ Bindings: EdgeBindings }>();
     const options = {
       fetch: this.config.fetch,
+      directFetch: this.config.directFetch,
+      responseTimeoutMs: this.config.responseTimeoutMs,
+      health: this.health,
       abortWithClient: runtime.abortWithClient !== false,
     };
     // One catch-all route: every path on a user's subdomain belongs to the node.
     app.all('*', async (c) => {
       const request = c.req.raw;
+      // RFC 9112 3.2: a request with more than one Host is refused (runtimes join them with ", ").
+      if (request.headers.get('host')?.includes(','))
+        throw new EdgeError('MALFORMED_HOST', 'more than one Host header');
       const url = new URL(request.url);
       const route = await this.route(url);
       if (route.kind === 'landing') return landingPage(this.config.zone);

@@ -11,6 +11,7 @@ export type EdgeErrorCode =
   | 'REGISTRY_UNAVAILABLE'
   | 'UPSTREAM_UNAVAILABLE'
   | 'NOT_FOUND'
+  | 'BODY_TOO_LARGE'
   | 'INTERNAL';
 
 export class EdgeError extends Error {
@@ -28,6 +29,7 @@ const STATUS: Record<EdgeErrorCode, number> = {
   MALFORMED_HOST: 400,
   UNKNOWN_NAME: 404,
   NOT_FOUND: 404,
+  BODY_TOO_LARGE: 413,
   NODE_OFFLINE: 503,
   UPSTREAM_UNAVAILABLE: 503,
   UNVERIFIED_ROUTE: 502,

@@ -3,20 +3,12 @@
  * `pc2 gateway` (plain HTTP), and `pc2 node` for alice in front of a test upstream.
  */
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { request } from 'undici';
-import { type KeyFile, keyFile, type Proc, pc2, reservePort, tempDir } from './processes.ts';
+import { keyFile, type Proc, pc2, reservePort, tempDir } from './processes.ts';
+import { type SuperNodeProc, startSuperNodeProc, superNodeProcs } from './supernode-procs.ts';
 import { startUpstream } from './upstream.ts';
 
-export interface SuperNodeProc {
-  key: KeyFile;
-  apiPort: number;
-  proxyPort: number;
-  dhtPort: number;
-  url: string;
-  args: string[];
-  proc: Proc;
-}
+export type { SuperNodeProc };
 
 export interface ProcessNetwork {
   dir: string;
@@ -35,63 +27,17 @@ export async function startProcessNetwork(
   options: { runner?: string[]; env?: Record<string, string> } = {},
 ): Promise<ProcessNetwork> {
   const dir = tempDir('pc2-procnet-');
-  const [pk, sk, edge, alice] = await Promise.all(
-    ['primary', 'secondary', 'edge', 'alice'].map((n) => keyFile(dir, n)),
-  );
+  const [edge, alice] = await Promise.all(['edge', 'alice'].map((n) => keyFile(dir, n)));
   const gatewayPort = await reservePort();
   const procs: Proc[] = [];
-  const superNode = async (key: KeyFile, name: string): Promise<SuperNodeProc> => {
-    const apiPort = await reservePort();
-    const proxyPort = await reservePort();
-    const dhtPort = await reservePort();
-    return {
-      key,
-      apiPort,
-      proxyPort,
-      dhtPort,
-      url: `http://127.0.0.1:${apiPort}`,
-      args: [],
-      proc: null as unknown as Proc,
-      name,
-    } as SuperNodeProc;
-  };
-  const primary = await superNode(pk, 'primary');
-  const secondary = await superNode(sk, 'secondary');
-  for (const [me, peer, name] of [
-    [primary, secondary, 'primary'],
-    [secondary, primary, 'secondary'],
-  ] as const) {
-    me.args = [
-      'supernode',
-      '--zone',
-      'localhost',
-      '--key',
-      me.key.path,
-      '--data-dir',
-      join(dir, name),
-      '--host',
-      '127.0.0.1',
-      '--api-port',
-      String(me.apiPort),
-      '--proxy-port',
-      String(me.proxyPort),
-      '--edge-key',
-      edge.key.id.toString(),
-      '--peer',
-      `${peer.key.key.id}@${peer.url}`,
-      '--developer-mode',
-      '--dht-port',
-      String(me.dhtPort),
-      '--bootstrap',
-      `${peer.key.key.id}@127.0.0.1:${peer.dhtPort}`,
-      '--public-url',
-      `http://{name}.localhost:${gatewayPort}`,
-    ];
-  }
+  const [primary, secondary] = await superNodeProcs(dir, ['primary', 'secondary'], {
+    edgeKeys: [edge.key.id.toString()],
+    publicUrl: `http://{name}.localhost:${gatewayPort}`,
+    developerMode: true,
+  });
+  const [pk, sk] = [primary.key, secondary.key];
   const startSuperNode = async (sn: SuperNodeProc) => {
-    sn.proc = pc2(sn.args, { prefix: options.runner, env: options.env });
-    procs.push(sn.proc);
-    await sn.proc.waitFor(/registry API \+ relay ingress/, 60_000);
+    procs.push(await startSuperNodeProc(sn, options));
   };
   try {
     await Promise.all([startSuperNode(primary), startSuperNode(secondary)]);
