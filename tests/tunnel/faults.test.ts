@@ -108,6 +108,60 @@ describe('faults', () => {
     }
   });
 
+  it('a frozen node (SIGSTOP) is dropped within 3 ping intervals, even with a stream paused for its reader', async () => {
+    const quick = await startServer({ pingIntervalMs: 300 });
+    // The node's upstream sends far more than the server's reader will take.
+    const flood = await tcpServer((socket) => {
+      const chunk = Buffer.alloc(64 * 1024, 7);
+      const pump = () => {
+        while (socket.write(chunk));
+        socket.once('drain', pump);
+      };
+      pump();
+    });
+    const device = KeyPair.generate();
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'tests/tunnel/client-process.ts',
+        String(quick.address().port),
+        quick.options.key.id.toString(),
+        device.bosonPrivateKeyBase58(),
+        String(flood.port),
+        '300',
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout!.on(
+          'data',
+          (d: Buffer) => d.toString().includes('authenticated') && resolve(),
+        );
+        child.once('exit', (code) => reject(new Error(`client exited ${code}`)));
+      });
+      // A stream nobody reads: the server stops reading its connection (paused for the reader).
+      const stream = await quick.openStream(device.id);
+      stream.on('error', () => {});
+      await waitFor(() => quick.stats().streams === 1, 5_000, 'the stream');
+      await new Promise((r) => setTimeout(r, 500));
+      const closed = once(quick, 'sessionClosed');
+      child.kill('SIGSTOP');
+      // 3 intervals of silence (900 ms) plus the sweep's granularity; far less than the stream's
+      // 15-minute idle timeout, which is what used to end it.
+      await waitFor(() => !quick.hasSession(device.id), 5_000, 'the frozen session dropped');
+      const [, reason] = (await closed) as [unknown, string];
+      expect(reason).toMatch(/3 ping intervals/);
+      await waitFor(() => quick.stats().connections === 0, 5_000, 'no connections left');
+    } finally {
+      child.kill('SIGKILL');
+      await quick.stop();
+      await flood.close();
+    }
+  });
+
   it('5 reconnects in a row: each new session serves', async () => {
     const client = newClient(server, upstream.port);
     try {
