@@ -1,13 +1,13 @@
 /** The registry HTTP API (Hono), under /api/v1. Errors are `{error:{code,message}}` with a fixed status per code. */
 import { Hono, type Context } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { bodyLimit } from 'hono/body-limit';
 import {
   API_PREFIX,
   type ErrorBody,
   type HealthResponse,
   type RegistrarResponse,
 } from '../../shared/records/api.ts';
+import { limitBody } from '../body-limit.ts';
 import { RegistryError } from './errors.ts';
 import type { ResolvedOptions } from './options.ts';
 import { bodyDigest, pullQuery, verifyPeerAuthorization } from './peer-auth.ts';
@@ -16,7 +16,7 @@ import type { Replication } from './replication.ts';
 import type { RegistryService } from './service.ts';
 import { MAX_WRITE_BODY_BYTES, WRITE_OPS, writeBodyField } from './write-ops.ts';
 
-const MAX_PUSH_BODY_BYTES = 16 * 1024 * 1024;
+export const MAX_PUSH_BODY_BYTES = 16 * 1024 * 1024;
 
 export function errorBody(code: string, message: string): ErrorBody {
   return { error: { code, message } };
@@ -30,14 +30,6 @@ function remoteAddress(c: Context): string | undefined {
   }
 }
 
-async function readBody(c: Context, max: number): Promise<string> {
-  const declared = Number(c.req.header('content-length') ?? '0');
-  if (declared > max) throw new RegistryError('BAD_REQUEST', `body larger than ${max} bytes`);
-  const text = await c.req.text();
-  if (text.length > max) throw new RegistryError('BAD_REQUEST', `body larger than ${max} bytes`);
-  return text;
-}
-
 export function createRegistryApp(
   o: ResolvedOptions,
   service: RegistryService,
@@ -45,8 +37,8 @@ export function createRegistryApp(
   limits: RegistryLimits,
 ): Hono {
   const app = new Hono();
-  const limit = (c: Context, kind: 'read' | 'write', name?: string): void =>
-    limits.charge(kind, remoteAddress(c), c.req.header('x-forwarded-for'), name);
+  const limit = (c: Context, kind: 'read' | 'write'): void =>
+    limits.charge(kind, remoteAddress(c), c.req.header('x-forwarded-for'));
 
   app.onError((e, c) => {
     if (e instanceof RegistryError) return c.json(errorBody(e.code, e.message), e.status);
@@ -56,22 +48,16 @@ export function createRegistryApp(
   app.notFound((c) => c.json(errorBody('NOT_FOUND', 'no such endpoint'), 404));
 
   const api = new Hono();
-  // Enforced while the body streams in, so a chunked upload cannot grow past it either.
-  const tooLarge = (max: number) =>
-    bodyLimit({
-      maxSize: max,
-      onError: (c) => c.json(errorBody('BAD_REQUEST', `body larger than ${max} bytes`), 400),
-    });
-  api.use('/names/*', tooLarge(MAX_WRITE_BODY_BYTES));
-  api.use('/replication/*', tooLarge(MAX_PUSH_BODY_BYTES));
-  api.get('/health', (c) =>
+  // Every route's body limit, enforced while the body streams in (origin/body-limit.ts).
+  const none = limitBody(0);
+  api.get('/health', none, (c) =>
     c.json({
       ok: true,
       registrar: o.key.id.toString(),
       time: o.clock.now(),
     } satisfies HealthResponse),
   );
-  api.get('/registrar', (c) =>
+  api.get('/registrar', none, (c) =>
     c.json({
       id: o.key.id.toString(),
       did: o.key.id.toDid(),
@@ -79,24 +65,25 @@ export function createRegistryApp(
     } satisfies RegistrarResponse),
   );
 
-  api.get('/names/:name', (c) => {
+  api.get('/names/:name', none, (c) => {
     limit(c, 'read');
     return c.body(service.resolveJson(c.req.param('name')), 200, {
       'content-type': 'application/json',
       'cache-control': 'no-store',
     });
   });
-  api.get('/names/:name/available', (c) => {
+  api.get('/names/:name/available', none, (c) => {
     limit(c, 'read');
     return c.json(service.available(c.req.param('name')));
   });
 
   for (const op of WRITE_OPS) {
-    api.on(op.method, `/names/:name/${op.action}`, async (c) => {
+    api.on(op.method, `/names/:name/${op.action}`, limitBody(MAX_WRITE_BODY_BYTES), async (c) => {
       const name = c.req.param('name');
-      limit(c, 'write', name);
-      const jws = writeBodyField(await readBody(c, MAX_WRITE_BODY_BYTES), op.field);
-      const { status, body } = await op.run(service, name, jws);
+      limit(c, 'write');
+      const jws = writeBodyField(await c.req.text(), op.field);
+      const budget = limits.budget(remoteAddress(c), c.req.header('x-forwarded-for'));
+      const { status, body } = await op.run(service, name, jws, budget);
       return c.json(body as object, status);
     });
   }
@@ -110,9 +97,9 @@ export function createRegistryApp(
       skewMs: o.clockSkewMs,
     });
 
-  api.post('/replication/push', async (c) => {
+  api.post('/replication/push', limitBody(MAX_PUSH_BODY_BYTES), async (c) => {
     const auth = await peerAuth(c, 'push');
-    const text = await readBody(c, MAX_PUSH_BODY_BYTES);
+    const text = await c.req.text();
     if (bodyDigest(text) !== auth.bodyDigest)
       throw new RegistryError('UNAUTHENTICATED', 'body does not match the authorization');
     let items: unknown;
@@ -125,7 +112,7 @@ export function createRegistryApp(
       throw new RegistryError('BAD_REQUEST', 'a push is {items: NameState[]}');
     return c.json(await replication.receive(items));
   });
-  api.get('/replication/changes', async (c) => {
+  api.get('/replication/changes', none, async (c) => {
     const auth = await peerAuth(c, 'pull');
     const since = Number(c.req.query('since') ?? '0');
     const limitItems = Number(c.req.query('limit') ?? '500');

@@ -4,7 +4,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
-import { createRegistryApp } from './app.ts';
+import { refuseBody } from '../body-limit.ts';
+import { createRegistryApp, MAX_PUSH_BODY_BYTES } from './app.ts';
 import { type RegistryOptions, resolveOptions } from './options.ts';
 import { Replication } from './replication.ts';
 import { RegistryService } from './service.ts';
@@ -16,6 +17,7 @@ export { RegistryError, REGISTRY_ERROR_STATUS, type RegistryErrorCode } from './
 export type { RegistryOptions, RateLimitOptions, PeerOption, Clock, Logger } from './options.ts';
 export { RegistryStore } from './store.ts';
 export { Replication, type ReplicationStats } from './replication.ts';
+export { MAX_PUSH_BODY_BYTES } from './app.ts';
 export { checkEndpoint } from '../../shared/endpoint.ts';
 
 export interface Registry {
@@ -23,6 +25,8 @@ export interface Registry {
   store: RegistryStore;
   replication: Replication;
   service: RegistryService;
+  /** The rate limits (the super node's probe draws on them too). */
+  limits: RegistryLimits;
   /** node:http handler for resolves and signed writes (true when it answered); startRegistryServer puts it before `app`. */
   fastPath: (req: IncomingMessage, res: ServerResponse) => boolean;
   close(): Promise<void>;
@@ -45,6 +49,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     store,
     replication,
     service,
+    limits,
     async close() {
       await replication.close();
       await store.close();
@@ -66,6 +71,7 @@ export async function startRegistryServer(
   const registry = createRegistry(rest);
   const honoListener = getRequestListener(registry.app.fetch);
   const server: Server = createServer((req, res) => {
+    if (refuseBody(req, res, MAX_PUSH_BODY_BYTES)) return;
     if (!registry.fastPath(req, res)) void honoListener(req, res);
   });
   await new Promise<void>((resolve, reject) => {

@@ -56,6 +56,8 @@ export const REGISTRY_API_ERRORS = {
   INVALID_RECORD: 422,
   INVALID_ENDPOINT: 422,
   WRONG_NAME: 422,
+  WRONG_REGISTRAR: 422,
+  BODY_TOO_LARGE: 413,
   RATE_LIMITED: 429,
   INTERNAL: 500,
 } as const;
@@ -120,7 +122,10 @@ export interface HealthResponse {
 
 /** GET: what an agent learns about a super node: its id and where its other services are. */
 export const supernodeInfoPath = `${API_PREFIX}/supernode`;
-/** POST {endpoint}: the super node connects back to a node's advertised endpoint. */
+/**
+ * POST {request: JWS op=probe, name, endpoint}, signed by the owner of `name` at this super node:
+ * the super node connects back to the endpoint the owner is about to publish (docs/registry.md).
+ */
 export const probePath = `${API_PREFIX}/probe`;
 
 export interface SuperNodeInfo {
