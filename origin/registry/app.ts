@@ -14,6 +14,7 @@ import { bodyDigest, pullQuery, verifyPeerAuthorization } from './peer-auth.ts';
 import type { RegistryLimits } from './limits.ts';
 import type { Replication } from './replication.ts';
 import type { RegistryService } from './service.ts';
+import type { RegistryStore } from './store.ts';
 import { MAX_WRITE_BODY_BYTES, WRITE_OPS, writeBodyField } from './write-ops.ts';
 
 export const MAX_PUSH_BODY_BYTES = 16 * 1024 * 1024;
@@ -35,6 +36,7 @@ export function createRegistryApp(
   service: RegistryService,
   replication: Replication,
   limits: RegistryLimits,
+  store: RegistryStore,
 ): Hono {
   const app = new Hono();
   const limit = (c: Context, kind: 'read' | 'write'): void =>
@@ -55,6 +57,7 @@ export function createRegistryApp(
       ok: true,
       registrar: o.key.id.toString(),
       time: o.clock.now(),
+      ...(store.damage ? { damage: store.damage } : {}),
     } satisfies HealthResponse),
   );
   api.get('/registrar', none, (c) =>

@@ -41,7 +41,7 @@ export function createRegistry(options: RegistryOptions): Registry {
   const service = new RegistryService(resolved, store);
   const replication = new Replication(resolved, store, service);
   const limits = new RegistryLimits(resolved);
-  const app = createRegistryApp(resolved, service, replication, limits);
+  const app = createRegistryApp(resolved, service, replication, limits, store);
   replication.start();
   return {
     app,

@@ -118,6 +118,16 @@ export interface HealthResponse {
   ok: true;
   registrar: string;
   time: number;
+  /**
+   * Present when the super node found damaged records in its log at its last start: how much, and
+   * which peers have since sent every name they hold (the lost records' names among them).
+   */
+  damage?: {
+    ranges: { offset: number; bytes: number }[];
+    bytes: number;
+    detectedAt: number;
+    recoveredFrom: string[];
+  };
 }
 
 /** GET: what an agent learns about a super node: its id and where its other services are. */
