@@ -38,6 +38,8 @@ export function createDhtApi(options: DhtApiOptions): Hono {
   const { dht } = options;
   const maxBytes = options.maxValueBytes ?? 1000;
   const app = new Hono();
+  // Whatever escapes a handler is still answered in JSON (decoders return errors; this is the net).
+  app.onError((e, c) => c.json(error('INTERNAL', (e as Error).message), 500));
 
   const bodyBytes = Math.max(MAX_DHT_BODY_BYTES, Math.ceil((maxBytes * 4) / 3) + 64);
   app.put(`${API_PREFIX}/dht/values/:id`, limitBody(bodyBytes), async (c) => {
