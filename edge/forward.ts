@@ -12,6 +12,7 @@ import {
   tryNextTarget,
 } from './failover.ts';
 import { clientResponseHeaders, droppedResponseHeaders } from './headers.ts';
+import { concatBytes } from '../shared/bytes.ts';
 import { INGRESS_HEADERS } from '../shared/records/api.ts';
 
 /** Bytes of a request body kept so that a failed connection can be retried elsewhere. */
@@ -169,13 +170,7 @@ async function registryBody(request: Request): Promise<Uint8Array<ArrayBuffer> |
     }
     chunks.push(value);
   }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
+  return concatBytes(...chunks) as Uint8Array<ArrayBuffer>;
 }
 
 /** A timer that aborts an attempt still waiting for headers once `ms` have passed since `start()`. */

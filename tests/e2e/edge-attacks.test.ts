@@ -29,6 +29,7 @@ import {
   tempDir,
 } from '../helpers/processes.ts';
 import {
+  gatewayArgs as gatewayCliArgs,
   type SuperNodeProc,
   startSuperNodeProc,
   superNodeProcs,
@@ -44,22 +45,8 @@ let internal: Server;
 let internalPort: number;
 const procs: Proc[] = [];
 
-const gatewayArgs = (port: number, extra: string[] = []) => [
-  'gateway',
-  '--zone',
-  'localhost',
-  '--registrar',
-  sn.key.key.id.toString(),
-  '--supernode',
-  `${sn.key.key.id}@${sn.url}`,
-  '--edge-key-file',
-  edge.path,
-  '--host',
-  '127.0.0.1',
-  '--http-port',
-  String(port),
-  ...extra,
-];
+const gatewayArgs = (port: number, extra: string[] = []) =>
+  gatewayCliArgs([sn], edge.path, port, extra);
 
 beforeAll(async () => {
   dir = tempDir('pc2-edge-attacks-');

@@ -5,7 +5,12 @@
 import { rmSync } from 'node:fs';
 import { request } from 'undici';
 import { keyFile, type Proc, pc2, reservePort, tempDir } from './processes.ts';
-import { type SuperNodeProc, startSuperNodeProc, superNodeProcs } from './supernode-procs.ts';
+import {
+  gatewayArgs,
+  type SuperNodeProc,
+  startSuperNodeProc,
+  superNodeProcs,
+} from './supernode-procs.ts';
 import { startUpstream } from './upstream.ts';
 
 export type { SuperNodeProc };
@@ -35,34 +40,15 @@ export async function startProcessNetwork(
     publicUrl: `http://{name}.localhost:${gatewayPort}`,
     developerMode: true,
   });
-  const [pk, sk] = [primary.key, secondary.key];
   const startSuperNode = async (sn: SuperNodeProc) => {
     procs.push(await startSuperNodeProc(sn, options));
   };
   try {
     await Promise.all([startSuperNode(primary), startSuperNode(secondary)]);
-    const gateway = pc2(
-      [
-        'gateway',
-        '--zone',
-        'localhost',
-        '--registrar',
-        pk.key.id.toString(),
-        '--registrar',
-        sk.key.id.toString(),
-        '--supernode',
-        `${pk.key.id}@${primary.url}`,
-        '--supernode',
-        `${sk.key.id}@${secondary.url}`,
-        '--edge-key-file',
-        edge.path,
-        '--host',
-        '127.0.0.1',
-        '--http-port',
-        String(gatewayPort),
-      ],
-      { prefix: options.runner, env: options.env },
-    );
+    const gateway = pc2(gatewayArgs([primary, secondary], edge.path, gatewayPort), {
+      prefix: options.runner,
+      env: options.env,
+    });
     procs.push(gateway);
     await gateway.waitFor(/gateway for \*\.localhost/, 60_000);
     const upstream = await startUpstream('alice');

@@ -90,3 +90,26 @@ export async function startSuperNodeProc(
   await sn.proc.waitFor(/registry API \+ relay ingress/, 60_000);
   return sn.proc;
 }
+
+/** `pc2 gateway` arguments for plain HTTP on 127.0.0.1:`port` in front of `sns` (zone localhost). */
+export function gatewayArgs(
+  sns: SuperNodeProc[],
+  edgeKeyFile: string,
+  port: number,
+  extra: string[] = [],
+): string[] {
+  return [
+    'gateway',
+    '--zone',
+    'localhost',
+    ...sns.flatMap((sn) => ['--registrar', sn.key.key.id.toString()]),
+    ...sns.flatMap((sn) => ['--supernode', `${sn.key.key.id}@${sn.url}`]),
+    '--edge-key-file',
+    edgeKeyFile,
+    '--host',
+    '127.0.0.1',
+    '--http-port',
+    String(port),
+    ...extra,
+  ];
+}

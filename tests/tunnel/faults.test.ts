@@ -60,32 +60,39 @@ async function rawConnect(): Promise<{
   return { socket, challenge: challenge.value, frames };
 }
 
+/** The tunnel client in a process of its own (tests/tunnel/client-process.ts), to kill or freeze. */
+function spawnClient(
+  to: TunnelServer,
+  device: KeyPair,
+  upstreamPort: number,
+  pingIntervalMs?: number,
+) {
+  const args = [
+    '--import',
+    'tsx',
+    'tests/tunnel/client-process.ts',
+    String(to.address().port),
+    to.options.key.id.toString(),
+    device.bosonPrivateKeyBase58(),
+    String(upstreamPort),
+    ...(pingIntervalMs ? [String(pingIntervalMs)] : []),
+  ];
+  return spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+function clientAuthenticated(child: ReturnType<typeof spawnClient>): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => d.toString().includes('authenticated') && resolve());
+    child.once('exit', (code) => reject(new Error(`client exited ${code}`)));
+  });
+}
+
 describe('faults', () => {
   it('client killed mid-stream: the server cleans up the stream and the session', async () => {
     const device = KeyPair.generate();
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'tests/tunnel/client-process.ts',
-        String(server.address().port),
-        server.options.key.id.toString(),
-        device.bosonPrivateKeyBase58(),
-        String(upstream.port),
-      ],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
+    const child = spawnClient(server, device, upstream.port);
     try {
-      await new Promise<void>((resolve, reject) => {
-        child.stdout!.on(
-          'data',
-          (d: Buffer) => d.toString().includes('authenticated') && resolve(),
-        );
-        child.once('exit', (code) => reject(new Error(`client exited ${code}`)));
-      });
+      await clientAuthenticated(child);
       const stream = await server.openStream(device.id);
       stream.write('first');
       const [echo] = (await once(stream, 'data')) as [Buffer];
@@ -120,28 +127,9 @@ describe('faults', () => {
       pump();
     });
     const device = KeyPair.generate();
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'tests/tunnel/client-process.ts',
-        String(quick.address().port),
-        quick.options.key.id.toString(),
-        device.bosonPrivateKeyBase58(),
-        String(flood.port),
-        '300',
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
+    const child = spawnClient(quick, device, flood.port, 300);
     try {
-      await new Promise<void>((resolve, reject) => {
-        child.stdout!.on(
-          'data',
-          (d: Buffer) => d.toString().includes('authenticated') && resolve(),
-        );
-        child.once('exit', (code) => reject(new Error(`client exited ${code}`)));
-      });
+      await clientAuthenticated(child);
       // A stream nobody reads: the server stops reading its connection (paused for the reader).
       const stream = await quick.openStream(device.id);
       stream.on('error', () => {});
