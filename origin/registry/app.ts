@@ -1,5 +1,5 @@
 /** The registry HTTP API (Hono), under /api/v1. Errors are `{error:{code,message}}` with a fixed status per code. */
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import {
   API_PREFIX,
@@ -80,10 +80,15 @@ export function createRegistryApp(
     return c.json(service.available(c.req.param('name')));
   });
 
+  // The request budget is charged before a byte of the body is read.
+  const chargeWrite: MiddlewareHandler = (c, next) => {
+    limit(c, 'write');
+    return next();
+  };
   for (const op of WRITE_OPS) {
-    api.on(op.method, `/names/:name/${op.action}`, limitBody(MAX_WRITE_BODY_BYTES), async (c) => {
+    const limited = limitBody(MAX_WRITE_BODY_BYTES);
+    api.on(op.method, `/names/:name/${op.action}`, chargeWrite, limited, async (c) => {
       const name = c.req.param('name');
-      limit(c, 'write');
       const jws = writeBodyField(await c.req.text(), op.field);
       const budget = limits.budget(remoteAddress(c), c.req.header('x-forwarded-for'));
       const { status, body } = await op.run(service, name, jws, budget);
@@ -100,8 +105,14 @@ export function createRegistryApp(
       skewMs: o.clockSkewMs,
     });
 
-  api.post('/replication/push', limitBody(MAX_PUSH_BODY_BYTES), async (c) => {
-    const auth = await peerAuth(c, 'push');
+  // A push's authorization is checked before its body is read (a chunked one is buffered).
+  const pushAuth = new WeakMap<Context, { bodyDigest: string }>();
+  const authorizePush: MiddlewareHandler = async (c, next) => {
+    pushAuth.set(c, await peerAuth(c, 'push'));
+    return next();
+  };
+  api.post('/replication/push', authorizePush, limitBody(MAX_PUSH_BODY_BYTES), async (c) => {
+    const auth = pushAuth.get(c)!;
     const text = await c.req.text();
     if (bodyDigest(text) !== auth.bodyDigest)
       throw new RegistryError('UNAUTHENTICATED', 'body does not match the authorization');

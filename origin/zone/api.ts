@@ -4,7 +4,7 @@
  * `{error: {code, message}}` with the status of the code (errors.ts).
  */
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { type Context, Hono } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { limitBody } from '../body-limit.ts';
 import { RegistryError } from '../registry/errors.ts';
 import { bodyDigest, pullQuery, verifyPeerAuthorization } from '../registry/peer-auth.ts';
@@ -60,8 +60,14 @@ export function createZoneApp({
       skewMs: o.clockSkewMs,
     });
 
-  app.post(zonePaths.push, limitBody(MAX_PUSH_BYTES), async (c) => {
-    const auth = await peer(c, 'zone-push');
+  // The authorization is checked before the body is read (a chunked one is buffered).
+  const pushAuth = new WeakMap<Context, { bodyDigest: string }>();
+  const authorizePush: MiddlewareHandler = async (c, next) => {
+    pushAuth.set(c, await peer(c, 'zone-push'));
+    return next();
+  };
+  app.post(zonePaths.push, authorizePush, limitBody(MAX_PUSH_BYTES), async (c) => {
+    const auth = pushAuth.get(c)!;
     const text = await c.req.text();
     if (bodyDigest(text) !== auth.bodyDigest)
       throw new ZoneError('UNAUTHENTICATED', 'body does not match the authorization');
