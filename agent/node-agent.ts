@@ -1,121 +1,58 @@
 /**
- * The node agent: everything a PC2 node runs to be online at https://<name>.<zone>.
- * Claims (or confirms) its name, picks direct or relay mode, keeps a tunnel to every
- * super node, and publishes a signed route record listing the super nodes that hold a live tunnel,
- * at once when that set changes and otherwise at half the lease.
+ * The node agent: everything a PC2 node runs to be online at https://<name>.<zone>, until stopped.
+ * Claims (or confirms) its name, picks direct or relay mode, keeps a tunnel to every super node
+ * (relay), and publishes a signed route record at every super node: at once when the set of live
+ * tunnels changes, at half the lease otherwise, and again every `retryMs` while no super node takes
+ * it, so a super node that restarts gets the record back as soon as it answers. It checks its app
+ * every `appCheckMs`. Every request passes its entry (entry.ts). Stopping withdraws the route (a
+ * record whose lease ends at once), so visitors see "offline" rather than a dead endpoint.
+ *
+ * Events: `status` (AgentStatus, on every change), `request` (RequestRecord, from the entry).
  */
 import { EventEmitter } from 'node:events';
 import { Id } from '../shared/id.ts';
-import { KeyPair } from '../shared/keys.ts';
-import type { RouteMode } from '../shared/records/route.ts';
-import { TunnelClient } from './tunnel/client.ts';
-import { AgentError } from './errors.ts';
-import { RegistryClient } from './registry-client.ts';
 import { CARD_SERVICES } from '../shared/records/api.ts';
+import type { RouteMode } from '../shared/records/route.ts';
+import type { Logger } from '../shared/logger.ts';
+import { type Checked, checkOptions } from '../shared/options.ts';
+import { AGENT_OPTIONS, type NodeAgentOptions } from './agent-options.ts';
+import { appDownMessage, checkApp } from './app-health.ts';
+import type { AgentMode, AgentStatus, SuperNodeStatus } from './agent-status.ts';
+import { NodeEntry } from './entry.ts';
+import { AgentError } from './errors.ts';
+import { type PublishRouteInput, RegistryClient } from './registry-client.ts';
+import { RouteLease } from './route-lease.ts';
+import { RequestLog } from './request-log.ts';
 import {
   fetchSuperNodeInfo,
   probeEndpoint,
   publishNodeCard,
   waitForBinding,
 } from './supernode-api.ts';
+import { TunnelClient } from './tunnel/client.ts';
 
-export type AgentMode = 'auto' | 'direct' | 'relay';
-export type LinkState =
-  | 'unknown'
-  | 'unreachable'
-  | 'connecting'
-  | 'online'
-  | 'reconnecting'
-  | 'failed';
+export type { AgentMode, AgentStatus, Logger, NodeAgentOptions };
 
-import { type Logger, silentLogger } from '../shared/logger.ts';
-import {
-  atLeast,
-  type Checked,
-  checkOptions,
-  instance,
-  nonEmptyString,
-  object,
-  oneOf,
-  optional,
-  type Rules,
-  rule,
-  string,
-  withDefault,
-} from '../shared/options.ts';
-
-export type { Logger };
-
-export interface NodeAgentOptions {
-  key: KeyPair;
-  name: string;
-  /** The local app, e.g. http://127.0.0.1:4200. */
-  upstream: string;
-  /** Super node API URLs, primary first. */
-  superNodes: string[];
-  /** Default 'auto': direct only if a super node can reach `publicUrl`. */
-  mode?: AgentMode;
-  /** The node's own public http(s) URL, if it has one (direct mode). */
-  publicUrl?: string;
-  /** Route record lease. Default 10 min. */
-  leaseMs?: number;
-  clock?: { now(): number };
-  logger?: Logger;
-}
-
-export interface LinkStatus {
-  url: string;
-  id: string | null;
-  state: LinkState;
-  detail?: string;
-}
-
-export interface AgentStatus {
-  name: string;
-  mode: RouteMode | null;
-  publicUrl: string | null;
-  online: boolean;
-  lastPublished: number | null;
-  superNodes: LinkStatus[];
-}
-
-interface Link extends LinkStatus {
-  registry: RegistryClient;
-  tunnel: TunnelClient | null;
+interface Link extends SuperNodeStatus {
+  client: RegistryClient;
+  tunnelClient: TunnelClient | null;
+  /** The entry's loopback port this super node's tunnel carries requests to. */
+  entryPort: number;
   publicUrlTemplate?: string;
 }
-
-/** An http:// URL: the node's upstream. */
-const httpUrl = rule<string>(
-  (v) => typeof v === 'string' && URL.canParse(v) && new URL(v).protocol === 'http:',
-  'an http:// URL',
-);
-
-const AGENT_OPTIONS = {
-  key: instance(KeyPair),
-  name: nonEmptyString,
-  upstream: httpUrl,
-  superNodes: rule<string[]>(
-    (v) => Array.isArray(v) && v.length > 0 && v.every((u) => typeof u === 'string'),
-    'a non-empty list of super node URLs',
-  ),
-  mode: withDefault(oneOf<AgentMode>('auto', 'direct', 'relay'), 'auto'),
-  publicUrl: optional(string),
-  leaseMs: withDefault(atLeast(1), 10 * 60_000),
-  clock: withDefault(object<{ now(): number }>(), { now: () => Date.now() }),
-  logger: withDefault(object<Logger>(), silentLogger),
-} satisfies Rules<NodeAgentOptions>;
 
 export class NodeAgent extends EventEmitter {
   readonly #o: Checked<typeof AGENT_OPTIONS>;
   readonly #links: Link[];
-  readonly #upstream: { host: string; port: number };
+  readonly requests: RequestLog;
+  readonly #entry: NodeEntry;
   #mode: RouteMode | null = null;
-  #lastPublished: number | null = null;
-  #online = false;
-  #renewTimer: NodeJS.Timeout | null = null;
-  #publishing: Promise<void> = Promise.resolve();
-  #publishQueued = false;
+  #state: AgentStatus['state'] = 'starting';
+  readonly #lease: RouteLease;
+  #app: AgentStatus['app'];
+  #listen: string | null = null;
+  readonly #timers = new Set<NodeJS.Timeout>();
+  #appTimer: NodeJS.Timeout | null = null;
   #stopped = false;
   /** Aborted by stop(): ends waits that would otherwise outlive the agent. */
   readonly #stopping = new AbortController();
@@ -130,26 +67,57 @@ export class NodeAgent extends EventEmitter {
     );
     if (this.#o.mode === 'direct' && !this.#o.publicUrl)
       throw new AgentError('INVALID_OPTIONS', 'direct mode needs a public URL');
+    if (this.#o.listen && !this.#o.publicUrl)
+      throw new AgentError(
+        'INVALID_OPTIONS',
+        'listen is for direct mode: give the public URL that leads to it',
+      );
     const upstream = new URL(this.#o.upstream);
-    this.#upstream = { host: upstream.hostname, port: Number(upstream.port || 80) };
+    this.#app = { url: upstream.origin, state: 'unknown', checkedAt: null };
+    this.requests = new RequestLog(this.#o.requestLogSize);
+    this.requests.on('request', (r) => this.emit('request', r));
+    this.#entry = new NodeEntry({ upstream, hostHeader: this.#o.hostHeader, log: this.requests });
     this.#links = this.#o.superNodes.map((url) => ({
       url: url.replace(/\/+$/, ''),
       id: null,
-      state: 'unknown' as LinkState,
-      registry: new RegistryClient({ url, key: options.key, clock: this.#o.clock }),
-      tunnel: null,
+      registry: 'unknown',
+      tunnel: 'not used',
+      client: new RegistryClient({ url, key: this.#o.key, clock: this.#o.clock }),
+      tunnelClient: null,
+      entryPort: 0,
     }));
+    this.#lease = new RouteLease({
+      leaseMs: this.#o.leaseMs,
+      retryMs: this.#o.retryMs,
+      clock: this.#o.clock,
+      logger: this.#o.logger,
+      route: (ttlMs) => this.#route(ttlMs),
+      targets: () => this.#links.filter((l) => l.id),
+      published: (jws) => void this.#publishCard(jws),
+      changed: () => this.#updateState(),
+    });
   }
 
   status(): AgentStatus {
     const template = this.#links.find((l) => l.publicUrlTemplate)?.publicUrlTemplate;
     return {
       name: this.#o.name,
-      mode: this.#mode,
       publicUrl: template ? template.replace('{name}', this.#o.name) : null,
-      online: this.#online,
-      lastPublished: this.#lastPublished,
-      superNodes: this.#links.map(({ url, id, state, detail }) => ({ url, id, state, detail })),
+      mode: this.#mode,
+      state: this.#state,
+      online: this.#state === 'online',
+      publishedAt: this.#lease.publishedAt,
+      expiresAt: this.#lease.expiresAt,
+      ...(this.#lease.error ? { routeError: this.#lease.error } : {}),
+      app: { ...this.#app },
+      superNodes: this.#links.map(({ url, id, registry, tunnel, detail }) => ({
+        url,
+        id,
+        registry,
+        tunnel,
+        ...(detail ? { detail } : {}),
+      })),
+      listen: this.#listen,
     };
   }
 
@@ -162,28 +130,65 @@ export class NodeAgent extends EventEmitter {
         `no super node answered: ${this.#links.map((l) => `${l.url} (${l.detail})`).join(', ')}`,
       );
     await this.#claim(reachable);
+    if (this.#o.listen) {
+      const port = await this.#entry
+        .listen(this.#o.listen.host, this.#o.listen.port, 'direct')
+        .catch((e: Error) => {
+          throw new AgentError(
+            'INVALID_OPTIONS',
+            `cannot listen on ${this.#o.listen!.host}:${this.#o.listen!.port}: ${e.message}`,
+          );
+        });
+      this.#listen = `${this.#o.listen.host}:${port}`;
+    }
     this.#mode = await this.#chooseMode(reachable[0]);
     this.#o.logger.info('mode chosen', { mode: this.#mode });
-    if (this.#mode === 'relay') {
-      for (const link of this.#links) this.#openTunnel(link);
-    } else {
-      await this.#publish();
+    if (this.#mode === 'direct' && !this.#o.listen)
+      this.#o.logger.warn(
+        'direct mode without --listen: requests go straight to the public URL, past the agent (no request list, and a stopped app looks offline)',
+      );
+    if (this.#mode === 'relay') for (const link of this.#links) link.tunnel = 'down';
+    await this.#checkApp();
+    this.#appTimer = setInterval(() => void this.#checkApp(), this.#o.appCheckMs);
+    this.#appTimer.unref();
+    for (const link of this.#links) {
+      if (this.#mode === 'relay') {
+        link.entryPort = await this.#entry.listen(
+          '127.0.0.1',
+          0,
+          `relay ${new URL(link.url).host}`,
+        );
+      }
+      if (link.id) this.#linkReady(link);
+      else this.#later(() => this.#rediscover(link), this.#o.retryMs);
     }
-    this.#renewTimer = setInterval(
-      () => this.#schedulePublish(),
-      Math.max(1000, this.#o.leaseMs / 2),
-    );
-    this.#renewTimer.unref();
+    if (this.#mode === 'direct') await this.#lease.publish();
     this.#changed();
     return this.status();
   }
 
   async stop(): Promise<void> {
+    if (this.#stopped) return;
     this.#stopped = true;
     this.#stopping.abort();
-    if (this.#renewTimer) clearInterval(this.#renewTimer);
-    for (const link of this.#links) link.tunnel?.stop();
-    await this.#publishing.catch(() => {});
+    for (const t of this.#timers) clearTimeout(t);
+    if (this.#appTimer) clearInterval(this.#appTimer);
+    await this.#lease.stop();
+    await Promise.all(this.#links.map((l) => l.tunnelClient?.stop()));
+    await this.#entry.close();
+    this.#state = 'stopped';
+    for (const l of this.#links) if (l.tunnel !== 'not used') l.tunnel = 'down';
+    this.#changed();
+  }
+
+  /** A one-shot timer that stop() clears. */
+  #later(fn: () => void, ms: number): void {
+    const t = setTimeout(() => {
+      this.#timers.delete(t);
+      if (!this.#stopped) fn();
+    }, ms);
+    t.unref();
+    this.#timers.add(t);
   }
 
   async #discover(link: Link): Promise<void> {
@@ -191,18 +196,35 @@ export class NodeAgent extends EventEmitter {
       const info = await fetchSuperNodeInfo(link.url);
       link.id = info.id;
       link.publicUrlTemplate = info.publicUrlTemplate;
-      link.state = 'connecting';
+      link.registry = 'up';
+      link.detail = undefined;
     } catch (e) {
-      link.state = 'unreachable';
+      link.registry = 'down';
       link.detail = (e as Error).message;
     }
+  }
+
+  /** A super node that did not answer at start is asked again until it does. */
+  async #rediscover(link: Link): Promise<void> {
+    await this.#discover(link);
+    if (this.#stopped) return;
+    if (!link.id) return this.#later(() => this.#rediscover(link), this.#o.retryMs);
+    this.#o.logger.info('super node answers', { url: link.url });
+    this.#linkReady(link);
+    this.#changed();
+  }
+
+  /** A discovered super node: relay mode opens its tunnel; either mode publishes to it. */
+  #linkReady(link: Link): void {
+    if (this.#mode === 'relay') this.#openTunnel(link);
+    else this.#lease.schedule();
   }
 
   async #claim(links: Link[]): Promise<void> {
     const errors: string[] = [];
     for (const link of links) {
       try {
-        const result = await link.registry.claim(this.#o.name);
+        const result = await link.client.claim(this.#o.name);
         this.#o.logger.info(result.created ? 'name claimed' : 'name already ours', {
           name: this.#o.name,
           at: link.url,
@@ -217,7 +239,7 @@ export class NodeAgent extends EventEmitter {
             e.code === 'INVALID_NAME')
         ) {
           throw new AgentError(
-            e.code === 'NAME_TAKEN' || e.code === 'NAME_HELD' ? 'NAME_TAKEN' : 'CLAIM_FAILED',
+            e.code === 'INVALID_NAME' ? 'INVALID_NAME' : 'NAME_TAKEN',
             `cannot claim "${this.#o.name}": ${e.message}`,
           );
         }
@@ -230,7 +252,7 @@ export class NodeAgent extends EventEmitter {
   async #chooseMode(link: Link): Promise<RouteMode> {
     if (this.#o.mode === 'relay' || !this.#o.publicUrl) return 'relay';
     if (this.#o.mode === 'direct') return 'direct';
-    const result = await probeEndpoint(link.registry, this.#o.name, this.#o.publicUrl).catch(
+    const result = await probeEndpoint(link.client, this.#o.name, this.#o.publicUrl).catch(
       (e: Error) => ({
         reachable: false,
         error: e.message,
@@ -240,13 +262,33 @@ export class NodeAgent extends EventEmitter {
     return result.reachable ? 'direct' : 'relay';
   }
 
+  async #checkApp(): Promise<void> {
+    const health = await checkApp(new URL(this.#o.upstream), this.#o.appTimeoutMs, () =>
+      this.#o.clock.now(),
+    );
+    if (this.#stopped) return;
+    const { state: before, detail: detailBefore } = this.#app;
+    const detail = health.up ? undefined : health.detail;
+    this.#app = {
+      url: this.#app.url,
+      state: health.up ? 'up' : 'down',
+      checkedAt: health.checkedAt,
+      ...(detail ? { detail } : {}),
+    };
+    if (before === this.#app.state && detail === detailBefore) return;
+    if (!health.up) this.#o.logger.warn(appDownMessage(this.#app.url, health.detail));
+    else if (before === 'down') this.#o.logger.info(`app answering again at ${this.#app.url}`);
+    this.#changed();
+  }
+
   #openTunnel(link: Link): void {
     if (!link.id || this.#stopped) return;
     const id = Id.parse(link.id);
+    link.tunnel = 'connecting';
     const start = async () => {
       // The super node admits tunnels only for names it knows; replication may still be on its way.
       await waitForBinding(
-        link.registry,
+        link.client,
         this.#o.name,
         this.#o.key.id,
         15_000,
@@ -254,81 +296,63 @@ export class NodeAgent extends EventEmitter {
       ).catch(() => {});
       if (this.#stopped) return;
       const tunnel = new TunnelClient({
-        serverHost: new URL(link.url).hostname,
+        serverHost: new URL(link.url).hostname.replace(/^\[|\]$/g, ''),
         serverPort: (await fetchSuperNodeInfo(link.url)).activeProxy.port,
         servicePeerId: id,
         deviceKey: this.#o.key,
-        upstream: this.#upstream,
+        upstream: { host: '127.0.0.1', port: link.entryPort },
+        // A super node that restarts is found again within seconds, not a minute.
+        backoff: { maxDelayMs: Math.max(1000, Math.min(15_000, this.#o.retryMs * 3)) },
       });
-      link.tunnel = tunnel;
+      if (this.#stopped) return;
+      link.tunnelClient = tunnel;
       tunnel.on('state', (state: string) => {
-        const next: LinkState =
-          state === 'authenticated'
-            ? 'online'
-            : state === 'reconnecting'
-              ? 'reconnecting'
-              : state === 'failed'
-                ? 'failed'
-                : 'connecting';
-        if (next === link.state) return;
-        link.state = next;
-        link.detail = state === 'failed' ? tunnel.lastError?.message : undefined;
-        this.#schedulePublish();
+        const next =
+          state === 'authenticated' ? 'up' : state === 'connecting' ? 'connecting' : 'down';
+        const detail =
+          state === 'failed' || state === 'reconnecting' ? tunnel.lastError?.message : undefined;
+        if (next === link.tunnel && detail === link.detail) return;
+        const wasUp = link.tunnel === 'up';
+        link.tunnel = next;
+        link.detail = detail;
+        if (wasUp !== (next === 'up')) {
+          this.#o.logger.info(next === 'up' ? 'tunnel up' : 'tunnel down', {
+            url: link.url,
+            ...(detail ? { detail } : {}),
+          });
+          this.#lease.schedule();
+        }
+        if (state === 'failed') {
+          link.tunnelClient = null;
+          this.#later(() => this.#openTunnel(link), this.#o.retryMs * 6);
+        }
         this.#changed();
       });
       tunnel.start();
     };
     start().catch((e: Error) => {
-      link.state = 'unreachable';
+      link.tunnel = 'down';
       link.detail = e.message;
       this.#changed();
-      setTimeout(() => this.#openTunnel(link), 5000).unref();
+      this.#later(() => this.#openTunnel(link), this.#o.retryMs);
     });
   }
 
-  /** Coalesces publish requests: one in flight, at most one queued. */
-  #schedulePublish(): void {
-    if (this.#stopped || this.#publishQueued) return;
-    this.#publishQueued = true;
-    this.#publishing = this.#publishing.then(() => {
-      this.#publishQueued = false;
-      return this.#publish();
-    });
-  }
-
-  async #publish(): Promise<void> {
-    if (this.#stopped || !this.#mode) return;
-    const relays = this.#links.filter((l) => l.state === 'online' && l.id).map((l) => l.id!);
-    if (this.#mode === 'relay' && relays.length === 0) {
-      this.#setOnline(false);
-      return;
-    }
-    const route =
-      this.#mode === 'direct'
-        ? {
-            name: this.#o.name,
-            mode: 'direct' as const,
-            endpoint: this.#o.publicUrl,
-            relays: [],
-            ttlMs: this.#o.leaseMs,
-          }
-        : { name: this.#o.name, mode: 'relay' as const, relays, ttlMs: this.#o.leaseMs };
-    const links = this.#links.filter((l) => l.id);
-    // One signed record, the same at every super node.
-    const jws = await links[0].registry.signRouteRecord(route);
-    const results = await Promise.allSettled(
-      links.map((l) => l.registry.publishSignedRoute(route.name, jws)),
-    );
-    const accepted = results.filter((r) => r.status === 'fulfilled').length;
-    if (accepted > 0) {
-      this.#lastPublished = this.#o.clock.now();
-      this.#setOnline(true);
-      void this.#publishCard(jws);
-    } else {
-      this.#o.logger.warn('no super node accepted the route', {
-        errors: results.map((r) => (r as PromiseRejectedResult).reason?.message),
-      });
-    }
+  /**
+   * The route to sign: direct to the public URL, or through the super nodes holding a live tunnel.
+   * A withdrawal (a short lease) of a relayed node whose tunnels are gone names one super node, as a
+   * relay record must name one.
+   */
+  #route(ttlMs: number): PublishRouteInput | string {
+    if (this.#mode === 'direct')
+      return { name: this.#o.name, mode: 'direct', endpoint: this.#o.publicUrl, relays: [], ttlMs };
+    let relays = this.#links.filter((l) => l.tunnel === 'up' && l.id).map((l) => l.id!);
+    if (!relays.length && ttlMs < this.#o.leaseMs)
+      relays = this.#links
+        .filter((l) => l.id)
+        .map((l) => l.id!)
+        .slice(0, 1);
+    return relays.length ? { name: this.#o.name, mode: 'relay', relays, ttlMs } : 'no tunnel is up';
   }
 
   /** The DID document in the DHT (via a super node): public URL and current route. Best effort. */
@@ -338,7 +362,9 @@ export class NodeAgent extends EventEmitter {
     ];
     const publicUrl = this.status().publicUrl;
     if (publicUrl) services.unshift({ id: '#pc2', type: CARD_SERVICES.node, endpoint: publicUrl });
-    for (const link of this.#links.filter((l) => l.state === 'online' || this.#mode === 'direct')) {
+    for (const link of this.#links.filter(
+      (l) => l.tunnel === 'up' || (this.#mode === 'direct' && l.id),
+    )) {
       try {
         await publishNodeCard(link.url, this.#o.key, services);
         this.#o.logger.debug('DID document stored in the DHT', { via: link.url });
@@ -352,9 +378,15 @@ export class NodeAgent extends EventEmitter {
     }
   }
 
-  #setOnline(online: boolean): void {
-    if (this.#online === online) return;
-    this.#online = online;
+  /** online: a live lease (and a tunnel up, relayed); a timer notices the lease running out. */
+  #updateState(): void {
+    if (this.#stopped) return;
+    const now = this.#o.clock.now();
+    const { expiresAt, publishedAt, error } = this.#lease;
+    const live = expiresAt !== null && expiresAt > now;
+    const tunnels = this.#mode !== 'relay' || this.#links.some((l) => l.tunnel === 'up');
+    this.#state = live && tunnels ? 'online' : publishedAt || error ? 'offline' : 'starting';
+    if (live) this.#later(() => this.#updateState(), expiresAt! - now + 10);
     this.#changed();
   }
 

@@ -18,6 +18,7 @@ import {
   type ClaimResponse,
   type ErrorBody,
   type HealthResponse,
+  type OwnerNamesResponse,
   type PublishRouteResponse,
   type RegistrarResponse,
   registryOpPaths,
@@ -231,6 +232,12 @@ export class RegistryClient {
 
   async resolve(name: string): Promise<ResolveResponse> {
     return (await this.#call<ResolveResponse>('GET', registryPaths.resolve(name))).body;
+  }
+
+  /** The names bound to `owner` (default: this client's key) at this registry. */
+  async namesOf(owner: Id | string = this.key.id): Promise<OwnerNamesResponse> {
+    return (await this.#call<OwnerNamesResponse>('GET', registryPaths.ownerNames(owner.toString())))
+      .body;
   }
 
   async available(name: string): Promise<AvailabilityResponse> {

@@ -50,7 +50,7 @@ try {
     await net.startSuperNode(net.primary);
     await net.node.waitFor(
       new RegExp(
-        `"online":true[^\\n]*127\\.0\\.0\\.1:${net.primary.apiPort}=online[^\\n]*\\n(?![\\s\\S]*127\\.0\\.0\\.1:${net.primary.apiPort}=(?!online))`,
+        `"state":"online"[^\\n]*127\\.0\\.0\\.1:${net.primary.apiPort} registry=\\w+ tunnel=up[^\\n]*\\n(?![\\s\\S]*127\\.0\\.0\\.1:${net.primary.apiPort} registry=\\w+ tunnel=(?!up))`,
       ),
       120_000,
     );

@@ -5,6 +5,7 @@
  * HTTP, Active Proxy tunnels; only the addresses are loopback ones.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGateway, type Gateway } from '../edge/runtime/node/server.ts';
@@ -15,7 +16,7 @@ import { NodeAgent } from '../agent/node-agent.ts';
 import { CliError } from './errors.ts';
 import { useNativeCrypto } from './native-crypto.ts';
 import { type CliLogger, createLogger } from './logger.ts';
-import { parseOptions } from './options.ts';
+import { COMMON_SPEC, type LogFormat, type LogLevel, parseOptions } from './options.ts';
 import { onShutdown } from './shutdown.ts';
 
 const USAGE = `pc2 devnet [options]
@@ -24,14 +25,22 @@ Runs the whole network on loopback: gateway, two super nodes, and two demo nodes
 through the super nodes, bob direct). Open the printed URLs in a browser; Ctrl-C stops everything.`;
 
 const SPEC = {
-  port: { kind: 'number', value: '<port>', description: 'gateway port', default: 8080 },
+  port: {
+    kind: 'number',
+    value: '<port>',
+    description: 'gateway port',
+    default: 8080,
+    integer: true,
+    min: 0,
+    max: 65535,
+  },
   host: {
     kind: 'string',
     value: '<address>',
     description: 'gateway address',
     default: '127.0.0.1',
   },
-  debug: { kind: 'boolean', description: 'verbose logs', default: false },
+  logLevel: { ...COMMON_SPEC.logLevel, default: 'warn' },
 } as const;
 
 export interface Devnet {
@@ -46,13 +55,16 @@ export interface Devnet {
 export async function startDevnet(options: {
   port: number;
   host: string;
-  debug?: boolean;
-  quiet?: boolean;
+  logLevel?: LogLevel;
+  logFormat?: LogFormat;
 }): Promise<Devnet> {
   // The composition root picks the process's crypto backends (libsodium when it loads).
   useNativeCrypto();
   const dir = mkdtempSync(join(tmpdir(), 'pc2-devnet-'));
-  const logger = createLogger('devnet', { debug: options.debug, quiet: options.quiet ?? true });
+  const logger = createLogger('devnet', {
+    level: options.logLevel ?? 'error',
+    format: options.logFormat,
+  });
   const edgeKey = KeyPair.generate();
   const keys = [KeyPair.generate(), KeyPair.generate()];
   const publicUrlTemplate = `http://{name}.localhost${options.port === 80 ? '' : `:${options.port}`}`;
@@ -94,14 +106,18 @@ export async function startDevnet(options: {
     ] as const) {
       const site = await startDemoSite(name);
       stoppers.push(() => site.close());
+      // bob's entry is reachable from the super nodes (all on loopback), so the probe picks direct.
+      const listen = mode === 'auto' ? { host: '127.0.0.1', port: await freePort() } : undefined;
       const agent = new NodeAgent({
         key: KeyPair.generate(),
         name,
         upstream: site.url,
         superNodes: superNodes.map((s) => s.url),
         mode,
-        // bob's demo site is reachable from the super nodes (all on loopback), so the probe picks direct.
-        publicUrl: mode === 'auto' ? site.url : undefined,
+        publicUrl: listen ? `http://${listen.host}:${listen.port}` : undefined,
+        listen,
+        // Nothing is there yet when a devnet starts: no app-down warning for the demo sites.
+        appCheckMs: 60_000,
         logger,
       });
       stoppers.push(() => agent.stop());
@@ -177,6 +193,15 @@ export async function startSuperNodes(
   return nodes;
 }
 
+/** A loopback port free a moment ago (the demo's direct node announces its URL before listening). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
 function waitOnline(agent: NodeAgent, timeoutMs = 10_000): Promise<void> {
   if (agent.status().online) return Promise.resolve();
   return new Promise((resolve, reject) => {
@@ -196,12 +221,7 @@ export async function runDevnet(args: string[]): Promise<void> {
   const parsed = parseOptions(args, SPEC, USAGE);
   if (!parsed) return;
   const started = Date.now();
-  const net = await startDevnet({
-    ...parsed.options,
-    port: parsed.options.port!,
-    host: parsed.options.host!,
-    quiet: !parsed.options.debug,
-  });
+  const net = await startDevnet(parsed.options);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   console.log(
     `pc2 devnet is up (${seconds} s): gateway ${net.gatewayUrl}, super nodes ${net.superNodes.map((s) => s.url).join(' and ')}\n`,

@@ -40,9 +40,20 @@ export const GATEWAY_SPEC = {
     description: 'address to listen on',
     default: '0.0.0.0',
   },
-  httpsPort: { kind: 'number', value: '<port>', description: 'HTTPS port', default: 443 },
+  httpsPort: {
+    kind: 'number',
+    value: '<port>',
+    description: 'HTTPS port',
+    default: 443,
+    integer: true,
+    min: 0,
+    max: 65535,
+  },
   httpPort: {
     kind: 'number',
+    integer: true,
+    min: 0,
+    max: 65535,
     value: '<port>',
     description: 'HTTP port (redirects to HTTPS; plain HTTP without --cert)',
     default: 80,
@@ -67,6 +78,9 @@ export const GATEWAY_SPEC = {
   },
   workers: {
     kind: 'number',
+    integer: true,
+    min: 1,
+    max: 1024,
     value: '<n>',
     description: 'worker processes sharing the ports, one per core to use (Node.js only)',
     default: 1,
@@ -135,7 +149,7 @@ export async function runGateway(args: string[]): Promise<void> {
   const parsed = parseOptions(args, GATEWAY_SPEC, USAGE);
   if (!parsed) return;
   const o = parsed.options;
-  const logger = createLogger('gateway');
+  const logger = createLogger('gateway', { level: o.logLevel, format: o.logFormat });
   const edgeKey = await loadOrCreateKey(o.edgeKeyFile!, 'edge', false);
   if (!o.cert) logger.warn('no --cert: serving plain HTTP (development only)');
   const workers = o.workers ?? 1;

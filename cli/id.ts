@@ -1,28 +1,29 @@
 /** `pc2 id new|show|restore`: the node's identity key and its recovery phrase. */
 import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { KeyPair } from '../shared/keys.ts';
 import { loadIdentity, saveIdentity } from '../agent/identity.ts';
 import { AgentError } from '../agent/errors.ts';
 import { keyFromRecoveryPhrase, recoveryPhrase } from '../agent/recovery.ts';
-import { CliError } from './errors.ts';
+import { CliError, EXIT } from './errors.ts';
+import { DEFAULT_IDENTITY_KEY, keyDirectory, requireKey } from './keyfile.ts';
 import { parseOptions } from './options.ts';
 
 const USAGE = `pc2 id new|show|restore [options]
 
   new       create a new identity key and print its recovery phrase (fails if the key file exists)
-  show      print the id and DID (--phrase: also the recovery phrase)
-  restore   recreate the key file from a recovery phrase (read from --phrase-file or standard input)`;
+  show      print the id and DID (--phrase: the recovery phrase; only the words when not on a terminal)
+  restore   recreate the key file from a recovery phrase (read from --phrase-file or standard input)
+
+\`pc2 id show --phrase | pc2 id restore --key other.key\` copies a key.`;
 
 const SPEC = {
   key: {
     kind: 'string',
     value: '<file>',
     description: 'identity key file',
-    default: join(homedir(), '.pc2', 'identity.key'),
+    default: DEFAULT_IDENTITY_KEY,
   },
-  phrase: { kind: 'boolean', description: 'show: also print the 24-word recovery phrase' },
+  phrase: { kind: 'boolean', description: 'show: print the 24-word recovery phrase' },
   phraseFile: {
     kind: 'string',
     value: '<file>',
@@ -31,14 +32,6 @@ const SPEC = {
 } as const;
 
 const describeKey = (key: KeyPair) => `id:  ${key.id}\ndid: ${key.id.toDid()}`;
-
-async function readKey(path: string): Promise<KeyPair> {
-  const key = await loadIdentity(path).catch((e: Error) => {
-    throw new CliError(`cannot read key file ${path}: ${e.message}`);
-  });
-  if (!key) throw new CliError(`no key at ${path}; create one with \`pc2 id new\``);
-  return key;
-}
 
 async function readPhrase(file: string | undefined): Promise<string> {
   if (file)
@@ -53,6 +46,7 @@ async function readPhrase(file: string | undefined): Promise<string> {
 }
 
 async function save(path: string, key: KeyPair): Promise<void> {
+  keyDirectory(path);
   try {
     await saveIdentity(path, key);
   } catch (e) {
@@ -66,7 +60,9 @@ export async function runId(args: string[]): Promise<void> {
   const parsed = parseOptions(args, SPEC, USAGE);
   if (!parsed) return;
   const { options, positionals } = parsed;
-  const path = options.key!;
+  const path = options.key;
+  if (positionals.length > 1)
+    throw new CliError(`unexpected argument "${positionals[1]}"\n\n${USAGE}`, EXIT.USAGE);
   switch (positionals[0]) {
     case 'new': {
       const key = KeyPair.generate();
@@ -76,12 +72,18 @@ export async function runId(args: string[]): Promise<void> {
       return;
     }
     case 'show': {
-      const key = await readKey(path);
+      const key = await requireKey(path);
+      // Piped or redirected, --phrase gives exactly what `pc2 id restore` reads.
+      if (options.phrase && !process.stdout.isTTY) {
+        console.log(recoveryPhrase(key));
+        return;
+      }
       console.log(describeKey(key));
       if (options.phrase) console.log(`recovery phrase: ${recoveryPhrase(key)}`);
       return;
     }
     case 'restore': {
+      keyDirectory(path);
       let key: KeyPair;
       try {
         key = keyFromRecoveryPhrase(await readPhrase(options.phraseFile));
@@ -101,7 +103,7 @@ export async function runId(args: string[]): Promise<void> {
     default:
       throw new CliError(
         positionals[0] ? `unknown action "${positionals[0]}"\n\n${USAGE}` : USAGE,
-        2,
+        EXIT.USAGE,
       );
   }
 }

@@ -1,130 +1,178 @@
-/** `pc2 node`: put this machine's PC2 app online under <name>.<zone>. */
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-import { AgentError } from '../agent/errors.ts';
-import { type AgentStatus, NodeAgent } from '../agent/node-agent.ts';
-import { CliError } from './errors.ts';
+/** `pc2 node`: put this machine's PC2 app online under <name>.<zone>, until stopped. */
+import { type AgentStatus, NodeAgent, type NodeAgentOptions } from '../agent/node-agent.ts';
+import { statusFields, statusLines } from '../agent/agent-status.ts';
+import { CliError, EXIT } from './errors.ts';
+import {
+  cliErrorOf,
+  hostPortProblem,
+  KEY_FLAG,
+  NAME_FLAG,
+  parseHostPort,
+  SUPERNODE_FLAG,
+} from './flags.ts';
+import { DEFAULT_INSPECTOR, startInspectorFromFlags } from './inspector.ts';
 import { useNativeCrypto } from './native-crypto.ts';
 import { loadOrCreateKey } from './keyfile.ts';
 import { createLogger } from './logger.ts';
-import { parseOptions } from './options.ts';
+import { type Parsed, parseOptions } from './options.ts';
 import { onShutdown } from './shutdown.ts';
+import { StatusScreen } from './status-screen.ts';
 
 const USAGE = `pc2 node --name <name> --supernode <url> [--supernode <url> ...] [options]
 
-Claims <name> (or confirms it is yours), then keeps it online: direct when a super node can reach
---public-url, otherwise relayed through an encrypted tunnel to every super node.`;
+Claims <name> (or confirms it is yours), then keeps it online until stopped: direct when a super
+node can reach --public-url, otherwise relayed through an encrypted tunnel to every super node.
+On a terminal it shows a live status; otherwise it logs a line per change. The inspector
+(http://127.0.0.1:4040 by default) lists the requests passing through.`;
 
-const SPEC = {
-  name: {
-    kind: 'string',
-    value: '<name>',
-    description: 'the name to claim, e.g. alice',
-    required: true,
-  },
-  supernode: {
-    kind: 'list',
-    value: '<url>',
-    description: 'super node API URL, primary first',
-    required: true,
-  },
+/** Where the local app is when nothing says otherwise; the one place --upstream gets its value. */
+export const DEFAULT_UPSTREAM = 'http://127.0.0.1:4200';
+
+export const NODE_SPEC = {
+  name: { ...NAME_FLAG, required: true },
+  supernode: { ...SUPERNODE_FLAG, required: true },
   upstream: {
     kind: 'string',
     value: '<url>',
     description: 'the local app to publish',
-    default: 'http://127.0.0.1:4200',
+    default: DEFAULT_UPSTREAM,
+    url: ['http:'],
   },
-  key: {
-    kind: 'string',
-    value: '<file>',
-    description: 'identity key file (created if missing)',
-    default: join(homedir(), '.pc2', 'identity.key'),
-  },
+  key: { ...KEY_FLAG, description: 'identity key file (created if missing)' },
   mode: {
     kind: 'string',
     value: 'auto|direct|relay',
     description: 'how visitors reach this node',
     default: 'auto',
+    choices: ['auto', 'direct', 'relay'],
   },
   publicUrl: {
     kind: 'string',
     value: '<url>',
-    description: "this node's own public URL, if it has one (for direct mode)",
+    description:
+      "this node's own public URL, if it has one (direct mode); it should lead to --listen",
+    url: ['http:', 'https:'],
   },
-  leaseSeconds: { kind: 'number', value: '<s>', description: 'route record lease', default: 600 },
-  debug: { kind: 'boolean', description: 'verbose logs', default: false },
+  listen: {
+    kind: 'string',
+    value: '<host:port>',
+    description:
+      "direct mode: where the agent takes the edge's requests (what --public-url leads to)",
+    check: hostPortProblem,
+  },
+  leaseSeconds: {
+    kind: 'number',
+    value: '<seconds>',
+    description: 'route record lease, renewed at half (10 to 86400)',
+    default: 600,
+    integer: true,
+    min: 10,
+    max: 86_400,
+  },
+  hostHeader: {
+    kind: 'string',
+    value: 'visitor|hop',
+    description:
+      "the Host the app sees: the visitor's, or the one the last hop sent (the super node's or the public URL's)",
+    default: 'visitor',
+    choices: ['visitor', 'hop'],
+  },
+  appCheckSeconds: {
+    kind: 'number',
+    value: '<seconds>',
+    description: 'how often the app is checked (0.1 to 3600)',
+    default: 10,
+    min: 0.1,
+    max: 3600,
+  },
+  inspector: {
+    kind: 'string',
+    value: '<host:port>|off',
+    description: 'where the inspector page listens',
+    default: DEFAULT_INSPECTOR,
+    check: (v: string) => (v === 'off' ? undefined : hostPortProblem(v)),
+  },
+  inspectorPublic: {
+    kind: 'boolean',
+    description: 'let the inspector listen on a non-loopback address (it shows every request)',
+    default: false,
+  },
 } as const;
 
-export const EXIT_NAME_TAKEN = 3;
-export const EXIT_NO_SUPERNODE = 4;
+export type NodeFlags = Parsed<typeof NODE_SPEC>;
 
-function render(s: AgentStatus): string {
-  const lines = [
-    `${s.name}  ${s.online ? 'ONLINE ' : 'offline'}  ${s.publicUrl ?? ''}`,
-    `mode: ${s.mode ?? '-'}   last published: ${s.lastPublished ? new Date(s.lastPublished).toISOString() : '-'}`,
-    ...s.superNodes.map(
-      (l) => `  ${l.state.padEnd(12)} ${l.url}${l.detail ? `  (${l.detail})` : ''}`,
-    ),
-  ];
-  return lines.join('\n');
+/** The agent's options from the flags (and the key). */
+export function agentOptions(
+  o: NodeFlags,
+  key: NodeAgentOptions['key'],
+): Omit<NodeAgentOptions, 'logger'> {
+  if (o.mode === 'direct' && !o.publicUrl)
+    throw new CliError(
+      '--mode direct needs --public-url (where the world reaches this node)',
+      EXIT.USAGE,
+    );
+  if (o.listen && !o.publicUrl)
+    throw new CliError(
+      '--listen is for direct mode: give --public-url too (what leads to it)',
+      EXIT.USAGE,
+    );
+  return {
+    key,
+    name: o.name,
+    upstream: o.upstream,
+    superNodes: o.supernode,
+    mode: o.mode as NodeAgentOptions['mode'],
+    publicUrl: o.publicUrl,
+    listen: o.listen ? parseHostPort(o.listen)! : undefined,
+    leaseMs: o.leaseSeconds * 1000,
+    hostHeader: o.hostHeader as NodeAgentOptions['hostHeader'],
+    appCheckMs: Math.round(o.appCheckSeconds * 1000),
+  };
 }
 
 export async function runNode(args: string[]): Promise<void> {
-  const parsed = parseOptions(args, SPEC, USAGE);
+  const parsed = parseOptions(args, NODE_SPEC, USAGE);
   if (!parsed) return;
+  if (parsed.positionals.length)
+    throw new CliError(`unexpected argument "${parsed.positionals[0]}"`, EXIT.USAGE);
+  const o = parsed.options;
   // The composition root picks the process's crypto backends (libsodium when it loads).
   useNativeCrypto();
-  const o = parsed.options;
-  if (!['auto', 'direct', 'relay'].includes(o.mode!))
-    throw new CliError(`--mode is auto, direct or relay, got "${o.mode}"`, 2);
-  const logger = createLogger('node', { debug: o.debug });
-  const key = await loadOrCreateKey(o.key!, 'identity', true);
+  const tty = Boolean(process.stdout.isTTY && process.stderr.isTTY);
+  const screen = tty ? new StatusScreen() : null;
+  const logger = createLogger('node', {
+    level: o.logLevel,
+    format: o.logFormat,
+    write: screen ? (line) => screen.log(line.trimEnd()) : undefined,
+  });
+  const options = agentOptions(o, null as never);
+  const key = await loadOrCreateKey(o.key, 'identity', true);
   let agent: NodeAgent;
   try {
-    agent = new NodeAgent({
-      key,
-      name: o.name,
-      upstream: o.upstream!,
-      superNodes: o.supernode,
-      mode: o.mode as 'auto' | 'direct' | 'relay',
-      publicUrl: o.publicUrl,
-      leaseMs: o.leaseSeconds! * 1000,
-      logger,
-    });
+    agent = new NodeAgent({ ...options, key, logger });
   } catch (e) {
-    if (e instanceof AgentError) throw new CliError(e.message, 2);
-    throw e;
+    throw cliErrorOf(e);
   }
-  const tty = process.stdout.isTTY;
-  let drawn = 0;
-  agent.on('status', (s: AgentStatus) => {
-    const text = render(s);
-    if (tty) {
-      if (drawn) process.stdout.write(`\x1b[${drawn}A\x1b[J`);
-      process.stdout.write(text + '\n');
-      drawn = text.split('\n').length;
-    } else {
-      logger.info('status', {
-        online: s.online,
-        mode: s.mode,
-        url: s.publicUrl,
-        superNodes: s.superNodes.map((l) => `${l.url}=${l.state}`),
-      });
-    }
-  });
+  const show = (s: AgentStatus) => {
+    if (screen) screen.draw(statusLines(s));
+    else logger.info('status', statusFields(s));
+  };
+  agent.on('status', show);
+  const inspector = await startInspectorFromFlags(o, agent);
   try {
     await agent.start();
   } catch (e) {
-    if (e instanceof AgentError) {
-      const code =
-        e.code === 'NAME_TAKEN'
-          ? EXIT_NAME_TAKEN
-          : e.code === 'NO_SUPERNODE'
-            ? EXIT_NO_SUPERNODE
-            : 1;
-      throw new CliError(e.message, code);
-    }
-    throw e;
+    agent.off('status', show);
+    await inspector?.close();
+    await agent.stop().catch(() => {});
+    throw cliErrorOf(e);
   }
-  await onShutdown(() => agent.stop());
+  if (inspector) logger.info(`inspector on ${inspector.url}`);
+  await onShutdown(
+    async () => {
+      await inspector?.close();
+      await agent.stop();
+    },
+    screen ? (line) => screen.log(line) : undefined,
+  );
 }

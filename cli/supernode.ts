@@ -51,12 +51,31 @@ export const SUPERNODE_SPEC = {
   },
   apiPort: {
     kind: 'number',
+    integer: true,
+    min: 0,
+    max: 65535,
     value: '<port>',
     description: 'registry API + relay ingress port',
     default: 8080,
   },
-  proxyPort: { kind: 'number', value: '<port>', description: 'Active Proxy port', default: 8090 },
-  dhtPort: { kind: 'number', value: '<port>', description: 'Boson DHT port (UDP)', default: 39001 },
+  proxyPort: {
+    kind: 'number',
+    value: '<port>',
+    description: 'Active Proxy port',
+    default: 8090,
+    integer: true,
+    min: 0,
+    max: 65535,
+  },
+  dhtPort: {
+    kind: 'number',
+    value: '<port>',
+    description: 'Boson DHT port (UDP)',
+    default: 39001,
+    integer: true,
+    min: 0,
+    max: 65535,
+  },
   noDht: { kind: 'boolean', description: 'run no DHT node', default: false },
   bootstrap: {
     kind: 'list',
@@ -90,7 +109,6 @@ export const SUPERNODE_SPEC = {
     description: 'admit loopback/private endpoints (local testing only)',
     default: false,
   },
-  debug: { kind: 'boolean', description: 'verbose logs', default: false },
   gateway: {
     kind: 'boolean',
     description: 'also run the Node.js gateway in this process (single-VPS setups)',
@@ -131,7 +149,7 @@ export async function runSupernode(args: string[]): Promise<void> {
   // The composition root picks the process's crypto backends (libsodium when it loads).
   useNativeCrypto();
   const o = parsed.options;
-  const logger = createLogger('supernode', { debug: o.debug });
+  const logger = createLogger('supernode', { level: o.logLevel, format: o.logFormat });
   const key = await loadOrCreateKey(o.key!, 'super node', false);
   const peers = (o.peer ?? []).map((p) => {
     const { id, at } = parseIdAt(p, '--peer');

@@ -156,7 +156,14 @@ export class Edge {
           throw new EdgeError('UPSTREAM_UNAVAILABLE', 'WebSockets are not bridged by this runtime');
         return runtime.webSocket(request, route, headers);
       }
-      return forward(request, route, headers, options);
+      try {
+        return await forward(request, route, headers, options);
+      } catch (e) {
+        // Every target failed: the cached route is stale (the node moved, or went), ask again next time.
+        if (route.kind === 'node' && e instanceof EdgeError && e.code === 'UPSTREAM_UNAVAILABLE')
+          this.resolver.forget(route.name);
+        throw e;
+      }
     });
     app.onError((error, c) => {
       const edgeError =

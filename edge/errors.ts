@@ -10,6 +10,8 @@ export type EdgeErrorCode =
   | 'UNVERIFIED_ROUTE'
   | 'REGISTRY_UNAVAILABLE'
   | 'UPSTREAM_UNAVAILABLE'
+  /** The node's agent answered that its app does not (x-pc2-node-error: APP_NOT_ANSWERING). */
+  | 'APP_NOT_ANSWERING'
   | 'NOT_FOUND'
   | 'BODY_TOO_LARGE'
   | 'INTERNAL';
@@ -32,6 +34,7 @@ const STATUS: Record<EdgeErrorCode, number> = {
   BODY_TOO_LARGE: 413,
   NODE_OFFLINE: 503,
   UPSTREAM_UNAVAILABLE: 503,
+  APP_NOT_ANSWERING: 502,
   UNVERIFIED_ROUTE: 502,
   REGISTRY_UNAVAILABLE: 502,
   INTERNAL: 500,

@@ -6,6 +6,8 @@
 import type { ForwardRoute, Target } from './app.ts';
 import { EdgeError } from './errors.ts';
 import {
+  NODE_ERROR_HEADER,
+  nodeError,
   RELAY_ERROR_HEADER,
   responseBoundMs,
   type TargetHealth,
@@ -247,6 +249,14 @@ export async function forward(
       bound.stop();
     }
     options.health?.answered(target.url);
+    const appDown =
+      route.kind === 'node' &&
+      nodeError(res.status, res.headers.get(NODE_ERROR_HEADER), route.name);
+    if (appDown) {
+      await res.body?.cancel().catch(() => {});
+      body?.cancel();
+      throw appDown;
+    }
     const relayError = res.headers.get(RELAY_ERROR_HEADER);
     if (tryNextTarget(res.status, relayError, last) && !body?.consumed) {
       failures.push(`${target.label}: HTTP ${res.status}${relayError ? ` ${relayError}` : ''}`);

@@ -3,7 +3,7 @@
  * the edge may speak are replaced, and the node learns who asked (X-Forwarded-*).
  */
 import { connectionTokens, isHopByHop, rawConnectionTokens } from '../shared/hop-by-hop.ts';
-import { INGRESS_HEADERS } from '../shared/records/api.ts';
+import { INGRESS_HEADERS, NODE_ERROR_HEADER } from '../shared/records/api.ts';
 
 /**
  * Request fields the edge never passes on besides the hop-by-hop ones: Host (the target's URL sets
@@ -70,7 +70,8 @@ export function forwardedRawHeaders(raw: readonly string[], info: ForwardInfo): 
 export const dropsResponseHeader = (
   key: string,
   listed: ReadonlySet<string> | undefined,
-): boolean => key === INGRESS_HEADERS.relayError || isHopByHop(key, listed);
+): boolean =>
+  key === INGRESS_HEADERS.relayError || key === NODE_ERROR_HEADER || isHopByHop(key, listed);
 
 /** Response headers for the client: hop-by-hop ones dropped, framing (length, encoding, range) kept. */
 export function clientResponseHeaders(target: Headers): Headers {

@@ -35,6 +35,11 @@ function explain(error: EdgeError, host: string): [string, string] {
     case 'NODE_OFFLINE':
     case 'UPSTREAM_UNAVAILABLE':
       return ['Node offline', `<p>The PC2 node at ${h} is offline right now. Try again later.</p>`];
+    case 'APP_NOT_ANSWERING':
+      return [
+        'App not answering',
+        `<p>The node at ${h} is online but its app is not answering. Try again later.</p>`,
+      ];
     case 'UNVERIFIED_ROUTE':
       return [
         'Route not verified',

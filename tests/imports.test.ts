@@ -45,6 +45,8 @@ export function violation(file: string, spec: string, source: string): string | 
   if (from === 'edge' && !file.startsWith('edge/runtime/') && target.startsWith('edge/runtime/'))
     return 'the edge core does not import a runtime';
   if (!PRODUCT.includes(from)) return null;
+  // Packages installed on demand (`npm run chat:install-local`), like node_modules.
+  if (to === '.local') return null;
   if (to === 'tests' || to === 'bench') return `${from}/ does not import ${to}/`;
   if (from === 'cli') return null;
   if (to === 'cli') return 'only cli/ composes; nothing imports it';

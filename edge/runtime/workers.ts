@@ -6,7 +6,7 @@
 import { Edge, type NodeRoute } from '../app.ts';
 import { edgeConfigFromEnv } from '../env-config.ts';
 import { EdgeError } from '../errors.ts';
-import { RELAY_ERROR_HEADER, tryNextTarget } from '../failover.ts';
+import { NODE_ERROR_HEADER, nodeError, RELAY_ERROR_HEADER, tryNextTarget } from '../failover.ts';
 import { targetHeaders, targetUrl, unavailable } from '../forward.ts';
 import { errorResponse } from '../pages.ts';
 
@@ -77,6 +77,8 @@ async function bridgeWebSocket(
     }
     const toTarget = res.webSocket;
     if (!toTarget) {
+      const appDown = nodeError(res.status, res.headers.get(NODE_ERROR_HEADER), route.name);
+      if (appDown) throw appDown;
       const relayError = res.headers.get(RELAY_ERROR_HEADER);
       if (tryNextTarget(res.status, relayError, i === route.targets.length - 1)) {
         failures.push(`${target.label}: HTTP ${res.status}${relayError ? ` ${relayError}` : ''}`);

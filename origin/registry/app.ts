@@ -5,6 +5,7 @@ import {
   API_PREFIX,
   type ErrorBody,
   type HealthResponse,
+  type OwnerNamesResponse,
   type RegistrarResponse,
 } from '../../shared/records/api.ts';
 import { limitBody } from '../body-limit.ts';
@@ -74,6 +75,11 @@ export function createRegistryApp(
       'content-type': 'application/json',
       'cache-control': 'no-store',
     });
+  });
+  api.get('/owners/:id/names', none, (c) => {
+    limit(c, 'read');
+    const owner = c.req.param('id');
+    return c.json({ owner, names: service.namesOf(owner) } satisfies OwnerNamesResponse);
   });
   api.get('/names/:name/available', none, (c) => {
     limit(c, 'read');

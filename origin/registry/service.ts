@@ -361,6 +361,11 @@ export class RegistryService {
     return json;
   }
 
+  /** The names bound to an owner id now (released ones not). */
+  namesOf(owner: string): string[] {
+    return this.#store.namesOf(owner);
+  }
+
   available(name: string): AvailabilityResponse {
     const checked = checkName(name, this.#reserved);
     if (!checked.ok)

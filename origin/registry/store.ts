@@ -40,6 +40,8 @@ export class RegistryStore {
   readonly #log: AppendLog;
   readonly #entries = new Map<string, NameEntry>();
   readonly #seqs = new Map<string, number>();
+  /** Owner id -> the names bound to it now (released ones not), for `namesOf`. */
+  readonly #byOwner = new Map<string, Set<string>>();
   readonly #compactMinBytes: number;
   readonly #logger: Logger;
   #version = 0;
@@ -109,7 +111,10 @@ export class RegistryStore {
 
   #apply(record: LogRecord): void {
     for (const { v, st } of record.s ?? []) {
-      this.#entries.set(st.name, describeState(st, v));
+      const before = this.#entries.get(st.name);
+      const entry = describeState(st, v);
+      this.#entries.set(st.name, entry);
+      this.#index(before, entry);
       if (v > this.#version) this.#version = v;
     }
     for (const [signer, name, seq] of record.q ?? []) this.#seqs.set(signer + '|' + name, seq);
@@ -121,6 +126,23 @@ export class RegistryStore {
       this.damage.recoveredFrom.push(peer);
       this.#logger.info('registry store: names of the damaged log records pulled again', { peer });
     }
+  }
+
+  #index(before: NameEntry | undefined, after: NameEntry): void {
+    if (before && !before.state.released) {
+      const names = this.#byOwner.get(before.binding.owner);
+      names?.delete(before.binding.name);
+      if (names?.size === 0) this.#byOwner.delete(before.binding.owner);
+    }
+    if (after.state.released) return;
+    let names = this.#byOwner.get(after.binding.owner);
+    if (!names) this.#byOwner.set(after.binding.owner, (names = new Set()));
+    names.add(after.binding.name);
+  }
+
+  /** The names bound to `owner` now, sorted. */
+  namesOf(owner: string): string[] {
+    return [...(this.#byOwner.get(owner) ?? [])].sort();
   }
 
   get(name: string): NameEntry | undefined {

@@ -103,7 +103,9 @@ export function decodeValue(bytes: Uint8Array): Result<Value> {
   // The map came from outside: every field must have its wire type before a Value is built of it.
   const bytesOf = (key: string, length?: number) => {
     const v = fields[key];
-    return v === undefined || (v instanceof Uint8Array && (length === undefined || v.length === length));
+    return (
+      v === undefined || (v instanceof Uint8Array && (length === undefined || v.length === length))
+    );
   };
   const seq = fields.seq;
   if (

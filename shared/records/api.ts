@@ -9,7 +9,15 @@ export const registryPaths = {
   /** GET: {@link ResolveResponse}; 404 for an unknown name. */
   resolve: (name: string) => `${API_PREFIX}/names/${encodeURIComponent(name)}`,
   available: (name: string) => `${API_PREFIX}/names/${encodeURIComponent(name)}/available`,
+  /** GET: {@link OwnerNamesResponse}, the names bound to a key now. */
+  ownerNames: (id: string) => `${API_PREFIX}/owners/${encodeURIComponent(id)}/names`,
 } as const;
+
+export interface OwnerNamesResponse {
+  owner: string;
+  /** Sorted; released names are not listed. */
+  names: string[];
+}
 
 /** What resolving a name returns: only what the edge needs to route, both parts signed. */
 export interface ResolveResponse {
@@ -32,6 +40,18 @@ export const INGRESS_HEADERS = {
    */
   relayError: 'x-pc2-relay-error',
 } as const;
+
+/**
+ * What a node's agent says about its own app, on a response it makes itself (relayed or direct):
+ * header `x-pc2-node-error` with one of these codes. The edge renders its own page for it and never
+ * passes the header to browsers.
+ */
+export const NODE_ERROR_HEADER = 'x-pc2-node-error';
+export const NODE_ERRORS = {
+  /** The node is online, but its app (the agent's upstream) did not answer: status 502. */
+  APP_NOT_ANSWERING: 502,
+} as const;
+export type NodeErrorCode = keyof typeof NODE_ERRORS;
 
 /** JSON error body used by every HTTP surface of the project. */
 export interface ErrorBody {

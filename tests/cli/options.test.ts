@@ -26,6 +26,8 @@ describe('CLI options: flags > environment > config file > defaults', () => {
       port: 1,
       dev: false,
       supernode: ['http://a'],
+      logLevel: 'info',
+      logFormat: 'text',
     });
     const env = parseOptions(['--config', config], SPEC, 'usage', {
       PC2_PORT: '2',
@@ -39,7 +41,12 @@ describe('CLI options: flags > environment > config file > defaults', () => {
       'usage',
       { PC2_PORT: '2' },
     )!;
-    expect(flags.options).toEqual({ name: 'fromfile', port: 3, dev: true, supernode: ['x', 'y'] });
+    expect(flags.options).toMatchObject({
+      name: 'fromfile',
+      port: 3,
+      dev: true,
+      supernode: ['x', 'y'],
+    });
   });
 
   it('reports bad values, missing required options and unknown keys clearly', () => {
@@ -60,5 +67,90 @@ describe('CLI options: flags > environment > config file > defaults', () => {
       /cannot read config file/,
     );
     expect(() => parseOptions(['--nope'], SPEC, 'usage', {})).toThrow(CliError);
+  });
+});
+
+describe('CLI options: every value checked, a bad one is a usage error (exit 2)', () => {
+  const STRICT = {
+    lease: {
+      kind: 'number',
+      description: 'lease',
+      integer: true,
+      min: 10,
+      max: 86_400,
+      default: 600,
+    },
+    url: { kind: 'list', description: 'urls', url: ['http:', 'https:'] },
+    mode: { kind: 'string', description: 'mode', choices: ['a', 'b'] },
+    even: {
+      kind: 'string',
+      description: 'even',
+      check: (v: string) => (Number(v) % 2 === 0 ? undefined : 'an even number'),
+    },
+  } as const;
+  const refused = (args: string[], env: Record<string, string> = {}) => {
+    try {
+      parseOptions(args, STRICT, 'usage', env);
+    } catch (e) {
+      expect(e).toBeInstanceOf(CliError);
+      expect((e as CliError).exitCode).toBe(2);
+      return (e as CliError).message;
+    }
+    throw new Error(`accepted ${args.join(' ')}`);
+  };
+
+  it('ranges, whole numbers, URLs, choices, custom checks, log flags', () => {
+    expect(refused(['--lease', '0'])).toMatch(
+      /--lease: expected a number from 10 to 86400, got "0"/,
+    );
+    expect(refused(['--lease=-5'])).toMatch(/from 10 to 86400/);
+    expect(refused(['--lease', '12.5'])).toMatch(/a whole number/);
+    expect(refused(['--lease', ''])).toMatch(/a number/);
+    expect(refused([], { PC2_LEASE: '1e9' })).toMatch(/PC2_LEASE \(lease\): expected a number/);
+    expect(refused(['--url', 'sn1.example'])).toMatch(/a URL/);
+    expect(refused(['--url', 'ftp://sn1.example'])).toMatch(/http:\/\/ or https:\/\//);
+    expect(refused(['--url', 'http://user:pw@sn1.example'])).toMatch(/without user/);
+    expect(refused(['--mode', 'c'])).toMatch(/one of a, b/);
+    expect(refused(['--even', '3'])).toMatch(/an even number/);
+    expect(refused(['--log-level', 'loud'])).toMatch(/one of debug, info, warn, error/);
+    expect(refused(['--log-format', 'xml'])).toMatch(/one of text, json/);
+    const ok = parseOptions(
+      ['--lease', '10', '--url', 'https://sn1.example', '--log-format', 'json'],
+      STRICT,
+      'usage',
+      {},
+    )!;
+    expect(ok.options).toMatchObject({
+      lease: 10,
+      url: ['https://sn1.example'],
+      logFormat: 'json',
+    });
+  });
+});
+
+describe('CLI log lines: --log-level and --log-format', () => {
+  it('drops the less severe lines and writes JSON objects when asked', async () => {
+    const { createLogger } = await import('../../cli/logger.ts');
+    const lines: string[] = [];
+    const json = createLogger('node', {
+      level: 'warn',
+      format: 'json',
+      write: (l) => lines.push(l),
+    });
+    json.debug('d');
+    json.info('i');
+    json.warn('app not answering', { at: 'x' });
+    json.error('e');
+    expect(lines).toHaveLength(2);
+    expect(JSON.parse(lines[0])).toMatchObject({
+      level: 'warn',
+      component: 'node',
+      msg: 'app not answering',
+      at: 'x',
+    });
+    expect(lines.every((l) => l.endsWith('\n'))).toBe(true);
+    const text: string[] = [];
+    createLogger('node', { level: 'debug', write: (l) => text.push(l) }).debug('hello', { a: 1 });
+    expect(text[0]).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z debug node: hello \{"a":1\}\n$/);
   });
 });

@@ -79,7 +79,7 @@ afterAll(async () => {
 describe('node agent with two super nodes (in-process, real sockets)', () => {
   it('claims its name, holds a tunnel to each super node and lists both as relays', async () => {
     await agent.start();
-    const status = await until((s) => s.online && s.superNodes.every((l) => l.state === 'online'));
+    const status = await until((s) => s.online && s.superNodes.every((l) => l.tunnel === 'up'));
     expect(status.mode).toBe('relay');
     expect(status.publicUrl).toBe('http://alice.localhost:8080');
     const [primary, secondary] = cluster.nodes;
@@ -141,7 +141,7 @@ describe('node agent with two super nodes (in-process, real sockets)', () => {
   it('drops a super node that goes away from its route at once', async () => {
     const [primary, secondary] = cluster.nodes;
     await primary.node.stop();
-    await until((s) => s.superNodes[0].state !== 'online');
+    await until((s) => s.superNodes[0].tunnel !== 'up');
     await expect
       .poll(() => resolvedRelays(secondary), { timeout: 10_000 })
       .toEqual([secondary.key.id.toString()]);

@@ -3,18 +3,10 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDevnet, type Devnet } from '../../cli/devnet.ts';
+import { freePort, startDevnet, type Devnet } from '../../cli/devnet.ts';
 import { PC2, REPO } from '../helpers/cli.ts';
 
 const run = promisify(execFile);
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** curl, because *.localhost resolving to loopback is what a visitor's tools do. */
 async function curl(url: string): Promise<{ status: number; body: string }> {
@@ -77,7 +69,7 @@ describe('pc2 devnet as a real process (what npm start runs)', () => {
   it('stops cleanly on Ctrl-C', async () => {
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.kill('SIGINT');
-    expect(await exited).toBe(0);
+    expect(await exited).toBe(130);
   });
 });
 

@@ -43,9 +43,7 @@ async function route(): Promise<RouteRecord | null> {
 }
 
 describe('pc2 node --mode direct', () => {
-  // The fix is the node owner's issue (#14: cli/node.ts keeps the process alive); this checks it from
-  // outside and is on once that lands here.
-  it.skip('keeps running and renewing its lease past its first renewal point', async () => {
+  it('keeps running and renewing its lease past its first renewal point', async () => {
     const key = await keyFile(dir, 'dan');
     const node = pc2([
       'node',
@@ -60,7 +58,7 @@ describe('pc2 node --mode direct', () => {
       '--mode',
       'direct',
       '--lease-seconds',
-      '4',
+      '10',
       '--key',
       key.path,
     ]);
@@ -68,8 +66,8 @@ describe('pc2 node --mode direct', () => {
     await expect.poll(route, { timeout: 30_000 }).not.toBeNull();
     const first = (await route())!;
     expect(first.mode).toBe('direct');
-    // Renewals come at half the lease (2 s): past two of them, and past the first lease's end.
-    await new Promise((r) => setTimeout(r, 5_000));
+    // Renewals come at half the lease (5 s): past two of them, and past the first lease's end.
+    await new Promise((r) => setTimeout(r, 11_000));
     expect(node.child.exitCode).toBeNull();
     expect(node.child.signalCode).toBeNull();
     const later = (await route())!;

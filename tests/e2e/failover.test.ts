@@ -48,7 +48,9 @@ describe('failover between super node processes', () => {
 
     await net.startSuperNode(net.primary);
     await net.node.waitFor(
-      new RegExp(`"online":true[^\\n]*127\\.0\\.0\\.1:${net.primary.apiPort}=online`),
+      new RegExp(
+        `"state":"online"[^\\n]*127\\.0\\.0\\.1:${net.primary.apiPort} registry=\\w+ tunnel=up`,
+      ),
       90_000,
     );
     const res = await net.get('/');

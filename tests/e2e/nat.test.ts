@@ -163,7 +163,7 @@ describe.skipIf(!support.ok)(
           '--key',
           alice.path,
         ],
-        /"online":true[^\n]*=online","[^\n]*=online"/,
+        /"state":"online"[^\n]*tunnel=up[^\n]*tunnel=up/,
         90_000,
       );
     }, 180_000);

@@ -193,7 +193,7 @@ describe.skipIf(!support.ok)(
         'relay',
       ]);
       procs.push(node);
-      await node.waitFor(/"online":true/, 60_000);
+      await node.waitFor(/"state":"online"/, 60_000);
       const root = await pebble.issuingRoot();
       const first = certOn(net, 1)!;
       const results: { ok: boolean; serial: string; error?: string }[] = [];

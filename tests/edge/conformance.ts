@@ -157,6 +157,22 @@ export function edgeConformanceSuite(options: ConformanceOptions): void {
       }
     });
 
+    it('answers 502 "online, but its app is not answering" when the node says so, relayed and direct', async () => {
+      for (const name of ['lena', 'otto']) {
+        for (const path of ['/', '/with/body']) {
+          const res =
+            path === '/'
+              ? await get(name, path)
+              : await send(edge.baseUrl, host(name), path, { method: 'POST', body: 'x' });
+          expect(res.status, name).toBe(502);
+          expect(res.headers['content-type'], name).toMatch(/text\/html/);
+          expect(res.headers['x-pc2-error'], name).toBe('APP_NOT_ANSWERING');
+          expect(res.headers['x-pc2-node-error'], name).toBeUndefined();
+          expect(res.body.toString(), name).toMatch(/online but its app is not answering/);
+        }
+      }
+    });
+
     it('refuses routes that do not verify: bad signature, unknown registrar, name bound to another key', async () => {
       const ingressBefore = world.a.ingressCount;
       for (const name of ['mallory', 'ivan', 'judy']) {

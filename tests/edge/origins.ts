@@ -11,6 +11,7 @@ import { KeyPair } from '../../shared/keys.ts';
 import {
   type ErrorBody,
   INGRESS_HEADERS,
+  NODE_ERROR_HEADER,
   registryPaths,
   type ResolveResponse,
 } from '../../shared/records/api.ts';
@@ -67,6 +68,8 @@ export class FakeSuperNode {
   records: Map<string, ResolveResponse>;
   /** Ids of nodes whose tunnel is "not here": the ingress answers 502 for them. */
   readonly absentNodes = new Set<string>();
+  /** Ids of nodes whose app is down: their agent answers 502 APP_NOT_ANSWERING (agent/entry.ts). */
+  readonly appDownNodes = new Set<string>();
   readonly edgeKeys: Id[];
   resolveCount = 0;
   ingressCount = 0;
@@ -149,6 +152,13 @@ export class FakeSuperNode {
     // The ingress strips its own headers before the request reaches the node.
     delete req.headers[INGRESS_HEADERS.nodeId];
     delete req.headers[INGRESS_HEADERS.edgeToken];
+    if (this.appDownNodes.has(admitted.node)) {
+      req.resume();
+      res
+        .writeHead(502, { 'content-type': 'text/html', [NODE_ERROR_HEADER]: 'APP_NOT_ANSWERING' })
+        .end('<p>app not answering</p>');
+      return;
+    }
     serveNode(req, res, `relay:${label}`);
   }
 

@@ -9,6 +9,8 @@ import { signRoute } from '../../shared/records/route.ts';
 import type { EdgeConfig } from '../../edge/config.ts';
 import { ENV_KEYS } from '../../edge/env-config.ts';
 import { deadPort, DirectNode, FakeSuperNode } from './origins.ts';
+import { NodeEntry } from '../../agent/entry.ts';
+import { RequestLog } from '../../agent/request-log.ts';
 
 export const ZONE = 'localhost';
 
@@ -35,6 +37,13 @@ export async function createWorld(): Promise<World> {
   const a = await new FakeSuperNode('A', records, [edgeKey.id]).start();
   const b = await new FakeSuperNode('B', records, [edgeKey.id]).start();
   const direct = await new DirectNode().start();
+  // A direct node whose agent runs and whose app does not: the agent's real entry, the app's port dead.
+  const entry = new NodeEntry({
+    upstream: new URL(`http://127.0.0.1:${await deadPort()}`),
+    hostHeader: 'visitor',
+    log: new RequestLog(),
+  });
+  const entryUrl = `http://127.0.0.1:${await entry.listen('127.0.0.1', 0, 'direct')}`;
   const dead = { id: KeyPair.generate().id, url: `http://127.0.0.1:${await deadPort()}` };
   const unconfigured = KeyPair.generate().id;
   const now = Date.now();
@@ -81,6 +90,10 @@ export async function createWorld(): Promise<World> {
   await add('ivan', { mode: 'relay', relays: [A] }, { registrar: rogueRegistrar });
   await add('judy', { mode: 'relay', relays: [A] }, { signer: thief });
   b.absentNodes.add(nodes.get('erin')!.id.toString());
+  // Relayed and direct nodes that are online, with their app down.
+  await add('lena', { mode: 'relay', relays: [A] });
+  a.appDownNodes.add(nodes.get('lena')!.id.toString());
+  await add('otto', { mode: 'direct', endpoint: entryUrl });
 
   // D first: every registry look-up fails over from a dead super node.
   const superNodes = [
@@ -113,7 +126,7 @@ export async function createWorld(): Promise<World> {
     config,
     env,
     async close() {
-      await Promise.all([a.close(), b.close(), direct.close()]);
+      await Promise.all([a.close(), b.close(), direct.close(), entry.close()]);
     },
   };
 }

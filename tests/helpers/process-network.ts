@@ -68,7 +68,7 @@ export async function startProcessNetwork(
       'relay',
     ]);
     procs.push(node);
-    await node.waitFor(/"online":true[^\n]*=online","[^\n]*=online"/, 60_000);
+    await node.waitFor(/"state":"online"[^\n]*tunnel=up[^\n]*tunnel=up/, 60_000);
     const get = async (path: string, timeoutMs = 5000) => {
       const res = await request(`http://127.0.0.1:${gatewayPort}${path}`, {
         headers: { host: `alice.localhost:${gatewayPort}` },

@@ -14,7 +14,13 @@ import { connectionTokens } from '../../../shared/hop-by-hop.ts';
 import { INGRESS_HEADERS } from '../../../shared/records/api.ts';
 import type { Edge, EdgeRoute, ForwardRoute } from '../../app.ts';
 import type { EdgeError } from '../../errors.ts';
-import { RELAY_ERROR_HEADER, responseBoundMs, tryNextTarget } from '../../failover.ts';
+import {
+  NODE_ERROR_HEADER,
+  nodeError,
+  RELAY_ERROR_HEADER,
+  responseBoundMs,
+  tryNextTarget,
+} from '../../failover.ts';
 import { unavailable } from '../../forward.ts';
 import { dropsResponseHeader, forwardedRawHeaders } from '../../headers.ts';
 import { errorResponse } from '../../pages.ts';
@@ -68,6 +74,8 @@ class Forwarding implements Dispatcher.DispatchHandler {
   #discard = false;
   /** The current attempt got response headers. */
   #answered = false;
+  /** The node said its app is not answering: the edge's page follows once that answer is read. */
+  #appDown: EdgeError | null = null;
   readonly #onDrain = () => this.#controller?.resume();
   readonly #onClose = () => {
     if (this.#done) return;
@@ -84,6 +92,7 @@ class Forwarding implements Dispatcher.DispatchHandler {
     readonly route: ForwardRoute,
     readonly host: string,
     readonly options: FastPathOptions,
+    readonly forget: (name: string) => void,
   ) {
     res.once('close', this.#onClose);
   }
@@ -124,7 +133,15 @@ class Forwarding implements Dispatcher.DispatchHandler {
     );
   }
 
+  #writeAppDown(): void {
+    writeError(this.res, this.#appDown!, this.host, false, this.options).catch(() =>
+      this.res.destroy(),
+    );
+  }
+
   #giveUp(): void {
+    // Every target failed: the cached route is stale (the node moved, or went), ask again next time.
+    if (this.route.kind === 'node') this.forget(this.route.name);
     const error = unavailable(this.route, this.#failures);
     writeError(this.res, error, this.host, this.route.kind === 'registry', this.options).catch(() =>
       this.res.destroy(),
@@ -145,14 +162,24 @@ class Forwarding implements Dispatcher.DispatchHandler {
     const headers: string[] = [];
     let connection: string | undefined;
     let relayError: string | undefined;
+    let nodeErrorCode: string | undefined;
     for (let i = 0; i < raw.length; i += 2) {
       const key = util.headerNameToString(raw[i]);
       if (key === 'connection') {
         const value = raw[i + 1].toString('latin1');
         connection = connection === undefined ? value : `${connection}, ${value}`;
       } else if (key === RELAY_ERROR_HEADER) relayError = raw[i + 1].toString('latin1');
+      else if (key === NODE_ERROR_HEADER) nodeErrorCode = raw[i + 1].toString('latin1');
       else if (!dropsResponseHeader(key, undefined))
         headers.push(key, raw[i + 1].toString('latin1'));
+    }
+    const appDown = this.route.kind === 'node' && nodeError(status, nodeErrorCode, this.route.name);
+    if (appDown) {
+      // The edge's own page instead of the node's answer, whose body is read and dropped.
+      this.#discard = true;
+      this.#done = true;
+      this.#appDown = appDown;
+      return;
     }
     if (tryNextTarget(status, relayError, this.#index === this.route.targets.length - 1)) {
       // Read the refusal to its end so the connection stays reusable, then try the next one.
@@ -176,12 +203,14 @@ class Forwarding implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
+    if (this.#appDown) return this.#writeAppDown();
     if (this.#discard) return this.next();
     this.#done = true;
     this.res.end();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    if (this.#appDown && !this.res.headersSent) return this.#writeAppDown();
     if (this.#done) return;
     if (this.#started) {
       // Cut mid-body: the client must see a broken response, never a short "complete" one.
@@ -245,5 +274,6 @@ export async function serveFastPath(
     route,
     host,
     options,
+    (name) => edge.resolver.forget(name),
   ).next();
 }

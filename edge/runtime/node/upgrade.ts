@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import { INGRESS_HEADERS } from '../../../shared/records/api.ts';
 import type { Edge, Target } from '../../app.ts';
 import { EdgeError, statusOf } from '../../errors.ts';
-import { RELAY_ERROR_HEADER, tryNextTarget } from '../../failover.ts';
+import { NODE_ERROR_HEADER, nodeError, RELAY_ERROR_HEADER, tryNextTarget } from '../../failover.ts';
 import { targetUrl, unavailable } from '../../forward.ts';
 import { forwardedRawHeaders } from '../../headers.ts';
 import { hostCount } from './fast-path.ts';
@@ -143,6 +143,15 @@ export async function handleUpgrade(
       }
       if (result.kind === 'response') {
         const { res } = result;
+        const appDown = nodeError(
+          res.statusCode ?? 0,
+          res.headers[NODE_ERROR_HEADER] as string | undefined,
+          route.name,
+        );
+        if (appDown) {
+          res.resume();
+          throw appDown;
+        }
         const relayError = res.headers[RELAY_ERROR_HEADER] as string | undefined;
         if (tryNextTarget(res.statusCode ?? 0, relayError, i === route.targets.length - 1)) {
           failures.push(

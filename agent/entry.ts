@@ -1,0 +1,262 @@
+/**
+ * The node's entry: the agent's HTTP hop in front of its upstream (the local app). Every visitor
+ * request passes it: relayed ones from the tunnel client (one loopback listener per super node, so
+ * each request is known to have come through which one), direct ones on `--listen`. It passes
+ * requests on with the hop-by-hop rule of shared/hop-by-hop.ts, gives the app the visitor's Host
+ * (or, with hostHeader 'hop', the Host as it arrived), streams bodies both ways, bridges upgrades,
+ * and when the app does not answer it answers itself: 502 with `x-pc2-node-error:
+ * APP_NOT_ANSWERING`, which the edge turns into its "online, but the app is not answering" page.
+ * Each finished request goes to the request log (the inspector's list).
+ */
+import {
+  Agent,
+  createServer,
+  type IncomingMessage,
+  request as httpRequest,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { isHopByHop, rawConnectionTokens } from '../shared/hop-by-hop.ts';
+import { NODE_ERROR_HEADER } from '../shared/records/api.ts';
+import { appDownMessage, describeAppError } from './app-health.ts';
+import { checkOptions, instance, oneOf, type Rules } from '../shared/options.ts';
+import { AgentError } from './errors.ts';
+import { RequestLog } from './request-log.ts';
+
+export type HostHeader = 'visitor' | 'hop';
+
+export interface EntryOptions {
+  upstream: URL;
+  hostHeader: HostHeader;
+  log: RequestLog;
+}
+
+const ENTRY_OPTIONS = {
+  upstream: instance(URL),
+  hostHeader: oneOf<HostHeader>('visitor', 'hop'),
+  log: instance(RequestLog),
+} satisfies Rules<EntryOptions>;
+
+const APP_DOWN_PAGE = (detail: string) =>
+  `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>App not answering</title></head>` +
+  `<body><h1>App not answering</h1><p>The node is online but its app is not answering (${detail}).</p></body></html>\n`;
+
+const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+
+export class NodeEntry {
+  readonly #o: EntryOptions;
+  readonly #servers: Server[] = [];
+  readonly #agent = new Agent({ keepAlive: true, maxFreeSockets: 64 });
+  readonly #upstream: { host: string; port: number };
+
+  constructor(options: EntryOptions) {
+    this.#o = checkOptions(
+      options,
+      ENTRY_OPTIONS,
+      'NodeEntry options',
+      (message) => new AgentError('INVALID_OPTIONS', message),
+    );
+    this.#upstream = {
+      host: this.#o.upstream.hostname.replace(/^\[|\]$/g, ''),
+      port: Number(this.#o.upstream.port || 80),
+    };
+  }
+
+  /** Starts one listener whose requests are labelled `via`; resolves with its port. */
+  async listen(host: string, port: number, via: string): Promise<number> {
+    const server = createServer({ requestTimeout: 0, headersTimeout: 60_000 }, (req, res) =>
+      this.#forward(req, res, via),
+    );
+    // 100-continue is the app's to decide: it gets the Expect header and answers.
+    server.on('checkContinue', (req, res) => this.#forward(req, res, via));
+    server.on('upgrade', (req, socket, head) => this.#upgrade(req, socket, head, via));
+    server.on('clientError', (_e, socket) => socket.destroy());
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.#servers.push(server);
+    return (server.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(
+      this.#servers.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.close(() => resolve());
+            s.closeAllConnections();
+          }),
+      ),
+    );
+    this.#servers.length = 0;
+    this.#agent.destroy();
+  }
+
+  /** The request's headers for the app: hop-by-hop ones dropped, Host per the option. */
+  #headers(req: IncomingMessage, keepUpgrade: boolean): string[] {
+    const raw = req.rawHeaders;
+    const listed = rawConnectionTokens(raw);
+    const visitor =
+      this.#o.hostHeader === 'visitor' ? first(req.headers['x-forwarded-host']) : undefined;
+    const out: string[] = [];
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i].toLowerCase();
+      if (name === 'host' && visitor) continue;
+      if (keepUpgrade && (name === 'connection' || name === 'upgrade')) {
+        out.push(raw[i], raw[i + 1]);
+        continue;
+      }
+      if (isHopByHop(name, listed)) continue;
+      out.push(raw[i], raw[i + 1]);
+    }
+    if (visitor) out.push('Host', visitor);
+    return out;
+  }
+
+  #record(req: IncomingMessage, via: string, started: number) {
+    return {
+      id: this.#o.log.nextId(),
+      time: started,
+      method: req.method ?? 'GET',
+      path: req.url ?? '/',
+      host: first(req.headers['x-forwarded-host']) ?? req.headers.host ?? '',
+      via,
+      client: first(req.headers['x-forwarded-for'])?.split(',')[0]?.trim() || undefined,
+      userAgent: req.headers['user-agent'],
+    };
+  }
+
+  #forward(req: IncomingMessage, res: ServerResponse, via: string): void {
+    const started = Date.now();
+    const base = this.#record(req, via, started);
+    let bytesIn = 0;
+    let bytesOut = 0;
+    let error: string | undefined;
+    let logged = false;
+    const log = () => {
+      if (logged) return;
+      logged = true;
+      this.#o.log.add({
+        ...base,
+        status: res.headersSent ? res.statusCode : 0,
+        durationMs: Date.now() - started,
+        bytesIn,
+        bytesOut,
+        ...(error ? { error } : {}),
+      });
+    };
+    res.once('finish', log);
+    res.once('close', () => {
+      if (!res.writableFinished) error ??= 'the visitor went away';
+      log();
+    });
+    req.on('data', (chunk: Buffer) => (bytesIn += chunk.length));
+
+    const upstream = httpRequest({
+      ...this.#upstream,
+      method: req.method,
+      path: req.url,
+      headers: this.#headers(req, false),
+      setHost: false,
+      agent: this.#agent,
+    });
+    upstream.on('continue', () => res.writeContinue());
+    upstream.on('response', (upRes) => {
+      const raw = upRes.rawHeaders;
+      const listed = rawConnectionTokens(raw);
+      const headers: string[] = [];
+      for (let i = 0; i < raw.length; i += 2) {
+        const name = raw[i].toLowerCase();
+        if (!isHopByHop(name, listed) && name !== NODE_ERROR_HEADER)
+          headers.push(raw[i], raw[i + 1]);
+      }
+      res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, headers);
+      // Long-lived responses (SSE, streaming) get their headers out before the first body byte.
+      if (upRes.headers['content-length'] === undefined) res.flushHeaders();
+      upRes.on('data', (chunk: Buffer) => (bytesOut += chunk.length));
+      upRes.pipe(res);
+      upRes.on('error', () => res.destroy());
+      upRes.on('aborted', () => res.destroy());
+    });
+    upstream.on('error', (e) => {
+      if (res.headersSent) {
+        error = `the app broke off: ${describeAppError(e)}`;
+        res.destroy();
+        return;
+      }
+      const detail = describeAppError(e);
+      error = appDownMessage(this.#o.upstream.origin, detail);
+      const body = APP_DOWN_PAGE(detail);
+      bytesOut = Buffer.byteLength(body);
+      res.writeHead(502, {
+        'content-type': 'text/html; charset=utf-8',
+        'content-length': bytesOut,
+        'cache-control': 'no-store',
+        [NODE_ERROR_HEADER]: 'APP_NOT_ANSWERING',
+      });
+      res.end(body);
+      req.resume();
+    });
+    res.on('close', () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
+    req.pipe(upstream);
+  }
+
+  /** An upgrade (WebSocket) goes to the app as it came, then bytes flow both ways untouched. */
+  #upgrade(req: IncomingMessage, client: Duplex, head: Buffer, via: string): void {
+    const started = Date.now();
+    const base = this.#record(req, via, started);
+    client.on('error', () => {});
+    const app = connect({ ...this.#upstream, noDelay: true });
+    let opened = false;
+    app.once('connect', () => {
+      opened = true;
+      const headers = this.#headers(req, true);
+      let text = `${req.method} ${req.url} HTTP/1.1\r\n`;
+      for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
+      app.write(text + '\r\n');
+      if (head.length) app.write(head);
+      app.pipe(client);
+      client.pipe(app);
+      // The status line is the app's; the inspector lists the upgrade once it ends.
+      let status = 0;
+      app.once('data', (chunk: Buffer) => {
+        status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(chunk.toString('latin1', 0, 16))?.[1] ?? 0);
+      });
+      client.once('close', () => {
+        app.destroy();
+        this.#o.log.add({
+          ...base,
+          status,
+          durationMs: Date.now() - started,
+          bytesIn: 0,
+          bytesOut: 0,
+        });
+      });
+    });
+    app.on('error', (e) => {
+      if (opened) return client.destroy();
+      const detail = describeAppError(e);
+      const body = APP_DOWN_PAGE(detail);
+      client.end(
+        `HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/html; charset=utf-8\r\n${NODE_ERROR_HEADER}: APP_NOT_ANSWERING\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      );
+      this.#o.log.add({
+        ...base,
+        status: 502,
+        durationMs: Date.now() - started,
+        bytesIn: 0,
+        bytesOut: Buffer.byteLength(body),
+        error: appDownMessage(this.#o.upstream.origin, detail),
+      });
+    });
+    app.on('close', () => client.destroy());
+  }
+}
