@@ -45,10 +45,14 @@ export async function startProcessNetwork(
   };
   try {
     await Promise.all([startSuperNode(primary), startSuperNode(secondary)]);
-    const gateway = pc2(gatewayArgs([primary, secondary], edge.path, gatewayPort), {
-      prefix: options.runner,
-      env: options.env,
-    });
+    const gateway = pc2(
+      // Direct endpoints here are on loopback, which a gateway refuses outside developer mode.
+      gatewayArgs([primary, secondary], edge.path, gatewayPort, ['--developer-mode']),
+      {
+        prefix: options.runner,
+        env: options.env,
+      },
+    );
     procs.push(gateway);
     await gateway.waitFor(/gateway for \*\.localhost/, 60_000);
     const upstream = await startUpstream('alice');
