@@ -24,6 +24,7 @@ const ROUTES: [string, string, number][] = [
   ['GET', '/api/v1/supernode', 0],
   ['GET', '/api/v1/names/alice', 0],
   ['GET', '/api/v1/names/alice/available', 0],
+  ['GET', `/api/v1/owners/${id}/names`, 0],
   ['GET', '/api/v1/replication/changes?since=0&limit=1', 0],
   ['GET', `/api/v1/dht/values/${id}`, 0],
   ['GET', `/api/v1/nodes/${id}/route`, 0],
