@@ -50,7 +50,9 @@ describe.skipIf(!hasSqlite)('cloud share links', () => {
     );
     expect((await raw(c, 'PUT', `/s/${s.json.token}`, {}, 'x')).status).toBe(405);
     expect((await raw(c, 'GET', `/s/${s.json.token}/x`)).status).toBe(404);
-    expect((await raw(c, 'GET', `/s/${s.json.token.slice(0, -1)}A`)).status).toBe(404);
+    // Another token: its last character changed (a fixed 'A' was the token itself 1 time in 16).
+    const other = s.json.token.slice(0, -1) + (s.json.token.endsWith('A') ? 'E' : 'A');
+    expect((await raw(c, 'GET', `/s/${other}`)).status).toBe(404);
     expect((await raw(c, 'GET', '/s/short')).status).toBe(404);
   });
 
