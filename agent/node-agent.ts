@@ -293,10 +293,12 @@ export class NodeAgent extends EventEmitter {
   async #chooseMode(link: Link): Promise<RouteMode> {
     if (this.#o.mode === 'relay' || !this.#o.publicUrl) return 'relay';
     if (this.#o.mode === 'direct') return 'direct';
-    const result = await probeEndpoint(link.url, this.#o.publicUrl).catch((e: Error) => ({
-      reachable: false,
-      error: e.message,
-    }));
+    const result = await probeEndpoint(link.client, this.#o.name, this.#o.publicUrl).catch(
+      (e: Error) => ({
+        reachable: false,
+        error: e.message,
+      }),
+    );
     this.#o.logger.info('reachability probe', { endpoint: this.#o.publicUrl, ...result });
     return result.reachable ? 'direct' : 'relay';
   }

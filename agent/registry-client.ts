@@ -68,6 +68,7 @@ export class RegistryClient {
   readonly #clock: { now(): number };
   readonly #timeoutMs: number;
   #lastSeq = 0;
+  #registrar: Promise<string> | null = null;
 
   constructor(options: RegistryClientOptions) {
     const o = checkOptions(
@@ -91,7 +92,13 @@ export class RegistryClient {
   signRequest(
     op: RegistryOp,
     name: string,
-    extra: { to?: string; from?: string; boundAt?: number } = {},
+    extra: {
+      to?: string;
+      from?: string;
+      boundAt?: number;
+      registrar?: string;
+      endpoint?: string;
+    } = {},
   ): Promise<string> {
     return signRequest(
       { op, name, seq: this.nextSeq(), iat: this.#clock.now(), ...extra },
@@ -136,9 +143,22 @@ export class RegistryClient {
     return { status: res.status, body: parsed as T };
   }
 
+  /** This registry's registrar id (a claim is addressed to it); asked once. */
+  registrarId(): Promise<string> {
+    this.#registrar ??= this.registrar().then(
+      (r) => r.id,
+      (e: unknown) => {
+        this.#registrar = null;
+        throw e;
+      },
+    );
+    return this.#registrar;
+  }
+
   async claim(name: string): Promise<ClaimResponse & { created: boolean }> {
+    const registrar = await this.registrarId();
     const { status, body } = await this.#call<ClaimResponse>('POST', registryOpPaths.claim(name), {
-      request: await this.signRequest('claim', name),
+      request: await this.signRequest('claim', name, { registrar }),
     });
     return { ...body, created: status === 201 };
   }

@@ -31,11 +31,17 @@ export function fetchSuperNodeInfo(baseUrl: string): Promise<SuperNodeInfo> {
   });
 }
 
-export function probeEndpoint(baseUrl: string, endpoint: string): Promise<ProbeResponse> {
-  return getJson(baseUrl + probePath, {
+/** Asks the registry's super node to connect back to `endpoint`: a request signed as the owner of `name`. */
+export async function probeEndpoint(
+  registry: RegistryClient,
+  name: string,
+  endpoint: string,
+): Promise<ProbeResponse> {
+  const request = await registry.signRequest('probe', name, { endpoint });
+  return getJson(registry.url + probePath, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ endpoint }),
+    body: JSON.stringify({ request }),
   });
 }
 

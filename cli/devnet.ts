@@ -195,6 +195,8 @@ export async function startDevnet(options: {
           registrarKeys: keys.map((k) => k.id.toString()),
           edgeKey: edgeKey.bosonPrivateKeyBase58(),
           superNodes: superNodes.map(({ id, url }) => ({ id, url })),
+          // bob's direct endpoint is on loopback.
+          developerMode: true,
         },
         hostname: options.host,
         httpPort: options.port,

@@ -2,6 +2,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { type Gateway, startGateway } from '../edge/runtime/node/server.ts';
+import { DEFAULT_RESPONSE_TIMEOUT_MS } from '../edge/config.ts';
 import type { KeyPair } from '../shared/keys.ts';
 import { CliError } from './errors.ts';
 import { loadOrCreateKey, parseIdAt } from './keyfile.ts';
@@ -72,10 +73,17 @@ export const GATEWAY_SPEC = {
     description: 'wildcard certificate chain (PEM), reloaded when it changes',
   },
   certKey: { kind: 'string', value: '<file>', description: 'private key of the certificate (PEM)' },
-  allowPrivateTargets: {
+  responseTimeout: {
+    kind: 'number',
+    value: '<ms>',
+    description:
+      "longest wait for a node's response headers before the next relay is tried (idempotent requests); 0 = none",
+    default: DEFAULT_RESPONSE_TIMEOUT_MS,
+  },
+  developerMode: {
     kind: 'boolean',
     description:
-      'pass private names through to direct nodes at loopback or private addresses (local testing only)',
+      'admit direct endpoints on loopback/private addresses, private names passed through to them included (local testing only)',
     default: false,
   },
   workers: {
@@ -92,6 +100,8 @@ export const GATEWAY_SPEC = {
 
 export interface GatewayFlags extends MetricsFlags {
   zone?: string;
+  responseTimeout?: number;
+  developerMode?: boolean;
   registrar?: string[];
   supernode?: string[];
   host?: string;
@@ -99,7 +109,6 @@ export interface GatewayFlags extends MetricsFlags {
   httpPort?: number;
   cert?: string;
   certKey?: string;
-  allowPrivateTargets?: boolean;
 }
 
 /** What runGateway needs of a running gateway, in-process or as worker processes. */
@@ -119,18 +128,24 @@ function gatewayConfig(o: GatewayFlags, edgeKey: KeyPair) {
     const { id, at } = parseIdAt(s, '--supernode');
     return { id, url: at };
   });
+  const timeout = o.responseTimeout ?? DEFAULT_RESPONSE_TIMEOUT_MS;
+  if (!Number.isInteger(timeout) || timeout < 0 || timeout > 600_000)
+    throw new CliError('--response-timeout is a whole number of ms from 0 to 600000', 2);
   return {
     config: {
       zone: o.zone,
       registrarKeys: o.registrar,
       edgeKey: edgeKey.bosonPrivateKeyBase58(),
       superNodes,
+      responseTimeoutMs: timeout,
+      developerMode: o.developerMode === true,
     },
     hostname: o.host,
     httpsPort: o.httpsPort,
     httpPort: o.httpPort,
     tls: o.cert ? { certFile: o.cert, keyFile: o.certKey! } : undefined,
-    allowPrivateTargets: o.allowPrivateTargets ?? false,
+    // One switch for every loopback/private target, the passed-through private names' too.
+    allowPrivateTargets: o.developerMode === true,
   };
 }
 

@@ -143,6 +143,7 @@ export const SUPERNODE_SPEC = {
   httpPort: GATEWAY_SPEC.httpPort,
   cert: GATEWAY_SPEC.cert,
   certKey: GATEWAY_SPEC.certKey,
+  responseTimeout: GATEWAY_SPEC.responseTimeout,
   ...ZONE_SPEC,
 } as const;
 
@@ -275,7 +276,6 @@ export async function runSupernode(args: string[]): Promise<void> {
       ...o,
       ...(acme ? { cert: acme.paths.certFile, certKey: acme.paths.keyFile } : {}),
       supernode: [self, ...peers.map((p) => `${p.id}@${p.url}`)],
-      allowPrivateTargets: o.developerMode,
       registrar: [key.id, ...peers.map((p) => Id.parse(p.id)), ...extra].map(String),
     },
     gatewayKey,

@@ -3,11 +3,13 @@
  * The leftmost label under the zone names a node; the apex serves a landing page and the registry API.
  */
 import { Hono } from 'hono';
+import { checkEndpoint } from '../shared/endpoint.ts';
 import { API_PREFIX } from '../shared/records/api.ts';
 import { NAME_PATTERN, nameFromHost } from '../shared/records/names.ts';
 import type { VerifiedRoute } from '../shared/records/route.ts';
 import { type EdgeConfig, type ParsedEdgeConfig, parseEdgeConfig } from './config.ts';
 import { EdgeError } from './errors.ts';
+import { TargetHealth } from './failover.ts';
 import { forward } from './forward.ts';
 import { forwardedRequestHeaders, isWebSocketUpgrade } from './headers.ts';
 import { NetworkMapSource } from './network/map.ts';
@@ -33,6 +35,8 @@ export interface Target {
   label: string;
   /** For a relay: what the super node's ingress needs to pick the node's tunnel. */
   ingress?: { nodeId: string; edgeToken: string };
+  /** A direct node's endpoint: reached with `directFetch`, which refuses non-public addresses. */
+  direct?: true;
 }
 
 /**
@@ -75,6 +79,8 @@ export class Edge {
   readonly stats = new EdgeStats();
   /** The network map's data, merged from the super nodes' reports. */
   readonly network: NetworkMapSource;
+  /** Targets that failed or stayed silent lately: tried last (failover.ts). */
+  readonly health: TargetHealth;
   readonly app: Hono<{ Bindings: EdgeBindings }>;
   readonly #registries: readonly Target[];
   /** The direct target of each verified route record (the resolver hands out the same object while cached). */
@@ -82,7 +88,8 @@ export class Edge {
 
   constructor(config: EdgeConfig, runtime: EdgeRuntime = {}) {
     this.config = parseEdgeConfig(config);
-    this.resolver = new RouteResolver(this.config);
+    this.health = new TargetHealth(this.config.now);
+    this.resolver = new RouteResolver(this.config, this.health);
     this.tokens = new EdgeTokenCache({ edgeKey: this.config.edgeKey, now: this.config.now });
     this.network = new NetworkMapSource(this.config);
     this.#registries = this.config.superNodes.map((s) => ({
@@ -100,7 +107,7 @@ export class Edge {
     }
     if (name === '') {
       if (url.pathname === API_PREFIX || url.pathname.startsWith(API_PREFIX + '/')) {
-        return { kind: 'registry', targets: this.#registries };
+        return { kind: 'registry', targets: this.health.order(this.#registries) };
       }
       if (url.pathname === '/') return { kind: 'landing' };
       if (url.pathname === '/network' || url.pathname === '/network.json')
@@ -124,8 +131,12 @@ export class Edge {
     if (route.mode === 'direct') {
       let direct = this.#directTargets.get(state.route);
       if (!direct) {
-        const origin = new URL(route.endpoint as string).origin;
-        direct = [{ url: origin, label: `direct ${origin}` }];
+        // The registry checked it too, but the edge trusts only what it checks itself.
+        const endpoint = checkEndpoint(route.endpoint, this.config.developerMode);
+        if (!endpoint.ok)
+          throw new EdgeError('UPSTREAM_UNAVAILABLE', `"${name}": ${endpoint.reason}`);
+        const origin = endpoint.url.origin;
+        direct = [{ url: origin, label: `direct ${origin}`, direct: true }];
         this.#directTargets.set(state.route, direct);
       }
       return { kind: 'node', name, targets: direct };
@@ -157,7 +168,7 @@ export class Edge {
   }
 
   /** The route's relays that are configured super nodes, in order, each with its edge token. */
-  async #relayTargets(name: string, verified: VerifiedRoute): Promise<Target[]> {
+  async #relayTargets(name: string, verified: VerifiedRoute): Promise<readonly Target[]> {
     const targets: Target[] = [];
     for (const relay of verified.relays) {
       const superNode = this.config.superNodeById.get(relay.toString());
@@ -174,7 +185,7 @@ export class Edge {
         'NODE_OFFLINE',
         `none of the relays of "${name}" is a configured super node`,
       );
-    return targets;
+    return this.health.order(targets);
   }
 
   async #map(file: string, url: URL, assets: NetworkAssets | undefined): Promise<Response> {
@@ -194,12 +205,18 @@ export class Edge {
     const app = new Hono<{ Bindings: EdgeBindings }>();
     const options = {
       fetch: this.config.fetch,
+      directFetch: this.config.directFetch,
+      responseTimeoutMs: this.config.responseTimeoutMs,
+      health: this.health,
       abortWithClient: runtime.abortWithClient !== false,
       stats: this.stats,
     };
     // One catch-all route: every path on a user's subdomain belongs to the node.
     app.all('*', async (c) => {
       const request = c.req.raw;
+      // RFC 9112 3.2: a request with more than one Host is refused (runtimes join them with ", ").
+      if (request.headers.get('host')?.includes(','))
+        throw new EdgeError('MALFORMED_HOST', 'more than one Host header');
       const url = new URL(request.url);
       const route = await this.route(url);
       if (c.env) c.env.routeKind = routeKind(route);

@@ -6,11 +6,13 @@
 import { Id } from '../shared/id.ts';
 import { KeyPair } from '../shared/keys.ts';
 import {
+  boolean,
   checkOptions,
   fn,
   integer,
   list,
   nested,
+  optional,
   type Parsers,
   refuse,
   type Rule,
@@ -47,8 +49,24 @@ export interface EdgeConfig {
   cache?: EdgeCacheOptions;
   /** Longest wait for one registry answer before the next super node is tried, ms. Default 5 000. */
   resolveTimeoutMs?: number;
-  /** fetch used for every request to a target or registry. Default: the runtime's global fetch. */
+  /**
+   * Longest wait for a target's response headers, ms, before the next target is tried (GET, HEAD and
+   * the other idempotent methods) or the request fails (docs/edge.md, "Liveness"). 0 = no bound.
+   * Default 5 000.
+   */
+  responseTimeoutMs?: number;
+  /**
+   * Admits direct endpoints on loopback and private addresses (devnet and tests on loopback only).
+   * Default false: a direct endpoint must be a public address, also once its name is resolved.
+   */
+  developerMode?: boolean;
+  /** fetch used for every request to a super node (registry, relay ingress). Default: the runtime's global fetch. */
   fetch?: typeof fetch;
+  /**
+   * fetch used for direct nodes' endpoints: the runtime's own, which refuses non-public addresses at
+   * connect time (Node.js, Deno). Default: `fetch` (Workers: Cloudflare's network decides, docs/edge.md).
+   */
+  directFetch?: typeof fetch;
   /** Clock, ms since the epoch. Default Date.now. */
   now?: () => number;
 }
@@ -67,11 +85,15 @@ export interface ParsedEdgeConfig {
   superNodeById: Map<string, SuperNode>;
   cache: Required<EdgeCacheOptions>;
   resolveTimeoutMs: number;
+  responseTimeoutMs: number;
+  developerMode: boolean;
   fetch: typeof fetch;
+  directFetch: typeof fetch;
   now: () => number;
 }
 
 export const MAX_CACHE_TTL_MS = 30_000;
+export const DEFAULT_RESPONSE_TIMEOUT_MS = 5_000;
 const ZONE_PATTERN =
   /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -127,7 +149,10 @@ const EDGE_CONFIG = {
     negativeTtlMs: withDefault(integer(0, MAX_CACHE_TTL_MS), 5_000),
   } satisfies Rules<EdgeCacheOptions>),
   resolveTimeoutMs: withDefault(integer(1, 600_000), 5_000),
+  responseTimeoutMs: withDefault(integer(0, 600_000), DEFAULT_RESPONSE_TIMEOUT_MS),
+  developerMode: withDefault(boolean, false),
   fetch: withDefault(fn<typeof fetch>(), (req, init) => fetch(req, init)),
+  directFetch: optional(fn<typeof fetch>()),
   now: withDefault(fn<() => number>(), Date.now),
 } satisfies Parsers<EdgeConfig>;
 
@@ -142,6 +167,11 @@ export function parseEdgeConfig(input: unknown): ParsedEdgeConfig {
   const superNodeById = new Map(config.superNodes.map((s) => [s.id.toString(), s]));
   if (superNodeById.size !== config.superNodes.length)
     throw new EdgeError('INVALID_CONFIG', 'edge config: superNodes lists an id twice');
-  const { registrarKeys, ...parsed } = config;
-  return { ...parsed, registrars: registrarKeys, superNodeById };
+  const { registrarKeys, directFetch, ...parsed } = config;
+  return {
+    ...parsed,
+    directFetch: directFetch ?? parsed.fetch,
+    registrars: registrarKeys,
+    superNodeById,
+  };
 }

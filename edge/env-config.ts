@@ -19,6 +19,9 @@ export const ENV_KEYS = {
   cacheTtlMs: 'PC2_EDGE_CACHE_TTL_MS',
   negativeTtlMs: 'PC2_EDGE_NEGATIVE_TTL_MS',
   resolveTimeoutMs: 'PC2_EDGE_RESOLVE_TIMEOUT_MS',
+  responseTimeoutMs: 'PC2_EDGE_RESPONSE_TIMEOUT_MS',
+  /** `true` admits loopback and private direct endpoints (development on loopback only). */
+  developerMode: 'PC2_EDGE_DEVELOPER_MODE',
 } as const;
 
 /** Variables the Deno and Node.js adapters read for themselves (listening, certificate, config file). */
@@ -86,6 +89,14 @@ export function edgeConfigFromEnv(env: Record<string, unknown>): EdgeConfig {
   };
   const timeout = int(env[ENV_KEYS.resolveTimeoutMs], ENV_KEYS.resolveTimeoutMs);
   if (timeout !== undefined) config.resolveTimeoutMs = timeout;
+  const responseTimeout = int(env[ENV_KEYS.responseTimeoutMs], ENV_KEYS.responseTimeoutMs);
+  if (responseTimeout !== undefined) config.responseTimeoutMs = responseTimeout;
+  const developer = env[ENV_KEYS.developerMode];
+  if (developer !== undefined && developer !== '') {
+    if (developer !== 'true' && developer !== 'false' && developer !== true && developer !== false)
+      throw invalid(`${ENV_KEYS.developerMode} is true or false`);
+    config.developerMode = developer === 'true' || developer === true;
+  }
   return config;
 }
 

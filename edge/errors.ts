@@ -14,6 +14,7 @@ export type EdgeErrorCode =
   | 'APP_NOT_ANSWERING'
   | 'NOT_FOUND'
   | 'PRIVATE_NAME'
+  | 'BODY_TOO_LARGE'
   | 'INTERNAL';
 
 export class EdgeError extends Error {
@@ -31,6 +32,7 @@ const STATUS: Record<EdgeErrorCode, number> = {
   MALFORMED_HOST: 400,
   UNKNOWN_NAME: 404,
   NOT_FOUND: 404,
+  BODY_TOO_LARGE: 413,
   NODE_OFFLINE: 503,
   UPSTREAM_UNAVAILABLE: 503,
   APP_NOT_ANSWERING: 502,

@@ -56,6 +56,8 @@ function explain(error: EdgeError, host: string): [string, string] {
       return ['Bad host', `<p>${h} is not a name this gateway serves.</p>`];
     case 'NOT_FOUND':
       return ['Not found', '<p>Nothing here.</p>'];
+    case 'BODY_TOO_LARGE':
+      return ['Request too large', '<p>The request body is larger than this gateway accepts.</p>'];
     default:
       return ['Gateway error', '<p>The gateway could not handle this request.</p>'];
   }

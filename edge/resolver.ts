@@ -6,6 +6,7 @@ import { registryPaths, type ResolveResponse } from '../shared/records/api.ts';
 import { type VerifiedRoute, verifyResolution } from '../shared/records/route.ts';
 import type { ParsedEdgeConfig } from './config.ts';
 import { EdgeError } from './errors.ts';
+import type { TargetHealth } from './failover.ts';
 import { ExpiringLru } from './lru.ts';
 
 export type RouteState =
@@ -22,9 +23,11 @@ export class RouteResolver {
   readonly #inFlight = new Map<string, Promise<RouteState>>();
   /** Route cache hits, misses (a registry look-up started) and joins of a look-up in flight. */
   readonly stats = { hits: 0, misses: 0, joined: 0 };
+  readonly #health: TargetHealth | undefined;
 
-  constructor(config: ParsedEdgeConfig) {
+  constructor(config: ParsedEdgeConfig, health?: TargetHealth) {
     this.#config = config;
+    this.#health = health;
     this.#cache = new ExpiringLru({ maxEntries: config.cache.maxEntries, now: config.now });
   }
 
@@ -53,10 +56,12 @@ export class RouteResolver {
   async #lookUp(name: string): Promise<RouteState> {
     let unverified: string | undefined;
     const failures: string[] = [];
-    for (const superNode of this.#config.superNodes) {
+    const superNodes = this.#health?.order(this.#config.superNodes) ?? this.#config.superNodes;
+    for (const superNode of superNodes) {
       const answer = await this.#ask(superNode.url, name);
       if (answer.kind === 'failed') {
         failures.push(`${superNode.url}: ${answer.reason}`);
+        if (answer.silent) this.#health?.failed(superNode.url);
         continue;
       }
       if (answer.kind === 'unknown') return this.#remember({ kind: 'unknown', name });
@@ -105,7 +110,7 @@ export class RouteResolver {
   ): Promise<
     | { kind: 'found'; body: ResolveResponse }
     | { kind: 'unknown' }
-    | { kind: 'failed'; reason: string }
+    | { kind: 'failed'; reason: string; silent?: true }
   > {
     let res: Response;
     try {
@@ -114,7 +119,8 @@ export class RouteResolver {
         signal: AbortSignal.timeout(this.#config.resolveTimeoutMs),
       });
     } catch (e) {
-      return { kind: 'failed', reason: (e as Error).message };
+      // No answer at all (refused, or silent past the bound): tried last for a while.
+      return { kind: 'failed', reason: (e as Error).message, silent: true };
     }
     try {
       if (res.status === 404) return { kind: 'unknown' };

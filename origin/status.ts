@@ -98,7 +98,7 @@ export class SuperNodeStatus {
     }
     const t = s.tunnel.stats();
     const dhtRunning = this.dhtRunning();
-    return healthReport({
+    const report = healthReport({
       now: s.now(),
       id: s.id,
       version: s.version,
@@ -123,6 +123,8 @@ export class SuperNodeStatus {
         : null,
       certificateNotAfter: this.certificateNotAfter(),
     });
+    // Records lost to a damaged log at start, and the peers they came back from (docs/registry.md).
+    return store.damage ? { ...report, damage: store.damage } : report;
   }
 
   report(): SuperNodeReport {

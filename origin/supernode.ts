@@ -28,10 +28,11 @@ import {
   publishDidDocument,
 } from './dht/index.ts';
 import { createIngress, type Ingress } from './ingress/index.ts';
+import { limitBody, refuseBody } from './body-limit.ts';
 import { createProbeApp } from './probe.ts';
 import { type MetricsEndpoint, SuperNodeStatus } from './status.ts';
 import { TunnelServer } from './tunnel/server.ts';
-import { checkEndpoint, createRegistry, type Registry } from './registry/index.ts';
+import { createRegistry, MAX_PUSH_BODY_BYTES, type Registry } from './registry/index.ts';
 import type { PeerOption, RateLimitOptions } from './registry/options.ts';
 import {
   createSuperNodeZone,
@@ -251,6 +252,8 @@ export class SuperNode {
     const isRelay = (req: IncomingMessage) => req.headers[INGRESS_HEADERS.nodeId] !== undefined;
     // Resolves and signed writes take the registry's node:http fast path; the rest goes through Hono.
     const fastPath = this.registry.fastPath;
+    // Relay traffic streams to the node unbuffered; every API route has its body limit, and none
+    // takes more than the largest (a replication push): larger ones are refused before any is read.
     const requests = this.status.requests;
     this.#server = createServer((req, res) => {
       if (isRelay(req)) {
@@ -258,6 +261,7 @@ export class SuperNode {
         this.#ingress.handleRequest(req, res);
       } else {
         requests.api++;
+        if (refuseBody(req, res, MAX_PUSH_BODY_BYTES)) return;
         if (!fastPath(req, res)) void apiListener(req, res);
       }
     });
@@ -267,6 +271,7 @@ export class SuperNode {
         return this.#ingress.handleRequest(req, res);
       }
       requests.api++;
+      if (refuseBody(req, res, MAX_PUSH_BODY_BYTES)) return;
       res.writeContinue();
       apiListener(req, res);
     });
@@ -280,10 +285,12 @@ export class SuperNode {
 
   #apiApp(developerMode: boolean): Hono {
     const probe = createProbeApp({
-      isAllowedTarget: (url) => checkEndpoint(url.toString(), developerMode).ok,
+      admit: (name, jws, budget) => this.registry.service.admitProbe(name, jws, budget),
+      budget: (remote, forwardedFor) => this.registry.limits.probe(remote, forwardedFor),
+      developerMode,
     });
     const app = new Hono();
-    app.get(supernodeInfoPath, (c) =>
+    app.get(supernodeInfoPath, limitBody(0), (c) =>
       c.json({
         id: this.id.toString(),
         did: this.id.toDid(),
@@ -292,7 +299,7 @@ export class SuperNode {
         publicUrlTemplate: this.#publicUrlTemplate,
       } satisfies SuperNodeInfo),
     );
-    app.post(probePath, (c) => probe.fetch(c.req.raw));
+    app.post(probePath, (c) => probe.fetch(c.req.raw, c.env));
     if (this.dht) {
       const dhtApi = createDhtApi({
         dht: this.dht,

@@ -23,7 +23,8 @@ export type SharedErrorCode =
   | 'INVALID_TOKEN'
   | 'FRAME_MALFORMED'
   | 'FRAME_TOO_LARGE'
-  | 'INVALID_OPTIONS';
+  | 'INVALID_OPTIONS'
+  | 'ADDRESS_NOT_PUBLIC';
 
 export class SharedError extends Error {
   readonly code: SharedErrorCode;

@@ -16,6 +16,7 @@ import { withResponseHeader } from '../headers.ts';
 import { startSniFront } from './deno-passthrough.ts';
 import { targetHeaders, targetUrl, unavailable } from '../forward.ts';
 import type { NetworkAssets } from '../network/page.ts';
+import { createPooledFetch, publicLookup } from './node/fetch.ts';
 import {
   boolean,
   checkOptions,
@@ -105,12 +106,26 @@ export async function readNetworkAssets(): Promise<NetworkAssets> {
   return { 'uPlot.min.js': uplotJs, 'uPlot.min.css': uplotCss, 'map.js': mapJs, 'map.css': mapCss };
 }
 
-function openWebSocket(
+/**
+ * A direct endpoint's name must resolve to a public address before a WebSocket is opened to it.
+ * Deno's WebSocket takes no resolver, so it resolves the name again itself (docs/edge.md: the one
+ * place a second lookup remains).
+ */
+function checkResolves(url: URL, developerMode: boolean): Promise<void> {
+  return new Promise((resolve, reject) =>
+    publicLookup(developerMode)(url.hostname.replace(/^\[|\]$/g, ''), { all: true }, (e) =>
+      e ? reject(e) : resolve(),
+    ),
+  );
+}
+
+async function openWebSocket(
   target: Target,
   request: Request,
   forwarded: Headers,
   protocols: string[],
   timeoutMs: number,
+  developerMode: boolean,
 ): Promise<WebSocket> {
   const headers = new Headers(targetHeaders(target, forwarded));
   for (const h of [
@@ -121,6 +136,7 @@ function openWebSocket(
   ])
     headers.delete(h);
   const url = targetUrl(target, request.url).replace(/^http/, 'ws');
+  if (target.direct) await checkResolves(new URL(url), developerMode);
   return new Promise((resolve, reject) => {
     // Deno's WebSocket takes request headers (node id, edge token, X-Forwarded-*) as a second-argument option.
     const ws = new (WebSocket as unknown as new (url: string, options: object) => WebSocket)(url, {
@@ -157,7 +173,7 @@ function pipeMessages(from: WebSocket, to: WebSocket): void {
   };
 }
 
-function bridgeWith(timeoutMs: number) {
+function bridgeWith(timeoutMs: number, developerMode: boolean) {
   return async (request: Request, route: NodeRoute, forwarded: Headers): Promise<Response> => {
     const protocols = (request.headers.get('sec-websocket-protocol') ?? '')
       .split(',')
@@ -167,7 +183,14 @@ function bridgeWith(timeoutMs: number) {
     for (const target of route.targets) {
       let toTarget: WebSocket;
       try {
-        toTarget = await openWebSocket(target, request, forwarded, protocols, timeoutMs);
+        toTarget = await openWebSocket(
+          target,
+          request,
+          forwarded,
+          protocols,
+          timeoutMs,
+          developerMode,
+        );
       } catch (e) {
         failures.push(`${target.label}: ${(e as Error).message}`);
         continue;
@@ -219,9 +242,16 @@ export function serveEdge(
   );
   if ((o.cert === undefined) !== (o.key === undefined))
     throw new EdgeError('INVALID_CONFIG', 'serveEdge options: cert and key go together');
-  const config = { ...o.config, fetch: o.config.fetch ?? denoForwardFetch() };
+  // Direct endpoints go through undici with a resolver that hands out public addresses only (the
+  // same pool as on Node.js: Deno runs it); super nodes through Deno's own fetch.
+  const developerMode = o.config.developerMode === true;
+  const config = {
+    ...o.config,
+    fetch: o.config.fetch ?? denoForwardFetch(),
+    directFetch: o.config.directFetch ?? createPooledFetch({}, { developerMode }).directFetch,
+  };
   const edge = new Edge(config, {
-    webSocket: bridgeWith(o.webSocketOpenTimeoutMs),
+    webSocket: bridgeWith(o.webSocketOpenTimeoutMs, developerMode),
     assets: o.assets,
   });
   const secure = o.cert !== undefined;

@@ -10,6 +10,7 @@ import { decodeCard, decodeValue, encodeValue } from '../../shared/dht/card.ts';
 import { Id } from '../../shared/id.ts';
 import { API_PREFIX, CARD_SERVICES, type DhtValueBody } from '../../shared/records/api.ts';
 import { verifyRoute } from '../../shared/records/route.ts';
+import { limitBody } from '../body-limit.ts';
 import type { DhtNode } from './dht-node.ts';
 
 export interface DhtApiOptions {
@@ -21,6 +22,9 @@ export interface DhtApiOptions {
 }
 
 const error = (code: string, message: string) => ({ error: { code, message } });
+
+/** A PUT body is `{value: base64url}` of a value of at most maxValueBytes (default 1000): 4 KiB holds it. */
+export const MAX_DHT_BODY_BYTES = 4 * 1024;
 
 function parseId(text: string): Id | null {
   try {
@@ -34,8 +38,11 @@ export function createDhtApi(options: DhtApiOptions): Hono {
   const { dht } = options;
   const maxBytes = options.maxValueBytes ?? 1000;
   const app = new Hono();
+  // Whatever escapes a handler is still answered in JSON (decoders return errors; this is the net).
+  app.onError((e, c) => c.json(error('INTERNAL', (e as Error).message), 500));
 
-  app.put(`${API_PREFIX}/dht/values/:id`, async (c) => {
+  const bodyBytes = Math.max(MAX_DHT_BODY_BYTES, Math.ceil((maxBytes * 4) / 3) + 64);
+  app.put(`${API_PREFIX}/dht/values/:id`, limitBody(bodyBytes), async (c) => {
     const id = parseId(c.req.param('id') ?? '');
     if (!id) return c.json(error('INVALID_ID', 'not an id or did:boson DID'), 400);
     const body = (await c.req.json().catch(() => null)) as Partial<DhtValueBody> | null;
@@ -68,7 +75,7 @@ export function createDhtApi(options: DhtApiOptions): Hono {
     return c.json({ id: id.toString(), seq: v.sequenceNumber, storedAt: stored });
   });
 
-  app.get(`${API_PREFIX}/dht/values/:id`, async (c) => {
+  app.get(`${API_PREFIX}/dht/values/:id`, limitBody(0), async (c) => {
     const id = parseId(c.req.param('id') ?? '');
     if (!id) return c.json(error('INVALID_ID', 'not an id or did:boson DID'), 400);
     const value = await dht.findValue(id).catch(() => null);
@@ -76,7 +83,7 @@ export function createDhtApi(options: DhtApiOptions): Hono {
     return c.json({ value: toBase64Url(encodeValue(value)) } satisfies DhtValueBody);
   });
 
-  app.get(`${API_PREFIX}/nodes/:id/route`, async (c) => {
+  app.get(`${API_PREFIX}/nodes/:id/route`, limitBody(0), async (c) => {
     const id = parseId(c.req.param('id') ?? '');
     if (!id) return c.json(error('INVALID_ID', 'not an id or did:boson DID'), 400);
     const value = await dht.findValue(id).catch(() => null);

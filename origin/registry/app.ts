@@ -1,7 +1,6 @@
 /** The registry HTTP API (Hono), under /api/v1. Errors are `{error:{code,message}}` with a fixed status per code. */
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { bodyLimit } from 'hono/body-limit';
 import {
   API_PREFIX,
   type ErrorBody,
@@ -9,15 +8,17 @@ import {
   type OwnerNamesResponse,
   type RegistrarResponse,
 } from '../../shared/records/api.ts';
+import { limitBody } from '../body-limit.ts';
 import { RegistryError } from './errors.ts';
 import type { ResolvedOptions } from './options.ts';
 import { bodyDigest, pullQuery, verifyPeerAuthorization } from './peer-auth.ts';
 import type { RegistryLimits } from './limits.ts';
 import type { Replication } from './replication.ts';
 import type { RegistryService } from './service.ts';
+import type { RegistryStore } from './store.ts';
 import { MAX_WRITE_BODY_BYTES, WRITE_OPS, writeBodyField } from './write-ops.ts';
 
-const MAX_PUSH_BODY_BYTES = 16 * 1024 * 1024;
+export const MAX_PUSH_BODY_BYTES = 16 * 1024 * 1024;
 
 export function errorBody(code: string, message: string): ErrorBody {
   return { error: { code, message } };
@@ -31,23 +32,16 @@ function remoteAddress(c: Context): string | undefined {
   }
 }
 
-async function readBody(c: Context, max: number): Promise<string> {
-  const declared = Number(c.req.header('content-length') ?? '0');
-  if (declared > max) throw new RegistryError('BAD_REQUEST', `body larger than ${max} bytes`);
-  const text = await c.req.text();
-  if (text.length > max) throw new RegistryError('BAD_REQUEST', `body larger than ${max} bytes`);
-  return text;
-}
-
 export function createRegistryApp(
   o: ResolvedOptions,
   service: RegistryService,
   replication: Replication,
   limits: RegistryLimits,
+  store: RegistryStore,
 ): Hono {
   const app = new Hono();
-  const limit = (c: Context, kind: 'read' | 'write', name?: string): void =>
-    limits.charge(kind, remoteAddress(c), c.req.header('x-forwarded-for'), name);
+  const limit = (c: Context, kind: 'read' | 'write'): void =>
+    limits.charge(kind, remoteAddress(c), c.req.header('x-forwarded-for'));
 
   app.onError((e, c) => {
     if (e instanceof RegistryError) return c.json(errorBody(e.code, e.message), e.status);
@@ -57,22 +51,17 @@ export function createRegistryApp(
   app.notFound((c) => c.json(errorBody('NOT_FOUND', 'no such endpoint'), 404));
 
   const api = new Hono();
-  // Enforced while the body streams in, so a chunked upload cannot grow past it either.
-  const tooLarge = (max: number) =>
-    bodyLimit({
-      maxSize: max,
-      onError: (c) => c.json(errorBody('BAD_REQUEST', `body larger than ${max} bytes`), 400),
-    });
-  api.use('/names/*', tooLarge(MAX_WRITE_BODY_BYTES));
-  api.use('/replication/*', tooLarge(MAX_PUSH_BODY_BYTES));
-  api.get('/health', (c) =>
+  // Every route's body limit, enforced while the body streams in (origin/body-limit.ts).
+  const none = limitBody(0);
+  api.get('/health', none, (c) =>
     c.json({
       ok: true,
       registrar: o.key.id.toString(),
       time: o.clock.now(),
+      ...(store.damage ? { damage: store.damage } : {}),
     } satisfies HealthResponse),
   );
-  api.get('/registrar', (c) =>
+  api.get('/registrar', none, (c) =>
     c.json({
       id: o.key.id.toString(),
       did: o.key.id.toDid(),
@@ -80,29 +69,35 @@ export function createRegistryApp(
     } satisfies RegistrarResponse),
   );
 
-  api.get('/names/:name', (c) => {
+  api.get('/names/:name', none, (c) => {
     limit(c, 'read');
     return c.body(service.resolveJson(c.req.param('name')), 200, {
       'content-type': 'application/json',
       'cache-control': 'no-store',
     });
   });
-  api.get('/owners/:id/names', (c) => {
+  api.get('/owners/:id/names', none, (c) => {
     limit(c, 'read');
     const owner = c.req.param('id');
     return c.json({ owner, names: service.namesOf(owner) } satisfies OwnerNamesResponse);
   });
-  api.get('/names/:name/available', (c) => {
+  api.get('/names/:name/available', none, (c) => {
     limit(c, 'read');
     return c.json(service.available(c.req.param('name')));
   });
 
+  // The request budget is charged before a byte of the body is read.
+  const chargeWrite: MiddlewareHandler = (c, next) => {
+    limit(c, 'write');
+    return next();
+  };
   for (const op of WRITE_OPS) {
-    api.on(op.method, `/names/:name/${op.action}`, async (c) => {
+    const limited = limitBody(MAX_WRITE_BODY_BYTES);
+    api.on(op.method, `/names/:name/${op.action}`, chargeWrite, limited, async (c) => {
       const name = c.req.param('name');
-      limit(c, 'write', name);
-      const jws = writeBodyField(await readBody(c, MAX_WRITE_BODY_BYTES), op.field);
-      const { status, body } = await op.run(service, name, jws);
+      const jws = writeBodyField(await c.req.text(), op.field);
+      const budget = limits.budget(remoteAddress(c), c.req.header('x-forwarded-for'));
+      const { status, body } = await op.run(service, name, jws, budget);
       return c.json(body as object, status);
     });
   }
@@ -116,9 +111,15 @@ export function createRegistryApp(
       skewMs: o.clockSkewMs,
     });
 
-  api.post('/replication/push', async (c) => {
-    const auth = await peerAuth(c, 'push');
-    const text = await readBody(c, MAX_PUSH_BODY_BYTES);
+  // A push's authorization is checked before its body is read (a chunked one is buffered).
+  const pushAuth = new WeakMap<Context, { bodyDigest: string }>();
+  const authorizePush: MiddlewareHandler = async (c, next) => {
+    pushAuth.set(c, await peerAuth(c, 'push'));
+    return next();
+  };
+  api.post('/replication/push', authorizePush, limitBody(MAX_PUSH_BODY_BYTES), async (c) => {
+    const auth = pushAuth.get(c)!;
+    const text = await c.req.text();
     if (bodyDigest(text) !== auth.bodyDigest)
       throw new RegistryError('UNAUTHENTICATED', 'body does not match the authorization');
     let items: unknown;
@@ -131,7 +132,7 @@ export function createRegistryApp(
       throw new RegistryError('BAD_REQUEST', 'a push is {items: NameState[]}');
     return c.json(await replication.receive(items));
   });
-  api.get('/replication/changes', async (c) => {
+  api.get('/replication/changes', none, async (c) => {
     const auth = await peerAuth(c, 'pull');
     const since = Number(c.req.query('since') ?? '0');
     const limitItems = Number(c.req.query('limit') ?? '500');

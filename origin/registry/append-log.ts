@@ -13,10 +13,18 @@ import {
   renameSync,
   truncateSync,
   write,
+  writeFileSync,
+  writeSync,
 } from 'node:fs';
 import { promisify } from 'node:util';
 import { dirname } from 'node:path';
-import { decodeFrames, encodeFrame } from './framing.ts';
+import {
+  type DamagedRange,
+  decodeFrames,
+  decodeLegacyFrames,
+  encodeFrame,
+  isLegacyLog,
+} from './framing.ts';
 
 interface PendingAppend {
   frame: Buffer;
@@ -28,8 +36,13 @@ interface PendingAppend {
 export interface OpenedLog {
   log: AppendLog;
   payloads: Buffer[];
-  /** Bytes dropped from the end of the file (a torn last write). */
+  /** Bytes dropped from the end of the file (a torn last write, never acknowledged). */
   droppedBytes: number;
+  /**
+   * Ranges that failed their checksums and were skipped (framing.ts); the records in them are lost
+   * here. A damaged tail is cut off and kept beside the log as `<log>.damaged-<time>`.
+   */
+  damaged: DamagedRange[];
 }
 
 export class AppendLog {
@@ -56,7 +69,11 @@ export class AppendLog {
     return this.#broken;
   }
 
-  /** Opens (or creates) the log, returns every valid payload and truncates a torn tail. */
+  /**
+   * Opens (or creates) the log and returns every valid payload, skipping damaged ranges; a torn or
+   * damaged tail is cut off so appends continue after the last valid frame. A log in the earlier
+   * framing is rewritten in the current one first.
+   */
   static open(path: string): OpenedLog {
     let data: Buffer;
     try {
@@ -65,13 +82,32 @@ export class AppendLog {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       data = Buffer.alloc(0);
     }
-    const { payloads, validBytes } = decodeFrames(data);
-    const droppedBytes = data.length - validBytes;
-    if (droppedBytes > 0) truncateSync(path, validBytes);
+    // The earlier framing cannot resynchronise: what follows its first bad frame is kept aside.
+    let legacyDamage: DamagedRange | null = null;
+    if (isLegacyLog(data)) {
+      const legacy = decodeLegacyFrames(data);
+      if (legacy.validBytes < data.length) {
+        legacyDamage = { offset: legacy.validBytes, bytes: data.length - legacy.validBytes };
+        keepDamaged(path, data.subarray(legacy.validBytes));
+      }
+      data = rewrite(path, legacy.payloads);
+    }
+    const { payloads, validBytes, damaged, tornBytes } = decodeFrames(data);
+    const tail = damaged.at(-1);
+    if (tail && tail.offset + tail.bytes === data.length && tail.offset >= validBytes)
+      keepDamaged(path, data.subarray(tail.offset));
+    if (legacyDamage) damaged.unshift(legacyDamage);
+    const cut = data.length - validBytes;
+    if (cut > 0) truncateSync(path, validBytes);
     const fd = openSync(path, 'a');
-    if (droppedBytes > 0) fsyncSync(fd);
+    if (cut > 0) fsyncSync(fd);
     syncDir(dirname(path));
-    return { log: new AppendLog(path, fd, validBytes), payloads, droppedBytes };
+    return {
+      log: new AppendLog(path, fd, validBytes),
+      payloads,
+      droppedBytes: tornBytes,
+      damaged,
+    };
   }
 
   get size(): number {
@@ -181,6 +217,28 @@ const writeAsync = (fd: number, buffer: Buffer, offset: number, length: number):
   );
 const fdatasyncAsync = promisify(fdatasync);
 const fsyncAsync = promisify(fsync);
+
+/** A damaged tail cut off the log is kept beside it (nothing reads it: it is evidence). */
+function keepDamaged(path: string, bytes: Buffer): void {
+  writeFileSync(`${path}.damaged-${Date.now()}`, bytes);
+}
+
+/** Replaces the file at `path` with `payloads` in the current framing (synced, then renamed); returns its bytes. */
+function rewrite(path: string, payloads: Buffer[]): Buffer {
+  const data = Buffer.concat(payloads.map((p) => encodeFrame(p)));
+  const tmpPath = path + '.rewrite';
+  const fd = openSync(tmpPath, 'w');
+  try {
+    let written = 0;
+    while (written < data.length) written += writeSync(fd, data, written, data.length - written);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmpPath, path);
+  syncDir(dirname(path));
+  return data;
+}
 
 function syncDir(dir: string): void {
   const fd = openSync(dir, 'r');

@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { API_PREFIX } from '../../shared/records/api.ts';
+import { hasBody, readBodyText } from '../body-limit.ts';
 import { RegistryError } from './errors.ts';
 import type { RegistryLimits } from './limits.ts';
 import type { Logger } from './options.ts';
@@ -21,6 +22,8 @@ function send(res: ServerResponse, status: number, json: string): void {
     'content-type': 'application/json',
     'cache-control': 'no-store',
     'content-length': Buffer.byteLength(json),
+    // The rest of a body too large is never read: the connection goes.
+    ...(status === 413 ? { connection: 'close' } : {}),
   });
   res.end(json);
 }
@@ -32,26 +35,11 @@ function sendError(res: ServerResponse, e: unknown, logger: Logger): void {
   send(res, err.status, JSON.stringify({ error: { code: err.code, message: err.message } }));
 }
 
-function readBody(req: IncomingMessage, max: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    if (Number(req.headers['content-length'] ?? 0) > max)
-      return reject(new RegistryError('BAD_REQUEST', `body larger than ${max} bytes`));
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > max) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(new RegistryError('BAD_REQUEST', `body larger than ${max} bytes`));
-      } else {
-        chunks.push(chunk);
-      }
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
+const tooLarge = () =>
+  new RegistryError(
+    'BODY_TOO_LARGE',
+    `the body of this request is at most ${MAX_WRITE_BODY_BYTES} bytes`,
+  );
 
 function forwardedFor(req: IncomingMessage): string | undefined {
   const h = req.headers['x-forwarded-for'];
@@ -72,7 +60,8 @@ export function httpFastPath(
     const name = slash < 0 ? rest : rest.slice(0, slash);
     if (!LABEL.test(name)) return false;
     if (slash < 0) {
-      if (req.method !== 'GET') return false;
+      // A GET with a body is the app's to refuse (413).
+      if (req.method !== 'GET' || hasBody(req)) return false;
       try {
         limits.charge('read', req.socket.remoteAddress, forwardedFor(req));
         send(res, 200, service.resolveJson(name));
@@ -85,9 +74,11 @@ export function httpFastPath(
     if (!op) return false;
     void (async () => {
       try {
-        limits.charge('write', req.socket.remoteAddress, forwardedFor(req), name);
-        const jws = writeBodyField(await readBody(req, MAX_WRITE_BODY_BYTES), op.field);
-        const { status, body } = await op.run(service, name, jws);
+        limits.charge('write', req.socket.remoteAddress, forwardedFor(req));
+        const text = await readBodyText(req, MAX_WRITE_BODY_BYTES, tooLarge);
+        const jws = writeBodyField(text, op.field);
+        const budget = limits.budget(req.socket.remoteAddress, forwardedFor(req));
+        const { status, body } = await op.run(service, name, jws, budget);
         send(res, status, JSON.stringify(body));
       } catch (e) {
         sendError(res, e, logger);

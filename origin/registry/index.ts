@@ -4,7 +4,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
-import { createRegistryApp } from './app.ts';
+import { refuseBody } from '../body-limit.ts';
+import { createRegistryApp, MAX_PUSH_BODY_BYTES } from './app.ts';
 import { type RegistryOptions, resolveOptions } from './options.ts';
 import { Replication } from './replication.ts';
 import { RegistryService } from './service.ts';
@@ -16,14 +17,15 @@ export { RegistryError, REGISTRY_ERROR_STATUS, type RegistryErrorCode } from './
 export type { RegistryOptions, RateLimitOptions, PeerOption, Clock, Logger } from './options.ts';
 export { RegistryStore } from './store.ts';
 export { Replication, type ReplicationStats } from './replication.ts';
-export { checkEndpoint } from './ssrf.ts';
+export { MAX_PUSH_BODY_BYTES } from './app.ts';
+export { checkEndpoint } from '../../shared/endpoint.ts';
 
 export interface Registry {
   app: Hono;
   store: RegistryStore;
   replication: Replication;
   service: RegistryService;
-  /** The rate limiters (their `refused` counts are read by the metrics). */
+  /** The rate limits (their `refused` counts are read by the metrics; the super node's probe draws on them too). */
   limits: RegistryLimits;
   /** node:http handler for resolves and signed writes (true when it answered); startRegistryServer puts it before `app`. */
   fastPath: (req: IncomingMessage, res: ServerResponse) => boolean;
@@ -39,7 +41,7 @@ export function createRegistry(options: RegistryOptions): Registry {
   const service = new RegistryService(resolved, store);
   const replication = new Replication(resolved, store, service);
   const limits = new RegistryLimits(resolved);
-  const app = createRegistryApp(resolved, service, replication, limits);
+  const app = createRegistryApp(resolved, service, replication, limits, store);
   replication.start();
   return {
     app,
@@ -69,6 +71,7 @@ export async function startRegistryServer(
   const registry = createRegistry(rest);
   const honoListener = getRequestListener(registry.app.fetch);
   const server: Server = createServer((req, res) => {
+    if (refuseBody(req, res, MAX_PUSH_BODY_BYTES)) return;
     if (!registry.fastPath(req, res)) void honoListener(req, res);
   });
   await new Promise<void>((resolve, reject) => {

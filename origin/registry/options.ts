@@ -36,9 +36,21 @@ export interface RateLimitOptions {
   /** Reads (resolve, availability) per client IP. Default 200/s, burst 1000. */
   readsPerIpPerSec: number;
   readsPerIpBurst: number;
-  /** Writes per name: sustained per minute, and burst. Default 30/min, burst 20. */
+  /**
+   * Signature verifications per client IP (signed writes and probes that passed the cheap checks).
+   * Default 20/s, burst 100.
+   */
+  verificationsPerIpPerSec: number;
+  verificationsPerIpBurst: number;
+  /** Verified writes per name (the owner's, or a claim of a free name). Default 30/min, burst 20. */
   writesPerNamePerMin: number;
   writesPerNameBurst: number;
+  /** Reachability probes (each one a connection out) per client IP. Default 10/min, burst 5. */
+  probesPerIpPerMin: number;
+  probesPerIpBurst: number;
+  /** Verified probes per name. Default 6/min, burst 3. */
+  probesPerNamePerMin: number;
+  probesPerNameBurst: number;
 }
 
 export interface PeerOption {
@@ -90,8 +102,14 @@ export const DEFAULT_RATE_LIMITS: RateLimitOptions = {
   writesPerIpBurst: 100,
   readsPerIpPerSec: 200,
   readsPerIpBurst: 1000,
+  verificationsPerIpPerSec: 20,
+  verificationsPerIpBurst: 100,
   writesPerNamePerMin: 30,
   writesPerNameBurst: 20,
+  probesPerIpPerMin: 10,
+  probesPerIpBurst: 5,
+  probesPerNamePerMin: 6,
+  probesPerNameBurst: 3,
 };
 
 export { silentLogger } from '../../shared/logger.ts';

@@ -7,7 +7,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { toBase64Url } from '../../shared/bytes.ts';
 import type { Id } from '../../shared/id.ts';
 import type { KeyPair } from '../../shared/keys.ts';
-import { signJws, verifyJws } from '../../shared/records/jws.ts';
+import { readUnverified, signJws, verifyJws } from '../../shared/records/jws.ts';
 import { RegistryError } from './errors.ts';
 
 export const PEER_TYP = 'pc2-peer';
@@ -51,9 +51,23 @@ export async function verifyPeerAuthorization(
 ): Promise<{ peer: Id; bodyDigest: string }> {
   if (!header?.startsWith(PEER_AUTH_SCHEME))
     throw new RegistryError('UNAUTHENTICATED', 'replication needs a PC2-Peer authorization');
-  const verified = await verifyJws<PeerClaims>(header.slice(PEER_AUTH_SCHEME.length), PEER_TYP);
+  const token = header.slice(PEER_AUTH_SCHEME.length);
+  // Who, what and when first, from the token as written: a stranger costs no verification.
+  const written = readUnverified<PeerClaims>(token, PEER_TYP);
+  if (!written.ok) throw new RegistryError('UNAUTHENTICATED', written.error.message);
+  checkClaims(written.value.payload, written.value.signer, expected);
+  const verified = await verifyJws<PeerClaims>(token, PEER_TYP);
   if (!verified.ok) throw new RegistryError('UNAUTHENTICATED', verified.error.message);
   const { payload, signer } = verified.value;
+  checkClaims(payload, signer, expected);
+  return { peer: signer, bodyDigest: payload.body };
+}
+
+function checkClaims(
+  payload: PeerClaims,
+  signer: Id,
+  expected: { op: PeerClaims['op']; self: Id; trusted: readonly Id[]; now: number; skewMs: number },
+): void {
   if (signer.equals(expected.self) || !expected.trusted.some((t) => t.equals(signer))) {
     throw new RegistryError('UNAUTHENTICATED', `${signer} is not a peer registrar`);
   }
@@ -64,5 +78,4 @@ export async function verifyPeerAuthorization(
   }
   if (typeof payload.body !== 'string')
     throw new RegistryError('UNAUTHENTICATED', 'authorization lacks the body digest');
-  return { peer: signer, bodyDigest: payload.body };
 }

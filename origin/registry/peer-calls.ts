@@ -58,7 +58,10 @@ export async function pullPage(
   return { items: changes.items, cursor: changes.cursor as number, more: changes.more === true };
 }
 
-/** Pulls pages from `peer.cursor` on until the peer has no more (or `maxPages`), handing each to `receive` before moving the cursor. */
+/**
+ * Pulls pages from `peer.cursor` on until the peer has no more (or `maxPages`), handing each to
+ * `receive` before moving the cursor. True when it reached the peer's last change.
+ */
 export async function pullAllPages(
   call: () => PeerCall,
   path: string,
@@ -66,11 +69,12 @@ export async function pullAllPages(
   peer: { cursor: number },
   page: { limit: number; maxPages: number; stopped(): boolean },
   receive: (items: unknown[]) => Promise<unknown>,
-): Promise<void> {
+): Promise<boolean> {
   for (let n = 0; n < page.maxPages && !page.stopped(); n++) {
     const changes = await pullPage(call(), path, op, peer.cursor, page.limit);
     await receive(changes.items);
     peer.cursor = changes.cursor;
-    if (!changes.more) return;
+    if (!changes.more) return true;
   }
+  return false;
 }

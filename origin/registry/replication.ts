@@ -223,7 +223,9 @@ export class Replication {
       maxPages: MAX_PAGES_PER_ROUND,
       stopped: () => this.#closed,
     };
-    await pullAllPages(
+    // A peer's cursor starts at 0 in every process: the first complete round brings back every name
+    // the peer holds, among them those of damaged log records (store.ts).
+    const complete = await pullAllPages(
       () => this.#call(peer),
       registryOpPaths.replicationChanges,
       'pull',
@@ -235,6 +237,7 @@ export class Replication {
       },
     );
     peer.health.lastPullAt = this.#o.clock.now();
+    if (complete && this.#store.damage) this.#store.recoveredFrom(peer.id.toString());
   }
 
   /** Verifies and merges items from a peer; returns how many changed the local store. */

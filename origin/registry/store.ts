@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppendLog } from './append-log.ts';
+import type { DamagedRange } from './framing.ts';
 import { describeState, type NameEntry, type NameState } from './state.ts';
 import type { Logger } from './options.ts';
 
@@ -24,6 +25,17 @@ export interface StoreChange {
 export const LOG_FILE = 'registry.log';
 const SNAPSHOT_CHUNK = 512;
 
+/** Damage found in the log at the last start, and whether a peer has since sent everything it holds. */
+export interface StoreDamage {
+  /** Ranges of the log that failed their checksums: their records are lost here. */
+  ranges: DamagedRange[];
+  bytes: number;
+  /** When it was found, ms since the epoch. */
+  detectedAt: number;
+  /** Peers (registrar ids) whose every name was pulled and merged since: what they held is back. */
+  recoveredFrom: string[];
+}
+
 export class RegistryStore {
   readonly #log: AppendLog;
   readonly #entries = new Map<string, NameEntry>();
@@ -37,15 +49,26 @@ export class RegistryStore {
   #compacting: Promise<void> | null = null;
   /** Torn bytes dropped at the last start. */
   readonly droppedBytes: number;
+  /** Damage found at the last start (null: none). */
+  readonly damage: StoreDamage | null;
 
   private constructor(
     log: AppendLog,
     droppedBytes: number,
+    damaged: DamagedRange[],
     compactMinBytes: number,
     logger: Logger,
   ) {
     this.#log = log;
     this.droppedBytes = droppedBytes;
+    this.damage = damaged.length
+      ? {
+          ranges: damaged,
+          bytes: damaged.reduce((n, r) => n + r.bytes, 0),
+          detectedAt: Date.now(),
+          recoveredFrom: [],
+        }
+      : null;
     this.#compactMinBytes = compactMinBytes;
     this.#logger = logger;
   }
@@ -55,8 +78,14 @@ export class RegistryStore {
     options: { compactMinBytes: number; logger: Logger },
   ): RegistryStore {
     mkdirSync(dataDir, { recursive: true });
-    const { log, payloads, droppedBytes } = AppendLog.open(join(dataDir, LOG_FILE));
-    const store = new RegistryStore(log, droppedBytes, options.compactMinBytes, options.logger);
+    const { log, payloads, droppedBytes, damaged } = AppendLog.open(join(dataDir, LOG_FILE));
+    const store = new RegistryStore(
+      log,
+      droppedBytes,
+      damaged,
+      options.compactMinBytes,
+      options.logger,
+    );
     for (const payload of payloads) {
       let record: LogRecord;
       try {
@@ -69,6 +98,14 @@ export class RegistryStore {
     store.#liveBytes = log.size;
     if (droppedBytes > 0)
       options.logger.warn('registry store: dropped a torn last write', { droppedBytes });
+    if (store.damage)
+      options.logger.error(
+        'registry store: damaged log records skipped; their names are pulled again from the peers',
+        {
+          ranges: damaged.map((r) => `${r.bytes} bytes at ${r.offset}`).join(', '),
+          recordsRead: payloads.length,
+        },
+      );
     return store;
   }
 
@@ -81,6 +118,14 @@ export class RegistryStore {
       if (v > this.#version) this.#version = v;
     }
     for (const [signer, name, seq] of record.q ?? []) this.#seqs.set(signer + '|' + name, seq);
+  }
+
+  /** Notes that every name `peer` holds was pulled and merged after the damage was found. */
+  recoveredFrom(peer: string): void {
+    if (this.damage && !this.damage.recoveredFrom.includes(peer)) {
+      this.damage.recoveredFrom.push(peer);
+      this.#logger.info('registry store: names of the damaged log records pulled again', { peer });
+    }
   }
 
   #index(before: NameEntry | undefined, after: NameEntry): void {

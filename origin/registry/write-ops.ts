@@ -3,6 +3,7 @@
  * the same way: method, path suffix, the body field holding the JWS, and the service call.
  */
 import { RegistryError } from './errors.ts';
+import type { WriteBudget } from './limits.ts';
 import type { RegistryService } from './service.ts';
 
 export const MAX_WRITE_BODY_BYTES = 64 * 1024;
@@ -16,6 +17,7 @@ export interface WriteOp {
     service: RegistryService,
     name: string,
     jws: unknown,
+    budget: WriteBudget,
   ): Promise<{ status: 200 | 201 | 202; body: unknown }>;
 }
 
@@ -24,8 +26,8 @@ const OPS: readonly WriteOp[] = [
     method: 'POST',
     action: 'claim',
     field: 'request',
-    async run(s, name, jws) {
-      const { created, body } = await s.claim(name, jws);
+    async run(s, name, jws, budget) {
+      const { created, body } = await s.claim(name, jws, budget);
       return { status: created ? 201 : 200, body };
     },
   },
@@ -33,25 +35,37 @@ const OPS: readonly WriteOp[] = [
     method: 'PUT',
     action: 'route',
     field: 'route',
-    run: async (s, name, jws) => ({ status: 200, body: await s.publishRoute(name, jws) }),
+    run: async (s, name, jws, budget) => ({
+      status: 200,
+      body: await s.publishRoute(name, jws, budget),
+    }),
   },
   {
     method: 'POST',
     action: 'release',
     field: 'request',
-    run: async (s, name, jws) => ({ status: 200, body: await s.release(name, jws) }),
+    run: async (s, name, jws, budget) => ({
+      status: 200,
+      body: await s.release(name, jws, budget),
+    }),
   },
   {
     method: 'POST',
     action: 'transfer',
     field: 'request',
-    run: async (s, name, jws) => ({ status: 202, body: await s.transfer(name, jws) }),
+    run: async (s, name, jws, budget) => ({
+      status: 202,
+      body: await s.transfer(name, jws, budget),
+    }),
   },
   {
     method: 'POST',
     action: 'accept',
     field: 'request',
-    run: async (s, name, jws) => ({ status: 200, body: await s.acceptTransfer(name, jws) }),
+    run: async (s, name, jws, budget) => ({
+      status: 200,
+      body: await s.acceptTransfer(name, jws, budget),
+    }),
   },
 ];
 
@@ -61,9 +75,9 @@ const OPS: readonly WriteOp[] = [
  */
 export const WRITE_OPS: readonly WriteOp[] = OPS.map((op) => ({
   ...op,
-  async run(service, name, jws) {
+  async run(service, name, jws, budget) {
     try {
-      const result = await op.run(service, name, jws);
+      const result = await op.run(service, name, jws, budget);
       service.counters.count(op.action, 'ok');
       return result;
     } catch (e) {

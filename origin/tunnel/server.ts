@@ -369,11 +369,25 @@ export class TunnelServer extends EventEmitter {
     this.emit('sessionClosed', session.info(), reason);
   }
 
-  /** Dead connections (silent for 3 ping intervals) and idle streams. */
+  /**
+   * Dead connections (silent for 3 ping intervals) and idle streams. A connection we paused for its
+   * stream's reader is not read, so its silence alone proves nothing; but a session none of whose
+   * connections was heard from for 3 intervals is dead whatever the state of each (a frozen node
+   * pings on none, and one paused connection must not keep its session, and new streams' waits, alive).
+   */
   #sweep(): void {
     const now = this.options.clock.now();
     const deadAfter = 3 * this.options.pingIntervalMs;
     const idleMs = this.options.idleTimeoutMs;
+    for (const session of [...this.#sessions.values()]) {
+      if (now - session.lastHeard() > deadAfter) {
+        this.#counters.deadConnections += session.connections.size;
+        session.close(
+          'no word from the node for 3 ping intervals',
+          new TunnelError('CONNECTION_LOST', 'session silent for 3 ping intervals'),
+        );
+      }
+    }
     for (const connection of this.#connections) {
       if (connection.state === 'challenge' || connection.state === 'handshaking') continue;
       if (!connection.pausedForReader && now - connection.lastSeen > deadAfter) {

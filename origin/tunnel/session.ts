@@ -142,6 +142,13 @@ export class TunnelSession implements ConnectionSession {
     this.#waiters.push(...waiters);
   }
 
+  /** When any of the session's connections last received something (its AUTH time at least). */
+  lastHeard(): number {
+    let last = this.since;
+    for (const c of this.connections) if (c.lastSeen > last) last = c.lastSeen;
+    return last;
+  }
+
   addConnection(connection: ServerConnection): void {
     this.connections.add(connection);
   }

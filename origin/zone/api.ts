@@ -4,8 +4,8 @@
  * `{error: {code, message}}` with the status of the code (errors.ts).
  */
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { type Context, Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { limitBody } from '../body-limit.ts';
 import { RegistryError } from '../registry/errors.ts';
 import { bodyDigest, pullQuery, verifyPeerAuthorization } from '../registry/peer-auth.ts';
 import { RateLimiter } from '../registry/rate-limit.ts';
@@ -15,8 +15,8 @@ import type { ResolvedZoneOptions } from './options.ts';
 import { MAX_ITEMS_PER_CALL, type ZoneReplication, zonePaths } from './replication.ts';
 import type { ZoneStore } from './store.ts';
 
-const MAX_PUSH_BYTES = 4 * 1024 * 1024;
-const MAX_PUBLISH_BYTES = 16 * 1024;
+export const MAX_PUSH_BYTES = 4 * 1024 * 1024;
+export const MAX_PUBLISH_BYTES = 16 * 1024;
 
 export interface ZoneApiDeps {
   options: ResolvedZoneOptions;
@@ -51,11 +51,6 @@ export function createZoneApp({
     o.logger.error('zone API: unexpected error', { error: (e as Error).message });
     return c.json(errorJson('INTERNAL', 'internal error'), 500);
   });
-  const tooLarge = (max: number) =>
-    bodyLimit({
-      maxSize: max,
-      onError: (c) => c.json(errorJson('BAD_REQUEST', `body larger than ${max} bytes`), 400),
-    });
   const peer = (c: Context, op: 'zone-push' | 'zone-pull') =>
     verifyPeerAuthorization(c.req.header('authorization'), {
       op,
@@ -65,8 +60,14 @@ export function createZoneApp({
       skewMs: o.clockSkewMs,
     });
 
-  app.post(zonePaths.push, tooLarge(MAX_PUSH_BYTES), async (c) => {
-    const auth = await peer(c, 'zone-push');
+  // The authorization is checked before the body is read (a chunked one is buffered).
+  const pushAuth = new WeakMap<Context, { bodyDigest: string }>();
+  const authorizePush: MiddlewareHandler = async (c, next) => {
+    pushAuth.set(c, await peer(c, 'zone-push'));
+    return next();
+  };
+  app.post(zonePaths.push, authorizePush, limitBody(MAX_PUSH_BYTES), async (c) => {
+    const auth = pushAuth.get(c)!;
     const text = await c.req.text();
     if (bodyDigest(text) !== auth.bodyDigest)
       throw new ZoneError('UNAUTHENTICATED', 'body does not match the authorization');
@@ -79,7 +80,7 @@ export function createZoneApp({
     return c.json(await replication.receive(items));
   });
 
-  app.get(zonePaths.changes, async (c) => {
+  app.get(zonePaths.changes, limitBody(0), async (c) => {
     const auth = await peer(c, 'zone-pull');
     const since = Number(c.req.query('since') ?? '0');
     const limit = Number(c.req.query('limit') ?? String(MAX_ITEMS_PER_CALL));
@@ -90,7 +91,7 @@ export function createZoneApp({
     return c.json(store.changesSince(since, Math.min(limit, MAX_ITEMS_PER_CALL)));
   });
 
-  app.put(`${zonePaths.status}/challenges/:name`, tooLarge(MAX_PUBLISH_BYTES), async (c) => {
+  app.put(`${zonePaths.status}/challenges/:name`, limitBody(MAX_PUBLISH_BYTES), async (c) => {
     if (!perIp.take(clientAddress(c), o.clock.now()))
       throw new ZoneError('RATE_LIMITED', 'too many publications from this address');
     const body = parseJson(await c.req.text());
@@ -99,7 +100,9 @@ export function createZoneApp({
     return c.json(await challenges.publishSigned(c.req.param('name'), body.challenge));
   });
 
-  app.get(zonePaths.status, (c) => c.json(status(), 200, { 'cache-control': 'no-store' }));
+  app.get(zonePaths.status, limitBody(0), (c) =>
+    c.json(status(), 200, { 'cache-control': 'no-store' }),
+  );
   return app;
 }
 

@@ -9,6 +9,7 @@ import { err, type Result } from '../errors.ts';
 import { SharedError } from '../errors.ts';
 import { Id } from '../id.ts';
 import { type KeyPair, verifySignature } from '../keys.ts';
+import { NONCE_BYTES } from './constants.ts';
 import { Value } from './value.ts';
 import type { WireValueFields } from './wire.ts';
 
@@ -98,6 +99,24 @@ export function decodeValue(bytes: Uint8Array): Result<Value> {
     fields instanceof Uint8Array
   ) {
     return err(new SharedError('INVALID_RECORD', 'a value is a CBOR map'));
+  }
+  // The map came from outside: every field must have its wire type before a Value is built of it.
+  const bytesOf = (key: string, length?: number) => {
+    const v = fields[key];
+    return (
+      v === undefined || (v instanceof Uint8Array && (length === undefined || v.length === length))
+    );
+  };
+  const seq = fields.seq;
+  if (
+    !bytesOf('v') ||
+    !bytesOf('k', 32) ||
+    !bytesOf('rec', 32) ||
+    !bytesOf('n', NONCE_BYTES) ||
+    !bytesOf('sig', 64) ||
+    (seq !== undefined && (typeof seq !== 'number' || !Number.isSafeInteger(seq)))
+  ) {
+    return err(new SharedError('INVALID_RECORD', 'a value field has the wrong type or length'));
   }
   return Value.fromWire(fields as unknown as WireValueFields);
 }

@@ -88,6 +88,8 @@ export const REGISTRY_API_ERRORS = {
   INVALID_RECORD: 422,
   INVALID_ENDPOINT: 422,
   WRONG_NAME: 422,
+  WRONG_REGISTRAR: 422,
+  BODY_TOO_LARGE: 413,
   RATE_LIMITED: 429,
   INTERNAL: 500,
 } as const;
@@ -148,11 +150,24 @@ export interface HealthResponse {
   ok: true;
   registrar: string;
   time: number;
+  /**
+   * Present when the super node found damaged records in its log at its last start: how much, and
+   * which peers have since sent every name they hold (the lost records' names among them).
+   */
+  damage?: {
+    ranges: { offset: number; bytes: number }[];
+    bytes: number;
+    detectedAt: number;
+    recoveredFrom: string[];
+  };
 }
 
 /** GET: what an agent learns about a super node: its id and where its other services are. */
 export const supernodeInfoPath = `${API_PREFIX}/supernode`;
-/** POST {endpoint}: the super node connects back to a node's advertised endpoint. */
+/**
+ * POST {request: JWS op=probe, name, endpoint}, signed by the owner of `name` at this super node:
+ * the super node connects back to the endpoint the owner is about to publish (docs/registry.md).
+ */
 export const probePath = `${API_PREFIX}/probe`;
 
 export interface SuperNodeInfo {

@@ -12,6 +12,8 @@ import type { KeyPair } from '../keys.ts';
 export const EDGE_TOKEN_TYP = 'pc2-edge+jwt';
 export const EDGE_TOKEN_AUDIENCE_PREFIX = 'pc2-relay:';
 export const EDGE_TOKEN_TTL_S = 60;
+/** Clock difference tolerated between an edge and a super node, s. */
+const CLOCK_TOLERANCE_S = 5;
 
 export interface EdgeTokenClaims {
   /** The edge's DID. */
@@ -67,7 +69,8 @@ export interface VerifiedEdgeToken {
 
 /**
  * Checks an edge token: signed by one of `edgeKeys`, for this super node, unexpired at `nowMs`
- * (5 s leeway), naming a valid node id. Never throws.
+ * (5 s leeway), not issued later than `nowMs` plus the same leeway (a token dated ahead would
+ * outlive its 60 s), naming a valid node id. Never throws.
  */
 export async function verifyEdgeToken(
   token: unknown,
@@ -96,7 +99,7 @@ export async function verifyEdgeToken(
         issuer: edge.toDid(),
         audience: EDGE_TOKEN_AUDIENCE_PREFIX + superNodeId.toString(),
         currentDate: new Date(nowMs),
-        clockTolerance: 5,
+        clockTolerance: CLOCK_TOLERANCE_S,
         requiredClaims: ['sub', 'exp', 'iat'],
       },
     );
@@ -107,6 +110,8 @@ export async function verifyEdgeToken(
     ) {
       throw new Error('edge tokens live at most 10 minutes');
     }
+    if (payload.iat > nowMs / 1000 + CLOCK_TOLERANCE_S)
+      throw new Error('the edge token is issued in the future');
     return ok({ edge, node: Id.parse(String(payload.sub)) });
   } catch (e) {
     if (e instanceof SharedError) return err(e);

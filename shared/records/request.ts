@@ -12,12 +12,13 @@ import { NAME_PATTERN } from './names.ts';
 
 export const REQUEST_TYP = 'pc2-request';
 
-export type RegistryOp = 'claim' | 'release' | 'transfer' | 'accept-transfer';
+export type RegistryOp = 'claim' | 'release' | 'transfer' | 'accept-transfer' | 'probe';
 export const REGISTRY_OPS: readonly RegistryOp[] = [
   'claim',
   'release',
   'transfer',
   'accept-transfer',
+  'probe',
 ];
 
 export interface RegistryRequest {
@@ -35,6 +36,13 @@ export interface RegistryRequest {
    * be replayed (at another registrar) against a later binding of the same name.
    */
   boundAt?: number;
+  /**
+   * claim: the id of the registrar the claim is addressed to. Seqs are kept per registrar, so a
+   * claim that any registrar accepted could be replayed at another one after a release there.
+   */
+  registrar?: string;
+  /** probe: the endpoint the owner is about to publish, which the super node connects back to. */
+  endpoint?: string;
 }
 
 export interface VerifiedRequest {
@@ -76,6 +84,10 @@ export function checkRequest(
   ) {
     return invalid(`${r.op} names the boundAt of the binding it acts on`);
   }
+  if (r.op === 'claim' && typeof r.registrar !== 'string')
+    return invalid('a claim names the registrar it is for ("registrar": its id)');
+  if (r.op === 'probe' && (typeof r.endpoint !== 'string' || r.endpoint.length > 2048))
+    return invalid('a probe names the endpoint to probe');
   return ok({ request: r, signer, jws: jws as string });
 }
 

@@ -6,7 +6,7 @@ import { err, ok, type Result, SharedError } from '../errors.ts';
 import { Id } from '../id.ts';
 import type { KeyPair } from '../keys.ts';
 import { type VerifiedBinding, verifyBinding } from './binding.ts';
-import { signJws, verifyJws } from './jws.ts';
+import { signJws, type VerifiedJws, verifyJws } from './jws.ts';
 import { NAME_PATTERN } from './names.ts';
 
 export const ROUTE_TYP = 'pc2-route';
@@ -64,7 +64,14 @@ function invalid(message: string): Result<never> {
 
 /** Checks signature and shape (not expiry, not ownership). Never throws. */
 export async function verifyRoute(jws: unknown): Promise<Result<VerifiedRoute>> {
-  const verified = await verifyJws<RouteRecord>(jws, ROUTE_TYP);
+  return checkRoute(await verifyJws<RouteRecord>(jws, ROUTE_TYP), jws);
+}
+
+/** The shape checks of {@link verifyRoute}, for a JWS whose signature was checked elsewhere (or not yet: readUnverified). */
+export function checkRoute(
+  verified: Result<VerifiedJws<RouteRecord>>,
+  jws: unknown,
+): Result<VerifiedRoute> {
   if (!verified.ok) return verified;
   const { payload: r, signer } = verified.value;
   if (!r || typeof r !== 'object' || r.v !== 1) return invalid('unknown version');

@@ -103,7 +103,7 @@ describe.skipIf(!support.ok)(
         certFile,
         '--cert-key',
         certFile,
-        '--allow-private-targets',
+        '--developer-mode',
       ]);
       procs.push(gateway);
       await gateway.waitFor(/gateway for \*\.ela\.test/, 60_000);

@@ -101,13 +101,16 @@ export async function createWorld(): Promise<World> {
     { id: A, url: a.url },
     { id: B, url: b.url },
   ];
+  // The direct node listens on loopback: developer mode admits it.
   const config: EdgeConfig = {
     zone: ZONE,
     registrarKeys: [registrar.id.toString()],
     edgeKey: edgeKey.bosonPrivateKeyBase58(),
     superNodes,
+    developerMode: true,
   };
   const env = {
+    [ENV_KEYS.developerMode]: 'true',
     [ENV_KEYS.zone]: ZONE,
     [ENV_KEYS.registrarKeys]: registrar.id.toString(),
     [ENV_KEYS.edgeKey]: edgeKey.bosonPrivateKeyBase58(),

@@ -7,15 +7,8 @@ import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import dnsPacket, { type RecordType } from 'dns-packet';
 
-export function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
-}
+export { rng } from '../fuzz/mutate.ts';
+import { rng } from '../fuzz/mutate.ts';
 
 const TYPES: RecordType[] = ['A', 'AAAA', 'NS', 'SOA', 'TXT', 'CAA', 'MX', 'ANY' as RecordType];
 

@@ -19,6 +19,8 @@ export async function startGatewayNetwork(count = 2): Promise<GatewayNetwork> {
       registrarKeys: cluster.nodes.map((n) => n.key.id.toString()),
       edgeKey: edgeKey.bosonPrivateKeyBase58(),
       superNodes: cluster.nodes.map((n) => ({ id: n.key.id.toString(), url: n.url })),
+      // Direct endpoints here are on loopback, which a gateway refuses outside developer mode.
+      developerMode: true,
     },
     hostname: '127.0.0.1',
     httpPort: 0,

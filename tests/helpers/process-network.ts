@@ -3,20 +3,17 @@
  * `pc2 gateway` (plain HTTP), and `pc2 node` for alice in front of a test upstream.
  */
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { request } from 'undici';
-import { type KeyFile, keyFile, type Proc, pc2, reservePort, tempDir } from './processes.ts';
+import { keyFile, type Proc, pc2, reservePort, tempDir } from './processes.ts';
+import {
+  gatewayArgs,
+  type SuperNodeProc,
+  startSuperNodeProc,
+  superNodeProcs,
+} from './supernode-procs.ts';
 import { startUpstream } from './upstream.ts';
 
-export interface SuperNodeProc {
-  key: KeyFile;
-  apiPort: number;
-  proxyPort: number;
-  dhtPort: number;
-  url: string;
-  args: string[];
-  proc: Proc;
-}
+export type { SuperNodeProc };
 
 export interface ProcessNetwork {
   dir: string;
@@ -44,89 +41,31 @@ export async function startProcessNetwork(
   } = {},
 ): Promise<ProcessNetwork> {
   const dir = tempDir('pc2-procnet-');
-  const [pk, sk, edge, alice] = await Promise.all(
-    ['primary', 'secondary', 'edge', 'alice'].map((n) => keyFile(dir, n)),
-  );
+  const [edge, alice] = await Promise.all(['edge', 'alice'].map((n) => keyFile(dir, n)));
   const gatewayPort = await reservePort();
   const procs: Proc[] = [];
-  const superNode = async (key: KeyFile, name: string): Promise<SuperNodeProc> => {
-    const apiPort = await reservePort();
-    const proxyPort = await reservePort();
-    const dhtPort = await reservePort();
-    return {
-      key,
-      apiPort,
-      proxyPort,
-      dhtPort,
-      url: `http://127.0.0.1:${apiPort}`,
-      args: [],
-      proc: null as unknown as Proc,
-      name,
-    } as SuperNodeProc;
-  };
-  const primary = await superNode(pk, 'primary');
-  const secondary = await superNode(sk, 'secondary');
-  for (const [me, peer, name] of [
-    [primary, secondary, 'primary'],
-    [secondary, primary, 'secondary'],
-  ] as const) {
-    me.args = [
-      'supernode',
-      '--zone',
-      'localhost',
-      '--key',
-      me.key.path,
-      '--data-dir',
-      join(dir, name),
-      '--host',
-      '127.0.0.1',
-      '--api-port',
-      String(me.apiPort),
-      '--proxy-port',
-      String(me.proxyPort),
-      '--edge-key',
-      edge.key.id.toString(),
-      '--peer',
-      `${peer.key.key.id}@${peer.url}`,
-      '--developer-mode',
-      '--dht-port',
-      String(me.dhtPort),
-      '--bootstrap',
-      `${peer.key.key.id}@127.0.0.1:${peer.dhtPort}`,
-      '--public-url',
-      `http://{name}.localhost:${gatewayPort}`,
-      ...(options.extraArgs?.supernode?.(name) ?? []),
-    ];
-  }
+  const [primary, secondary] = await superNodeProcs(dir, ['primary', 'secondary'], {
+    edgeKeys: [edge.key.id.toString()],
+    publicUrl: `http://{name}.localhost:${gatewayPort}`,
+    developerMode: true,
+  });
+  for (const sn of [primary, secondary])
+    sn.args.push(...(options.extraArgs?.supernode?.(sn.name as 'primary' | 'secondary') ?? []));
   const startSuperNode = async (sn: SuperNodeProc) => {
-    sn.proc = pc2(sn.args, { prefix: options.runner, env: options.env });
-    procs.push(sn.proc);
-    await sn.proc.waitFor(/registry API \+ relay ingress/, 60_000);
+    procs.push(await startSuperNodeProc(sn, options));
   };
   try {
     await Promise.all([startSuperNode(primary), startSuperNode(secondary)]);
     const gateway = pc2(
-      [
-        'gateway',
-        '--zone',
-        'localhost',
-        '--registrar',
-        pk.key.id.toString(),
-        '--registrar',
-        sk.key.id.toString(),
-        '--supernode',
-        `${pk.key.id}@${primary.url}`,
-        '--supernode',
-        `${sk.key.id}@${secondary.url}`,
-        '--edge-key-file',
-        edge.path,
-        '--host',
-        '127.0.0.1',
-        '--http-port',
-        String(gatewayPort),
+      // Direct endpoints here are on loopback, which a gateway refuses outside developer mode.
+      gatewayArgs([primary, secondary], edge.path, gatewayPort, [
+        '--developer-mode',
         ...(options.extraArgs?.gateway ?? []),
-      ],
-      { prefix: options.runner, env: options.env },
+      ]),
+      {
+        prefix: options.runner,
+        env: options.env,
+      },
     );
     procs.push(gateway);
     await gateway.waitFor(/gateway for \*\.localhost/, 60_000);

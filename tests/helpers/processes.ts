@@ -15,6 +15,8 @@ export interface Proc {
   /** Resolves when the output matches; rejects if the process exits first or time runs out. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Sends `signal` to the process group without waiting for anything (SIGSTOP, SIGCONT). */
+  signal(signal: NodeJS.Signals): void;
 }
 
 export function startProcess(
@@ -70,6 +72,9 @@ export function startProcess(
         child.once('exit', onExit);
         check();
       });
+    },
+    signal(signal) {
+      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, signal);
     },
     async kill(signal = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return;

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { encodeCbor } from '../../shared/cbor/index.ts';
+import { decodeValue } from '../../shared/dht/card.ts';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes, toHex, utf8Decode, utf8Encode } from '../../shared/bytes.ts';
 import {
@@ -91,6 +93,26 @@ describe('DHT values', () => {
     expect(Value.fromWire({}).ok).toBe(false);
     expect(Value.fromWire({ v: new Uint8Array(1), sig: new Uint8Array(64) }).ok).toBe(false);
     expect(Value.fromWire({ k: owner.publicKey, v: new Uint8Array(1) }).ok).toBe(false);
+  });
+});
+
+describe('decodeValue (the DHT API body)', () => {
+  it('refuses fields of the wrong type or length with an error value, never a throw (found by npm run fuzz)', () => {
+    const owner = KeyPair.generate();
+    const good = Value.createSigned(owner, utf8Encode('data')).toWire();
+    for (const bad of [
+      { ...good, v: 5 },
+      { ...good, v: 'text' },
+      { ...good, k: new Uint8Array(31) },
+      { ...good, n: [1, 2, 3] },
+      { ...good, sig: new Uint8Array(63) },
+      { ...good, seq: 'one' },
+      { ...good, rec: 7 },
+    ]) {
+      const decoded = decodeValue(encodeCbor(bad as never));
+      expect(decoded.ok).toBe(false);
+    }
+    expect(decodeValue(encodeCbor(good as never)).ok).toBe(true);
   });
 });
 

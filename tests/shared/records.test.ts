@@ -274,4 +274,12 @@ describe('edge tokens', () => {
     expect(!late.ok && late.error.code).toBe('INVALID_TOKEN');
     expect((await verifyEdgeToken(undefined, [edge.id], relay.id, NOW)).ok).toBe(false);
   });
+
+  it('is refused when issued in the future beyond the 5 s tolerance (it would outlive its 60 s)', async () => {
+    const ahead = await signEdgeToken(edge, node, relay.id, NOW + 3_600_000);
+    const refused = await verifyEdgeToken(ahead, [edge.id], relay.id, NOW);
+    expect(!refused.ok && refused.error.message).toMatch(/issued in the future/);
+    const skewed = await signEdgeToken(edge, node, relay.id, NOW + 3_000);
+    expect((await verifyEdgeToken(skewed, [edge.id], relay.id, NOW)).ok).toBe(true);
+  });
 });

@@ -60,32 +60,39 @@ async function rawConnect(): Promise<{
   return { socket, challenge: challenge.value, frames };
 }
 
+/** The tunnel client in a process of its own (tests/tunnel/client-process.ts), to kill or freeze. */
+function spawnClient(
+  to: TunnelServer,
+  device: KeyPair,
+  upstreamPort: number,
+  pingIntervalMs?: number,
+) {
+  const args = [
+    '--import',
+    'tsx',
+    'tests/tunnel/client-process.ts',
+    String(to.address().port),
+    to.options.key.id.toString(),
+    device.bosonPrivateKeyBase58(),
+    String(upstreamPort),
+    ...(pingIntervalMs ? [String(pingIntervalMs)] : []),
+  ];
+  return spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+function clientAuthenticated(child: ReturnType<typeof spawnClient>): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => d.toString().includes('authenticated') && resolve());
+    child.once('exit', (code) => reject(new Error(`client exited ${code}`)));
+  });
+}
+
 describe('faults', () => {
   it('client killed mid-stream: the server cleans up the stream and the session', async () => {
     const device = KeyPair.generate();
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'tests/tunnel/client-process.ts',
-        String(server.address().port),
-        server.options.key.id.toString(),
-        device.bosonPrivateKeyBase58(),
-        String(upstream.port),
-      ],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
+    const child = spawnClient(server, device, upstream.port);
     try {
-      await new Promise<void>((resolve, reject) => {
-        child.stdout!.on(
-          'data',
-          (d: Buffer) => d.toString().includes('authenticated') && resolve(),
-        );
-        child.once('exit', (code) => reject(new Error(`client exited ${code}`)));
-      });
+      await clientAuthenticated(child);
       const stream = await server.openStream(device.id);
       stream.write('first');
       const [echo] = (await once(stream, 'data')) as [Buffer];
@@ -105,6 +112,41 @@ describe('faults', () => {
       );
     } finally {
       child.kill('SIGKILL');
+    }
+  });
+
+  it('a frozen node (SIGSTOP) is dropped within 3 ping intervals, even with a stream paused for its reader', async () => {
+    const quick = await startServer({ pingIntervalMs: 300 });
+    // The node's upstream sends far more than the server's reader will take.
+    const flood = await tcpServer((socket) => {
+      const chunk = Buffer.alloc(64 * 1024, 7);
+      const pump = () => {
+        while (socket.write(chunk));
+        socket.once('drain', pump);
+      };
+      pump();
+    });
+    const device = KeyPair.generate();
+    const child = spawnClient(quick, device, flood.port, 300);
+    try {
+      await clientAuthenticated(child);
+      // A stream nobody reads: the server stops reading its connection (paused for the reader).
+      const stream = await quick.openStream(device.id);
+      stream.on('error', () => {});
+      await waitFor(() => quick.stats().streams === 1, 5_000, 'the stream');
+      await new Promise((r) => setTimeout(r, 500));
+      const closed = once(quick, 'sessionClosed');
+      child.kill('SIGSTOP');
+      // 3 intervals of silence (900 ms) plus the sweep's granularity; far less than the stream's
+      // 15-minute idle timeout, which is what used to end it.
+      await waitFor(() => !quick.hasSession(device.id), 5_000, 'the frozen session dropped');
+      const [, reason] = (await closed) as [unknown, string];
+      expect(reason).toMatch(/3 ping intervals/);
+      await waitFor(() => quick.stats().connections === 0, 5_000, 'no connections left');
+    } finally {
+      child.kill('SIGKILL');
+      await quick.stop();
+      await flood.close();
     }
   });
 

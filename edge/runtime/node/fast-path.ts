@@ -15,14 +15,23 @@ import { connectionTokens } from '../../../shared/hop-by-hop.ts';
 import { INGRESS_HEADERS } from '../../../shared/records/api.ts';
 import type { Edge, EdgeRoute, ForwardRoute } from '../../app.ts';
 import type { EdgeError } from '../../errors.ts';
-import { NODE_ERROR_HEADER, nodeError, RELAY_ERROR_HEADER, tryNextTarget } from '../../failover.ts';
+import {
+  NODE_ERROR_HEADER,
+  nodeError,
+  RELAY_ERROR_HEADER,
+  responseBoundMs,
+  tryNextTarget,
+} from '../../failover.ts';
 import { unavailable } from '../../forward.ts';
 import { dropsResponseHeader, forwardedRawHeaders } from '../../headers.ts';
 import { errorResponse } from '../../pages.ts';
 import { type EdgeStats, type ForwardKind, forwardKind, type RouteKind } from '../../stats.ts';
 
 export interface FastPathOptions {
+  /** Pool for super nodes. */
   dispatcher: Agent;
+  /** Pool for direct nodes' endpoints: public addresses only (fetch.ts). */
+  directDispatcher: Agent;
   secure: boolean;
   /** Strict-Transport-Security value (secure only). */
   hsts: string;
@@ -82,6 +91,7 @@ class Forwarding implements Dispatcher.DispatchHandler {
   };
 
   constructor(
+    readonly edge: Edge,
     readonly res: http.ServerResponse,
     readonly method: string,
     readonly path: string,
@@ -119,8 +129,16 @@ class Forwarding implements Dispatcher.DispatchHandler {
         target.ingress.edgeToken,
       );
     }
-    this.options.dispatcher.dispatch(
-      { origin: target.url, path: this.path, method: this.method as 'GET', headers },
+    // 0 (not idempotent, or no bound): the pool's own bound, as sending it elsewhere is not safe.
+    const headersTimeout = responseBoundMs(this.method, this.edge.config.responseTimeoutMs);
+    (target.direct ? this.options.directDispatcher : this.options.dispatcher).dispatch(
+      {
+        origin: target.url,
+        path: this.path,
+        method: this.method as 'GET',
+        headers,
+        ...(headersTimeout ? { headersTimeout } : {}),
+      },
       this,
     );
   }
@@ -147,6 +165,7 @@ class Forwarding implements Dispatcher.DispatchHandler {
 
   onResponseStart(controller: Dispatcher.DispatchController, status: number): void {
     this.#answered = true;
+    this.edge.health.answered(this.route.targets[this.#index].url);
     // HTTP/1.1 (the dispatcher has allowH2 off): the raw list is the Buffer pairs off the wire.
     const raw = controller.rawHeaders as Buffer[];
     // One pass: hop-by-hop names by the fixed list now, names listed in Connection afterwards.
@@ -211,14 +230,26 @@ class Forwarding implements Dispatcher.DispatchHandler {
       return;
     }
     // A refusal being discarded that then fails is already counted.
+    const target = this.route.targets[this.#index];
+    if (!this.#answered) this.edge.health.failed(target.url);
     if (!this.#discard) {
       this.options.stats.targetFailures[this.#kind]++;
       this.#failures.push(
-        `${this.route.targets[this.#index].label}: ${this.#answered ? 'response failed' : err.message}`,
+        `${target.label}: ${this.#answered ? 'response failed' : timedOut(err) ? `no response headers within ${this.edge.config.responseTimeoutMs} ms` : err.message}`,
       );
     }
     this.next();
   }
+}
+
+const timedOut = (err: Error) => (err as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT';
+
+/** Whether the raw header list holds more than one Host (RFC 9112 3.2: answered 400 by the app). */
+export function hostCount(raw: readonly string[]): number {
+  let n = 0;
+  for (let i = 0; i < raw.length; i += 2)
+    if (raw[i].length === 4 && raw[i].toLowerCase() === 'host') n++;
+  return n;
 }
 
 export async function serveFastPath(
@@ -234,7 +265,8 @@ export async function serveFastPath(
   const hasBody = h2
     ? !(req as unknown as { stream: { endAfterHeaders: boolean } }).stream.endAfterHeaders
     : req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
-  if (hasBody || !host || !VALID_HOST.test(host)) return options.app(req, res);
+  if (hasBody || !host || !VALID_HOST.test(host) || (!h2 && hostCount(req.rawHeaders) !== 1))
+    return options.app(req, res);
   let url: URL;
   let route: EdgeRoute;
   try {
@@ -252,6 +284,7 @@ export async function serveFastPath(
     proto: url.protocol.slice(0, -1),
   });
   new Forwarding(
+    edge,
     res,
     req.method ?? 'GET',
     url.pathname + url.search,

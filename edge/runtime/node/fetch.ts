@@ -3,9 +3,11 @@
  * sent them (no transparent decompression, so Content-Encoding and Content-Length stay true) and
  * keeps a pool of connections to the targets alive.
  */
+import { lookup as dnsLookup } from 'node:dns';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { Agent, request } from 'undici';
+import { guardLookup, type Lookup } from '../../../shared/endpoint.ts';
 import { checkOptions, integer, type Rules, withDefault } from '../../../shared/options.ts';
 import { EdgeError } from '../../errors.ts';
 
@@ -68,30 +70,58 @@ function webStream(body: Readable): ReadableStream<Uint8Array> {
 }
 
 export interface PooledFetch {
+  /** For super nodes (configured by the operator: any address). */
   fetch: typeof fetch;
-  /** The connection pool, for the gateway's own forwarding. */
+  /** For direct nodes' endpoints: connects only to public addresses (docs/edge.md). */
+  directFetch: typeof fetch;
+  /** The connection pools, for the gateway's own forwarding. */
   dispatcher: Agent;
+  directDispatcher: Agent;
   close(): Promise<void>;
 }
 
-export function createPooledFetch(options: PoolOptions = {}): PooledFetch {
+/** node:dns `lookup` that hands sockets public addresses only (all of them in developer mode). */
+export const publicLookup = (developerMode: boolean): Lookup =>
+  guardLookup(dnsLookup as unknown as Lookup, developerMode);
+
+export function createPooledFetch(
+  options: PoolOptions = {},
+  policy: { developerMode: boolean } = { developerMode: false },
+): PooledFetch {
   const o = checkOptions(
     options,
     POOL_OPTIONS,
     'pool options',
     (message) => new EdgeError('INVALID_CONFIG', message),
   );
-  const dispatcher = new Agent({
-    connections: o.connections,
-    keepAliveTimeout: o.keepAliveTimeoutMs,
-    connect: { timeout: o.connectTimeoutMs },
-    headersTimeout: o.headersTimeoutMs,
-    // A streamed body may pause for as long as the two ends like (long polls, event streams).
-    bodyTimeout: 0,
-    // HTTP/1.1 to every target, even one that offers h2: the forwarding reads raw header lists
-    // and relays Upgrade, which are HTTP/1.1 things (undici 8 would otherwise take h2 via ALPN).
-    allowH2: false,
-  });
+  const agent = (lookup?: Lookup) =>
+    new Agent({
+      connections: o.connections,
+      keepAliveTimeout: o.keepAliveTimeoutMs,
+      connect: lookup ? { timeout: o.connectTimeoutMs, lookup } : { timeout: o.connectTimeoutMs },
+      headersTimeout: o.headersTimeoutMs,
+      // A streamed body may pause for as long as the two ends like (long polls, event streams).
+      bodyTimeout: 0,
+      // HTTP/1.1 to every target, even one that offers h2: the forwarding reads raw header lists
+      // and relays Upgrade, which are HTTP/1.1 things (undici 8 would otherwise take h2 via ALPN).
+      allowH2: false,
+    });
+  const dispatcher = agent();
+  // The check and the connection share one resolution: no second lookup a name could answer differently.
+  const directDispatcher = agent(publicLookup(policy.developerMode));
+  return {
+    fetch: fetchOver(dispatcher),
+    directFetch: fetchOver(directDispatcher),
+    dispatcher,
+    directDispatcher,
+    close: async () => {
+      await Promise.all([dispatcher.close(), directDispatcher.close()]);
+    },
+  };
+}
+
+/** A fetch over one undici pool, leaving bodies as the target sent them. */
+function fetchOver(dispatcher: Agent): typeof fetch {
   const pooledFetch = async (
     input: RequestInfo | URL,
     init: RequestInit = {},
@@ -122,7 +152,7 @@ export function createPooledFetch(options: PoolOptions = {}): PooledFetch {
     }
     return new Response(webStream(res.body), { status: res.statusCode, headers: out });
   };
-  return { fetch: pooledFetch as typeof fetch, dispatcher, close: () => dispatcher.close() };
+  return pooledFetch as typeof fetch;
 }
 
 /**

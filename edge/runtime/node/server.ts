@@ -38,8 +38,9 @@ import {
   watchCertificate,
 } from './tls.ts';
 import { withResponseHeader } from '../../headers.ts';
-import { serveFastPath } from './fast-path.ts';
+import { hostCount, serveFastPath } from './fast-path.ts';
 import { createSniRouter, type PassthroughStats, type SniRouter } from './passthrough.ts';
+import { NAME_PATTERN, nameFromHost } from '../../../shared/records/names.ts';
 import { handleUpgrade } from './upgrade.ts';
 import { readNetworkAssets } from './assets.ts';
 import type { GatewayObserver } from './metrics.ts';
@@ -176,11 +177,23 @@ function tracked(server: net.Server): Set<net.Socket> {
   return sockets;
 }
 
-function redirectServer(httpsPort: number): http.Server {
+/**
+ * Port 80: every name of the zone (and the apex) is sent to https. Anything else is refused, so the
+ * redirect never points a browser at a host the request named (`Host: evil.example`).
+ */
+function redirectServer(httpsPort: number, zone: string): http.Server {
   return http.createServer((req, res) => {
-    const host = (req.headers.host ?? '').replace(/:\d+$/, '');
-    if (!/^[a-z0-9.-]+$/i.test(host)) {
-      res.writeHead(400, { 'content-type': 'text/plain' }).end('bad host\n');
+    const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
+    const name = nameFromHost(host, zone);
+    if (
+      hostCount(req.rawHeaders) !== 1 ||
+      !/^[a-z0-9.-]+$/.test(host) ||
+      name === null ||
+      (name !== '' && !NAME_PATTERN.test(name))
+    ) {
+      res
+        .writeHead(400, { 'content-type': 'text/plain', connection: 'close' })
+        .end(`not a name of ${zone}\n`);
       return;
     }
     const port = httpsPort === 443 ? '' : `:${httpsPort}`;
@@ -215,9 +228,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     'gateway options',
     (message) => new EdgeError('INVALID_CONFIG', message),
   );
-  const pool = o.config.fetch ? null : createPooledFetch(o.pool);
+  const pool = o.config.fetch
+    ? null
+    : createPooledFetch(o.pool, { developerMode: o.config.developerMode === true });
   const edge = createEdge(
-    { ...o.config, fetch: o.config.fetch ?? pool!.fetch },
+    {
+      ...o.config,
+      fetch: o.config.fetch ?? pool!.fetch,
+      directFetch: o.config.directFetch ?? pool?.directFetch,
+    },
     { abortWithClient: false, assets: readNetworkAssets() },
   );
   const observer = o.observer;
@@ -242,6 +261,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ? (req, res) =>
         void serveFastPath(edge, req, res, {
           dispatcher: pool.dispatcher,
+          directDispatcher: pool.directDispatcher,
           secure,
           hsts,
           app: appListener,
@@ -282,7 +302,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const ports: Gateway['ports'] = {};
   let watcher: CertificateWatcher | undefined;
   let notAfter: number | null = null;
-  const upgradeOptions = { handshakeTimeoutMs: o.upgradeTimeoutMs, rejectUnauthorized: true };
+  const upgradeOptions = {
+    handshakeTimeoutMs: o.upgradeTimeoutMs,
+    rejectUnauthorized: true,
+    developerMode: edge.config.developerMode,
+  };
   const onUpgrade = (
     req: http.IncomingMessage,
     socket: import('node:stream').Duplex,
@@ -338,7 +362,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         o.onError,
       );
       if (o.httpPort !== null) {
-        const redirect = serve(redirectServer(ports.https));
+        const redirect = serve(redirectServer(ports.https, edge.config.zone));
         ports.http = await listen(redirect, o.httpPort, hostname);
       }
     } else {

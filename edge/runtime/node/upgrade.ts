@@ -11,12 +11,16 @@ import { EdgeError, statusOf } from '../../errors.ts';
 import { NODE_ERROR_HEADER, nodeError, RELAY_ERROR_HEADER, tryNextTarget } from '../../failover.ts';
 import { targetUrl, unavailable } from '../../forward.ts';
 import { forwardedRawHeaders } from '../../headers.ts';
+import { hostCount } from './fast-path.ts';
+import { publicLookup } from './fetch.ts';
 
 export interface UpgradeOptions {
   /** Longest wait for a target's handshake answer, ms. */
   handshakeTimeoutMs: number;
   /** TLS to the target: verify certificates (a direct node's endpoint). */
   rejectUnauthorized: boolean;
+  /** Admits direct endpoints on non-public addresses (EdgeConfig.developerMode). */
+  developerMode: boolean;
 }
 
 function writeRaw(
@@ -67,6 +71,8 @@ function attempt(
       headers,
       agent: false,
       rejectUnauthorized: options.rejectUnauthorized,
+      // A direct node's name is resolved once, and only to a public address (fetch.ts).
+      ...(target.direct ? { lookup: publicLookup(options.developerMode) } : {}),
     });
     const timer = setTimeout(
       () => req.destroy(new Error('handshake timed out')),
@@ -110,8 +116,8 @@ export async function handleUpgrade(
   try {
     const encrypted = (incoming.socket as { encrypted?: boolean }).encrypted === true;
     const host = incoming.headers.host ?? '';
-    if (!/^[a-z0-9.-]+(?::\d{1,5})?$/i.test(host))
-      throw new EdgeError('MALFORMED_HOST', 'missing or malformed Host');
+    if (!/^[a-z0-9.-]+(?::\d{1,5})?$/i.test(host) || hostCount(incoming.rawHeaders) !== 1)
+      throw new EdgeError('MALFORMED_HOST', 'missing, repeated or malformed Host');
     const url = new URL(`${encrypted ? 'https' : 'http'}://${host}${incoming.url ?? '/'}`);
     const route = await edge.route(url);
     if (route.kind !== 'node')

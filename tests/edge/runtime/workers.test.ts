@@ -8,4 +8,5 @@ edgeConformanceSuite({
   start: (world) => startWranglerDev(world.env, ZONE),
   seesConnectionHeader: false,
   closesUpstreamWhenClientLeaves: false,
+  twoHostsStatus: 500,
 });

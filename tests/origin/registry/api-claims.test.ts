@@ -101,7 +101,7 @@ describe('claiming names', () => {
   it('refuses a replayed request, a reused seq and a request for another name or op', async () => {
     const key = KeyPair.generate();
     const request = await signRequest(
-      { op: 'claim', name: 'replayed', seq: 10, iat: clock.t },
+      { op: 'claim', name: 'replayed', seq: 10, iat: clock.t, registrar: node.key.id.toString() },
       key,
     );
     expect((await post(registryOpPaths.claim('replayed'), { request })).status).toBe(201);
@@ -118,7 +118,7 @@ describe('claiming names', () => {
       (await post(registryOpPaths.release('replayed'), { request: sameSeq })).body.error?.code,
     ).toBe('REPLAYED');
     const otherName = await signRequest(
-      { op: 'claim', name: 'somewhere', seq: 11, iat: clock.t },
+      { op: 'claim', name: 'somewhere', seq: 11, iat: clock.t, registrar: node.key.id.toString() },
       key,
     );
     expect(
@@ -135,7 +135,13 @@ describe('claiming names', () => {
     const key = KeyPair.generate();
     for (const skew of [-60_001, 60_001]) {
       const request = await signRequest(
-        { op: 'claim', name: 'skewed', seq: 1, iat: clock.t + skew },
+        {
+          op: 'claim',
+          name: 'skewed',
+          seq: 1,
+          iat: clock.t + skew,
+          registrar: node.key.id.toString(),
+        },
         key,
       );
       const res = await post(registryOpPaths.claim('skewed'), { request });
@@ -143,7 +149,13 @@ describe('claiming names', () => {
       expect(res.body.error?.code).toBe('CLOCK_SKEW');
     }
     const within = await signRequest(
-      { op: 'claim', name: 'skewed', seq: 2, iat: clock.t - 59_000 },
+      {
+        op: 'claim',
+        name: 'skewed',
+        seq: 2,
+        iat: clock.t - 59_000,
+        registrar: node.key.id.toString(),
+      },
       key,
     );
     expect((await post(registryOpPaths.claim('skewed'), { request: within })).status).toBe(201);
@@ -151,10 +163,20 @@ describe('claiming names', () => {
 
   it('refuses forged, tampered and malformed requests with JSON errors', async () => {
     const key = KeyPair.generate();
-    const request = await signRequest({ op: 'claim', name: 'tampered', seq: 1, iat: clock.t }, key);
+    const request = await signRequest(
+      { op: 'claim', name: 'tampered', seq: 1, iat: clock.t, registrar: node.key.id.toString() },
+      key,
+    );
     const [h, p, s] = request.split('.');
     const otherPayload = Buffer.from(
-      JSON.stringify({ v: 1, op: 'claim', name: 'tampered', seq: 99, iat: clock.t }),
+      JSON.stringify({
+        v: 1,
+        op: 'claim',
+        name: 'tampered',
+        seq: 99,
+        iat: clock.t,
+        registrar: node.key.id.toString(),
+      }),
     ).toString('base64url');
     expect(
       (await post(registryOpPaths.claim('tampered'), { request: `${h}.${otherPayload}.${s}` })).body
@@ -181,7 +203,10 @@ describe('claiming names', () => {
       method: 'POST',
       body: 'x'.repeat(70_000),
     });
-    expect(tooBig.status).toBe(400);
+    expect(tooBig.status).toBe(413);
+    expect(((await tooBig.json()) as { error: { code: string } }).error.code).toBe(
+      'BODY_TOO_LARGE',
+    );
   });
 
   it('resolves only registered names and lists nothing', async () => {
@@ -207,7 +232,10 @@ describe('claiming names', () => {
     }
     // a signed write through the Hono app, its replay through node:http, and the reverse
     const key = KeyPair.generate();
-    const first = await signRequest({ op: 'claim', name: 'via-hono', seq: 1, iat: clock.t }, key);
+    const first = await signRequest(
+      { op: 'claim', name: 'via-hono', seq: 1, iat: clock.t, registrar: node.key.id.toString() },
+      key,
+    );
     const init = (request: string) => ({
       method: 'POST',
       headers: { 'content-type': 'application/json' },

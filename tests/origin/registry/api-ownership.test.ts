@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeyPair } from '../../../shared/keys.ts';
 import { registryOpPaths } from '../../../shared/records/api.ts';
 import { verifyBinding } from '../../../shared/records/binding.ts';
-import { signRequest } from '../../../shared/records/request.ts';
+import type { NameBinding } from '../../../shared/records/binding.ts';
+import { decodeJwsPayload, signRequest } from '../../../shared/records/request.ts';
 import { signRoute, verifyResolution } from '../../../shared/records/route.ts';
 import type { VerifiedRoute } from '../../../shared/records/route.ts';
 import { clientFor, expectCode, ManualClock, removeTempDirs, startRegistry } from './helpers.ts';
@@ -288,8 +289,10 @@ describe('hijack attempts by other keys', () => {
     await expectCode(thief.transfer('victim', KeyPair.generate().id), 'NOT_OWNER', 403);
     await expectCode(thief.acceptTransfer('victim'), 'NO_PENDING_TRANSFER', 404);
     // a request claiming to be the owner (owner's kid) but signed by the thief
+    // (well formed, for the owner's binding: only its signature is wrong)
+    const boundAt = decodeJwsPayload<NameBinding>(before.binding).boundAt;
     const forged = await signRequest(
-      { op: 'release', name: 'victim', seq: Date.now(), iat: clock.t },
+      { op: 'release', name: 'victim', seq: Date.now(), iat: clock.t, boundAt },
       thief.key,
     );
     const [, payload, sig] = forged.split('.');

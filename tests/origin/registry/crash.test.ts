@@ -46,13 +46,18 @@ async function startChild(
 describe('durability under kill -9', () => {
   it('loses no acknowledged registration', async () => {
     const dataDir = tempDir();
-    const seed = KeyPair.generate().seed;
+    const registrarKey = KeyPair.generate();
+    const seed = registrarKey.seed;
+    const registrar = registrarKey.id;
     const { child, url } = await startChild(dataDir, seed);
     const keys = Array.from({ length: 20 }, () => KeyPair.generate());
     const now = Date.now();
     const requests = await Promise.all(
       Array.from({ length: TOTAL }, (_, i) =>
-        signRequest({ op: 'claim', name: `crash-${i}`, seq: 1, iat: now }, keys[i % keys.length]),
+        signRequest(
+          { op: 'claim', name: `crash-${i}`, seq: 1, iat: now, registrar: registrar.toString() },
+          keys[i % keys.length],
+        ),
       ),
     );
     const pool = new Pool(url, { connections: 32 });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { checkEndpoint, isPublicIpv6, parseIpv6 } from '../../../origin/registry/ssrf.ts';
+import {
+  checkEndpoint,
+  isPublicAddress,
+  isPublicIpv6,
+  parseIpv6,
+  publicAddresses,
+} from '../../shared/endpoint.ts';
 
 const BLOCKED = [
   'http://127.0.0.1/',
@@ -63,11 +69,11 @@ const ALLOWED = [
 ];
 
 describe('SSRF guard for direct endpoints', () => {
-  it.each(BLOCKED)('refuses %s', (url) => {
-    expect(checkEndpoint(url, false).ok).toBe(false);
+  it('refuses every non-public spelling', () => {
+    for (const url of BLOCKED) expect(checkEndpoint(url, false).ok, url).toBe(false);
   });
-  it.each(ALLOWED)('accepts %s', (url) => {
-    expect(checkEndpoint(url, false).ok).toBe(true);
+  it('accepts public addresses and names', () => {
+    for (const url of ALLOWED) expect(checkEndpoint(url, false).ok, url).toBe(true);
   });
   it('accepts loopback and private endpoints in developer mode, but still only http(s)', () => {
     expect(checkEndpoint('http://127.0.0.1:4200', true).ok).toBe(true);
@@ -83,5 +89,29 @@ describe('SSRF guard for direct endpoints', () => {
     expect(parseIpv6('1::2::3')).toBeNull();
     expect(isPublicIpv6('2606:4700::1111')).toBe(true);
     expect(isPublicIpv6('::ffff:8.8.8.8')).toBe(false);
+  });
+  it('judges resolved addresses: loopback, private, link-local, ULA, metadata, mapped, NAT64', () => {
+    for (const a of [
+      '127.0.0.1',
+      '10.0.0.1',
+      '169.254.169.254',
+      '100.100.100.200',
+      '::1',
+      'fe80::1%eth0',
+      'fd00:ec2::254',
+      '::ffff:127.0.0.1',
+      '::ffff:7f00:1',
+      '64:ff9b::7f00:1',
+      '0.0.0.0',
+    ])
+      expect(isPublicAddress(a), a).toBe(false);
+    for (const a of ['8.8.8.8', '2606:4700::1111']) expect(isPublicAddress(a), a).toBe(true);
+    const resolved = [
+      { address: '127.0.0.1', family: 4 },
+      { address: '93.184.216.34', family: 4 },
+    ];
+    expect(publicAddresses(resolved, false)).toEqual([{ address: '93.184.216.34', family: 4 }]);
+    expect(publicAddresses(resolved.slice(0, 1), false)).toEqual([]);
+    expect(publicAddresses(resolved, true)).toEqual(resolved);
   });
 });

@@ -1,10 +1,14 @@
 /**
- * SSRF guard for direct endpoints: the edge fetches a direct node's endpoint, so an endpoint must be
- * a public http(s) origin, never loopback, private, link-local, CGNAT, multicast, documentation or
- * another special range, for IPv4, IPv6 and hostnames that are literal addresses. The WHATWG URL
- * parser already normalises the odd IPv4 spellings (`0x7f.1`, `2130706433`, `127.1`) to dotted form.
- * Names that resolve to private addresses are the edge's to refuse at connect time.
+ * The address policy for connections made on someone else's behalf (the edge to a direct node, the
+ * probe to an endpoint a node is registering): only public http(s) origins, never loopback, private,
+ * link-local, unique-local, CGNAT, multicast, documentation, metadata, IPv4-mapped, NAT64 or another
+ * special range. `checkEndpoint` judges a URL as written (the WHATWG URL parser already normalises
+ * the odd IPv4 spellings `0x7f.1`, `2130706433`, `127.1`); a host name is judged again at connect
+ * time: `publicAddresses` keeps only the public addresses it resolved to, and the caller connects to
+ * one of those, never looking the name up a second time (docs/edge.md, "Connect-time checks").
  */
+import { SharedError } from './errors.ts';
+
 export type EndpointCheck = { ok: true; url: URL } | { ok: false; reason: string };
 
 const MAX_ENDPOINT_LENGTH = 2048;
@@ -92,6 +96,61 @@ export function isPublicIpv6(text: string): boolean {
   if (g[0] === 0x2002) return false; // 6to4 embeds an arbitrary IPv4 address
   if (g[0] === 0x3fff && g[1] < 0x1000) return false; // 3fff::/20 documentation
   return true;
+}
+
+/** Whether an address (IPv4 dotted, or IPv6 text without brackets or zone) is public. */
+export function isPublicAddress(address: string): boolean {
+  return address.includes(':') ? isPublicIpv6(address.replace(/%.*$/, '')) : isPublicIpv4(address);
+}
+
+/** One address a host name resolved to (node:dns's shape; family 4 or 6). */
+export interface ResolvedAddress {
+  address: string;
+  family: number;
+}
+
+/**
+ * The resolved addresses one may connect to: every public one, or all of them in developer mode.
+ * Empty means refuse (the name points only at loopback, private or other special addresses).
+ */
+export function publicAddresses(
+  resolved: readonly ResolvedAddress[],
+  developerMode: boolean,
+): ResolvedAddress[] {
+  return developerMode ? [...resolved] : resolved.filter((a) => isPublicAddress(a.address));
+}
+
+/** node:dns `lookup`'s shape (net.connect's `lookup` option), typed here without node: types. */
+export type Lookup = (
+  hostname: string,
+  options: { all?: boolean; family?: number | string; hints?: number },
+  callback: (error: Error | null, address: string | ResolvedAddress[], family?: number) => void,
+) => void;
+
+/**
+ * A `lookup` for net.connect, tls.connect, node:http or undici's connector that hands the socket only
+ * public addresses (all in developer mode): the check and the connection use one resolution, so a
+ * name cannot answer "public" to the check and "127.0.0.1" to the connection. Refusal is an error
+ * with code ADDRESS_NOT_PUBLIC. (Address literals never reach a lookup: `checkEndpoint` judges them.)
+ */
+export function guardLookup(lookup: Lookup, developerMode: boolean): Lookup {
+  return (hostname, options, callback) => {
+    lookup(hostname, { ...options, all: true }, (error, found) => {
+      const resolved = Array.isArray(found) ? found : [];
+      const allowed = error ? [] : publicAddresses(resolved, developerMode);
+      if (error || allowed.length === 0) {
+        const refused =
+          error ??
+          new SharedError(
+            'ADDRESS_NOT_PUBLIC',
+            `${hostname} resolves to no public address (${resolved.map((a) => a.address).join(', ')})`,
+          );
+        return options.all ? callback(refused, []) : callback(refused, '', 0);
+      }
+      if (options.all) callback(null, allowed);
+      else callback(null, allowed[0].address, allowed[0].family);
+    });
+  };
 }
 
 const BLOCKED_HOST_SUFFIXES = [

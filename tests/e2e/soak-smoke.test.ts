@@ -1,0 +1,27 @@
+/**
+ * The soak's smoke run in `npm test` (`npm run soak -- --minutes 30` is the real one): the same
+ * processes, crowd of tunnel clients, reconnect storms and visitors, for a quarter of a minute. It
+ * checks that everything survives and serves; memory over so short a run says nothing, so only the
+ * long run judges RSS.
+ */
+import { describe, expect, it } from 'vitest';
+import { runSoak } from '../long/soak-run.ts';
+
+describe('soak (smoke)', () => {
+  it('serves through reconnect storms; every process survives', async () => {
+    const result = await runSoak({
+      minutes: 0.25,
+      warmupMinutes: 0.05,
+      nodes: 8,
+      concurrency: 4,
+      stormSeconds: 3,
+      maxGrowth: Number.POSITIVE_INFINITY,
+    });
+    expect(result.allAlive).toBe(true);
+    expect(result.storms).toBeGreaterThanOrEqual(3);
+    // Each storm restarts half the nodes' tunnels: more sessions than nodes x super nodes.
+    expect(result.sessionsStarted).toBeGreaterThan(16);
+    expect(result.requests).toBeGreaterThan(100);
+    expect(result.failed / result.requests).toBeLessThan(0.2);
+  }, 120_000);
+});
