@@ -113,6 +113,8 @@ export async function createPrivateWorld(): Promise<PrivateWorld> {
       registrarKeys: [registrar.id.toString()],
       edgeKey: edgeKey.bosonPrivateKeyBase58(),
       superNodes: [{ id: superNodeKey.id.toString(), url: superNodeUrl }],
+      // alice, the public direct node, is on loopback.
+      developerMode: true,
     },
     gatewayCert,
     nodeCert: readFileSync(nodePair.certFile, 'utf8'),

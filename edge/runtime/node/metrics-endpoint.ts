@@ -19,7 +19,9 @@ export function metricsRequest(
   zone: string,
   endpoint: MetricsEndpoint,
 ): boolean {
-  if (nameFromHost(req.headers.host ?? '', zone) !== '') return false;
+  // HTTP/2 requests name their host in :authority.
+  const host = req.headers.host ?? (req.headers[':authority'] as string | undefined) ?? '';
+  if (nameFromHost(host, zone) !== '') return false;
   const expected = Buffer.from(`Bearer ${endpoint.token}`);
   const given = Buffer.from(req.headers.authorization ?? '');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {

@@ -246,8 +246,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const appListener = getRequestListener(async (request, env) => {
     const bindings: EdgeBindings = { clientIp: env.incoming.socket.remoteAddress };
     let res = await edge.app.fetch(request, bindings);
-    if (observer && bindings.routeKind && env.outgoing instanceof http.ServerResponse)
-      observer.routed(env.outgoing, bindings.routeKind);
+    // HTTP/2's compatibility response is counted the same way (its close and status alike).
+    if (observer && bindings.routeKind)
+      observer.routed(env.outgoing as http.ServerResponse, bindings.routeKind);
     if (secure) res = withResponseHeader(res, 'strict-transport-security', hsts);
     const body = pipeableBody(res.body);
     if (body && env.outgoing instanceof http.ServerResponse) {
