@@ -109,7 +109,7 @@ export function demoText(
   const { address, privateKey } = Object.values(clouds)[0].owner;
   const lines = [
     '',
-    'Both are personal clouds with a little demo content, owned by a throwaway demo wallet:',
+    'Each node is a personal cloud with a little demo content, owned by a throwaway demo wallet:',
     `  wallet ${address}`,
     `  key    ${privateKey}   (devnet only: import it into a browser wallet to sign in)`,
     '',
