@@ -1,22 +1,17 @@
 /**
- * The Node.js gateway's metrics (prom-client): on the request path only a counter and a histogram
- * (requests by route kind and status class, their duration, from arrival to the response's close),
- * at TLS handshake a counter by version and ALPN; the rest is read at scrape time from the edge's
- * own counters (failed targets, failovers, give-ups, route cache) and the gateway (certificate).
+ * The Node.js gateway's metrics (prom-client). On the request path only plain numbers
+ * (request-counts.ts: requests by route kind and status class, their duration from arrival to the
+ * response's close); at TLS handshake a counter by version and ALPN; everything else, those numbers
+ * included, is read at scrape time from the edge's own counters (failed targets, failovers,
+ * give-ups, route cache) and the gateway (certificate).
  * Under `--workers N` every worker keeps its own registry and the primary sums them over the cluster's
  * IPC (prom-client's AggregatorRegistry): one scrape, one gateway, whatever the number of workers.
  */
 import type http from 'node:http';
-import {
-  AggregatorRegistry,
-  collectDefaultMetrics,
-  Counter,
-  Gauge,
-  Histogram,
-  Registry,
-} from 'prom-client';
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Edge } from '../../app.ts';
 import type { ForwardKind, RouteKind } from '../../stats.ts';
+import { KIND_INDEX, RequestCounts, requestMetrics } from './request-counts.ts';
 
 /** What the gateway's request path and TLS server tell the metrics. */
 export interface GatewayObserver {
@@ -43,9 +38,11 @@ export interface GatewayMetrics {
 }
 
 const FORWARD_KINDS: ForwardKind[] = ['direct', 'relayed', 'registry'];
-/** Seconds: a cached relayed request takes a few ms; a slow node's first byte, seconds. */
-const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
-const CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'];
+const UNROUTED = KIND_INDEX.unrouted;
+// The request's start and route kind ride on the response itself: no map entry per request.
+const STARTED = Symbol('pc2.metrics.started');
+const KIND = Symbol('pc2.metrics.kind');
+type CountedResponse = http.ServerResponse & { [STARTED]: number; [KIND]: number };
 
 /** The process metrics prom-client keeps, minus the gauges `promtool check metrics` refuses. */
 export function addProcessMetrics(registry: Registry): void {
@@ -60,19 +57,8 @@ export function createGatewayMetrics(): GatewayMetrics {
   let sources: GatewaySources | null = null;
   const registers = [registry];
 
-  const requests = new Counter({
-    name: 'pc2_gateway_requests_total',
-    help: 'Requests by route kind (direct, relayed, registry, landing, map, unrouted) and status class.',
-    labelNames: ['route', 'code'],
-    registers,
-  });
-  const duration = new Histogram({
-    name: 'pc2_gateway_request_duration_seconds',
-    help: 'From a request’s arrival to the end of its response (or the client leaving), by route kind.',
-    labelNames: ['route'],
-    buckets: BUCKETS,
-    registers,
-  });
+  const counts = new RequestCounts();
+  requestMetrics(counts, registers);
   const handshakes = new Counter({
     name: 'pc2_gateway_tls_handshakes_total',
     help: 'TLS handshakes completed, by protocol version and ALPN protocol (none when not negotiated).',
@@ -149,21 +135,15 @@ export function createGatewayMetrics(): GatewayMetrics {
     },
   });
 
-  const started = new WeakMap<http.ServerResponse, { at: number; kind: RouteKind }>();
   const observer: GatewayObserver = {
     request(_req, res) {
-      const entry = { at: performance.now(), kind: 'unrouted' as RouteKind };
-      started.set(res, entry);
-      res.once('close', () => {
-        const seconds = (performance.now() - entry.at) / 1000;
-        const code = CLASSES[Math.floor(res.statusCode / 100) - 1] ?? 'other';
-        requests.inc({ route: entry.kind, code });
-        duration.observe({ route: entry.kind }, seconds);
-      });
+      const r = res as CountedResponse;
+      r[STARTED] = performance.now();
+      r[KIND] = UNROUTED;
+      res.on('close', onClose);
     },
     routed(res, kind) {
-      const entry = started.get(res);
-      if (entry) entry.kind = kind;
+      (res as CountedResponse)[KIND] = KIND_INDEX[kind];
     },
     handshake(version, alpn) {
       handshakes.inc({ version: version ?? 'unknown', alpn: alpn || 'none' });
@@ -172,6 +152,10 @@ export function createGatewayMetrics(): GatewayMetrics {
       handshakeFailures.inc({ reason: code ?? 'unknown' });
     },
   };
+  // One listener for every response, not a closure each: `this` is the response that closed.
+  function onClose(this: CountedResponse) {
+    counts.add(this[KIND], this.statusCode, (performance.now() - this[STARTED]) / 1000);
+  }
   return { registry, observer, attach: (s) => void (sources = s) };
 }
 
