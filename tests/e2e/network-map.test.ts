@@ -3,7 +3,7 @@
  * Node.js gateway, the Deno gateway (Deno.serve) and the Workers build under `wrangler dev`. Two
  * real super nodes (one with an hour of traffic history on disk, as after a restart), alice relayed
  * and listed, bob relayed and not listed, real relayed requests; the plots must be drawn with data.
- * The Node.js page is saved as docs/images/network-map.png.
+ * The Node.js page is saved as docs/images/network-map.png with UPDATE_SCREENSHOTS=1.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +23,10 @@ import { reservePort } from '../helpers/ports.ts';
 import { type Proc, startProcess } from '../helpers/processes.ts';
 
 const DENO = fileURLToPath(new URL('../../node_modules/.bin/deno', import.meta.url));
-const SCREENSHOT = fileURLToPath(new URL('../../docs/images/network-map.png', import.meta.url));
+// The committed picture is remade with UPDATE_SCREENSHOTS=1; other runs leave the tree untouched.
+const SCREENSHOT = process.env.UPDATE_SCREENSHOTS
+  ? fileURLToPath(new URL('../../docs/images/network-map.png', import.meta.url))
+  : join(tmpdir(), `pc2-network-map-${process.pid}.png`);
 if (!hasChromium) console.warn('tests/e2e/network-map skipped: Debian chromium is not installed');
 
 /** An hour of past traffic in a super node's data directory, as a super node that ran would leave. */
