@@ -2,7 +2,7 @@
  * The Node.js gateway as bench:edge runs it, in its own process as `pc2 gateway` runs it: one worker
  * is the gateway in this process (startGateway), more are node:cluster workers
  * (startGatewayCluster). Options come as JSON in PC2_BENCH_GATEWAY (`tls`, `http2`, `privateNames`,
- * `allowPrivateTargets` passed on); prints its port (the HTTPS one with `tls`) when listening.
+ * passed on); prints its port (the HTTPS one with `tls`) when listening.
  */
 import { startGateway } from '../edge/runtime/node/server.ts';
 import { startGatewayCluster } from '../edge/runtime/node/cluster.ts';

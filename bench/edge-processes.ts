@@ -160,7 +160,6 @@ export interface BenchGatewayOptions {
   tls?: { certFile: string; keyFile: string };
   http2?: boolean;
   privateNames?: boolean;
-  allowPrivateTargets?: boolean;
   /** As `pc2 gateway --metrics` runs it. */
   metrics?: boolean;
 }

@@ -142,6 +142,8 @@ async function main(): Promise<void> {
   const gateway = await startGateway(
     {
       zone: 'localhost',
+      // The direct node is on loopback.
+      developerMode: true,
       registrarKeys: [registrar.id.toString()],
       edgeKey: edge.bosonPrivateKeyBase58(),
       superNodes: [
@@ -153,7 +155,7 @@ async function main(): Promise<void> {
       ],
     },
     1,
-    { tls: gatewayCert, allowPrivateTargets: true },
+    { tls: gatewayCert },
   );
   const cpu = (): Record<string, Cpu> => ({
     node: processCpu(nodeSide.child.pid!),

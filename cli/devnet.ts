@@ -200,7 +200,7 @@ export async function startDevnet(options: {
         },
         hostname: options.host,
         httpPort: options.port,
-        ...(ca ? { httpsPort, tls: ca.paths, allowPrivateTargets: true } : {}),
+        ...(ca ? { httpsPort, tls: ca.paths } : {}),
         observer: gatewayMetrics?.observer,
         metricsEndpoint:
           metrics?.token && gatewayMetrics

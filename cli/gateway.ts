@@ -144,8 +144,6 @@ function gatewayConfig(o: GatewayFlags, edgeKey: KeyPair) {
     httpsPort: o.httpsPort,
     httpPort: o.httpPort,
     tls: o.cert ? { certFile: o.cert, keyFile: o.certKey! } : undefined,
-    // One switch for every loopback/private target, the passed-through private names' too.
-    allowPrivateTargets: o.developerMode === true,
   };
 }
 

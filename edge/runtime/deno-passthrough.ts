@@ -43,7 +43,8 @@ export interface SniFrontOptions {
   internalPort: number;
   helloTimeoutMs: number;
   connectTimeoutMs: number;
-  allowPrivateTargets: boolean;
+  /** The edge's developerMode: a direct node's endpoint may resolve to a loopback or private address. */
+  developerMode: boolean;
 }
 
 export interface SniFront {
@@ -191,7 +192,7 @@ async function connectDirect(
         )
       ).flat();
   for (const address of addresses) {
-    if (!o.allowPrivateTargets && !isGlobalAddress(ipToBytes(address)!)) continue;
+    if (!o.developerMode && !isGlobalAddress(ipToBytes(address)!)) continue;
     const conn = await withTimeout(
       Deno.connect({ hostname: address, port }),
       o.connectTimeoutMs,

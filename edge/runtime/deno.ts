@@ -77,8 +77,6 @@ export interface DenoEdgeOptions {
   assets?: NetworkAssets;
   /** With a certificate: pass private names' connections through by SNI (docs/edge.md). Default true. */
   privateNames?: boolean;
-  /** A private direct node may be at a loopback or private address (development). Default false. */
-  allowPrivateTargets?: boolean;
 }
 
 const DENO_EDGE_OPTIONS = {
@@ -90,7 +88,6 @@ const DENO_EDGE_OPTIONS = {
   webSocketOpenTimeoutMs: withDefault(integer(1, 86_400_000), 10_000),
   assets: optional(object<NetworkAssets>()),
   privateNames: withDefault(boolean, true),
-  allowPrivateTargets: withDefault(boolean, false),
 } satisfies Rules<DenoEdgeOptions>;
 
 /** The network map's files: uPlot as installed in node_modules, and the page's own script and style. */
@@ -280,7 +277,7 @@ export function serveEdge(
     internalPort: server.addr.port,
     helloTimeoutMs: o.webSocketOpenTimeoutMs,
     connectTimeoutMs: o.webSocketOpenTimeoutMs,
-    allowPrivateTargets: o.allowPrivateTargets,
+    developerMode,
   });
   clientOf = sni.clientOf;
   onListen?.(sni.addr);

@@ -17,10 +17,7 @@ export interface PassthroughGateway {
 
 export interface PassthroughSuiteOptions {
   runtime: string;
-  start(
-    world: PrivateWorld,
-    options: { allowPrivateTargets: boolean },
-  ): Promise<PassthroughGateway>;
+  start(world: PrivateWorld, options: { developerMode: boolean }): Promise<PassthroughGateway>;
   /** Extra checks with the running gateway (e.g. an HTTP/2 client where the runtime has one). */
   more?(context: () => { world: PrivateWorld; gateway: PassthroughGateway }): void;
 }
@@ -62,8 +59,8 @@ export function passthroughSuite(options: PassthroughSuiteOptions): void {
 
     beforeAll(async () => {
       world = await createPrivateWorld();
-      gateway = await options.start(world, { allowPrivateTargets: true });
-      strict = await options.start(world, { allowPrivateTargets: false });
+      gateway = await options.start(world, { developerMode: true });
+      strict = await options.start(world, { developerMode: false });
     }, 60_000);
 
     afterAll(async () => {

@@ -22,8 +22,8 @@ export interface PassthroughOptions {
   helloTimeoutMs: number;
   /** Longest wait for a node's TLS port, or for a relay's answer to the raw TLS channel, ms. */
   connectTimeoutMs: number;
-  /** Whether a direct node's endpoint may resolve to a loopback or private address (development). */
-  allowPrivateTargets: boolean;
+  /** The edge's developerMode: a direct node's endpoint may resolve to a loopback or private address. */
+  developerMode: boolean;
   /** Told about connections that could not be passed through (every target failed). */
   onFailure?: (name: string, reasons: string[]) => void;
 }
@@ -159,7 +159,7 @@ async function connectDirect(
     return null;
   }
   for (const address of addresses) {
-    if (!options.allowPrivateTargets && !isGlobalAddress(ipToBytes(address)!)) {
+    if (!options.developerMode && !isGlobalAddress(ipToBytes(address)!)) {
       reasons.push(`${host}: ${address} is not a public address`);
       continue;
     }

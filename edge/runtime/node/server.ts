@@ -78,8 +78,6 @@ export interface GatewayOptions {
    * SNI, undecrypted (docs/zone.md, "Private names"). Default true.
    */
   privateNames?: boolean;
-  /** A private direct node's endpoint may resolve to a loopback or private address (development). Default false. */
-  allowPrivateTargets?: boolean;
   /** Told about certificate reloads that failed (kept serving the old pair). Default console.error. */
   onError?: (error: Error) => void;
   /** Told after each certificate reload that was applied. Default: nothing. */
@@ -123,7 +121,6 @@ export const WORKER_GATEWAY_OPTIONS = {
   headersTimeoutMs: withDefault(integer(1, 300_000), 60_000),
   http2: withDefault(boolean, true),
   privateNames: withDefault(boolean, true),
-  allowPrivateTargets: withDefault(boolean, false),
 };
 
 const GATEWAY_OPTIONS = {
@@ -342,7 +339,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         router = createSniRouter(edge, (socket) => main.emit('connection', socket), {
           helloTimeoutMs: o.upgradeTimeoutMs,
           connectTimeoutMs: o.upgradeTimeoutMs,
-          allowPrivateTargets: o.allowPrivateTargets,
+          developerMode: edge.config.developerMode,
         });
         const front = serve(net.createServer({ noDelay: true }, (s) => router!.accept(s)));
         ports.https = await listen(front, o.httpsPort, hostname);

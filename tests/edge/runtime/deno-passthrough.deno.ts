@@ -4,18 +4,17 @@ import { passthroughSuite } from '../passthrough.ts';
 
 passthroughSuite({
   runtime: 'deno',
-  async start(world, { allowPrivateTargets }) {
+  async start(world, { developerMode }) {
     let port = 0;
     let server: ReturnType<typeof serveEdge> | undefined;
     await new Promise<void>((resolve) => {
       server = serveEdge(
         {
-          config: world.config,
+          config: { ...world.config, developerMode },
           hostname: '127.0.0.1',
           port: 0,
           cert: world.gatewayCert.cert,
           key: world.gatewayCert.key,
-          allowPrivateTargets,
         },
         (addr) => {
           port = addr.port;

@@ -6,14 +6,13 @@ import { passthroughSuite } from '../../passthrough.ts';
 
 passthroughSuite({
   runtime: 'node',
-  async start(world, { allowPrivateTargets }) {
+  async start(world, { developerMode }) {
     const gateway = await startGateway({
-      config: world.config,
+      config: { ...world.config, developerMode },
       hostname: '127.0.0.1',
       httpsPort: 0,
       httpPort: null,
       tls: { certFile: world.gatewayCert.certFile, keyFile: world.gatewayCert.keyFile },
-      allowPrivateTargets,
     });
     return {
       port: gateway.ports.https!,
