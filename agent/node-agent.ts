@@ -11,7 +11,6 @@
  */
 import { EventEmitter } from 'node:events';
 import { Id } from '../shared/id.ts';
-import { CARD_SERVICES } from '../shared/records/api.ts';
 import type { RouteMode } from '../shared/records/route.ts';
 import type { Logger } from '../shared/logger.ts';
 import { type Checked, checkOptions } from '../shared/options.ts';
@@ -26,7 +25,7 @@ import { RequestLog } from './request-log.ts';
 import {
   fetchSuperNodeInfo,
   probeEndpoint,
-  publishNodeCard,
+  publishNodeCardVia,
   waitForBinding,
 } from './supernode-api.ts';
 import { NodeTls } from './tls/node-tls.ts';
@@ -409,25 +408,15 @@ export class NodeAgent extends EventEmitter {
 
   /** The DID document in the DHT (via a super node): public URL and current route. Best effort. */
   async #publishCard(routeJws: string): Promise<void> {
-    const services: { id: string; type: string; endpoint: string }[] = [
-      { id: '#route', type: CARD_SERVICES.route, endpoint: routeJws },
-    ];
-    const publicUrl = this.status().publicUrl;
-    if (publicUrl) services.unshift({ id: '#pc2', type: CARD_SERVICES.node, endpoint: publicUrl });
-    for (const link of this.#links.filter(
-      (l) => l.tunnel === 'up' || (this.#mode === 'direct' && l.id),
-    )) {
-      try {
-        await publishNodeCard(link.url, this.#o.key, services);
-        this.#o.logger.debug('DID document stored in the DHT', { via: link.url });
-        return;
-      } catch (e) {
-        this.#o.logger.debug('DID document not stored', {
-          via: link.url,
-          error: (e as Error).message,
-        });
-      }
-    }
+    const via = this.#links.filter((l) => l.tunnel === 'up' || (this.#mode === 'direct' && l.id));
+    const { key, logger } = this.#o;
+    await publishNodeCardVia(
+      via.map((l) => l.url),
+      key,
+      routeJws,
+      this.status().publicUrl,
+      logger,
+    );
   }
 
   /** online: a live lease (and a tunnel up, relayed); a timer notices the lease running out. */

@@ -4,6 +4,8 @@ import { type Card, createCard, decodeValue, encodeCard, encodeValue } from '../
 import { Value } from '../shared/dht/value.ts';
 import type { Id } from '../shared/id.ts';
 import type { KeyPair } from '../shared/keys.ts';
+import type { Logger } from '../shared/logger.ts';
+import { CARD_SERVICES } from '../shared/records/api.ts';
 import type { NameBinding } from '../shared/records/binding.ts';
 import { decodeJwsPayload } from '../shared/records/request.ts';
 import {
@@ -99,4 +101,30 @@ export async function publishNodeCard(
   });
   if (!res.ok) throw new Error(`${baseUrl}: DHT store answered ${res.status} ${await res.text()}`);
   await res.body?.cancel();
+}
+
+/**
+ * The node's DID document (public URL and current route) stored through the first of `via` (super
+ * node URLs) that takes it. Best effort: failures are logged at debug level.
+ */
+export async function publishNodeCardVia(
+  via: readonly string[],
+  key: KeyPair,
+  routeJws: string,
+  publicUrl: string | null | undefined,
+  logger: Logger,
+): Promise<void> {
+  const services: Card['services'] = [
+    { id: '#route', type: CARD_SERVICES.route, endpoint: routeJws },
+  ];
+  if (publicUrl) services.unshift({ id: '#pc2', type: CARD_SERVICES.node, endpoint: publicUrl });
+  for (const url of via) {
+    try {
+      await publishNodeCard(url, key, services);
+      logger.debug('DID document stored in the DHT', { via: url });
+      return;
+    } catch (e) {
+      logger.debug('DID document not stored', { via: url, error: (e as Error).message });
+    }
+  }
 }
