@@ -106,6 +106,8 @@ export async function startRelayNetwork(
         ...['--zone', 'localhost', '--registrar', superKey.key.id.toString()],
         ...['--supernode', `${superKey.key.id}@${api}`, '--edge-key-file', edge.path],
         ...['--host', '127.0.0.1', '--http-port', String(gatewayPort)],
+        // bob's entry is on loopback: a direct endpoint the gateway only dials in developer mode.
+        '--developer-mode',
       ],
       env('gateway'),
     );

@@ -53,10 +53,12 @@ function cpuPerGiB(before: Record<string, Cpu>, after: Record<string, Cpu>, byte
   const out: Record<string, number> = {};
   let total = 0;
   for (const role of Object.keys(before)) {
-    const s =
-      (after[role].user - before[role].user + after[role].system - before[role].system) / 1000;
-    out[role] = round(s / gib);
-    total += s;
+    const user = (after[role].user - before[role].user) / 1000;
+    const system = (after[role].system - before[role].system) / 1000;
+    out[role] = round((user + system) / gib);
+    // The kernel's share (socket copies, syscalls) apart from the process's own work.
+    out[`${role}System`] = round(system / gib);
+    total += user + system;
   }
   out.total = round(total / gib);
   return out;
