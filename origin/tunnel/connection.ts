@@ -24,6 +24,7 @@ import {
 import type { Id } from '../../shared/id.ts';
 import { TunnelError } from './errors.ts';
 import type { ResolvedServerOptions } from './options.ts';
+import { adoptWithSlabReads, type Slab, SlabReads } from './slab-reads.ts';
 import { TunnelStream, type StreamAddress, type StreamCarrier } from './stream.ts';
 
 /** The handshake verdict: the session context to use from now on, or an ERROR to send. */
@@ -58,7 +59,7 @@ export interface ConnectionHost {
   connectionGone(connection: ServerConnection): void;
 }
 
-/** Frames split across socket reads are copied into one of these: every byte is written, no zero-fill. */
+/** Frames split across socket reads are copied into one of these (without slab reads): every byte is written, no zero-fill. */
 const allocSplitFrame = (bytes: number): Uint8Array => Buffer.allocUnsafe(bytes);
 
 /** Reused buffers for outgoing DATA frames (request bodies come in reads of at most 64 KiB); no zero-filling, every byte gets written. */
@@ -76,7 +77,9 @@ interface PendingConnect {
 export class ServerConnection implements StreamCarrier {
   readonly socket: Socket;
   #host: ConnectionHost;
-  #reader = new FrameReader(3, allocSplitFrame);
+  /** Without slab reads (./slab-reads.ts): the socket's own read buffers, split by this. */
+  #reader: FrameReader | null = null;
+  #slabReads: SlabReads;
   #challenge = newChallenge();
   #state: State = 'challenge';
   #session: ConnectionSession | null = null;
@@ -88,16 +91,32 @@ export class ServerConnection implements StreamCarrier {
   #gotEnd = false;
   #aborted = false;
   #pausedForReader = false;
+  /** The slab the frame being handled lies in (null: scratch, or a read buffer of its own). */
+  #memory: Slab | null = null;
   #drainWaiters: (() => void)[] = [];
   lastSeen: number;
   lastStreamActivity = 0;
 
-  constructor(host: ConnectionHost, socket: Socket) {
+  /** `raw`: an accepted socket that has not started reading (the server's pauseOnConnect). */
+  constructor(host: ConnectionHost, raw: Socket) {
     this.#host = host;
-    this.socket = socket;
     this.lastSeen = host.options.clock.now();
+    this.#slabReads = new SlabReads({
+      frame: (bytes, memory) => this.#onRead(bytes, memory),
+      malformed: (message) => this.#onMalformed(message),
+      // DATA may follow a CONNECT_ACK in the same read.
+      streaming: () => this.#state === 'streaming' || this.#state === 'connecting',
+      closed: () => this.#state === 'closed',
+    });
+    const adopted = adoptWithSlabReads(raw, this.#slabReads);
+    const socket = (this.socket = adopted ?? raw);
+    if (adopted) adopted.on('close', () => this.#slabReads.release());
+    else {
+      this.#reader = new FrameReader(3, allocSplitFrame);
+      raw.on('data', (chunk: Buffer) => this.#onData(chunk));
+      raw.resume();
+    }
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('drain', () => this.#flushDrainWaiters());
     socket.on('error', () => {});
     socket.on('close', () =>
@@ -232,15 +251,24 @@ export class ServerConnection implements StreamCarrier {
     for (const w of waiters) w();
   }
 
+  /** A whole frame from a slab read: in `memory`, or in the shared scratch buffer (null). */
+  #onRead(bytes: Buffer, memory: Slab | null): void {
+    this.lastSeen = this.#host.options.clock.now();
+    this.#memory = memory;
+    this.#onFrame(bytes);
+    this.#memory = null;
+  }
+
+  #onMalformed(message: string): void {
+    this.#host.countMalformed(message);
+    this.close(null, message);
+  }
+
   #onData(chunk: Buffer): void {
     this.lastSeen = this.#host.options.clock.now();
     // Socket reads are fresh buffers: a large DATA frame split across two is decrypted in its pieces.
-    const frames = this.#reader.pushKeepingSplitData(chunk);
-    if (!frames.ok) {
-      this.#host.countMalformed(frames.error.message);
-      this.close(null, frames.error.message);
-      return;
-    }
+    const frames = this.#reader!.pushKeepingSplitData(chunk);
+    if (!frames.ok) return this.#onMalformed(frames.error.message);
     for (const frame of frames.value) {
       if (this.#state === 'closed') return;
       if (frame instanceof Uint8Array) this.#onFrame(frame);
@@ -366,7 +394,10 @@ export class ServerConnection implements StreamCarrier {
     if (this.#state !== 'streaming') return this.close(null, 'DATA outside a stream');
     this.lastStreamActivity = this.#host.options.clock.now();
     if (this.#aborted || this.#gotEnd || !this.#stream) return;
-    if (!this.#stream.deliver(data) && !this.#pausedForReader) {
+    // Without slab memory the bytes are the stream's, unless they lie in the shared scratch buffer.
+    const memory = this.#memory;
+    const owned = memory || this.#reader ? data : Buffer.from(data);
+    if (!this.#stream.deliver(owned, memory) && !this.#pausedForReader) {
       this.#pausedForReader = true;
       this.socket.pause();
     }

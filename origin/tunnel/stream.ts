@@ -41,12 +41,26 @@ export interface StreamAddress {
 }
 
 /**
+ * Pooled memory a delivered view lies in (./slab-reads.ts). A reader that keeps the view past the
+ * call that delivered it calls `retain` first and `release` once done with it (the callback of the
+ * write that sends it on); `pin` when it cannot tell when that is (the memory is then never reused).
+ */
+export interface ViewMemory {
+  retain(): void;
+  readonly release: () => void;
+  pin(): void;
+}
+
+/**
  * Takes a stream's bytes directly instead of its readable side: no stream buffer per chunk. The
  * ingress reads HTTP responses this way.
  */
 export interface StreamReader {
-  /** Bytes from the peer (a view, valid until the call returns unless kept); false pauses the tunnel connection. */
-  data(chunk: Uint8Array): boolean;
+  /**
+   * Bytes from the peer; false pauses the tunnel connection. With `memory`, a view into pooled memory:
+   * kept past the call only between its retain and release. Without, the bytes are the reader's.
+   */
+  data(chunk: Uint8Array, memory?: ViewMemory | null): boolean;
   /** The peer sent DISCONNECT: no more bytes will come. */
   end(): void;
   /** The stream failed (connection lost, ERROR from the peer). */
@@ -72,10 +86,13 @@ export class TunnelStream extends Duplex {
 
   // ---- from the connection ----
 
-  /** DATA arrived: false asks the connection to pause the socket. */
-  deliver(data: Uint8Array): boolean {
+  /** DATA arrived (in pooled `memory`, or the stream's to keep): false asks the connection to pause the socket. */
+  deliver(data: Uint8Array, memory: ViewMemory | null = null): boolean {
     this.#touch();
-    return this.#reader ? this.#reader.data(data) : this.push(data);
+    if (this.#reader) return this.#reader.data(data, memory);
+    // The readable side keeps chunks for as long as its consumer likes.
+    memory?.pin();
+    return this.push(data);
   }
 
   /** The peer sent DISCONNECT: no more bytes will come. */
