@@ -24,7 +24,8 @@ import {
 import type { Id } from '../../shared/id.ts';
 import { TunnelError } from './errors.ts';
 import type { ResolvedServerOptions } from './options.ts';
-import { adoptWithSlabReads, type Slab, SlabReads } from './slab-reads.ts';
+import type { Slab } from '../../shared/slab.ts';
+import { adoptWithSlabReads, SlabReads } from './slab-reads.ts';
 import { TunnelStream, type StreamAddress, type StreamCarrier } from './stream.ts';
 
 /** The handshake verdict: the session context to use from now on, or an ERROR to send. */
@@ -252,7 +253,7 @@ export class ServerConnection implements StreamCarrier {
   }
 
   /** A whole frame from a slab read: in `memory`, or in the shared scratch buffer (null). */
-  #onRead(bytes: Buffer, memory: Slab | null): void {
+  #onRead(bytes: Uint8Array, memory: Slab | null): void {
     this.lastSeen = this.#host.options.clock.now();
     this.#memory = memory;
     this.#onFrame(bytes);

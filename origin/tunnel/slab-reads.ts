@@ -1,17 +1,8 @@
 /**
- * Tunnel connections read into pooled slabs (node:net's `onread`) instead of a fresh buffer per read.
- *
- * Node.js reads a socket into a new 64 KiB buffer each time. At relay rates that is 16,384 buffers per
- * GiB whose memory V8 counts as external: every 64 MiB or so of them starts a full mark-compact of
- * the whole heap ("external memory pressure"), which cost the super node about 1 CPU-s per GiB on
- * V8's helper threads alone (docs/benchmarks.md). Here a connection reads into the free end of a
- * 256 KiB slab, and the next read continues right behind the last one, so a frame split across reads
- * lies whole in one place (decrypted in one call, no piecewise decryption) and one read may take
- * several frames at once. A slab goes back to the pool when no connection reads into it any more and
- * every view of it that was kept has been released (`retain` before keeping a view past the call
- * that delivered it, `release` once done, e.g. as the callback of the socket write that sends it on).
- * A view that goes somewhere nobody can tell when it is done with (a stream's readable side) pins
- * its slab, which is then left to the garbage collector as every read buffer was before.
+ * Tunnel connections read into pooled slabs (../../shared/slab.ts, through node:net's `onread`)
+ * instead of a fresh 64 KiB buffer per read. A connection reads into the free end of a 256 KiB slab
+ * and the next read continues right behind the last one, so a frame split across reads lies whole in
+ * one place (decrypted in one call, no piecewise decryption), and one read may take several frames.
  *
  * Idle connections (no stream) hold no slab: they read into one shared scratch buffer whose frames
  * are handled during the read's callback (a frame still incomplete at its end moves to a slab first).
@@ -20,66 +11,14 @@
  * made with one (`adoptWithSlabReads`); where that is not possible the caller keeps the plain socket.
  */
 import { Socket } from 'node:net';
-import type { ViewMemory } from './stream.ts';
+import { type Slab, SlabPool } from '../../shared/slab.ts';
 
 export const SLAB_BYTES = 256 * 1024;
 /** Room a slab needs for the next read: a whole frame (at most 65,535 bytes), so a frame begun in it ends in it. */
 const MIN_ROOM = 65_536;
-/** Free slabs kept for reuse (4 MiB). */
-const MAX_FREE = 16;
 
-const free: Slab[] = [];
-/** Slabs made, and taken again from the pool, since start. */
-const counts = { made: 0, reused: 0 };
-
-export class Slab implements ViewMemory {
-  readonly bytes: Buffer;
-  #refs = 0;
-  /** Some connection still reads into it. */
-  #reading = true;
-  #pinned = false;
-
-  constructor() {
-    this.bytes = Buffer.allocUnsafeSlow(SLAB_BYTES);
-    counts.made++;
-  }
-
-  static take(): Slab {
-    const slab = free.pop();
-    if (!slab) return new Slab();
-    counts.reused++;
-    slab.#reading = true;
-    return slab;
-  }
-
-  retain(): void {
-    this.#refs++;
-  }
-
-  readonly release = (): void => {
-    // More releases than retains is a bug somewhere: never reuse this slab rather than risk it.
-    if (--this.#refs < 0) this.#pinned = true;
-    else if (this.#refs === 0 && !this.#reading) this.#recycle();
-  };
-
-  pin(): void {
-    this.#pinned = true;
-  }
-
-  /** The connection reading into it moved on. */
-  retire(): void {
-    this.#reading = false;
-    if (this.#refs === 0) this.#recycle();
-  }
-
-  #recycle(): void {
-    if (!this.#pinned && free.length < MAX_FREE) free.push(this);
-  }
-
-  static stats(): { made: number; reused: number; free: number } {
-    return { ...counts, free: free.length };
-  }
-}
+/** The super node's slabs (16 kept free: 4 MiB). */
+export const tunnelSlabs = new SlabPool(SLAB_BYTES, 16, (bytes) => Buffer.allocUnsafeSlow(bytes));
 
 const scratch = Buffer.allocUnsafeSlow(MIN_ROOM);
 
@@ -89,7 +28,7 @@ export interface SlabFrameSink {
    * One whole frame (size prefix included): a view into `memory`, or, with `memory` null, into the
    * shared scratch buffer (valid only during the call: copy what must be kept).
    */
-  frame(bytes: Buffer, memory: Slab | null): void;
+  frame(bytes: Uint8Array, memory: Slab | null): void;
   /** A frame size below the minimum: the byte stream cannot be resynchronised. */
   malformed(message: string): void;
   /** Frames may carry stream data now or soon: read into a slab, not the scratch buffer. */
@@ -103,7 +42,7 @@ export class SlabReads {
   readonly #sink: SlabFrameSink;
   readonly #minSize: number;
   #slab: Slab | null = null;
-  #buf: Buffer = scratch;
+  #buf: Uint8Array = scratch;
   /** First byte not yet parsed, and the end of what was read, in #buf. */
   #start = 0;
   #end = 0;
@@ -114,7 +53,7 @@ export class SlabReads {
   }
 
   /** The buffer the next read goes into (node:net calls it before the first read and after each). */
-  readonly buffer = (): Buffer => {
+  readonly buffer = (): Uint8Array => {
     const pending = this.#end - this.#start;
     if (pending === 0 && (!this.#sink.streaming() || this.#sink.closed())) {
       this.#slab?.retire();
@@ -124,7 +63,7 @@ export class SlabReads {
       return scratch;
     }
     if (this.#slab && this.#buf.length - this.#end >= MIN_ROOM) return this.#buf.subarray(this.#end);
-    const next = Slab.take();
+    const next = tunnelSlabs.take();
     // The start of a frame still incomplete moves along (at most one frame's bytes).
     if (pending > 0) next.bytes.set(this.#buf.subarray(this.#start, this.#end), 0);
     this.#slab?.retire();

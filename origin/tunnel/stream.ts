@@ -9,6 +9,9 @@
  * ERROR, which closes the whole connection.
  */
 import { Duplex } from 'node:stream';
+import type { ViewMemory } from '../../shared/slab.ts';
+
+export type { ViewMemory };
 
 /** What a stream needs from the connection carrying it. */
 export interface StreamCarrier {
@@ -41,24 +44,13 @@ export interface StreamAddress {
 }
 
 /**
- * Pooled memory a delivered view lies in (./slab-reads.ts). A reader that keeps the view past the
- * call that delivered it calls `retain` first and `release` once done with it (the callback of the
- * write that sends it on); `pin` when it cannot tell when that is (the memory is then never reused).
- */
-export interface ViewMemory {
-  retain(): void;
-  readonly release: () => void;
-  pin(): void;
-}
-
-/**
  * Takes a stream's bytes directly instead of its readable side: no stream buffer per chunk. The
  * ingress reads HTTP responses this way.
  */
 export interface StreamReader {
   /**
-   * Bytes from the peer; false pauses the tunnel connection. With `memory`, a view into pooled memory:
-   * kept past the call only between its retain and release. Without, the bytes are the reader's.
+   * Bytes from the peer; false pauses the tunnel connection. With `memory`, a view into pooled memory
+   * (../../shared/slab.ts): kept past the call only between its retain and release. Without, the bytes are the reader's.
    */
   data(chunk: Uint8Array, memory?: ViewMemory | null): boolean;
   /** The peer sent DISCONNECT: no more bytes will come. */

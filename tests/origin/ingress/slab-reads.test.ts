@@ -9,7 +9,8 @@ import { INGRESS_HEADERS } from '../../../shared/records/api.ts';
 import { signEdgeToken } from '../../../shared/records/edge-token.ts';
 import { type IngressServer, startIngressServer } from '../../../origin/ingress/index.ts';
 import type { TunnelServer } from '../../../origin/tunnel/index.ts';
-import { Slab, SLAB_BYTES, SlabReads } from '../../../origin/tunnel/slab-reads.ts';
+import { SLAB_BYTES, SlabReads, tunnelSlabs } from '../../../origin/tunnel/slab-reads.ts';
+import { Slab } from '../../../shared/slab.ts';
 import { authenticated, newClient, startServer } from '../../tunnel/harness.ts';
 
 /** Frames as the wire has them: size u16 (header included), a type byte, then `fill`. */
@@ -26,7 +27,7 @@ describe('slab reads', () => {
     const frames = Array.from({ length: 200 }, (_, i) => frame(3 + ((i * 7919) % 65_533), i & 0xff));
     const wire = Buffer.concat(frames);
     const got: Buffer[] = [];
-    const kept: { bytes: Buffer; copy: Buffer; slab: Slab }[] = [];
+    const kept: { bytes: Uint8Array; copy: Buffer; slab: Slab }[] = [];
     const reads = new SlabReads({
       frame: (bytes, memory) => {
         got.push(Buffer.from(bytes));
@@ -53,13 +54,13 @@ describe('slab reads', () => {
       reads.callback(n);
       // Release the older half of the held views: their slabs may be reused, the rest must not be.
       for (const k of kept.splice(0, Math.floor(kept.length / 2))) k.slab.release();
-      for (const k of kept) expect(k.bytes.equals(k.copy)).toBe(true);
+      for (const k of kept) expect(k.copy.equals(k.bytes)).toBe(true);
     }
     expect(got.length).toBe(frames.length);
     for (let i = 0; i < frames.length; i++) expect(got[i].equals(frames[i])).toBe(true);
     for (const k of kept) k.slab.release();
     reads.release();
-    expect(Slab.stats().free).toBeGreaterThan(0);
+    expect(tunnelSlabs.stats().free).toBeGreaterThan(0);
   });
 
   it('an idle connection reads into the shared scratch buffer; an incomplete frame moves to a slab', () => {
@@ -140,10 +141,10 @@ describe('relayed downloads over slab reads', () => {
       }
       return hash.digest('hex');
     };
-    const before = Slab.stats();
+    const before = tunnelSlabs.stats();
     const got = await Promise.all(bodies.map((_, i) => fetchOne(i, i === 0)));
     expect(got).toEqual(bodies.map((b) => createHash('sha256').update(b).digest('hex')));
     // The tunnel connections did read into slabs, and took them again from the pool.
-    expect(Slab.stats().reused).toBeGreaterThan(before.reused + 10);
+    expect(tunnelSlabs.stats().reused).toBeGreaterThan(before.reused + 10);
   }, 60_000);
 });
