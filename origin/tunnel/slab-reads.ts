@@ -62,7 +62,8 @@ export class SlabReads {
       this.#start = this.#end = 0;
       return scratch;
     }
-    if (this.#slab && this.#buf.length - this.#end >= MIN_ROOM) return this.#buf.subarray(this.#end);
+    if (this.#slab && this.#buf.length - this.#end >= MIN_ROOM)
+      return this.#buf.subarray(this.#end);
     const next = tunnelSlabs.take();
     // The start of a frame still incomplete moves along (at most one frame's bytes).
     if (pending > 0) next.bytes.set(this.#buf.subarray(this.#start, this.#end), 0);

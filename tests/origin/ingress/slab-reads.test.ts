@@ -24,7 +24,9 @@ function frame(size: number, fill: number): Buffer {
 
 describe('slab reads', () => {
   it('frames come out whole whatever the reads; kept views keep their slab out of the pool', () => {
-    const frames = Array.from({ length: 200 }, (_, i) => frame(3 + ((i * 7919) % 65_533), i & 0xff));
+    const frames = Array.from({ length: 200 }, (_, i) =>
+      frame(3 + ((i * 7919) % 65_533), i & 0xff),
+    );
     const wire = Buffer.concat(frames);
     const got: Buffer[] = [];
     const kept: { bytes: Uint8Array; copy: Buffer; slab: Slab }[] = [];
