@@ -15,7 +15,6 @@ import {
   encodeEmpty,
   encodeError,
   type Frame,
-  FrameReader,
   ipToBytes,
   newChallenge,
   ErrorFrameCode,
@@ -25,7 +24,7 @@ import type { Id } from '../../shared/id.ts';
 import { TunnelError } from './errors.ts';
 import type { ResolvedServerOptions } from './options.ts';
 import type { Slab } from '../../shared/slab.ts';
-import { adoptWithSlabReads, SlabReads } from './slab-reads.ts';
+import { readFrames } from './slab-reads.ts';
 import { TunnelStream, type StreamAddress, type StreamCarrier } from './stream.ts';
 
 /** The handshake verdict: the session context to use from now on, or an ERROR to send. */
@@ -60,9 +59,6 @@ export interface ConnectionHost {
   connectionGone(connection: ServerConnection): void;
 }
 
-/** Frames split across socket reads are copied into one of these (without slab reads): every byte is written, no zero-fill. */
-const allocSplitFrame = (bytes: number): Uint8Array => Buffer.allocUnsafe(bytes);
-
 /** Reused buffers for outgoing DATA frames (request bodies come in reads of at most 64 KiB); no zero-filling, every byte gets written. */
 const framePool = new FramePool(64 * 1024 + 1024, 8, (bytes) => Buffer.allocUnsafe(bytes));
 
@@ -78,9 +74,8 @@ interface PendingConnect {
 export class ServerConnection implements StreamCarrier {
   readonly socket: Socket;
   #host: ConnectionHost;
-  /** Without slab reads (./slab-reads.ts): the socket's own read buffers, split by this. */
-  #reader: FrameReader | null = null;
-  #slabReads: SlabReads;
+  /** Frames may lie in the shared scratch buffer of slab reads (./slab-reads.ts): copy DATA kept from there. */
+  readonly #scratchReads: boolean;
   #challenge = newChallenge();
   #state: State = 'challenge';
   #session: ConnectionSession | null = null;
@@ -102,21 +97,19 @@ export class ServerConnection implements StreamCarrier {
   constructor(host: ConnectionHost, raw: Socket) {
     this.#host = host;
     this.lastSeen = host.options.clock.now();
-    this.#slabReads = new SlabReads({
+    const reads = readFrames(raw, {
       frame: (bytes, memory) => this.#onRead(bytes, memory),
-      malformed: (message) => this.#onMalformed(message),
+      splitData: (frame) => this.#onSplitData(frame),
+      malformed: (message) => {
+        this.#host.countMalformed(message);
+        this.close(null, message);
+      },
       // DATA may follow a CONNECT_ACK in the same read.
       streaming: () => this.#state === 'streaming' || this.#state === 'connecting',
       closed: () => this.#state === 'closed',
     });
-    const adopted = adoptWithSlabReads(raw, this.#slabReads);
-    const socket = (this.socket = adopted ?? raw);
-    if (adopted) adopted.on('close', () => this.#slabReads.release());
-    else {
-      this.#reader = new FrameReader(3, allocSplitFrame);
-      raw.on('data', (chunk: Buffer) => this.#onData(chunk));
-      raw.resume();
-    }
+    const socket = (this.socket = reads.socket);
+    this.#scratchReads = reads.scratch;
     socket.setNoDelay(true);
     socket.on('drain', () => this.#flushDrainWaiters());
     socket.on('error', () => {});
@@ -252,7 +245,7 @@ export class ServerConnection implements StreamCarrier {
     for (const w of waiters) w();
   }
 
-  /** A whole frame from a slab read: in `memory`, or in the shared scratch buffer (null). */
+  /** A whole frame: in slab `memory`, or (null) in the scratch buffer or a read buffer of its own. */
   #onRead(bytes: Uint8Array, memory: Slab | null): void {
     this.lastSeen = this.#host.options.clock.now();
     this.#memory = memory;
@@ -260,24 +253,8 @@ export class ServerConnection implements StreamCarrier {
     this.#memory = null;
   }
 
-  #onMalformed(message: string): void {
-    this.#host.countMalformed(message);
-    this.close(null, message);
-  }
-
-  #onData(chunk: Buffer): void {
-    this.lastSeen = this.#host.options.clock.now();
-    // Socket reads are fresh buffers: a large DATA frame split across two is decrypted in its pieces.
-    const frames = this.#reader!.pushKeepingSplitData(chunk);
-    if (!frames.ok) return this.#onMalformed(frames.error.message);
-    for (const frame of frames.value) {
-      if (this.#state === 'closed') return;
-      if (frame instanceof Uint8Array) this.#onFrame(frame);
-      else this.#onSplitData(frame);
-    }
-  }
-
   #onSplitData(frame: SplitFrame): void {
+    this.lastSeen = this.#host.options.clock.now();
     if (!this.#session) return this.close(null, 'DATA before the handshake finished');
     const pieces = decodeSplitData(frame, this.#session.ctx);
     if (!pieces.ok) {
@@ -397,7 +374,7 @@ export class ServerConnection implements StreamCarrier {
     if (this.#aborted || this.#gotEnd || !this.#stream) return;
     // Without slab memory the bytes are the stream's, unless they lie in the shared scratch buffer.
     const memory = this.#memory;
-    const owned = memory || this.#reader ? data : Buffer.from(data);
+    const owned = memory || !this.#scratchReads ? data : Buffer.from(data);
     if (!this.#stream.deliver(owned, memory) && !this.#pausedForReader) {
       this.#pausedForReader = true;
       this.socket.pause();

@@ -12,6 +12,7 @@
  */
 import { Socket } from 'node:net';
 import { type Slab, SlabPool } from '../../shared/slab.ts';
+import { FrameReader, type SplitFrame } from '../../shared/tunnel/index.ts';
 
 export const SLAB_BYTES = 256 * 1024;
 /** Room a slab needs for the next read: a whole frame (at most 65,535 bytes), so a frame begun in it ends in it. */
@@ -105,6 +106,43 @@ export class SlabReads {
     this.#buf = scratch;
     this.#start = this.#end = 0;
   }
+}
+
+/** What a connection's reads deliver, whichever way its socket is read. */
+export interface FrameSink extends SlabFrameSink {
+  /** A large DATA frame that arrived in pieces (plain reads only: each piece a read buffer's view). */
+  splitData(frame: SplitFrame): void;
+}
+
+/** Frames split across plain reads are copied into one of these: every byte is written, no zero-fill. */
+const allocSplitFrame = (bytes: number): Uint8Array => Buffer.allocUnsafe(bytes);
+
+/**
+ * Starts reading `raw` (from a server with `pauseOnConnect`) for `sink`: into slabs where node:net
+ * allows it, else the plain way (a fresh buffer per read, whose frames are the sink's to keep, split
+ * DATA frames handed over in their pieces). Returns the socket to use from now on, and whether frames
+ * may lie in the shared scratch buffer (`memory` null: copy what is kept).
+ */
+export function readFrames(raw: Socket, sink: FrameSink): { socket: Socket; scratch: boolean } {
+  const reads = new SlabReads(sink);
+  const adopted = adoptWithSlabReads(raw, reads);
+  if (adopted) {
+    adopted.on('close', () => reads.release());
+    return { socket: adopted, scratch: true };
+  }
+  const reader = new FrameReader(3, allocSplitFrame);
+  raw.on('data', (chunk: Buffer) => {
+    // Socket reads are fresh buffers: a large DATA frame split across two is decrypted in its pieces.
+    const frames = reader.pushKeepingSplitData(chunk);
+    if (!frames.ok) return sink.malformed(frames.error.message);
+    for (const frame of frames.value) {
+      if (sink.closed()) return;
+      if (frame instanceof Uint8Array) sink.frame(frame, null);
+      else sink.splitData(frame);
+    }
+  });
+  raw.resume();
+  return { socket: raw, scratch: false };
 }
 
 /**
