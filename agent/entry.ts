@@ -17,7 +17,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
+import { type Duplex, duplexPair } from 'node:stream';
 import type { Pool } from 'undici';
 import { isHopByHop, rawConnectionTokens } from '../shared/hop-by-hop.ts';
 import { NODE_ERROR_HEADER } from '../shared/records/api.ts';
@@ -56,6 +56,9 @@ interface Count {
 export class NodeEntry {
   readonly #o: EntryOptions;
   readonly #servers: Server[] = [];
+  /** Servers of open() (no listener): one per `via`, and the connections open into them. */
+  readonly #inProcess = new Map<string, Server>();
+  readonly #open = new Set<Duplex>();
   readonly #agent = new Agent({ keepAlive: true, maxFreeSockets: 64 });
   readonly #upstream: { host: string; port: number };
   readonly #pool: Pool;
@@ -81,6 +84,42 @@ export class NodeEntry {
    * told the one thing known, that the visitor came over TLS (X-Forwarded-Proto: https).
    */
   async listen(host: string, port: number, via: string, fromVisitors = false): Promise<number> {
+    const server = this.#server(via, fromVisitors);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.#servers.push(server);
+    return (server.address() as AddressInfo).port;
+  }
+
+  /**
+   * A connection into the entry inside this process, its requests labelled `via`: the tunnel
+   * client's streams take this instead of a loopback socket, so relayed bytes cross no extra socket.
+   */
+  open(via: string): Duplex {
+    let server = this.#inProcess.get(via);
+    if (!server) {
+      server = this.#server(via, false);
+      this.#inProcess.set(via, server);
+    }
+    const [outside, inside] = duplexPair();
+    // Either end going away takes the other with it, as with the two ends of a socket.
+    outside.once('close', () => inside.destroy());
+    inside.once('close', () => {
+      outside.destroy();
+      this.#open.delete(inside);
+    });
+    inside.on('error', () => {});
+    this.#open.add(inside);
+    server.emit('connection', inside);
+    return outside;
+  }
+
+  #server(via: string, fromVisitors: boolean): Server {
     const take = (req: IncomingMessage) => {
       if (fromVisitors) dropForwarded(req);
       return req;
@@ -92,15 +131,7 @@ export class NodeEntry {
     server.on('checkContinue', (req, res) => this.#forward(take(req), res, via));
     server.on('upgrade', (req, socket, head) => this.#upgrade(take(req), socket, head, via));
     server.on('clientError', (_e, socket) => socket.destroy());
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    this.#servers.push(server);
-    return (server.address() as AddressInfo).port;
+    return server;
   }
 
   async close(): Promise<void> {
@@ -114,6 +145,8 @@ export class NodeEntry {
       ),
     );
     this.#servers.length = 0;
+    for (const stream of this.#open) stream.destroy();
+    this.#inProcess.clear();
     this.#agent.destroy();
     await this.#pool.destroy();
   }
