@@ -336,4 +336,4 @@ export class Exchange implements StreamTaker, StreamReader {
 }
 
 /** A malformed answer of the node's app, as the ingress reports it. */
-const fromNode = (e: Error) => new TunnelError('BAD_RESPONSE', `${e.message} from the node`);
+const fromNode = (e: Error) => new TunnelError('BAD_RESPONSE', `bad response from the node (${e.message})`);
