@@ -23,7 +23,9 @@ import { isHopByHop, rawConnectionTokens } from '../shared/hop-by-hop.ts';
 import { NODE_ERROR_HEADER } from '../shared/records/api.ts';
 import { appDownMessage, describeAppError } from './app-health.ts';
 import { checkOptions, instance, oneOf, type Rules } from '../shared/options.ts';
+import { AppSockets } from './app-sockets.ts';
 import { appPool, dispatchToApp } from './entry-dispatch.ts';
+import { EntryStream } from './entry-stream.ts';
 import { AgentError } from './errors.ts';
 import { RequestLog } from './request-log.ts';
 
@@ -59,6 +61,7 @@ export class NodeEntry {
   /** Servers of open() (no listener): one per `via`, and the connections open into them. */
   readonly #inProcess = new Map<string, Server>();
   readonly #open = new Set<Duplex>();
+  readonly #appSockets: AppSockets;
   readonly #agent = new Agent({ keepAlive: true, maxFreeSockets: 64 });
   readonly #upstream: { host: string; port: number };
   readonly #pool: Pool;
@@ -75,6 +78,7 @@ export class NodeEntry {
       port: Number(this.#o.upstream.port || 80),
     };
     this.#pool = appPool(this.#o.upstream.origin);
+    this.#appSockets = new AppSockets(this.#upstream);
   }
 
   /**
@@ -97,10 +101,27 @@ export class NodeEntry {
   }
 
   /**
-   * A connection into the entry inside this process, its requests labelled `via`: the tunnel
-   * client's streams take this instead of a loopback socket, so relayed bytes cross no extra socket.
+   * A stream into the entry inside this process, its requests labelled `via` (entry-stream.ts): the
+   * tunnel client's streams take this instead of a loopback socket, and the app's answers come to
+   * `onData` with no HTTP server or client in between.
    */
-  open(via: string): Duplex {
+  open(via: string, onData: (bytes: Uint8Array) => boolean): EntryStream {
+    return new EntryStream(
+      {
+        via,
+        visitorHost: this.#o.hostHeader === 'visitor',
+        log: this.#o.log,
+        sockets: this.#appSockets,
+        appOrigin: this.#o.upstream.origin,
+        serve: () => this.#serve(via),
+        appDownPage: APP_DOWN_PAGE,
+      },
+      onData,
+    );
+  }
+
+  /** A connection into the node:http server for `via`, with no socket: one end of a pair. */
+  #serve(via: string): Duplex {
     let server = this.#inProcess.get(via);
     if (!server) {
       server = this.#server(via, false);
@@ -147,6 +168,7 @@ export class NodeEntry {
     this.#servers.length = 0;
     for (const stream of this.#open) stream.destroy();
     this.#inProcess.clear();
+    this.#appSockets.close();
     this.#agent.destroy();
     await this.#pool.destroy();
   }

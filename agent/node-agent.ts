@@ -330,7 +330,7 @@ export class NodeAgent extends EventEmitter {
         serverPort: (await fetchSuperNodeInfo(link.url)).activeProxy.port,
         servicePeerId: id,
         deviceKey: this.#o.key,
-        ...(process.env.PC2_NO_ENTRY ? { upstream: { host: new URL(this.#o.upstream).hostname, port: Number(new URL(this.#o.upstream).port) } } : { openUpstream: () => this.#entry.open(`relay ${new URL(link.url).host}`) }),
+        openUpstream: (onData) => this.#entry.open(`relay ${new URL(link.url).host}`, onData),
         // A private name: visitors' TLS streams go to the terminator, and nothing else is taken.
         ...(this.#tls ? { tlsUpstream: this.#tls.tunnelTarget, tlsOnly: true } : {}),
         // A super node that restarts is found again within seconds, not a minute.

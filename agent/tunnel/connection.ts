@@ -4,7 +4,6 @@
  * ways (a full side pauses the other).
  */
 import { connect, Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
 import type { CryptoContext } from '../../shared/crypto/context.ts';
 import {
   type AuthAckFrame,
@@ -26,7 +25,7 @@ import {
 } from '../../shared/tunnel/index.ts';
 import type { SessionKeyPair } from '../../shared/tunnel/session-key.ts';
 import { AgentError } from '../errors.ts';
-import type { ResolvedClientOptions } from './options.ts';
+import type { ResolvedClientOptions, Upstream } from './options.ts';
 
 export interface ClientConnectionHost {
   readonly options: ResolvedClientOptions;
@@ -69,7 +68,7 @@ export class ClientConnection {
   #peer: CryptoContext;
   #state: State = 'challenge';
   #timer: NodeJS.Timeout | null;
-  #upstream: Duplex | null = null;
+  #upstream: Upstream | null = null;
   #sentEnd = false;
   #gotEnd = false;
   #graceTimer: NodeJS.Timeout | null = null;
@@ -284,7 +283,8 @@ export class ClientConnection {
       this.#send(encodeConnectAck(true));
     };
     // A stream opened in this process is open at once; a dialed one once it connects.
-    if (upstream instanceof Socket) upstream.once('connect', onOpen);
+    const dialed = upstream instanceof Socket ? upstream : null;
+    if (dialed) dialed.once('connect', onOpen);
     else queueMicrotask(onOpen);
     upstream.on('end', () => this.#upstreamEnded(upstream));
     upstream.on('error', (e: Error) => {
@@ -311,11 +311,10 @@ export class ClientConnection {
    * The upstream of a CONNECT: a raw TLS stream goes to the TLS terminator only, a plain one to the
    * entry in this process or dialed, nowhere when the name is private (null: refused).
    */
-  #openUpstream(tls: boolean): Duplex | null {
+  #openUpstream(tls: boolean): Upstream | null {
     const o = this.#host.options;
     if (!tls && !o.tlsOnly && o.openUpstream) {
-      const upstream = o.openUpstream();
-      upstream.on('data', (chunk: Buffer) => this.#fromUpstream(upstream, chunk));
+      const upstream: Upstream = o.openUpstream((bytes) => this.#fromUpstream(upstream, bytes));
       return upstream;
     }
     const target = tls ? o.tlsUpstream : o.tlsOnly ? undefined : o.upstream;
@@ -337,7 +336,7 @@ export class ClientConnection {
   }
 
   /** Upstream bytes become DATA frames, all of one read in one buffer and one write; false = paused. */
-  #fromUpstream(upstream: Duplex, chunk: Uint8Array): boolean {
+  #fromUpstream(upstream: Upstream, chunk: Uint8Array): boolean {
     const ctx = this.#host.sessionCtx;
     if (
       this.#upstream !== upstream ||
@@ -369,7 +368,7 @@ export class ClientConnection {
   }
 
   /** The upstream finished sending: our side of the stream is done. */
-  #upstreamEnded(upstream: Duplex): void {
+  #upstreamEnded(upstream: Upstream): void {
     if (this.#upstream !== upstream || this.#state !== 'streaming' || this.#sentEnd) return;
     this.#sentEnd = true;
     this.#send(encodeEmpty(this.#gotEnd ? 'DISCONNECT_ACK' : 'DISCONNECT'));

@@ -1,6 +1,6 @@
 /** TunnelClient options: one object, documented defaults, declared once (shared/options.ts), unknown keys refused. */
 import type { Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
+import type { EventEmitter } from 'node:events';
 import { Id } from '../../shared/id.ts';
 import { KeyPair } from '../../shared/keys.ts';
 import { DEFAULT_LARGE_POOL, MAX_LARGE_POOL } from '../../shared/tunnel/limits.ts';
@@ -25,6 +25,19 @@ import {
 } from '../../shared/options.ts';
 
 export type { ClientLogger };
+
+/**
+ * What a CONNECT is carried to: a socket, or a stream of the node's entry in this process. Events:
+ * `end` (its side is done), `close`, `error`, `drain` (after a write returned false).
+ */
+export interface Upstream extends EventEmitter {
+  write(data: Uint8Array): boolean;
+  end(callback?: () => void): unknown;
+  destroy(): unknown;
+  pause(): unknown;
+  resume(): unknown;
+  readonly destroyed: boolean;
+}
 
 export interface TunnelClientOptions {
   /** The super node's Active Proxy host and port (default port 8090). */
@@ -62,9 +75,10 @@ export interface TunnelClientOptions {
   createSocket?: (host: string, port: number) => Socket;
   /**
    * Opens a plain CONNECT's upstream inside this process instead of dialing `upstream` (the node's
-   * entry: no loopback socket between it and the tunnel). TLS streams still dial tlsUpstream.
+   * entry: no loopback socket between it and the tunnel); it hands its bytes to `onData`, which
+   * returns false when the tunnel is full. TLS streams still dial tlsUpstream.
    */
-  openUpstream?: () => Duplex;
+  openUpstream?: (onData: (bytes: Uint8Array) => boolean) => Upstream;
   /**
    * Offer large DATA frames in AUTH (shared/tunnel/frame-offer.ts): used only if the server accepts,
    * stock servers never see a difference. Default true; false behaves exactly like a stock client.
@@ -99,7 +113,7 @@ const CLIENT_OPTIONS = {
   handshakeTimeoutMs: ms(10_000),
   disconnectGraceMs: ms(30_000),
   createSocket: optional(fn<(host: string, port: number) => Socket>()),
-  openUpstream: optional(fn<() => Duplex>()),
+  openUpstream: optional(fn<(onData: (bytes: Uint8Array) => boolean) => Upstream>()),
   largeFrames: withDefault(boolean, true),
   largePoolConnections: withDefault(integer(0, MAX_LARGE_POOL), DEFAULT_LARGE_POOL),
   random: withDefault(fn<() => number>(), Math.random),

@@ -101,4 +101,3 @@ export function headLines(
   }
   return ok({ start: lines[0], fields });
 }
-
