@@ -1,7 +1,7 @@
 /**
  * The node's entry: the agent's HTTP hop in front of its upstream (the local app). Every visitor
- * request passes it: relayed ones from the tunnel client (one loopback listener per super node, so
- * each request is known to have come through which one), direct ones on `--listen`. It passes
+ * request passes it: relayed ones from the tunnel client as streams inside the process (`open`,
+ * entry-stream.ts; labelled with the super node they came through), direct ones on `--listen`. It passes
  * requests on with the hop-by-hop rule of shared/hop-by-hop.ts, gives the app the visitor's Host
  * (or, with hostHeader 'hop', the Host as it arrived), streams bodies both ways, bridges upgrades,
  * and when the app does not answer it answers itself: 502 with `x-pc2-node-error:
