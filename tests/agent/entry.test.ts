@@ -93,7 +93,7 @@ async function bridge(into: NodeEntry, via: string): Promise<number> {
   const server = createTcpServer({ allowHalfOpen: true }, (socket: Socket) => {
     // The bytes are the entry's only during the call (the tunnel seals them at once): a copy to hold.
     const stream = into.open(via, (bytes) => socket.write(Buffer.from(bytes)));
-    socket.on('data', (chunk) => {
+    socket.on('data', (chunk: Buffer) => {
       if (!stream.write(chunk)) socket.pause();
     });
     stream.on('drain', () => socket.resume());
