@@ -1,7 +1,7 @@
 /**
  * The node's entry: the agent's HTTP hop in front of its upstream (the local app). Every visitor
- * request passes it: relayed ones from the tunnel client (one loopback listener per super node, so
- * each request is known to have come through which one), direct ones on `--listen`. It passes
+ * request passes it: relayed ones from the tunnel client as streams inside the process (`open`,
+ * entry-stream.ts; labelled with the super node they came through), direct ones on `--listen`. It passes
  * requests on with the hop-by-hop rule of shared/hop-by-hop.ts, gives the app the visitor's Host
  * (or, with hostHeader 'hop', the Host as it arrived), streams bodies both ways, bridges upgrades,
  * and when the app does not answer it answers itself: 502 with `x-pc2-node-error:
@@ -17,13 +17,15 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
+import { type Duplex, duplexPair } from 'node:stream';
 import type { Pool } from 'undici';
 import { isHopByHop, rawConnectionTokens } from '../shared/hop-by-hop.ts';
 import { NODE_ERROR_HEADER } from '../shared/records/api.ts';
 import { appDownMessage, describeAppError } from './app-health.ts';
 import { checkOptions, instance, oneOf, type Rules } from '../shared/options.ts';
+import { AppSockets } from './app-sockets.ts';
 import { appPool, dispatchToApp } from './entry-dispatch.ts';
+import { EntryStream } from './entry-stream.ts';
 import { AgentError } from './errors.ts';
 import { RequestLog } from './request-log.ts';
 
@@ -56,6 +58,10 @@ interface Count {
 export class NodeEntry {
   readonly #o: EntryOptions;
   readonly #servers: Server[] = [];
+  /** Servers of open() (no listener): one per `via`, and the connections open into them. */
+  readonly #inProcess = new Map<string, Server>();
+  readonly #open = new Set<Duplex>();
+  readonly #appSockets: AppSockets;
   readonly #agent = new Agent({ keepAlive: true, maxFreeSockets: 64 });
   readonly #upstream: { host: string; port: number };
   readonly #pool: Pool;
@@ -72,6 +78,7 @@ export class NodeEntry {
       port: Number(this.#o.upstream.port || 80),
     };
     this.#pool = appPool(this.#o.upstream.origin);
+    this.#appSockets = new AppSockets(this.#upstream);
   }
 
   /**
@@ -81,6 +88,59 @@ export class NodeEntry {
    * told the one thing known, that the visitor came over TLS (X-Forwarded-Proto: https).
    */
   async listen(host: string, port: number, via: string, fromVisitors = false): Promise<number> {
+    const server = this.#server(via, fromVisitors);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.#servers.push(server);
+    return (server.address() as AddressInfo).port;
+  }
+
+  /**
+   * A stream into the entry inside this process, its requests labelled `via` (entry-stream.ts): the
+   * tunnel client's streams take this instead of a loopback socket, and the app's answers come to
+   * `onData` with no HTTP server or client in between.
+   */
+  open(via: string, onData: (bytes: Uint8Array) => boolean): EntryStream {
+    return new EntryStream(
+      {
+        via,
+        visitorHost: this.#o.hostHeader === 'visitor',
+        log: this.#o.log,
+        sockets: this.#appSockets,
+        appOrigin: this.#o.upstream.origin,
+        serve: () => this.#serve(via),
+        appDownPage: APP_DOWN_PAGE,
+      },
+      onData,
+    );
+  }
+
+  /** A connection into the node:http server for `via`, with no socket: one end of a pair. */
+  #serve(via: string): Duplex {
+    let server = this.#inProcess.get(via);
+    if (!server) {
+      server = this.#server(via, false);
+      this.#inProcess.set(via, server);
+    }
+    const [outside, inside] = duplexPair();
+    // Either end going away takes the other with it, as with the two ends of a socket.
+    outside.once('close', () => inside.destroy());
+    inside.once('close', () => {
+      outside.destroy();
+      this.#open.delete(inside);
+    });
+    inside.on('error', () => {});
+    this.#open.add(inside);
+    server.emit('connection', inside);
+    return outside;
+  }
+
+  #server(via: string, fromVisitors: boolean): Server {
     const take = (req: IncomingMessage) => {
       if (fromVisitors) dropForwarded(req);
       return req;
@@ -92,15 +152,7 @@ export class NodeEntry {
     server.on('checkContinue', (req, res) => this.#forward(take(req), res, via));
     server.on('upgrade', (req, socket, head) => this.#upgrade(take(req), socket, head, via));
     server.on('clientError', (_e, socket) => socket.destroy());
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    this.#servers.push(server);
-    return (server.address() as AddressInfo).port;
+    return server;
   }
 
   async close(): Promise<void> {
@@ -114,6 +166,9 @@ export class NodeEntry {
       ),
     );
     this.#servers.length = 0;
+    for (const stream of this.#open) stream.destroy();
+    this.#inProcess.clear();
+    this.#appSockets.close();
     this.#agent.destroy();
     await this.#pool.destroy();
   }

@@ -36,8 +36,6 @@ export type { AgentMode, AgentStatus, Logger, NodeAgentOptions };
 interface Link extends SuperNodeStatus {
   client: RegistryClient;
   tunnelClient: TunnelClient | null;
-  /** The entry's loopback port this super node's tunnel carries requests to. */
-  entryPort: number;
   publicUrlTemplate?: string;
   /** Bytes of tunnel clients given up on (failed), so the metrics' counters never go back. */
   bytesBefore: { sent: number; received: number };
@@ -102,7 +100,6 @@ export class NodeAgent extends EventEmitter {
       tunnel: 'not used',
       client: new RegistryClient({ url, key: this.#o.key, clock: this.#o.clock }),
       tunnelClient: null,
-      entryPort: 0,
       bytesBefore: { sent: 0, received: 0 },
     }));
     this.#lease = new RouteLease({
@@ -173,13 +170,6 @@ export class NodeAgent extends EventEmitter {
     this.#appTimer = setInterval(() => void this.#checkApp(), this.#o.appCheckMs);
     this.#appTimer.unref();
     for (const link of this.#links) {
-      if (this.#mode === 'relay') {
-        link.entryPort = await this.#entry.listen(
-          '127.0.0.1',
-          0,
-          `relay ${new URL(link.url).host}`,
-        );
-      }
       if (link.id) this.#linkReady(link);
       else this.#later(() => this.#rediscover(link), this.#o.retryMs);
     }
@@ -340,7 +330,7 @@ export class NodeAgent extends EventEmitter {
         serverPort: (await fetchSuperNodeInfo(link.url)).activeProxy.port,
         servicePeerId: id,
         deviceKey: this.#o.key,
-        upstream: { host: '127.0.0.1', port: link.entryPort },
+        openUpstream: (onData) => this.#entry.open(`relay ${new URL(link.url).host}`, onData),
         // A private name: visitors' TLS streams go to the terminator, and nothing else is taken.
         ...(this.#tls ? { tlsUpstream: this.#tls.tunnelTarget, tlsOnly: true } : {}),
         // A super node that restarts is found again within seconds, not a minute.

@@ -1,5 +1,5 @@
 /** The processes bench:edge measures (upstream, nginx, the Node.js gateway) and the CPU they use, from /proc. */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -68,11 +68,29 @@ async function waitForHttp(port: number): Promise<void> {
   throw new Error(`nothing answers on port ${port}`);
 }
 
+/** nginx from Debian, installed the first time a bench needs it (the machine's root runs benches). */
+function nginxPath(): string {
+  const found = spawnSync('sh', ['-c', 'command -v nginx || ls /usr/sbin/nginx']);
+  if (found.status === 0) return found.stdout.toString().trim().split('\n')[0];
+  console.error('nginx is missing: installing the Debian package (apt-get install nginx)');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const opts = { stdio: 'inherit' as const, env };
+  spawnSync('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'update'], opts);
+  const installed = spawnSync(
+    'apt-get',
+    ['-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '--no-install-recommends', 'nginx'],
+    opts,
+  );
+  if (installed.status !== 0) throw new Error('nginx is missing and apt-get could not install it');
+  return '/usr/sbin/nginx';
+}
+
 export async function startNginx(
   upstreamPort: number,
   workers: number,
   workerConnections = 1024,
 ): Promise<Running> {
+  const nginx = nginxPath();
   const prefix = mkdtempSync(join(tmpdir(), 'pc2-bench-nginx-'));
   const port = await deadPort();
   writeFileSync(
@@ -105,7 +123,7 @@ http {
 `,
   );
   const child = spawn(
-    'nginx',
+    nginx,
     ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-g', 'daemon off;'],
     { stdio: 'ignore' },
   );

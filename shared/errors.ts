@@ -24,7 +24,9 @@ export type SharedErrorCode =
   | 'FRAME_MALFORMED'
   | 'FRAME_TOO_LARGE'
   | 'INVALID_OPTIONS'
-  | 'ADDRESS_NOT_PUBLIC';
+  | 'ADDRESS_NOT_PUBLIC'
+  /** An HTTP/1.1 head or chunked body that is malformed or ambiguous (./http/). */
+  | 'BAD_HTTP';
 
 export class SharedError extends Error {
   readonly code: SharedErrorCode;

@@ -3,7 +3,7 @@
  * then carries one upstream connection at a time for the server's CONNECTs, with backpressure both
  * ways (a full side pauses the other).
  */
-import { connect, type Socket } from 'node:net';
+import { connect, Socket } from 'node:net';
 import type { CryptoContext } from '../../shared/crypto/context.ts';
 import {
   type AuthAckFrame,
@@ -25,7 +25,7 @@ import {
 } from '../../shared/tunnel/index.ts';
 import type { SessionKeyPair } from '../../shared/tunnel/session-key.ts';
 import { AgentError } from '../errors.ts';
-import type { ResolvedClientOptions } from './options.ts';
+import type { ResolvedClientOptions, Upstream } from './options.ts';
 
 export interface ClientConnectionHost {
   readonly options: ResolvedClientOptions;
@@ -68,7 +68,7 @@ export class ClientConnection {
   #peer: CryptoContext;
   #state: State = 'challenge';
   #timer: NodeJS.Timeout | null;
-  #upstream: Socket | null = null;
+  #upstream: Upstream | null = null;
   #sentEnd = false;
   #gotEnd = false;
   #graceTimer: NodeJS.Timeout | null = null;
@@ -266,43 +266,26 @@ export class ClientConnection {
         code: ErrorFrameCode.PROTOCOL,
         message: 'CONNECT while busy',
       });
-    const o = this.#host.options;
-    // A raw TLS stream goes to the TLS terminator only; a plain one nowhere when the name is private.
-    const target = tls ? o.tlsUpstream : o.tlsOnly ? undefined : o.upstream;
-    if (!target) {
+    const upstream = this.#openUpstream(tls);
+    if (!upstream) {
       this.#send(encodeConnectAck(false));
       return;
     }
     this.#state = 'connecting';
     this.#sentEnd = this.#gotEnd = false;
     this.#host.busy(this);
-    let upstream: Socket;
-    if (o.createUpstream) {
-      upstream = o.createUpstream(target.host, target.port);
-      upstream.on('data', (chunk: Buffer) => this.#fromUpstream(upstream, chunk));
-    } else {
-      const buffer = (upstreamReadBuffer ??= Buffer.allocUnsafe(UPSTREAM_READ_BYTES));
-      upstream = connect({
-        host: target.host,
-        port: target.port,
-        noDelay: true,
-        allowHalfOpen: true,
-        // Returning false pauses the socket (backpressure from the tunnel connection).
-        onread: {
-          buffer,
-          callback: (bytes: number, buf: Uint8Array) =>
-            this.#fromUpstream(upstream, buf.subarray(0, bytes)),
-        },
-      });
-    }
     this.#upstream = upstream;
     let opened = false;
-    upstream.once('connect', () => {
+    const onOpen = () => {
       opened = true;
       if (this.#upstream !== upstream || this.#state !== 'connecting') return;
       this.#state = 'streaming';
       this.#send(encodeConnectAck(true));
-    });
+    };
+    // A stream opened in this process is open at once; a dialed one once it connects.
+    const dialed = upstream instanceof Socket ? upstream : null;
+    if (dialed) dialed.once('connect', onOpen);
+    else queueMicrotask(onOpen);
     upstream.on('end', () => this.#upstreamEnded(upstream));
     upstream.on('error', (e: Error) => {
       if (this.#upstream !== upstream) return;
@@ -324,8 +307,36 @@ export class ClientConnection {
     upstream.on('drain', () => this.socket.resume());
   }
 
+  /**
+   * The upstream of a CONNECT: a raw TLS stream goes to the TLS terminator only, a plain one to the
+   * entry in this process or dialed, nowhere when the name is private (null: refused).
+   */
+  #openUpstream(tls: boolean): Upstream | null {
+    const o = this.#host.options;
+    if (!tls && !o.tlsOnly && o.openUpstream) {
+      const upstream: Upstream = o.openUpstream((bytes) => this.#fromUpstream(upstream, bytes));
+      return upstream;
+    }
+    const target = tls ? o.tlsUpstream : o.tlsOnly ? undefined : o.upstream;
+    if (!target) return null;
+    const buffer = (upstreamReadBuffer ??= Buffer.allocUnsafe(UPSTREAM_READ_BYTES));
+    const upstream: Socket = connect({
+      host: target.host,
+      port: target.port,
+      noDelay: true,
+      allowHalfOpen: true,
+      // Returning false pauses the socket (backpressure from the tunnel connection).
+      onread: {
+        buffer,
+        callback: (bytes: number, buf: Uint8Array) =>
+          this.#fromUpstream(upstream, buf.subarray(0, bytes)),
+      },
+    });
+    return upstream;
+  }
+
   /** Upstream bytes become DATA frames, all of one read in one buffer and one write; false = paused. */
-  #fromUpstream(upstream: Socket, chunk: Uint8Array): boolean {
+  #fromUpstream(upstream: Upstream, chunk: Uint8Array): boolean {
     const ctx = this.#host.sessionCtx;
     if (
       this.#upstream !== upstream ||
@@ -357,7 +368,7 @@ export class ClientConnection {
   }
 
   /** The upstream finished sending: our side of the stream is done. */
-  #upstreamEnded(upstream: Socket): void {
+  #upstreamEnded(upstream: Upstream): void {
     if (this.#upstream !== upstream || this.#state !== 'streaming' || this.#sentEnd) return;
     this.#sentEnd = true;
     this.#send(encodeEmpty(this.#gotEnd ? 'DISCONNECT_ACK' : 'DISCONNECT'));

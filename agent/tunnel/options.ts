@@ -1,5 +1,6 @@
 /** TunnelClient options: one object, documented defaults, declared once (shared/options.ts), unknown keys refused. */
 import type { Socket } from 'node:net';
+import type { EventEmitter } from 'node:events';
 import { Id } from '../../shared/id.ts';
 import { KeyPair } from '../../shared/keys.ts';
 import { DEFAULT_LARGE_POOL, MAX_LARGE_POOL } from '../../shared/tunnel/limits.ts';
@@ -25,6 +26,19 @@ import {
 
 export type { ClientLogger };
 
+/**
+ * What a CONNECT is carried to: a socket, or a stream of the node's entry in this process. Events:
+ * `end` (its side is done), `close`, `error`, `drain` (after a write returned false).
+ */
+export interface Upstream extends EventEmitter {
+  write(data: Uint8Array): boolean;
+  end(callback?: () => void): unknown;
+  destroy(): unknown;
+  pause(): unknown;
+  resume(): unknown;
+  readonly destroyed: boolean;
+}
+
 export interface TunnelClientOptions {
   /** The super node's Active Proxy host and port (default port 8090). */
   serverHost: string;
@@ -35,8 +49,8 @@ export interface TunnelClientOptions {
   deviceKey: KeyPair;
   /** The user this device acts for. Default: the device key. */
   userKey?: KeyPair;
-  /** Where CONNECTs are carried to, e.g. the PC2 app on 127.0.0.1:4200. */
-  upstream: { host: string; port: number };
+  /** Where plain CONNECTs are dialed, e.g. the PC2 app on 127.0.0.1:4200 (unless openUpstream). */
+  upstream?: { host: string; port: number };
   /**
    * Where raw TLS streams go (a private name's visitors, shared/tunnel/tls-streams.ts): the node's own
    * TLS terminator. Given, the client declares in AUTH that it takes them. Default none.
@@ -59,8 +73,12 @@ export interface TunnelClientOptions {
   disconnectGraceMs?: number;
   /** Opens the TCP connection to the server (tests inject relays). Default node:net connect. */
   createSocket?: (host: string, port: number) => Socket;
-  /** Opens the connection to the upstream. Default node:net connect. */
-  createUpstream?: (host: string, port: number) => Socket;
+  /**
+   * Opens a plain CONNECT's upstream inside this process instead of dialing `upstream` (the node's
+   * entry: no loopback socket between it and the tunnel); it hands its bytes to `onData`, which
+   * returns false when the tunnel is full. TLS streams still dial tlsUpstream.
+   */
+  openUpstream?: (onData: (bytes: Uint8Array) => boolean) => Upstream;
   /**
    * Offer large DATA frames in AUTH (shared/tunnel/frame-offer.ts): used only if the server accepts,
    * stock servers never see a difference. Default true; false behaves exactly like a stock client.
@@ -84,7 +102,7 @@ const CLIENT_OPTIONS = {
   servicePeerId: instance(Id),
   deviceKey: instance(KeyPair),
   userKey: optional(instance(KeyPair)),
-  upstream: nested({ host: string, port: integer(0, 65535) }),
+  upstream: optional(nested({ host: string, port: integer(0, 65535) })),
   tlsUpstream: optional(nested({ host: string, port: integer(0, 65535) })),
   tlsOnly: withDefault(boolean, false),
   nameAccess: withDefault(boolean, true),
@@ -95,7 +113,7 @@ const CLIENT_OPTIONS = {
   handshakeTimeoutMs: ms(10_000),
   disconnectGraceMs: ms(30_000),
   createSocket: optional(fn<(host: string, port: number) => Socket>()),
-  createUpstream: optional(fn<(host: string, port: number) => Socket>()),
+  openUpstream: optional(fn<(onData: (bytes: Uint8Array) => boolean) => Upstream>()),
   largeFrames: withDefault(boolean, true),
   largePoolConnections: withDefault(integer(0, MAX_LARGE_POOL), DEFAULT_LARGE_POOL),
   random: withDefault(fn<() => number>(), Math.random),

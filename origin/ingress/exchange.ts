@@ -15,10 +15,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { StreamAddress, StreamReader, TunnelStream, ViewMemory } from '../tunnel/stream.ts';
 import { TunnelError } from '../tunnel/errors.ts';
-import { ChunkedDecoder } from './chunked.ts';
+import { ChunkedDecoder } from '../../shared/http/chunked.ts';
 import { downstreamResponseHeaders } from './headers.ts';
 import type { NodeStreams, StreamTaker } from './node-streams.ts';
-import { type BodyFraming, headEnd, MAX_HEAD_BYTES, parseResponseHead } from './response-head.ts';
+import {
+  type BodyFraming,
+  headEnd,
+  MAX_HEAD_BYTES,
+  parseResponseHead,
+} from '../../shared/http/response-head.ts';
 
 /** How the ingress answers when the relay itself fails (before any response byte went out). */
 export type RelayFailure = (res: ServerResponse, error: Error) => void;
@@ -188,7 +193,7 @@ export class Exchange implements StreamTaker, StreamReader {
         return true;
       }
       const parsed = parseResponseHead(bytes.subarray(0, end), this.#req.method ?? 'GET');
-      if (!parsed.ok) return this.#badResponse(parsed.error);
+      if (!parsed.ok) return this.#badResponse(fromNode(parsed.error));
       const head = parsed.value;
       bytes = bytes.subarray(end);
       from = 0;
@@ -237,7 +242,7 @@ export class Exchange implements StreamTaker, StreamReader {
     } else if (framing.kind === 'chunked') {
       const decoder = this.#chunked!;
       const used = decoder.push(chunk, this.#writePiece);
-      if (!used.ok) return this.#badResponse(used.error);
+      if (!used.ok) return this.#badResponse(fromNode(used.error));
       if (decoder.done) {
         if (used.value < chunk.length) this.#overrun = true;
         this.#finish();
@@ -339,3 +344,6 @@ export class Exchange implements StreamTaker, StreamReader {
     this.#drop();
   };
 }
+
+/** A malformed answer of the node's app, as the ingress reports it. */
+const fromNode = (e: Error) => new TunnelError('BAD_RESPONSE', `bad response from the node (${e.message})`);

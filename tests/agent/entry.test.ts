@@ -1,11 +1,14 @@
 /**
  * The node's entry (agent/entry.ts) in front of a real app on a real socket: what it passes on and
  * drops, bodies both ways byte-exact (with backpressure), 100-continue, a streamed response, the app
- * down or breaking off, a visitor going away, and what the request log records.
+ * down or breaking off, a visitor going away, and what the request log records. Each holds both ways
+ * into the entry: its node:http listener (direct visitors) and the streams the tunnel client opens in
+ * the process (agent/entry-stream.ts), reached here through a socket bridged to them as the tunnel
+ * connection bridges DATA frames.
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, request, type Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { type AddressInfo, connect, createServer as createTcpServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeEntry } from '../../agent/entry.ts';
 import { RequestLog, type RequestRecord } from '../../agent/request-log.ts';
@@ -16,6 +19,8 @@ const big = Buffer.from(new Uint8Array(4 * MiB).map((_, i) => (i * 31 + (i >> 9)
 let app: Server;
 let entry: NodeEntry;
 let port: number;
+let via: string;
+const ways: Record<string, number> = {};
 const log = new RequestLog(1000);
 const appSockets = new Set<import('node:net').Socket>();
 let lastAbort: Promise<void> = Promise.resolve();
@@ -79,10 +84,35 @@ beforeAll(async () => {
   await once(app, 'listening');
   const upstream = new URL(`http://127.0.0.1:${(app.address() as AddressInfo).port}`);
   entry = new NodeEntry({ upstream, hostHeader: 'visitor', log });
-  port = await entry.listen('127.0.0.1', 0, 'test');
+  ways.listener = await entry.listen('127.0.0.1', 0, 'test');
+  ways['in-process stream'] = await bridge(entry, 'stream');
 });
 
+/** A loopback port whose connections are carried into entry.open(), as the tunnel connection does. */
+async function bridge(into: NodeEntry, via: string): Promise<number> {
+  const server = createTcpServer({ allowHalfOpen: true }, (socket: Socket) => {
+    // The bytes are the entry's only during the call (the tunnel seals them at once): a copy to hold.
+    const stream = into.open(via, (bytes) => socket.write(Buffer.from(bytes)));
+    socket.on('data', (chunk: Buffer) => {
+      if (!stream.write(chunk)) socket.pause();
+    });
+    stream.on('drain', () => socket.resume());
+    socket.on('drain', () => stream.resume());
+    socket.on('end', () => stream.end());
+    stream.on('end', () => socket.end());
+    stream.on('close', () => socket.destroy());
+    socket.on('close', () => stream.destroy());
+    socket.on('error', () => {});
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  bridges.push(server);
+  return (server.address() as AddressInfo).port;
+}
+const bridges: import('node:net').Server[] = [];
+
 afterAll(async () => {
+  for (const b of bridges) b.close();
   await entry.close();
   app.closeAllConnections();
   app.close();
@@ -122,9 +152,14 @@ const logged = (path: string): RequestRecord | undefined =>
   log
     .list()
     .reverse()
-    .find((r) => r.path === path);
+    .find((r) => r.path === path && (r.via === via || r.via === 'down'));
 
-describe('the node entry', () => {
+describe.each(['listener', 'in-process stream'])('the node entry, by its %s', (way) => {
+  beforeAll(() => {
+    port = ways[way];
+    via = way === 'listener' ? 'test' : 'stream';
+  });
+
   it('gives the app the visitor Host and drops hop-by-hop fields and the node error header', async () => {
     const r = await send('/headers', {
       headers: {
@@ -146,7 +181,7 @@ describe('the node entry', () => {
     expect(record).toMatchObject({
       status: 200,
       host: 'alice.example',
-      via: 'test',
+      via,
       client: '203.0.113.9',
       userAgent: 'entry-test',
     });
@@ -163,7 +198,7 @@ describe('the node entry', () => {
     });
     const downloads = await Promise.all(Array.from({ length: 20 }, () => send('/big')));
     for (const d of downloads) expect(d.body.equals(big)).toBe(true);
-    const records = log.list().filter((r) => r.path === '/echo');
+    const records = log.list().filter((r) => r.path === '/echo' && r.via === via);
     expect(records.map((r) => r.bytesIn).sort((a, b) => a - b)).toEqual(sizes);
     expect(logged('/big')?.bytesOut).toBe(big.length);
   });
@@ -231,13 +266,41 @@ describe('the node entry', () => {
     await expect.poll(() => logged('/endless')?.error).toBe('the visitor went away');
   });
 
+  it('answers pipelined requests in order, HTTP/1.0 too, and drops a request with two framings', async () => {
+    const socket = connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    let text = '';
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+    socket.write(
+      'GET /headers HTTP/1.1\r\nHost: a\r\n\r\nPOST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello' +
+        'GET /plain HTTP/1.0\r\n\r\n',
+    );
+    await once(socket, 'end');
+    const answers = text.split(/(?=HTTP\/1\.1 \d{3} )/);
+    expect(answers.map((a) => a.slice(9, 12))).toEqual(['200', '200', '200']);
+    expect(answers[1].endsWith('\r\n\r\nhello')).toBe(true);
+    expect(answers[2].endsWith('ok')).toBe(true);
+    socket.destroy();
+    const bad = connect(port, '127.0.0.1');
+    let badText = '';
+    bad.on('data', (chunk: Buffer) => (badText += chunk.toString('latin1')));
+    bad.write(
+      'GET /x HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n',
+    );
+    await once(bad, 'close');
+    // node:http refuses it (the entry drops such a client), and the app never sees it.
+    expect(badText).toBe('');
+    expect(logged('/x')).toBeUndefined();
+  });
+
   it('answers 502 APP_NOT_ANSWERING itself when the app is down', async () => {
     const down = new NodeEntry({
       upstream: new URL(`http://127.0.0.1:${await reservePort()}`),
       hostHeader: 'hop',
       log,
     });
-    const downPort = await down.listen('127.0.0.1', 0, 'down');
+    const downPort =
+      way === 'listener' ? await down.listen('127.0.0.1', 0, 'down') : await bridge(down, 'down');
     try {
       const r = await new Promise<{ status: number; header: unknown; text: string }>(
         (resolve, reject) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ChunkedDecoder } from '../../../origin/ingress/chunked.ts';
-import { headEnd, parseResponseHead } from '../../../origin/ingress/response-head.ts';
+import { ChunkedDecoder } from '../../../shared/http/chunked.ts';
+import { headEnd, parseResponseHead } from '../../../shared/http/response-head.ts';
 
 const head = (text: string) => new TextEncoder().encode(text);
 const parse = (text: string, method = 'GET') => parseResponseHead(head(text), method);
@@ -88,7 +88,7 @@ describe('response heads from a node (strict)', () => {
     ['not HTTP at all', 'SSH-2.0-OpenSSH\r\n\r\n'],
   ])('refuses %s', (_, text) => {
     const r = parse(text);
-    expect(!r.ok && r.error.code).toBe('BAD_RESPONSE');
+    expect(!r.ok && r.error.code).toBe('BAD_HTTP');
   });
 });
 
@@ -125,6 +125,6 @@ describe('chunked bodies from a node', () => {
     ['a size too large', 'fffffffffffff\r\n'],
   ])('refuses %s', (_, text) => {
     const r = new ChunkedDecoder().push(head(text), () => {});
-    expect(!r.ok && r.error.code).toBe('BAD_RESPONSE');
+    expect(!r.ok && r.error.code).toBe('BAD_HTTP');
   });
 });

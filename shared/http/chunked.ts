@@ -1,10 +1,9 @@
 /**
- * A chunked response body (RFC 9112 7.1) read from a node, decoded as it streams by: the payload is
- * handed on as views into the bytes received (nothing is copied), extensions and trailers are skipped
- * without being kept. A malformed body is an error value: the stream is dropped.
+ * A chunked body (RFC 9112 7.1) decoded as it streams by: the payload is handed on as views into the
+ * bytes received (nothing is copied), extensions and trailers are skipped without being kept, and the
+ * decoder knows where the body ends. A malformed body is an error value: the connection is dropped.
  */
-import { err, ok, type Result } from '../../shared/errors.ts';
-import { TunnelError } from '../tunnel/errors.ts';
+import { err, ok, type Result, SharedError } from '../errors.ts';
 
 /** Where the decoder is in the body (numbers: the hot loop switches on them). */
 const State = {
@@ -45,7 +44,7 @@ export class ChunkedDecoder {
    * Decodes `bytes`, passing each piece of payload to `data`; returns how many bytes belonged to the
    * body (bytes after its end are not the body's).
    */
-  push(bytes: Uint8Array, data: (piece: Uint8Array) => void): Result<number, TunnelError> {
+  push(bytes: Uint8Array, data: (piece: Uint8Array) => void): Result<number, SharedError> {
     let i = 0;
     while (i < bytes.length && this.#state !== State.Done) {
       const c = bytes[i];
@@ -117,5 +116,5 @@ export class ChunkedDecoder {
   }
 }
 
-const bad = (message: string): Result<never, TunnelError> =>
-  err(new TunnelError('BAD_RESPONSE', `bad chunked body from the node: ${message}`));
+const bad = (message: string): Result<never, SharedError> =>
+  err(new SharedError('BAD_HTTP', `bad chunked body: ${message}`));
