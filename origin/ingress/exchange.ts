@@ -346,4 +346,5 @@ export class Exchange implements StreamTaker, StreamReader {
 }
 
 /** A malformed answer of the node's app, as the ingress reports it. */
-const fromNode = (e: Error) => new TunnelError('BAD_RESPONSE', `bad response from the node (${e.message})`);
+const fromNode = (e: Error) =>
+  new TunnelError('BAD_RESPONSE', `bad response from the node (${e.message})`);
