@@ -13,7 +13,7 @@
  * another stream, as a browser retries a request on a reused connection that closed under it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { StreamAddress, StreamReader, TunnelStream } from '../tunnel/stream.ts';
+import type { StreamAddress, StreamReader, TunnelStream, ViewMemory } from '../tunnel/stream.ts';
 import { TunnelError } from '../tunnel/errors.ts';
 import { ChunkedDecoder } from '../../shared/http/chunked.ts';
 import { downstreamResponseHeaders } from './headers.ts';
@@ -66,6 +66,8 @@ export class Exchange implements StreamTaker, StreamReader {
   #bodyStarted = false;
   #blocked = false;
   #staleRetries = 0;
+  /** The pooled memory of the bytes being handled (null: they are ours). */
+  #memory: ViewMemory | null = null;
 
   constructor(
     req: IncomingMessage,
@@ -145,12 +147,17 @@ export class Exchange implements StreamTaker, StreamReader {
 
   // ---- StreamReader: the response ----
 
-  data(chunk: Uint8Array): boolean {
+  data(chunk: Uint8Array, memory: ViewMemory | null = null): boolean {
     this.#answered = true;
-    if (this.#phase === PHASE.Head) return this.#readHead(chunk);
-    if (this.#phase === PHASE.Body) return this.#readBody(chunk);
-    if (chunk.length > 0) this.#overrun = true;
-    return true;
+    this.#memory = memory;
+    try {
+      if (this.#phase === PHASE.Head) return this.#readHead(chunk);
+      if (this.#phase === PHASE.Body) return this.#readBody(chunk);
+      if (chunk.length > 0) this.#overrun = true;
+      return true;
+    } finally {
+      this.#memory = null;
+    }
   }
 
   end(): void {
@@ -249,7 +256,10 @@ export class Exchange implements StreamTaker, StreamReader {
 
   #write(bytes: Uint8Array): void {
     if (bytes.length === 0 || this.#res.destroyed) return;
-    if (!this.#res.write(bytes) && !this.#blocked) {
+    const memory = this.#memory;
+    // A view into pooled memory stays retained until the socket has taken its bytes.
+    memory?.retain();
+    if (!this.#res.write(bytes, memory?.release) && !this.#blocked) {
       this.#blocked = true;
       this.#res.once('drain', this.#onDrain);
     }
@@ -336,4 +346,5 @@ export class Exchange implements StreamTaker, StreamReader {
 }
 
 /** A malformed answer of the node's app, as the ingress reports it. */
-const fromNode = (e: Error) => new TunnelError('BAD_RESPONSE', `bad response from the node (${e.message})`);
+const fromNode = (e: Error) =>
+  new TunnelError('BAD_RESPONSE', `bad response from the node (${e.message})`);

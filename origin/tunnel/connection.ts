@@ -15,7 +15,6 @@ import {
   encodeEmpty,
   encodeError,
   type Frame,
-  FrameReader,
   ipToBytes,
   newChallenge,
   ErrorFrameCode,
@@ -24,6 +23,8 @@ import {
 import type { Id } from '../../shared/id.ts';
 import { TunnelError } from './errors.ts';
 import type { ResolvedServerOptions } from './options.ts';
+import type { Slab } from '../../shared/slab.ts';
+import { readFrames } from './slab-reads.ts';
 import { TunnelStream, type StreamAddress, type StreamCarrier } from './stream.ts';
 
 /** The handshake verdict: the session context to use from now on, or an ERROR to send. */
@@ -58,9 +59,6 @@ export interface ConnectionHost {
   connectionGone(connection: ServerConnection): void;
 }
 
-/** Frames split across socket reads are copied into one of these: every byte is written, no zero-fill. */
-const allocSplitFrame = (bytes: number): Uint8Array => Buffer.allocUnsafe(bytes);
-
 /** Reused buffers for outgoing DATA frames (request bodies come in reads of at most 64 KiB); no zero-filling, every byte gets written. */
 const framePool = new FramePool(64 * 1024 + 1024, 8, (bytes) => Buffer.allocUnsafe(bytes));
 
@@ -76,7 +74,8 @@ interface PendingConnect {
 export class ServerConnection implements StreamCarrier {
   readonly socket: Socket;
   #host: ConnectionHost;
-  #reader = new FrameReader(3, allocSplitFrame);
+  /** Frames may lie in the shared scratch buffer of slab reads (./slab-reads.ts): copy DATA kept from there. */
+  readonly #scratchReads: boolean;
   #challenge = newChallenge();
   #state: State = 'challenge';
   #session: ConnectionSession | null = null;
@@ -88,16 +87,30 @@ export class ServerConnection implements StreamCarrier {
   #gotEnd = false;
   #aborted = false;
   #pausedForReader = false;
+  /** The slab the frame being handled lies in (null: scratch, or a read buffer of its own). */
+  #memory: Slab | null = null;
   #drainWaiters: (() => void)[] = [];
   lastSeen: number;
   lastStreamActivity = 0;
 
-  constructor(host: ConnectionHost, socket: Socket) {
+  /** `raw`: an accepted socket that has not started reading (the server's pauseOnConnect). */
+  constructor(host: ConnectionHost, raw: Socket) {
     this.#host = host;
-    this.socket = socket;
     this.lastSeen = host.options.clock.now();
+    const reads = readFrames(raw, {
+      frame: (bytes, memory) => this.#onRead(bytes, memory),
+      splitData: (frame) => this.#onSplitData(frame),
+      malformed: (message) => {
+        this.#host.countMalformed(message);
+        this.close(null, message);
+      },
+      // DATA may follow a CONNECT_ACK in the same read.
+      streaming: () => this.#state === 'streaming' || this.#state === 'connecting',
+      closed: () => this.#state === 'closed',
+    });
+    const socket = (this.socket = reads.socket);
+    this.#scratchReads = reads.scratch;
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('drain', () => this.#flushDrainWaiters());
     socket.on('error', () => {});
     socket.on('close', () =>
@@ -232,23 +245,16 @@ export class ServerConnection implements StreamCarrier {
     for (const w of waiters) w();
   }
 
-  #onData(chunk: Buffer): void {
+  /** A whole frame: in slab `memory`, or (null) in the scratch buffer or a read buffer of its own. */
+  #onRead(bytes: Uint8Array, memory: Slab | null): void {
     this.lastSeen = this.#host.options.clock.now();
-    // Socket reads are fresh buffers: a large DATA frame split across two is decrypted in its pieces.
-    const frames = this.#reader.pushKeepingSplitData(chunk);
-    if (!frames.ok) {
-      this.#host.countMalformed(frames.error.message);
-      this.close(null, frames.error.message);
-      return;
-    }
-    for (const frame of frames.value) {
-      if (this.#state === 'closed') return;
-      if (frame instanceof Uint8Array) this.#onFrame(frame);
-      else this.#onSplitData(frame);
-    }
+    this.#memory = memory;
+    this.#onFrame(bytes);
+    this.#memory = null;
   }
 
   #onSplitData(frame: SplitFrame): void {
+    this.lastSeen = this.#host.options.clock.now();
     if (!this.#session) return this.close(null, 'DATA before the handshake finished');
     const pieces = decodeSplitData(frame, this.#session.ctx);
     if (!pieces.ok) {
@@ -366,7 +372,10 @@ export class ServerConnection implements StreamCarrier {
     if (this.#state !== 'streaming') return this.close(null, 'DATA outside a stream');
     this.lastStreamActivity = this.#host.options.clock.now();
     if (this.#aborted || this.#gotEnd || !this.#stream) return;
-    if (!this.#stream.deliver(data) && !this.#pausedForReader) {
+    // Without slab memory the bytes are the stream's, unless they lie in the shared scratch buffer.
+    const memory = this.#memory;
+    const owned = memory || !this.#scratchReads ? data : Buffer.from(data);
+    if (!this.#stream.deliver(owned, memory) && !this.#pausedForReader) {
       this.#pausedForReader = true;
       this.socket.pause();
     }

@@ -83,7 +83,8 @@ export class TunnelServer extends EventEmitter {
 
   async start(): Promise<AddressInfo> {
     if (this.#server) throw new TunnelError('INVALID_OPTIONS', 'already started');
-    const server = createServer({ noDelay: true, pauseOnConnect: false }, (socket) =>
+    // Paused: a connection takes the socket's handle over to read into slabs (./slab-reads.ts).
+    const server = createServer({ noDelay: true, pauseOnConnect: true }, (socket) =>
       this.#accept(socket),
     );
     this.#server = server;

@@ -9,6 +9,9 @@
  * ERROR, which closes the whole connection.
  */
 import { Duplex } from 'node:stream';
+import type { ViewMemory } from '../../shared/slab.ts';
+
+export type { ViewMemory };
 
 /** What a stream needs from the connection carrying it. */
 export interface StreamCarrier {
@@ -45,8 +48,11 @@ export interface StreamAddress {
  * ingress reads HTTP responses this way.
  */
 export interface StreamReader {
-  /** Bytes from the peer (a view, valid until the call returns unless kept); false pauses the tunnel connection. */
-  data(chunk: Uint8Array): boolean;
+  /**
+   * Bytes from the peer; false pauses the tunnel connection. With `memory`, a view into pooled memory
+   * (../../shared/slab.ts): kept past the call only between its retain and release. Without, the bytes are the reader's.
+   */
+  data(chunk: Uint8Array, memory?: ViewMemory | null): boolean;
   /** The peer sent DISCONNECT: no more bytes will come. */
   end(): void;
   /** The stream failed (connection lost, ERROR from the peer). */
@@ -72,10 +78,13 @@ export class TunnelStream extends Duplex {
 
   // ---- from the connection ----
 
-  /** DATA arrived: false asks the connection to pause the socket. */
-  deliver(data: Uint8Array): boolean {
+  /** DATA arrived (in pooled `memory`, or the stream's to keep): false asks the connection to pause the socket. */
+  deliver(data: Uint8Array, memory: ViewMemory | null = null): boolean {
     this.#touch();
-    return this.#reader ? this.#reader.data(data) : this.push(data);
+    if (this.#reader) return this.#reader.data(data, memory);
+    // The readable side keeps chunks for as long as its consumer likes.
+    memory?.pin();
+    return this.push(data);
   }
 
   /** The peer sent DISCONNECT: no more bytes will come. */

@@ -48,6 +48,9 @@ function range(req: http.IncomingMessage, res: http.ServerResponse): void {
     .end(FILE.subarray(start, end + 1));
 }
 
+/** Bodies a test registers for `/body?key=…`, served in pieces of odd sizes. */
+export const bodies = new Map<string, Buffer>();
+
 /** Serves one request as the node would; `servedBy` tells the test which path it took. */
 export function serveNode(
   req: http.IncomingMessage,
@@ -56,6 +59,13 @@ export function serveNode(
 ): void {
   const url = new URL(req.url ?? '/', 'http://node');
   switch (url.pathname) {
+    case '/body': {
+      const body = bodies.get(url.searchParams.get('key') ?? '') ?? Buffer.alloc(0);
+      res.writeHead(200, { 'content-length': body.length, 'x-served-by': servedBy });
+      for (let at = 0; at < body.length; at += 100_003) res.write(body.subarray(at, at + 100_003));
+      res.end();
+      return;
+    }
     case '/echo':
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'x-served-by': servedBy });
       res.flushHeaders();

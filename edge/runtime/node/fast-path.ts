@@ -26,6 +26,7 @@ import { unavailable } from '../../forward.ts';
 import { dropsResponseHeader, forwardedRawHeaders } from '../../headers.ts';
 import { errorResponse } from '../../pages.ts';
 import { type EdgeStats, type ForwardKind, forwardKind, type RouteKind } from '../../stats.ts';
+import type { ViewMemory } from '../../../shared/slab.ts';
 
 export interface FastPathOptions {
   /** Pool for super nodes. */
@@ -41,6 +42,11 @@ export interface FastPathOptions {
   stats: EdgeStats;
   /** Told the route kind of each request forwarded here (metrics on). */
   routed?: (res: http.ServerResponse, kind: RouteKind) => void;
+  /**
+   * The pooled memory a body chunk lies in, if any (slab-connect.ts): the chunk is then held until
+   * the client's socket took it.
+   */
+  viewMemory?: (chunk: Uint8Array) => ViewMemory | undefined;
 }
 
 const VALID_HOST = /^[a-z0-9.-]+(?::\d{1,5})?$/i;
@@ -208,7 +214,10 @@ class Forwarding implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.#discard || this.res.write(chunk)) return;
+    if (this.#discard) return;
+    const memory = this.options.viewMemory?.(chunk);
+    memory?.retain();
+    if (this.res.write(chunk, memory?.release)) return;
     controller.pause();
     this.res.once('drain', this.#onDrain);
   }

@@ -10,6 +10,7 @@ import { Agent, request } from 'undici';
 import { guardLookup, type Lookup } from '../../../shared/endpoint.ts';
 import { checkOptions, integer, type Rules, withDefault } from '../../../shared/options.ts';
 import { EdgeError } from '../../errors.ts';
+import { slabConnector } from './slab-connect.ts';
 
 export interface PoolOptions {
   /** Most connections per target. Default 256. */
@@ -77,6 +78,11 @@ export interface PooledFetch {
   /** The connection pools, for the gateway's own forwarding. */
   dispatcher: Agent;
   directDispatcher: Agent;
+  /**
+   * For super nodes, reading into pooled slabs (slab-connect.ts): only for the fast path, which
+   * releases each body chunk once the client's socket took it.
+   */
+  relayDispatcher: Agent;
   close(): Promise<void>;
 }
 
@@ -94,11 +100,15 @@ export function createPooledFetch(
     'pool options',
     (message) => new EdgeError('INVALID_CONFIG', message),
   );
-  const agent = (lookup?: Lookup) =>
+  const agent = (lookup?: Lookup, slabReads = false) =>
     new Agent({
       connections: o.connections,
       keepAliveTimeout: o.keepAliveTimeoutMs,
-      connect: lookup ? { timeout: o.connectTimeoutMs, lookup } : { timeout: o.connectTimeoutMs },
+      connect: slabReads
+        ? slabConnector(o.connectTimeoutMs)
+        : lookup
+          ? { timeout: o.connectTimeoutMs, lookup }
+          : { timeout: o.connectTimeoutMs },
       headersTimeout: o.headersTimeoutMs,
       // A streamed body may pause for as long as the two ends like (long polls, event streams).
       bodyTimeout: 0,
@@ -109,13 +119,15 @@ export function createPooledFetch(
   const dispatcher = agent();
   // The check and the connection share one resolution: no second lookup a name could answer differently.
   const directDispatcher = agent(publicLookup(policy.developerMode));
+  const relayDispatcher = agent(undefined, true);
   return {
     fetch: fetchOver(dispatcher),
     directFetch: fetchOver(directDispatcher),
     dispatcher,
     directDispatcher,
+    relayDispatcher,
     close: async () => {
-      await Promise.all([dispatcher.close(), directDispatcher.close()]);
+      await Promise.all([dispatcher.close(), directDispatcher.close(), relayDispatcher.close()]);
     },
   };
 }

@@ -39,6 +39,7 @@ import {
 } from './tls.ts';
 import { withResponseHeader } from '../../headers.ts';
 import { hostCount, serveFastPath } from './fast-path.ts';
+import { viewMemory } from './slab-connect.ts';
 import { createSniRouter, type PassthroughStats, type SniRouter } from './passthrough.ts';
 import { NAME_PATTERN, nameFromHost } from '../../../shared/records/names.ts';
 import { handleUpgrade } from './upgrade.ts';
@@ -258,8 +259,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const forwardListener: http.RequestListener = pool
     ? (req, res) =>
         void serveFastPath(edge, req, res, {
-          dispatcher: pool.dispatcher,
+          dispatcher: pool.relayDispatcher,
           directDispatcher: pool.directDispatcher,
+          viewMemory,
           secure,
           hsts,
           app: appListener,
