@@ -71,14 +71,19 @@ export class Inspector {
     });
   }
 
+  /** The JSON value of `expression` evaluated in the process. */
+  async evaluate<T>(expression: string): Promise<T> {
+    const { result } = await this.call<{ result: { value: string } }>('Runtime.evaluate', {
+      expression: `JSON.stringify(${expression})`,
+      returnByValue: true,
+    });
+    return JSON.parse(result.value) as T;
+  }
+
   /** A full collection, then the process's memory as `process.memoryUsage()` sees it. */
   async heapAfterGc(): Promise<HeapAfterGc> {
     await this.call('HeapProfiler.collectGarbage');
-    const { result } = await this.call<{ result: { value: string } }>('Runtime.evaluate', {
-      expression: 'JSON.stringify(process.memoryUsage())',
-      returnByValue: true,
-    });
-    const m = JSON.parse(result.value) as Record<keyof HeapAfterGc, number>;
+    const m = await this.evaluate<Record<keyof HeapAfterGc, number>>('process.memoryUsage()');
     const mib = (n: number) => n / 2 ** 20;
     return {
       heapUsed: mib(m.heapUsed),

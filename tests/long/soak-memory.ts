@@ -1,9 +1,9 @@
 /**
  * The soak's memory samples of one process: RSS from /proc every few seconds, and through the
- * process's inspector the heap used after a full collection once a minute. The bound is on RSS (what
- * an operator's VPS pays for); heapUsed after GC is printed next to it because it tells the two
- * causes of RSS growth apart: live objects that pile up (a leak: heapUsed grows too) or a heap and an
- * allocator that keep more pages than the live objects need (heapUsed flat).
+ * process's inspector the heap used after a full collection every few minutes. The bound is on RSS
+ * (what an operator's VPS pays for); heapUsed after GC is printed next to it because it tells the
+ * two causes of RSS growth apart: live objects that pile up (a leak: heapUsed grows too) or a heap
+ * and an allocator that keep more pages than the live objects need (heapUsed flat).
  */
 import { readFileSync } from 'node:fs';
 import type { HeapAfterGc, Inspector } from './soak-inspector.ts';
@@ -19,6 +19,13 @@ export interface ProcessMemory {
   heap: { afterWarmupMiB: number; endMiB: number; growth: number } | null;
   /** The last heap sample (MiB): heapUsed, external, arrayBuffers after GC. */
   lastHeap: HeapAfterGc | null;
+  /** How the launcher started the process (cli/pc2.js): Node flags and glibc's mmap threshold. */
+  launch: LaunchSettings | null;
+}
+
+export interface LaunchSettings {
+  execArgv: string[];
+  mallocMmapThreshold: string | null;
 }
 
 const rssMiB = (pid: number) =>
@@ -27,6 +34,7 @@ const rssMiB = (pid: number) =>
 export class MemorySamples {
   readonly rss: { at: number; mib: number }[] = [];
   readonly heap: { at: number; mib: number; full: HeapAfterGc }[] = [];
+  launch: LaunchSettings | null = null;
 
   constructor(
     readonly name: string,
@@ -40,6 +48,13 @@ export class MemorySamples {
     } catch {
       // the process is gone: reported by the caller
     }
+  }
+
+  async readLaunch(): Promise<void> {
+    this.launch =
+      (await this.inspector?.evaluate<LaunchSettings>(
+        '({ execArgv: process.execArgv, mallocMmapThreshold: process.env.MALLOC_MMAP_THRESHOLD_ ?? null })',
+      )) ?? null;
   }
 
   async sampleHeap(): Promise<void> {
@@ -61,6 +76,7 @@ export class MemorySamples {
       peakMiB: Math.max(...this.rss.map((s) => s.mib)),
       heap,
       lastHeap: this.heap.at(-1)?.full ?? null,
+      launch: this.launch,
     };
   }
 }

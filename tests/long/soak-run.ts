@@ -7,8 +7,8 @@
  * gateway's memory (RSS, from /proc) is sampled throughout; after the warm-up it may grow by at most
  * `maxGrowth` (5%) for each of them, comparing the mean of the first and of the last fifth of the
  * samples taken after warm-up (single samples jump with GC). Each of those processes runs with its
- * inspector on a loopback port, through which the heap used after a full collection is sampled once
- * a minute (soak-memory.ts) and heap snapshots are taken when asked for.
+ * inspector on a loopback port, through which the heap used after a full collection is sampled every
+ * few minutes (soak-memory.ts) and heap snapshots are taken when asked for.
  */
 import http from 'node:http';
 import { rmSync } from 'node:fs';
@@ -41,6 +41,8 @@ export interface SoakOptions {
   stormSeconds: number;
   /** Allowed RSS growth after warm-up, as a fraction. */
   maxGrowth: number;
+  /** Minutes between samples of the heap used after a full collection. Default 3. */
+  heapEveryMinutes?: number;
   /** Heap snapshots of every process at these minutes, written into `dir` (kept after the run). */
   heapSnapshots?: { atMinutes: number[]; dir: string };
   log?: (line: string) => void;
@@ -111,27 +113,29 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const processes = ['super node 1', 'super node 2', 'gateway'].map(
       (name, i) => new MemorySamples(name, procs[i].child.pid!, inspectors[i]),
     );
+    for (const p of processes) await p.readLaunch();
     const started = Date.now();
     const endAt = started + o.minutes * 60_000;
     const warmEnd = started + o.warmupMinutes * 60_000;
     const sampler = setInterval(() => {
       for (const p of processes) p.sampleRss();
     }, 5_000);
-    // One process at a time, so that no two collections or snapshots compete for the 2 cores.
+    // A full collection once every few minutes (each one shrinks the heap a little, so not often),
+    // one process at a time, so that no two collections or snapshots compete for the 2 cores.
     let minute = 0;
     const snapshotsAt = new Set(o.heapSnapshots?.atMinutes ?? []);
+    const heapEvery = o.heapEveryMinutes ?? 3;
     const heapSampler = setInterval(async () => {
       minute++;
-      for (const p of processes) await p.sampleHeap();
-      if (snapshotsAt.has(minute) && o.heapSnapshots) {
-        for (const [i, p] of processes.entries()) {
-          const path = join(
-            o.heapSnapshots.dir,
-            `${p.name.replaceAll(' ', '-')}-min${minute}.heapsnapshot`,
-          );
-          await inspectors[i].snapshot(path).catch((e) => log(`snapshot ${path}: ${e}`));
-          log(`heap snapshot ${path}`);
-        }
+      if (minute % heapEvery === 0) for (const p of processes) await p.sampleHeap();
+      if (!snapshotsAt.has(minute) || !o.heapSnapshots) return;
+      for (const [i, p] of processes.entries()) {
+        const path = join(
+          o.heapSnapshots.dir,
+          `${p.name.replaceAll(' ', '-')}-min${minute}.heapsnapshot`,
+        );
+        await inspectors[i].snapshot(path).catch((e) => log(`snapshot ${path}: ${e}`));
+        log(`heap snapshot ${path}`);
       }
     }, 60_000);
 

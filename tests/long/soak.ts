@@ -54,6 +54,10 @@ for (const m of result.memory) {
   console.log(
     `  ${m.name.padEnd(13)} RSS after warm-up ${m.afterWarmupMiB.toFixed(1)} MiB, at the end ${m.endMiB.toFixed(1)} MiB (${pct(m.growth)}), peak ${m.peakMiB.toFixed(1)} MiB`,
   );
+  if (m.launch)
+    console.log(
+      `  ${''.padEnd(13)} launched with [${m.launch.execArgv.join(' ')}], MALLOC_MMAP_THRESHOLD_=${m.launch.mallocMmapThreshold ?? 'unset'}`,
+    );
   const h = m.lastHeap;
   if (m.heap && h)
     console.log(
