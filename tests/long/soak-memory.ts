@@ -19,13 +19,14 @@ export interface ProcessMemory {
   heap: { afterWarmupMiB: number; endMiB: number; growth: number } | null;
   /** The last heap sample (MiB): heapUsed, external, arrayBuffers after GC. */
   lastHeap: HeapAfterGc | null;
-  /** How the launcher started the process (cli/pc2.js): Node flags and glibc's mmap threshold. */
+  /** How the launcher started the process (cli/pc2.js): its Node.js flags. */
   launch: LaunchSettings | null;
 }
 
 export interface LaunchSettings {
   execArgv: string[];
-  mallocMmapThreshold: string | null;
+  /** The process said it returns free heap pages (cli/heap-trim.ts). */
+  heapTrim: boolean;
 }
 
 const rssMiB = (pid: number) =>
@@ -50,11 +51,9 @@ export class MemorySamples {
     }
   }
 
-  async readLaunch(): Promise<void> {
-    this.launch =
-      (await this.inspector?.evaluate<LaunchSettings>(
-        '({ execArgv: process.execArgv, mallocMmapThreshold: process.env.MALLOC_MMAP_THRESHOLD_ ?? null })',
-      )) ?? null;
+  async readLaunch(output: string): Promise<void> {
+    const execArgv = await this.inspector?.evaluate<string[]>('process.execArgv');
+    this.launch = execArgv ? { execArgv, heapTrim: output.includes('heap trim: free heap') } : null;
   }
 
   async sampleHeap(): Promise<void> {

@@ -113,7 +113,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const processes = ['super node 1', 'super node 2', 'gateway'].map(
       (name, i) => new MemorySamples(name, procs[i].child.pid!, inspectors[i]),
     );
-    for (const p of processes) await p.readLaunch();
+    for (const [i, p] of processes.entries()) await p.readLaunch(procs[i].output());
     const started = Date.now();
     const endAt = started + o.minutes * 60_000;
     const warmEnd = started + o.warmupMinutes * 60_000;

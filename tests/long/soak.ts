@@ -56,7 +56,7 @@ for (const m of result.memory) {
   );
   if (m.launch)
     console.log(
-      `  ${''.padEnd(13)} launched with [${m.launch.execArgv.join(' ')}], MALLOC_MMAP_THRESHOLD_=${m.launch.mallocMmapThreshold ?? 'unset'}`,
+      `  ${''.padEnd(13)} launched with [${m.launch.execArgv.join(' ')}], heap trim ${m.launch.heapTrim ? 'on' : 'off'}`,
     );
   const h = m.lastHeap;
   if (m.heap && h)
