@@ -3,7 +3,7 @@
  * servers (`pc2 supernode`, `pc2 gateway`). Relayed bytes arrive in Node.js's 64 KiB socket read
  * buffers, allocated and freed by the thousand a second; after a burst of traffic glibc keeps the
  * freed ones in its main heap (only its top is ever returned by free() itself), so a super node that
- * took traffic once stays about 20 MiB larger for good. glibc's malloc_trim(0) returns every free
+ * took traffic once stays 15-20 MiB larger for good. glibc's malloc_trim(0) returns every free
  * page inside the heap too: in the soak, a secondary super node went from 132 back to 116 MiB, its
  * level before the burst (docs/benchmarks.md, "Fuzzing and soak"). It is reached through node:ffi
  * (experimental in Node.js 26, whose exact version the project pins); where that or malloc_trim is

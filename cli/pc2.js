@@ -12,7 +12,7 @@
  *
  * The super node and the gateway are long-running servers whose memory should not follow their load:
  * left alone, V8 grows its young generation to 48 MiB under sustained traffic (and shrinks it when
- * quiet), so for those two roles the launcher caps a semi-space at 4 MiB (new space 12 MiB at most);
+ * quiet), so for those two roles the launcher caps a semi-space at 4 MiB;
  * the other half, glibc's free heap pages, is returned by cli/heap-trim.ts. docs/benchmarks.md,
  * "Fuzzing and soak".
  */
