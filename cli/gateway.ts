@@ -6,6 +6,7 @@ import { DEFAULT_RESPONSE_TIMEOUT_MS } from '../edge/config.ts';
 import type { KeyPair } from '../shared/keys.ts';
 import { CliError } from './errors.ts';
 import { loadOrCreateKey, parseIdAt } from './keyfile.ts';
+import { startHeapTrim } from './heap-trim.ts';
 import { createLogger } from './logger.ts';
 import { parseOptions } from './options.ts';
 import { onShutdown } from './shutdown.ts';
@@ -218,6 +219,7 @@ export async function runGateway(args: string[]): Promise<void> {
       throw new CliError(`cannot start the gateway: ${(e as Error).message}`);
     }
   }
+  await startHeapTrim(logger);
   const where = gateway.ports.https
     ? `https port ${gateway.ports.https}${gateway.ports.http ? `, http port ${gateway.ports.http} redirects` : ''}`
     : `http port ${gateway.ports.http}`;

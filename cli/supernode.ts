@@ -5,6 +5,7 @@ import { Id } from '../shared/id.ts';
 import { DEFAULT_RESERVED_NAMES } from '../shared/records/names.ts';
 import { SuperNode } from '../origin/supernode.ts';
 import { CliError } from './errors.ts';
+import { startHeapTrim } from './heap-trim.ts';
 import { useNativeCrypto } from './native-crypto.ts';
 import { GATEWAY_SPEC, startGatewayFromFlags } from './gateway.ts';
 import { loadOrCreateKey, parseIdAt } from './keyfile.ts';
@@ -239,6 +240,7 @@ export async function runSupernode(args: string[]): Promise<void> {
     await metrics?.close();
     throw new CliError(`cannot start the super node: ${(e as Error).message}`);
   }
+  await startHeapTrim(logger);
   logger.info('super node up', {
     id: key.id.toString(),
     api: started.apiUrl,

@@ -6,10 +6,13 @@
  * every tunnel and dial in again at once (new sessions, replacing the old). The super nodes' and the
  * gateway's memory (RSS, from /proc) is sampled throughout; after the warm-up it may grow by at most
  * `maxGrowth` (5%) for each of them, comparing the mean of the first and of the last fifth of the
- * samples taken after warm-up (single samples jump with GC).
+ * samples taken after warm-up (single samples jump with GC). Each of those processes runs with its
+ * inspector on a loopback port, through which the heap used after a full collection is sampled every
+ * few minutes (soak-memory.ts) and heap snapshots are taken when asked for.
  */
 import http from 'node:http';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { RegistryClient } from '../../agent/registry-client.ts';
 import { TunnelClient } from '../../agent/tunnel/index.ts';
 import { Id } from '../../shared/id.ts';
@@ -22,6 +25,10 @@ import {
   superNodeProcs,
 } from '../helpers/supernode-procs.ts';
 import { patternBytes, startUpstream } from '../helpers/upstream.ts';
+import { Inspector } from './soak-inspector.ts';
+import { MemorySamples, type ProcessMemory } from './soak-memory.ts';
+
+export type { ProcessMemory };
 
 export interface SoakOptions {
   minutes: number;
@@ -34,16 +41,11 @@ export interface SoakOptions {
   stormSeconds: number;
   /** Allowed RSS growth after warm-up, as a fraction. */
   maxGrowth: number;
+  /** Minutes between samples of the heap used after a full collection. Default 3. */
+  heapEveryMinutes?: number;
+  /** Heap snapshots of every process at these minutes, written into `dir` (kept after the run). */
+  heapSnapshots?: { atMinutes: number[]; dir: string };
   log?: (line: string) => void;
-}
-
-export interface ProcessMemory {
-  name: string;
-  /** Mean RSS (MiB) of the first and last fifth of the samples after warm-up, and the peak. */
-  afterWarmupMiB: number;
-  endMiB: number;
-  peakMiB: number;
-  growth: number;
 }
 
 export interface SoakResult {
@@ -58,9 +60,6 @@ export interface SoakResult {
   allAlive: boolean;
   ok: boolean;
 }
-
-const rssMiB = (pid: number) =>
-  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
 interface SoakNode {
   name: string;
@@ -81,10 +80,15 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       publicUrl: `http://{name}.localhost:${gatewayPort}`,
       noDht: true,
     });
-    procs.push(...(await Promise.all(sns.map((sn) => startSuperNodeProc(sn)))));
-    const gateway = pc2(gatewayArgs(sns, edge.path, gatewayPort));
+    const inspectPorts = await Promise.all([0, 1, 2].map(() => reservePort()));
+    const inspect = (i: number) => ({ NODE_OPTIONS: `--inspect=127.0.0.1:${inspectPorts[i]}` });
+    procs.push(
+      ...(await Promise.all(sns.map((sn, i) => startSuperNodeProc(sn, { env: inspect(i) })))),
+    );
+    const gateway = pc2(gatewayArgs(sns, edge.path, gatewayPort), { env: inspect(2) });
     procs.push(gateway);
     await gateway.waitFor(/gateway for \*\.localhost/, 60_000);
+    const inspectors = await Promise.all(inspectPorts.map((port) => Inspector.connect(port)));
 
     const nodes = await registerNodes(sns, o.nodes, log);
     let sessionsStarted = 0;
@@ -106,25 +110,34 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const routes = setInterval(() => void publishRoutes(sns, nodes), 120_000);
     await publishRoutes(sns, nodes);
 
-    const processes = [
-      { name: 'super node 1', proc: procs[0] },
-      { name: 'super node 2', proc: procs[1] },
-      { name: 'gateway', proc: gateway },
-    ];
-    const samples = processes.map(() => [] as { at: number; mib: number }[]);
+    const processes = ['super node 1', 'super node 2', 'gateway'].map(
+      (name, i) => new MemorySamples(name, procs[i].child.pid!, inspectors[i]),
+    );
+    for (const [i, p] of processes.entries()) await p.readLaunch(procs[i].output());
     const started = Date.now();
     const endAt = started + o.minutes * 60_000;
     const warmEnd = started + o.warmupMinutes * 60_000;
-    const sample = () => {
-      processes.forEach((p, i) => {
-        try {
-          samples[i].push({ at: Date.now(), mib: rssMiB(p.proc.child.pid!) });
-        } catch {
-          // the process is gone: reported below
-        }
-      });
-    };
-    const sampler = setInterval(sample, 5_000);
+    const sampler = setInterval(() => {
+      for (const p of processes) p.sampleRss();
+    }, 5_000);
+    // A full collection once every few minutes (each one shrinks the heap a little, so not often),
+    // one process at a time, so that no two collections or snapshots compete for the 2 cores.
+    let minute = 0;
+    const snapshotsAt = new Set(o.heapSnapshots?.atMinutes ?? []);
+    const heapEvery = o.heapEveryMinutes ?? 3;
+    const heapSampler = setInterval(async () => {
+      minute++;
+      if (minute % heapEvery === 0) for (const p of processes) await p.sampleHeap();
+      if (!snapshotsAt.has(minute) || !o.heapSnapshots) return;
+      for (const [i, p] of processes.entries()) {
+        const path = join(
+          o.heapSnapshots.dir,
+          `${p.name.replaceAll(' ', '-')}-min${minute}.heapsnapshot`,
+        );
+        await inspectors[i].snapshot(path).catch((e) => log(`snapshot ${path}: ${e}`));
+        log(`heap snapshot ${path}`);
+      }
+    }, 60_000);
 
     // Reconnect storms: half the nodes (a different half each time) drop and redial every tunnel.
     let storms = 0;
@@ -154,7 +167,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       }
     };
     const progress = setInterval(() => {
-      const rss = processes.map((p, i) => `${p.name} ${samples[i].at(-1)?.mib.toFixed(0)} MiB`);
+      const rss = processes.map(
+        (p) =>
+          `${p.name} ${p.rss.at(-1)?.mib.toFixed(0)} MiB (heap after GC ${p.heap.at(-1)?.mib.toFixed(1) ?? '-'})`,
+      );
       log(
         `${((Date.now() - started) / 60_000).toFixed(1)} min: ${traffic.requests} requests (${traffic.failed} failed), ${storms} storms, ${sessionsStarted} sessions; ${rss.join(', ')}`,
       );
@@ -164,12 +180,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     clearInterval(routes);
     clearInterval(progress);
     clearInterval(sampler);
-    sample();
+    clearInterval(heapSampler);
+    for (const p of processes) p.sampleRss();
     agent.destroy();
-    const allAlive = processes.every(
-      (p) => p.proc.child.exitCode === null && !p.proc.child.signalCode,
-    );
-    const memory = processes.map((p, i) => memoryOf(p.name, samples[i], warmEnd));
+    const allAlive = procs.every((p) => p.child.exitCode === null && !p.child.signalCode);
+    const memory = processes.map((p) => p.summary(warmEnd));
+    for (const i of inspectors) i.close();
     await Promise.all(nodes.flatMap((n) => n.tunnels.map((t) => t.stop())));
     const result = {
       seconds: (Date.now() - started) / 1000,
@@ -189,26 +205,6 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     await upstream.close();
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function memoryOf(
-  name: string,
-  samples: { at: number; mib: number }[],
-  warmEnd: number,
-): ProcessMemory {
-  const after = samples.filter((s) => s.at >= warmEnd);
-  const use = after.length >= 5 ? after : samples;
-  const fifth = Math.max(1, Math.floor(use.length / 5));
-  const mean = (xs: { mib: number }[]) => xs.reduce((n, s) => n + s.mib, 0) / xs.length;
-  const first = mean(use.slice(0, fifth));
-  const last = mean(use.slice(-fifth));
-  return {
-    name,
-    afterWarmupMiB: first,
-    endMiB: last,
-    peakMiB: Math.max(...samples.map((s) => s.mib)),
-    growth: last / first - 1,
-  };
 }
 
 /** Claims `count` names (at the first super node, replicated to the second) and gives their keys. */
