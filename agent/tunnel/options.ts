@@ -131,6 +131,12 @@ export function resolveClientOptions(options: TunnelClientOptions): ResolvedClie
     'TunnelClient options',
     (message) => new AgentError('INVALID_OPTIONS', message),
   );
+  // Plain streams need somewhere to go, unless the client takes none (a private name's).
+  if (!o.upstream && !o.openUpstream && !o.tlsOnly)
+    throw new AgentError(
+      'INVALID_OPTIONS',
+      'TunnelClient options: upstream (or openUpstream) is required',
+    );
   // The jitter never eats more than half the interval.
   return {
     ...o,
